@@ -1,0 +1,77 @@
+// float32 transcendental functions for cores without an FPU or libm.
+//
+// Only float arithmetic (software-emulated on the ARM968), no double.
+// expf: range reduction x = k ln2 + r, |r| <= ln2/2, a degree-7 Taylor
+// polynomial for e^r (relative error < 2e-9, below float rounding), then
+// scaling by 2^k through the exponent bits.
+#ifndef SPIDNN_MATH_H
+#define SPIDNN_MATH_H
+
+#include <stdint.h>
+
+typedef union { float f; uint32_t u; } float_bits_t;
+
+static inline float bits_to_float(uint32_t u) {
+    float_bits_t b; b.u = u; return b.f;
+}
+
+static inline uint32_t float_to_bits(float f) {
+    float_bits_t b; b.f = f; return b.u;
+}
+
+// 2^k for -126 <= k <= 127, built directly in the exponent field.
+static inline float pow2i(int32_t k) {
+    return bits_to_float((uint32_t) (k + 127) << 23);
+}
+
+static inline float spidnn_expf(float x) {
+    if (x > 88.72283f) {
+        return bits_to_float(0x7F800000u);      // +inf, as expf overflows
+    }
+    if (x < -103.97208f) {
+        return 0.0f;
+    }
+    // k = round(x / ln2), split ln2 in two parts for an exact reduction.
+    float kf = x * 1.44269504f;
+    int32_t k = (int32_t) (kf < 0.0f ? kf - 0.5f : kf + 0.5f);
+    float r = x - (float) k * 0.693145752f;
+    r = r - (float) k * 1.42860677e-6f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666667f + r * (
+            0.0416666667f + r * (0.00833333333f + r * (
+            0.00138888889f + r * 0.000198412698f))))));
+    if (k < -126) {
+        // Subnormal result: scale in two steps to stay in range.
+        return p * pow2i(k + 64) * pow2i(-64);
+    }
+    if (k > 127) {
+        return p * pow2i(k - 1) * 2.0f;
+    }
+    return p * pow2i(k);
+}
+
+static inline float spidnn_tanhf(float x) {
+    float ax = x < 0.0f ? -x : x;
+    float t;
+    if (ax > 9.0f) {
+        t = 1.0f;                       // tanh rounds to 1 in float here
+    } else if (ax < 0.0625f) {
+        // Odd Taylor series: no cancellation near zero.
+        float x2 = ax * ax;
+        t = ax * (1.0f + x2 * (-0.333333333f + x2 * (
+                0.133333333f + x2 * -0.0539682540f)));
+    } else {
+        float e = spidnn_expf(2.0f * ax);
+        t = 1.0f - 2.0f / (e + 1.0f);
+    }
+    return x < 0.0f ? -t : t;
+}
+
+static inline float spidnn_sigmoidf(float x) {
+    if (x >= 0.0f) {
+        return 1.0f / (1.0f + spidnn_expf(-x));
+    }
+    float e = spidnn_expf(x);
+    return e / (1.0f + e);
+}
+
+#endif

@@ -1,0 +1,171 @@
+// The spin1, logging, data specification and simulation calls of the apps,
+// answered on the host for the core the event loop is running.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <spin1_api.h>
+#include <debug.h>
+#include <data_specification.h>
+#include <simulation.h>
+#include "vm_internal.h"
+
+void spin1_callback_on(uint event_id, callback_t cback, int priority) {
+    (void) priority;   // callbacks run to completion one at a time
+    if (event_id < NUM_EVENTS) {
+        vm_current_core()->callbacks[event_id] = cback;
+    }
+}
+
+void spin1_callback_off(uint event_id) {
+    if (event_id < NUM_EVENTS) {
+        vm_current_core()->callbacks[event_id] = NULL;
+    }
+}
+
+uint spin1_schedule_callback(callback_t cback, uint arg0, uint arg1,
+                             uint priority) {
+    (void) priority;
+    vm_enqueue(vm_active, (vm_event_t) {
+        VM_EV_SCHEDULED, vm_active->current, arg0, arg1, cback});
+    return 1;
+}
+
+uint spin1_trigger_user_event(uint arg0, uint arg1) {
+    vm_enqueue(vm_active, (vm_event_t) {
+        VM_EV_USER, vm_active->current, arg0, arg1, NULL});
+    return 1;
+}
+
+void spin1_set_timer_tick(uint time) {
+    vm_current_core()->timer_period = time;
+}
+
+uint spin1_start(sync_bool sync) {
+    // On the chip this runs the event loop until spin1_exit; here the
+    // virtual machine's loop delivers the events, so it returns at once.
+    (void) sync;
+    return 0;
+}
+
+void spin1_exit(uint error) {
+    (void) error;
+    vm_core_t *core = vm_current_core();
+    if (core->exit_function != NULL) {
+        core->exit_function();
+    }
+}
+
+uint spin1_send_mc_packet(uint key, uint data, uint load) {
+    vm_core_t *core = vm_current_core();
+    core->sent++;
+    core->pass_sent++;
+    vm_send(vm_active, core->chip, key, data, load == WITH_PAYLOAD);
+    return 1;
+}
+
+void *spin1_malloc(uint bytes) {
+    vm_core_t *core = vm_current_core();
+    uint32_t rounded = (bytes + 3u) & ~3u;
+    if (core->dtcm_used + rounded > vm_active->dtcm_heap_bytes) {
+        return NULL;   // DTCM is full, exactly as on the chip
+    }
+    void *block = calloc(1, rounded ? rounded : 4);
+    if (block == NULL) {
+        return NULL;
+    }
+    if (core->n_allocations == core->cap_allocations) {
+        core->cap_allocations = core->cap_allocations
+                ? 2 * core->cap_allocations : 8;
+        core->allocations = realloc(
+                core->allocations, sizeof(void *) * core->cap_allocations);
+    }
+    core->allocations[core->n_allocations++] = block;
+    core->dtcm_used += rounded;
+    return block;
+}
+
+void spin1_memcpy(void *dst, void const *src, uint len) {
+    memcpy(dst, src, len);
+}
+
+uint spin1_get_core_id(void) {
+    return (uint) vm_current_core()->p;
+}
+
+uint spin1_get_chip_id(void) {
+    vm_chip_t *chip = &vm_active->chips[vm_current_core()->chip];
+    return (uint) ((chip->x << 8) | chip->y);
+}
+
+void rt_error(uint code, ...) {
+    vm_core_t *core = vm_current_core();
+    core->errored = 1;
+    core->error_code = code;
+    longjmp(vm_active->on_rt_error, 1);
+}
+
+void spin1_log(uint32_t level, const char *format, ...) {
+    if (level > LOG_WARNING && getenv("SPIDNN_VM_LOG") == NULL) {
+        return;
+    }
+    vm_core_t *core = vm_current_core();
+    va_list args;
+    va_start(args, format);
+    vsnprintf(core->last_error, sizeof(core->last_error), format, args);
+    va_end(args);
+    vm_chip_t *chip = &vm_active->chips[core->chip];
+    fprintf(stderr, "[spiDNN vm core %d,%d,%d] %s\n",
+            chip->x, chip->y, core->p, core->last_error);
+}
+
+data_specification_metadata_t *data_specification_get_data_address(void) {
+    return (data_specification_metadata_t *) vm_current_core()->sdram;
+}
+
+bool data_specification_read_header(data_specification_metadata_t *ds) {
+    if (ds->magic_number != DATA_SPECIFICATION_MAGIC_NUMBER) {
+        spin1_log(LOG_ERROR, "bad data specification magic 0x%08x",
+                  ds->magic_number);
+        return false;
+    }
+    if (ds->version != DATA_SPECIFICATION_VERSION) {
+        spin1_log(LOG_ERROR, "bad data specification version 0x%08x",
+                  ds->version);
+        return false;
+    }
+    return true;
+}
+
+void *data_specification_get_region(
+        uint32_t region, data_specification_metadata_t *ds) {
+    return ds->regions[region].pointer;
+}
+
+bool simulation_initialise(
+        address_t address, uint32_t expected_app_magic_number,
+        uint32_t *timer_period, uint32_t *simulation_ticks_pointer,
+        uint32_t *infinite_run_pointer, uint32_t *time_pointer,
+        int sdp_packet_callback_priority, int dma_transfer_complete_priority) {
+    (void) sdp_packet_callback_priority;
+    (void) dma_transfer_complete_priority;
+    // System region: application magic number, timer period, SDP port.
+    if (address == NULL || address[0] != expected_app_magic_number) {
+        spin1_log(LOG_ERROR, "system region is not for this application");
+        return false;
+    }
+    *timer_period = address[1];
+    *simulation_ticks_pointer = 0;
+    *infinite_run_pointer = 1;   // the host ends a run, not a tick count
+    *time_pointer = 0;
+    return true;
+}
+
+void simulation_set_exit_function(exit_callback_t exit_function) {
+    vm_current_core()->exit_function = exit_function;
+}
+
+void simulation_run(void) {
+    spin1_start(SYNC_WAIT);
+}

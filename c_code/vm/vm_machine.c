@@ -1,0 +1,252 @@
+// Building and tearing down the virtual machine: chips, links, routing
+// tables, and cores with their SDRAM and private app copies.
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <data_specification.h>
+#include "vm_internal.h"
+#include "vm_api.h"
+
+void vm_fail(vm_t *vm, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(vm->error, sizeof(vm->error), format, args);
+    va_end(args);
+}
+
+const char *vm_error(vm_t *vm) {
+    return vm->error;
+}
+
+vm_t *vm_create(int32_t width, int32_t height, uint32_t dtcm_heap_bytes) {
+    vm_t *vm = calloc(1, sizeof(vm_t));
+    if (vm == NULL) {
+        return NULL;
+    }
+    vm->width = width;
+    vm->height = height;
+    vm->dtcm_heap_bytes = dtcm_heap_bytes;
+    vm->chip_at = malloc(sizeof(int32_t) * (size_t) (width * height));
+    for (int32_t i = 0; i < width * height; i++) {
+        vm->chip_at[i] = -1;
+    }
+    vm->current = -1;
+    return vm;
+}
+
+int32_t vm_add_chip(vm_t *vm, int32_t x, int32_t y) {
+    if (x < 0 || y < 0 || x >= vm->width || y >= vm->height
+            || vm->chip_at[y * vm->width + x] >= 0) {
+        vm_fail(vm, "bad or duplicate chip (%d, %d)", x, y);
+        return -1;
+    }
+    vm->chips = realloc(vm->chips, sizeof(vm_chip_t) * (vm->n_chips + 1));
+    vm_chip_t *chip = &vm->chips[vm->n_chips];
+    memset(chip, 0, sizeof(*chip));
+    chip->x = x;
+    chip->y = y;
+    for (int i = 0; i < VM_N_LINKS; i++) {
+        chip->links[i] = -1;
+    }
+    for (int i = 0; i < VM_CORES_PER_CHIP; i++) {
+        chip->cores[i] = -1;
+    }
+    vm->chip_at[y * vm->width + x] = vm->n_chips;
+    return vm->n_chips++;
+}
+
+static int32_t chip_index(vm_t *vm, int32_t x, int32_t y) {
+    if (x < 0 || y < 0 || x >= vm->width || y >= vm->height) {
+        return -1;
+    }
+    return vm->chip_at[y * vm->width + x];
+}
+
+int vm_add_link(vm_t *vm, int32_t x, int32_t y, int32_t link,
+                int32_t to_x, int32_t to_y) {
+    int32_t from = chip_index(vm, x, y), to = chip_index(vm, to_x, to_y);
+    if (from < 0 || to < 0 || link < 0 || link >= VM_N_LINKS) {
+        vm_fail(vm, "bad link %d from (%d, %d) to (%d, %d)",
+                link, x, y, to_x, to_y);
+        return -1;
+    }
+    vm->chips[from].links[link] = to;
+    return 0;
+}
+
+static void clear_cache(vm_chip_t *chip) {
+    memset(chip->cache, 0, sizeof(chip->cache));
+}
+
+int vm_set_routes(vm_t *vm, int32_t x, int32_t y, uint32_t n,
+                  const uint32_t *keys, const uint32_t *masks,
+                  const uint32_t *routes) {
+    int32_t c = chip_index(vm, x, y);
+    if (c < 0) {
+        vm_fail(vm, "no chip (%d, %d) for routes", x, y);
+        return -1;
+    }
+    if (n > VM_MAX_ROUTES) {
+        vm_fail(vm, "chip (%d, %d) needs %u routing entries; a SpiNNaker "
+                "router holds %d", x, y, n, VM_MAX_ROUTES);
+        return -1;
+    }
+    vm_chip_t *chip = &vm->chips[c];
+    free(chip->routes);
+    chip->routes = malloc(sizeof(vm_route_t) * (n ? n : 1));
+    for (uint32_t i = 0; i < n; i++) {
+        chip->routes[i] = (vm_route_t) {keys[i], masks[i], routes[i]};
+    }
+    chip->n_routes = n;
+    clear_cache(chip);
+    return 0;
+}
+
+int vm_remove_route(vm_t *vm, int32_t x, int32_t y, uint32_t index) {
+    int32_t c = chip_index(vm, x, y);
+    if (c < 0 || index >= vm->chips[c].n_routes) {
+        vm_fail(vm, "no routing entry %u on chip (%d, %d)", index, x, y);
+        return -1;
+    }
+    vm_chip_t *chip = &vm->chips[c];
+    memmove(&chip->routes[index], &chip->routes[index + 1],
+            sizeof(vm_route_t) * (chip->n_routes - index - 1));
+    chip->n_routes--;
+    clear_cache(chip);
+    return 0;
+}
+
+uint32_t vm_n_routes(vm_t *vm, int32_t x, int32_t y) {
+    int32_t c = chip_index(vm, x, y);
+    return c < 0 ? 0 : vm->chips[c].n_routes;
+}
+
+static int32_t new_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
+                        int32_t kind) {
+    int32_t c = chip_index(vm, x, y);
+    if (c < 0 || p < 1 || p >= VM_CORES_PER_CHIP) {
+        vm_fail(vm, "no application core %d on chip (%d, %d): cores 1-%d "
+                "run applications", p, x, y, VM_CORES_PER_CHIP - 1);
+        return -1;
+    }
+    if (vm->chips[c].cores[p] >= 0) {
+        vm_fail(vm, "core (%d, %d, %d) placed twice", x, y, p);
+        return -1;
+    }
+    if (vm->n_cores == vm->cap_cores) {
+        vm->cap_cores = vm->cap_cores ? 2 * vm->cap_cores : 64;
+        vm->cores = realloc(vm->cores, sizeof(vm_core_t) * vm->cap_cores);
+    }
+    vm_core_t *core = &vm->cores[vm->n_cores];
+    memset(core, 0, sizeof(*core));
+    core->chip = c;
+    core->p = p;
+    core->kind = kind;
+    vm->chips[c].cores[p] = vm->n_cores;
+    return vm->n_cores++;
+}
+
+int32_t vm_add_edge_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
+                         int32_t kind) {
+    if (kind != VM_CORE_SOURCE && kind != VM_CORE_GATHERER) {
+        vm_fail(vm, "unknown edge core kind %d", kind);
+        return -1;
+    }
+    return new_core(vm, x, y, p, kind);
+}
+
+// Lays out the core's SDRAM block as the data specification executor
+// does: the metadata header, then each region, word aligned.
+static int build_sdram(vm_t *vm, vm_core_t *core, uint32_t n_regions,
+                       const uint32_t *region_ids, const uint32_t *sizes,
+                       const uint8_t *contents) {
+    size_t total = sizeof(data_specification_metadata_t);
+    for (uint32_t i = 0; i < n_regions; i++) {
+        total += (sizes[i] + 3u) & ~3u;
+    }
+    vm_chip_t *chip = &vm->chips[core->chip];
+    if (chip->sdram_used + total > VM_SDRAM_BYTES) {
+        vm_fail(vm, "chip (%d, %d) is out of SDRAM: %llu + %zu bytes > %u",
+                chip->x, chip->y, (unsigned long long) chip->sdram_used,
+                total, VM_SDRAM_BYTES);
+        return -1;
+    }
+    chip->sdram_used += total;
+    core->sdram = calloc(1, total);
+    data_specification_metadata_t *meta = (void *) core->sdram;
+    meta->magic_number = DATA_SPECIFICATION_MAGIC_NUMBER;
+    meta->version = DATA_SPECIFICATION_VERSION;
+    uint8_t *next = core->sdram + sizeof(*meta);
+    for (uint32_t i = 0; i < n_regions; i++) {
+        if (region_ids[i] >= MAX_MEM_REGIONS) {
+            vm_fail(vm, "region %u out of range", region_ids[i]);
+            return -1;
+        }
+        memcpy(next, contents, sizes[i]);
+        meta->regions[region_ids[i]].pointer = next;
+        meta->regions[region_ids[i]].n_words = (sizes[i] + 3u) / 4u;
+        contents += sizes[i];
+        next += (sizes[i] + 3u) & ~3u;
+    }
+    return 0;
+}
+
+int32_t vm_add_app_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
+                        const char *private_copy_path, uint32_t n_regions,
+                        const uint32_t *region_ids, const uint32_t *sizes,
+                        const uint8_t *contents) {
+    int32_t index = new_core(vm, x, y, p, VM_CORE_APP);
+    if (index < 0) {
+        return -1;
+    }
+    vm_core_t *core = &vm->cores[index];
+    if (build_sdram(vm, core, n_regions, region_ids, sizes, contents) < 0) {
+        return -1;
+    }
+    // The path names a copy of the app made for this core alone, so the
+    // loader maps a fresh instance with its own globals.
+    core->handle = dlopen(private_copy_path, RTLD_NOW | RTLD_LOCAL);
+    if (core->handle == NULL) {
+        vm_fail(vm, "cannot load %s: %s", private_copy_path, dlerror());
+        return -1;
+    }
+    if (dlsym(core->handle, "c_main") == NULL) {
+        vm_fail(vm, "%s has no c_main", private_copy_path);
+        return -1;
+    }
+    return index;
+}
+
+void vm_destroy(vm_t *vm) {
+    if (vm == NULL) {
+        return;
+    }
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm_core_t *core = &vm->cores[i];
+        if (core->handle != NULL) {
+            dlclose(core->handle);
+        }
+        for (uint32_t a = 0; a < core->n_allocations; a++) {
+            free(core->allocations[a]);
+        }
+        free(core->allocations);
+        free(core->sdram);
+    }
+    for (int32_t i = 0; i < vm->n_chips; i++) {
+        free(vm->chips[i].routes);
+    }
+    if (vm_active == vm) {
+        vm_active = NULL;
+    }
+    free(vm->cores);
+    free(vm->chips);
+    free(vm->chip_at);
+    free(vm->queue);
+    free(vm->out_keys);
+    free(vm->out_payloads);
+    free(vm);
+}
