@@ -71,7 +71,10 @@ def write_session_defaults(folder, virtual):
     cfg["Reports"] = {"default_report_file_path": folder}
     cfg["Mode"] = {"mode": "Production"}
     if virtual:
-        cfg["Machine"] = {"virtual_board": "True", "version": "5"}
+        # No monitor cores beyond core 0: all 17 others run the model.
+        cfg["Machine"] = {"virtual_board": "True", "version": "5",
+                          "enable_advanced_monitor_support": "False",
+                          "enable_reinjection": "False"}
     path = os.path.join(folder, "spiDNN-session.cfg")
     with open(path, "w", encoding="utf-8") as handle:
         cfg.write(handle)

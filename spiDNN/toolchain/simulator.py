@@ -1,4 +1,5 @@
 """The toolchain's simulator object, set up the spiDNN way."""
+from spinn_front_end_common.data import FecDataView
 from spinn_front_end_common.interface.abstract_spinnaker_base import (
     AbstractSpinnakerBase)
 
@@ -8,13 +9,26 @@ from spiDNN.toolchain.config import setup_session_configs
 class SpiDNNSimulator(AbstractSpinnakerBase):
     """GFE's simulator with spiDNN's configuration (see ``config``).
 
-    It is the same class the graph front end builds in ``setup()``, minus
-    the step that demands a user configuration file.
+    It is the class the graph front end builds in ``setup()``, minus the
+    step that demands a user configuration file, and it keeps the routing
+    tables the loader would write to the routers so the virtual machine
+    can use exactly those.
     """
 
     def __init__(self, report_folder, binary_folder, n_boards=None):
         self.is_virtual = setup_session_configs(report_folder)
+        self.loaded_routing_tables = None
         super().__init__()
         self._data_writer.register_binary_search_path(binary_folder)
         self._data_writer.set_n_required(n_boards, None)
         self._data_writer.set_up_timings(None, None, 1)
+
+    def _execute_graph_binary_gatherer(self):
+        # The virtual machine runs the apps' host builds, not .aplx files.
+        if not self.is_virtual:
+            super()._execute_graph_binary_gatherer()
+
+    def _execute_load_routing_tables(self, compressed):
+        self.loaded_routing_tables = (
+            compressed if compressed else FecDataView.get_uncompressed())
+        super()._execute_load_routing_tables(compressed)

@@ -1,0 +1,1 @@
+"""Where a mapped model runs: the virtual machine or a SpiNNaker board."""

@@ -1,0 +1,14 @@
+"""Keras' default initialisers, driven by a numpy random generator."""
+import numpy
+
+
+def glorot_uniform(rng, fan_in, fan_out):
+    """Keras' ``GlorotUniform``: U(-l, l), l = sqrt(6 / (fan_in + fan_out))."""
+    limit = numpy.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(
+        numpy.float32)
+
+
+def zeros(size):
+    """Keras' ``Zeros``."""
+    return numpy.zeros(size, dtype=numpy.float32)

@@ -1,0 +1,91 @@
+"""One use of the SpiNNaker toolchain, from set-up to stop, leaving nothing.
+
+A session owns a private temporary folder for the toolchain's reports and
+databases, builds the graph the caller describes, maps it, and on exit
+stops the toolchain and removes the folder, whatever happened.
+"""
+import atexit
+import contextlib
+import io
+import logging
+import os
+import shutil
+import tempfile
+import time
+
+from spinn_front_end_common.data import FecDataView
+from spinn_utilities.data.utils_data_writer import UtilsDataWriter
+from spinn_utilities.log import FormatAdapter
+
+from spiDNN.toolchain.simulator import SpiDNNSimulator
+
+#: Where the .aplx files and host builds live.
+BINARIES = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                        "binaries")
+
+
+def quiet_toolchain():
+    """The toolchain logs every step at INFO; spiDNN users want warnings."""
+    for name in ("spinn_utilities", "spinn_machine", "spinnman", "pacman",
+                 "spinn_front_end_common", "spinnaker_graph_front_end",
+                 "spiDNN.toolchain"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class ToolchainSession:
+    """``with ToolchainSession() as s: ...`` maps a graph and cleans up."""
+
+    def __init__(self, n_boards=None):
+        self.n_boards = n_boards
+        self.folder = None
+        self.simulator = None
+        self.mapping_seconds = None
+
+    def __enter__(self):
+        quiet_toolchain()
+        self.folder = tempfile.mkdtemp(prefix="spiDNN-")
+        try:
+            self.simulator = SpiDNNSimulator(
+                self.folder, BINARIES, n_boards=self.n_boards)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        return self
+
+    @property
+    def is_virtual(self):
+        return self.simulator.is_virtual
+
+    @staticmethod
+    def add_vertex(vertex):
+        FecDataView.add_vertex(vertex)
+
+    @staticmethod
+    def add_edge(edge, partition_id):
+        FecDataView.add_edge(edge, partition_id)
+
+    def map(self, run_time=None):
+        """Maps the graph and generates the data specifications.
+
+        On the virtual board this is all ``run`` does; the host then builds
+        the virtual machine from what the toolchain produced.
+        """
+        start = time.perf_counter()
+        # The toolchain draws progress bars on stderr for every step.
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.simulator.run(run_time)
+        self.mapping_seconds = time.perf_counter() - start
+
+    def __exit__(self, *exc_info):
+        try:
+            if self.simulator is not None:
+                with contextlib.redirect_stderr(io.StringIO()):
+                    self.simulator.stop()
+        finally:
+            # The toolchain asks to write an "errored" flag into its report
+            # folder at exit; that folder is about to go.
+            atexit.unregister(UtilsDataWriter.write_errored_file)
+            # Its log store is a database in that folder, read again at exit.
+            FormatAdapter.set_log_store(None)
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return False

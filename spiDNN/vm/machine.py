@@ -1,0 +1,166 @@
+"""A virtual SpiNNaker machine: Python's handle on the C event loop."""
+import ctypes
+import os
+import shutil
+import tempfile
+
+import numpy
+
+from spiDNN.errors import SpiDNNInternalError, SpiDNNMachineError
+from spiDNN.vertices import layouts
+from spiDNN.vm import binding
+from spiDNN.vm.binding import as_pointer
+
+
+class VirtualMachine:
+    """Chips, routers and cores built from the toolchain's output.
+
+    Close it (or use it as a context manager) to unload the cores' apps.
+    """
+
+    def __init__(self, width, height):
+        self._lib = binding.library()
+        self._vm = self._lib.vm_create(width, height,
+                                       layouts.DTCM_HEAP_BYTES)
+        if not self._vm:
+            raise SpiDNNInternalError("cannot allocate the virtual machine")
+        self._copies = tempfile.mkdtemp(prefix="spiDNN-cores-")
+        self.core_labels = []       # per core index: the vertex label
+        self.core_locations = []    # per core index: (x, y, p)
+        self.routes_per_chip = {}
+        self.app_cores = []         # core indices that run an app
+
+    def _check(self, result, what):
+        if result < 0:
+            raise SpiDNNMachineError(
+                f"{what}: {self._lib.vm_error(self._vm).decode()}")
+        return result
+
+    def add_chip(self, x, y):
+        self._check(self._lib.vm_add_chip(self._vm, x, y), "add chip")
+
+    def add_link(self, x, y, link, to_x, to_y):
+        self._check(self._lib.vm_add_link(self._vm, x, y, link, to_x, to_y),
+                    "add link")
+
+    def set_routes(self, x, y, keys, masks, routes):
+        arrays = [numpy.ascontiguousarray(a, dtype=numpy.uint32)
+                  for a in (keys, masks, routes)]
+        self._check(self._lib.vm_set_routes(
+            self._vm, x, y, len(arrays[0]),
+            *(as_pointer(a, ctypes.c_uint32) for a in arrays)),
+            "routing table")
+        self.routes_per_chip[(x, y)] = len(arrays[0])
+
+    def remove_routing_entry(self, x, y, index):
+        """Deletes one router entry, as a fault would (for tests)."""
+        self._check(self._lib.vm_remove_route(self._vm, x, y, index),
+                    "remove route")
+        self.routes_per_chip[(x, y)] -= 1
+
+    def add_app_core(self, x, y, p, app_name, regions, label):
+        """A core running ``app_name`` with SDRAM regions [(id, bytes)]."""
+        copy = os.path.join(self._copies, f"{app_name}-{x}-{y}-{p}.so")
+        shutil.copyfile(binding.app_binary(app_name), copy)
+        ids = numpy.array([r for r, _ in regions], dtype=numpy.uint32)
+        sizes = numpy.array([len(c) for _, c in regions], dtype=numpy.uint32)
+        contents = b"".join(bytes(c) for _, c in regions)
+        index = self._check(self._lib.vm_add_app_core(
+            self._vm, x, y, p, copy.encode(), len(regions),
+            as_pointer(ids, ctypes.c_uint32),
+            as_pointer(sizes, ctypes.c_uint32), contents),
+            f"load {label} on core ({x}, {y}, {p})")
+        self.app_cores.append(index)
+        return self._record(index, label, (x, y, p))
+
+    def add_edge_core(self, x, y, p, kind, label):
+        index = self._check(
+            self._lib.vm_add_edge_core(self._vm, x, y, p, kind),
+            f"{label} on core ({x}, {y}, {p})")
+        return self._record(index, label, (x, y, p))
+
+    def _record(self, index, label, location):
+        self.core_labels.append(label)
+        self.core_locations.append(location)
+        assert len(self.core_labels) == index + 1
+        return index
+
+    def start(self):
+        """Runs every core's c_main; the private app copies can then go."""
+        rc = self._lib.vm_start(self._vm)
+        shutil.rmtree(self._copies, ignore_errors=True)
+        if rc != binding.VM_OK:
+            raise SpiDNNMachineError(self._lib.vm_error(self._vm).decode())
+
+    def run_samples(self, src_cores, keys, payloads, n_expected,
+                    max_events_per_sample):
+        """Streams samples through; returns (keys, payloads) gathered.
+
+        :param payloads: uint32 array (n_samples, len(keys))
+        :return: two uint32 arrays of shape (n_samples, n_expected)
+        """
+        src = numpy.ascontiguousarray(src_cores, dtype=numpy.int32)
+        keys = numpy.ascontiguousarray(keys, dtype=numpy.uint32)
+        payloads = numpy.ascontiguousarray(payloads, dtype=numpy.uint32)
+        n_samples = payloads.shape[0]
+        out_keys = numpy.zeros((n_samples, n_expected), dtype=numpy.uint32)
+        out_payloads = numpy.zeros_like(out_keys)
+        done = ctypes.c_uint32(0)
+        rc = self._lib.vm_run_samples(
+            self._vm, n_samples, len(keys), as_pointer(src, ctypes.c_int32),
+            as_pointer(keys, ctypes.c_uint32),
+            as_pointer(payloads, ctypes.c_uint32), n_expected,
+            as_pointer(out_keys, ctypes.c_uint32),
+            as_pointer(out_payloads, ctypes.c_uint32),
+            max_events_per_sample, ctypes.byref(done))
+        if rc != binding.VM_OK:
+            raise SpiDNNMachineError(self._failure_report(rc, done.value))
+        return out_keys, out_payloads
+
+    def _failure_report(self, rc, n_done):
+        message = self._lib.vm_error(self._vm).decode()
+        if rc in (binding.VM_STALLED, binding.VM_LIVELOCK):
+            stalled = self.stalled_cores()
+            message += (f". {len(stalled)} core(s) stalled without "
+                        f"finishing their part of the pass: "
+                        + ", ".join(f"{label} at {loc}"
+                                    for label, loc in stalled[:20])
+                        + (" ..." if len(stalled) > 20 else ""))
+        return f"pass {n_done} could not complete: {message}"
+
+    def core_stats(self, index):
+        out = (ctypes.c_uint64 * 7)()
+        self._lib.vm_get_core_stats(self._vm, index, out)
+        return dict(zip(("sent", "received", "pass_sent", "pass_received",
+                         "dtcm_used", "errored", "error_code"), out))
+
+    def stalled_cores(self):
+        """Application cores that sent nothing in the last pass."""
+        stalled = []
+        for index in self.app_cores:
+            if self.core_stats(index)["pass_sent"] == 0:
+                stalled.append((self.core_labels[index],
+                                self.core_locations[index]))
+        return stalled
+
+    def stats(self):
+        values = [ctypes.c_uint64(0) for _ in range(5)]
+        self._lib.vm_get_stats(self._vm, *(ctypes.byref(v) for v in values))
+        return dict(zip(("sent", "delivered", "dropped", "events",
+                         "gathered"), (v.value for v in values)))
+
+    def close(self):
+        if self._vm:
+            self._lib.vm_destroy(self._vm)
+            self._vm = None
+        shutil.rmtree(self._copies, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    def __del__(self):
+        self.close()
