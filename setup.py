@@ -1,0 +1,40 @@
+"""spiDNN's installer: the Python package plus the host builds of the C apps
+and the virtual machine, compiled by ``make -C c_code`` during the build."""
+import os
+import subprocess
+import sys
+
+from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BuildWithC(build_py):
+    """Runs the C build before collecting the package's files."""
+
+    def run(self):
+        subprocess.check_call(
+            ["make", "-C", os.path.join(HERE, "c_code"),
+             f"PYTHON={sys.executable}"])
+        super().run()
+
+
+setup(
+    name="spiDNN",
+    version="0.1.0",
+    description="Keras-style deep neural networks trained and run on "
+                "SpiNNaker, or on a virtual SpiNNaker machine",
+    long_description=open(os.path.join(HERE, "README.rst")).read(),
+    packages=find_packages(include=["spiDNN", "spiDNN.*"]),
+    package_data={"spiDNN": ["binaries/host/*.so", "binaries/*.aplx"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "spinnakergraphfrontend == 1!7.4.1",
+        "numpy",
+    ],
+    extras_require={
+        "test": ["pytest", "tensorflow-cpu", "scikit-learn"],
+    },
+    cmdclass={"build_py": BuildWithC},
+)
