@@ -15,9 +15,11 @@ import time
 
 import numpy
 
-import spiDNN
-import spiDNN.datasets
-from spiDNN.layers import Dense, Input
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # quiet TensorFlow's logs
+
+import spiDNN  # noqa: E402
+import spiDNN.datasets  # noqa: E402
+from spiDNN.layers import Dense, Input  # noqa: E402
 
 #: Samples per second spiDNN's predict should reach (machine time).
 TARGET_SAMPLES_PER_SECOND = 1000.0

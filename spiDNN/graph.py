@@ -8,6 +8,7 @@ from pacman.model.graphs.application import ApplicationEdge
 from spinn_front_end_common.data import FecDataView
 from spinn_front_end_common.utilities.utility_objs import (
     LivePacketGatherParameters)
+from spinnman.messages.eieio import EIEIOType
 from spinn_front_end_common.utility_models import (
     ReverseIpTagMultiCastSource)
 
@@ -15,6 +16,7 @@ from spiDNN.vertices.dense import DenseVertex, FORWARD, SOFTMAX
 from spiDNN.vertices.keys import key_space
 
 INPUT_LABEL = "input"
+OUTPUT_LABEL = "output"
 #: Where a board's live packet gatherer sends outputs (unused virtually).
 LIVE_OUTPUT_PORT = 17895
 LIVE_INPUT_PORT = 12345
@@ -44,7 +46,10 @@ class ModelGraph:
         FecDataView.add_live_packet_gatherer_parameters(
             LivePacketGatherParameters(
                 port=LIVE_OUTPUT_PORT, hostname="localhost",
-                label="output"),
+                label=OUTPUT_LABEL,
+                # Outputs are float32 bits in the payload of each key.
+                message_type=EIEIOType.KEY_PAYLOAD_32_BIT,
+                use_payload_prefix=False, payload_as_time_stamps=False),
             self.output_vertex, [FORWARD])
 
     def input_keys(self):

@@ -1,0 +1,31 @@
+# spiDNN from a fresh clone: `make example` runs the main example on the
+# virtual machine; `make test` runs the whole test suite.
+# Both install what they need first.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+
+.PHONY: install arm-toolchain example test arm-check benchmark clean
+
+install:
+	$(PIP) install -q -e ".[test]"
+
+# Debian's ARM cross compiler, for the arm-check of the C apps.
+arm-toolchain:
+	@command -v arm-none-eabi-gcc >/dev/null || { \
+	    apt-get update -q && \
+	    apt-get install -y -q gcc-arm-none-eabi libnewlib-arm-none-eabi; }
+
+example: install
+	$(PYTHON) examples/digits_predict.py
+
+arm-check: arm-toolchain
+	$(MAKE) -C c_code arm-check PYTHON=$(PYTHON)
+
+test: install arm-check
+	$(PYTHON) -m pytest tests -q
+
+benchmark: install
+	$(PYTHON) benchmarks/predict_throughput.py
+
+clean:
+	$(MAKE) -C c_code clean

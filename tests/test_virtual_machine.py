@@ -1,0 +1,50 @@
+"""The virtual machine keeps the chip's limits, leaves nothing behind and
+gives the same numbers every time."""
+import numpy
+import pytest
+
+from spiDNN.errors import SpiDNNMachineError
+from spiDNN.layers.dense import Dense
+from spiDNN.vertices import layouts
+from spiDNN.vm.machine import VirtualMachine
+
+from conftest import spidnn_model, spidnn_temp_folders
+
+
+def test_router_holds_at_most_1024_entries():
+    with VirtualMachine(2, 2) as vm:
+        vm.add_chip(0, 0)
+        keys = numpy.arange(1025, dtype=numpy.uint32)
+        with pytest.raises(SpiDNNMachineError, match="1024"):
+            vm.set_routes(0, 0, keys, numpy.full(1025, 0xFFFFFFFF),
+                          numpy.full(1025, 1 << 7))
+        vm.set_routes(0, 0, keys[:1024], numpy.full(1024, 0xFFFFFFFF),
+                      numpy.full(1024, 1 << 7))
+
+
+def test_only_17_application_cores_per_chip():
+    with VirtualMachine(1, 1) as vm:
+        vm.add_chip(0, 0)
+        with pytest.raises(SpiDNNMachineError, match="cores 1-17"):
+            vm.add_edge_core(0, 0, 0, 1, "on the monitor core")
+        with pytest.raises(SpiDNNMachineError, match="cores 1-17"):
+            vm.add_edge_core(0, 0, 18, 1, "past the last core")
+
+
+def test_dtcm_overflow_fails_on_the_core(monkeypatch):
+    """With the host check off, the core's own spin1_malloc fails."""
+    monkeypatch.setattr(Dense, "check_fits_core", lambda self: None)
+    model = spidnn_model(4, [(3, "relu")])
+    monkeypatch.setattr(layouts, "DTCM_HEAP_BYTES", 32)
+    with pytest.raises(SpiDNNMachineError, match="run-time error 9"):
+        model.predict(numpy.ones((1, 4)))
+
+
+def test_repeated_predicts_are_identical_and_leave_nothing():
+    before = spidnn_temp_folders()
+    model = spidnn_model(9, [(16, "tanh"), (5, "softmax")])
+    x = numpy.random.default_rng(4).normal(size=(10, 9)).astype("float32")
+    first = model.predict(x)
+    for _ in range(2):
+        numpy.testing.assert_array_equal(model.predict(x), first)
+    assert spidnn_temp_folders() == before
