@@ -5,18 +5,33 @@ import subprocess
 import sys
 
 from setuptools import find_packages, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class BuildWithC(build_py):
-    """Runs the C build before collecting the package's files."""
+def build_c():
+    """Host builds of the apps and the VM, into spiDNN/binaries."""
+    subprocess.check_call(["make", "-C", os.path.join(HERE, "c_code"),
+                           f"PYTHON={sys.executable}"])
+
+
+class BuildPyWithC(build_py):
+    """``pip install .``: the C build before the package's files are
+    collected, so the shared objects go into the wheel."""
 
     def run(self):
-        subprocess.check_call(
-            ["make", "-C", os.path.join(HERE, "c_code"),
-             f"PYTHON={sys.executable}"])
+        build_c()
+        super().run()
+
+
+class BuildExtWithC(build_ext):
+    """``pip install -e .`` (setup.py develop) runs build_ext, not build_py:
+    the shared objects are built in place."""
+
+    def run(self):
+        build_c()
         super().run()
 
 
@@ -36,5 +51,5 @@ setup(
     extras_require={
         "test": ["pytest", "tensorflow-cpu", "scikit-learn"],
     },
-    cmdclass={"build_py": BuildWithC},
+    cmdclass={"build_py": BuildPyWithC, "build_ext": BuildExtWithC},
 )
