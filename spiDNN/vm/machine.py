@@ -19,6 +19,8 @@ class VirtualMachine:
     """
 
     def __init__(self, width, height):
+        self._vm = None
+        self._copies = None
         self._lib = binding.library()
         self._vm = self._lib.vm_create(width, height,
                                        layouts.DTCM_HEAP_BYTES)
@@ -153,7 +155,8 @@ class VirtualMachine:
         if self._vm:
             self._lib.vm_destroy(self._vm)
             self._vm = None
-        shutil.rmtree(self._copies, ignore_errors=True)
+        if self._copies:
+            shutil.rmtree(self._copies, ignore_errors=True)
 
     def __enter__(self):
         return self
