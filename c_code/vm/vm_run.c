@@ -26,7 +26,8 @@ void vm_enqueue(vm_t *vm, vm_event_t ev) {
         vm->q_head = 0;
         vm->q_cap = cap;
     }
-    vm->queue[(vm->q_head + vm->q_len) % vm->q_cap] = ev;
+    // The capacity is a power of two: wrap with a mask.
+    vm->queue[(vm->q_head + vm->q_len) & (vm->q_cap - 1)] = ev;
     vm->q_len++;
 }
 
@@ -150,10 +151,12 @@ static void run_c_main(uint a, uint b) {
     c_main();
 }
 
-static int dispatch(vm_t *vm, vm_event_t ev) {
+// Runs the callback an event calls for; rt_error jumps out of it to the
+// setjmp in run_until_quiet.
+static void dispatch(vm_t *vm, vm_event_t ev) {
     vm_core_t *core = &vm->cores[ev.core];
     if (core->errored) {
-        return VM_OK;
+        return;
     }
     callback_t cb = NULL;
     switch (ev.kind) {
@@ -173,20 +176,31 @@ static int dispatch(vm_t *vm, vm_event_t ev) {
         cb = ev.cb;
     }
     if (cb == NULL) {
-        return VM_OK;   // no callback: the event is lost, as on the chip
+        return;   // no callback: the event is lost, as on the chip
     }
-    guarded_call(vm, ev.core, cb, ev.a, ev.b);
-    if (core->errored) {
-        vm_chip_t *chip = &vm->chips[core->chip];
-        vm_fail(vm, "core (%d, %d, %d) stopped with run-time error %u: %s",
-                chip->x, chip->y, core->p, core->error_code,
-                core->last_error);
-        return VM_CORE_ERROR;
-    }
-    return VM_OK;
+    vm->current = ev.core;
+    vm->stats.events++;
+    cb(ev.a, ev.b);
+    vm->current = -1;
+}
+
+static int core_error(vm_t *vm, int32_t index) {
+    vm_core_t *core = &vm->cores[index];
+    vm_chip_t *chip = &vm->chips[core->chip];
+    vm_fail(vm, "core (%d, %d, %d) stopped with run-time error %u: %s",
+            chip->x, chip->y, core->p, core->error_code, core->last_error);
+    return VM_CORE_ERROR;
 }
 
 static int run_until_quiet(vm_t *vm, uint64_t max_events) {
+    // One setjmp for the whole run, not one per callback: a core's
+    // rt_error ends the run.
+    if (setjmp(vm->on_rt_error) != 0) {
+        int32_t failed = vm->current;
+        vm->current = -1;
+        vm->q_len = 0;
+        return core_error(vm, failed);
+    }
     uint64_t n = 0;
     while (vm->q_len > 0) {
         if (n++ >= max_events) {
@@ -196,13 +210,9 @@ static int run_until_quiet(vm_t *vm, uint64_t max_events) {
             return VM_LIVELOCK;
         }
         vm_event_t ev = vm->queue[vm->q_head];
-        vm->q_head = (vm->q_head + 1) % vm->q_cap;
+        vm->q_head = (vm->q_head + 1) & (vm->q_cap - 1);
         vm->q_len--;
-        int rc = dispatch(vm, ev);
-        if (rc != VM_OK) {
-            vm->q_len = 0;
-            return rc;
-        }
+        dispatch(vm, ev);
     }
     return VM_OK;
 }
@@ -216,11 +226,7 @@ int vm_start(vm_t *vm) {
         }
         guarded_call(vm, i, run_c_main, 0, 0);
         if (core->errored) {
-            vm_chip_t *chip = &vm->chips[core->chip];
-            vm_fail(vm, "core (%d, %d, %d) failed to start, run-time error "
-                    "%u: %s", chip->x, chip->y, core->p, core->error_code,
-                    core->last_error);
-            return VM_CORE_ERROR;
+            return core_error(vm, i);
         }
     }
     return run_until_quiet(vm, UINT64_MAX);
