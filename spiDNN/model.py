@@ -7,7 +7,6 @@ from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers.dense import Dense
 from spiDNN.layers.input import Input
 from spiDNN.layers.layer import positive_int
-from spiDNN.vertices import layouts
 
 #: Application cores per chip (18 cores, one the monitor).
 APP_CORES_PER_CHIP = 17
@@ -138,7 +137,3 @@ class Model:
             lines.append(f"{layer.name:<16}{layer.units:>8}  "
                          f"{layer.activation:<10}{cores:>6}")
         return "\n".join(lines)
-
-    @staticmethod
-    def dtcm_heap_bytes():
-        return layouts.DTCM_HEAP_BYTES
