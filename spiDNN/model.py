@@ -79,8 +79,7 @@ class Model:
     # ----------------------------------------------------------- machine
     def cores_needed(self):
         """Application cores: each layer's slices, plus input and output."""
-        return 2 + sum(math.ceil(layer.units / layer.neurons_per_core)
-                       for layer in self.layers)
+        return 2 + sum(layer.n_cores for layer in self.layers)
 
     def boards_needed(self):
         if self.n_boards is not None:
@@ -121,8 +120,6 @@ class Model:
         self._check_built()
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
-        for layer in self.layers:
-            layer.check_fits_core()
         inputs = self._check_inputs(x)
         from spiDNN.backends.run import predict
         outputs, self.last_run = predict(self, inputs)
@@ -133,7 +130,6 @@ class Model:
         lines = [f"{'layer':<16}{'units':>8}  {'activation':<10}{'cores':>6}",
                  f"{self.input.name:<16}{self.input.units:>8}"]
         for layer in self.layers:
-            cores = math.ceil(layer.units / layer.neurons_per_core)
             lines.append(f"{layer.name:<16}{layer.units:>8}  "
-                         f"{layer.activation:<10}{cores:>6}")
+                         f"{layer.activation:<10}{layer.n_cores:>6}")
         return "\n".join(lines)

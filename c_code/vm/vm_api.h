@@ -54,6 +54,5 @@ void vm_get_stats(vm_t *vm, uint64_t *sent, uint64_t *delivered,
                   uint64_t *dropped, uint64_t *events, uint64_t *gathered);
 // Per core: totals, the last pass's counts, DTCM used and error state.
 void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out7);
-const char *vm_core_last_error(vm_t *vm, int32_t core);
 
 #endif

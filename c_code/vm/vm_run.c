@@ -320,7 +320,3 @@ void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out7) {
     out7[5] = c->errored;
     out7[6] = c->error_code;
 }
-
-const char *vm_core_last_error(vm_t *vm, int32_t core) {
-    return vm->cores[core].last_error;
-}

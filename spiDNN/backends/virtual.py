@@ -56,6 +56,6 @@ def _report(vm, session, n_samples, seconds):
         chips=len(chips), packets_sent=stats["sent"],
         packets_delivered=stats["delivered"],
         packets_dropped=stats["dropped"],
-        max_routing_entries=max(vm.routes_per_chip.values(), default=0),
+        max_routing_entries=vm.max_routing_entries(),
         mapping_seconds=session.mapping_seconds, machine_seconds=seconds,
         events=stats["events"])

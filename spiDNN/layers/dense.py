@@ -37,6 +37,11 @@ class Dense(Layer):
         self.kernel = None
         self.bias = None
 
+    @property
+    def n_cores(self):
+        """Cores the layer's slices take."""
+        return -(-self.units // self.neurons_per_core)
+
     def build(self, n_inputs, rng):
         """Creates the weights with Keras' default initialisers."""
         self.n_inputs = n_inputs

@@ -1,4 +1,5 @@
 """The input layer: the width of the vectors the model is fed."""
+from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers.layer import Layer, positive_int, unique_name
 
 
@@ -12,7 +13,6 @@ class Input(Layer):
             raise TypeError(f"Input got unknown arguments {sorted(kwargs)}")
         if isinstance(shape, (tuple, list)):
             if len(shape) != 1:
-                from spiDNN.errors import SpiDNNConfigurationError
                 raise SpiDNNConfigurationError(
                     f"Input shape must be one-dimensional, not {shape}")
             shape = shape[0]

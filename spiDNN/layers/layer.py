@@ -15,8 +15,7 @@ def unique_name(base):
 
 def positive_int(value, what):
     """``value`` as an int, or a clear error naming ``what``."""
-    if isinstance(value, bool) or not isinstance(value, (int,)) and not (
-            hasattr(value, "__index__")):
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
         raise SpiDNNConfigurationError(
             f"{what} must be a positive integer, not {value!r}")
     value = int(value)

@@ -43,8 +43,6 @@ _PROTOTYPES = {
                      [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64]),
     "vm_get_stats": (None, [ctypes.c_void_p] + [_u64p] * 5),
     "vm_get_core_stats": (None, [ctypes.c_void_p, ctypes.c_int32, _u64p]),
-    "vm_core_last_error": (ctypes.c_char_p,
-                           [ctypes.c_void_p, ctypes.c_int32]),
 }
 
 _library = None

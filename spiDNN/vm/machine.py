@@ -29,7 +29,7 @@ class VirtualMachine:
         self._copies = tempfile.mkdtemp(prefix="spiDNN-cores-")
         self.core_labels = []       # per core index: the vertex label
         self.core_locations = []    # per core index: (x, y, p)
-        self.routes_per_chip = {}
+        self.chips = []             # (x, y) of every chip
         self.app_cores = []         # core indices that run an app
 
     def _check(self, result, what):
@@ -40,6 +40,7 @@ class VirtualMachine:
 
     def add_chip(self, x, y):
         self._check(self._lib.vm_add_chip(self._vm, x, y), "add chip")
+        self.chips.append((x, y))
 
     def add_link(self, x, y, link, to_x, to_y):
         self._check(self._lib.vm_add_link(self._vm, x, y, link, to_x, to_y),
@@ -52,13 +53,16 @@ class VirtualMachine:
             self._vm, x, y, len(arrays[0]),
             *(as_pointer(a, ctypes.c_uint32) for a in arrays)),
             "routing table")
-        self.routes_per_chip[(x, y)] = len(arrays[0])
 
     def remove_routing_entry(self, x, y, index):
         """Deletes one router entry, as a fault would (for tests)."""
         self._check(self._lib.vm_remove_route(self._vm, x, y, index),
                     "remove route")
-        self.routes_per_chip[(x, y)] -= 1
+
+    def max_routing_entries(self):
+        """Most entries in one chip's router."""
+        return max((self._lib.vm_n_routes(self._vm, x, y)
+                    for x, y in self.chips), default=0)
 
     def add_app_core(self, x, y, p, app_name, regions, label):
         """A core running ``app_name`` with SDRAM regions [(id, bytes)]."""
