@@ -3,10 +3,20 @@ import math
 
 import numpy
 
+from spiDNN import losses, optimizers
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.history import History
 from spiDNN.layers.dense import Dense
 from spiDNN.layers.input import Input
 from spiDNN.layers.layer import positive_int
+from spiDNN.progress import Progress
+from spiDNN.training import TrainingRun
+from spiDNN.vertices.layouts import DTCM_HEAP_BYTES
+from spiDNN.vertices.loss import loss_dtcm_bytes
+
+#: fit's batch size when none is given: the original spiDNN's 1 for
+#: ``fit(x, y, loss)``, Keras' 32 for a model set up with ``compile``.
+DEFAULT_BATCH_SIZE = {"fit": 1, "compile": 32}
 
 #: Application cores per chip (18 cores, one the monitor).
 APP_CORES_PER_CHIP = 17
@@ -29,6 +39,8 @@ class Model:
         self.n_boards = None if n_boards is None else positive_int(
             n_boards, "n_boards")
         self.last_run = None
+        self.loss = None
+        self.optimizer = None
 
     # ----------------------------------------------------------- building
     def add(self, layer):
@@ -88,6 +100,7 @@ class Model:
         return max(1, math.ceil(chips / CHIPS_PER_BOARD))
 
     def _check_inputs(self, x):
+        """Inputs as a contiguous float32 array, or a clear error."""
         try:
             array = numpy.asarray(x)
         except Exception as error:   # ragged nested lists and the like
@@ -124,6 +137,109 @@ class Model:
         from spiDNN.backends.run import predict
         outputs, self.last_run = predict(self, inputs)
         return outputs
+
+    # ------------------------------------------------------------ training
+    def compile(self, optimizer="sgd", loss=None):
+        """Sets the optimizer and loss ``fit`` uses, as Keras' ``compile``.
+
+        :param optimizer: :py:class:`spiDNN.optimizers.SGD`, ``"sgd"`` or a
+            Keras SGD without momentum
+        :param loss: a Keras loss name (``"mse"``,
+            ``"categorical_crossentropy"``,
+            ``"sparse_categorical_crossentropy"``,
+            ``"binary_crossentropy"``), function or object
+        """
+        if loss is None:
+            raise SpiDNNConfigurationError("compile needs a loss")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        return self
+
+    def fit(self, x, y, loss=None, epochs=1, batch_size=None,
+            learning_rate=None, shuffle=True, verbose=1):
+        """Trains the model on the machine and returns a :py:class:`History`.
+
+        Forward pass, loss, backward pass and SGD updates all run in the C
+        apps; the trained weights come back to the model at the end.  Two
+        forms: the original ``fit(x, y, loss, epochs=1, batch_size=1,
+        learning_rate=0.01)``, and Keras' ``compile(optimizer, loss)`` then
+        ``fit(x, y, epochs=..., batch_size=32, shuffle=..., verbose=...)``;
+        ``loss`` and ``learning_rate`` given here override ``compile``'s.
+
+        :param shuffle: reorder the samples every epoch (seeded by the
+            model's seed, so runs repeat exactly)
+        :param verbose: 0 silent, 1 a progress bar with the running loss,
+            2 one line per epoch
+        """
+        self._check_built()
+        inputs = self._check_inputs(x)
+        training, order = self._plan_training(
+            len(inputs), loss, epochs, batch_size, learning_rate, shuffle,
+            verbose)
+        labels = losses.check_labels(
+            training.loss, y, len(inputs), training.n_outputs)
+        for index, layer in enumerate(self.layers):
+            layer.check_fits_core(training, self._next_layer(index))
+        needed = loss_dtcm_bytes(training.n_outputs)
+        if needed > DTCM_HEAP_BYTES:
+            raise SpiDNNConfigurationError(
+                f"the loss core needs {needed} bytes of DTCM for "
+                f"{training.n_outputs} outputs; a core has {DTCM_HEAP_BYTES}")
+        order = order(len(inputs))
+        history = History({"epochs": training.n_epochs,
+                           "batch_size": training.batch_size,
+                           "samples": len(inputs), "loss": training.loss,
+                           "learning_rate": training.learning_rate})
+        progress = Progress(verbose if verbose != "auto" else 1,
+                            training.n_epochs, len(inputs))
+        from spiDNN.backends.run import fit
+        sample_losses, weights, self.last_run = fit(
+            self, training, inputs, labels, order, progress)
+        self.set_weights(weights)
+        for epoch_losses in sample_losses:
+            history.add_epoch(epoch_losses)
+        return history
+
+    def _next_layer(self, index):
+        return (self.layers[index + 1] if index + 1 < len(self.layers)
+                else None)
+
+    def _plan_training(self, n_samples, loss, epochs, batch_size, learning_rate,
+                       shuffle, verbose):
+        """The TrainingRun of a fit call, and a function of the sample
+        count giving the order of samples in each epoch."""
+        if loss is None and self.loss is None:
+            raise SpiDNNConfigurationError(
+                "fit needs a loss: fit(x, y, loss=...) or compile(...) first")
+        loss_name = losses.get(loss) if loss is not None else self.loss
+        form = "compile" if loss is None else "fit"
+        if learning_rate is None:
+            learning_rate = (self.optimizer or optimizers.SGD()).learning_rate
+        learning_rate = optimizers.SGD(learning_rate).learning_rate
+        epochs = positive_int(epochs, "epochs")
+        batch_size = positive_int(
+            DEFAULT_BATCH_SIZE[form] if batch_size is None else batch_size,
+            "batch_size")
+        if not isinstance(shuffle, (bool, numpy.bool_)):
+            raise SpiDNNConfigurationError(
+                f"shuffle must be True or False, got {shuffle!r}")
+        if verbose not in (0, 1, 2, "auto"):
+            raise SpiDNNConfigurationError(
+                f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+
+        def order(n):
+            if not shuffle:
+                return numpy.tile(numpy.arange(n), (epochs, 1))
+            return numpy.stack([self._rng.permutation(n)
+                                for _ in range(epochs)])
+
+        training = TrainingRun(
+            loss=loss_name, learning_rate=learning_rate,
+            batch_size=min(batch_size, n_samples),
+            n_samples=n_samples, n_epochs=epochs,
+            n_outputs=self.layers[-1].units,
+            output_activation=self.layers[-1].activation)
+        return training, order
 
     def summary(self):
         """A table of layers, units, activations and cores."""

@@ -4,9 +4,9 @@ import dataclasses
 
 @dataclasses.dataclass
 class RunReport:
-    """Figures of the last ``predict`` (or ``fit``) on the machine."""
+    """Figures of the last ``predict`` or ``fit`` on the machine."""
     backend: str                 # "virtual" or "board"
-    samples: int
+    samples: int                 # passes run (samples x epochs for fit)
     cores: int                   # application cores (layers' slices)
     chips: int                   # chips with at least one used core
     packets_sent: int
@@ -16,8 +16,19 @@ class RunReport:
     mapping_seconds: float       # the toolchain's mapping and data gen
     machine_seconds: float       # time streaming samples through
     events: int = 0              # callbacks the virtual machine ran
+    #: Packets sent per sample, by "vertex label/partition" (the trained
+    #: weights' one-off download is in ``weight_packets`` instead).
+    packets_per_sample: dict = dataclasses.field(default_factory=dict)
+    #: One packet per input, label, neuron and direction, one loss value.
+    packets_per_sample_lower_bound: int = 0
+    weight_packets: int = 0      # trained weights sent to the host
+    peak_dtcm_bytes: int = 0     # most DTCM one core allocated
 
     @property
     def samples_per_second(self):
         return self.samples / self.machine_seconds if (
             self.machine_seconds) else float("inf")
+
+    @property
+    def packets_per_sample_total(self):
+        return sum(self.packets_per_sample.values())

@@ -19,8 +19,26 @@ static inline float activation_apply(uint32_t activation, float z) {
     }
 }
 
-// Numerically stable softmax of element `j` of the layer's pre-activations.
-static inline float softmax_element(const float *z, uint32_t n, uint32_t j) {
+// The derivative's factor for the backward pass, from the neuron's output
+// `a` (and `z`), as TensorFlow's gradients of these ops compute it.
+static inline float activation_backward(uint32_t activation, float a,
+                                        float z, float grad) {
+    switch (activation) {
+    case ACTIVATION_RELU:
+        return z > 0.0f ? grad : 0.0f;
+    case ACTIVATION_SIGMOID:
+        return grad * a * (1.0f - a);
+    case ACTIVATION_TANH:
+        return grad * (1.0f - a * a);
+    default:
+        return grad;
+    }
+}
+
+// exp(z_i - max) into e (the stable softmax's numerators); returns their
+// sum and writes max(z) to *max_out.
+static inline float softmax_exp_sum(const float *z, uint32_t n, float *e,
+                                    float *max_out) {
     float max = z[0];
     for (uint32_t i = 1; i < n; i++) {
         if (z[i] > max) {
@@ -29,9 +47,20 @@ static inline float softmax_element(const float *z, uint32_t n, uint32_t j) {
     }
     float sum = 0.0f;
     for (uint32_t i = 0; i < n; i++) {
-        sum += spidnn_expf(z[i] - max);
+        e[i] = spidnn_expf(z[i] - max);
+        sum += e[i];
     }
-    return spidnn_expf(z[j] - max) / sum;
+    *max_out = max;
+    return sum;
+}
+
+// Numerically stable softmax of a whole layer's pre-activations into p.
+static inline void softmax_layer(const float *z, uint32_t n, float *p) {
+    float max;
+    float sum = softmax_exp_sum(z, n, p, &max);
+    for (uint32_t i = 0; i < n; i++) {
+        p[i] /= sum;
+    }
 }
 
 #endif

@@ -3,7 +3,9 @@
 // Only float arithmetic (software-emulated on the ARM968), no double.
 // expf: range reduction x = k ln2 + r, |r| <= ln2/2, a degree-7 Taylor
 // polynomial for e^r (relative error < 2e-9, below float rounding), then
-// scaling by 2^k through the exponent bits.
+// scaling by 2^k through the exponent bits.  logf: x = m 2^e with m in
+// [sqrt(1/2), sqrt(2)), and log m = 2 atanh(s), s = (m - 1)/(m + 1), by
+// its odd series (|s| <= 0.172: five terms are below float rounding).
 #ifndef SPIDNN_MATH_H
 #define SPIDNN_MATH_H
 
@@ -72,6 +74,46 @@ static inline float spidnn_sigmoidf(float x) {
     }
     float e = spidnn_expf(x);
     return e / (1.0f + e);
+}
+
+static inline float spidnn_logf(float x) {
+    if (!(x > 0.0f)) {
+        // log 0 = -inf; log of a negative number or NaN is NaN.
+        return x == 0.0f ? bits_to_float(0xFF800000u)
+                         : bits_to_float(0x7FC00000u);
+    }
+    uint32_t u = float_to_bits(x);
+    if (u >= 0x7F800000u) {
+        return x;                       // +inf
+    }
+    int32_t e = 0;
+    if (u < 0x00800000u) {
+        // Subnormal: scale into the normal range first.
+        u = float_to_bits(x * 8388608.0f);
+        e = -23;
+    }
+    e += (int32_t) (u >> 23) - 127;
+    float m = bits_to_float((u & 0x007FFFFFu) | 0x3F800000u);
+    if (m > 1.41421356f) {
+        m *= 0.5f;
+        e++;
+    }
+    float s = (m - 1.0f) / (m + 1.0f);
+    float s2 = s * s;
+    float log_m = 2.0f * s * (1.0f + s2 * (0.333333333f + s2 * (
+            0.2f + s2 * (0.142857143f + s2 * 0.111111111f))));
+    float ef = (float) e;
+    return ef * 0.693145752f + (ef * 1.42860677e-6f + log_m);
+}
+
+// log(1 + x) without losing x when it is small: log(u) * x / (u - 1) with
+// u = 1 + x corrects for the rounding of u (Goldberg's method).
+static inline float spidnn_log1pf(float x) {
+    float u = 1.0f + x;
+    if (u == 1.0f) {
+        return x;
+    }
+    return spidnn_logf(u) * x / (u - 1.0f);
 }
 
 #endif

@@ -59,8 +59,7 @@ void spin1_exit(uint error) {
 
 uint spin1_send_mc_packet(uint key, uint data, uint load) {
     vm_core_t *core = vm_current_core();
-    core->sent++;
-    core->pass_sent++;
+    vm_count_sent(core, key);
     vm_send(vm_active, core->chip, key, data, load == WITH_PAYLOAD);
     return 1;
 }

@@ -52,6 +52,10 @@ int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events);
 
 void vm_get_stats(vm_t *vm, uint64_t *sent, uint64_t *delivered,
                   uint64_t *dropped, uint64_t *events, uint64_t *gathered);
+// Counts a core's packets by outgoing partition (keys / masks, at most 8).
+int vm_set_core_partitions(vm_t *vm, int32_t core, uint32_t n,
+                           const uint32_t *keys, const uint32_t *masks);
+void vm_get_partition_counts(vm_t *vm, int32_t core, uint64_t *out);
 // Per core: totals, the last pass's counts, DTCM used and error state.
 void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out7);
 

@@ -22,6 +22,7 @@
 #define VM_MAX_HOPS         256     // a packet going round in circles dies
 #define VM_ROUTE_CACHE      1024    // per-chip cache of key -> route
 #define VM_LOG_BYTES        256
+#define VM_MAX_PARTITIONS   8       // outgoing partitions counted per core
 
 typedef struct vm_route {
     uint32_t key, mask, route;      // route: bits 0-5 links, 6+ processors
@@ -45,6 +46,12 @@ typedef struct vm_chip {
 
 enum { VM_CORE_APP = 0, VM_CORE_SOURCE = 1, VM_CORE_GATHERER = 2 };
 
+// Packets a core sent with keys in one of its outgoing partitions.
+typedef struct vm_partition {
+    uint32_t key, mask;
+    uint64_t sent;
+} vm_partition_t;
+
 typedef struct vm_core {
     int32_t chip, p, kind;
     void *handle;                   // this core's private copy of the app
@@ -58,6 +65,8 @@ typedef struct vm_core {
     uint32_t errored, error_code;
     uint64_t sent, received;
     uint64_t pass_sent, pass_received;
+    vm_partition_t partitions[VM_MAX_PARTITIONS];
+    uint32_t n_partitions;
     char last_error[VM_LOG_BYTES];
 } vm_core_t;
 
@@ -106,6 +115,7 @@ vm_core_t *vm_current_core(void);
 void vm_enqueue(vm_t *vm, vm_event_t ev);
 void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload);
+void vm_count_sent(vm_core_t *core, uint32_t key);
 void vm_fail(vm_t *vm, const char *format, ...);
 
 #endif

@@ -82,6 +82,18 @@ static void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
         NULL});
 }
 
+// Counts a packet a core sends, in total, in this pass and by partition.
+void vm_count_sent(vm_core_t *core, uint32_t key) {
+    core->sent++;
+    core->pass_sent++;
+    for (uint32_t i = 0; i < core->n_partitions; i++) {
+        if ((key & core->partitions[i].mask) == core->partitions[i].key) {
+            core->partitions[i].sent++;
+            return;
+        }
+    }
+}
+
 // Routes one packet from a core on `chip` to every destination its key
 // reaches.  Links are numbered E, NE, N, W, SW, S; a packet that arrives on
 // link l and matches no entry is default-routed out of link (l + 3) % 6,
@@ -260,8 +272,7 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
         const uint32_t *row = &payloads[(size_t) s * n_inject];
         for (uint32_t i = 0; i < n_inject; i++) {
             vm_core_t *src = &vm->cores[src_cores[i]];
-            src->sent++;
-            src->pass_sent++;
+            vm_count_sent(src, keys[i]);
             vm_send(vm, src->chip, keys[i], row[i], 1);
         }
         int rc = run_until_quiet(vm, max_events_per_sample);
@@ -308,6 +319,27 @@ void vm_get_stats(vm_t *vm, uint64_t *sent, uint64_t *delivered,
     *dropped = vm->stats.dropped;
     *events = vm->stats.events;
     *gathered = vm->stats.gathered;
+}
+
+int vm_set_core_partitions(vm_t *vm, int32_t core, uint32_t n,
+                           const uint32_t *keys, const uint32_t *masks) {
+    if (core < 0 || core >= vm->n_cores || n > VM_MAX_PARTITIONS) {
+        vm_fail(vm, "core %d cannot count %u partitions", core, n);
+        return -1;
+    }
+    vm_core_t *c = &vm->cores[core];
+    for (uint32_t i = 0; i < n; i++) {
+        c->partitions[i] = (vm_partition_t) {keys[i], masks[i], 0};
+    }
+    c->n_partitions = n;
+    return 0;
+}
+
+void vm_get_partition_counts(vm_t *vm, int32_t core, uint64_t *out) {
+    vm_core_t *c = &vm->cores[core];
+    for (uint32_t i = 0; i < c->n_partitions; i++) {
+        out[i] = c->partitions[i].sent;
+    }
 }
 
 void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out7) {

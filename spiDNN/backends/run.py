@@ -3,13 +3,25 @@ from spiDNN.graph import ModelGraph
 from spiDNN.toolchain.session import ToolchainSession
 
 
+def _backend(session):
+    if session.is_virtual:
+        from spiDNN.backends import virtual
+        return virtual
+    from spiDNN.backends import board
+    return board
+
+
 def predict(model, inputs):
     """(outputs, RunReport) of forward passes on the configured machine."""
     with ToolchainSession(n_boards=model.boards_needed()) as session:
         graph = ModelGraph(model, session)
-        if session.is_virtual:
-            session.map()
-            from spiDNN.backends import virtual
-            return virtual.predict(graph, session, inputs)
-        from spiDNN.backends import board
-        return board.predict(graph, session, inputs)
+        return _backend(session).predict(graph, session, inputs)
+
+
+def fit(model, training, inputs, labels, order, progress):
+    """(sample losses per epoch, trained weights, RunReport) of training
+    on the configured machine."""
+    with ToolchainSession(n_boards=model.boards_needed()) as session:
+        graph = ModelGraph(model, session, training)
+        return _backend(session).fit(
+            graph, session, inputs, labels, order, progress)

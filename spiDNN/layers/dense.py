@@ -49,17 +49,42 @@ class Dense(Layer):
         self.bias = zeros(self.units)
         self.check_fits_core()
 
-    def check_fits_core(self):
+    def sends_logits(self, training, is_output):
+        """Whether, as the output layer, it hands z to a loss that takes
+        logits (Keras' cross-entropies after a softmax or a sigmoid)."""
+        return bool(training and is_output and training.from_logits)
+
+    def exchanges_softmax(self, training=None, is_output=True):
+        """Whether its cores exchange z to compute a softmax."""
+        return self.activation == "softmax" and not self.sends_logits(
+            training, is_output)
+
+    def dtcm_bytes(self, n_neurons, training=None, next_layer=None):
+        """DTCM of a core holding ``n_neurons`` of the layer.
+
+        :param training: the :py:class:`~spiDNN.training.TrainingRun`, or
+            None for forward passes only
+        :param next_layer: the layer after it, None for the output layer
+        """
+        is_output = next_layer is None
+        return layouts.dense_dtcm_bytes(
+            n_neurons=n_neurons, n_inputs=self.n_inputs,
+            layer_size=self.units,
+            softmax=self.exchanges_softmax(training, is_output),
+            training=bool(training),
+            n_next=self.units if is_output else next_layer.units,
+            outgoing=not is_output)
+
+    def check_fits_core(self, training=None, next_layer=None):
         """Refuse a layer whose slice cannot fit one core's DTCM."""
-        needed = layouts.dense_dtcm_bytes(
-            n_neurons=min(self.neurons_per_core, self.units),
-            n_inputs=self.n_inputs, layer_size=self.units,
-            softmax=self.activation == "softmax")
+        n_neurons = min(self.neurons_per_core, self.units)
+        needed = self.dtcm_bytes(n_neurons, training, next_layer)
         if needed > layouts.DTCM_HEAP_BYTES:
             raise SpiDNNConfigurationError(
                 f"Dense layer {self.name} ({self.n_inputs} inputs, "
                 f"{self.neurons_per_core} neurons per core) needs {needed} "
-                f"bytes of DTCM per core; a SpiNNaker core has "
+                f"bytes of DTCM per core"
+                f"{' to train' if training else ''}; a SpiNNaker core has "
                 f"{layouts.DTCM_HEAP_BYTES} for data. Use fewer "
                 f"neurons_per_core or a narrower input.")
 

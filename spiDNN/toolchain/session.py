@@ -18,6 +18,7 @@ from spinn_utilities.data.utils_data_writer import UtilsDataWriter
 from spinn_utilities.log import FormatAdapter
 
 from spiDNN.toolchain.simulator import SpiDNNSimulator
+from spiDNN.vertices import keys
 
 #: Where the .aplx files and host builds live.
 BINARIES = os.path.join(os.path.dirname(os.path.dirname(__file__)),
@@ -87,5 +88,6 @@ class ToolchainSession:
             atexit.unregister(UtilsDataWriter.write_errored_file)
             # Its log store is a database in that folder, read again at exit.
             FormatAdapter.set_log_store(None)
+            keys.clear_cache()
             shutil.rmtree(self.folder, ignore_errors=True)
         return False

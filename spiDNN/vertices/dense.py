@@ -2,115 +2,163 @@
 import numpy
 
 from pacman.model.graphs.application import ApplicationVertex
-from pacman.model.graphs.machine import MachineVertex
 from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
 from pacman.model.partitioner_splitters import SplitterFixedLegacy
 from pacman.model.resources import ConstantSDRAM
-from spinn_front_end_common.abstract_models import (
-    AbstractGeneratesDataSpecification, AbstractHasAssociatedBinary)
 from spinn_front_end_common.data import FecDataView
-from spinn_front_end_common.interface.simulation.simulation_utilities import (
-    get_simulation_header_array)
 from spinn_front_end_common.utilities.constants import (
-    SIMULATION_N_BYTES, SYSTEM_BYTES_REQUIREMENT)
-from spinn_front_end_common.utilities.utility_objs import ExecutableType
+    SYSTEM_BYTES_REQUIREMENT)
 
 from spiDNN.vertices import layouts
+from spiDNN.vertices.app_machine_vertex import AppMachineVertex, struct_words
 from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
-
-APP_NAME = "dense"
-FORWARD = "forward"
-SOFTMAX = "softmax"
-
+from spiDNN.vertices.partitions import (
+    BACKWARD, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
 
 class DenseVertex(ApplicationVertex, LegacyPartitionerAPI):
     """A Dense layer: ``neurons_per_core`` neurons on each core."""
 
-    def __init__(self, layer, source_vertex):
+    def __init__(self, layer, source_vertex, training=None, next_layer=None,
+                 is_first=True):
         """
         :param layer: the :py:class:`spiDNN.layers.Dense` it runs
         :param source_vertex: the application vertex feeding it
+        :param training: the :py:class:`~spiDNN.training.TrainingRun`, or
+            None to run forward passes only
+        :param next_layer: the layer after it (None for the output layer)
+        :param is_first: whether its inputs are the model's inputs
         """
         super().__init__(label=layer.name,
                          max_atoms_per_core=layer.neurons_per_core,
                          splitter=SplitterFixedLegacy())
         self.layer = layer
         self.source_vertex = source_vertex
+        self.training = training
+        self.next_layer = next_layer
+        self.is_first = is_first
+        #: Where the deltas come from: the next layer's or the loss's
+        #: vertex (set by the graph once it exists).
+        self.next_vertex = None
 
     @property
     def n_atoms(self):
         return self.layer.units
 
+    @property
+    def is_output(self):
+        return self.next_layer is None
+
+    @property
+    def sends_logits(self):
+        """The output layer hands z to a loss that takes logits."""
+        return self.layer.sends_logits(self.training, self.is_output)
+
+    @property
+    def exchanges_softmax(self):
+        return self.layer.exchanges_softmax(self.training, self.is_output)
+
+    @property
+    def sends_backward(self):
+        return bool(self.training) and not self.is_first
+
+    @property
+    def n_next(self):
+        """Deltas a core receives per sample when training."""
+        return (self.layer.units if self.is_output
+                else self.next_layer.units)
+
     def get_sdram_used_by_atoms(self, vertex_slice):
+        n = vertex_slice.n_atoms
+        outgoing = (n * self.n_next
+                    if self.training and not self.is_output else 0)
         return ConstantSDRAM(
             SYSTEM_BYTES_REQUIREMENT + layouts.DENSE_PARAMS.n_bytes
-            + 4 * vertex_slice.n_atoms * (self.layer.n_inputs + 1))
+            + 4 * (n * (self.layer.n_inputs + 1) + outgoing))
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return DenseMachineVertex(self, vertex_slice, sdram, label)
 
 
-class DenseMachineVertex(MachineVertex, AbstractHasAssociatedBinary,
-                         AbstractGeneratesDataSpecification):
+class DenseMachineVertex(AppMachineVertex):
     """One core's slice of a Dense layer."""
 
-    def __init__(self, app_vertex, vertex_slice, sdram, label):
-        super().__init__(label=label, app_vertex=app_vertex,
-                         vertex_slice=vertex_slice)
-        self._sdram = sdram
+    APP_NAME = "dense"
 
-    @property
-    def sdram_required(self):
-        return self._sdram
+    def get_n_keys_for_partition(self, partition_id):
+        if partition_id == WEIGHTS:
+            # One key per weight: each neuron's kernel row, then its bias.
+            return self.vertex_slice.n_atoms * (
+                self.app_vertex.layer.n_inputs + 1)
+        return super().get_n_keys_for_partition(partition_id)
 
-    def get_binary_file_name(self):
-        return APP_NAME + ".aplx"
-
-    def get_binary_start_type(self):
-        return ExecutableType.USES_SIMULATION_INTERFACE
+    def _key(self, partition_id, wanted=True):
+        if not wanted:
+            return 0
+        return FecDataView.get_routing_infos().get_key_from(
+            self, partition_id)
 
     def params(self):
         """The values of this core's ``dense_params`` struct."""
-        layer_vertex = self.app_vertex
-        layer = layer_vertex.layer
-        routing_infos = FecDataView.get_routing_infos()
-        is_softmax = layer.activation == "softmax"
+        vertex = self.app_vertex
+        layer = vertex.layer
+        training = vertex.training
+        softmax = vertex.exchanges_softmax
         return layouts.DENSE_PARAMS.pack(
             n_neurons=self.vertex_slice.n_atoms,
             first_neuron=self.vertex_slice.lo_atom,
             activation=layouts.ACTIVATIONS[layer.activation],
-            forward_key=routing_infos.get_key_from(self, FORWARD),
-            softmax_key=(routing_infos.get_key_from(self, SOFTMAX)
-                         if is_softmax else 0),
-            **prefixed("input", key_space(
-                layer_vertex.source_vertex, FORWARD)),
-            **prefixed("peer", key_space(layer_vertex, SOFTMAX)
-                       if is_softmax else NO_KEY_SPACE))
+            forward_key=self._key(FORWARD),
+            softmax_key=self._key(SOFTMAX, softmax),
+            **prefixed("input", key_space(vertex.source_vertex, FORWARD)),
+            **prefixed("peer", key_space(vertex, SOFTMAX)
+                       if softmax else NO_KEY_SPACE),
+            training=int(bool(training)),
+            sends_logits=int(vertex.sends_logits),
+            is_output=int(vertex.is_output),
+            sends_backward=int(vertex.sends_backward),
+            backward_key=self._key(BACKWARD, vertex.sends_backward),
+            softmax_backward_key=self._key(
+                SOFTMAX_BACKWARD, bool(training) and softmax),
+            weights_key=self._key(WEIGHTS, bool(training)),
+            learning_rate=layouts.float_bits(
+                training.learning_rate if training else 0.0),
+            **(training.batch_fields() if training else
+               {"batch_size": 0, "n_samples": 0, "n_epochs": 0}),
+            **prefixed("next", key_space(vertex.next_vertex, BACKWARD)
+                       if training else NO_KEY_SPACE),
+            **prefixed("peer_backward",
+                       key_space(vertex, SOFTMAX_BACKWARD)
+                       if training and softmax else NO_KEY_SPACE))
+
+    def _rows(self, kernel):
+        """This slice's neurons' rows of ``kernel`` as stored (n, n_in)."""
+        neurons = slice(self.vertex_slice.lo_atom,
+                        self.vertex_slice.hi_atom + 1)
+        return numpy.ascontiguousarray(kernel[:, neurons].T)
 
     def weights(self):
         """float32 kernel rows (one per neuron) then the biases, as words."""
         layer = self.app_vertex.layer
         neurons = slice(self.vertex_slice.lo_atom,
                         self.vertex_slice.hi_atom + 1)
-        kernel = numpy.ascontiguousarray(layer.kernel[:, neurons].T)
         data = numpy.concatenate(
-            [kernel.ravel(), layer.bias[neurons]]).astype(numpy.float32)
+            [self._rows(layer.kernel).ravel(),
+             layer.bias[neurons]]).astype(numpy.float32)
         return data.view(numpy.uint32)
 
-    def generate_data_specification(self, spec, placement):
-        system = get_simulation_header_array(self.get_binary_file_name())
-        params = self.params()
-        weights = self.weights()
-        spec.reserve_memory_region(
-            layouts.REGIONS["SYSTEM"], SIMULATION_N_BYTES, label="system")
-        spec.reserve_memory_region(
-            layouts.REGIONS["PARAMS"], len(params), label="params")
-        spec.reserve_memory_region(
-            layouts.REGIONS["WEIGHTS"], 4 * len(weights), label="weights")
-        spec.switch_write_focus(layouts.REGIONS["SYSTEM"])
-        spec.write_array(system)
-        spec.switch_write_focus(layouts.REGIONS["PARAMS"])
-        spec.write_array(numpy.frombuffer(params, dtype="<u4"))
-        spec.switch_write_focus(layouts.REGIONS["WEIGHTS"])
-        spec.write_array(weights)
-        spec.end_specification()
+    def outgoing_weights(self):
+        """The next layer's kernel rows of this slice's neurons (n, n_next):
+        the copy that the backward pass multiplies the deltas by."""
+        next_kernel = self.app_vertex.next_layer.kernel
+        rows = next_kernel[self.vertex_slice.lo_atom:
+                           self.vertex_slice.hi_atom + 1]
+        return numpy.ascontiguousarray(rows, dtype=numpy.float32).view(
+            numpy.uint32).ravel()
+
+    def regions(self):
+        regions = [("PARAMS", struct_words(self.params())),
+                   ("WEIGHTS", self.weights())]
+        vertex = self.app_vertex
+        if vertex.training and not vertex.is_output:
+            regions.append(("OUTGOING", self.outgoing_weights()))
+        return regions

@@ -20,6 +20,30 @@ def key_space(app_vertex, partition_id):
 
     :param app_vertex: the sending layer's application vertex
     """
+    # Receivers ask for the same space once per core: keep what one
+    # mapping's routing information gives.
+    from spinn_front_end_common.data import FecDataView
+    routing_infos = FecDataView.get_routing_infos()
+    if _cache.get("routing_infos") is not routing_infos:
+        clear_cache()
+        _cache["routing_infos"] = routing_infos
+    spaces = _cache["spaces"]
+    if (app_vertex, partition_id) not in spaces:
+        spaces[app_vertex, partition_id] = _key_space(
+            app_vertex, partition_id)
+    return spaces[app_vertex, partition_id]
+
+
+_cache = {"routing_infos": None, "spaces": {}}
+
+
+def clear_cache():
+    """Forgets the key spaces of the last mapping (its session ended)."""
+    _cache["routing_infos"] = None
+    _cache["spaces"] = {}
+
+
+def _key_space(app_vertex, partition_id):
     from spinn_front_end_common.data import FecDataView
     routing_infos = FecDataView.get_routing_infos()
     machine_vertices = sorted(

@@ -43,6 +43,10 @@ _PROTOTYPES = {
                      [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64]),
     "vm_get_stats": (None, [ctypes.c_void_p] + [_u64p] * 5),
     "vm_get_core_stats": (None, [ctypes.c_void_p, ctypes.c_int32, _u64p]),
+    "vm_set_core_partitions": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, _u32p, _u32p]),
+    "vm_get_partition_counts": (None,
+                                [ctypes.c_void_p, ctypes.c_int32, _u64p]),
 }
 
 _library = None

@@ -134,6 +134,21 @@ class VirtualMachine:
                         + (" ..." if len(stalled) > 20 else ""))
         return f"pass {n_done} could not complete: {message}"
 
+    def count_partitions(self, index, keys_and_masks):
+        """Counts what core ``index`` sends on each (key, mask) given."""
+        keys = numpy.array([k for k, _ in keys_and_masks], dtype=numpy.uint32)
+        masks = numpy.array([m for _, m in keys_and_masks],
+                            dtype=numpy.uint32)
+        self._check(self._lib.vm_set_core_partitions(
+            self._vm, index, len(keys), as_pointer(keys, ctypes.c_uint32),
+            as_pointer(masks, ctypes.c_uint32)), "count partitions")
+
+    def partition_counts(self, index, n_partitions):
+        """Packets core ``index`` sent on each counted partition."""
+        out = (ctypes.c_uint64 * max(1, n_partitions))()
+        self._lib.vm_get_partition_counts(self._vm, index, out)
+        return list(out)[:n_partitions]
+
     def core_stats(self, index):
         out = (ctypes.c_uint64 * 7)()
         self._lib.vm_get_core_stats(self._vm, index, out)

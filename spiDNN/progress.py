@@ -1,0 +1,43 @@
+"""Keras-style progress lines for ``fit``: ``verbose=1`` a bar over the
+samples with the running loss, ``verbose=2`` one line per epoch, ``0``
+silence."""
+import sys
+import time
+
+BAR_WIDTH = 30
+
+
+class Progress:
+    def __init__(self, verbose, n_epochs, n_samples, stream=None):
+        self.verbose = verbose
+        self.n_epochs = n_epochs
+        self.n_samples = n_samples
+        self.stream = stream or sys.stdout
+        self._start = None
+
+    def _write(self, text):
+        self.stream.write(text)
+        self.stream.flush()
+
+    def start_epoch(self, epoch):
+        self._start = time.perf_counter()
+        if self.verbose:
+            self._write(f"Epoch {epoch + 1}/{self.n_epochs}\n")
+
+    def update(self, done, running_loss):
+        if self.verbose != 1:
+            return
+        filled = BAR_WIDTH * done // self.n_samples
+        bar = "=" * filled + (">" if filled < BAR_WIDTH else "")
+        width = len(str(self.n_samples))
+        self._write(f"\r{done:>{width}}/{self.n_samples} "
+                    f"[{bar:<{BAR_WIDTH}}] - loss: {running_loss:.4f}")
+
+    def end_epoch(self, mean_loss):
+        if not self.verbose:
+            return
+        seconds = time.perf_counter() - self._start
+        if self.verbose == 1:
+            self._write("\n")
+        self._write(f"{self.n_samples} samples - {seconds:.1f}s - "
+                    f"loss: {mean_loss:.4f}\n")

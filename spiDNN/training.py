@@ -1,0 +1,29 @@
+"""One ``fit`` as the machine sees it: the loss, the optimizer's step and
+how many samples make a batch and the run."""
+import dataclasses
+
+from spiDNN import losses
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingRun:
+    loss: str              # a Keras loss name (spiDNN.losses)
+    learning_rate: float
+    batch_size: int
+    n_samples: int         # per epoch
+    n_epochs: int
+    n_outputs: int
+    output_activation: str
+
+    @property
+    def from_logits(self):
+        return losses.takes_logits(self.loss, self.output_activation)
+
+    @property
+    def label_width(self):
+        return losses.label_width(self.loss, self.n_outputs)
+
+    def batch_fields(self):
+        """The batch-counting fields every training core's params carry."""
+        return {"batch_size": self.batch_size, "n_samples": self.n_samples,
+                "n_epochs": self.n_epochs}

@@ -1,0 +1,56 @@
+"""What every spiDNN core's machine vertex shares: its app, its SDRAM and
+the way its data specification is written."""
+import numpy
+
+from pacman.model.graphs.machine import MachineVertex
+from spinn_front_end_common.abstract_models import (
+    AbstractGeneratesDataSpecification, AbstractHasAssociatedBinary)
+from spinn_front_end_common.interface.simulation.simulation_utilities import (
+    get_simulation_header_array)
+from spinn_front_end_common.utilities.constants import SIMULATION_N_BYTES
+from spinn_front_end_common.utilities.utility_objs import ExecutableType
+
+from spiDNN.vertices import layouts
+
+
+class AppMachineVertex(MachineVertex, AbstractHasAssociatedBinary,
+                       AbstractGeneratesDataSpecification):
+    """A core running the C app ``c_code/<APP_NAME>/``."""
+
+    APP_NAME = None
+
+    def __init__(self, app_vertex, vertex_slice, sdram, label):
+        super().__init__(label=label, app_vertex=app_vertex,
+                         vertex_slice=vertex_slice)
+        self._sdram = sdram
+
+    @property
+    def sdram_required(self):
+        return self._sdram
+
+    def get_binary_file_name(self):
+        return self.APP_NAME + ".aplx"
+
+    def get_binary_start_type(self):
+        return ExecutableType.USES_SIMULATION_INTERFACE
+
+    def regions(self):
+        """[(name in layouts.REGIONS, uint32 words)] after the system one."""
+        raise NotImplementedError
+
+    def generate_data_specification(self, spec, placement):
+        regions = [("SYSTEM", get_simulation_header_array(
+            self.get_binary_file_name()))] + self.regions()
+        for name, words in regions:
+            size = SIMULATION_N_BYTES if name == "SYSTEM" else 4 * len(words)
+            spec.reserve_memory_region(
+                layouts.REGIONS[name], size, label=name.lower())
+        for name, words in regions:
+            spec.switch_write_focus(layouts.REGIONS[name])
+            spec.write_array(words)
+        spec.end_specification()
+
+
+def struct_words(packed):
+    """A packed parameter struct as the words a region holds."""
+    return numpy.frombuffer(packed, dtype="<u4")

@@ -1,0 +1,74 @@
+"""The loss app's vertex: one core between the output layer and the host."""
+from pacman.model.graphs.application import ApplicationVertex
+from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
+from pacman.model.partitioner_splitters import SplitterFixedLegacy
+from pacman.model.resources import ConstantSDRAM
+from spinn_front_end_common.data import FecDataView
+from spinn_front_end_common.utilities.constants import (
+    SYSTEM_BYTES_REQUIREMENT)
+
+from spiDNN.vertices import layouts
+from spiDNN.vertices.app_machine_vertex import AppMachineVertex, struct_words
+from spiDNN.vertices.keys import key_space, prefixed
+from spiDNN.vertices.partitions import BACKWARD, FORWARD, LOSS
+
+LABEL = "loss"
+
+
+def loss_dtcm_bytes(n_outputs):
+    """DTCM loss.c allocates: the outputs, a label and the gradient."""
+    return 4 * 3 * n_outputs
+
+
+class LossVertex(ApplicationVertex, LegacyPartitionerAPI):
+    """The loss of one training run; its atoms are the model's outputs."""
+
+    def __init__(self, training, output_vertex, labels_vertex):
+        """
+        :param training: the :py:class:`~spiDNN.training.TrainingRun`
+        :param output_vertex: the output layer's vertex
+        :param labels_vertex: the source streaming the labels
+        """
+        super().__init__(label=LABEL, max_atoms_per_core=training.n_outputs,
+                         splitter=SplitterFixedLegacy())
+        self.training = training
+        self.output_vertex = output_vertex
+        self.labels_vertex = labels_vertex
+
+    @property
+    def n_atoms(self):
+        return self.training.n_outputs
+
+    def get_sdram_used_by_atoms(self, vertex_slice):
+        return ConstantSDRAM(
+            SYSTEM_BYTES_REQUIREMENT + layouts.LOSS_PARAMS.n_bytes)
+
+    def create_machine_vertex(self, vertex_slice, sdram, label=None):
+        return LossMachineVertex(self, vertex_slice, sdram, label)
+
+
+class LossMachineVertex(AppMachineVertex):
+
+    APP_NAME = "loss"
+
+    def get_n_keys_for_partition(self, partition_id):
+        if partition_id == LOSS:
+            return 1        # one value per sample
+        return super().get_n_keys_for_partition(partition_id)
+
+    def params(self):
+        vertex = self.app_vertex
+        training = vertex.training
+        routing_infos = FecDataView.get_routing_infos()
+        return layouts.LOSS_PARAMS.pack(
+            loss=layouts.LOSSES[training.loss],
+            from_logits=int(training.from_logits),
+            label_width=training.label_width,
+            backward_key=routing_infos.get_key_from(self, BACKWARD),
+            loss_key=routing_infos.get_key_from(self, LOSS),
+            **training.batch_fields(),
+            **prefixed("output", key_space(vertex.output_vertex, FORWARD)),
+            **prefixed("label", key_space(vertex.labels_vertex, FORWARD)))
+
+    def regions(self):
+        return [("PARAMS", struct_words(self.params()))]
