@@ -53,3 +53,21 @@ def upscale_to_mnist(images_8x8):
 def spidnn_temp_folders():
     return {name for name in os.listdir(tempfile.gettempdir())
             if name.startswith("spiDNN-")}
+
+
+def keras_train(model, x, y, loss, learning_rate, epochs, batch_size):
+    """Trains a Keras model in order (no shuffling) with plain SGD, batch
+    by batch; returns each epoch's per-sample losses, each taken before
+    its batch's update as in Keras' running loss."""
+    import keras
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=loss)
+    loss_fn = keras.losses.get(loss)     # per sample, no reduction
+    sample_losses = []
+    for _ in range(epochs):
+        losses = []
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            losses.append(numpy.asarray(loss_fn(yb, model(xb))))
+            model.train_on_batch(xb, yb)
+        sample_losses.append(numpy.concatenate(losses))
+    return sample_losses

@@ -77,17 +77,18 @@ static inline float loss_cce_probabilities(uint32_t n, const float *p,
     for (uint32_t j = 0; j < n; j++) {
         total += p[j];
     }
-    float loss = 0.0f, dot = 0.0f;
+    float loss = 0.0f, dot = 0.0f;   // dot: dL/d(total)
     for (uint32_t j = 0; j < n; j++) {
         float q = p[j] / total;
         float qc = clip_probability(q);
         loss -= y[j] * spidnn_logf(qc);
         grad[j] = probability_unclipped(q) ? -y[j] / qc : 0.0f;   // dL/dq
-        dot += grad[j] * p[j];
+        // q = p / total: TensorFlow's division gradient with respect to
+        // the divisor, dL/dq_j * ((-p_j / total) / total).
+        dot += grad[j] * ((-p[j] / total) / total);
     }
-    // q = p / total: dL/dp_j = dL/dq_j / total - sum_i dL/dq_i p_i / total^2
     for (uint32_t j = 0; j < n; j++) {
-        grad[j] = scale * (grad[j] / total - dot / (total * total));
+        grad[j] = scale * (grad[j] / total + dot);
     }
     return loss;
 }
@@ -121,21 +122,20 @@ static inline float loss_sparse_probabilities(uint32_t n, const float *p,
     return spidnn_logf(total) - spidnn_logf(clip_probability(p[k]));
 }
 
-// mean_j of sigmoid_cross_entropy_with_logits:
-// max(z, 0) - z y + log1p(exp(-|z|)), differentiated term by term as
-// TensorFlow does (so z = 0 exactly gets -y, not 0.5 - y).
+// mean_j of sigmoid_cross_entropy_with_logits, which TensorFlow writes as
+// where(z >= 0, z, 0) - z y + log1p(exp(where(z >= 0, -z, z))) and
+// differentiates term by term (so z = 0 takes the z >= 0 branch).
 static inline float loss_bce_logits(uint32_t n, const float *z,
                                     const float *y, float scale,
                                     float *grad) {
     float sum = 0.0f;
     for (uint32_t j = 0; j < n; j++) {
-        float az = z[j] < 0.0f ? -z[j] : z[j];
-        float e = spidnn_expf(-az);
-        sum += (z[j] > 0.0f ? z[j] : 0.0f) - z[j] * y[j]
+        bool non_negative = z[j] >= 0.0f;
+        float e = spidnn_expf(non_negative ? -z[j] : z[j]);
+        sum += (non_negative ? z[j] : 0.0f) - z[j] * y[j]
                 + spidnn_log1pf(e);
-        float sign = z[j] > 0.0f ? 1.0f : (z[j] < 0.0f ? -1.0f : 0.0f);
-        float g = (z[j] > 0.0f ? 1.0f : 0.0f) - y[j]
-                - sign * (e / (1.0f + e));
+        float g = (non_negative ? 1.0f : 0.0f) - y[j]
+                + (non_negative ? -1.0f : 1.0f) * (e / (1.0f + e));
         grad[j] = scale * (g / (float) n);
     }
     return sum / (float) n;
