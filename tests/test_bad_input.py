@@ -81,3 +81,98 @@ def test_set_weights_checks_count_and_shapes(model):
     weights[1] = numpy.array([0.0, numpy.nan, 0.0])
     with pytest.raises(SpiDNNConfigurationError, match="finite"):
         model.set_weights(weights)
+
+
+# ---------------------------------------------------------------- training
+@pytest.fixture
+def training_data():
+    x = numpy.random.default_rng(0).random((6, 4)).astype(numpy.float32)
+    return x, numpy.eye(2, dtype=numpy.float32)[[0, 1, 0, 1, 1, 0]]
+
+
+@pytest.mark.parametrize("loss, y, match", [
+    ("categorical_crossentropy", numpy.zeros((6, 3)),
+     r"shape \(6, 2\).*got \(6, 3\)"),
+    ("categorical_crossentropy", numpy.zeros(6),
+     "sparse_categorical_crossentropy"),
+    ("mse", numpy.zeros((6, 2, 1)), r"shape \(6, 2\)"),
+    ("binary_crossentropy", numpy.zeros((6, 1)), r"shape \(6, 2\)"),
+    ("sparse_categorical_crossentropy", numpy.array([0, 1, 2, 0, 1, 0]),
+     "classes 0 to 1"),
+    ("sparse_categorical_crossentropy", numpy.array([0, 1, -1, 0, 1, 0]),
+     "classes 0 to 1"),
+    ("sparse_categorical_crossentropy", numpy.array([0, 1, 0.5, 0, 1, 0]),
+     "whole class"),
+    ("sparse_categorical_crossentropy", numpy.zeros((6, 2)),
+     "one class per sample"),
+    ("mse", numpy.full((6, 2), numpy.nan), "NaN"),
+    ("mse", numpy.zeros((5, 2)), "6 input samples but 5 labels"),
+    ("mse", [["a", "b"]] * 6, "numeric"),
+])
+def test_bad_labels(model, training_data, loss, y, match):
+    x, _ = training_data
+    with pytest.raises(SpiDNNConfigurationError, match=match):
+        model.fit(x, y, loss=loss, verbose=0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"loss": "hinge"}, "unknown loss 'hinge'"),
+    ({}, "fit needs a loss"),
+    ({"loss": "mse", "epochs": 0}, "epochs"),
+    ({"loss": "mse", "batch_size": -2}, "batch_size"),
+    ({"loss": "mse", "learning_rate": -0.1}, "learning_rate"),
+    ({"loss": "mse", "learning_rate": float("nan")}, "learning_rate"),
+    ({"loss": "mse", "shuffle": "yes"}, "shuffle"),
+    ({"loss": "mse", "verbose": 3}, "verbose"),
+])
+def test_bad_fit_arguments(model, training_data, kwargs, match):
+    x, y = training_data
+    with pytest.raises(SpiDNNConfigurationError, match=match):
+        model.fit(x, y, **kwargs)
+
+
+def test_bad_training_inputs(model, training_data):
+    x, y = training_data
+    x[2, 1] = numpy.nan
+    with pytest.raises(SpiDNNConfigurationError, match="NaN"):
+        model.fit(x, y, loss="mse", verbose=0)
+
+
+@pytest.mark.parametrize("optimizer, match", [
+    ("adam", "unknown optimizer 'adam'"),
+    (None, "unknown optimizer"),
+])
+def test_unknown_optimizer(model, optimizer, match):
+    with pytest.raises(SpiDNNConfigurationError, match=match):
+        model.compile(optimizer=optimizer, loss="mse")
+
+
+def test_keras_sgd_with_momentum_is_refused(model):
+    import keras
+    with pytest.raises(SpiDNNConfigurationError, match="without momentum"):
+        model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
+                      loss="mse")
+
+
+def test_keras_losses_and_optimizers_are_understood(model):
+    import keras
+    model.compile(optimizer=keras.optimizers.SGD(0.25),
+                  loss=keras.losses.CategoricalCrossentropy())
+    assert model.loss == "categorical_crossentropy"
+    assert model.optimizer.learning_rate == 0.25
+    model.compile(loss=keras.losses.mean_squared_error)
+    assert model.loss == "mean_squared_error"
+    with pytest.raises(SpiDNNConfigurationError, match="from_logits"):
+        model.compile(loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True))
+
+
+def test_layer_that_fits_for_predict_but_not_for_training():
+    """Training doubles a core's kernel (its gradient) and adds its
+    outgoing weights: refused before anything is mapped."""
+    model = spiDNN.Model().add(Input(784))
+    model.add(Dense(20, neurons_per_core=10)).add(Dense(10))
+    x = numpy.zeros((2, 784), dtype=numpy.float32)
+    assert model.predict(x).shape == (2, 10)
+    with pytest.raises(SpiDNNConfigurationError, match="DTCM.*to train"):
+        model.fit(x, numpy.zeros((2, 10)), loss="mse", verbose=0)
