@@ -53,20 +53,23 @@ typedef struct vm_partition {
 } vm_partition_t;
 
 typedef struct vm_core {
+    // Fields every packet delivery touches come first, so they share the
+    // struct's first cache lines.
     int32_t chip, p, kind;
-    void *handle;                   // this core's private copy of the app
+    uint32_t errored;
+    uint64_t received, pass_received;
     callback_t callbacks[NUM_EVENTS];
+    uint64_t sent, pass_sent;
+    vm_partition_t partitions[VM_MAX_PARTITIONS];
+    uint32_t n_partitions;
+    uint32_t error_code;
+    void *handle;                   // this core's private copy of the app
     uint8_t *sdram;                 // data specification block
     void **allocations;             // spin1_malloc'd blocks, freed at end
     uint32_t n_allocations, cap_allocations;
     uint32_t dtcm_used;
     uint32_t timer_period;
     exit_callback_t exit_function;
-    uint32_t errored, error_code;
-    uint64_t sent, received;
-    uint64_t pass_sent, pass_received;
-    vm_partition_t partitions[VM_MAX_PARTITIONS];
-    uint32_t n_partitions;
     char last_error[VM_LOG_BYTES];
 } vm_core_t;
 

@@ -14,21 +14,30 @@ vm_core_t *vm_current_core(void) {
     return &vm_active->cores[vm_active->current];
 }
 
-void vm_enqueue(vm_t *vm, vm_event_t ev) {
-    if (vm->q_len == vm->q_cap) {
-        size_t cap = vm->q_cap ? 2 * vm->q_cap : 4096;
-        vm_event_t *q = malloc(sizeof(vm_event_t) * cap);
-        for (size_t i = 0; i < vm->q_len; i++) {
-            q[i] = vm->queue[(vm->q_head + i) % vm->q_cap];
-        }
-        free(vm->queue);
-        vm->queue = q;
-        vm->q_head = 0;
-        vm->q_cap = cap;
+// Doubles the ring buffer, unrolling it to start at index 0.
+static void grow_queue(vm_t *vm) {
+    size_t cap = vm->q_cap ? 2 * vm->q_cap : 4096;
+    vm_event_t *q = malloc(sizeof(vm_event_t) * cap);
+    for (size_t i = 0; i < vm->q_len; i++) {
+        q[i] = vm->queue[(vm->q_head + i) & (vm->q_cap - 1)];
+    }
+    free(vm->queue);
+    vm->queue = q;
+    vm->q_head = 0;
+    vm->q_cap = cap;
+}
+
+static inline void enqueue(vm_t *vm, vm_event_t ev) {
+    if (__builtin_expect(vm->q_len == vm->q_cap, 0)) {
+        grow_queue(vm);
     }
     // The capacity is a power of two: wrap with a mask.
     vm->queue[(vm->q_head + vm->q_len) & (vm->q_cap - 1)] = ev;
     vm->q_len++;
+}
+
+void vm_enqueue(vm_t *vm, vm_event_t ev) {
+    enqueue(vm, ev);
 }
 
 // First matching entry wins, as in the SpiNNaker router's TCAM.
@@ -61,8 +70,8 @@ static void record_output(vm_t *vm, uint32_t key, uint32_t payload) {
     vm->stats.gathered++;
 }
 
-static void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
-                    uint32_t payload, int has_payload) {
+static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
+                           uint32_t key, uint32_t payload, int has_payload) {
     int32_t c = p < VM_CORES_PER_CHIP ? chip->cores[p] : -1;
     if (c < 0 || vm->cores[c].kind == VM_CORE_SOURCE
             || vm->cores[c].errored) {
@@ -77,7 +86,7 @@ static void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
         record_output(vm, key, payload);
         return;
     }
-    vm_enqueue(vm, (vm_event_t) {
+    enqueue(vm, (vm_event_t) {
         has_payload ? VM_EV_PACKET_PAYLOAD : VM_EV_PACKET, c, key, payload,
         NULL});
 }
@@ -123,15 +132,14 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
             vm->stats.dropped++;
             continue;
         }
-        for (uint32_t p = 0; p < VM_CORES_PER_CHIP; p++) {
-            if (route & (1u << (VM_N_LINKS + p))) {
-                deliver(vm, here, p, key, payload, has_payload);
-            }
+        // Visit only the set bits: processors first, then links.
+        for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
+            deliver(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
+                    has_payload);
         }
-        for (int32_t l = 0; l < VM_N_LINKS; l++) {
-            if (!(route & (1u << l))) {
-                continue;
-            }
+        for (uint32_t links = route & ((1u << VM_N_LINKS) - 1); links;
+                links &= links - 1) {
+            int32_t l = __builtin_ctz(links);
             int32_t next = here->links[l];
             if (next < 0 || hops + 1 >= VM_MAX_HOPS || top >= VM_MAX_HOPS) {
                 vm->stats.dropped++;
