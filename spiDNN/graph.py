@@ -21,7 +21,7 @@ from spinn_front_end_common.utility_models import (
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.vertices.dense import DenseVertex
-from spiDNN.vertices.keys import key_space
+from spiDNN.vertices.keys import index_of_keys, key_space
 from spiDNN.vertices.loss import LossVertex
 from spiDNN.vertices.partitions import (
     BACKWARD, FORWARD, LOSS, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
@@ -117,8 +117,21 @@ class ModelGraph:
         """Key of each label value, in order."""
         return _keys_of(self.labels_vertex)
 
-    def output_space(self):
-        return key_space(self.output_vertex, FORWARD)
+    def decode_outputs(self, out_keys, out_payloads):
+        """Outputs (n_samples, n_out) from the gathered forward packets,
+        each sample's in arrival order; each neuron must send once."""
+        space = key_space(self.output_vertex, FORWARD)
+        n_samples, n_out = out_keys.shape
+        index = index_of_keys(space, out_keys.astype(numpy.int64))
+        if not numpy.array_equal(
+                numpy.sort(index, axis=1),
+                numpy.broadcast_to(numpy.arange(n_out), index.shape)):
+            raise SpiDNNMachineError(
+                "the output layer did not send each of its neurons once")
+        outputs = numpy.empty((n_samples, n_out), dtype=numpy.float32)
+        outputs[numpy.arange(n_samples)[:, None], index] = (
+            out_payloads.view(numpy.float32))
+        return outputs
 
     def loss_key(self):
         machine_vertex = next(iter(self.loss_vertex.machine_vertices))

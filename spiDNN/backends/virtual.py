@@ -7,7 +7,6 @@ from spinn_front_end_common.data import FecDataView
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.run_report import RunReport
-from spiDNN.vertices.keys import index_of_keys
 from spiDNN.vertices.partitions import WEIGHTS
 from spiDNN.vm.build import build_virtual_machine
 
@@ -40,14 +39,13 @@ def predict(graph, session, inputs):
     with vm:
         counted = _count_partitions(vm, core_of)
         keys = graph.input_keys()
-        space = graph.output_space()
         start = time.perf_counter()
         out_keys, out_payloads = vm.run_samples(
             [_source_core(core_of, graph.input_vertex)] * len(keys), keys,
-            inputs.view(numpy.uint32), space["n_atoms"],
+            inputs.view(numpy.uint32), graph.output_vertex.n_atoms,
             _event_budget(graph))
         seconds = time.perf_counter() - start
-        outputs = _decode(space, out_keys, out_payloads)
+        outputs = graph.decode_outputs(out_keys, out_payloads)
         report = _report(vm, session, graph, counted, len(inputs), seconds)
     return outputs, report
 
@@ -134,20 +132,6 @@ class _Stream:
             self.weight_packets = (out_keys[0, ~is_loss],
                                    out_payloads[0, ~is_loss])
         return numpy.concatenate(losses)
-
-
-def _decode(space, out_keys, out_payloads):
-    n_samples, n_out = out_keys.shape
-    index = index_of_keys(space, out_keys.astype(numpy.int64))
-    expected = numpy.arange(n_out)
-    if not numpy.array_equal(numpy.sort(index, axis=1),
-                             numpy.broadcast_to(expected, index.shape)):
-        raise SpiDNNMachineError(
-            "the output layer did not send each of its neurons once")
-    outputs = numpy.empty((n_samples, n_out), dtype=numpy.float32)
-    rows = numpy.arange(n_samples)[:, None]
-    outputs[rows, index] = out_payloads.view(numpy.float32)
-    return outputs
 
 
 def _count_partitions(vm, core_of):

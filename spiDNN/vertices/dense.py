@@ -5,6 +5,8 @@ from pacman.model.graphs.application import ApplicationVertex
 from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
 from pacman.model.partitioner_splitters import SplitterFixedLegacy
 from pacman.model.resources import ConstantSDRAM
+from pacman.utilities.utility_calls import get_keys
+from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
 from spinn_front_end_common.data import FecDataView
 from spinn_front_end_common.utilities.constants import (
     SYSTEM_BYTES_REQUIREMENT)
@@ -15,7 +17,8 @@ from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
 from spiDNN.vertices.partitions import (
     BACKWARD, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
 
-class DenseVertex(ApplicationVertex, LegacyPartitionerAPI):
+class DenseVertex(ApplicationVertex, LegacyPartitionerAPI,
+                  HasCustomAtomKeyMap):
     """A Dense layer: ``neurons_per_core`` neurons on each core."""
 
     def __init__(self, layer, source_vertex, training=None, next_layer=None,
@@ -77,6 +80,19 @@ class DenseVertex(ApplicationVertex, LegacyPartitionerAPI):
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return DenseMachineVertex(self, vertex_slice, sdram, label)
+
+    def get_atom_key_map(self, pre_vertex, partition_id, routing_info):
+        """What a board's live connection accepts from the gatherer: every
+        weight's key for ``weights``, a key per neuron otherwise."""
+        base = routing_info.get_key_from(pre_vertex, partition_id)
+        vertex_slice = pre_vertex.vertex_slice
+        if partition_id == WEIGHTS:
+            per_neuron = self.layer.n_inputs + 1
+            first = vertex_slice.lo_atom * per_neuron
+            return [(first + i, base + i)
+                    for i in range(vertex_slice.n_atoms * per_neuron)]
+        return list(enumerate(get_keys(base, vertex_slice),
+                              vertex_slice.lo_atom))
 
 
 class DenseMachineVertex(AppMachineVertex):

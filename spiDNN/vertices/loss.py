@@ -3,6 +3,7 @@ from pacman.model.graphs.application import ApplicationVertex
 from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
 from pacman.model.partitioner_splitters import SplitterFixedLegacy
 from pacman.model.resources import ConstantSDRAM
+from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
 from spinn_front_end_common.data import FecDataView
 from spinn_front_end_common.utilities.constants import (
     SYSTEM_BYTES_REQUIREMENT)
@@ -20,7 +21,8 @@ def loss_dtcm_bytes(n_outputs):
     return 4 * 3 * n_outputs
 
 
-class LossVertex(ApplicationVertex, LegacyPartitionerAPI):
+class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
+                 HasCustomAtomKeyMap):
     """The loss of one training run; its atoms are the model's outputs."""
 
     def __init__(self, training, output_vertex, labels_vertex):
@@ -45,6 +47,10 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI):
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return LossMachineVertex(self, vertex_slice, sdram, label)
+
+    def get_atom_key_map(self, pre_vertex, partition_id, routing_info):
+        """The one key of ``loss`` (deltas do not go to the host)."""
+        return [(0, routing_info.get_key_from(pre_vertex, partition_id))]
 
 
 class LossMachineVertex(AppMachineVertex):
