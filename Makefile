@@ -16,7 +16,7 @@ arm-toolchain:
 	    apt-get install -y -q gcc-arm-none-eabi libnewlib-arm-none-eabi; }
 
 example: install
-	$(PYTHON) examples/digits_predict.py
+	$(PYTHON) examples/digits_train.py
 
 arm-check: arm-toolchain
 	$(MAKE) -C c_code arm-check PYTHON=$(PYTHON)
