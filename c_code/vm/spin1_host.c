@@ -12,9 +12,9 @@
 #include "vm_internal.h"
 
 void spin1_callback_on(uint event_id, callback_t cback, int priority) {
-    (void) priority;   // callbacks run to completion one at a time
     if (event_id < NUM_EVENTS) {
         vm_current_core()->callbacks[event_id] = cback;
+        vm_current_core()->priorities[event_id] = priority;
     }
 }
 
@@ -26,7 +26,7 @@ void spin1_callback_off(uint event_id) {
 
 uint spin1_schedule_callback(callback_t cback, uint arg0, uint arg1,
                              uint priority) {
-    (void) priority;
+    (void) priority;   // queued callbacks run one at a time, in order
     vm_enqueue(vm_active, (vm_event_t) {
         VM_EV_SCHEDULED, vm_active->current, arg0, arg1, cback});
     return 1;

@@ -23,6 +23,7 @@
 #define VM_ROUTE_CACHE      1024    // per-chip cache of key -> route
 #define VM_LOG_BYTES        256
 #define VM_MAX_PARTITIONS   8       // outgoing partitions counted per core
+#define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
 
 typedef struct vm_route {
     uint32_t key, mask, route;      // route: bits 0-5 links, 6+ processors
@@ -59,6 +60,7 @@ typedef struct vm_core {
     uint32_t errored;
     uint64_t received, pass_received;
     callback_t callbacks[NUM_EVENTS];
+    int32_t priorities[NUM_EVENTS];   // <= 0: pre-empts (FIQ / IRQ)
     uint64_t sent, pass_sent;
     vm_partition_t partitions[VM_MAX_PARTITIONS];
     uint32_t n_partitions;
@@ -107,6 +109,7 @@ typedef struct vm {
 
     vm_stats_t stats;
     int32_t current;                // core running a callback, -1 none
+    uint32_t preemption_depth;      // packet callbacks running nested
     jmp_buf on_rt_error;
     char error[512];
 } vm_t;

@@ -86,6 +86,24 @@ static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
         record_output(vm, key, payload);
         return;
     }
+    uint32_t event = has_payload ? MCPL_PACKET_RECEIVED : MC_PACKET_RECEIVED;
+    callback_t cb = core->callbacks[event];
+    if (cb == NULL) {
+        return;   // no callback: the packet is lost, as on the chip
+    }
+    if (core->priorities[event] <= 0
+            && vm->preemption_depth < VM_MAX_PREEMPTION) {
+        // A FIQ or IRQ callback pre-empts whatever the core is running,
+        // as on the chip: run it now, then resume the interrupted core.
+        int32_t interrupted = vm->current;
+        vm->current = c;
+        vm->preemption_depth++;
+        vm->stats.events++;
+        cb(key, payload);
+        vm->preemption_depth--;
+        vm->current = interrupted;
+        return;
+    }
     enqueue(vm, (vm_event_t) {
         has_payload ? VM_EV_PACKET_PAYLOAD : VM_EV_PACKET, c, key, payload,
         NULL});
@@ -153,15 +171,21 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
     }
 }
 
-// Runs one callback of a core; a core's rt_error lands back here.
-static void guarded_call(vm_t *vm, int32_t core, callback_t cb,
-                         uint a, uint b) {
+// Runs one callback of a core; returns the core that called rt_error in
+// it (itself, or one whose packet callback pre-empted it), or -1.
+static int32_t guarded_call(vm_t *vm, int32_t core, callback_t cb,
+                            uint a, uint b) {
+    int32_t failed = -1;
     vm->current = core;
     vm->stats.events++;
     if (setjmp(vm->on_rt_error) == 0) {
         cb(a, b);
+    } else {
+        failed = vm->current;
+        vm->preemption_depth = 0;
     }
     vm->current = -1;
+    return failed;
 }
 
 static void run_c_main(uint a, uint b) {
@@ -212,14 +236,20 @@ static int core_error(vm_t *vm, int32_t index) {
     return VM_CORE_ERROR;
 }
 
+// After a core's rt_error: the machine stops and the error names it.
+static int stop_on_error(vm_t *vm) {
+    int32_t failed = vm->current;
+    vm->current = -1;
+    vm->preemption_depth = 0;
+    vm->q_len = 0;
+    return core_error(vm, failed);
+}
+
 static int run_until_quiet(vm_t *vm, uint64_t max_events) {
     // One setjmp for the whole run, not one per callback: a core's
     // rt_error ends the run.
     if (setjmp(vm->on_rt_error) != 0) {
-        int32_t failed = vm->current;
-        vm->current = -1;
-        vm->q_len = 0;
-        return core_error(vm, failed);
+        return stop_on_error(vm);
     }
     uint64_t n = 0;
     while (vm->q_len > 0) {
@@ -244,9 +274,9 @@ int vm_start(vm_t *vm) {
         if (core->kind != VM_CORE_APP) {
             continue;
         }
-        guarded_call(vm, i, run_c_main, 0, 0);
-        if (core->errored) {
-            return core_error(vm, i);
+        int32_t failed = guarded_call(vm, i, run_c_main, 0, 0);
+        if (failed >= 0) {
+            return core_error(vm, failed);
         }
     }
     return run_until_quiet(vm, UINT64_MAX);
@@ -278,6 +308,11 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
     for (uint32_t s = 0; s < n_samples; s++) {
         reset_pass(vm);
         const uint32_t *row = &payloads[(size_t) s * n_inject];
+        // Injected packets run pre-empting callbacks at once, so a core
+        // can fail while the sources are still sending.
+        if (setjmp(vm->on_rt_error) != 0) {
+            return stop_on_error(vm);
+        }
         for (uint32_t i = 0; i < n_inject; i++) {
             vm_core_t *src = &vm->cores[src_cores[i]];
             vm_count_sent(src, keys[i]);
