@@ -67,20 +67,11 @@ uint spin1_send_mc_packet(uint key, uint data, uint load) {
 void *spin1_malloc(uint bytes) {
     vm_core_t *core = vm_current_core();
     uint32_t rounded = (bytes + 3u) & ~3u;
-    if (core->dtcm_used + rounded > vm_active->dtcm_heap_bytes) {
+    if (core->dtcm == NULL
+            || core->dtcm_used + rounded > vm_active->dtcm_heap_bytes) {
         return NULL;   // DTCM is full, exactly as on the chip
     }
-    void *block = calloc(1, rounded ? rounded : 4);
-    if (block == NULL) {
-        return NULL;
-    }
-    if (core->n_allocations == core->cap_allocations) {
-        core->cap_allocations = core->cap_allocations
-                ? 2 * core->cap_allocations : 8;
-        core->allocations = realloc(
-                core->allocations, sizeof(void *) * core->cap_allocations);
-    }
-    core->allocations[core->n_allocations++] = block;
+    void *block = core->dtcm + core->dtcm_used;
     core->dtcm_used += rounded;
     return block;
 }

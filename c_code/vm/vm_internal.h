@@ -67,8 +67,7 @@ typedef struct vm_core {
     uint32_t error_code;
     void *handle;                   // this core's private copy of the app
     uint8_t *sdram;                 // data specification block
-    void **allocations;             // spin1_malloc'd blocks, freed at end
-    uint32_t n_allocations, cap_allocations;
+    uint8_t *dtcm;                  // this core's heap in the DTCM arena
     uint32_t dtcm_used;
     uint32_t timer_period;
     exit_callback_t exit_function;
@@ -100,6 +99,7 @@ typedef struct vm {
     vm_core_t *cores;
     int32_t n_cores, cap_cores;
     uint32_t dtcm_heap_bytes;
+    uint8_t *dtcm_arena;            // every core's DTCM heap, back to back
 
     vm_event_t *queue;              // ring buffer FIFO of events
     size_t q_head, q_len, q_cap;

@@ -230,10 +230,6 @@ void vm_destroy(vm_t *vm) {
         if (core->handle != NULL) {
             dlclose(core->handle);
         }
-        for (uint32_t a = 0; a < core->n_allocations; a++) {
-            free(core->allocations[a]);
-        }
-        free(core->allocations);
         free(core->sdram);
     }
     for (int32_t i = 0; i < vm->n_chips; i++) {
@@ -242,6 +238,7 @@ void vm_destroy(vm_t *vm) {
     if (vm_active == vm) {
         vm_active = NULL;
     }
+    free(vm->dtcm_arena);
     free(vm->cores);
     free(vm->chips);
     free(vm->chip_at);

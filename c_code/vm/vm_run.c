@@ -1,6 +1,7 @@
 // The event loop: packets routed hop by hop through the chips' tables,
 // callbacks run one at a time in arrival order (so runs are deterministic).
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,8 +268,33 @@ static int run_until_quiet(vm_t *vm, uint64_t max_events) {
     return VM_OK;
 }
 
+// Every core's DTCM heap as one zeroed block, in huge pages where the
+// host allows: a packet delivery then touches few pages, whichever core.
+static int allocate_dtcm(vm_t *vm) {
+    size_t bytes = (size_t) vm->n_cores * vm->dtcm_heap_bytes;
+    size_t huge_page = 2u << 20;
+    bytes = (bytes + huge_page - 1) / huge_page * huge_page;
+    void *arena = NULL;
+    if (bytes == 0 || posix_memalign(&arena, huge_page, bytes) != 0) {
+        vm_fail(vm, "cannot allocate %zu bytes of DTCM", bytes);
+        return VM_BAD_CALL;
+    }
+    madvise(arena, bytes, MADV_HUGEPAGE);
+    memset(arena, 0, bytes);
+    vm->dtcm_arena = arena;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm->cores[i].dtcm = vm->dtcm_arena
+                + (size_t) i * vm->dtcm_heap_bytes;
+    }
+    return VM_OK;
+}
+
 int vm_start(vm_t *vm) {
     vm_active = vm;
+    int rc = allocate_dtcm(vm);
+    if (rc != VM_OK) {
+        return rc;
+    }
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm_core_t *core = &vm->cores[i];
         if (core->kind != VM_CORE_APP) {
