@@ -169,7 +169,8 @@ def table(results):
         ("cores / chips", f"{results['cores']} / {results['chips']}"),
         ("max routing entries", f"{results['max_routing_entries']}"),
         ("peak DTCM per core", f"{results['peak_dtcm_bytes']:,} bytes"),
-        ("targets met", f"ratio {'yes' if results['target_ratio_met'] else 'NO'}, "
+        ("targets met",
+         f"ratio {'yes' if results['target_ratio_met'] else 'NO'}, "
          f"accuracy {'yes' if results['target_accuracy_met'] else 'NO'}"),
     ]
     width = max(len(name) for name, _ in rows)

@@ -55,8 +55,9 @@ print(f"final loss    spiDNN {history.history['loss'][-1]:.4f}   "
       f"Keras {keras_history.history['loss'][-1]:.4f}")
 print(f"test accuracy spiDNN {numpy.mean(spidnn_out.argmax(1) == y_test):.4f}"
       f"   Keras {numpy.mean(keras_out.argmax(1) == y_test):.4f}")
-print(f"max |weight difference|: "
-      f"{max(numpy.abs(a - b).max() for a, b in zip(model.get_weights(), reference.get_weights())):.3g}")
+difference = max(numpy.abs(ours - theirs).max() for ours, theirs in zip(
+    model.get_weights(), reference.get_weights()))
+print(f"max |weight difference|: {difference:.3g}")
 print(f"training on the machine: {training.samples} samples at "
       f"{training.samples_per_second:,.0f} samples/s, {training.cores} "
       f"cores on {training.chips} chip(s), "

@@ -4,5 +4,5 @@ from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNError, SpiDNNMachineError)
 from spiDNN.model import Model
 
-__all__ = ["Model", "layers", "losses", "optimizers", "SpiDNNError", "SpiDNNConfigurationError",
-           "SpiDNNMachineError"]
+__all__ = ["Model", "layers", "losses", "optimizers", "SpiDNNError",
+           "SpiDNNConfigurationError", "SpiDNNMachineError"]

@@ -185,7 +185,7 @@ class Model:
             raise SpiDNNConfigurationError(
                 f"the loss core needs {needed} bytes of DTCM for "
                 f"{training.n_outputs} outputs; a core has {DTCM_HEAP_BYTES}")
-        order = order(len(inputs))
+        order = order()
         history = History({"epochs": training.n_epochs,
                            "batch_size": training.batch_size,
                            "samples": len(inputs), "loss": training.loss,
@@ -204,10 +204,10 @@ class Model:
         return (self.layers[index + 1] if index + 1 < len(self.layers)
                 else None)
 
-    def _plan_training(self, n_samples, loss, epochs, batch_size, learning_rate,
-                       shuffle, verbose):
-        """The TrainingRun of a fit call, and a function of the sample
-        count giving the order of samples in each epoch."""
+    def _plan_training(self, n_samples, loss, epochs, batch_size,
+                       learning_rate, shuffle, verbose):
+        """The TrainingRun of a fit call, and a function giving the order
+        of the samples in each epoch (drawn only once all checks pass)."""
         if loss is None and self.loss is None:
             raise SpiDNNConfigurationError(
                 "fit needs a loss: fit(x, y, loss=...) or compile(...) first")
@@ -227,10 +227,10 @@ class Model:
             raise SpiDNNConfigurationError(
                 f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
 
-        def order(n):
+        def order():
             if not shuffle:
-                return numpy.tile(numpy.arange(n), (epochs, 1))
-            return numpy.stack([self._rng.permutation(n)
+                return numpy.tile(numpy.arange(n_samples), (epochs, 1))
+            return numpy.stack([self._rng.permutation(n_samples)
                                 for _ in range(epochs)])
 
         training = TrainingRun(

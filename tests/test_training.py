@@ -14,6 +14,7 @@ from spiDNN.errors import SpiDNNMachineError
 from spiDNN.graph import ModelGraph
 from spiDNN.toolchain.session import ToolchainSession
 from spiDNN.training import TrainingRun
+from spiDNN.vertices import layouts
 from spiDNN.vertices.partitions import BACKWARD
 from spiDNN.vm.build import build_virtual_machine
 
@@ -112,8 +113,8 @@ def test_shuffle_is_seeded_and_reproducible():
     _, shuffled_losses = train(7, True, batch_size=40)
     _, ordered_losses = train(7, False, batch_size=40)
     assert not numpy.array_equal(shuffled_losses[0], ordered_losses[0])
-    numpy.testing.assert_array_equal(numpy.sort(shuffled_losses[0]),
-                                      numpy.sort(ordered_losses[0]))
+    numpy.testing.assert_array_equal(
+        numpy.sort(shuffled_losses[0]), numpy.sort(ordered_losses[0]))
 
 
 def test_progress_bar_and_silence(capsys):
@@ -150,7 +151,7 @@ def test_run_report_counts_packets_by_layer_and_partition():
         report.packets_per_sample_lower_bound)
     assert report.weight_packets == 8 * 4 + 4 + 4 * 1 + 1
     assert report.packets_dropped == 0
-    assert 0 < report.peak_dtcm_bytes <= spiDNN.vertices.layouts.DTCM_HEAP_BYTES
+    assert 0 < report.peak_dtcm_bytes <= layouts.DTCM_HEAP_BYTES
 
 
 def test_softmax_layers_add_their_exchanges():

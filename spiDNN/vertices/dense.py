@@ -17,6 +17,7 @@ from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
 from spiDNN.vertices.partitions import (
     BACKWARD, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
 
+
 class DenseVertex(ApplicationVertex, LegacyPartitionerAPI,
                   HasCustomAtomKeyMap):
     """A Dense layer: ``neurons_per_core`` neurons on each core."""
