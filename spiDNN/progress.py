@@ -1,6 +1,7 @@
 """Keras-style progress lines for ``fit``: ``verbose=1`` a bar over the
 samples with the running loss, ``verbose=2`` one line per epoch, ``0``
-silence."""
+silence.  As in Keras, the bar is redrawn only on a terminal; written to a
+file or pipe, it appears once, complete, at the end of each epoch."""
 import sys
 import time
 
@@ -19,13 +20,18 @@ class Progress:
         self.stream.write(text)
         self.stream.flush()
 
+    def _interactive(self):
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty())
+
     def start_epoch(self, epoch):
         self._start = time.perf_counter()
         if self.verbose:
             self._write(f"Epoch {epoch + 1}/{self.n_epochs}\n")
 
     def update(self, done, running_loss):
-        if self.verbose != 1:
+        if self.verbose != 1 or (done < self.n_samples
+                                 and not self._interactive()):
             return
         filled = BAR_WIDTH * done // self.n_samples
         bar = "=" * filled + (">" if filled < BAR_WIDTH else "")
