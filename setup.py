@@ -49,7 +49,8 @@ setup(
         "numpy",
     ],
     extras_require={
-        "test": ["pytest", "tensorflow-cpu", "scikit-learn"],
+        # matplotlib: the benchmark suite's plot, smoke-tested in the suite.
+        "test": ["pytest", "tensorflow-cpu", "scikit-learn", "matplotlib"],
     },
     cmdclass={"build_py": BuildPyWithC, "build_ext": BuildExtWithC},
 )
