@@ -4,7 +4,8 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install arm-toolchain example test arm-check benchmark clean
+.PHONY: install arm-toolchain example test arm-check benchmark \
+    benchmark-quick clean
 
 install:
 	$(PIP) install -q -e ".[test]"
@@ -24,8 +25,13 @@ arm-check: arm-toolchain
 test: install arm-check
 	$(PYTHON) -m pytest tests -q
 
+# The MNIST suite (MLPs and LeNets, spiDNN against Keras): JSON, Markdown
+# and PNG in benchmarks/results/.  The quick mode takes a few minutes.
+benchmark-quick: install
+	$(PYTHON) benchmarks/mnist_suite.py --quick
+
 benchmark: install
-	$(PYTHON) benchmarks/predict_throughput.py
+	$(PYTHON) benchmarks/mnist_suite.py
 
 clean:
 	$(MAKE) -C c_code clean
