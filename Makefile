@@ -26,7 +26,7 @@ test: install arm-check
 	$(PYTHON) -m pytest tests -q
 
 # The MNIST suite (MLPs and LeNets, spiDNN against Keras): JSON, Markdown
-# and PNG in benchmarks/results/.  The quick mode takes a few minutes.
+# and PNG in benchmarks/results/.  The quick mode takes about a minute.
 benchmark-quick: install
 	$(PYTHON) benchmarks/mnist_suite.py --quick
 
