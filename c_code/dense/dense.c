@@ -22,16 +22,10 @@
 #include <simulation.h>
 
 #include "spidnn_layouts.h"
+#include "app_init.h"
 #include "activations.h"
 #include "batch.h"
 #include "key_space.h"
-
-// Callback priorities: packets are stored in the FIQ callback; the
-// arithmetic runs in a queued callback, as spin1 apps keep FIQ work short.
-#define PACKET_PRIORITY  -1
-#define COMPUTE_PRIORITY 1
-#define SDP_PRIORITY     2
-#define DMA_PRIORITY     0
 
 static dense_params_t params;
 static key_space_t input_space;          // the previous layer's activations
@@ -65,10 +59,6 @@ static uint32_t n_next_received;
 static uint32_t n_peer_backward_received;
 static bool inputs_waiting;       // a complete input vector not yet used
 static bool awaiting_backward;    // forward sent; the deltas not yet done
-
-static uint32_t simulation_ticks;
-static uint32_t infinite_run;
-static uint32_t time;
 
 static void send(uint32_t key, float value) {
     while (!spin1_send_mc_packet(key, float_to_bits(value), WITH_PAYLOAD)) {
@@ -277,15 +267,6 @@ static void receive_packet(uint key, uint payload) {
     }
 }
 
-static float *dtcm_alloc(uint32_t n_floats) {
-    float *p = spin1_malloc(n_floats * sizeof(float));
-    if (p == NULL) {
-        log_error("dense: out of DTCM allocating %u floats", n_floats);
-        rt_error(RTE_MALLOC);
-    }
-    return p;
-}
-
 static float *dtcm_zeros(uint32_t n_floats) {
     float *p = dtcm_alloc(n_floats);
     for (uint32_t i = 0; i < n_floats; i++) {
@@ -323,19 +304,11 @@ static void initialise_training(data_specification_metadata_t *ds) {
 }
 
 static bool initialise(void) {
-    data_specification_metadata_t *ds = data_specification_get_data_address();
-    if (!data_specification_read_header(ds)) {
+    data_specification_metadata_t *ds = app_initialise(
+            &params, sizeof(params));
+    if (ds == NULL) {
         return false;
     }
-    uint32_t timer_period;
-    if (!simulation_initialise(
-            data_specification_get_region(REGION_SYSTEM, ds),
-            APPLICATION_NAME_HASH, &timer_period, &simulation_ticks,
-            &infinite_run, &time, SDP_PRIORITY, DMA_PRIORITY)) {
-        return false;
-    }
-    spin1_memcpy(&params, data_specification_get_region(REGION_PARAMS, ds),
-                 sizeof(params));
     input_space = key_space_of(params.input_base, params.input_atom_bits,
             params.input_atoms_per_core, params.input_n_atoms);
     peer_space = key_space_of(params.peer_base, params.peer_atom_bits,

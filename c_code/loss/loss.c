@@ -12,14 +12,10 @@
 #include <simulation.h>
 
 #include "spidnn_layouts.h"
+#include "app_init.h"
 #include "batch.h"
 #include "key_space.h"
 #include "losses.h"
-
-#define PACKET_PRIORITY  -1
-#define COMPUTE_PRIORITY 1
-#define SDP_PRIORITY     2
-#define DMA_PRIORITY     0
 
 static loss_params_t params;
 static key_space_t output_space;
@@ -33,10 +29,6 @@ static uint32_t label_index;  // the class, for sparse labels
 
 static uint32_t n_outputs_received;
 static uint32_t n_labels_received;
-
-static uint32_t simulation_ticks;
-static uint32_t infinite_run;
-static uint32_t time;
 
 static void send(uint32_t key, float value) {
     while (!spin1_send_mc_packet(key, float_to_bits(value), WITH_PAYLOAD)) {
@@ -85,29 +77,12 @@ static void receive_packet(uint key, uint payload) {
     check_both_in();
 }
 
-static float *dtcm_alloc(uint32_t n_floats) {
-    float *p = spin1_malloc(n_floats * sizeof(float));
-    if (p == NULL) {
-        log_error("loss: out of DTCM allocating %u floats", n_floats);
-        rt_error(RTE_MALLOC);
-    }
-    return p;
-}
-
 static bool initialise(void) {
-    data_specification_metadata_t *ds = data_specification_get_data_address();
-    if (!data_specification_read_header(ds)) {
+    data_specification_metadata_t *ds = app_initialise(
+            &params, sizeof(params));
+    if (ds == NULL) {
         return false;
     }
-    uint32_t timer_period;
-    if (!simulation_initialise(
-            data_specification_get_region(REGION_SYSTEM, ds),
-            APPLICATION_NAME_HASH, &timer_period, &simulation_ticks,
-            &infinite_run, &time, SDP_PRIORITY, DMA_PRIORITY)) {
-        return false;
-    }
-    spin1_memcpy(&params, data_specification_get_region(REGION_PARAMS, ds),
-                 sizeof(params));
     output_space = (key_space_t) {params.output_base, params.output_atom_bits,
             params.output_atoms_per_core, params.output_n_atoms};
     label_space = (key_space_t) {params.label_base, params.label_atom_bits,
