@@ -8,6 +8,7 @@ outputs), so the output layer then sends z and receives dL/dz.
 """
 import numpy
 
+from spiDNN.arrays import check_finite, numeric_array
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.vertices.layouts import LOSSES
 
@@ -69,22 +70,12 @@ def check_labels(loss, y, n_samples, n_outputs):
 
     Floats go as float32 bits; sparse classes as integers.
     """
-    try:
-        array = numpy.asarray(y)
-    except Exception as error:
-        raise SpiDNNConfigurationError(
-            f"labels are not an array of numbers: {error}") from error
-    if array.dtype == object or not (
-            numpy.issubdtype(array.dtype, numpy.number)
-            or array.dtype == bool):
-        raise SpiDNNConfigurationError(
-            f"labels must be numeric, got dtype {array.dtype}")
+    array = numeric_array(y, "labels")
     if array.ndim == 0 or len(array) != n_samples:
         raise SpiDNNConfigurationError(
             f"there are {n_samples} input samples but "
             f"{array.shape[0] if array.ndim else 'no'} labels")
-    if not numpy.all(numpy.isfinite(array)):
-        raise SpiDNNConfigurationError("labels contain NaN or infinite values")
+    check_finite(array, "labels")
     if loss == SPARSE_CATEGORICAL_CROSSENTROPY:
         return _sparse_labels(array, n_outputs)
     if array.ndim == 1 and n_outputs == 1:

@@ -4,6 +4,7 @@ import math
 import numpy
 
 from spiDNN import losses, optimizers
+from spiDNN.arrays import check_finite, numeric_array
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.history import History
 from spiDNN.layers.dense import Dense
@@ -101,16 +102,7 @@ class Model:
 
     def _check_inputs(self, x):
         """Inputs as a contiguous float32 array, or a clear error."""
-        try:
-            array = numpy.asarray(x)
-        except Exception as error:   # ragged nested lists and the like
-            raise SpiDNNConfigurationError(
-                f"inputs are not an array of numbers: {error}") from error
-        if array.dtype == object or not (
-                numpy.issubdtype(array.dtype, numpy.number)
-                or array.dtype == bool):
-            raise SpiDNNConfigurationError(
-                f"inputs must be numeric, got dtype {array.dtype}")
+        array = numeric_array(x, "inputs")
         if array.ndim != 2 or array.shape[1] != self.n_inputs:
             raise SpiDNNConfigurationError(
                 f"inputs must have shape (n_samples, {self.n_inputs}), "
@@ -118,9 +110,7 @@ class Model:
         if len(array) == 0:
             raise SpiDNNConfigurationError("inputs hold no samples")
         array = array.astype(numpy.float32)
-        if not numpy.all(numpy.isfinite(array)):
-            raise SpiDNNConfigurationError(
-                "inputs contain NaN or infinite values")
+        check_finite(array, "inputs")
         return numpy.ascontiguousarray(array)
 
     def predict(self, x, batch_size=None, verbose=0):
