@@ -20,9 +20,11 @@ import argparse
 import dataclasses
 import datetime
 import importlib
+import inspect
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -137,12 +139,10 @@ MODELS = (
                             _conv(120), _FLATTEN, _dense(84, "tanh"),
                             _dense(10, "softmax"))),
     ModelSpec("boosted-lenet-4",
-              "three LeNet-4, outputs summed; the 2nd and 3rd trained on "
-              "samples filtered by the earlier members",
-              (28, 28, 1), _LENET4_LAYERS, members=3,
-              runner_needs=("boosting: this runner does not yet build the "
-                            "filtered training sets of the 2nd and 3rd "
-                            "members",)),
+              "three LeNet-4, outputs summed; the 2nd trained on samples "
+              "half of which the 1st gets wrong, the 3rd on samples where "
+              "the 1st and 2nd disagree",
+              (28, 28, 1), _LENET4_LAYERS, members=3),
 )
 MODEL_NAMES = tuple(spec.name for spec in MODELS)
 
@@ -234,11 +234,18 @@ def load_data(args):
 
 
 # -------------------------------------------------------------------- Keras
-def keras_model(spec):
+def member_seed(member):
+    """Seed of the initial weights of ensemble member ``member`` (0, 1,
+    ...): each member starts from its own weights, the same on both
+    sides."""
+    return SEED + member
+
+
+def keras_model(spec, seed=SEED):
     """The Keras reference of ``spec``, seeded so its initial weights are
     the ones copied into spiDNN."""
     import keras
-    keras.utils.set_random_seed(SEED)
+    keras.utils.set_random_seed(seed)
     layers = [keras.Input(spec.input_shape)]
     layers += [getattr(keras.layers, layer.kind)(**layer.kwargs)
                for layer in spec.layers]
@@ -272,9 +279,13 @@ def _keras_fit_timer():
     return FitTimer()
 
 
-def run_keras(spec, initial_weights, data, epochs, device):
+def run_keras(spec, initial_weights, data, epochs, device, filter_x=None):
     """Trains and evaluates ``spec`` in Keras on ``device`` ("/CPU:0" or
-    "/GPU:0"), from ``initial_weights``; returns its figures."""
+    "/GPU:0"), from ``initial_weights``; returns its figures.
+
+    :param filter_x: images the trained model also predicts (untimed in
+        the throughputs), for boosting's filters: ``_filter_probabilities``
+    """
     import keras
     import tensorflow as tf
     (x_train, y_train), (x_test, y_test) = data
@@ -299,6 +310,13 @@ def run_keras(spec, initial_weights, data, epochs, device):
                                       verbose=0)
         predict_wall = time.perf_counter() - start
 
+        filtered = {}
+        if filter_x is not None:
+            start = time.perf_counter()
+            filtered["_filter_probabilities"] = model.predict(
+                _as_input(spec, filter_x), batch_size=BATCH_SIZE, verbose=0)
+            filtered["filter_predict_seconds"] = time.perf_counter() - start
+
     trained = len(x_train) * epochs
     after_first = trained - min(BATCH_SIZE, len(x_train))
     if after_first > 0:
@@ -306,9 +324,14 @@ def run_keras(spec, initial_weights, data, epochs, device):
         train_rate = after_first / train_seconds
         timing = "batches after the first (tracing) batch"
     else:   # one batch in all: nothing is left after the tracing one
+        after_first = trained
         train_seconds, train_rate = fit_wall, trained / fit_wall
         timing = "whole fit (a single batch, tracing included)"
     return {
+        **filtered,
+        "trained": True,
+        "train_samples": trained,
+        "train_samples_timed": after_first,
         "device": device,
         "accuracy": _accuracy(probabilities, y_test),
         "loss_per_epoch": [float(v) for v in history.history["loss"]],
@@ -332,7 +355,7 @@ def gpu_devices():
 
 
 # ------------------------------------------------------------------- spiDNN
-def _add_fitting_dense(model, layer):
+def _add_fitting_dense(model, layer, name=None):
     """Adds a Dense layer with the smallest neurons_per_core that fits.
 
     One neuron per core is the aim; spiDNN refuses (at ``add``) a slice
@@ -345,7 +368,7 @@ def _add_fitting_dense(model, layer):
     first_error = None
     for neurons_per_core in range(1, layer.kwargs["units"] + 1):
         try:
-            model.add(Dense(**layer.kwargs,
+            model.add(Dense(**layer.kwargs, name=name,
                             neurons_per_core=neurons_per_core))
             return neurons_per_core
         except spiDNN.SpiDNNConfigurationError as error:
@@ -353,21 +376,75 @@ def _add_fitting_dense(model, layer):
     raise first_error
 
 
+def layer_names(spec):
+    """Keras-style names (``conv2d``, ``conv2d_1``, ``dense``, ...) counted
+    within the model, given to spiDNN's layers so that a model's vertex
+    labels (the keys of ``RunReport.packets_per_sample``) are the same in
+    every run of the suite and in every member of an ensemble (spiDNN's
+    own default names count up across all the models of a process)."""
+    counts, names = {}, []
+    for layer in spec.layers:
+        base = re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", layer.kind).lower()
+        count = counts.get(base, 0)
+        counts[base] = count + 1
+        names.append(base if count == 0 else f"{base}_{count}")
+    return names
+
+
+def _accepts_name(cls):
+    try:
+        return "name" in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def spidnn_model(spec, initial_weights):
     """``spec`` as a spiDNN model holding the Keras initial weights.
 
-    :return: (model, {layer index: neurons_per_core} of its Dense layers)
+    Dense layers get the smallest neurons_per_core that fits a core
+    (``_add_fitting_dense``); every other layer (convolution, pooling,
+    padding, flatten) is built with its defaults, so its
+    ``neurons_per_core`` is None: spiDNN picks it.
+
+    :return: (model, {layer index: neurons_per_core} of the layers that
+        have one; "auto" where spiDNN chose it and does not say what)
     """
     model = spiDNN.Model(seed=SEED)
     model.add(spiDNN.layers.Input(shape=tuple(spec.input_shape)))
     packing = {}
-    for index, layer in enumerate(spec.layers):
+    for index, (layer, name) in enumerate(zip(spec.layers,
+                                              layer_names(spec))):
         if layer.kind == "Dense":
-            packing[index] = _add_fitting_dense(model, layer)
-        else:   # a layer kind spiDNN gained after this runner was written
-            model.add(getattr(spiDNN.layers, layer.kind)(**layer.kwargs))
+            packing[index] = _add_fitting_dense(model, layer, name)
+            continue
+        cls = getattr(spiDNN.layers, layer.kind)
+        kwargs = dict(layer.kwargs)
+        if _accepts_name(cls):
+            kwargs["name"] = name
+        added = cls(**kwargs)
+        model.add(added)
+        if hasattr(added, "neurons_per_core"):
+            packing[index] = _resolved_neurons_per_core(added)
     model.set_weights(initial_weights)
     return model, packing
+
+
+def _resolved_neurons_per_core(layer):
+    """The neurons_per_core a layer built with None ended up with, where
+    the layer tells (an int attribute after ``add``), else "auto"."""
+    for attribute in ("neurons_per_core", "_neurons_per_core",
+                      "resolved_neurons_per_core"):
+        value = getattr(layer, attribute, None)
+        if isinstance(value, (int, numpy.integer)) and not isinstance(
+                value, bool):
+            return int(value)
+    return "auto"
+
+
+def _layer_label(layer):
+    """A layer's description in the neurons_per_core record."""
+    detail = layer.kwargs.get("units", layer.kwargs.get("filters"))
+    return layer.kind if detail is None else f"{layer.kind} {detail}"
 
 
 def report_figures(report):
@@ -394,28 +471,35 @@ def _spidnn_fit(model, x_train, y_train, epochs):
     return history, model.last_run, time.perf_counter() - start
 
 
-def run_spidnn(spec, initial_weights, data, epochs):
+def run_spidnn(spec, initial_weights, data, epochs, filter_x=None):
     """Trains and evaluates ``spec`` on the machine; returns its figures.
 
     A failing stage is recorded as ``error`` rather than raised, so one
     model cannot stop the suite.  If fit fails, predict still runs (on the
     initial weights) for its throughput; its accuracy is then not
     comparable and is flagged by ``trained`` = False.
+
+    :param filter_x: images the trained model also predicts on the
+        machine after the test set (a run of its own, left out of the
+        throughputs), for boosting's filters: ``_filter_probabilities``,
+        or ``filter_error``
     """
     (x_train, y_train), (x_test, y_test) = data
+    x_train, x_test = _as_input(spec, x_train), _as_input(spec, x_test)
     result = {"trained": False}
     try:
         model, packing = spidnn_model(spec, initial_weights)
     except Exception as error:
         result["error"] = _error_text(error, "building the model")
+        result["build_traceback"] = traceback.format_exc(limit=-3)
         return result
     result["neurons_per_core"] = {
-        f"layer {index} ({spec.layers[index].kind} "
-        f"{spec.layers[index].kwargs['units']})": value
+        f"layer {index} ({_layer_label(spec.layers[index])})": value
         for index, value in packing.items()}
     result["cores_needed"] = model.cores_needed()
 
     trained = len(x_train) * epochs
+    result["train_samples"] = trained
     try:
         history, report, wall = _spidnn_fit(model, x_train, y_train, epochs)
     except Exception as error:
@@ -429,11 +513,14 @@ def run_spidnn(spec, initial_weights, data, epochs):
                 history, "history", {}).get("loss", [])],
             "train_samples_per_second": (trained / machine if machine
                                          else None),
+            "train_samples_timed": trained,
+            "train_seconds": machine,
             "train_samples_per_second_whole_fit": trained / wall,
             "fit_wall_seconds": wall,
             "train_run": report_figures(report),
         })
-        result.update(_packets_per_training_sample(report, trained))
+        result.update(_packets_per_training_sample(result["train_run"],
+                                                   trained))
         if report.samples != trained:
             result["train_samples_note"] = (
                 f"RunReport.samples is {report.samples}, the fit trained "
@@ -445,32 +532,290 @@ def run_spidnn(spec, initial_weights, data, epochs):
         wall = time.perf_counter() - start
     except Exception as error:
         result["predict_error"] = _error_text(error, "predict")
+        result["predict_traceback"] = traceback.format_exc(limit=-3)
         return result
     report = model.last_run
     result.update({
         "accuracy": _accuracy(probabilities, y_test),
         "predict_samples_per_second": report.samples_per_second,
+        "predict_seconds": report.machine_seconds,
         "predict_samples_per_second_whole_call": len(x_test) / wall,
         "predict_wall_seconds": wall,
         "predict_run": report_figures(report),
         "_probabilities": probabilities,
         "_weights": model.get_weights() if result["trained"] else None,
     })
+    if filter_x is not None and result["trained"]:
+        try:
+            start = time.perf_counter()
+            result["_filter_probabilities"] = model.predict(
+                _as_input(spec, filter_x))
+            result["filter_predict_seconds"] = time.perf_counter() - start
+        except Exception as error:
+            result["filter_error"] = _error_text(
+                error, "predict on the training set (boosting filter)")
     return result
 
 
-def _packets_per_training_sample(report, trained):
+def _packets_per_training_sample(run, trained):
     """Packets per training sample: the sum of spiDNN's own per-partition
     count where the report has one (what its lower bound is comparable
-    to), else every packet sent (input injection included) / samples."""
-    breakdown = getattr(report, "packets_per_sample", None)
+    to), else every packet sent (input injection included) / samples.
+    ``run`` is a RunReport's figures (``report_figures``)."""
+    breakdown = run.get("packets_per_sample")
     if breakdown:
         return {"packets_per_training_sample": float(sum(breakdown.values())),
                 "packets_per_training_sample_source":
                     "sum of RunReport.packets_per_sample"}
-    return {"packets_per_training_sample": report.packets_sent / trained,
+    return {"packets_per_training_sample": run["packets_sent"] / trained,
             "packets_per_training_sample_source":
                 "RunReport.packets_sent / (samples x epochs)"}
+
+
+# ------------------------------------------------------------------ boosting
+#: How the members of a boosted ensemble are trained (LeCun et al. 1998,
+#: section III.C.9, after Drucker, Schapire and Simard).
+BOOSTING = {
+    "member 1": "the training set",
+    "member 2": "the training set drawn in order, keeping alternately one "
+                "sample member 1 classifies right and one it gets wrong, so "
+                "half of it is misclassified by member 1",
+    "member 3": "the training samples, in order, on which members 1 and 2 "
+                "predict different classes",
+    "wanted samples": "as many as member 1 trained on; where the training "
+                      "set holds fewer, the set is smaller and ran_out says "
+                      "so (the paper drew more from distorted images; this "
+                      "suite does not distort)",
+    "filtering": "each side (spiDNN, Keras CPU, Keras GPU) filters with its "
+                 "own trained members' predictions of the training set, so "
+                 "the sides' 2nd and 3rd training sets can differ",
+    "initial weights": "member k (from 0) starts from the seeded Keras "
+                       "weights of seed SEED + k, the same on every side",
+    "ensemble": "the three members' softmax outputs summed, then argmax",
+    "throughput": "training: samples trained by all members / their "
+                  "summed training time; predict: test samples / the "
+                  "members' summed predict time (each ensemble prediction "
+                  "runs all members); the training-set predictions that "
+                  "filter are timed apart (filter_predict_seconds)",
+}
+
+
+def filter_half_wrong(predicted, labels, wanted):
+    """Boosting's filter for the 2nd member: samples drawn in order, kept
+    alternately one ``predicted`` gets right and one it gets wrong (a
+    right one first), until ``wanted`` are kept or the samples run out.
+
+    A right sample left without its wrong partner when the samples run
+    out is dropped, so exactly half the set is misclassified.
+
+    :return: (indices kept, description of the draw)
+    """
+    right = numpy.asarray(predicted) == numpy.asarray(labels)
+    wanted = (int(wanted) // 2) * 2
+    kept, want_right, scanned = [], True, 0
+    for index, correct in enumerate(right):
+        if len(kept) >= wanted:
+            break
+        scanned = index + 1
+        if bool(correct) == want_right:
+            kept.append(index)
+            want_right = not want_right
+    dropped = 0
+    if len(kept) % 2:     # a right one whose wrong partner never came
+        kept.pop()
+        dropped = 1
+    kept = numpy.asarray(kept, dtype=numpy.int64)
+    return kept, _draw_record(
+        "alternately right and wrong for member 1", kept, wanted, scanned,
+        len(right), {"right": int(numpy.sum(right[kept])),
+                     "wrong": int(numpy.sum(~right[kept])),
+                     "available_right": int(numpy.sum(right)),
+                     "available_wrong": int(numpy.sum(~right)),
+                     "unpaired_right_dropped": dropped})
+
+
+def filter_disagreement(predicted_1, predicted_2, wanted):
+    """Boosting's filter for the 3rd member: the samples, in order, on
+    which the two predictions differ, at most ``wanted`` of them.
+
+    :return: (indices kept, description of the draw)
+    """
+    differ = numpy.asarray(predicted_1) != numpy.asarray(predicted_2)
+    available = numpy.flatnonzero(differ)
+    kept = available[:int(wanted)].astype(numpy.int64)
+    scanned = int(kept[-1]) + 1 if len(kept) == wanted and len(kept) else (
+        len(differ))
+    return kept, _draw_record(
+        "members 1 and 2 disagree", kept, wanted, scanned, len(differ),
+        {"available_disagreements": int(len(available))})
+
+
+def _draw_record(rule, kept, wanted, scanned, pool, counts):
+    ran_out = len(kept) < wanted
+    record = {"rule": rule, "wanted": int(wanted), "kept": int(len(kept)),
+              "scanned": int(scanned), "pool": int(pool), **counts,
+              "ran_out": ran_out}
+    if ran_out:
+        record["note"] = (f"the training data ran out: {len(kept)} of the "
+                          f"{wanted} wanted samples after scanning all "
+                          f"{pool}")
+    return record
+
+
+def run_boosted(spec, train_member, initial_weights, data, epochs):
+    """One side's boosted ensemble (``BOOSTING``): trains the members in
+    turn, each on the set the earlier members filter, and sums their
+    outputs.
+
+    :param train_member: ``run_keras``/``run_spidnn`` with its side bound:
+        ``(spec, weights, data, epochs, filter_x=None) -> figures``
+    :param initial_weights: one Keras weight list per member
+    :return: the side's figures, shaped as a single model's (accuracy,
+        rates, runs, for the tables) plus ``members``, one record each
+    """
+    (x_train, y_train), (x_test, y_test) = data
+    wanted = len(x_train)
+    members, predictions, stop = [], [], None
+    for index in range(spec.members):
+        record = {"member": index + 1, "seed": member_seed(index)}
+        members.append(record)
+        if stop:
+            record["status"] = f"not run: {stop}"
+            continue
+        if index == 0:
+            chosen = numpy.arange(len(x_train))
+            draw = {"rule": "the training set", "wanted": wanted,
+                    "kept": wanted, "ran_out": False}
+        elif index == 1:
+            chosen, draw = filter_half_wrong(predictions[0], y_train, wanted)
+        elif index == 2:
+            chosen, draw = filter_disagreement(predictions[0],
+                                               predictions[1], wanted)
+        else:
+            raise ValueError("boosting as LeCun et al. have three members")
+        record["training_set"] = draw
+        record["_indices"] = chosen
+        if len(chosen) == 0:
+            record["status"] = "not trained: its filtered training set is " \
+                               "empty"
+            stop = f"member {index + 1} had no training samples"
+            continue
+        filters_later = index + 1 < spec.members
+        figures = train_member(
+            spec, initial_weights[index],
+            ((x_train[chosen], y_train[chosen]), (x_test, y_test)), epochs,
+            filter_x=x_train if filters_later else None)
+        record.update(figures)
+        failure = next((figures[key] for key in (
+            "error", "predict_error", "filter_error") if key in figures),
+            None)
+        if failure is None and filters_later and (
+                figures.get("_filter_probabilities") is None):
+            failure = "no predictions of the training set to filter with"
+        if failure is not None:
+            record["status"] = "error"
+            stop = f"member {index + 1} failed"
+            continue
+        record["status"] = "ok"
+        if filters_later:
+            predicted = numpy.argmax(figures["_filter_probabilities"], axis=1)
+            predictions.append(predicted)
+            record["training_set_accuracy"] = float(
+                numpy.mean(predicted == y_train))
+    return _ensemble_figures(members, y_test)
+
+
+def _ensemble_figures(members, y_test):
+    """A side's ensemble figures from its member records."""
+    done = [m for m in members if m.get("status") == "ok"]
+    failed = [m for m in members if m.get("status") == "error"]
+    result = {"members": members,
+              "trained": bool(done) and not failed,
+              "members_in_ensemble": [m["member"] for m in done]}
+    if failed:
+        member = failed[0]
+        reason = next((member[key] for key in (
+            "error", "predict_error", "filter_error") if key in member),
+            "no predictions of the training set to filter with")
+        result["error"] = f"member {member['member']}: {reason}"
+    skipped = [m for m in members if m.get("status") not in ("ok", "error")]
+    if skipped:
+        result["members_note"] = "; ".join(
+            f"member {m['member']} {m['status']}" for m in skipped)
+    if not done:
+        return result
+
+    def total(key):
+        values = [m.get(key) for m in done]
+        return None if any(v is None for v in values) else sum(values)
+
+    trained, timed = total("train_samples"), total("train_samples_timed")
+    train_s, predict_s = total("train_seconds"), total("predict_seconds")
+    fit_wall = total("fit_wall_seconds")
+    n_test = len(y_test)
+    probabilities = sum(m["_probabilities"].astype(numpy.float64)
+                        for m in done)
+    result.update({
+        "accuracy": _accuracy(probabilities, y_test),
+        "member_accuracies": [m.get("accuracy") for m in done],
+        "train_samples": trained,
+        "train_samples_per_second": (timed / train_s if timed and train_s
+                                     else None),
+        "train_seconds": train_s,
+        "train_samples_per_second_whole_fit": (trained / fit_wall
+                                               if fit_wall else None),
+        "fit_wall_seconds": fit_wall,
+        "predict_samples_per_second": (n_test / predict_s if predict_s
+                                       else None),
+        "predict_seconds": predict_s,
+        "filter_predict_seconds": total("filter_predict_seconds"),
+        "_probabilities": probabilities,
+    })
+    wall = total("predict_wall_seconds")
+    if wall:
+        result["predict_samples_per_second_whole_call"] = n_test / wall
+    if any("train_run" in m for m in done):
+        for run in ("train_run", "predict_run"):
+            result[run] = combine_runs([m.get(run) for m in done])
+        result.update(_packets_per_training_sample(result["train_run"],
+                                                   trained))
+    for key in ("loss_per_epoch",):
+        result[key] = [m.get(key) for m in done]
+    return result
+
+
+def combine_runs(runs):
+    """One RunReport-like dict for the members' runs: counts and seconds
+    summed, packets per sample weighted by samples, cores, chips, routing
+    entries and DTCM the largest (the members run one after another)."""
+    runs = [run for run in runs if run]
+    if not runs:
+        return None
+    combined = {"members_combined": len(runs)}
+    for key in ("samples", "packets_sent", "packets_delivered",
+                "packets_dropped", "events", "weight_packets",
+                "mapping_seconds", "machine_seconds"):
+        values = [run.get(key) for run in runs]
+        if all(v is not None for v in values):
+            combined[key] = sum(values)
+    for key in ("cores", "chips", "max_routing_entries", "peak_dtcm_bytes",
+                "packets_per_sample_lower_bound"):
+        values = [run.get(key) for run in runs if run.get(key) is not None]
+        combined[key] = max(values) if values else None
+    combined["backend"] = runs[0].get("backend")
+    samples = sum(run.get("samples") or 0 for run in runs)
+    per_partition = {}
+    for run in runs:
+        for key, value in (run.get("packets_per_sample") or {}).items():
+            per_partition[key] = per_partition.get(key, 0.0) + (
+                value * (run.get("samples") or 0))
+    combined["packets_per_sample"] = {
+        key: value / samples for key, value in per_partition.items()
+    } if samples else {}
+    combined["note"] = ("the members' runs: counts and seconds summed, "
+                        "packets per sample weighted by samples, cores, "
+                        "chips, routing entries and DTCM the largest")
+    return combined
 
 
 # ------------------------------------------------------------ one model
@@ -497,19 +842,36 @@ def run_model(spec, data, epochs, gpus):
                                      "there is no comparison to make"})
         return entry
     entry["keras_run"] = True
+    if spec.members > 1:
+        entry["boosting"] = BOOSTING
+        weights = [keras_model(spec, member_seed(index)).get_weights()
+                   for index in range(spec.members)]
+
+        def side(train_member):
+            return lambda spec_, _, data_, epochs_: run_boosted(
+                spec_, train_member, weights, data_, epochs_)
+    else:
+        weights = [keras_model(spec).get_weights()]
+
+        def side(train_member):
+            return train_member
+
+    def keras_on(device):
+        return lambda *args, **kwargs: run_keras(*args, device=device,
+                                                 **kwargs)
+
     print(f"[{spec.name}] Keras on CPU ...", flush=True)
-    initial_weights = keras_model(spec).get_weights()
-    keras_cpu = run_keras(spec, initial_weights, data, epochs, "/CPU:0")
+    keras_cpu = side(keras_on("/CPU:0"))(spec, weights[0], data, epochs)
     keras_gpu = None
     if gpus:
         print(f"[{spec.name}] Keras on GPU ...", flush=True)
         try:
-            keras_gpu = run_keras(spec, initial_weights, data, epochs,
-                                  "/GPU:0")
+            keras_gpu = side(keras_on("/GPU:0"))(spec, weights[0], data,
+                                                 epochs)
         except Exception as error:   # a GPU run is a bonus, not the point
             keras_gpu = {"error": _error_text(error, "Keras on GPU")}
     print(f"[{spec.name}] spiDNN on the machine ...", flush=True)
-    spidnn = run_spidnn(spec, initial_weights, data, epochs)
+    spidnn = side(run_spidnn)(spec, weights[0], data, epochs)
 
     entry["status"] = "error" if ("error" in spidnn
                                   or "predict_error" in spidnn) else "ok"
@@ -519,14 +881,14 @@ def run_model(spec, data, epochs, gpus):
     entry["comparison"] = compare(spidnn, keras_cpu)
     if keras_gpu and "error" not in keras_gpu:
         entry["comparison_gpu"] = compare(spidnn, keras_gpu)
-    for side in (spidnn, keras_cpu, keras_gpu or {}):   # not for the JSON
-        side.pop("_probabilities", None)
-        side.pop("_weights", None)
+    for side_figures in (spidnn, keras_cpu, keras_gpu or {}):
+        _drop_private(side_figures)   # arrays: not for the JSON
     return entry
 
 
 def compare(spidnn, keras):
-    """spiDNN / Keras throughput ratios and how far the two agree."""
+    """spiDNN / Keras throughput ratios and how far the two agree (for an
+    ensemble: its summed outputs, and member by member)."""
     def ratio(key):
         ours, theirs = spidnn.get(key), keras.get(key)
         return ours / theirs if ours and theirs else None
@@ -536,15 +898,48 @@ def compare(spidnn, keras):
         "train_ratio_whole_fit": ratio("train_samples_per_second_whole_fit"),
         "predict_ratio": ratio("predict_samples_per_second"),
     }
-    if spidnn.get("trained") and spidnn.get("_probabilities") is not None:
+    if (spidnn.get("trained") and spidnn.get("_probabilities") is not None
+            and keras.get("_probabilities") is not None):
         comparison["max_abs_output_difference"] = float(numpy.max(numpy.abs(
             spidnn["_probabilities"].astype(numpy.float64)
             - keras["_probabilities"])))
-    if spidnn.get("_weights") is not None:
-        comparison["max_abs_trained_weight_difference"] = max(
-            float(numpy.max(numpy.abs(numpy.asarray(a, numpy.float64) - b)))
-            for a, b in zip(spidnn["_weights"], keras["_weights"]))
+    if spidnn.get("_weights") is not None and keras.get("_weights"):
+        comparison["max_abs_trained_weight_difference"] = _weight_difference(
+            spidnn["_weights"], keras["_weights"])
+    if "members" in spidnn and "members" in keras:
+        comparison["members"] = [
+            _compare_members(ours, theirs) for ours, theirs in zip(
+                spidnn["members"], keras["members"])]
     return comparison
+
+
+def _compare_members(ours, theirs):
+    """One member of the two sides: same training set? weights apart?"""
+    record = {"member": ours["member"]}
+    a, b = ours.get("_indices"), theirs.get("_indices")
+    if a is not None and b is not None:
+        record["same_training_set"] = bool(numpy.array_equal(a, b))
+    if ours.get("_weights") is not None and theirs.get("_weights"):
+        record["max_abs_trained_weight_difference"] = _weight_difference(
+            ours["_weights"], theirs["_weights"])
+    return record
+
+
+def _weight_difference(ours, theirs):
+    return max(float(numpy.max(numpy.abs(
+        numpy.asarray(a, numpy.float64) - b))) for a, b in zip(ours, theirs))
+
+
+def _drop_private(value):
+    """Removes the ``_``-prefixed entries (arrays) from nested figures."""
+    if isinstance(value, dict):
+        for key in [key for key in value if str(key).startswith("_")]:
+            del value[key]
+        for item in value.values():
+            _drop_private(item)
+    elif isinstance(value, list):
+        for item in value:
+            _drop_private(item)
 
 
 # ------------------------------------------------------------ small helpers
@@ -648,8 +1043,7 @@ def markdown(results):
             continue
         ours, theirs = entry["spidnn"], entry["keras_cpu"]
         comparison = entry["comparison"]
-        accuracy = (_fmt(ours.get("accuracy"), ".4f") if ours["trained"]
-                    else "untrained" if "accuracy" in ours else "—")
+        accuracy = _trained_accuracy(ours)
         lines.append(
             f"| {entry['name']} | {_status_text(entry)} | {accuracy} "
             f"| {_fmt(theirs['accuracy'], '.4f')} "
@@ -681,9 +1075,125 @@ def markdown(results):
             f"({_fmt(train.get('packets_per_sample_lower_bound'), ',.1f')}) "
             f"| {_fmt(either.get('max_routing_entries'), 'd')} "
             f"| {_fmt(_peak_dtcm(train, predict), ',d')} |")
+    packets = _packets_table(results["models"])
+    if packets:
+        lines += [""] + packets
+    boosting = _boosting_table(results["models"])
+    if boosting:
+        lines += [""] + boosting
     if results["gpu"]["present"]:
         lines += [""] + _gpu_table(results["models"])
     return "\n".join(lines) + "\n"
+
+
+def _trained_accuracy(figures):
+    """Test accuracy, "untrained" where fit failed and predict ran on the
+    initial weights, or a dash."""
+    if figures.get("trained"):
+        return _fmt(figures.get("accuracy"), ".4f")
+    return "untrained" if "accuracy" in figures else "—"
+
+
+def _packets_table(entries):
+    """Markdown lines: spiDNN's packets per sample by layer and partition
+    (RunReport.packets_per_sample) in training and in predict, each
+    model's total against RunReport.packets_per_sample_lower_bound."""
+    lines = ["Packets per sample by layer/partition (spiDNN's "
+             "RunReport.packets_per_sample; an ensemble's averaged over "
+             "its members' runs):",
+             "",
+             "| model | layer/partition | per training sample "
+             "| per predict sample |",
+             "|---|---|---|---|"]
+    rows = 0
+    for entry in entries:
+        ours = entry.get("spidnn") or {}
+        train = ours.get("train_run") or {}
+        predict = ours.get("predict_run") or {}
+        train_packets = train.get("packets_per_sample") or {}
+        predict_packets = predict.get("packets_per_sample") or {}
+        keys = list(dict.fromkeys(list(train_packets)
+                                  + list(predict_packets)))
+        for key in keys:
+            lines.append(f"| {entry['name']} | {key} "
+                         f"| {_fmt(train_packets.get(key), ',.1f')} "
+                         f"| {_fmt(predict_packets.get(key), ',.1f')} |")
+            rows += 1
+        if keys:
+            lines.append(
+                f"| {entry['name']} | **total** (lower bound) "
+                f"| {_fmt(_total(train_packets), ',.1f')} "
+                f"({_fmt(train.get('packets_per_sample_lower_bound'), ',')})"
+                f" | {_fmt(_total(predict_packets), ',.1f')} "
+                f"({_fmt(predict.get('packets_per_sample_lower_bound'), ',')}"
+                f") |")
+    return lines if rows else []
+
+
+def _total(packets):
+    return float(sum(packets.values())) if packets else None
+
+
+def _draw_text(member):
+    """A member's training set in a few words."""
+    draw = member.get("training_set")
+    if not draw:
+        return "—"
+    if "right" in draw:
+        text = f"{draw['kept']:,} ({draw['right']:,} right / " \
+               f"{draw['wrong']:,} wrong)"
+    elif "available_disagreements" in draw:
+        text = f"{draw['kept']:,} disagreements"
+    else:
+        text = f"{draw['kept']:,} (all)"
+    return text + (" ran out" if draw.get("ran_out") else "")
+
+
+def _boosting_table(entries):
+    """Markdown lines: each ensemble member of spiDNN and Keras (CPU), its
+    training set, test accuracy and training rate, and the ensemble."""
+    lines = ["Boosted ensembles, member by member (each side filters with "
+             "its own members; training set: samples kept by the filter, "
+             "\"ran out\" where the training set held fewer than wanted):",
+             "",
+             "| model | member | training set spiDNN | training set Keras "
+             "| acc. spiDNN | acc. Keras | train spiDNN | train Keras |",
+             "|---|---|---|---|---|---|---|---|"]
+    notes, rows = [], 0
+    for entry in entries:
+        ours, theirs = entry.get("spidnn") or {}, entry.get("keras_cpu") or {}
+        if "members" not in ours:
+            continue
+        for mine, keras in zip(ours["members"], theirs.get("members", [])):
+            def status(member):
+                return "" if member.get("status") == "ok" else (
+                    " (" + " ".join(str(member.get("status")).split())[:60]
+                    + ")")
+            lines.append(
+                f"| {entry['name']} | {mine['member']} "
+                f"| {_draw_text(mine)}{status(mine)} "
+                f"| {_draw_text(keras)}{status(keras)} "
+                f"| {_trained_accuracy(mine)} "
+                f"| {_trained_accuracy(keras)} "
+                f"| {_fmt(mine.get('train_samples_per_second'))} "
+                f"| {_fmt(keras.get('train_samples_per_second'))} |")
+            rows += 1
+            for side, member in (("spiDNN", mine), ("Keras", keras)):
+                note = (member.get("training_set") or {}).get("note")
+                if note:
+                    notes.append(f"- {entry['name']} member "
+                                 f"{member['member']}, {side}: {note}.")
+        lines.append(
+            f"| {entry['name']} | **ensemble** (sum) "
+            f"| {_fmt(ours.get('train_samples'), ',d')} samples trained "
+            f"| {_fmt(theirs.get('train_samples'), ',d')} samples trained "
+            f"| {_fmt(ours.get('accuracy'), '.4f')} "
+            f"| {_fmt(theirs.get('accuracy'), '.4f')} "
+            f"| {_fmt(ours.get('train_samples_per_second'))} "
+            f"| {_fmt(theirs.get('train_samples_per_second'))} |")
+    if not rows:
+        return []
+    return lines + ([""] + notes if notes else [])
 
 
 def _gpu_table(entries):
@@ -735,7 +1245,8 @@ def _grouped_bars(axes, entries, series):
         heights = [_plotted(entry, side, key) for entry in entries]
         bars = axes.bar(x + offset, [numpy.nan if h is None else h
                                      for h in heights], width, label=label)
-        axes.bar_label(bars, labels=["" if h is None else f"{h:.3g}"
+        axes.bar_label(bars, labels=["" if h is None else f"{h:,.0f}"
+                                     if h >= 1000 else f"{h:.3g}"
                                      for h in heights], fontsize=7)
     for position, entry in zip(x, entries):
         if entry["status"] != "ok":
@@ -751,13 +1262,14 @@ def _grouped_bars(axes, entries, series):
 
 
 def plot(results, path):
-    """Throughput ratios (left, log scale) and accuracies (right)."""
+    """Throughput ratios (left, log scale), accuracies (middle) and packets
+    per training sample against the lower bound (right, log scale)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     entries = results["models"]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(18, 4.8))
     _grouped_bars(left, entries, [
         ("train (machine time)", "comparison", "train_ratio"),
         ("predict (machine time)", "comparison", "predict_ratio")])
@@ -767,14 +1279,34 @@ def plot(results, path):
     left.axhline(1.0, color="grey", linewidth=0.8)
     left.set_ylabel("spiDNN / Keras CPU samples/s")
     left.set_title("Throughput ratio")
-    _grouped_bars(right, entries, [("spiDNN", "spidnn", "accuracy"),
-                                   ("Keras CPU", "keras_cpu", "accuracy")])
-    right.set_ylim(0, 1)
-    right.set_ylabel("test accuracy")
-    right.set_title(f"Accuracy after {results['run']['epochs']} epoch(s)")
+    _grouped_bars(middle, entries, [("spiDNN", "spidnn", "accuracy"),
+                                    ("Keras CPU", "keras_cpu", "accuracy")])
+    middle.set_ylim(0, 1)
+    middle.set_ylabel("test accuracy")
+    middle.set_title(f"Accuracy after {results['run']['epochs']} epoch(s)")
+    with_packets = [dict(entry, packets=_packet_figures(entry))
+                    for entry in entries]
+    _grouped_bars(right, with_packets, [
+        ("spiDNN", "packets", "per_training_sample"),
+        ("lower bound", "packets", "lower_bound")])
+    if any(_plotted(entry, "packets", "per_training_sample")
+           for entry in with_packets):
+        right.set_yscale("log")
+    right.set_ylabel("packets per training sample")
+    right.set_title("Packets per training sample (spiDNN)")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def _packet_figures(entry):
+    """spiDNN's packets per training sample and its lower bound, if any."""
+    ours = entry.get("spidnn") or {}
+    if not ours.get("trained"):
+        return None
+    return {"per_training_sample": ours.get("packets_per_training_sample"),
+            "lower_bound": (ours.get("train_run") or {}).get(
+                "packets_per_sample_lower_bound")}
 
 
 def write_outputs(results, json_path):
@@ -818,13 +1350,16 @@ def main(argv=None):
             "batch_size": BATCH_SIZE, "shuffle": False, "loss": LOSS,
             "seed": SEED, "initial_weights": "Keras' (seeded), copied "
                                              "into spiDNN",
-            "neurons_per_core": "smallest that fits a core, from 1"},
+            "neurons_per_core": "Dense: smallest that fits a core, from 1; "
+                                "convolution and pooling: None (spiDNN "
+                                "picks)"},
         "timing": {
             "spidnn_train": "samples x epochs / RunReport.machine_seconds "
                             "of fit; *_whole_fit: / wall time of fit, "
                             "mapping included",
             "spidnn_predict": "RunReport.samples_per_second (machine time); "
                               "*_whole_call: the whole predict call",
+            "ensembles": BOOSTING["throughput"],
             "keras_train": "from the end of the first (tracing) batch to "
                            "the end of fit; *_whole_fit: the whole fit call",
             "keras_predict": "predict(batch_size=32) after a one-batch "

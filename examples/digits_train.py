@@ -36,7 +36,7 @@ model.add(Input(64))
 model.add(Dense(32, activation="tanh"))
 model.add(Dense(10, activation="softmax"))
 model.set_weights(reference.get_weights())     # the same starting point
-print(model.summary())
+model.summary()
 
 model.compile(optimizer=spiDNN.optimizers.SGD(learning_rate=LEARNING_RATE),
               loss=LOSS)

@@ -19,8 +19,8 @@ from spinnman.messages.eieio import EIEIOType
 from spinn_front_end_common.utility_models import (
     ReverseIpTagMultiCastSource)
 
+from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNMachineError
-from spiDNN.vertices.dense import DenseVertex
 from spiDNN.vertices.keys import index_of_keys, key_space
 from spiDNN.vertices.loss import LossVertex
 from spiDNN.vertices.partitions import (
@@ -45,22 +45,22 @@ class ModelGraph:
     def __init__(self, model, session, training=None):
         self.session = session
         self.training = training
-        self.layers = model.layers
+        self.core_layers = core_layers(model.layers)
+        self.layers = [core.layer for core in self.core_layers]
         self.input_vertex = self._source(
             INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT)
         self.layer_vertices = []
         source = self.input_vertex
-        for index, layer in enumerate(model.layers):
-            next_layer = (model.layers[index + 1]
-                          if index + 1 < len(model.layers) else None)
-            vertex = DenseVertex(layer, source, training, next_layer,
-                                 is_first=index == 0)
+        for core in self.core_layers:
+            vertex = core.layer.vertex_class(core, source, training)
             session.add_vertex(vertex)
             self._edge(source, vertex, FORWARD)
             if vertex.exchanges_softmax:
                 self._edge(vertex, vertex, SOFTMAX)
                 if training:
                     self._edge(vertex, vertex, SOFTMAX_BACKWARD)
+            for partition in getattr(vertex, "self_partitions", list)():
+                self._edge(vertex, vertex, partition)
             if training and self.layer_vertices:
                 self._edge(vertex, self.layer_vertices[-1], BACKWARD)
                 self.layer_vertices[-1].next_vertex = vertex
@@ -105,8 +105,12 @@ class ModelGraph:
         self._edge(self.loss_vertex, self.output_vertex, BACKWARD)
         self.output_vertex.next_vertex = self.loss_vertex
         self._gather(self.loss_vertex, [LOSS])
-        for vertex in self.layer_vertices:
+        for vertex in self._vertices_with_weights():
             self._gather(vertex, [WEIGHTS])
+
+    def _vertices_with_weights(self):
+        return [vertex for vertex in self.layer_vertices
+                if vertex.layer.weights]
 
     # ------------------------------------------------- after the mapping
     def input_keys(self):
@@ -139,61 +143,71 @@ class ModelGraph:
             machine_vertex, LOSS)
 
     def packets_lower_bound(self):
-        """Packets per sample if every input, label and neuron sent once
-        per direction: forward, the loss's deltas, backward and the loss
-        value."""
-        units = [layer.units for layer in self.layers]
-        forward = self.layers[0].n_inputs + sum(units)
+        """Packets per sample if every input and neuron sent once forward,
+        and backward each layer sent what its contract needs (one delta
+        per neuron; windowed layers also dL/dx), with the labels, the
+        loss's gradients and the loss value."""
+        forward = self.layers[0].n_inputs + sum(
+            layer.units for layer in self.layers)
         if not self.training:
             return forward
-        return (forward + self.training.label_width + units[-1]
-                + sum(units[1:]) + 1)
+        return (forward + self.training.label_width
+                + self.layers[-1].units + 1
+                + sum(vertex.backward_packets()
+                      for vertex in self.layer_vertices))
+
+    def deliveries_per_sample(self):
+        """A bound on the packets the cores receive per sample."""
+        return sum(vertex.deliveries_per_sample()
+                   for vertex in self.layer_vertices)
 
     def n_weights(self):
-        return sum(layer.units * (layer.n_inputs + 1) for layer in self.layers)
+        """Weight packets the cores send after training."""
+        return sum(vertex.n_weight_packets(machine_vertex)
+                   for vertex in self._vertices_with_weights()
+                   for machine_vertex in vertex.machine_vertices)
 
     def decode_weights(self, keys, payloads):
-        """The trained [kernel, bias, ...] from the ``weights`` packets.
-
-        Every weight must arrive exactly once.
-        """
+        """The trained weights, in Keras' order, from the ``weights``
+        packets; every weight must arrive exactly once."""
         routing_infos = FecDataView.get_routing_infos()
-        blocks = []       # (first key, layer index, first neuron, neurons)
-        for index, vertex in enumerate(self.layer_vertices):
-            for machine_vertex in vertex.machine_vertices:
-                blocks.append((
-                    routing_infos.get_key_from(machine_vertex, WEIGHTS),
-                    index, machine_vertex.vertex_slice.lo_atom,
-                    machine_vertex.vertex_slice.n_atoms))
-        blocks.sort()
+        blocks = sorted(
+            (routing_infos.get_key_from(machine_vertex, WEIGHTS),
+             id(machine_vertex), machine_vertex)
+            for vertex in self._vertices_with_weights()
+            for machine_vertex in vertex.machine_vertices)
         bases = numpy.array([b[0] for b in blocks], dtype=numpy.int64)
         keys = keys.astype(numpy.int64)
         which = numpy.searchsorted(bases, keys, side="right") - 1
+        if numpy.any(which < 0):
+            raise SpiDNNMachineError("a weights packet with an unknown key")
         values = payloads.view(numpy.float32)
-        weights = []
-        for index, layer in enumerate(self.layers):
-            n_in = layer.n_inputs
-            rows = numpy.full((layer.units, n_in + 1), numpy.nan,
-                              dtype=numpy.float32)
-            seen = numpy.zeros(rows.shape, dtype=numpy.int64)
-            for b, (base, layer_index, lo, n) in enumerate(blocks):
-                if layer_index != index:
-                    continue
-                mine = which == b
-                offset = keys[mine] - base
-                if numpy.any(offset >= n * (n_in + 1)):
-                    raise SpiDNNMachineError(
-                        f"{layer.name}: a weights packet with an unknown key")
-                neuron, i = lo + offset // (n_in + 1), offset % (n_in + 1)
-                rows[neuron, i] = values[mine]
-                numpy.add.at(seen, (neuron, i), 1)
+        sent = {}
+        for b, (base, _, machine_vertex) in enumerate(blocks):
+            vertex = machine_vertex.app_vertex
+            n = vertex.n_weight_packets(machine_vertex)
+            mine = which == b
+            offset = keys[mine] - base
+            name = f"{vertex.layer.name} core {machine_vertex.core_index}"
+            if numpy.any(offset >= max(n, 1)) or (n == 0 and mine.any()):
+                raise SpiDNNMachineError(
+                    f"{name}: a weights packet with an unknown key")
+            seen = numpy.bincount(offset, minlength=n)
             if not numpy.all(seen == 1):
                 raise SpiDNNMachineError(
-                    f"{layer.name}: {numpy.count_nonzero(seen == 0)} weights "
-                    f"did not come back and "
-                    f"{numpy.count_nonzero(seen > 1)} came back twice")
-            weights += [numpy.ascontiguousarray(rows[:, :n_in].T),
-                        rows[:, n_in].copy()]
+                    f"{name}: {numpy.count_nonzero(seen == 0)} weights did "
+                    f"not come back and {numpy.count_nonzero(seen > 1)} came "
+                    f"back twice")
+            if n:
+                array = numpy.empty(n, dtype=numpy.float32)
+                array[offset] = values[mine]
+                sent[machine_vertex] = array
+        weights = []
+        for vertex in self.layer_vertices:
+            if not vertex.layer.weights:
+                continue
+            weights += vertex.weights_from_cores({
+                mv: v for mv, v in sent.items() if mv.app_vertex is vertex})
         return weights
 
 

@@ -2,10 +2,11 @@
 import numpy
 
 
-def glorot_uniform(rng, fan_in, fan_out):
-    """Keras' ``GlorotUniform``: U(-l, l), l = sqrt(6 / (fan_in + fan_out))."""
+def glorot_uniform(rng, fan_in, fan_out, shape=None):
+    """Keras' ``GlorotUniform``: U(-l, l), l = sqrt(6 / (fan_in + fan_out)),
+    of shape (fan_in, fan_out) unless ``shape`` is given."""
     limit = numpy.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(
+    return rng.uniform(-limit, limit, size=shape or (fan_in, fan_out)).astype(
         numpy.float32)
 
 

@@ -5,11 +5,11 @@ import numpy
 
 from spiDNN import losses, optimizers
 from spiDNN.arrays import check_finite, numeric_array
+from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.history import History
-from spiDNN.layers.dense import Dense
 from spiDNN.layers.input import Input
-from spiDNN.layers.layer import positive_int
+from spiDNN.layers.layer import Layer, positive_int
 from spiDNN.progress import Progress
 from spiDNN.training import TrainingRun
 from spiDNN.vertices.layouts import DTCM_HEAP_BYTES
@@ -51,26 +51,35 @@ class Model:
                 raise SpiDNNConfigurationError(
                     "the model already has an Input layer")
             self.input = layer
-        elif isinstance(layer, Dense):
-            if self.input is None:
-                raise SpiDNNConfigurationError(
-                    f"add an Input layer before {layer.name}")
-            layer.build(self.layers[-1].units if self.layers
-                        else self.input.units, self._rng)
-            self.layers.append(layer)
-        else:
+            return self
+        if not isinstance(layer, Layer):
             raise SpiDNNConfigurationError(
                 f"spiDNN cannot add {layer!r}: use spiDNN.layers")
+        if self.input is None:
+            raise SpiDNNConfigurationError(
+                f"add an Input layer before {layer.name}")
+        if any(layer is other for other in self.layers):
+            raise SpiDNNConfigurationError(
+                f"layer {layer.name} is already in the model")
+        layer.claim(self)
+        previous = self.layers[-1] if self.layers else self.input
+        layer.build(previous.output_shape, self._rng)
+        self.layers.append(layer)
         return self
 
     @property
     def n_inputs(self):
         return self.input.units
 
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape
+
     def _check_built(self):
-        if self.input is None or not self.layers:
+        if self.input is None or not core_layers(self.layers):
             raise SpiDNNConfigurationError(
-                "the model needs an Input and at least one Dense layer")
+                "the model needs an Input and at least one layer with "
+                "neurons (Dense, a convolution or a pooling layer)")
 
     # ------------------------------------------------------------ weights
     def get_weights(self):
@@ -94,6 +103,11 @@ class Model:
         """Application cores: each layer's slices, plus input and output."""
         return 2 + sum(layer.n_cores for layer in self.layers)
 
+    def check_fits(self, training=None):
+        """Refuses a model any of whose cores would not fit its DTCM."""
+        for core in core_layers(self.layers):
+            core.check_fits_core(training)
+
     def boards_needed(self):
         if self.n_boards is not None:
             return self.n_boards
@@ -101,12 +115,18 @@ class Model:
         return max(1, math.ceil(chips / CHIPS_PER_BOARD))
 
     def _check_inputs(self, x):
-        """Inputs as a contiguous float32 array, or a clear error."""
+        """Inputs as a contiguous float32 array (n_samples, n_inputs), from
+        (n_samples, *input shape) or already flat, or a clear error."""
         array = numeric_array(x, "inputs")
+        shape = self.input.output_shape
+        if array.ndim >= 1 and array.shape[1:] == shape:
+            array = array.reshape(len(array), self.n_inputs)
         if array.ndim != 2 or array.shape[1] != self.n_inputs:
+            expected = (f"(n_samples, {', '.join(map(str, shape))})"
+                        + (f" or (n_samples, {self.n_inputs})"
+                           if len(shape) > 1 else ""))
             raise SpiDNNConfigurationError(
-                f"inputs must have shape (n_samples, {self.n_inputs}), "
-                f"got {array.shape}")
+                f"inputs must have shape {expected}, got {array.shape}")
         if len(array) == 0:
             raise SpiDNNConfigurationError("inputs hold no samples")
         array = array.astype(numpy.float32)
@@ -124,9 +144,10 @@ class Model:
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
         inputs = self._check_inputs(x)
+        self.check_fits()
         from spiDNN.backends.run import predict
         outputs, self.last_run = predict(self, inputs)
-        return outputs
+        return outputs.reshape((len(outputs),) + self.output_shape)
 
     # ------------------------------------------------------------ training
     def compile(self, optimizer="sgd", loss=None):
@@ -166,10 +187,11 @@ class Model:
         training, order = self._plan_training(
             len(inputs), loss, epochs, batch_size, learning_rate, shuffle,
             verbose)
+        if numpy.ndim(y) > 2 and numpy.shape(y)[1:] == self.output_shape:
+            y = numpy.reshape(y, (len(y), -1))    # one value per neuron
         labels = losses.check_labels(
             training.loss, y, len(inputs), training.n_outputs)
-        for index, layer in enumerate(self.layers):
-            layer.check_fits_core(training, self._next_layer(index))
+        self.check_fits(training)
         needed = loss_dtcm_bytes(training.n_outputs)
         if needed > DTCM_HEAP_BYTES:
             raise SpiDNNConfigurationError(
@@ -189,10 +211,6 @@ class Model:
         for epoch_losses in sample_losses:
             history.add_epoch(epoch_losses)
         return history
-
-    def _next_layer(self, index):
-        return (self.layers[index + 1] if index + 1 < len(self.layers)
-                else None)
 
     def _plan_training(self, n_samples, loss, epochs, batch_size,
                        learning_rate, shuffle, verbose):
@@ -228,14 +246,26 @@ class Model:
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
             n_outputs=self.layers[-1].units,
-            output_activation=self.layers[-1].activation)
+            output_activation=core_layers(self.layers)[-1].layer.activation)
         return training, order
 
-    def summary(self):
-        """A table of layers, units, activations and cores."""
-        lines = [f"{'layer':<16}{'units':>8}  {'activation':<10}{'cores':>6}",
-                 f"{self.input.name:<16}{self.input.units:>8}"]
-        for layer in self.layers:
-            lines.append(f"{layer.name:<16}{layer.units:>8}  "
-                         f"{layer.activation:<10}{layer.n_cores:>6}")
-        return "\n".join(lines)
+    def summary(self, print_fn=print):
+        """Prints each layer's output shape, parameters and cores, as
+        Keras' summary does (and returns the text)."""
+        rows = [(f"{self.input.name} (Input)",
+                 str((None,) + self.input.output_shape), 0, 0)]
+        rows += [layer.summary_row() for layer in self.layers]
+        header = ("Layer (type)", "Output Shape", "Param #", "Cores")
+        widths = [max(len(str(row[i])) for row in rows + [header]) + 2
+                  for i in range(4)]
+        lines = ["".join(str(v).ljust(w) for v, w in zip(header, widths))]
+        lines += ["".join(str(v).ljust(w) for v, w in zip(row, widths))
+                  for row in rows]
+        total = sum(row[2] for row in rows)
+        lines += [f"Total params: {total}",
+                  f"Cores: {self.cores_needed()} (with the input source and "
+                  f"the output gatherer)"]
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text

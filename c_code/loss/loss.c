@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "key_space.h"
 #include "losses.h"
+#include "send.h"
 
 static loss_params_t params;
 static key_space_t output_space;
@@ -30,22 +31,14 @@ static uint32_t label_index;  // the class, for sparse labels
 static uint32_t n_outputs_received;
 static uint32_t n_labels_received;
 
-static void send(uint32_t key, float value) {
-    while (!spin1_send_mc_packet(key, float_to_bits(value), WITH_PAYLOAD)) {
-        // The router's queue is full: retry.
-    }
-}
-
 static void compute_loss(uint unused0, uint unused1) {
     (void) unused0; (void) unused1;
     uint32_t n = output_space.n_atoms;
     float scale = 1.0f / (float) batch_current_size(&batch);
     float loss = loss_compute(params.loss, params.from_logits != 0, n,
                               outputs, labels, label_index, scale, gradient);
-    for (uint32_t j = 0; j < n; j++) {
-        send(params.backward_key + j, gradient[j]);
-    }
-    send(params.loss_key, loss);
+    send_floats(params.backward_key, gradient, n);
+    send_float(params.loss_key, loss);
     batch_sample_done(&batch);
 }
 

@@ -19,13 +19,9 @@ FIT_CHUNK = 256
 
 
 def _event_budget(graph, extra=0):
-    """A bound on the events of one pass: every delivery of forward,
-    softmax and backward traffic, times a margin."""
-    deliveries = sum(layer.n_inputs * layer.units + 2 * layer.units ** 2
-                     for layer in graph.layers)
-    if graph.training:
-        deliveries *= 2
-    return EVENT_BUDGET_FACTOR * (deliveries + extra) + 1000
+    """A bound on the events of one pass: every delivery its layers
+    expect, times a margin."""
+    return EVENT_BUDGET_FACTOR * (graph.deliveries_per_sample() + extra) + 1000
 
 
 def _source_core(core_of, source_vertex):

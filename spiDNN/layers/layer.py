@@ -1,8 +1,15 @@
-"""What every layer shares: a unique Keras-style name and its weights."""
+"""What every layer shares: a unique Keras-style name, its input and output
+shapes (channels_last, without the batch axis), its weights in Keras'
+layout, and the vertex class that runs it on the machine."""
 import itertools
+import math
 from collections import defaultdict
 
+import numpy
+
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.layers.arguments import positive_int  # noqa: F401 (re-export)
+from spiDNN.vertices import layouts
 
 _counters = defaultdict(itertools.count)
 
@@ -13,33 +20,115 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
-def positive_int(value, what):
-    """``value`` as an int, or a clear error naming ``what``."""
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+def activation_name(activation, allowed=None):
+    """Keras' activation name, or a clear error."""
+    name = "linear" if activation is None else activation
+    allowed = sorted(layouts.ACTIVATIONS) if allowed is None else allowed
+    if name not in allowed:
         raise SpiDNNConfigurationError(
-            f"{what} must be a positive integer, not {value!r}")
-    value = int(value)
-    if value <= 0:
-        raise SpiDNNConfigurationError(
-            f"{what} must be a positive integer, not {value}")
-    return value
+            f"unknown activation {activation!r}; here spiDNN knows "
+            f"{sorted(allowed)}")
+    return name
 
 
 class Layer:
-    """Base of the layers; ``units`` is the number of neurons."""
+    """Base of the layers.
 
-    def __init__(self, units, name):
-        self.units = units
+    Subclasses set ``vertex_class`` (the application vertex running the
+    layer; None for layers that need no core, such as Flatten) and
+    ``weight_names``, and implement ``output_shape_for`` and, if they have
+    weights, ``initial_weights``.
+    """
+
+    vertex_class = None
+    weight_names = ()
+    activation = "linear"
+
+    def __init__(self, name):
         self.name = name
-
-    def get_weights(self):
-        return []
-
-    def set_weights(self, weights):
-        if weights:
-            raise SpiDNNConfigurationError(
-                f"layer {self.name} has no weights, got {len(weights)}")
+        self.input_shape = None
+        self.output_shape = None
+        self.weights = []
+        self.model = None
 
     @property
+    def units(self):
+        """Output elements: the neurons of the layer."""
+        return math.prod(self.output_shape)
+
+    @property
+    def n_inputs(self):
+        return math.prod(self.input_shape)
+
+    def output_shape_for(self, input_shape):
+        raise NotImplementedError
+
+    def initial_weights(self, rng):
+        return []
+
+    def build(self, input_shape, rng):
+        """Fixes the shapes and creates the weights (Keras' initialisers)."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = tuple(self.output_shape_for(self.input_shape))
+        if not all(d > 0 for d in self.output_shape):
+            raise SpiDNNConfigurationError(
+                f"layer {self.name} would have output shape "
+                f"{self.output_shape} from input shape {self.input_shape}")
+        self.weights = [w.astype(numpy.float32)
+                        for w in self.initial_weights(rng)]
+
+    def claim(self, model):
+        """Marks the layer as part of ``model``: a layer object belongs to
+        one model, as its weights do."""
+        if self.model is not None and self.model is not model:
+            raise SpiDNNConfigurationError(
+                f"layer {self.name} already belongs to another model; "
+                f"create a new layer object")
+        self.model = model
+
+    # ------------------------------------------------------------ weights
+    @property
     def n_weights(self):
-        return len(self.get_weights())
+        return len(self.weight_names)
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        if len(weights) != len(self.weight_names):
+            names = ", ".join(self.weight_names) or "no weights"
+            raise SpiDNNConfigurationError(
+                f"layer {self.name} takes {len(self.weight_names)} arrays "
+                f"({names}), got {len(weights)}")
+        arrays = []
+        for array, current, what in zip(weights, self.weights,
+                                        self.weight_names):
+            array = numpy.asarray(array)
+            if array.shape != current.shape:
+                raise SpiDNNConfigurationError(
+                    f"layer {self.name}: {what} must have shape "
+                    f"{current.shape}, got {array.shape}")
+            if not numpy.issubdtype(array.dtype, numpy.number):
+                raise SpiDNNConfigurationError(
+                    f"layer {self.name}: {what} must be numbers")
+            array = array.astype(numpy.float32)
+            if not numpy.all(numpy.isfinite(array)):
+                raise SpiDNNConfigurationError(
+                    f"layer {self.name}: {what} must be finite float32 "
+                    f"numbers")
+            arrays.append(array)
+        self.weights = arrays
+
+    # ------------------------------------------------------------ machine
+    @property
+    def n_cores(self):
+        """Cores the layer's slices take (0 for a layer without a core)."""
+        if self.vertex_class is None:
+            return 0
+        return -(-self.units // self.neurons_per_core)
+
+    def summary_row(self):
+        """(name, output shape, parameters, cores) for Model.summary."""
+        return (f"{self.name} ({type(self).__name__})",
+                str((None,) + self.output_shape),
+                sum(w.size for w in self.weights), self.n_cores)

@@ -51,18 +51,27 @@ def _key_space(app_vertex, partition_id):
     infos = [routing_infos.get_info_from(v, partition_id)
              for v in machine_vertices]
     atom_bits = atom_bits_of(infos[0].mask)
-    atoms_per_core = machine_vertices[0].vertex_slice.n_atoms
+    # Most partitions number the sender's neurons; a vertex may say its
+    # keys number something else (so many per core, so many in all).
+    shape = getattr(app_vertex, "key_space_shape", lambda _: None)(
+        partition_id)
+    if shape is None:
+        atoms_per_core = machine_vertices[0].vertex_slice.n_atoms
+        n_atoms = app_vertex.n_atoms
+    else:
+        atoms_per_core, n_atoms = shape
     base = infos[0].key
     for index, (vertex, info) in enumerate(zip(machine_vertices, infos)):
         if (info.key != base + (index << atom_bits)
-                or vertex.vertex_slice.lo_atom != index * atoms_per_core
+                or (shape is None and vertex.vertex_slice.lo_atom
+                    != index * atoms_per_core)
                 or atom_bits_of(info.mask) != atom_bits):
             raise SpiDNNInternalError(
                 f"keys of {app_vertex.label}/{partition_id} are not laid "
                 f"out as base + (core << atom_bits): {vertex} has key "
                 f"0x{info.key:08x}")
     return {"base": base, "atom_bits": atom_bits,
-            "atoms_per_core": atoms_per_core, "n_atoms": app_vertex.n_atoms}
+            "atoms_per_core": atoms_per_core, "n_atoms": n_atoms}
 
 
 #: The key space of a partition a core does not receive.

@@ -33,12 +33,31 @@ LOSSES = {
     "binary_crossentropy": 3,
 }
 
+#: Pooling modes of the pool app (ZeroPadding is a 1x1 "pad" window whose
+#: padded positions count as zeros).
+POOL_MODES = {
+    "max": 0,
+    "average": 1,
+    "pad": 2,
+}
+
+#: Where a layer's cores get dL/d(output) from in the backward pass.
+GRADIENT_SOURCES = {
+    # The next layer is Dense: it sends its deltas, and each core keeps a
+    # copy of its neurons' outgoing weights (shared parameters).
+    "dense_deltas": 0,
+    # The loss or a windowed layer sends dL/d(output) of every neuron,
+    # keyed by the neuron's index in this layer.
+    "direct": 1,
+}
+
 #: Regions of the data specification, shared by every spiDNN app.
 REGIONS = {
     "SYSTEM": 0,     # simulation header written by the toolchain
     "PARAMS": 1,     # the app's parameter struct
-    "WEIGHTS": 2,    # float32 kernel rows then biases
-    "OUTGOING": 3,   # training: float32 rows of the next layer's kernel
+    "WEIGHTS": 2,    # float32 kernel then biases, in the app's layout
+    "OUTGOING": 3,   # training: float32 rows of the next Dense kernel
+    "WINDOW": 4,     # conv and pool: the window geometry and exchanges
 }
 
 
@@ -102,8 +121,10 @@ BATCH_FIELDS = [
     ("n_epochs", "epochs of the run; the weights go out after the last"),
 ]
 
-DENSE_PARAMS = Struct("dense_params", [
-    ("n_neurons", "neurons on this core"),
+#: What every layer app (dense, conv, pool) reads: its slice, the forward
+#: and backward protocol (layer_core.h) and the training run.
+LAYER_PARAMS = Struct("layer_params", [
+    ("n_neurons", "neurons (output elements) on this core"),
     ("first_neuron", "index in the layer of this core's first neuron"),
     ("activation", "one of ACTIVATION_*"),
     ("forward_key", "key of this core's first neuron, forward partition"),
@@ -112,15 +133,46 @@ DENSE_PARAMS = Struct("dense_params", [
     *key_space_fields("peer"),
     ("training", "1: run the backward pass and update weights"),
     ("sends_logits", "1: forward z to a loss that takes logits"),
-    ("is_output", "1: the deltas come from the loss, one per neuron"),
-    ("sends_backward", "1: send deltas to the previous layer"),
-    ("backward_key", "key of this core's first neuron, backward partition"),
+    ("gradient_source", "one of GRADIENT_SOURCE_*"),
+    ("sends_backward", "1: send gradients to the previous layer"),
+    ("backward_key", "key of this core's first backward packet"),
     ("softmax_backward_key", "first key, softmax_backward partition"),
     ("weights_key", "first key of the weights partition (trained weights)"),
     ("learning_rate", "float32 bits: SGD's learning rate"),
     *BATCH_FIELDS,
     *key_space_fields("next"),
     *key_space_fields("peer_backward"),
+    ("dropout_rate", "float32 bits: the Dropout after the layer, 0: none"),
+    ("dropout_seed", "seed of the dropout masks"),
+])
+
+#: The geometry of a windowed layer (conv, pooling, zero padding) over a
+#: channels_last (height, width, channels) input; 1-D layers have height 1.
+WINDOW_PARAMS = Struct("window_params", [
+    ("in_height", "input rows"),
+    ("in_width", "input columns"),
+    ("in_channels", "input channels"),
+    ("out_height", "output rows"),
+    ("out_width", "output columns"),
+    ("out_channels", "output channels (filters)"),
+    ("kernel_height", "window rows"),
+    ("kernel_width", "window columns"),
+    ("stride_height", "rows between windows"),
+    ("stride_width", "columns between windows"),
+    ("pad_top", "rows of padding above the input"),
+    ("pad_left", "columns of padding left of the input"),
+    ("pool_mode", "pool app: one of POOL_MODE_*"),
+    ("core_index", "this core's index in the layer"),
+    ("filter_first", "conv: the first filter of this core's kernel copy"),
+    ("n_filters", "conv: the filters of this core's kernel copy"),
+    ("owned_first", "first input element whose gradient this core sends"),
+    ("n_owned", "input elements whose gradient this core sends"),
+    ("exchange_key", "key of this core's first delta, exchange partition"),
+    *key_space_fields("exchange"),
+    ("chain_key", "conv: first key of this core's gradient-sum partition"),
+    *key_space_fields("chain"),
+    ("chain_previous", "conv: core adding its sum before this one, or -1"),
+    ("chain_last", "conv: the core whose sums are the totals"),
 ])
 
 LOSS_PARAMS = Struct("loss_params", [
@@ -135,28 +187,21 @@ LOSS_PARAMS = Struct("loss_params", [
 ])
 
 
-def dense_dtcm_bytes(n_neurons, n_inputs, layer_size, softmax,
-                     training=False, n_next=0, outgoing=False):
-    """DTCM the dense app allocates, array by array as dense.c does.
+def layer_dtcm_bytes(n_neurons, n_inputs, training, gradient_source,
+                     n_next, dropout):
+    """DTCM that layer_core.h allocates for any layer app.
 
-    :param softmax: the layer exchanges z for a softmax on the machine
-    :param n_next: training: the deltas each core receives per sample
-        (the next layer's units, or the output layer's own size)
-    :param outgoing: training: the core keeps its outgoing weights
+    :param n_next: training with dense deltas: the next layer's units
     """
-    floats = (n_neurons * n_inputs      # kernel rows
-              + n_neurons               # bias
-              + n_inputs                # the input vector
-              + n_neurons               # pre-activations
-              + (2 * layer_size if softmax else 0))   # the layer's z and p
+    floats = 2 * n_inputs + 3 * n_neurons  # inputs twice, z, a, sent
     if training:
-        floats += (n_neurons * n_inputs     # kernel gradient
-                   + n_neurons              # bias gradient
-                   + n_inputs               # the next sample's inputs
-                   + 2 * n_neurons          # activations, deltas
-                   + n_next                 # the deltas received
-                   + (2 * n_neurons * n_next if outgoing else 0)
-                   + (layer_size if softmax else 0))   # the layer's dL/dp
+        floats += n_neurons                      # deltas
+        if gradient_source == GRADIENT_SOURCES["dense_deltas"]:
+            floats += n_next + 2 * n_neurons * n_next   # deltas, rows, grads
+        else:
+            floats += n_neurons                  # dL/da received
+        if dropout:
+            floats += n_neurons                  # the mask
     return 4 * floats
 
 
@@ -175,7 +220,13 @@ def c_header():
     for name, value in REGIONS.items():
         out.append(f"#define REGION_{name} {value}u")
     out.append("")
-    for params in (DENSE_PARAMS, LOSS_PARAMS):
+    for name, value in POOL_MODES.items():
+        out.append(f"#define POOL_MODE_{name.upper()} {value}u")
+    out.append("")
+    for name, value in GRADIENT_SOURCES.items():
+        out.append(f"#define GRADIENT_SOURCE_{name.upper()} {value}u")
+    out.append("")
+    for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]
     return "\n".join(out)

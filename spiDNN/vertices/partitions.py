@@ -5,6 +5,9 @@
 - ``softmax``: a softmax layer's z, sideways to the whole layer;
 - ``backward``: deltas, from each layer (and the loss) to the one before;
 - ``softmax_backward``: a softmax layer's dL/dp, sideways;
+- ``exchange``: a windowed layer's deltas, sideways to the whole layer;
+- ``gradient_chain``: a conv layer's kernel gradients summed along its
+  cores at each batch end;
 - ``weights``: each core's trained weights to the host after ``fit``;
 - ``loss``: each sample's loss to the host.
 """
@@ -12,5 +15,7 @@ FORWARD = "forward"
 SOFTMAX = "softmax"
 BACKWARD = "backward"
 SOFTMAX_BACKWARD = "softmax_backward"
+EXCHANGE = "exchange"
+GRADIENT_CHAIN = "gradient_chain"
 WEIGHTS = "weights"
 LOSS = "loss"

@@ -1,0 +1,353 @@
+// The packet protocol every layer app shares (dense, conv, pool); the app
+// supplies only its maths through the hooks declared below.
+//
+// Forward: the previous layer's neurons each multicast their value once;
+// the core gathers the whole input vector (double-buffered: the next
+// sample's may arrive while the backward pass still runs), the app
+// computes z for the core's neurons, and the core multicasts f(z) (times
+// the dropout mask when a Dropout follows the layer in training).  A
+// softmax layer first exchanges z sideways so every core holds the layer's
+// z.
+//
+// Backward: dL/da of each neuron comes either from the next Dense layer's
+// deltas through the core's copy of the outgoing weights (outgoing.h), or
+// directly, one packet per neuron keyed by its index in this layer (from
+// the loss or a windowed layer).  The core applies the dropout mask and
+// its activation's gradient and hands the deltas to the app, which adds
+// its weight gradients and sends what the previous layer needs.  Every
+// core counts samples into batches itself (batch.h); at a batch end the
+// app updates its weights, possibly after an exchange with its peers, and
+// after the last epoch sends them to the host.
+#ifndef SPIDNN_LAYER_CORE_H
+#define SPIDNN_LAYER_CORE_H
+
+#include <spin1_api.h>
+#include <debug.h>
+#include <data_specification.h>
+#include <simulation.h>
+
+#include "spidnn_layouts.h"
+#include "activations.h"
+#include "app_init.h"
+#include "batch.h"
+#include "dropout.h"
+#include "gather.h"
+#include "key_space.h"
+#include "outgoing.h"
+#include "send.h"
+
+// ---- Hooks: each app defines these.
+// Reads the app's regions and allocates its arrays.
+static bool app_setup(data_specification_metadata_t *ds);
+// z of this core's neurons from the input vector.
+static void app_forward(const float *inputs, float *z);
+// Adds the weight gradients of one sample with deltas dL/dz and sends the
+// previous layer what it needs.  Returns true if the sample is finished,
+// false if the app will call layer_sample_done() itself later.
+static bool app_backward(const float *inputs, const float *delta);
+// Applies the batch's update.  Returns true if done, false if the app
+// will call layer_update_done() itself later.
+static bool app_batch_end(void);
+// Sends the trained weights to the host.
+static void app_send_weights(void);
+// Takes packets of the app's own partitions; false if the key is not one.
+static bool app_receive(uint32_t key, uint32_t payload);
+
+// ---- The layer's state, readable by the app.
+static layer_params_t params;
+static float learning_rate;
+static batch_counter_t batch;
+
+static uint32_t n_inputs;     // the previous layer's neurons
+static float *inputs;         // the current sample's input vector
+static float *incoming;       // where inputs arrive (the next sample's)
+static float *z;              // this core's pre-activations
+static float *activated;      // f(z), before dropout
+static float *sent;           // what each neuron sent forward
+static float *delta;          // training: dL/dz of each neuron
+static float *mask;           // training with dropout: each neuron's factor
+static float *next_delta;     // dense deltas received, or own dL/da
+static float *layer_z;        // softmax: the whole layer's pre-activations
+static float *layer_p;        // softmax: the whole layer's outputs
+static float *layer_g;        // softmax training: the whole layer's dL/dp
+
+static gather_t input_gather;
+static gather_t gradient_gather;
+static gather_t softmax_gather;
+static gather_t softmax_backward_gather;
+static outgoing_t outgoing;
+static float dropout_rate;
+static uint32_t training_passes;   // forward passes in training so far
+
+static bool inputs_waiting;       // a complete input vector not yet used
+static bool busy;                 // forward sent; the sample not yet done
+static uint32_t ended_flags;      // what the sample being finished ended
+
+static inline key_space_t key_space_of(uint32_t base, uint32_t atom_bits,
+                                       uint32_t atoms_per_core,
+                                       uint32_t n_atoms) {
+    return (key_space_t) {base, atom_bits, atoms_per_core, n_atoms};
+}
+
+static bool is_softmax_layer(void) {
+    // A softmax that sends logits leaves the softmax to the loss.
+    return params.activation == ACTIVATION_SOFTMAX && !params.sends_logits;
+}
+
+static bool gradient_from_dense(void) {
+    return params.gradient_source == GRADIENT_SOURCE_DENSE_DELTAS;
+}
+
+static void send_forward(uint32_t j, float value) {
+    if (params.training) {
+        activated[j] = value;
+        if (dropout_rate > 0.0f) {
+            value *= mask[j];
+        }
+        sent[j] = value;
+    }
+    send_float(params.forward_key + j, value);
+}
+
+static void finish_softmax(uint unused0, uint unused1) {
+    (void) unused0; (void) unused1;
+    softmax_layer(layer_z, softmax_gather.space.n_atoms, layer_p);
+    for (uint32_t j = 0; j < params.n_neurons; j++) {
+        send_forward(j, layer_p[params.first_neuron + j]);
+    }
+}
+
+static void compute_forward(uint unused0, uint unused1) {
+    (void) unused0; (void) unused1;
+    inputs_waiting = false;
+    if (params.training) {
+        // Keep this sample's inputs for the gradient; the next sample's
+        // may arrive while the backward pass still runs.
+        float *used = inputs;
+        inputs = incoming;
+        incoming = used;
+        input_gather.values = incoming;
+        busy = true;
+        if (dropout_rate > 0.0f) {
+            for (uint32_t j = 0; j < params.n_neurons; j++) {
+                mask[j] = dropout_scale(params.dropout_seed,
+                        params.first_neuron + j, training_passes,
+                        dropout_rate);
+            }
+        }
+        training_passes++;
+    }
+    app_forward(inputs, z);
+    for (uint32_t j = 0; j < params.n_neurons; j++) {
+        if (is_softmax_layer()) {
+            send_float(params.softmax_key + j, z[j]);
+        } else if (params.sends_logits) {
+            send_forward(j, z[j]);
+        } else {
+            send_forward(j, activation_apply(params.activation, z[j]));
+        }
+    }
+}
+
+static void start_forward_if_ready(void) {
+    if (inputs_waiting && !busy) {
+        spin1_schedule_callback(compute_forward, 0, 0, COMPUTE_PRIORITY);
+    }
+}
+
+// The sample's update (if any) is applied: send the weights after the
+// last epoch, or take the next sample.
+static void layer_update_done(void) {
+    if (ended_flags & TRAINING_ENDED) {
+        app_send_weights();
+        return;
+    }
+    busy = false;
+    start_forward_if_ready();
+}
+
+// The app has finished the sample's backward pass.
+static void layer_sample_done(void) {
+    ended_flags = batch_sample_done(&batch);
+    if (ended_flags & BATCH_ENDED) {
+        if (gradient_from_dense()) {
+            outgoing_update(&outgoing, learning_rate);
+        }
+        if (!app_batch_end()) {
+            return;
+        }
+    }
+    layer_update_done();
+}
+
+static void finish_backward(void) {
+    if (gradient_from_dense()) {
+        outgoing_accumulate(&outgoing, sent, next_delta);
+    }
+    if (app_backward(inputs, delta)) {
+        layer_sample_done();
+    }
+}
+
+static void finish_softmax_backward(uint unused0, uint unused1) {
+    (void) unused0; (void) unused1;
+    // TensorFlow's softmax gradient: (g - sum_i g_i p_i) * p.
+    float dot = 0.0f;
+    for (uint32_t i = 0; i < softmax_backward_gather.space.n_atoms; i++) {
+        dot += layer_g[i] * layer_p[i];
+    }
+    for (uint32_t j = 0; j < params.n_neurons; j++) {
+        uint32_t i = params.first_neuron + j;
+        delta[j] = (layer_g[i] - dot) * layer_p[i];
+    }
+    finish_backward();
+}
+
+static void compute_backward(uint unused0, uint unused1) {
+    (void) unused0; (void) unused1;
+    for (uint32_t j = 0; j < params.n_neurons; j++) {
+        // dL/d(sent value): dL/dz itself when the loss took logits.
+        float g = gradient_from_dense()
+                ? outgoing_gradient(&outgoing, j, next_delta)
+                : next_delta[j];
+        if (dropout_rate > 0.0f) {
+            g *= mask[j];
+        }
+        if (params.sends_logits) {
+            delta[j] = g;
+        } else if (is_softmax_layer()) {
+            send_float(params.softmax_backward_key + j, g);
+        } else {
+            delta[j] = activation_backward(
+                    params.activation, activated[j], z[j], g);
+        }
+    }
+    if (!is_softmax_layer()) {
+        finish_backward();
+    }
+}
+
+static void receive_packet(uint key, uint payload) {
+    uint32_t got = gather_receive(&input_gather, key, payload);
+    if (got != GATHER_NOT_MINE) {
+        if (got == GATHER_COMPLETE) {
+            inputs_waiting = true;
+            start_forward_if_ready();
+        }
+        return;
+    }
+    if (params.training) {
+        got = gather_receive(&gradient_gather, key, payload);
+        if (got != GATHER_NOT_MINE) {
+            if (got == GATHER_COMPLETE) {
+                spin1_schedule_callback(
+                        compute_backward, 0, 0, COMPUTE_PRIORITY);
+            }
+            return;
+        }
+    }
+    if (is_softmax_layer()) {
+        got = gather_receive(&softmax_gather, key, payload);
+        if (got == GATHER_COMPLETE) {
+            spin1_schedule_callback(finish_softmax, 0, 0, COMPUTE_PRIORITY);
+        }
+        if (got != GATHER_NOT_MINE) {
+            return;
+        }
+        if (params.training) {
+            got = gather_receive(&softmax_backward_gather, key, payload);
+            if (got == GATHER_COMPLETE) {
+                spin1_schedule_callback(
+                        finish_softmax_backward, 0, 0, COMPUTE_PRIORITY);
+            }
+            if (got != GATHER_NOT_MINE) {
+                return;
+            }
+        }
+    }
+    if (!app_receive(key, payload)) {
+        log_error("unexpected key 0x%08x", key);
+    }
+}
+
+static void initialise_training(data_specification_metadata_t *ds) {
+    uint32_t n = params.n_neurons;
+    batch_init(&batch, params.batch_size, params.n_samples, params.n_epochs);
+    learning_rate = bits_to_float(params.learning_rate);
+    dropout_rate = bits_to_float(params.dropout_rate);
+    incoming = dtcm_alloc(n_inputs);
+    input_gather.values = incoming;
+    sent = dtcm_alloc(n);
+    delta = dtcm_alloc(n);
+    if (dropout_rate > 0.0f) {
+        mask = dtcm_alloc(n);
+    }
+    key_space_t next = key_space_of(params.next_base, params.next_atom_bits,
+            params.next_atoms_per_core, params.next_n_atoms);
+    if (gradient_from_dense()) {
+        next_delta = dtcm_alloc(next.n_atoms);
+        gather_init_all(&gradient_gather, next, next_delta);
+        outgoing_init(&outgoing, n, next.n_atoms,
+                data_specification_get_region(REGION_OUTGOING, ds));
+    } else {
+        next_delta = dtcm_alloc(n);
+        gather_init(&gradient_gather, next, next_delta,
+                params.first_neuron, n);
+    }
+    if (is_softmax_layer()) {
+        key_space_t peers = key_space_of(params.peer_backward_base,
+                params.peer_backward_atom_bits,
+                params.peer_backward_atoms_per_core,
+                params.peer_backward_n_atoms);
+        layer_g = dtcm_alloc(peers.n_atoms);
+        gather_init_all(&softmax_backward_gather, peers, layer_g);
+    }
+}
+
+static bool layer_initialise(void) {
+    data_specification_metadata_t *ds = app_initialise(
+            &params, sizeof(params));
+    if (ds == NULL) {
+        return false;
+    }
+    key_space_t input_space = key_space_of(params.input_base,
+            params.input_atom_bits, params.input_atoms_per_core,
+            params.input_n_atoms);
+    n_inputs = input_space.n_atoms;
+    uint32_t n = params.n_neurons;
+    inputs = dtcm_alloc(n_inputs);
+    incoming = inputs;     // training gives the next sample its own buffer
+    gather_init_all(&input_gather, input_space, incoming);
+    z = dtcm_alloc(n);
+    activated = dtcm_alloc(n);
+    sent = activated;
+    dropout_rate = 0.0f;
+    training_passes = 0;
+    if (is_softmax_layer()) {
+        key_space_t peers = key_space_of(params.peer_base,
+                params.peer_atom_bits, params.peer_atoms_per_core,
+                params.peer_n_atoms);
+        layer_z = dtcm_alloc(peers.n_atoms);
+        layer_p = dtcm_alloc(peers.n_atoms);
+        gather_init_all(&softmax_gather, peers, layer_z);
+    }
+    if (params.training) {
+        initialise_training(ds);
+    }
+    inputs_waiting = false;
+    busy = false;
+    return app_setup(ds);
+}
+
+// The c_main of every layer app.
+static void layer_main(const char *app) {
+    if (!layer_initialise()) {
+        log_error("%s: initialisation failed", app);
+        rt_error(RTE_SWERR);
+        return;
+    }
+    spin1_callback_on(MCPL_PACKET_RECEIVED, receive_packet, PACKET_PRIORITY);
+    simulation_run();
+}
+
+#endif

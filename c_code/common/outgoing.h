@@ -1,0 +1,57 @@
+// Shared parameters: a core's copy of its neurons' outgoing weights, the
+// rows of the next Dense layer's kernel.  The next layer then sends only
+// its deltas (one packet per neuron) and the core computes
+// dL/da_j = sum_k W[j][k] delta_k itself.  It adds the same products the
+// next layer adds to its kernel gradient, in the same order, so the two
+// copies update identically and never diverge.
+#ifndef SPIDNN_OUTGOING_H
+#define SPIDNN_OUTGOING_H
+
+#include <stdint.h>
+
+#include "app_init.h"
+#include "sgd.h"
+
+typedef struct outgoing_t {
+    uint32_t n;          // this core's neurons
+    uint32_t n_next;     // the next layer's neurons
+    float *rows;         // [n][n_next]
+    float *grads;        // [n][n_next], over the batch
+} outgoing_t;
+
+static inline void outgoing_init(outgoing_t *o, uint32_t n, uint32_t n_next,
+                                 const float *region) {
+    o->n = n;
+    o->n_next = n_next;
+    o->rows = dtcm_alloc(n * n_next);
+    o->grads = dtcm_zeros(n * n_next);
+    spin1_memcpy(o->rows, region, n * n_next * sizeof(float));
+}
+
+// dL/da_j of this core's neuron j from the next layer's deltas.
+static inline float outgoing_gradient(const outgoing_t *o, uint32_t j,
+                                      const float *next_delta) {
+    const float *w = &o->rows[j * o->n_next];
+    float g = 0.0f;
+    for (uint32_t k = 0; k < o->n_next; k++) {
+        g += w[k] * next_delta[k];
+    }
+    return g;
+}
+
+// The next layer's kernel gradient for these rows: sent_j * delta_k.
+static inline void outgoing_accumulate(outgoing_t *o, const float *sent,
+                                       const float *next_delta) {
+    for (uint32_t j = 0; j < o->n; j++) {
+        float *g = &o->grads[j * o->n_next];
+        for (uint32_t k = 0; k < o->n_next; k++) {
+            g[k] += sent[j] * next_delta[k];
+        }
+    }
+}
+
+static inline void outgoing_update(outgoing_t *o, float learning_rate) {
+    sgd_step(o->rows, o->grads, o->n * o->n_next, learning_rate);
+}
+
+#endif

@@ -1,0 +1,70 @@
+// The backward protocol of windowed layers (conv, pooling, padding), on
+// top of layer_core.h.
+//
+// A window of the next layer straddles cores, so a windowed layer does not
+// leave the previous layer to compute dL/da from its deltas: its cores
+// multicast their deltas sideways on the exchange partition (one packet
+// per neuron), and once a core holds the whole layer's deltas it sends
+// dL/dx of the input elements it owns, [owned_first, owned_first +
+// n_owned), at backward_key + (b - owned_first): one packet per element of
+// the previous layer, which receives them as its dL/da.
+//
+// The app defines app_input_gradient().
+#ifndef SPIDNN_WINDOW_CORE_H
+#define SPIDNN_WINDOW_CORE_H
+
+#include "layer_core.h"
+#include "window_kernel.h"
+
+// dL/dx of input element b from the whole layer's deltas.
+static float app_input_gradient(uint32_t b, const float *x,
+                                const float *layer_delta);
+
+static window_params_t window;
+static gather_t exchange_gather;
+static float *layer_delta;     // the whole layer's deltas
+
+static void window_setup(data_specification_metadata_t *ds) {
+    spin1_memcpy(&window, data_specification_get_region(REGION_WINDOW, ds),
+                 sizeof(window));
+    if (params.training && params.sends_backward) {
+        key_space_t space = key_space_of(window.exchange_base,
+                window.exchange_atom_bits, window.exchange_atoms_per_core,
+                window.exchange_n_atoms);
+        layer_delta = dtcm_alloc(space.n_atoms);
+        gather_init_all(&exchange_gather, space, layer_delta);
+    }
+}
+
+static void send_input_gradients(uint unused0, uint unused1) {
+    (void) unused0; (void) unused1;
+    for (uint32_t k = 0; k < window.n_owned; k++) {
+        send_float(params.backward_key + k, app_input_gradient(
+                window.owned_first + k, inputs, layer_delta));
+    }
+    layer_sample_done();
+}
+
+// After the app's gradients: true if the sample is done, false while the
+// exchange goes on.
+static bool window_backward(const float *deltas) {
+    if (!params.sends_backward) {
+        return true;
+    }
+    send_floats(window.exchange_key, deltas, params.n_neurons);
+    return false;
+}
+
+static bool window_receive(uint32_t key, uint32_t payload) {
+    if (!(params.training && params.sends_backward)) {
+        return false;
+    }
+    uint32_t got = gather_receive(&exchange_gather, key, payload);
+    if (got == GATHER_COMPLETE) {
+        spin1_schedule_callback(
+                send_input_gradients, 0, 0, COMPUTE_PRIORITY);
+    }
+    return got != GATHER_NOT_MINE;
+}
+
+#endif

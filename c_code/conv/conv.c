@@ -1,0 +1,131 @@
+// conv: a slice of a Conv1D/Conv2D layer's output elements (whole output
+// positions with every filter).
+//
+// Every core of the layer holds the kernel.  Each adds the kernel gradient
+// of its own positions; at a batch end the partial sums are added up along
+// a chain in core order, element by element (core c adds its partial to
+// the running sum of cores 0 .. c-1 and passes it on), and the last core's
+// sums, which every core of the layer receives, are the totals: the same
+// additions in the same order whatever the packet timing, so all copies
+// apply identical updates.  Packets per batch: the kernel and biases once
+// per core.  The backward pass to the previous layer is window_core.h's.
+#include "window_core.h"
+
+#define NO_CORE 0xFFFFFFFFu
+
+static float *weights;       // kernel (Keras' layout) then biases
+static float *grads;         // their gradients; then the batch's totals
+static float *chain_in;      // the running sums from the previous core
+static uint32_t n_params;
+static gather_t chain_gather;    // the running sums from the previous core
+static gather_t total_gather;    // the totals from the last core
+static bool chain_ready;         // this core's batch is complete
+static bool chain_in_complete;   // the previous core's sums are all in
+
+static bool app_setup(data_specification_metadata_t *ds) {
+    window_setup(ds);
+    n_params = conv_n_weights(&window) + window.n_filters;
+    weights = dtcm_alloc(n_params);
+    spin1_memcpy(weights, data_specification_get_region(REGION_WEIGHTS, ds),
+                 n_params * sizeof(float));
+    if (params.training) {
+        grads = dtcm_zeros(n_params);
+        key_space_t space = key_space_of(window.chain_base,
+                window.chain_atom_bits, window.chain_atoms_per_core,
+                window.chain_n_atoms);
+        if (window.chain_previous != NO_CORE) {
+            chain_in = dtcm_alloc(n_params);
+            gather_init(&chain_gather, space, chain_in,
+                    window.chain_previous * n_params, n_params);
+        }
+        gather_init(&total_gather, space, grads,
+                window.chain_last * n_params, n_params);
+        chain_ready = false;
+        chain_in_complete = false;
+    }
+    return true;
+}
+
+static void app_forward(const float *x, float *out) {
+    conv_forward(&window, weights, params.first_neuron, params.n_neurons,
+            x, out);
+}
+
+static bool app_backward(const float *x, const float *deltas) {
+    conv_accumulate(&window, params.first_neuron, params.n_neurons, x,
+            deltas, grads);
+    return window_backward(deltas);
+}
+
+static float app_input_gradient(uint32_t b, const float *x,
+                                const float *deltas) {
+    (void) x;
+    return conv_input_gradient(&window, weights, b, deltas);
+}
+
+// This core's link of the chain: its partial sums added to the running
+// sums (or alone, first in the chain), passed on.
+static void pass_chain(uint unused0, uint unused1) {
+    (void) unused0; (void) unused1;
+    for (uint32_t e = 0; e < n_params; e++) {
+        float sum = window.chain_previous == NO_CORE
+                ? grads[e] : chain_in[e] + grads[e];
+        send_float(window.chain_key + e, sum);
+    }
+}
+
+static void apply_totals(uint unused0, uint unused1) {
+    (void) unused0; (void) unused1;
+    sgd_step(weights, grads, n_params, learning_rate);
+    layer_update_done();
+}
+
+static bool app_batch_end(void) {
+    if (window.chain_previous == NO_CORE || chain_in_complete) {
+        chain_in_complete = false;
+        spin1_schedule_callback(pass_chain, 0, 0, COMPUTE_PRIORITY);
+    } else {
+        chain_ready = true;
+    }
+    return false;
+}
+
+static void app_send_weights(void) {
+    if (window.chain_previous == NO_CORE) {
+        send_floats(params.weights_key, weights, n_params);
+    }
+}
+
+static bool app_receive(uint32_t key, uint32_t payload) {
+    if (window_receive(key, payload)) {
+        return true;
+    }
+    if (!params.training) {
+        return false;
+    }
+    // The last core's sums are the totals, for every core of the layer.
+    uint32_t got = gather_receive(&total_gather, key, payload);
+    if (got == GATHER_COMPLETE) {
+        spin1_schedule_callback(apply_totals, 0, 0, COMPUTE_PRIORITY);
+    }
+    if (got != GATHER_IGNORED) {
+        return got != GATHER_NOT_MINE;
+    }
+    // A running sum: this core's to add to if it comes from the previous
+    // core, else another link of the chain.
+    if (window.chain_previous != NO_CORE
+            && gather_receive(&chain_gather, key, payload)
+            == GATHER_COMPLETE) {
+        if (chain_ready) {
+            chain_ready = false;
+            spin1_schedule_callback(pass_chain, 0, 0, COMPUTE_PRIORITY);
+        } else {
+            chain_in_complete = true;
+        }
+    }
+    return true;
+}
+
+void c_main(void) {
+    layer_main("conv");
+}

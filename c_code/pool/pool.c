@@ -1,0 +1,41 @@
+// pool: a slice of a max or average pooling layer, or of zero padding
+// (a 1x1 window whose padding reads as zeros).  No weights: the forward
+// pass is the window's max or mean; the backward pass (window_core.h)
+// sends each owned input element the deltas of the windows that read it
+// (all to the max's first occurrence, as TensorFlow; shared by the count
+// for the mean).
+#include "window_core.h"
+
+static bool app_setup(data_specification_metadata_t *ds) {
+    window_setup(ds);
+    return true;
+}
+
+static void app_forward(const float *x, float *out) {
+    pool_forward(&window, params.first_neuron, params.n_neurons, x, out);
+}
+
+static bool app_backward(const float *x, const float *deltas) {
+    (void) x;
+    return window_backward(deltas);
+}
+
+static float app_input_gradient(uint32_t b, const float *x,
+                                const float *deltas) {
+    return pool_input_gradient(&window, x, b, deltas);
+}
+
+static bool app_batch_end(void) {
+    return true;
+}
+
+static void app_send_weights(void) {
+}
+
+static bool app_receive(uint32_t key, uint32_t payload) {
+    return window_receive(key, payload);
+}
+
+void c_main(void) {
+    layer_main("pool");
+}

@@ -1,0 +1,99 @@
+"""The model as the machine sees it: the layers that take cores, each with
+its neighbours and the Dropout (if any) that its cores apply.
+
+Flatten needs no core (the machine numbers neurons channels last, so it
+changes only the shape) and a Dropout is a flag on the layer before it.
+"""
+import dataclasses
+
+from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.vertices import layouts
+
+
+@dataclasses.dataclass(eq=False)
+class CoreLayer:
+    """A layer with cores, in the order of the model."""
+    layer: object
+    index: int
+    dropout: object = None            # the Dropout layer after it
+    previous: "CoreLayer" = None
+    next: "CoreLayer" = None
+
+    @property
+    def is_first(self):
+        return self.previous is None
+
+    @property
+    def is_output(self):
+        return self.next is None
+
+    @property
+    def gradient_source(self):
+        """Where the cores get dL/d(output) from when training (layouts'
+        GRADIENT_SOURCES): the next Dense layer's deltas, through a copy
+        of its kernel rows, or one packet per neuron directly."""
+        if self.next is not None and self.next.layer.vertex_class.SENDS_DELTAS:
+            return "dense_deltas"
+        return "direct"
+
+    @property
+    def n_next(self):
+        """Values a core gathers per sample in the backward pass."""
+        if self.gradient_source == "dense_deltas":
+            return self.next.layer.units
+        return self.layer.units
+
+    @property
+    def dropout_rate(self):
+        return self.dropout.rate if self.dropout is not None else 0.0
+
+    def dtcm_bytes(self, training, n_neurons=None):
+        """DTCM of one core holding ``n_neurons`` (default: a full slice)."""
+        vertex_class = self.layer.vertex_class
+        if n_neurons is None:
+            n_neurons = min(self.layer.neurons_per_core, self.layer.units)
+        source = layouts.GRADIENT_SOURCES[self.gradient_source]
+        return layouts.layer_dtcm_bytes(
+            n_neurons, self.layer.n_inputs, bool(training), source,
+            self.n_next, self.dropout_rate > 0) + 4 * (
+            vertex_class.app_dtcm_floats(self, n_neurons, training))
+
+    def check_fits_core(self, training):
+        """Refuse a layer whose slice cannot fit one core's DTCM."""
+        needed = self.dtcm_bytes(training)
+        if needed > layouts.DTCM_HEAP_BYTES:
+            raise SpiDNNConfigurationError(
+                f"layer {self.layer.name} ({self.layer.neurons_per_core} "
+                f"neurons per core, {self.layer.n_inputs} inputs) needs "
+                f"{needed} bytes of DTCM per core"
+                f"{' to train' if training else ''}; a SpiNNaker core has "
+                f"{layouts.DTCM_HEAP_BYTES} for data. Use fewer "
+                f"neurons_per_core or a smaller layer.")
+
+
+def core_layers(layers):
+    """The CoreLayers of a model's layers (after its Input)."""
+    result = []
+    for layer in layers:
+        if layer.vertex_class is not None:
+            core = CoreLayer(layer, len(result))
+            if result:
+                core.previous = result[-1]
+                result[-1].next = core
+            result.append(core)
+        elif hasattr(layer, "rate"):
+            if not result:
+                raise SpiDNNConfigurationError(
+                    f"{layer.name}: a Dropout must follow a layer with "
+                    f"neurons (spiDNN drops on the cores of the layer "
+                    f"before it), not the Input")
+            if result[-1].dropout is not None:
+                raise SpiDNNConfigurationError(
+                    f"{layer.name}: two Dropouts after "
+                    f"{result[-1].layer.name}; combine them into one")
+            result[-1].dropout = layer
+    if result and result[-1].dropout is not None:
+        raise SpiDNNConfigurationError(
+            f"{result[-1].dropout.name}: a Dropout after the output layer "
+            f"is not supported: the loss takes the output layer's values")
+    return result

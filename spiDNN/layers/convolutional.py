@@ -1,0 +1,63 @@
+"""Conv1D and Conv2D, as Keras' (channels_last, no dilation or groups)."""
+from spiDNN.initializers import glorot_uniform, zeros
+from spiDNN.layers.arguments import int_tuple, padding_mode, positive_int
+from spiDNN.layers.layer import activation_name, unique_name
+from spiDNN.layers.windowed import WindowedLayer
+from spiDNN.vertices.conv import ConvVertex
+
+#: Element-wise activations: Keras' softmax on a conv is over the channels
+#: of each position, which spiDNN does not compute.
+CONV_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+
+
+class _Conv(WindowedLayer):
+    vertex_class = ConvVertex
+    weight_names = ("kernel", "bias")
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 activation=None, neurons_per_core=None, name=None,
+                 stride=None):
+        kind = type(self).__name__
+        super().__init__(name or unique_name(kind.lower()), neurons_per_core)
+        if stride is not None:        # the original spiDNN's spelling
+            strides = stride
+        self.filters = positive_int(filters, f"{kind} filters")
+        self.kernel_size = self._dims(kernel_size, f"{kind} kernel_size")
+        self.strides = self._dims(strides, f"{kind} strides")
+        self.padding = padding_mode(padding, kind)
+        self.activation = activation_name(activation, CONV_ACTIVATIONS)
+
+    def output_channels(self, input_channels):
+        return self.filters
+
+    def initial_weights(self, rng):
+        # Keras' GlorotUniform on a kernel: the fans count the window.
+        window = self.geometry["kernel_height"] * self.geometry[
+            "kernel_width"]
+        shape = self.kernel_size + (self.input_shape[-1], self.filters)
+        return [glorot_uniform(rng, window * self.input_shape[-1],
+                               window * self.filters, shape),
+                zeros(self.filters)]
+
+
+class Conv1D(_Conv):
+    """``Conv1D(filters, kernel_size, strides=1, padding="valid",
+    activation=None)`` over (steps, channels) inputs; the original spiDNN's
+    ``stride=`` works too.
+
+    :param neurons_per_core: output elements per core, a multiple of
+        ``filters`` (whole positions with every filter); None chooses the
+        fewest cores that fit
+    """
+    rank = 1
+
+
+class Conv2D(_Conv):
+    """``Conv2D(filters, kernel_size, strides=1, padding="valid",
+    activation=None)`` over (rows, columns, channels) inputs.
+
+    :param neurons_per_core: output elements per core, a multiple of
+        ``filters`` (whole positions with every filter); None chooses the
+        fewest cores that fit
+    """
+    rank = 2

@@ -1,0 +1,27 @@
+"""ZeroPadding2D, as Keras': rows and columns of zeros around the input.
+
+It runs on the pool app as a 1x1 window whose padding reads as zero."""
+from spiDNN.layers.arguments import zero_padding_2d
+from spiDNN.layers.layer import unique_name
+from spiDNN.layers.windowed import WindowedLayer
+from spiDNN.vertices.pool import PoolVertex
+
+
+class ZeroPadding2D(WindowedLayer):
+    """``ZeroPadding2D(padding=1)``: an int, (rows, columns) or
+    ((top, bottom), (left, right))."""
+
+    vertex_class = PoolVertex
+    mode = "pad"
+    rank = 2
+
+    def __init__(self, padding=1, neurons_per_core=None, name=None):
+        super().__init__(name or unique_name("zero_padding2d"),
+                         neurons_per_core)
+        self.pads = zero_padding_2d(padding)
+        self.kernel_size = self.strides = (1, 1)
+        self.padding = "explicit"
+
+    def window_pads(self, rows, columns):
+        (top, bottom), (left, right) = self.pads
+        return (rows + top + bottom, top), (columns + left + right, left)

@@ -1,0 +1,81 @@
+"""What convolution, pooling and zero padding share: a window sliding over
+a channels_last input, described by one geometry (the WINDOW region)."""
+from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.layers.arguments import positive_int, window_output
+from spiDNN.layers.layer import Layer
+
+
+class WindowedLayer(Layer):
+    """A layer whose output element depends on a window of its input.
+
+    ``rank`` is 1 (inputs (steps, channels)) or 2 (rows, columns,
+    channels).  Subclasses set ``kernel_size``, ``strides`` and ``padding``
+    ("valid" or "same") or override ``window_pads``.
+    """
+
+    rank = 2
+
+    def __init__(self, name, neurons_per_core=None):
+        super().__init__(name)
+        self.requested_neurons_per_core = (
+            None if neurons_per_core is None
+            else positive_int(neurons_per_core, "neurons_per_core"))
+        self.neurons_per_core = None
+        self.geometry = None
+
+    def _dims(self, value, what):
+        from spiDNN.layers.arguments import int_tuple
+        return int_tuple(value, self.rank, what)
+
+    def output_channels(self, input_channels):
+        return input_channels
+
+    def window_pads(self, rows, columns):
+        """((out rows, pad top), (out columns, pad left))."""
+        kh, kw = (1,) * (2 - self.rank) + self.kernel_size
+        sh, sw = (1,) * (2 - self.rank) + self.strides
+        return (window_output(rows, kh, sh, self.padding),
+                window_output(columns, kw, sw, self.padding))
+
+    def output_shape_for(self, input_shape):
+        kind = type(self).__name__
+        if len(input_shape) != self.rank + 1:
+            raise SpiDNNConfigurationError(
+                f"{self.name} ({kind}) needs inputs of {self.rank + 1} "
+                f"dimensions ({'steps' if self.rank == 1 else 'rows, columns'}"
+                f", channels), got shape {input_shape}; add it after an "
+                f"Input or a layer of that shape")
+        rows, columns = (1,) * (2 - self.rank) + tuple(input_shape[:-1])
+        channels = input_shape[-1]
+        (out_rows, top), (out_columns, left) = self.window_pads(rows, columns)
+        if out_rows <= 0 or out_columns <= 0:
+            raise SpiDNNConfigurationError(
+                f"{self.name} ({kind}): its window does not fit its input "
+                f"of shape {input_shape} with padding {self.padding!r}")
+        kh, kw = (1,) * (2 - self.rank) + self.kernel_size
+        sh, sw = (1,) * (2 - self.rank) + self.strides
+        out_channels = self.output_channels(channels)
+        self.geometry = {
+            "in_height": rows, "in_width": columns, "in_channels": channels,
+            "out_height": out_rows, "out_width": out_columns,
+            "out_channels": out_channels, "kernel_height": kh,
+            "kernel_width": kw, "stride_height": sh, "stride_width": sw,
+            "pad_top": top, "pad_left": left}
+        spatial = (out_columns,) if self.rank == 1 else (out_rows,
+                                                         out_columns)
+        return spatial + (out_channels,)
+
+    def build(self, input_shape, rng):
+        super().build(input_shape, rng)
+        channels = self.output_shape[-1]
+        if self.requested_neurons_per_core is not None:
+            if self.requested_neurons_per_core % channels:
+                raise SpiDNNConfigurationError(
+                    f"{self.name}: neurons_per_core "
+                    f"({self.requested_neurons_per_core}) must be a multiple "
+                    f"of its {channels} output channels (a core computes "
+                    f"whole output positions)")
+            self.neurons_per_core = min(self.requested_neurons_per_core,
+                                        self.units)
+        else:
+            self.neurons_per_core = self.vertex_class.default_slice(self)

@@ -1,0 +1,76 @@
+"""The conv app's vertices: Conv1D and Conv2D.
+
+Every core holds the whole kernel (Keras' layout, then the biases).  At
+each batch end the cores add up their kernel gradients along a chain in
+core order on ``gradient_chain`` (conv.c); the last core's sums are the
+totals every core applies.  After training core 0 sends the weights.
+"""
+import numpy
+
+from spiDNN.vertices.keys import key_space, prefixed
+from spiDNN.vertices.layer_vertex import LayerMachineVertex
+from spiDNN.vertices.partitions import GRADIENT_CHAIN
+from spiDNN.vertices.window import NO_CORE, WindowVertex
+
+
+class ConvMachineVertex(LayerMachineVertex):
+    APP_NAME = "conv"
+
+
+class ConvVertex(WindowVertex):
+    """A convolution: whole output positions, every filter, per core."""
+
+    MACHINE_VERTEX = ConvMachineVertex
+
+    @property
+    def n_params(self):
+        """Kernel weights and biases: what every core holds."""
+        return sum(w.size for w in self.layer.weights)
+
+    @classmethod
+    def app_dtcm_floats(cls, core_layer, n_neurons, training):
+        n_params = sum(w.size for w in core_layer.layer.weights)
+        # The weights; training adds their gradients and the running sums.
+        floats = n_params * (3 if training else 1)
+        return floats + super().app_dtcm_floats(
+            core_layer, n_neurons, training)
+
+    def weights_words(self, vertex_slice):
+        kernel, bias = self.layer.weights
+        return numpy.concatenate([kernel.ravel(), bias]).astype(
+            numpy.float32).view(numpy.uint32)
+
+    def n_weight_packets(self, machine_vertex):
+        return self.n_params if machine_vertex.core_index == 0 else 0
+
+    def weights_from_cores(self, values):
+        kernel, bias = self.layer.weights
+        (sent,) = [v for mv, v in values.items() if mv.core_index == 0]
+        return [sent[:kernel.size].reshape(kernel.shape).copy(),
+                sent[kernel.size:].copy()]
+
+    def key_space_shape(self, partition_id):
+        if partition_id == GRADIENT_CHAIN:
+            return self.n_params, self.n_params * self.layer.n_cores
+        return super().key_space_shape(partition_id)
+
+    def extra_deliveries(self):
+        # The batch-end chain, counted as if every sample ended a batch.
+        cores = self.layer.n_cores
+        return super().extra_deliveries() + cores * cores * self.n_params
+
+    def window_fields(self, machine_vertex):
+        fields = {**super().window_fields(machine_vertex),
+                  "n_filters": self.layer.filters}
+        if self.training:
+            index = machine_vertex.core_index
+            fields.update({
+                "chain_key": machine_vertex._key(GRADIENT_CHAIN),
+                **prefixed("chain", key_space(self, GRADIENT_CHAIN)),
+                "chain_previous": index - 1 if index else NO_CORE,
+                "chain_last": self.layer.n_cores - 1})
+        return fields
+
+    def self_partitions(self):
+        return super().self_partitions() + (
+            [GRADIENT_CHAIN] if self.training else [])

@@ -1,0 +1,240 @@
+"""What every layer's vertex shares (dense, conv, pool): the layer_params
+struct of layer_core.h, the weights and outgoing regions, and the key
+spaces of the forward and backward protocol.
+
+A subclass states its app (its machine vertex class), its backward
+contract (``SENDS_DELTAS``: whether the previous layer computes dL/da from
+this layer's deltas with a copy of its kernel rows, as Dense allows), its
+DTCM beyond layer_core.h's, and how its weights are laid out on the cores
+and sent back.
+"""
+import numpy
+
+from pacman.model.graphs.application import ApplicationVertex
+from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
+from pacman.model.partitioner_splitters import SplitterFixedLegacy
+from pacman.model.resources import ConstantSDRAM
+from pacman.utilities.utility_calls import get_keys
+from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
+from spinn_front_end_common.data import FecDataView
+from spinn_front_end_common.utilities.constants import (
+    SYSTEM_BYTES_REQUIREMENT)
+
+from spiDNN.vertices import layouts
+from spiDNN.vertices.app_machine_vertex import AppMachineVertex, struct_words
+from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
+from spiDNN.vertices.partitions import (
+    BACKWARD, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
+
+
+class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
+                  HasCustomAtomKeyMap):
+    """A layer: ``neurons_per_core`` of its output elements on each core.
+
+    :param core_layer: the :py:class:`~spiDNN.core_layers.CoreLayer`
+    :param source_vertex: the application vertex feeding it
+    :param training: the :py:class:`~spiDNN.training.TrainingRun`, or None
+        to run forward passes only
+    """
+
+    MACHINE_VERTEX = None
+    #: The previous layer keeps this layer's kernel rows and receives its
+    #: deltas; otherwise this layer sends dL/da of the previous layer.
+    SENDS_DELTAS = False
+
+    def __init__(self, core_layer, source_vertex, training=None):
+        self.core_layer = core_layer
+        self.layer = core_layer.layer
+        super().__init__(label=self.layer.name,
+                         max_atoms_per_core=self.layer.neurons_per_core,
+                         splitter=SplitterFixedLegacy())
+        self.source_vertex = source_vertex
+        self.training = training
+        #: Where dL/d(output) comes from: the next layer's or the loss's
+        #: vertex (set by the graph once it exists).
+        self.next_vertex = None
+
+    # ----------------------------------------------------- the contract
+    @classmethod
+    def default_slice(cls, layer):
+        """neurons_per_core when the user gives none."""
+        return 1
+
+    @classmethod
+    def app_dtcm_floats(cls, core_layer, n_neurons, training):
+        """DTCM floats the app allocates beyond layer_core.h's."""
+        raise NotImplementedError
+
+    def backward_packets(self):
+        """Packets the layer sends per sample in the backward pass."""
+        raise NotImplementedError
+
+    def extra_deliveries(self):
+        """Packet deliveries per sample beyond the forward gathers."""
+        return 0
+
+    def weights_words(self, vertex_slice):
+        """The WEIGHTS region of a core, as uint32 words."""
+        raise NotImplementedError
+
+    def n_weight_packets(self, machine_vertex):
+        """Weights a core sends to the host after training."""
+        raise NotImplementedError
+
+    def weights_from_cores(self, values):
+        """The layer's weights in Keras' layout from
+        {machine vertex: float32 array of the values it sent, by key
+        offset}."""
+        raise NotImplementedError
+
+    def extra_regions(self, machine_vertex):
+        """[(region name, words)] beyond params, weights and outgoing."""
+        return []
+
+    def key_space_shape(self, partition_id):
+        """(atoms per core, atoms) of a partition whose keys do not number
+        the layer's neurons, else None."""
+        return None
+
+    # --------------------------------------------------------- the layer
+    @property
+    def n_atoms(self):
+        return self.layer.units
+
+    @property
+    def is_output(self):
+        return self.core_layer.is_output
+
+    @property
+    def sends_logits(self):
+        """The output layer hands z to a loss that takes logits (Keras'
+        cross-entropies after a softmax or a sigmoid)."""
+        return bool(self.training and self.is_output
+                    and self.training.from_logits)
+
+    @property
+    def exchanges_softmax(self):
+        return self.layer.activation == "softmax" and not self.sends_logits
+
+    @property
+    def sends_backward(self):
+        return bool(self.training) and not self.core_layer.is_first
+
+    @property
+    def has_outgoing(self):
+        return (bool(self.training)
+                and self.core_layer.gradient_source == "dense_deltas")
+
+    def deliveries_per_sample(self):
+        """A bound on the packets the layer's cores receive per sample."""
+        n_cores = self.layer.n_cores
+        forward = n_cores * (self.layer.n_inputs + (
+            2 * self.layer.units if self.exchanges_softmax else 0))
+        if not self.training:
+            return forward
+        return 2 * forward + n_cores * self.core_layer.n_next + (
+            self.extra_deliveries())
+
+    def get_sdram_used_by_atoms(self, vertex_slice):
+        n = vertex_slice.n_atoms
+        words = len(self.weights_words(vertex_slice))
+        if self.has_outgoing:
+            words += n * self.core_layer.n_next
+        words += sum(len(w) for _, w in self.extra_regions(None))
+        return ConstantSDRAM(
+            SYSTEM_BYTES_REQUIREMENT + layouts.LAYER_PARAMS.n_bytes
+            + 4 * words)
+
+    def create_machine_vertex(self, vertex_slice, sdram, label=None):
+        return self.MACHINE_VERTEX(self, vertex_slice, sdram, label)
+
+    def get_atom_key_map(self, pre_vertex, partition_id, routing_info):
+        """What a board's live connection accepts from the gatherer: each
+        weight's key for ``weights``, a key per neuron otherwise."""
+        base = routing_info.get_key_from(pre_vertex, partition_id)
+        vertex_slice = pre_vertex.vertex_slice
+        if partition_id == WEIGHTS:
+            return [(i, base + i)
+                    for i in range(self.n_weight_packets(pre_vertex))]
+        return list(enumerate(get_keys(base, vertex_slice),
+                              vertex_slice.lo_atom))
+
+
+class LayerMachineVertex(AppMachineVertex):
+    """One core's slice of a layer."""
+
+    def get_n_keys_for_partition(self, partition_id):
+        shape = self.app_vertex.key_space_shape(partition_id)
+        if shape is not None:
+            return shape[0]
+        if partition_id == WEIGHTS:
+            return max(1, self.app_vertex.n_weight_packets(self))
+        return super().get_n_keys_for_partition(partition_id)
+
+    def _key(self, partition_id, wanted=True):
+        if not wanted:
+            return 0
+        return FecDataView.get_routing_infos().get_key_from(
+            self, partition_id)
+
+    @property
+    def core_index(self):
+        return self.vertex_slice.lo_atom // self.app_vertex.layer.neurons_per_core
+
+    def params(self):
+        """The values of this core's ``layer_params`` struct."""
+        vertex = self.app_vertex
+        layer = vertex.layer
+        core_layer = vertex.core_layer
+        training = vertex.training
+        softmax = vertex.exchanges_softmax
+        return layouts.LAYER_PARAMS.pack(
+            n_neurons=self.vertex_slice.n_atoms,
+            first_neuron=self.vertex_slice.lo_atom,
+            activation=layouts.ACTIVATIONS[layer.activation],
+            forward_key=self._key(FORWARD),
+            softmax_key=self._key(SOFTMAX, softmax),
+            **prefixed("input", key_space(vertex.source_vertex, FORWARD)),
+            **prefixed("peer", key_space(vertex, SOFTMAX)
+                       if softmax else NO_KEY_SPACE),
+            training=int(bool(training)),
+            sends_logits=int(vertex.sends_logits),
+            gradient_source=layouts.GRADIENT_SOURCES[
+                core_layer.gradient_source],
+            sends_backward=int(vertex.sends_backward),
+            backward_key=self._key(BACKWARD, vertex.sends_backward),
+            softmax_backward_key=self._key(
+                SOFTMAX_BACKWARD, bool(training) and softmax),
+            weights_key=self._key(WEIGHTS, bool(training) and (
+                vertex.n_weight_packets(self) > 0)),
+            learning_rate=layouts.float_bits(
+                training.learning_rate if training else 0.0),
+            **(training.batch_fields() if training else
+               {"batch_size": 0, "n_samples": 0, "n_epochs": 0}),
+            **prefixed("next", key_space(vertex.next_vertex, BACKWARD)
+                       if training else NO_KEY_SPACE),
+            **prefixed("peer_backward",
+                       key_space(vertex, SOFTMAX_BACKWARD)
+                       if training and softmax else NO_KEY_SPACE),
+            dropout_rate=layouts.float_bits(
+                core_layer.dropout_rate if training else 0.0),
+            dropout_seed=(core_layer.dropout.seed
+                          if core_layer.dropout is not None else 0))
+
+    def outgoing_weights(self):
+        """The next Dense layer's kernel rows of this slice's neurons
+        (n, n_next): the copy the backward pass multiplies its deltas by."""
+        rows = self.app_vertex.core_layer.next.layer.outgoing_rows(
+            self.vertex_slice.lo_atom, self.vertex_slice.hi_atom + 1)
+        return numpy.ascontiguousarray(rows, dtype=numpy.float32).view(
+            numpy.uint32).ravel()
+
+    def regions(self):
+        vertex = self.app_vertex
+        regions = [("PARAMS", struct_words(self.params()))]
+        weights = vertex.weights_words(self.vertex_slice)
+        if len(weights):
+            regions.append(("WEIGHTS", weights))
+        if vertex.has_outgoing:
+            regions.append(("OUTGOING", self.outgoing_weights()))
+        return regions + vertex.extra_regions(self)

@@ -1,0 +1,97 @@
+"""What the conv and pool vertices share: the WINDOW region (geometry,
+the input elements whose gradients each core sends, the delta exchange)
+and the choice of slice.
+
+A core computes whole output positions (every channel of each), so
+``neurons_per_core`` is a multiple of the channels.  In the backward pass
+the layer's cores exchange their deltas and core c sends dL/dx of the
+input elements [c q, (c + 1) q), q = ceil(inputs / cores) (window_core.h).
+"""
+import numpy
+
+from spiDNN.vertices import layouts
+from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
+from spiDNN.vertices.layer_vertex import LayerVertex
+from spiDNN.vertices.partitions import BACKWARD, EXCHANGE, GRADIENT_CHAIN
+
+#: Marks "no core" in the WINDOW region's core fields.
+NO_CORE = 0xFFFFFFFF
+
+
+class WindowVertex(LayerVertex):
+    """A conv, pooling or padding layer; ``layer.geometry`` describes it."""
+
+    SENDS_DELTAS = False
+
+    @classmethod
+    def default_slice(cls, layer):
+        """The fewest cores whose DTCM fits, whatever the training run
+        (counted as if training with a dropout and sending gradients)."""
+        channels = layer.output_shape[-1]
+        positions = layer.units // channels
+        n_params = sum(w.size for w in layer.weights)
+        cores = 1
+        while True:
+            per_core = -(-positions // cores)
+            n = per_core * channels
+            floats = (2 * layer.n_inputs + 6 * n + layer.units
+                      + 3 * n_params)
+            if 4 * floats <= layouts.DTCM_HEAP_BYTES or per_core == 1:
+                return n
+            cores += 1
+
+    @classmethod
+    def app_dtcm_floats(cls, core_layer, n_neurons, training):
+        sends_backward = training and not core_layer.is_first
+        return core_layer.layer.units if sends_backward else 0
+
+    @property
+    def n_owned(self):
+        """q: input elements whose gradient each core sends."""
+        return -(-self.layer.n_inputs // self.layer.n_cores)
+
+    def backward_packets(self):
+        if not self.sends_backward:
+            return 0
+        return self.layer.units + self.layer.n_inputs
+
+    def extra_deliveries(self):
+        if not self.sends_backward:
+            return 0
+        return self.layer.n_cores * self.layer.units
+
+    def key_space_shape(self, partition_id):
+        if partition_id == BACKWARD:
+            return self.n_owned, self.layer.n_inputs
+        return None
+
+    def window_fields(self, machine_vertex):
+        """The WINDOW struct's fields that are not the geometry's."""
+        owned_first = machine_vertex.core_index * self.n_owned
+        exchange = self.sends_backward
+        return {
+            "pool_mode": 0, "core_index": machine_vertex.core_index,
+            "filter_first": 0, "n_filters": 0,
+            "owned_first": owned_first,
+            "n_owned": max(0, min(self.layer.n_inputs - owned_first,
+                                  self.n_owned)) if exchange else 0,
+            "exchange_key": machine_vertex._key(EXCHANGE, exchange),
+            **prefixed("exchange", key_space(self, EXCHANGE)
+                       if exchange else NO_KEY_SPACE),
+            "chain_key": 0, **prefixed("chain", NO_KEY_SPACE),
+            "chain_previous": NO_CORE, "chain_last": NO_CORE}
+
+    def extra_regions(self, machine_vertex):
+        if machine_vertex is None:       # only the size is asked
+            return [("WINDOW", numpy.zeros(
+                layouts.WINDOW_PARAMS.n_bytes // 4, dtype=numpy.uint32))]
+        fields = {**self.layer.geometry, **self.window_fields(machine_vertex)}
+        return [("WINDOW", numpy.frombuffer(
+            layouts.WINDOW_PARAMS.pack(**fields), dtype="<u4"))]
+
+    def self_partitions(self):
+        """Partitions from the layer to itself."""
+        return [EXCHANGE] if self.sends_backward else []
+
+
+__all__ = ["WindowVertex", "GRADIENT_CHAIN", "NO_CORE"]

@@ -1,0 +1,325 @@
+"""Convolution, pooling and padding layers predict and train as Keras.
+
+Each model is built twice from one description (tests/conv_oracle.py):
+in Keras and in spiDNN, with the Keras model's weights copied over.
+predict must equal Keras' to 1e-5; after two epochs of plain SGD without
+shuffling every weight must be within 1e-4 of Keras' (TensorFlow CPU)
+and every sample's loss too, and the weights must have moved.
+"""
+import numpy
+import pytest
+
+from conv_oracle import (
+    assert_predicts_like_keras, assert_trains_like_keras, implicit_flatten,
+    keras_model, layer, random_inputs, spidnn_model, teacher_labels)
+
+CCE = "categorical_crossentropy"
+SCCE = "sparse_categorical_crossentropy"
+BCE = "binary_crossentropy"
+MSE = "mean_squared_error"
+
+
+def head(loss, n_outputs=3, flatten=True):
+    """Flatten (or its implicit spiDNN form) and the output Dense."""
+    activation = {CCE: "softmax", SCCE: "softmax", BCE: "sigmoid",
+                  MSE: "linear"}[loss]
+    return [layer("Flatten") if flatten else implicit_flatten(),
+            layer("Dense", n_outputs, activation=activation)]
+
+
+def case(case_id, input_shape, body, loss=SCCE, batch_size=7,
+         learning_rate=0.2, n_samples=20, n_outputs=3, flatten=True,
+         seed=0, bias_shift=0.0):
+    specs = body + head(loss, n_outputs, flatten)
+    return pytest.param(input_shape, specs, loss, batch_size, learning_rate,
+                        n_samples, n_outputs, seed, bias_shift, id=case_id)
+
+
+C2 = "Conv2D"
+C1 = "Conv1D"
+
+CASES = [
+    # ---- Conv2D: kernels 1, 3, 5; strides 1, 2, 3; activations.
+    case("conv2d-k1-relu", (7, 7, 2), [layer(C2, 3, 1, activation="relu")],
+         loss=CCE),
+    case("conv2d-k3-tanh", (7, 7, 2), [layer(C2, 4, 3, activation="tanh")]),
+    case("conv2d-k5-s2-sigmoid", (9, 9, 1),
+         [layer(C2, 2, 5, strides=2, activation="sigmoid")], loss=CCE,
+         learning_rate=0.5),
+    case("conv2d-k3-s3-linear-mse", (9, 9, 1),
+         [layer(C2, 3, 3, strides=3, activation="linear")], loss=MSE,
+         n_outputs=2, learning_rate=0.05),
+    case("conv2d-k3-s2-no-activation", (7, 7, 2),
+         [layer(C2, 3, 3, strides=2)], learning_rate=0.1),
+    case("conv2d-k1-s3", (7, 7, 2), [layer(C2, 2, 1, strides=3,
+                                           activation="tanh")]),
+    # "same" padding: stride 2 on odd sizes (symmetric) and on an even
+    # size (the extra row at the bottom, as TensorFlow pads).
+    case("conv2d-same-k3-s2-odd", (7, 7, 2),
+         [layer(C2, 3, 3, strides=2, padding="same", activation="relu")]),
+    case("conv2d-same-k5-s2-odd", (9, 9, 1),
+         [layer(C2, 2, 5, strides=2, padding="same", activation="tanh")],
+         loss=CCE),
+    case("conv2d-same-k3-s2-even-rows", (8, 7, 1),
+         [layer(C2, 2, 3, strides=2, padding="same", activation="tanh")]),
+    case("conv2d-same-k5-s1", (7, 7, 1),
+         [layer(C2, 2, 5, padding="same", activation="sigmoid")],
+         learning_rate=0.2),
+    case("conv2d-same-k3-s3", (7, 7, 2),
+         [layer(C2, 3, 3, strides=3, padding="same", activation="relu")]),
+    # Non-square kernel, strides and input.
+    case("conv2d-pairs", (8, 6, 2),
+         [layer(C2, 3, (3, 1), strides=(2, 1), padding="same",
+                activation="tanh")]),
+    case("conv2d-pairs-valid", (9, 7, 1),
+         [layer(C2, 2, (1, 5), strides=(3, 2), activation="relu")]),
+    # Several input channels and filters.
+    case("conv2d-3-channels-6-filters", (6, 6, 3),
+         [layer(C2, 6, 3, activation="tanh")], learning_rate=0.1),
+    # ---- Conv after conv.
+    case("conv2d-conv2d", (9, 9, 1),
+         [layer(C2, 4, 3, activation="relu"),
+          layer(C2, 3, 3, strides=2, activation="tanh")]),
+    case("conv2d-same-conv2d-valid", (7, 7, 2),
+         [layer(C2, 2, 3, padding="same", activation="tanh"),
+          layer(C2, 3, 5, activation="relu")], loss=CCE),
+    # ---- Pooling 2D.
+    case("maxpool2d-2", (8, 8, 1),
+         [layer(C2, 3, 3, activation="tanh"), layer("MaxPooling2D", 2)]),
+    case("maxpool2d-3-s2-valid", (9, 9, 1),
+         [layer(C2, 2, 3, activation="tanh"),
+          layer("MaxPooling2D", 3, strides=2)], loss=CCE),
+    case("maxpool2d-2-s1-same", (7, 7, 2),
+         [layer(C2, 2, 3, activation="sigmoid"),
+          layer("MaxPooling2D", 2, strides=1, padding="same")],
+         learning_rate=0.1),
+    case("maxpool2d-3-s2-same-odd", (7, 7, 1),
+         [layer(C2, 3, 1, activation="linear"),
+          layer("MaxPooling2D", 3, strides=2, padding="same")]),
+    case("maxpool2d-2-s3", (9, 9, 1),
+         [layer(C2, 2, 1, activation="tanh"),
+          layer("MaxPooling2D", 2, strides=3)]),
+    case("maxpool2d-input", (7, 7, 2),
+         [layer("MaxPooling2D", 2), layer(C2, 3, 3, activation="tanh")]),
+    case("avgpool2d-2", (8, 8, 1),
+         [layer(C2, 3, 3, activation="relu"), layer("AveragePooling2D", 2)]),
+    case("avgpool2d-3-s2-same", (7, 7, 1),
+         [layer(C2, 2, 1, activation="tanh"),
+          layer("AveragePooling2D", 3, strides=2, padding="same")],
+         loss=CCE),
+    case("avgpool2d-2-s1-same", (7, 7, 2),
+         [layer(C2, 2, 3, activation="tanh"),
+          layer("AveragePooling2D", 2, strides=1, padding="same")]),
+    case("avgpool2d-3-s1-valid", (8, 8, 1),
+         [layer(C2, 2, 3, activation="sigmoid"),
+          layer("AveragePooling2D", 3, strides=1)], learning_rate=0.5),
+    case("avgpool2d-pair", (9, 8, 1),
+         [layer(C2, 2, 1, activation="relu"),
+          layer("AveragePooling2D", (3, 2), strides=(2, 3))]),
+    # Relu before max pooling: negative biases give many exact zeros, so
+    # windows tie at 0 (TensorFlow routes the gradient to the first).
+    case("relu-maxpool-ties", (8, 8, 1),
+         [layer(C2, 3, 3, activation="relu"), layer("MaxPooling2D", 2)],
+         bias_shift=-0.6, learning_rate=0.3),
+    # ---- ZeroPadding2D: int, pair, pair of pairs.
+    case("zeropad-int", (6, 6, 1),
+         [layer("ZeroPadding2D", 1), layer(C2, 2, 3, activation="tanh")]),
+    case("zeropad-pair", (6, 5, 2),
+         [layer("ZeroPadding2D", (1, 2)),
+          layer(C2, 2, 3, strides=2, activation="relu")]),
+    case("zeropad-pairs-of-pairs", (6, 6, 1),
+         [layer("ZeroPadding2D", ((0, 1), (2, 0))),
+          layer(C2, 3, 3, activation="tanh"),
+          layer("MaxPooling2D", 2)], loss=CCE),
+    case("conv-zeropad-conv", (6, 6, 1),
+         [layer(C2, 2, 3, activation="tanh"), layer("ZeroPadding2D", 1),
+          layer(C2, 2, 3, activation="tanh")]),
+    # ---- Implicit flatten: spiDNN's Dense straight after conv/pool.
+    case("implicit-flatten-conv2d", (7, 7, 2),
+         [layer(C2, 3, 3, activation="relu")], flatten=False),
+    case("implicit-flatten-maxpool2d", (8, 8, 1),
+         [layer(C2, 2, 3, activation="tanh"), layer("MaxPooling2D", 2)],
+         flatten=False, loss=CCE),
+    case("implicit-flatten-conv1d", (11, 2),
+         [layer(C1, 3, 3, activation="tanh")], flatten=False),
+    # ---- neurons_per_core: slices of the filters (divisors) and whole
+    # output positions (multiples), small and large.
+    case("npc-1", (7, 7, 1),
+         [layer(C2, 4, 3, activation="tanh", neurons_per_core=1)]),
+    case("npc-divisor-2", (7, 7, 1),
+         [layer(C2, 4, 3, activation="relu", neurons_per_core=2),
+          layer("MaxPooling2D", 2, neurons_per_core=2)]),
+    case("npc-multiple-4", (7, 7, 1),
+         [layer(C2, 4, 3, activation="tanh", neurons_per_core=4),
+          layer("AveragePooling2D", 2, neurons_per_core=4)]),
+    case("npc-multiple-12", (7, 7, 2),
+         [layer(C2, 4, 3, activation="tanh", neurons_per_core=12),
+          layer("MaxPooling2D", 2, neurons_per_core=8)]),
+    case("npc-large", (7, 7, 2),
+         [layer(C2, 4, 3, activation="sigmoid", neurons_per_core=100)],
+         learning_rate=0.1),
+    case("npc-conv-conv-mixed", (8, 8, 1),
+         [layer(C2, 6, 3, activation="relu", neurons_per_core=3),
+          layer(C2, 2, 3, strides=2, activation="tanh",
+                neurons_per_core=6)]),
+    case("npc-conv1d", (11, 2),
+         [layer(C1, 4, 3, activation="tanh", neurons_per_core=2),
+          layer("MaxPooling1D", 2, neurons_per_core=8)]),
+    # ---- Batch sizes.
+    case("batch-1", (7, 7, 1), [layer(C2, 2, 3, activation="tanh")],
+         batch_size=1, n_samples=12, learning_rate=0.1),
+    case("batch-whole", (7, 7, 1), [layer(C2, 2, 3, activation="tanh")],
+         batch_size=20, learning_rate=0.5),
+    case("batch-larger-than-data", (7, 7, 1),
+         [layer(C2, 2, 3, activation="tanh")], batch_size=32,
+         learning_rate=0.5),
+    case("batch-5-of-23", (7, 7, 2), [layer(C2, 2, 3, activation="relu")],
+         batch_size=5, n_samples=23),
+    # ---- Every loss (binary with a sigmoid output).
+    case("loss-mse", (7, 7, 1), [layer(C2, 3, 3, activation="tanh")],
+         loss=MSE, learning_rate=0.1),
+    case("loss-binary", (7, 7, 1), [layer(C2, 3, 3, activation="relu")],
+         loss=BCE, n_outputs=1, learning_rate=0.3),
+    case("loss-binary-multilabel", (11, 2),
+         [layer(C1, 3, 3, activation="tanh")], loss=BCE, n_outputs=3,
+         learning_rate=0.3),
+    case("loss-categorical", (11, 2), [layer(C1, 3, 3, activation="relu")],
+         loss=CCE),
+    # ---- Conv1D: kernels, strides, padding, activations, pooling.
+    case("conv1d-k1", (11, 2), [layer(C1, 3, 1, activation="sigmoid")],
+         learning_rate=0.2),
+    case("conv1d-k3", (11, 3), [layer(C1, 4, 3, activation="relu")]),
+    case("conv1d-k5-s2", (11, 2), [layer(C1, 3, 5, strides=2,
+                                         activation="tanh")]),
+    case("conv1d-k3-s3-linear", (11, 1), [layer(C1, 2, 3, strides=3)],
+         loss=MSE, learning_rate=0.1),
+    case("conv1d-same-k3-s2", (11, 2),
+         [layer(C1, 3, 3, strides=2, padding="same", activation="relu")],
+         loss=CCE),
+    case("conv1d-same-k5-s3", (11, 2),
+         [layer(C1, 2, 5, strides=3, padding="same", activation="tanh")]),
+    case("conv1d-same-k3-s2-even", (10, 1),
+         [layer(C1, 2, 3, strides=2, padding="same", activation="tanh")]),
+    case("conv1d-conv1d", (11, 2),
+         [layer(C1, 4, 3, activation="relu"),
+          layer(C1, 3, 3, strides=2, activation="tanh")]),
+    case("maxpool1d-2", (11, 2),
+         [layer(C1, 3, 3, activation="tanh"), layer("MaxPooling1D", 2)]),
+    case("maxpool1d-3-s2-same", (11, 2),
+         [layer(C1, 3, 1, activation="linear"),
+          layer("MaxPooling1D", 3, strides=2, padding="same")],
+         learning_rate=0.1),
+    case("maxpool1d-2-s3", (11, 1),
+         [layer(C1, 2, 3, activation="tanh"),
+          layer("MaxPooling1D", 2, strides=3)], loss=CCE),
+    case("relu-maxpool1d-ties", (12, 1),
+         [layer(C1, 3, 3, activation="relu"), layer("MaxPooling1D", 3)],
+         bias_shift=-0.6, learning_rate=0.3),
+    case("avgpool1d-2-s1", (11, 2),
+         [layer(C1, 3, 3, activation="tanh"),
+          layer("AveragePooling1D", 2, strides=1)]),
+    case("avgpool1d-3-s2-same", (11, 2),
+         [layer(C1, 2, 1, activation="sigmoid"),
+          layer("AveragePooling1D", 3, strides=2, padding="same")],
+         learning_rate=0.5),
+    case("avgpool1d-3-s2-valid", (11, 2),
+         [layer(C1, 2, 3, activation="relu"),
+          layer("AveragePooling1D", 3, strides=2)], loss=CCE),
+]
+
+
+@pytest.mark.parametrize(
+    "input_shape, specs, loss, batch_size, learning_rate, n_samples, "
+    "n_outputs, seed, bias_shift", CASES)
+def test_trains_like_keras(input_shape, specs, loss, batch_size,
+                           learning_rate, n_samples, n_outputs, seed,
+                           bias_shift):
+    x = random_inputs(n_samples, input_shape, seed=seed)
+    y = teacher_labels(x, n_outputs, loss, seed=seed)
+    assert_trains_like_keras(input_shape, specs, x, y, loss, batch_size,
+                             learning_rate, seed=seed, bias_shift=bias_shift)
+
+
+def test_relu_maxpool_ties_are_really_there():
+    """The tie case above is only a test if windows do tie at zero."""
+    import keras
+    specs = [layer(C2, 3, 3, activation="relu"), layer("MaxPooling2D", 2)]
+    reference = keras_model((8, 8, 1), specs, bias_shift=-0.6)
+    x = random_inputs(20, (8, 8, 1), seed=0)
+    conv = keras.Sequential([keras.Input((8, 8, 1)), reference.layers[0]])
+    out = conv.predict(x, verbose=0)[:, :6, :6]
+    windows = out.reshape(20, 3, 2, 3, 2, 3).transpose(0, 1, 3, 5, 2, 4)
+    windows = windows.reshape(-1, 4)
+    tied_at_zero = numpy.mean((windows == 0).sum(1) >= 2)
+    assert tied_at_zero > 0.2
+    assert numpy.mean(windows.max(1) > 0) > 0.3
+
+
+def test_maxpool_ties_between_equal_positive_values():
+    """Each 2x2 block of the input is one value, so a 1x1 convolution
+    gives four equal values to each pooling window: exactly one of them
+    (the first, as TensorFlow) may take the gradient, not all four."""
+    rng = numpy.random.default_rng(11)
+    small = rng.uniform(0.2, 1.0, size=(20, 4, 4, 2)).astype(numpy.float32)
+    x = numpy.repeat(numpy.repeat(small, 2, axis=1), 2, axis=2)
+    specs = [layer(C2, 3, 1, activation="relu"),
+             layer("MaxPooling2D", 2)] + head(SCCE)
+    y = teacher_labels(x, 3, SCCE, seed=11)
+    assert_trains_like_keras((8, 8, 2), specs, x, y, SCCE, 7, 0.3,
+                             bias_shift=0.5)
+
+
+@pytest.mark.parametrize("input_shape, specs", [
+    pytest.param((7, 7, 2), [layer(C2, 3, 3, activation="relu")],
+                 id="conv2d"),
+    pytest.param((9, 9, 1), [layer(C2, 2, 5, strides=2, padding="same",
+                                   activation="sigmoid")],
+                 id="conv2d-same-s2"),
+    pytest.param((8, 8, 2), [layer(C2, 2, 3, activation="tanh"),
+                             layer("MaxPooling2D", 3, strides=2,
+                                   padding="same")], id="maxpool2d"),
+    pytest.param((7, 7, 1), [layer(C2, 2, 1, activation="linear"),
+                             layer("AveragePooling2D", 2, strides=1)],
+                 id="avgpool2d"),
+    pytest.param((5, 5, 1), [layer("ZeroPadding2D", ((1, 0), (0, 2))),
+                             layer(C2, 2, 1, activation="tanh")],
+                 id="zeropad"),
+    pytest.param((11, 2), [layer(C1, 3, 3, strides=2, activation="tanh"),
+                           layer("MaxPooling1D", 2)], id="conv1d-maxpool"),
+    pytest.param((11, 2), [layer(C1, 3, 3, activation="relu",
+                                 neurons_per_core=1),
+                           layer("AveragePooling1D", 3, strides=2,
+                                 padding="same")], id="conv1d-avgpool"),
+])
+def test_predict_ends_in_a_spatial_layer(input_shape, specs):
+    """predict's output keeps the last layer's shape (n, *output_shape)."""
+    reference = keras_model(input_shape, specs)
+    model = spidnn_model(input_shape, specs, reference.get_weights())
+    x = random_inputs(12, input_shape, seed=4)
+    assert_predicts_like_keras(model, reference, x)
+
+
+def test_flat_inputs_are_accepted():
+    """x may also be given as (n, prod(input_shape))."""
+    specs = [layer(C2, 2, 3, activation="tanh"), layer("MaxPooling2D", 2)
+             ] + head(SCCE)
+    reference = keras_model((7, 7, 2), specs)
+    model = spidnn_model((7, 7, 2), specs, reference.get_weights())
+    x = random_inputs(10, (7, 7, 2), seed=6)
+    expected = reference.predict(x, verbose=0)
+    got = model.predict(x.reshape(10, -1))
+    numpy.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+
+
+def test_neurons_per_core_does_not_change_predictions():
+    """Every legal slicing gives bit-identical outputs."""
+    x = random_inputs(10, (7, 7, 2), seed=8)
+    outputs = []
+    for npc in [1, 2, 4, 8, 20, None]:
+        specs = [layer(C2, 4, 3, activation="tanh", neurons_per_core=npc),
+                 layer("MaxPooling2D", 2, neurons_per_core=npc)] + head(SCCE)
+        reference = keras_model((7, 7, 2), specs)
+        model = spidnn_model((7, 7, 2), specs, reference.get_weights())
+        outputs.append(model.predict(x))
+    for other in outputs[1:]:
+        numpy.testing.assert_array_equal(other, outputs[0])
