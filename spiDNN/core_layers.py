@@ -28,6 +28,22 @@ class CoreLayer:
         return self.next is None
 
     @property
+    def needs_backward(self):
+        """Whether training needs this layer's backward pass: it or a layer
+        before it has weights.  A first ZeroPadding, say, only forwards."""
+        core = self
+        while core is not None:
+            if core.layer.weights:
+                return True
+            core = core.previous
+        return False
+
+    @property
+    def sends_backward(self):
+        """Whether, training, the layer sends the previous one gradients."""
+        return self.previous is not None and self.previous.needs_backward
+
+    @property
     def gradient_source(self):
         """Where the cores get dL/d(output) from when training (layouts'
         GRADIENT_SOURCES): the next Dense layer's deltas, through a copy
@@ -50,6 +66,7 @@ class CoreLayer:
     def dtcm_bytes(self, training, n_neurons=None):
         """DTCM of one core holding ``n_neurons`` (default: a full slice)."""
         vertex_class = self.layer.vertex_class
+        training = training if self.needs_backward else None
         if n_neurons is None:
             n_neurons = min(self.layer.neurons_per_core, self.layer.units)
         source = layouts.GRADIENT_SOURCES[self.gradient_source]
@@ -57,6 +74,25 @@ class CoreLayer:
             n_neurons, self.layer.n_inputs, bool(training), source,
             self.n_next, self.dropout_rate > 0) + 4 * (
             vertex_class.app_dtcm_floats(self, n_neurons, training))
+
+    def plan_slice(self, training):
+        """For a layer given no neurons_per_core: the fewest cores, each
+        whole output positions, whose DTCM fits this run (training or not,
+        with the neighbours it has)."""
+        layer = self.layer
+        if not getattr(layer, "plans_own_slice", False):
+            return
+        channels = layer.output_shape[-1]
+        positions = layer.units // channels
+        cores = 1
+        while True:
+            per_core = -(-positions // cores)
+            n = per_core * channels
+            if per_core == 1 or self.dtcm_bytes(training, n) <= (
+                    layouts.DTCM_HEAP_BYTES):
+                layer.neurons_per_core = n
+                return
+            cores = -(-positions // (per_core - 1))
 
     def check_fits_core(self, training):
         """Refuse a layer whose slice cannot fit one core's DTCM."""
@@ -92,6 +128,11 @@ def core_layers(layers):
                     f"{layer.name}: two Dropouts after "
                     f"{result[-1].layer.name}; combine them into one")
             result[-1].dropout = layer
+    for core in result:
+        if core.dropout is not None and not core.needs_backward:
+            raise SpiDNNConfigurationError(
+                f"{core.dropout.name}: a Dropout before the first layer "
+                f"with weights is not supported")
     if result and result[-1].dropout is not None:
         raise SpiDNNConfigurationError(
             f"{result[-1].dropout.name}: a Dropout after the output layer "

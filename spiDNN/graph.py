@@ -52,7 +52,9 @@ class ModelGraph:
         self.layer_vertices = []
         source = self.input_vertex
         for core in self.core_layers:
-            vertex = core.layer.vertex_class(core, source, training)
+            # Layers before the first with weights only forward.
+            vertex = core.layer.vertex_class(
+                core, source, training if core.needs_backward else None)
             session.add_vertex(vertex)
             self._edge(source, vertex, FORWARD)
             if vertex.exchanges_softmax:
@@ -61,7 +63,7 @@ class ModelGraph:
                     self._edge(vertex, vertex, SOFTMAX_BACKWARD)
             for partition in getattr(vertex, "self_partitions", list)():
                 self._edge(vertex, vertex, partition)
-            if training and self.layer_vertices:
+            if vertex.sends_backward:
                 self._edge(vertex, self.layer_vertices[-1], BACKWARD)
                 self.layer_vertices[-1].next_vertex = vertex
             self.layer_vertices.append(vertex)

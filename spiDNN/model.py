@@ -64,6 +64,12 @@ class Model:
         layer.claim(self)
         previous = self.layers[-1] if self.layers else self.input
         layer.build(previous.output_shape, self._rng)
+        if layer.vertex_class is not None:
+            # Its forward pass must fit a core before anything else is
+            # added; training's needs are checked by fit.
+            core = core_layers(self.layers + [layer])[-1]
+            core.plan_slice(None)
+            core.check_fits_core(None)
         self.layers.append(layer)
         return self
 
@@ -104,8 +110,10 @@ class Model:
         return 2 + sum(layer.n_cores for layer in self.layers)
 
     def check_fits(self, training=None):
-        """Refuses a model any of whose cores would not fit its DTCM."""
+        """Chooses the slices left to the model for this run, and refuses
+        a model any of whose cores would not fit its DTCM."""
         for core in core_layers(self.layers):
+            core.plan_slice(training)
             core.check_fits_core(training)
 
     def boards_needed(self):
@@ -183,6 +191,9 @@ class Model:
             2 one line per epoch
         """
         self._check_built()
+        if not any(layer.weights for layer in self.layers):
+            raise SpiDNNConfigurationError(
+                "the model has no weights to train")
         inputs = self._check_inputs(x)
         training, order = self._plan_training(
             len(inputs), loss, epochs, batch_size, learning_rate, shuffle,

@@ -3,6 +3,7 @@ import numpy
 import pytest
 
 import spiDNN
+from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers import Dense, Input
 from spiDNN.vertices import layouts
@@ -27,7 +28,7 @@ def test_too_many_neurons_per_core_is_refused():
         model.add(Dense(128, neurons_per_core=64))
     # The same layer fits at one neuron per core.
     model.add(Dense(128))
-    assert layouts.dense_dtcm_bytes(1, 784, 128, False) <= (
+    assert core_layers(model.layers)[0].dtcm_bytes(None) <= (
         layouts.DTCM_HEAP_BYTES)
 
 
@@ -43,7 +44,6 @@ def test_too_many_neurons_per_core_is_refused():
 def test_bad_inputs(model, x, match):
     with pytest.raises(SpiDNNConfigurationError, match=match):
         model.predict(x)
-    assert model.last_run is None
 
 
 def test_unknown_activation():
@@ -66,7 +66,7 @@ def test_second_input_and_empty_model():
     model = spiDNN.Model().add(Input(3))
     with pytest.raises(SpiDNNConfigurationError, match="already"):
         model.add(Input(3))
-    with pytest.raises(SpiDNNConfigurationError, match="at least one Dense"):
+    with pytest.raises(SpiDNNConfigurationError, match="at least one layer with neurons"):
         model.predict(numpy.zeros((1, 3)))
 
 

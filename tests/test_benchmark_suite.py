@@ -141,6 +141,7 @@ def test_boosting_trains_each_member_on_its_filtered_set():
     assert numpy.isclose(result["train_samples_per_second"], total / 3.0)
     assert numpy.isclose(result["predict_samples_per_second"], 3 / 1.5)
     assert result["trained"] and "error" not in result
+    assert result["filter_predict_seconds"] == 0.0   # none timed here
 
 
 def test_boosting_stops_at_an_empty_filtered_set():

@@ -78,4 +78,9 @@ class WindowedLayer(Layer):
             self.neurons_per_core = min(self.requested_neurons_per_core,
                                         self.units)
         else:
-            self.neurons_per_core = self.vertex_class.default_slice(self)
+            self.neurons_per_core = self.units   # until the model plans it
+
+    @property
+    def plans_own_slice(self):
+        """Whether the model chooses neurons_per_core (none was given)."""
+        return self.requested_neurons_per_core is None

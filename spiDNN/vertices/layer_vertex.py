@@ -56,11 +56,6 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     # ----------------------------------------------------- the contract
     @classmethod
-    def default_slice(cls, layer):
-        """neurons_per_core when the user gives none."""
-        return 1
-
-    @classmethod
     def app_dtcm_floats(cls, core_layer, n_neurons, training):
         """DTCM floats the app allocates beyond layer_core.h's."""
         raise NotImplementedError
@@ -118,7 +113,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     @property
     def sends_backward(self):
-        return bool(self.training) and not self.core_layer.is_first
+        return bool(self.training) and self.core_layer.sends_backward
 
     @property
     def has_outgoing(self):

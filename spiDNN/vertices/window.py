@@ -24,25 +24,8 @@ class WindowVertex(LayerVertex):
     SENDS_DELTAS = False
 
     @classmethod
-    def default_slice(cls, layer):
-        """The fewest cores whose DTCM fits, whatever the training run
-        (counted as if training with a dropout and sending gradients)."""
-        channels = layer.output_shape[-1]
-        positions = layer.units // channels
-        n_params = sum(w.size for w in layer.weights)
-        cores = 1
-        while True:
-            per_core = -(-positions // cores)
-            n = per_core * channels
-            floats = (2 * layer.n_inputs + 6 * n + layer.units
-                      + 3 * n_params)
-            if 4 * floats <= layouts.DTCM_HEAP_BYTES or per_core == 1:
-                return n
-            cores += 1
-
-    @classmethod
     def app_dtcm_floats(cls, core_layer, n_neurons, training):
-        sends_backward = training and not core_layer.is_first
+        sends_backward = training and core_layer.sends_backward
         return core_layer.layer.units if sends_backward else 0
 
     @property
