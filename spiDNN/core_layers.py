@@ -82,7 +82,7 @@ class CoreLayer:
         layer = self.layer
         if not getattr(layer, "plans_own_slice", False):
             return
-        channels = layer.output_shape[-1]
+        channels = layer.slice_granularity
         positions = layer.units // channels
         cores = 1
         while True:

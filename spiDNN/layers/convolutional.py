@@ -4,6 +4,7 @@ from spiDNN.layers.arguments import int_tuple, padding_mode, positive_int
 from spiDNN.layers.layer import activation_name, unique_name
 from spiDNN.layers.windowed import WindowedLayer
 from spiDNN.vertices.conv import ConvVertex
+from spiDNN.vertices.dense import DenseVertex
 
 #: Element-wise activations: Keras' softmax on a conv is over the channels
 #: of each position, which spiDNN does not compute.
@@ -11,8 +12,41 @@ CONV_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 
 
 class _Conv(WindowedLayer):
-    vertex_class = ConvVertex
+    """A convolution.  One whose window covers its whole input (one output
+    position, no padding, as LeNet-5's C5) is a Dense layer over the
+    flattened input with the kernel reshaped (Keras' kernel layout
+    flattens in the input's channels_last order), and runs on the dense
+    app, so its filters can be sliced over cores like neurons."""
+
     weight_names = ("kernel", "bias")
+
+    @property
+    def is_fully_connected(self):
+        g = self.geometry
+        return g is not None and (
+            g["kernel_height"], g["kernel_width"], g["pad_top"],
+            g["pad_left"], g["out_height"], g["out_width"]) == (
+            g["in_height"], g["in_width"], 0, 0, 1, 1)
+
+    @property
+    def vertex_class(self):
+        return DenseVertex if self.is_fully_connected else ConvVertex
+
+    @property
+    def slice_granularity(self):
+        return 1 if self.is_fully_connected else self.output_shape[-1]
+
+    @property
+    def kernel(self):
+        """The kernel as a Dense kernel (inputs, filters)."""
+        return self.weights[0].reshape(self.n_inputs, self.filters)
+
+    @property
+    def bias(self):
+        return self.weights[1]
+
+    def outgoing_rows(self, lo, hi):
+        return self.kernel[lo:hi]
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  activation=None, neurons_per_core=None, name=None,

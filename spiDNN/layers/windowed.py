@@ -67,7 +67,7 @@ class WindowedLayer(Layer):
 
     def build(self, input_shape, rng):
         super().build(input_shape, rng)
-        channels = self.output_shape[-1]
+        channels = self.slice_granularity
         if self.requested_neurons_per_core is not None:
             if self.requested_neurons_per_core % channels:
                 raise SpiDNNConfigurationError(
@@ -79,6 +79,11 @@ class WindowedLayer(Layer):
                                         self.units)
         else:
             self.neurons_per_core = self.units   # until the model plans it
+
+    @property
+    def slice_granularity(self):
+        """neurons_per_core is a multiple of this: the output channels."""
+        return self.output_shape[-1]
 
     @property
     def plans_own_slice(self):

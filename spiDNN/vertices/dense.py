@@ -1,5 +1,8 @@
 """The dense app's vertices: a layer, and a slice of its neurons per core.
 
+It runs Dense layers and convolutions whose window covers their whole
+input (``layer.kernel`` is then the reshaped conv kernel).
+
 Weights on a core: its neurons' kernel rows (one per neuron) then their
 biases; sent back after training as neuron j's row then its bias, at
 ``weights key + j * (n_inputs + 1) + i``.
@@ -56,5 +59,7 @@ class DenseVertex(LayerVertex):
         if len(values) != len(self.machine_vertices):
             raise SpiDNNMachineError(
                 f"{self.layer.name}: not every core sent its weights")
-        return [numpy.ascontiguousarray(rows[:, :n_in].T),
-                rows[:, n_in].copy()]
+        # Keras' shape: (inputs, units), or a fully connected conv's kernel.
+        kernel_shape = self.layer.weights[0].shape
+        return [numpy.ascontiguousarray(rows[:, :n_in].T).reshape(
+                    kernel_shape), rows[:, n_in].copy()]
