@@ -9,7 +9,8 @@ from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.history import History
 from spiDNN.layers.input import Input
-from spiDNN.layers.layer import Layer, positive_int
+from spiDNN.layers.arguments import positive_int
+from spiDNN.layers.layer import Layer
 from spiDNN.progress import Progress
 from spiDNN.training import TrainingRun
 from spiDNN.vertices.layouts import DTCM_HEAP_BYTES

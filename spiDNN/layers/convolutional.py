@@ -1,6 +1,6 @@
 """Conv1D and Conv2D, as Keras' (channels_last, no dilation or groups)."""
 from spiDNN.initializers import glorot_uniform, zeros
-from spiDNN.layers.arguments import int_tuple, padding_mode, positive_int
+from spiDNN.layers.arguments import padding_mode, positive_int
 from spiDNN.layers.layer import activation_name, unique_name
 from spiDNN.layers.windowed import WindowedLayer
 from spiDNN.vertices.conv import ConvVertex

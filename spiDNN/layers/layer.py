@@ -8,7 +8,6 @@ from collections import defaultdict
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.layers.arguments import positive_int  # noqa: F401 (re-export)
 from spiDNN.vertices import layouts
 
 _counters = defaultdict(itertools.count)

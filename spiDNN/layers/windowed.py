@@ -1,7 +1,7 @@
 """What convolution, pooling and zero padding share: a window sliding over
 a channels_last input, described by one geometry (the WINDOW region)."""
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.layers.arguments import positive_int, window_output
+from spiDNN.layers.arguments import int_tuple, positive_int, window_output
 from spiDNN.layers.layer import Layer
 
 
@@ -24,7 +24,6 @@ class WindowedLayer(Layer):
         self.geometry = None
 
     def _dims(self, value, what):
-        from spiDNN.layers.arguments import int_tuple
         return int_tuple(value, self.rank, what)
 
     def output_channels(self, input_channels):

@@ -12,7 +12,7 @@ import numpy
 from spiDNN.vertices import layouts
 from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
 from spiDNN.vertices.layer_vertex import LayerVertex
-from spiDNN.vertices.partitions import BACKWARD, EXCHANGE, GRADIENT_CHAIN
+from spiDNN.vertices.partitions import BACKWARD, EXCHANGE
 
 #: Marks "no core" in the WINDOW region's core fields.
 NO_CORE = 0xFFFFFFFF
@@ -76,5 +76,3 @@ class WindowVertex(LayerVertex):
         """Partitions from the layer to itself."""
         return [EXCHANGE] if self.sends_backward else []
 
-
-__all__ = ["WindowVertex", "GRADIENT_CHAIN", "NO_CORE"]
