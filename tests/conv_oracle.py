@@ -136,12 +136,15 @@ def assert_weights_equal(model, reference, tolerance=TRAIN_TOLERANCE):
 
 def assert_trains_like_keras(input_shape, specs, x, y, loss, batch_size,
                              learning_rate, epochs=2, seed=0,
-                             bias_shift=0.0, check_predict=True):
+                             bias_shift=0.0, check_predict=True,
+                             adjust_weights=None):
     """predict before training equals Keras' (1e-5); after ``epochs`` of
     SGD without shuffling the weights and each sample's loss equal
     Keras' (1e-4), and the weights moved."""
     reference = keras_model(input_shape, specs, seed=seed,
                             bias_shift=bias_shift)
+    if adjust_weights is not None:
+        reference.set_weights(adjust_weights(reference.get_weights()))
     initial = reference.get_weights()
     model = spidnn_model(input_shape, specs, initial)
     if check_predict:

@@ -83,6 +83,26 @@ CASES = [
     case("conv2d-same-conv2d-valid", (7, 7, 2),
          [layer(C2, 2, 3, padding="same", activation="tanh"),
           layer(C2, 3, 5, activation="relu")], loss=CCE),
+    # A window that covers the whole input (one output position).
+    case("conv2d-covers-input", (5, 5, 2),
+         [layer(C2, 4, 5, activation="tanh")]),
+    case("conv2d-covers-input-npc-2", (5, 5, 2),
+         [layer(C2, 4, 5, activation="relu", neurons_per_core=2)],
+         loss=CCE),
+    case("conv1d-covers-input", (11, 2),
+         [layer(C1, 3, 11, activation="sigmoid")], learning_rate=0.3),
+    case("conv-pool-conv-covers", (8, 8, 1),
+         [layer(C2, 3, 3, activation="relu"), layer("MaxPooling2D", 2),
+          layer(C2, 4, 3, activation="tanh")]),
+    # Pooling between two convolutions.
+    case("conv-maxpool-conv", (9, 9, 1),
+         [layer(C2, 3, 3, activation="relu"),
+          layer("MaxPooling2D", 2, strides=1),
+          layer(C2, 2, 3, strides=2, activation="tanh")]),
+    case("conv1d-avgpool-conv1d", (11, 2),
+         [layer(C1, 3, 3, activation="tanh"),
+          layer("AveragePooling1D", 2),
+          layer(C1, 2, 3, activation="relu")], loss=CCE),
     # ---- Pooling 2D.
     case("maxpool2d-2", (8, 8, 1),
          [layer(C2, 3, 3, activation="tanh"), layer("MaxPooling2D", 2)]),
@@ -142,13 +162,11 @@ CASES = [
          flatten=False, loss=CCE),
     case("implicit-flatten-conv1d", (11, 2),
          [layer(C1, 3, 3, activation="tanh")], flatten=False),
-    # ---- neurons_per_core: slices of the filters (divisors) and whole
-    # output positions (multiples), small and large.
-    case("npc-1", (7, 7, 1),
-         [layer(C2, 4, 3, activation="tanh", neurons_per_core=1)]),
-    case("npc-divisor-2", (7, 7, 1),
-         [layer(C2, 4, 3, activation="relu", neurons_per_core=2),
-          layer("MaxPooling2D", 2, neurons_per_core=2)]),
+    # ---- neurons_per_core: whole output positions (multiples of the
+    # channels), small and large.
+    case("npc-one-position", (7, 7, 1),
+         [layer(C2, 4, 3, activation="tanh", neurons_per_core=4),
+          layer("MaxPooling2D", 2, neurons_per_core=4)]),
     case("npc-multiple-4", (7, 7, 1),
          [layer(C2, 4, 3, activation="tanh", neurons_per_core=4),
           layer("AveragePooling2D", 2, neurons_per_core=4)]),
@@ -159,11 +177,11 @@ CASES = [
          [layer(C2, 4, 3, activation="sigmoid", neurons_per_core=100)],
          learning_rate=0.1),
     case("npc-conv-conv-mixed", (8, 8, 1),
-         [layer(C2, 6, 3, activation="relu", neurons_per_core=3),
+         [layer(C2, 6, 3, activation="relu", neurons_per_core=18),
           layer(C2, 2, 3, strides=2, activation="tanh",
                 neurons_per_core=6)]),
     case("npc-conv1d", (11, 2),
-         [layer(C1, 4, 3, activation="tanh", neurons_per_core=2),
+         [layer(C1, 4, 3, activation="tanh", neurons_per_core=12),
           layer("MaxPooling1D", 2, neurons_per_core=8)]),
     # ---- Batch sizes.
     case("batch-1", (7, 7, 1), [layer(C2, 2, 3, activation="tanh")],
@@ -269,6 +287,32 @@ def test_maxpool_ties_between_equal_positive_values():
                              bias_shift=0.5)
 
 
+def test_maxpool_ties_go_to_the_first_in_the_window():
+    """Channel 0 of the input is constant on 2x2 blocks, channel 1 is not,
+    and the 1x1 kernel starts at 0 on channel 1: the first forward pass
+    ties every pooling window, and the kernel's channel-1 gradient
+    depends on which position of the window takes it.  TensorFlow gives
+    it to the first in row-major order."""
+    rng = numpy.random.default_rng(12)
+    small = rng.uniform(0.2, 1.0, size=(12, 4, 4, 1))
+    blocks = numpy.repeat(numpy.repeat(small, 2, axis=1), 2, axis=2)
+    noise = rng.normal(size=(12, 8, 8, 1))
+    x = numpy.concatenate([blocks, noise], axis=3).astype(numpy.float32)
+    specs = [layer(C2, 2, 1, activation="relu"),
+             layer("MaxPooling2D", 2)] + head(SCCE)
+    y = teacher_labels(x, 3, SCCE, seed=12)
+
+    def tie(weights):
+        weights[0][:, :, 0, :] = numpy.abs(weights[0][:, :, 0, :]) + 0.5
+        weights[0][:, :, 1, :] = 0.0
+        weights[1][:] = 0.1
+        return weights
+
+    # Batch 12: one update from the tied state per epoch.
+    assert_trains_like_keras((8, 8, 2), specs, x, y, SCCE, 12, 0.3,
+                             adjust_weights=tie)
+
+
 @pytest.mark.parametrize("input_shape, specs", [
     pytest.param((7, 7, 2), [layer(C2, 3, 3, activation="relu")],
                  id="conv2d"),
@@ -287,7 +331,7 @@ def test_maxpool_ties_between_equal_positive_values():
     pytest.param((11, 2), [layer(C1, 3, 3, strides=2, activation="tanh"),
                            layer("MaxPooling1D", 2)], id="conv1d-maxpool"),
     pytest.param((11, 2), [layer(C1, 3, 3, activation="relu",
-                                 neurons_per_core=1),
+                                 neurons_per_core=3),
                            layer("AveragePooling1D", 3, strides=2,
                                  padding="same")], id="conv1d-avgpool"),
 ])
@@ -311,15 +355,86 @@ def test_flat_inputs_are_accepted():
     numpy.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
 
 
-def test_neurons_per_core_does_not_change_predictions():
-    """Every legal slicing gives bit-identical outputs."""
+def neurons_per_core_predictions(neurons_per_core):
     x = random_inputs(10, (7, 7, 2), seed=8)
-    outputs = []
-    for npc in [1, 2, 4, 8, 20, None]:
-        specs = [layer(C2, 4, 3, activation="tanh", neurons_per_core=npc),
-                 layer("MaxPooling2D", 2, neurons_per_core=npc)] + head(SCCE)
-        reference = keras_model((7, 7, 2), specs)
-        model = spidnn_model((7, 7, 2), specs, reference.get_weights())
-        outputs.append(model.predict(x))
-    for other in outputs[1:]:
-        numpy.testing.assert_array_equal(other, outputs[0])
+    specs = [layer(C2, 4, 3, activation="tanh",
+                   neurons_per_core=neurons_per_core),
+             layer("MaxPooling2D", 2, neurons_per_core=neurons_per_core)
+             ] + head(SCCE)
+    reference = keras_model((7, 7, 2), specs)
+    model = spidnn_model((7, 7, 2), specs, reference.get_weights())
+    return model.predict(x)
+
+
+@pytest.mark.parametrize("neurons_per_core", [4, 8, 20, 36])
+def test_neurons_per_core_does_not_change_predictions(neurons_per_core):
+    """Every legal slicing gives bit-identical outputs."""
+    numpy.testing.assert_array_equal(
+        neurons_per_core_predictions(neurons_per_core),
+        neurons_per_core_predictions(None))
+
+
+def test_compile_then_fit_matches_keras_fit():
+    """Keras' own fit as the oracle: compile, fit (batch default 32),
+    history and weights."""
+    import keras
+    import spiDNN
+    specs = [layer(C2, 4, 3, activation="relu"), layer("MaxPooling2D", 2),
+             layer("Conv2D", 3, 2, activation="tanh")] + head(SCCE, 4)
+    x = random_inputs(70, (8, 8, 1), seed=9)
+    y = teacher_labels(x, 4, SCCE, seed=9)
+    reference = keras_model((8, 8, 1), specs, seed=9)
+    model = spidnn_model((8, 8, 1), specs, reference.get_weights())
+    model.compile(optimizer=spiDNN.optimizers.SGD(0.3),
+                  loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=2, shuffle=False, verbose=0)
+    reference.compile(optimizer=keras.optimizers.SGD(0.3),
+                      loss="sparse_categorical_crossentropy")
+    keras_history = reference.fit(x, y, epochs=2, shuffle=False, verbose=0)
+    numpy.testing.assert_allclose(history.history["loss"],
+                                  keras_history.history["loss"],
+                                  rtol=0, atol=1e-4)
+    for ours, theirs in zip(model.get_weights(), reference.get_weights()):
+        numpy.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4)
+    x_test = random_inputs(15, (8, 8, 1), seed=10)
+    numpy.testing.assert_allclose(model.predict(x_test),
+                                  reference.predict(x_test, verbose=0),
+                                  rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("make_input", [
+    lambda Input: Input(7, 7, 2),
+    lambda Input: Input((7, 7, 2)),
+    lambda Input: Input(shape=(7, 7, 2)),
+], ids=["args", "tuple", "shape"])
+def test_input_shape_spellings(make_input):
+    import spiDNN
+    from spiDNN.layers import Input
+    specs = [layer(C2, 2, 3, activation="relu")] + head(SCCE)
+    reference = keras_model((7, 7, 2), specs)
+    model = spiDNN.Model(seed=0)
+    model.add(make_input(Input))
+    for spec in specs:
+        model.add(spec.spidnn_layer())
+    model.set_weights(reference.get_weights())
+    x = random_inputs(5, (7, 7, 2), seed=3)
+    assert_predicts_like_keras(model, reference, x)
+
+
+@pytest.mark.parametrize("name, base", [
+    ("Conv1D", "conv1d"), ("Conv2D", "conv2d"),
+    ("MaxPooling1D", "max_pooling1d"), ("MaxPooling2D", "max_pooling2d"),
+    ("AveragePooling1D", "average_pooling1d"),
+    ("AveragePooling2D", "average_pooling2d"),
+    ("ZeroPadding2D", "zero_padding2d"), ("Flatten", "flatten"),
+    ("Dropout", "dropout")])
+def test_default_names_are_keras_names(name, base):
+    """Keras' names: base, base_1, base_2, ... (unique)."""
+    import re
+    import spiDNN
+    args = {"Conv1D": (2, 3), "Conv2D": (2, 3), "ZeroPadding2D": (1,),
+            "Dropout": (0.5,)}.get(name, ())
+    names = [getattr(spiDNN.layers, name)(*args).name for _ in range(3)]
+    assert len(set(names)) == 3
+    for each in names:
+        assert re.fullmatch(re.escape(base) + r"(_\d+)?", each), each

@@ -141,25 +141,33 @@ def test_kernel_larger_than_input_is_fine_with_same_padding():
     assert model.predict(numpy.ones((1, 5, 5, 1))).shape == (1, 2)
 
 
-@pytest.mark.parametrize("neurons_per_core", [3, 6, 10])
-def test_neurons_per_core_neither_multiple_nor_divisor_of_filters(
-        neurons_per_core):
-    with pytest.raises(Error):
+@pytest.mark.parametrize("neurons_per_core", [1, 2, 3, 6, 10])
+def test_neurons_per_core_not_a_multiple_of_filters(neurons_per_core):
+    """A core computes whole output positions."""
+    with pytest.raises(Error, match="multiple of its 4 output channels"):
         spiDNN.Model().add(Input(6, 6, 1)).add(
             _conv2d(4, 3, neurons_per_core=neurons_per_core))
 
 
-@pytest.mark.parametrize("neurons_per_core", [1, 2, 4, 8, 12])
-def test_neurons_per_core_multiple_or_divisor_of_filters(neurons_per_core):
-    spiDNN.Model().add(Input(6, 6, 1)).add(
+@pytest.mark.parametrize("neurons_per_core", [4, 8, 12, 1000])
+def test_neurons_per_core_multiple_of_filters(neurons_per_core):
+    model = spiDNN.Model().add(Input(6, 6, 1)).add(
         _conv2d(4, 3, neurons_per_core=neurons_per_core))
+    assert model.layers[0].n_cores == -(-64 // min(neurons_per_core, 64))
+
+
+def test_a_conv_covering_its_input_slices_filters_freely():
+    """One output position: it runs as a Dense layer, any slice."""
+    model = spiDNN.Model().add(Input(6, 6, 1)).add(
+        _conv2d(4, 6, neurons_per_core=3))
+    assert model.layers[0].n_cores == 2
 
 
 def test_pooling_neurons_per_core_follows_its_channels():
     model = spiDNN.Model().add(Input(6, 6, 1)).add(_conv2d(4, 3))
     with pytest.raises(Error):
-        model.add(spiDNN.layers.MaxPooling2D(2, neurons_per_core=3))
-    model.add(spiDNN.layers.MaxPooling2D(2, neurons_per_core=2))
+        model.add(spiDNN.layers.MaxPooling2D(2, neurons_per_core=2))
+    model.add(spiDNN.layers.MaxPooling2D(2, neurons_per_core=8))
 
 
 @pytest.mark.parametrize("input_shape, conv", [

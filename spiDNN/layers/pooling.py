@@ -13,8 +13,8 @@ class _Pooling(WindowedLayer):
                  neurons_per_core=None, name=None):
         kind = type(self).__name__
         super().__init__(name or unique_name(
-            "max_pooling" if self.mode == "max" else "average_pooling")
-            + ("1d" if self.rank == 1 else "2d"), neurons_per_core)
+            ("max_pooling" if self.mode == "max" else "average_pooling")
+            + ("1d" if self.rank == 1 else "2d")), neurons_per_core)
         self.pool_size = self._dims(pool_size, f"{kind} pool_size")
         self.strides = (self.pool_size if strides is None
                         else self._dims(strides, f"{kind} strides"))
