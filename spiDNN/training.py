@@ -23,6 +23,11 @@ class TrainingRun:
     def label_width(self):
         return losses.label_width(self.loss, self.n_outputs)
 
+    @property
+    def n_batches(self):
+        """Batches of the whole run (an epoch's last may be short)."""
+        return self.n_epochs * -(-self.n_samples // self.batch_size)
+
     def batch_fields(self):
         """The batch-counting fields every training core's params carry."""
         return {"batch_size": self.batch_size, "n_samples": self.n_samples,

@@ -7,7 +7,7 @@ from spinn_front_end_common.data import FecDataView
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.run_report import RunReport
-from spiDNN.vertices.partitions import WEIGHTS
+from spiDNN.vertices.partitions import GRADIENT_CHAIN, WEIGHTS
 from spiDNN.vm.build import build_virtual_machine
 
 #: Events a pass may take per packet it should need before it is called a
@@ -151,6 +151,7 @@ def _report(vm, session, graph, counted, n_samples, seconds):
     stats = vm.stats()
     chips = {vm.core_locations[i][:2] for i in vm.app_cores}
     per_partition = collections.Counter()
+    per_batch = collections.Counter()
     weight_packets = 0
     for core, names in counted.items():
         for (label, partition), sent in zip(
@@ -159,6 +160,9 @@ def _report(vm, session, graph, counted, n_samples, seconds):
                 weight_packets += sent
             else:
                 per_partition[f"{label}/{partition}"] += sent
+            if partition == GRADIENT_CHAIN:
+                per_batch[f"{label}/{partition}"] += sent
+    n_batches = graph.training.n_batches if graph.training else 0
     return RunReport(
         backend="virtual", samples=n_samples, cores=len(vm.app_cores),
         chips=len(chips), packets_sent=stats["sent"],
@@ -170,6 +174,8 @@ def _report(vm, session, graph, counted, n_samples, seconds):
         packets_per_sample={name: count / n_samples
                             for name, count in sorted(per_partition.items())},
         packets_per_sample_lower_bound=graph.packets_lower_bound(),
+        packets_per_batch={name: count / n_batches
+                           for name, count in sorted(per_batch.items())},
         weight_packets=weight_packets,
         peak_dtcm_bytes=max(vm.core_stats(i)["dtcm_used"]
                             for i in vm.app_cores))
