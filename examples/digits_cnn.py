@@ -13,15 +13,16 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # quiet TensorFlow's logs
 
 import keras  # noqa: E402
-import numpy  # noqa: E402
 
 import spiDNN  # noqa: E402
+from beside_keras import train_beside_keras  # noqa: E402
 from spiDNN.datasets import load_digits  # noqa: E402
 from spiDNN.layers import (  # noqa: E402
     Conv2D, Dense, Flatten, Input, MaxPooling2D)
 
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 5, 16, 0.1
 LOSS = "sparse_categorical_crossentropy"
+VERBOSE = 2   # a line per epoch
 
 (x_train, y_train), (x_test, y_test) = load_digits()
 x_train, x_test = x_train.reshape(-1, 8, 8, 1), x_test.reshape(-1, 8, 8, 1)
@@ -43,29 +44,6 @@ model.add(Dense(10, activation="softmax"))
 model.set_weights(reference.get_weights())     # the same starting point
 model.summary()
 
-model.compile(optimizer=spiDNN.optimizers.SGD(learning_rate=LEARNING_RATE),
-              loss=LOSS)
-history = model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE,
-                    shuffle=False, verbose=2)   # trains on the machine
-training = model.last_run
-spidnn_out = model.predict(x_test)              # predicts on the machine
-
-reference.compile(optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE),
-                  loss=LOSS)
-keras_history = reference.fit(x_train, y_train, epochs=EPOCHS,
-                              batch_size=BATCH_SIZE, shuffle=False, verbose=0)
-keras_out = reference.predict(x_test, verbose=0)
-
-print(f"final loss    spiDNN {history.history['loss'][-1]:.4f}   "
-      f"Keras {keras_history.history['loss'][-1]:.4f}")
-print(f"test accuracy spiDNN {numpy.mean(spidnn_out.argmax(1) == y_test):.4f}"
-      f"   Keras {numpy.mean(keras_out.argmax(1) == y_test):.4f}")
-difference = max(numpy.abs(ours - theirs).max() for ours, theirs in zip(
-    model.get_weights(), reference.get_weights()))
-print(f"max |weight difference|: {difference:.3g}")
-print(f"training on the machine: {training.samples} samples at "
-      f"{training.samples_per_second:,.0f} samples/s, {training.cores} "
-      f"cores on {training.chips} chip(s), "
-      f"{training.packets_per_sample_total:.0f} packets per sample "
-      f"(lower bound {training.packets_per_sample_lower_bound}; the rest "
-      f"is the kernel gradient sums: {training.packets_per_batch} per batch)")
+train_beside_keras(model, reference, ((x_train, y_train), (x_test, y_test)),
+                   EPOCHS, BATCH_SIZE, LEARNING_RATE, LOSS,
+                   verbose=VERBOSE)

@@ -211,21 +211,11 @@ def c_header():
            "#ifndef SPIDNN_LAYOUTS_H", "#define SPIDNN_LAYOUTS_H",
            "#include <stdint.h>", "",
            f"#define DTCM_HEAP_BYTES {DTCM_HEAP_BYTES}u", ""]
-    for name, value in ACTIVATIONS.items():
-        out.append(f"#define ACTIVATION_{name.upper()} {value}u")
-    out.append("")
-    for name, value in LOSSES.items():
-        out.append(f"#define LOSS_{name.upper()} {value}u")
-    out.append("")
-    for name, value in REGIONS.items():
-        out.append(f"#define REGION_{name} {value}u")
-    out.append("")
-    for name, value in POOL_MODES.items():
-        out.append(f"#define POOL_MODE_{name.upper()} {value}u")
-    out.append("")
-    for name, value in GRADIENT_SOURCES.items():
-        out.append(f"#define GRADIENT_SOURCE_{name.upper()} {value}u")
-    out.append("")
+    for prefix, values in (("ACTIVATION", ACTIVATIONS), ("LOSS", LOSSES),
+                           ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
+                           ("GRADIENT_SOURCE", GRADIENT_SOURCES)):
+        out += [f"#define {prefix}_{name.upper()} {value}u"
+                for name, value in values.items()] + [""]
     for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]
