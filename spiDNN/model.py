@@ -62,7 +62,8 @@ class Model:
         if any(layer is other for other in self.layers):
             raise SpiDNNConfigurationError(
                 f"layer {layer.name} is already in the model")
-        layer.claim(self)
+        if layer.model is not None:
+            layer.claim(self)      # refuses a layer of another model
         previous = self.layers[-1] if self.layers else self.input
         layer.build(previous.output_shape, self._rng)
         if layer.vertex_class is not None:
@@ -71,6 +72,7 @@ class Model:
             core = core_layers(self.layers + [layer])[-1]
             core.plan_slice(None)
             core.check_fits_core(None)
+        layer.claim(self)
         self.layers.append(layer)
         return self
 

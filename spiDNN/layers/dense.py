@@ -30,6 +30,10 @@ class Dense(Layer):
         self.neurons_per_core = positive_int(
             neurons_per_core, "neurons_per_core")
 
+    @property
+    def units(self):
+        return self.n_units
+
     def output_shape_for(self, input_shape):
         return (self.n_units,)
 
