@@ -408,8 +408,9 @@ def spidnn_model(spec, initial_weights):
     padding, flatten) is built with its defaults, so its
     ``neurons_per_core`` is None: spiDNN picks it.
 
-    :return: (model, {layer index: neurons_per_core} of the layers that
-        have one; "auto" where spiDNN chose it and does not say what)
+    :return: (model, {layer index: neurons_per_core of a Dense layer,
+        or the spiDNN layer object of one that has a neurons_per_core}:
+        ``slices`` reads them, as spiDNN plans an unset one per run)
     """
     model = spiDNN.Model(seed=SEED)
     model.add(spiDNN.layers.Input(shape=tuple(spec.input_shape)))
@@ -426,21 +427,23 @@ def spidnn_model(spec, initial_weights):
         added = cls(**kwargs)
         model.add(added)
         if hasattr(added, "neurons_per_core"):
-            packing[index] = _resolved_neurons_per_core(added)
+            packing[index] = added
     model.set_weights(initial_weights)
     return model, packing
 
 
-def _resolved_neurons_per_core(layer):
-    """The neurons_per_core a layer built with None ended up with, where
-    the layer tells (an int attribute after ``add``), else "auto"."""
-    for attribute in ("neurons_per_core", "_neurons_per_core",
-                      "resolved_neurons_per_core"):
-        value = getattr(layer, attribute, None)
-        if isinstance(value, (int, numpy.integer)) and not isinstance(
-                value, bool):
-            return int(value)
-    return "auto"
+def slices(spec, packing):
+    """{"layer i (kind n)": neurons_per_core} as the layers hold it now:
+    spiDNN plans an unset one for each run (fit and predict can differ),
+    so read it after the run; "auto" where a layer does not say."""
+    record = {}
+    for index, value in packing.items():
+        if not isinstance(value, (int, numpy.integer)):
+            value = getattr(value, "neurons_per_core", None)
+            value = (int(value) if isinstance(value, (int, numpy.integer))
+                     and not isinstance(value, bool) else "auto")
+        record[f"layer {index} ({_layer_label(spec.layers[index])})"] = value
+    return record
 
 
 def _layer_label(layer):
@@ -495,10 +498,7 @@ def run_spidnn(spec, initial_weights, data, epochs, filter_x=None):
         result["error"] = _error_text(error, "building the model")
         result["build_traceback"] = traceback.format_exc(limit=-3)
         return result
-    result["neurons_per_core"] = {
-        f"layer {index} ({_layer_label(spec.layers[index])})": value
-        for index, value in packing.items()}
-    result["cores_needed"] = model.cores_needed()
+    result["neurons_per_core_at_add"] = slices(spec, packing)
 
     trained = len(x_train) * epochs
     result["train_samples"] = trained
@@ -511,6 +511,8 @@ def run_spidnn(spec, initial_weights, data, epochs, filter_x=None):
         machine = report.machine_seconds
         result.update({
             "trained": True,
+            "neurons_per_core": slices(spec, packing),
+            "cores_needed": model.cores_needed(),
             "loss_per_epoch": [float(v) for v in getattr(
                 history, "history", {}).get("loss", [])],
             "train_samples_per_second": (trained / machine if machine
@@ -538,6 +540,7 @@ def run_spidnn(spec, initial_weights, data, epochs, filter_x=None):
         return result
     report = model.last_run
     result.update({
+        "neurons_per_core_predict": slices(spec, packing),
         "accuracy": _accuracy(probabilities, y_test),
         "predict_samples_per_second": report.samples_per_second,
         "predict_seconds": report.machine_seconds,
@@ -741,7 +744,8 @@ def _ensemble_figures(members, y_test):
             "error", "predict_error", "filter_error") if key in member),
             "no predictions of the training set to filter with")
         result["error"] = f"member {member['member']}: {reason}"
-    for key in ("neurons_per_core", "cores_needed"):   # the same in all
+    for key in ("neurons_per_core", "neurons_per_core_predict",
+                "cores_needed"):   # the same in all members
         value = next((m[key] for m in members if key in m), None)
         if value is not None:
             result[key] = value
@@ -1355,7 +1359,8 @@ def main(argv=None):
                                              "into spiDNN",
             "neurons_per_core": "Dense: smallest that fits a core, from 1; "
                                 "convolution and pooling: None (spiDNN "
-                                "picks)"},
+                                "plans it per run: spidnn.neurons_per_core "
+                                "for fit, neurons_per_core_predict)"},
         "timing": {
             "spidnn_train": "samples x epochs / RunReport.machine_seconds "
                             "of fit; *_whole_fit: / wall time of fit, "
