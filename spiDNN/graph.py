@@ -107,10 +107,11 @@ class ModelGraph:
         self._edge(self.loss_vertex, self.output_vertex, BACKWARD)
         self.output_vertex.next_vertex = self.loss_vertex
         self._gather(self.loss_vertex, [LOSS])
-        for vertex in self._vertices_with_weights():
+        for vertex in self.vertices_with_weights():
             self._gather(vertex, [WEIGHTS])
 
-    def _vertices_with_weights(self):
+    def vertices_with_weights(self):
+        """The layer vertices that send weights back after training."""
         return [vertex for vertex in self.layer_vertices
                 if vertex.layer.weights]
 
@@ -166,7 +167,7 @@ class ModelGraph:
     def n_weights(self):
         """Weight packets the cores send after training."""
         return sum(vertex.n_weight_packets(machine_vertex)
-                   for vertex in self._vertices_with_weights()
+                   for vertex in self.vertices_with_weights()
                    for machine_vertex in vertex.machine_vertices)
 
     def decode_weights(self, keys, payloads):
@@ -176,7 +177,7 @@ class ModelGraph:
         blocks = sorted(
             (routing_infos.get_key_from(machine_vertex, WEIGHTS),
              id(machine_vertex), machine_vertex)
-            for vertex in self._vertices_with_weights()
+            for vertex in self.vertices_with_weights()
             for machine_vertex in vertex.machine_vertices)
         bases = numpy.array([b[0] for b in blocks], dtype=numpy.int64)
         keys = keys.astype(numpy.int64)

@@ -129,7 +129,7 @@ def fit(graph, session, inputs, labels, order, progress):
         weights.extend(graph.decode_weights(*live.take(graph.n_weights())))
 
     receive = [graph.loss_vertex.label] + [
-        vertex.label for vertex in graph.layer_vertices]
+        vertex.label for vertex in graph.vertices_with_weights()]
     live = _LiveRun(session, [INPUT_LABEL, LABELS_LABEL], receive, stream)
     seconds = live.run()
     return sample_losses, weights, _report(
