@@ -1,6 +1,5 @@
 """What the conv and pool vertices share: the WINDOW region (geometry,
-the input elements whose gradients each core sends, the delta exchange)
-and the choice of slice.
+the input elements whose gradients each core sends, the delta exchange).
 
 A core computes whole output positions (every channel of each), so
 ``neurons_per_core`` is a multiple of the channels.  In the backward pass
