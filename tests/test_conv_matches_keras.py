@@ -164,6 +164,10 @@ CASES = [
          [layer(C1, 3, 3, activation="tanh")], flatten=False),
     # ---- neurons_per_core: whole output positions (multiples of the
     # channels), small and large.
+    case("npc-1-one-neuron-per-core", (7, 7, 2),
+         [layer(C2, 1, 3, activation="tanh", neurons_per_core=1),
+          layer("MaxPooling2D", 2, strides=1, neurons_per_core=1),
+          layer(C2, 1, 2, activation="relu", neurons_per_core=1)]),
     case("npc-one-position", (7, 7, 1),
          [layer(C2, 4, 3, activation="tanh", neurons_per_core=4),
           layer("MaxPooling2D", 2, neurons_per_core=4)]),

@@ -1,7 +1,9 @@
 // Turning a multicast key back into the sending neuron's index.
 //
 // PACMAN gives each layer partition a base key; a core's neurons follow at
-// base + (core index << atom_bits) + neuron-in-core.  With a power-of-two
+// base + (core index << atom_bits) + neuron-in-core (or, for a partition
+// whose keys number something else, such as the input elements a windowed
+// core sends gradients for, that thing).  With a power-of-two
 // slice (one neuron per core by default) the index is simply key - base.
 #ifndef SPIDNN_KEY_SPACE_H
 #define SPIDNN_KEY_SPACE_H
