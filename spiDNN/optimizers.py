@@ -1,6 +1,8 @@
 """Optimizers the machine runs: Keras' plain SGD."""
 import numbers
 
+import numpy
+
 from spiDNN.errors import SpiDNNConfigurationError
 
 
@@ -15,10 +17,10 @@ class SGD:
         if (isinstance(learning_rate, bool)
                 or not isinstance(learning_rate, numbers.Real)
                 or not learning_rate > 0
-                or learning_rate == float("inf")):
+                or not learning_rate <= float(numpy.finfo(numpy.float32).max)):
             raise SpiDNNConfigurationError(
-                f"learning_rate must be a positive number, got "
-                f"{learning_rate!r}")
+                f"learning_rate must be a positive number that is finite "
+                f"in float32 (the cores' arithmetic), got {learning_rate!r}")
         self.learning_rate = float(learning_rate)
 
     def __repr__(self):

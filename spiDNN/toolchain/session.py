@@ -2,7 +2,10 @@
 
 A session owns a private temporary folder for the toolchain's reports and
 databases, builds the graph the caller describes, maps it, and on exit
-stops the toolchain and removes the folder, whatever happened.
+stops the toolchain and removes the folder, whatever happened.  The
+toolchain's Ctrl-C handler and exception hook are the user's again once it
+has mapped, and sessions run one at a time (the toolchain's state is
+global), so threads that predict at once take turns.
 """
 import atexit
 import contextlib
@@ -10,7 +13,10 @@ import io
 import logging
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 
 from spinn_front_end_common.data import FecDataView
@@ -23,6 +29,10 @@ from spiDNN.vertices import keys
 #: Where the .aplx files and host builds live.
 BINARIES = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                         "binaries")
+
+
+#: The toolchain keeps one global state: one session at a time.
+_ONE_AT_A_TIME = threading.RLock()
 
 
 def quiet_toolchain():
@@ -43,13 +53,21 @@ class ToolchainSession:
         self.mapping_seconds = None
 
     def __enter__(self):
-        quiet_toolchain()
-        self.folder = tempfile.mkdtemp(prefix="spiDNN-")
+        _ONE_AT_A_TIME.acquire()
         try:
-            self.simulator = SpiDNNSimulator(
-                self.folder, BINARIES, n_boards=self.n_boards)
+            self._user_handlers = _user_handlers()
+            quiet_toolchain()
+            self.folder = tempfile.mkdtemp(prefix="spiDNN-")
+            try:
+                self.simulator = SpiDNNSimulator(
+                    self.folder, BINARIES, n_boards=self.n_boards)
+            except BaseException:
+                shutil.rmtree(self.folder, ignore_errors=True)
+                raise
+            finally:
+                _restore(self._user_handlers)
         except BaseException:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            _ONE_AT_A_TIME.release()
             raise
         return self
 
@@ -73,16 +91,29 @@ class ToolchainSession:
         """
         start = time.perf_counter()
         # The toolchain draws progress bars on stderr for every step.
-        with contextlib.redirect_stderr(io.StringIO()):
-            self.simulator.run(run_time)
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                self.simulator.run(run_time)
+        finally:
+            # The toolchain installs its own Ctrl-C handler, which swallows
+            # an interrupt: the machine's run is the user's to interrupt.
+            _restore(self._user_handlers)
         self.mapping_seconds = time.perf_counter() - start
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc_value, traceback):
         try:
             if self.simulator is not None:
-                with contextlib.redirect_stderr(io.StringIO()):
-                    self.simulator.stop()
+                try:
+                    with contextlib.redirect_stderr(io.StringIO()):
+                        self.simulator.stop()
+                except Exception:
+                    # After a failure the toolchain may refuse to stop
+                    # ("not valid after end"); the failure is the news.
+                    if exc_type is None:
+                        raise
         finally:
+            _restore(self._user_handlers)
+            _ONE_AT_A_TIME.release()
             # The toolchain asks to write an "errored" flag into its report
             # folder at exit; that folder is about to go.
             atexit.unregister(UtilsDataWriter.write_errored_file)
@@ -91,3 +122,18 @@ class ToolchainSession:
             keys.clear_cache()
             shutil.rmtree(self.folder, ignore_errors=True)
         return False
+
+
+def _user_handlers():
+    """The Ctrl-C handler (main thread only) and exception hook in force."""
+    in_main = threading.current_thread() is threading.main_thread()
+    return (signal.getsignal(signal.SIGINT) if in_main else None,
+            sys.excepthook)
+
+
+def _restore(handlers):
+    sigint, excepthook = handlers
+    if sigint is not None and (
+            threading.current_thread() is threading.main_thread()):
+        signal.signal(signal.SIGINT, sigint)
+    sys.excepthook = excepthook

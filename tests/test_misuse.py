@@ -1,0 +1,100 @@
+"""Misuse a user may commit, each met the way a user expects: a clear
+error before anything is mapped, the real error when something fails, the
+process left usable (Ctrl-C, exception hook), threads taking turns."""
+import os
+import signal
+import sys
+import threading
+
+import numpy
+import pytest
+
+import spiDNN
+from spiDNN.layers import Dense, Input
+from spiDNN.vertices.layer_vertex import LayerMachineVertex
+
+from conftest import spidnn_model
+
+X = numpy.random.default_rng(0).normal(size=(12, 4)).astype(numpy.float32)
+Y = numpy.arange(12) % 2
+
+
+def small_model():
+    return spidnn_model(4, [(3, "tanh"), (2, "softmax")])
+
+
+def test_learning_rate_infinite_in_float32_is_refused():
+    with pytest.raises(spiDNN.SpiDNNConfigurationError, match="float32"):
+        small_model().fit(X, Y, loss="sparse_categorical_crossentropy",
+                          learning_rate=1e39, verbose=0)
+
+
+def test_a_layer_belongs_to_one_model():
+    dense = Dense(2)
+    spiDNN.Model().add(Input(4)).add(dense)
+    with pytest.raises(spiDNN.SpiDNNConfigurationError, match="another"):
+        spiDNN.Model().add(Input(4)).add(dense)
+
+
+def test_ctrl_c_and_the_exception_hook_are_the_users_after_a_run():
+    calls = []
+
+    def handler(signum, frame):
+        calls.append(signum)
+
+    def hook(*args):
+        pass
+
+    previous = signal.signal(signal.SIGINT, handler), sys.excepthook
+    sys.excepthook = hook
+    try:
+        model = small_model()
+        model.predict(X)
+        model.fit(X, Y, loss="sparse_categorical_crossentropy", verbose=0)
+        assert signal.getsignal(signal.SIGINT) is handler
+        assert sys.excepthook is hook
+        os.kill(os.getpid(), signal.SIGINT)
+        assert calls == [signal.SIGINT]
+        # With Python's own handler, Ctrl-C is a KeyboardInterrupt again.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        model.predict(X)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        sys.excepthook = previous[1]
+
+
+def test_a_failure_while_mapping_surfaces_as_itself(monkeypatch):
+    model = small_model()
+    expected = model.predict(X)
+
+    def broken(self):
+        raise RuntimeError("a vertex could not write its parameters")
+
+    monkeypatch.setattr(LayerMachineVertex, "params", broken)
+    with pytest.raises(RuntimeError, match="could not write its param"):
+        model.predict(X)
+    monkeypatch.undo()
+    numpy.testing.assert_array_equal(model.predict(X), expected)
+
+
+def test_threads_that_predict_at_once_take_turns():
+    model = small_model()
+    expected = model.predict(X)
+    results, errors = [None] * 3, []
+
+    def predict(i):
+        try:
+            results[i] = model.predict(X)
+        except Exception as error:      # reported below, not lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=predict, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for result in results:
+        numpy.testing.assert_array_equal(result, expected)
