@@ -26,6 +26,37 @@ APP_CORES_PER_CHIP = 17
 CHIPS_PER_BOARD = 48
 
 
+def _split(weights, layers):
+    """A flat Keras-order weight list, per layer that has weights."""
+    start = 0
+    for layer in layers:
+        if layer.n_weights:
+            yield weights[start:start + layer.n_weights]
+            start += layer.n_weights
+
+
+class EpochOrder:
+    """The order of the samples, epoch by epoch: ``order(epoch)``, asked
+    for epochs 0, 1, ... in turn, draws each epoch's permutation when it
+    starts (from the model's generator, so runs repeat exactly), so a long
+    run holds one epoch's order at a time."""
+
+    def __init__(self, n_samples, n_epochs, rng=None):
+        self.n_samples = n_samples
+        self.n_epochs = n_epochs
+        self._rng = rng
+        self._next = 0
+
+    def __call__(self, epoch):
+        if epoch != self._next:
+            raise ValueError(f"epoch {epoch} asked for before epoch "
+                             f"{self._next}")
+        self._next += 1
+        if self._rng is None:
+            return numpy.arange(self.n_samples)
+        return self._rng.permutation(self.n_samples)
+
+
 class Model:
     """A stack of layers: ``Model().add(Input(n)).add(Dense(...))``.
 
@@ -221,7 +252,12 @@ class Model:
         from spiDNN.backends.run import fit
         sample_losses, weights, self.last_run = fit(
             self, training, inputs, labels, order, progress)
-        self.set_weights(weights)
+        # As Keras: training that diverged leaves non-finite weights and a
+        # nan loss in the History, not an error.
+        for layer, trained in zip(
+                [layer for layer in self.layers if layer.n_weights],
+                _split(weights, self.layers)):
+            layer.take_trained_weights(trained)
         for epoch_losses in sample_losses:
             history.add_epoch(epoch_losses)
         return history
@@ -239,6 +275,10 @@ class Model:
             learning_rate = (self.optimizer or optimizers.SGD()).learning_rate
         learning_rate = optimizers.SGD(learning_rate).learning_rate
         epochs = positive_int(epochs, "epochs")
+        if epochs > 0xFFFFFFFF:
+            raise SpiDNNConfigurationError(
+                f"epochs must be below 2**32 (the cores count them in 32 "
+                f"bits), got {epochs}")
         batch_size = positive_int(
             DEFAULT_BATCH_SIZE[form] if batch_size is None else batch_size,
             "batch_size")
@@ -250,10 +290,8 @@ class Model:
                 f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
 
         def order():
-            if not shuffle:
-                return numpy.tile(numpy.arange(n_samples), (epochs, 1))
-            return numpy.stack([self._rng.permutation(n_samples)
-                                for _ in range(epochs)])
+            return EpochOrder(n_samples, epochs,
+                              self._rng if shuffle else None)
 
         training = TrainingRun(
             loss=loss_name, learning_rate=learning_rate,

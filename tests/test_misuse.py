@@ -98,3 +98,36 @@ def test_threads_that_predict_at_once_take_turns():
     assert not errors
     for result in results:
         numpy.testing.assert_array_equal(result, expected)
+
+
+def test_sample_orders_are_drawn_epoch_by_epoch():
+    """A billion epochs do not draw a billion orders up front."""
+    model = small_model()
+    training, order = model._plan_training(
+        len(X), "mse", 10 ** 9, 4, 0.1, True, 0)
+    order = order()
+    assert order.n_epochs == training.n_epochs == 10 ** 9
+    first, second = order(0), order(1)
+    assert sorted(first) == sorted(second) == list(range(len(X)))
+    assert not numpy.array_equal(first, second)
+    with pytest.raises(spiDNN.SpiDNNConfigurationError, match="2\\*\\*32"):
+        model._plan_training(len(X), "mse", 2 ** 32, 4, 0.1, True, 0)
+
+
+def test_diverging_training_ends_as_in_keras():
+    """A learning rate that blows up: no error, non-finite losses in the
+    History and non-finite weights, as Keras returns them."""
+    from conftest import keras_model, keras_train
+    reference = keras_model(4, [(3, "tanh"), (2, None)], seed=2)
+    model = spidnn_model(4, [(3, "tanh"), (2, None)],
+                         weights=reference.get_weights())
+    y = numpy.stack([Y, 1 - Y], axis=1).astype(numpy.float32) * 1e3
+    history = model.fit(X, y, loss="mse", epochs=3, batch_size=4,
+                        learning_rate=1e3, shuffle=False, verbose=0)
+    keras_losses = keras_train(reference, X, y, "mse", 1e3, 3, 4)
+    assert not numpy.all(numpy.isfinite(history.history["loss"]))
+    assert not all(numpy.all(numpy.isfinite(w)) for w in model.get_weights())
+    # Keras diverges the same way, at the same samples.
+    for ours, theirs in zip(history.sample_losses, keras_losses):
+        numpy.testing.assert_array_equal(numpy.isfinite(ours),
+                                         numpy.isfinite(theirs))

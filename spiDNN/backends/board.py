@@ -105,7 +105,7 @@ def fit(graph, session, inputs, labels, order, progress):
     """Trains on the board: one sample at a time, each sent once the
     previous one's loss is back (the cores buffer the next inputs while
     their backward pass finishes)."""
-    n_epochs, n = order.shape
+    n_epochs, n = order.n_epochs, order.n_samples
     sample_losses = [numpy.empty(n, dtype=numpy.float32)
                      for _ in range(n_epochs)]
     loss_key = graph.loss_key()
@@ -115,7 +115,7 @@ def fit(graph, session, inputs, labels, order, progress):
         rows = inputs.view(numpy.uint32)
         for epoch in range(n_epochs):
             progress.start_epoch(epoch)
-            for i, s in enumerate(order[epoch]):
+            for i, s in enumerate(order(epoch)):
                 _send(connection, INPUT_LABEL, rows[s])
                 _send(connection, LABELS_LABEL, labels[s])
                 keys, payloads = live.take(1)

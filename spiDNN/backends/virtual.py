@@ -50,7 +50,8 @@ def fit(graph, session, inputs, labels, order, progress):
     """Trains on the VM; returns (sample losses per epoch, weights, report).
 
     :param inputs: float32 (n, n_in); ``labels``: uint32 words (n, width)
-    :param order: (n_epochs, n) sample indices in the order to train them
+    :param order: :py:class:`~spiDNN.model.EpochOrder`, the sample indices
+        of each epoch in the order to train them
     """
     session.map()
     vm, core_of = build_virtual_machine(session.simulator)
@@ -63,14 +64,15 @@ def fit(graph, session, inputs, labels, order, progress):
                    + [_source_core(core_of, graph.labels_vertex)]
                    * len(label_keys))
         stream = _Stream(vm, graph, sources, keys, inputs, labels)
-        n_epochs, n = order.shape
+        n_epochs, n = order.n_epochs, order.n_samples
         sample_losses = []
         start = time.perf_counter()
         for epoch in range(n_epochs):
             progress.start_epoch(epoch)
             losses = numpy.empty(n, dtype=numpy.float32)
+            epoch_order = order(epoch)
             for first in range(0, n, FIT_CHUNK):
-                rows = order[epoch, first:first + FIT_CHUNK]
+                rows = epoch_order[first:first + FIT_CHUNK]
                 losses[first:first + len(rows)] = stream.run(
                     rows, last=epoch == n_epochs - 1
                     and first + len(rows) == n)

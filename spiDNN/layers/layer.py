@@ -118,6 +118,14 @@ class Layer:
             arrays.append(array)
         self.weights = arrays
 
+    def take_trained_weights(self, weights):
+        """The weights the machine trained, as they came back: the shapes
+        are the layer's, and a run that diverged may hold nan or inf."""
+        for array, current in zip(weights, self.weights):
+            assert array.shape == current.shape, (self.name, array.shape)
+        self.weights = [numpy.asarray(w, dtype=numpy.float32)
+                        for w in weights]
+
     # ------------------------------------------------------------ machine
     @property
     def n_cores(self):
