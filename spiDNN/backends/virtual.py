@@ -73,9 +73,14 @@ def fit(graph, session, inputs, labels, order, progress):
             epoch_order = order(epoch)
             for first in range(0, n, FIT_CHUNK):
                 rows = epoch_order[first:first + FIT_CHUNK]
-                losses[first:first + len(rows)] = stream.run(
-                    rows, last=epoch == n_epochs - 1
-                    and first + len(rows) == n)
+                try:
+                    losses[first:first + len(rows)] = stream.run(
+                        rows, first, last=epoch == n_epochs - 1
+                        and first + len(rows) == n)
+                except SpiDNNMachineError as error:
+                    raise SpiDNNMachineError(
+                        f"training, epoch {epoch + 1} of {n_epochs}: "
+                        f"{error}") from None
                 progress.update(first + len(rows),
                                 float(numpy.mean(losses[:first + len(rows)])))
             progress.end_epoch(float(numpy.mean(losses)))
@@ -102,18 +107,19 @@ class _Stream:
         self.final_budget = _event_budget(graph, self.n_weights)
         self.weight_packets = None
 
-    def _run(self, rows, n_expected, budget):
+    def _run(self, rows, n_expected, budget, first_pass):
         payloads = numpy.concatenate(
             [self.inputs[rows], self.labels[rows]], axis=1)
         return self.vm.run_samples(self.sources, self.keys, payloads,
-                                   n_expected, budget)
+                                   n_expected, budget, first_pass)
 
-    def run(self, rows, last):
-        """The losses of samples ``rows``; ``last``: the run's final ones."""
+    def run(self, rows, first, last):
+        """The losses of samples ``rows``, the epoch's from ``first`` on;
+        ``last``: the run's final ones."""
         losses = []
         body = rows[:-1] if last else rows
         if len(body):
-            out_keys, out_payloads = self._run(body, 1, self.budget)
+            out_keys, out_payloads = self._run(body, 1, self.budget, first)
             if not numpy.all(out_keys == self.loss_key):
                 raise SpiDNNMachineError(
                     "a training pass sent the host something other than "
@@ -121,7 +127,8 @@ class _Stream:
             losses.append(out_payloads[:, 0].view(numpy.float32))
         if last:
             out_keys, out_payloads = self._run(
-                rows[-1:], 1 + self.n_weights, self.final_budget)
+                rows[-1:], 1 + self.n_weights, self.final_budget,
+                first + len(body))
             is_loss = out_keys[0] == self.loss_key
             if numpy.count_nonzero(is_loss) != 1:
                 raise SpiDNNMachineError(

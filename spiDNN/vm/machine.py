@@ -99,10 +99,11 @@ class VirtualMachine:
             raise SpiDNNMachineError(self._lib.vm_error(self._vm).decode())
 
     def run_samples(self, src_cores, keys, payloads, n_expected,
-                    max_events_per_sample):
+                    max_events_per_sample, first_pass=0):
         """Streams samples through; returns (keys, payloads) gathered.
 
         :param payloads: uint32 array (n_samples, len(keys))
+        :param first_pass: passes before these, counted in a failure
         :return: two uint32 arrays of shape (n_samples, n_expected)
         """
         src = numpy.ascontiguousarray(src_cores, dtype=numpy.int32)
@@ -120,7 +121,8 @@ class VirtualMachine:
             as_pointer(out_payloads, ctypes.c_uint32),
             max_events_per_sample, ctypes.byref(done))
         if rc != binding.VM_OK:
-            raise SpiDNNMachineError(self._failure_report(rc, done.value))
+            raise SpiDNNMachineError(
+                self._failure_report(rc, first_pass + done.value))
         return out_keys, out_payloads
 
     def _failure_report(self, rc, n_done):
@@ -132,7 +134,8 @@ class VirtualMachine:
                         + ", ".join(f"{label} at {loc}"
                                     for label, loc in stalled[:20])
                         + (" ..." if len(stalled) > 20 else ""))
-        return f"pass {n_done} could not complete: {message}"
+        return (f"{n_done} pass(es) delivered their outputs, then the run "
+                f"could not go on: {message}")
 
     def count_partitions(self, index, keys_and_masks):
         """Counts what core ``index`` sends on each (key, mask) given."""
