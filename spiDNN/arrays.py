@@ -21,6 +21,12 @@ def numeric_array(values, what):
 
 
 def check_finite(array, what):
-    if not numpy.all(numpy.isfinite(array)):
+    """Refuses values that are NaN or infinite in float32, the machine's
+    precision (1e39 is a finite float64 but not a float32)."""
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        finite = numpy.isfinite(array) & (
+            numpy.abs(array) <= numpy.finfo(numpy.float32).max)
+    if not numpy.all(finite):
         raise SpiDNNConfigurationError(
-            f"{what} contain NaN or infinite values")
+            f"{what} contain NaN or infinite values (in float32, the "
+            f"machine's precision)")

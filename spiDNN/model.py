@@ -171,8 +171,8 @@ class Model:
                 f"inputs must have shape {expected}, got {array.shape}")
         if len(array) == 0:
             raise SpiDNNConfigurationError("inputs hold no samples")
-        array = array.astype(numpy.float32)
         check_finite(array, "inputs")
+        array = array.astype(numpy.float32)
         return numpy.ascontiguousarray(array)
 
     def predict(self, x, batch_size=None, verbose=0):

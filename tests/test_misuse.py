@@ -158,3 +158,17 @@ def test_a_failure_in_fit_names_the_epoch_and_the_sample(monkeypatch):
     assert str(error.value).startswith(
         "training, epoch 2 of 2: 4 pass(es) delivered their outputs, then "
         "the run could not go on")
+
+
+@pytest.mark.parametrize("what", ["inputs", "labels", "weights"])
+def test_values_infinite_in_float32_are_refused(what):
+    """1e39 is a finite float64 but infinite on the machine."""
+    model = spidnn_model(4, [(2, None)])
+    x, y = X.astype(numpy.float64), numpy.ones((len(X), 2))
+    with pytest.raises(spiDNN.SpiDNNConfigurationError,
+                       match="NaN or infinite"):
+        if what == "weights":
+            model.set_weights([numpy.full((4, 2), 1e39), numpy.zeros(2)])
+        else:
+            (x if what == "inputs" else y)[0, 0] = 1e39
+            model.fit(x, y, loss="mse", verbose=0)

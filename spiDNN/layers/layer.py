@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import numpy
 
+from spiDNN.arrays import check_finite
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.vertices import layouts
 
@@ -110,12 +111,8 @@ class Layer:
             if not numpy.issubdtype(array.dtype, numpy.number):
                 raise SpiDNNConfigurationError(
                     f"layer {self.name}: {what} must be numbers")
-            array = array.astype(numpy.float32)
-            if not numpy.all(numpy.isfinite(array)):
-                raise SpiDNNConfigurationError(
-                    f"layer {self.name}: {what} must be finite float32 "
-                    f"numbers")
-            arrays.append(array)
+            check_finite(array, f"layer {self.name}: {what}")
+            arrays.append(array.astype(numpy.float32))
         self.weights = arrays
 
     def take_trained_weights(self, weights):
