@@ -1,8 +1,9 @@
 """spiDNN: Keras-style neural networks trained and run on SpiNNaker."""
-from spiDNN import layers, losses, optimizers
+from spiDNN import keras, layers, losses, optimizers
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNError, SpiDNNMachineError)
+from spiDNN.keras_models import from_keras
 from spiDNN.model import Model
 
-__all__ = ["Model", "layers", "losses", "optimizers", "SpiDNNError",
-           "SpiDNNConfigurationError", "SpiDNNMachineError"]
+__all__ = ["Model", "from_keras", "keras", "layers", "losses", "optimizers",
+           "SpiDNNError", "SpiDNNConfigurationError", "SpiDNNMachineError"]

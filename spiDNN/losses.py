@@ -25,6 +25,11 @@ _KERAS_CLASSES = {
     "SparseCategoricalCrossentropy": SPARSE_CATEGORICAL_CROSSENTROPY,
     "BinaryCrossentropy": BINARY_CROSSENTROPY,
 }
+#: Keras loss settings and the values spiDNN computes (the mean over the
+#: batch, probabilities in, no smoothing or ignored class).
+_KERAS_LOSS_DEFAULTS = {"reduction": "sum_over_batch_size",
+                        "from_logits": False, "label_smoothing": 0.0,
+                        "ignore_class": None, "axis": -1}
 _CROSSENTROPIES = (CATEGORICAL_CROSSENTROPY, SPARSE_CATEGORICAL_CROSSENTROPY,
                    BINARY_CROSSENTROPY)
 
@@ -46,10 +51,13 @@ def _keras_loss_name(loss):
     class_name = type(loss).__name__
     if class_name in _KERAS_CLASSES:
         config = loss.get_config() if hasattr(loss, "get_config") else {}
-        if config.get("from_logits") or config.get("label_smoothing"):
-            raise SpiDNNConfigurationError(
-                f"spiDNN computes {class_name} only with from_logits=False "
-                f"and no label smoothing, got {config}")
+        for name, value in config.items():
+            if name != "name" and value != _KERAS_LOSS_DEFAULTS.get(
+                    name, "not a setting spiDNN knows"):
+                raise SpiDNNConfigurationError(
+                    f"Keras {class_name} with {name}={value!r}: spiDNN "
+                    f"computes it only with {name}="
+                    f"{_KERAS_LOSS_DEFAULTS.get(name)!r}")
         return _KERAS_CLASSES[class_name]
     return getattr(loss, "__name__", None)
 

@@ -301,6 +301,12 @@ class Model:
             output_activation=core_layers(self.layers)[-1].layer.activation)
         return training, order
 
+    def to_keras(self):
+        """An equivalent ``keras.Sequential`` holding this model's weights
+        (Flatten made explicit where spiDNN flattens implicitly)."""
+        from spiDNN.keras_models import to_keras
+        return to_keras(self)
+
     def summary(self, print_fn=print):
         """Prints each layer's output shape, parameters and cores, as
         Keras' summary does (and returns the text)."""

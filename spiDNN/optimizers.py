@@ -27,9 +27,22 @@ class SGD:
         return f"SGD(learning_rate={self.learning_rate})"
 
 
+#: Keras SGD settings and the values spiDNN computes; any other value is
+#: refused, never ignored.
+_KERAS_SGD_DEFAULTS = {
+    "momentum": 0.0, "nesterov": False, "weight_decay": None,
+    "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+    "use_ema": False, "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
+#: Settings that do nothing while their switch (use_ema) is off.
+_KERAS_SGD_IDLE = {"name", "learning_rate", "ema_momentum",
+                   "ema_overwrite_frequency"}
+
+
 def get(identifier):
-    """An optimizer from an instance, ``"sgd"``, or a Keras SGD without
-    momentum (its learning rate is taken over)."""
+    """An optimizer from an instance, ``"sgd"``, or a Keras SGD whose
+    settings spiDNN computes exactly (its learning rate is taken over)."""
     if isinstance(identifier, SGD):
         return identifier
     if isinstance(identifier, str) and identifier.lower() == "sgd":
@@ -37,8 +50,20 @@ def get(identifier):
     if type(identifier).__name__ == "SGD" and hasattr(
             identifier, "get_config"):
         config = identifier.get_config()
-        if config.get("momentum", 0) == 0 and not config.get("nesterov"):
-            return SGD(float(config["learning_rate"]))
+        for name, value in config.items():
+            if name in _KERAS_SGD_IDLE:
+                continue
+            if name not in _KERAS_SGD_DEFAULTS or (
+                    value != _KERAS_SGD_DEFAULTS[name]):
+                raise SpiDNNConfigurationError(
+                    f"Keras SGD with {name}={value!r}: spiDNN's SGD has "
+                    f"no {name}; it trains with plain SGD only")
+        if not isinstance(config["learning_rate"], numbers.Real):
+            raise SpiDNNConfigurationError(
+                "Keras SGD with a learning-rate schedule: spiDNN's "
+                "learning rate is constant")
+        return SGD(float(config["learning_rate"]))
     raise SpiDNNConfigurationError(
         f"unknown optimizer {identifier!r}; spiDNN trains with "
-        f"spiDNN.optimizers.SGD (or 'sgd'), without momentum")
+        f"spiDNN.optimizers.SGD (or 'sgd' or a plain Keras SGD), without "
+        f"momentum")

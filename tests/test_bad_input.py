@@ -149,7 +149,7 @@ def test_unknown_optimizer(model, optimizer, match):
 
 def test_keras_sgd_with_momentum_is_refused(model):
     import keras
-    with pytest.raises(SpiDNNConfigurationError, match="without momentum"):
+    with pytest.raises(SpiDNNConfigurationError, match="no momentum"):
         model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
                       loss="mse")
 

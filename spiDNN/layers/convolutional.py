@@ -19,6 +19,12 @@ class _Conv(WindowedLayer):
     app, so its filters can be sliced over cores like neurons."""
 
     weight_names = ("kernel", "bias")
+    ACTIVATIONS = CONV_ACTIVATIONS
+
+    def keras_config(self):
+        return {"filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding,
+                "activation": self.activation}
 
     @property
     def is_fully_connected(self):

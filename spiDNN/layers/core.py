@@ -39,6 +39,9 @@ class Dropout(Layer):
     def output_shape_for(self, input_shape):
         return input_shape
 
+    def keras_config(self):
+        return {"rate": self.rate, "seed": self.seed}
+
     def build(self, input_shape, rng):
         super().build(input_shape, rng)
         if self.seed is None:

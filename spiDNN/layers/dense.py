@@ -41,6 +41,9 @@ class Dense(Layer):
         return [glorot_uniform(rng, self.n_inputs, self.n_units),
                 zeros(self.n_units)]
 
+    def keras_config(self):
+        return {"units": self.n_units, "activation": self.activation}
+
     @property
     def kernel(self):
         return self.weights[0]

@@ -43,6 +43,8 @@ class Layer:
     vertex_class = None
     weight_names = ()
     activation = "linear"
+    #: The activations the layer computes (None: every one spiDNN knows).
+    ACTIVATIONS = None
 
     def __init__(self, name):
         self.name = name
@@ -65,6 +67,10 @@ class Layer:
 
     def initial_weights(self, rng):
         return []
+
+    def keras_config(self):
+        """The arguments of the equivalent Keras layer (``to_keras``)."""
+        return {}
 
     def build(self, input_shape, rng):
         """Fixes the shapes and creates the weights (Keras' initialisers)."""

@@ -22,6 +22,9 @@ class ZeroPadding2D(WindowedLayer):
         self.kernel_size = self.strides = (1, 1)
         self.padding = "explicit"
 
+    def keras_config(self):
+        return {"padding": self.pads}
+
     def window_pads(self, rows, columns):
         (top, bottom), (left, right) = self.pads
         return (rows + top + bottom, top), (columns + left + right, left)

@@ -21,6 +21,10 @@ class _Pooling(WindowedLayer):
         self.kernel_size = self.pool_size
         self.padding = padding_mode(padding, kind)
 
+    def keras_config(self):
+        return {"pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding}
+
 
 class MaxPooling1D(_Pooling):
     """``MaxPooling1D(pool_size=2, strides=None, padding="valid")``."""

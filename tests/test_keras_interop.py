@@ -1,0 +1,145 @@
+"""Keras in, Keras out: from_keras, to_keras and spiDNN.keras.fit, with
+every Keras setting spiDNN cannot compute refused rather than ignored."""
+import numpy
+import pytest
+
+import spiDNN
+from spiDNN.errors import SpiDNNConfigurationError
+
+RNG = numpy.random.default_rng(0)
+X = RNG.normal(size=(20, 9, 9, 1)).astype(numpy.float32)
+Y = numpy.arange(20) % 3
+
+
+def keras_cnn(seed=0):
+    import keras
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((9, 9, 1)), keras.layers.ZeroPadding2D(1),
+        keras.layers.Conv2D(3, 3), keras.layers.Activation("relu"),
+        keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+        keras.layers.Dropout(0.0), keras.layers.Dense(5, activation="tanh"),
+        keras.layers.Dense(3, activation="softmax")])
+
+
+def test_from_keras_predicts_like_keras():
+    kmodel = keras_cnn()
+    model = spiDNN.from_keras(kmodel)
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "ZeroPadding2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout",
+        "Dense", "Dense"]
+    assert model.layers[1].activation == "relu"   # the Activation, folded
+    for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)
+    numpy.testing.assert_allclose(model.predict(X),
+                                  kmodel.predict(X, verbose=0), atol=1e-5)
+
+
+def test_a_functional_chain_converts():
+    import keras
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, activation="relu")(inputs)
+    kmodel = keras.Model(inputs, keras.layers.Dense(2)(hidden))
+    model = spiDNN.from_keras(kmodel)
+    x = RNG.normal(size=(5, 4)).astype(numpy.float32)
+    numpy.testing.assert_allclose(model.predict(x),
+                                  kmodel.predict(x, verbose=0), atol=1e-5)
+
+
+def _refusal_cases():
+    import keras
+    layers = keras.layers
+    return [
+        ((4,), layers.Dense(3, use_bias=False), "use_bias"),
+        ((4,), layers.Dense(3, kernel_regularizer="l2"),
+         "kernel_regularizer"),
+        ((7, 7, 1), layers.Conv2D(2, 3, dilation_rate=2), "dilation_rate"),
+        ((7, 1), layers.Conv1D(2, 3, padding="causal"), "causal"),
+        ((4,), layers.BatchNormalization(), "no such layer"),
+        ((5, 5, 1), layers.Dense(3), "last axis"),
+        ((4,), layers.Dropout(0.5, noise_shape=(1, 4)), "noise_shape"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_what_spiDNN_cannot_run_exactly_is_refused(index):
+    import keras
+    shape, layer, setting = _refusal_cases()[index]
+    kmodel = keras.Sequential([keras.Input(shape), layer])
+    with pytest.raises(SpiDNNConfigurationError, match=setting) as error:
+        spiDNN.from_keras(kmodel)
+    assert layer.name in str(error.value)
+
+
+def test_a_branching_model_is_refused():
+    import keras
+    inputs = keras.Input((4,))
+    left, right = keras.layers.Dense(3)(inputs), keras.layers.Dense(3)(inputs)
+    kmodel = keras.Model(inputs, keras.layers.Add()([left, right]))
+    with pytest.raises(SpiDNNConfigurationError, match="single chain"):
+        spiDNN.from_keras(kmodel)
+
+
+def test_to_keras_makes_the_implicit_flatten_explicit():
+    from spiDNN.layers import Conv2D, Dense, Input
+    model = spiDNN.Model(seed=0).add(Input(6, 6, 2))
+    model.add(Conv2D(2, 3, activation="tanh")).add(Dense(3))
+    kmodel = model.to_keras()
+    assert [type(layer).__name__ for layer in kmodel.layers] == [
+        "Conv2D", "Flatten", "Dense"]
+    x = RNG.normal(size=(4, 6, 6, 2)).astype(numpy.float32)
+    numpy.testing.assert_allclose(kmodel.predict(x, verbose=0),
+                                  model.predict(x), atol=1e-5)
+
+
+def test_keras_fit_trains_on_the_machine_and_writes_back():
+    import keras
+    from conftest import keras_train
+    kmodel, reference = keras_cnn(), keras_cnn()
+    kmodel.compile(optimizer=keras.optimizers.SGD(0.1),
+                   loss="sparse_categorical_crossentropy")
+    initial = kmodel.get_weights()
+    history = spiDNN.keras.fit(kmodel, X, Y, epochs=2, batch_size=7,
+                               shuffle=False, verbose=0)
+    keras_train(reference, X, Y, "sparse_categorical_crossentropy", 0.1, 2, 7)
+    assert len(history.history["loss"]) == 2 and history.epoch == [0, 1]
+    assert history.model is kmodel
+    moved = max(numpy.abs(a - b).max()
+                for a, b in zip(kmodel.get_weights(), initial))
+    assert moved > 1e-2
+    for ours, theirs in zip(kmodel.get_weights(), reference.get_weights()):
+        numpy.testing.assert_allclose(ours, theirs, atol=1e-4)
+
+
+def _compile_refusals():
+    import keras
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)
+    return [
+        (dict(optimizer=keras.optimizers.SGD(0.1, weight_decay=0.5)),
+         "weight_decay"),
+        (dict(optimizer=keras.optimizers.SGD(0.1, clipnorm=1e-3)),
+         "clipnorm"),
+        (dict(optimizer=keras.optimizers.SGD(0.1, momentum=0.9)),
+         "momentum"),
+        (dict(optimizer=keras.optimizers.SGD(schedule)), "schedule"),
+        (dict(optimizer="adam"), "unknown optimizer"),
+        (dict(loss=keras.losses.SparseCategoricalCrossentropy(
+            reduction="sum")), "reduction"),
+        (dict(loss=keras.losses.SparseCategoricalCrossentropy(
+            ignore_class=0)), "ignore_class"),
+        (dict(metrics=["accuracy"]), "metrics"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_keras_fit_refuses_settings_it_would_ignore(index):
+    settings, match = _compile_refusals()[index]
+    kmodel = keras_cnn()
+    kmodel.compile(**{"optimizer": "sgd",
+                      "loss": "sparse_categorical_crossentropy",
+                      **settings})
+    before = kmodel.get_weights()
+    with pytest.raises(SpiDNNConfigurationError, match=match):
+        spiDNN.keras.fit(kmodel, X, Y, verbose=0)
+    for ours, theirs in zip(kmodel.get_weights(), before):
+        numpy.testing.assert_array_equal(ours, theirs)
