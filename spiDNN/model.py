@@ -58,14 +58,16 @@ class EpochOrder:
 
 
 class Model:
-    """A stack of layers: ``Model().add(Input(n)).add(Dense(...))``.
+    """A stack of layers: ``Model().add(Input(n)).add(Dense(...))``, or
+    as Keras' Sequential, ``Model([Input(n), Dense(...)])``.
 
+    :param layers: layers to add, an Input first
     :param seed: seed of the initial weights (Keras' default initialisers)
     :param n_boards: boards of the machine; by default as many 48-chip
         boards as the model needs
     """
 
-    def __init__(self, seed=None, n_boards=None):
+    def __init__(self, layers=None, seed=None, n_boards=None):
         self._rng = numpy.random.default_rng(seed)
         self.input = None
         self.layers = []
@@ -74,6 +76,14 @@ class Model:
         self.last_run = None
         self.loss = None
         self.optimizer = None
+        if layers is not None:
+            if not isinstance(layers, (list, tuple)):
+                raise SpiDNNConfigurationError(
+                    f"Model's first argument is a list of layers, as "
+                    f"Keras' Sequential takes, not {layers!r}; give a seed "
+                    f"as seed=...")
+            for layer in layers:
+                self.add(layer)
 
     # ----------------------------------------------------------- building
     def add(self, layer):

@@ -143,3 +143,11 @@ def test_keras_fit_refuses_settings_it_would_ignore(index):
         spiDNN.keras.fit(kmodel, X, Y, verbose=0)
     for ours, theirs in zip(kmodel.get_weights(), before):
         numpy.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_model_takes_its_layers_as_keras_sequential_does():
+    from spiDNN.layers import Dense, Input
+    model = spiDNN.Model([Input(8), Dense(3, activation="softmax")], seed=0)
+    assert model.predict(numpy.ones((2, 8))).shape == (2, 3)
+    with pytest.raises(SpiDNNConfigurationError, match="list of layers"):
+        spiDNN.Model(0)
