@@ -2,6 +2,12 @@
 import numpy
 
 
+def mean_loss(losses):
+    """The mean of per-sample float32 losses, summed in float64 so that
+    large (diverging) losses do not overflow on the way."""
+    return float(numpy.mean(losses, dtype=numpy.float64))
+
+
 class History:
     """``history["loss"]``: the mean training loss of each epoch.
 
@@ -20,7 +26,7 @@ class History:
         losses = numpy.asarray(losses, dtype=numpy.float32)
         self.epoch.append(len(self.epoch))
         self.sample_losses.append(losses)
-        self.history["loss"].append(float(numpy.mean(losses)))
+        self.history["loss"].append(mean_loss(losses))
 
     def __repr__(self):
         return f"History(loss={self.history['loss']})"

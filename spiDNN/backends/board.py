@@ -18,6 +18,7 @@ from spinn_utilities.socket_address import SocketAddress
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.graph import INPUT_LABEL, LABELS_LABEL, OUTPUT_LABEL
+from spiDNN.history import mean_loss
 from spiDNN.run_report import RunReport
 
 #: Seconds a sample may take on the board before the pass is called stalled.
@@ -123,9 +124,8 @@ def fit(graph, session, inputs, labels, order, progress):
                     raise SpiDNNMachineError(
                         "a training pass sent something other than its loss")
                 sample_losses[epoch][i] = payloads.view(numpy.float32)[0]
-                progress.update(i + 1, float(numpy.mean(
-                    sample_losses[epoch][:i + 1])))
-            progress.end_epoch(float(numpy.mean(sample_losses[epoch])))
+                progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
+            progress.end_epoch(mean_loss(sample_losses[epoch]))
         weights.extend(graph.decode_weights(*live.take(graph.n_weights())))
 
     receive = [graph.loss_vertex.label] + [

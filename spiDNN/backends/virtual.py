@@ -6,6 +6,7 @@ import numpy
 from spinn_front_end_common.data import FecDataView
 
 from spiDNN.errors import SpiDNNMachineError
+from spiDNN.history import mean_loss
 from spiDNN.run_report import RunReport
 from spiDNN.vertices.partitions import GRADIENT_CHAIN, WEIGHTS
 from spiDNN.vm.build import build_virtual_machine
@@ -82,8 +83,8 @@ def fit(graph, session, inputs, labels, order, progress):
                         f"training, epoch {epoch + 1} of {n_epochs}: "
                         f"{error}") from None
                 progress.update(first + len(rows),
-                                float(numpy.mean(losses[:first + len(rows)])))
-            progress.end_epoch(float(numpy.mean(losses)))
+                                mean_loss(losses[:first + len(rows)]))
+            progress.end_epoch(mean_loss(losses))
             sample_losses.append(losses)
         seconds = time.perf_counter() - start
         weights = graph.decode_weights(*stream.weight_packets)
