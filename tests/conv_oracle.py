@@ -131,7 +131,8 @@ def assert_weights_equal(model, reference, tolerance=TRAIN_TOLERANCE):
         diff = max_abs_diff(a, b)
         assert diff <= tolerance, (
             f"weight array {index} (shape {b.shape}) differs from Keras' "
-            f"by {diff} (at {numpy.unravel_index(numpy.argmax(numpy.abs(a - b)), b.shape)})")
+            f"by {diff} (at "
+            f"{numpy.unravel_index(numpy.argmax(numpy.abs(a - b)), b.shape)})")
 
 
 def assert_trains_like_keras(input_shape, specs, x, y, loss, batch_size,

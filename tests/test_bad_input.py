@@ -66,7 +66,8 @@ def test_second_input_and_empty_model():
     model = spiDNN.Model().add(Input(3))
     with pytest.raises(SpiDNNConfigurationError, match="already"):
         model.add(Input(3))
-    with pytest.raises(SpiDNNConfigurationError, match="at least one layer with neurons"):
+    with pytest.raises(SpiDNNConfigurationError,
+                       match="at least one layer with neurons"):
         model.predict(numpy.zeros((1, 3)))
 
 

@@ -174,7 +174,9 @@ class LayerMachineVertex(AppMachineVertex):
 
     @property
     def core_index(self):
-        return self.vertex_slice.lo_atom // self.app_vertex.layer.neurons_per_core
+        """This core's place in its layer, 0 first."""
+        return (self.vertex_slice.lo_atom
+                // self.app_vertex.layer.neurons_per_core)
 
     def params(self):
         """The values of this core's ``layer_params`` struct."""
