@@ -2,8 +2,9 @@
 from spiDNN import keras, layers, losses, optimizers
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNError, SpiDNNMachineError)
-from spiDNN.keras_models import from_keras
+from spiDNN.keras_models import from_keras, load_model
 from spiDNN.model import Model
 
-__all__ = ["Model", "from_keras", "keras", "layers", "losses", "optimizers",
-           "SpiDNNError", "SpiDNNConfigurationError", "SpiDNNMachineError"]
+__all__ = ["Model", "from_keras", "load_model", "keras", "layers", "losses",
+           "optimizers", "SpiDNNError", "SpiDNNConfigurationError",
+           "SpiDNNMachineError"]

@@ -144,6 +144,14 @@ def from_keras(kmodel, seed=None):
     return model
 
 
+def load_model(filepath, seed=None):
+    """A spiDNN model from a Keras ``.keras`` file (``Model.save`` writes
+    one), converted as ``from_keras`` does."""
+    import keras
+    return from_keras(keras.models.load_model(filepath, compile=False),
+                      seed=seed)
+
+
 def to_keras(model):
     """A ``keras.Sequential`` equivalent to ``model``, with its weights."""
     import keras

@@ -317,6 +317,23 @@ class Model:
         from spiDNN.keras_models import to_keras
         return to_keras(self)
 
+    def save_weights(self, filepath):
+        """Writes the weights as Keras does (``.weights.h5``), through the
+        equivalent Keras model, so Keras can load them too."""
+        self.to_keras().save_weights(filepath)
+
+    def load_weights(self, filepath):
+        """Reads weights written by ``save_weights`` (or by a Keras model
+        of the same layers)."""
+        kmodel = self.to_keras()
+        kmodel.load_weights(filepath)
+        self.set_weights(kmodel.get_weights())
+
+    def save(self, filepath):
+        """Saves the model as a Keras ``.keras`` file;
+        ``spiDNN.load_model`` (or ``keras.models.load_model``) reads it."""
+        self.to_keras().save(filepath)
+
     def summary(self, print_fn=print):
         """Prints each layer's output shape, parameters and cores, as
         Keras' summary does (and returns the text)."""

@@ -151,3 +151,34 @@ def test_a_model_takes_its_layers_as_keras_sequential_does():
     assert model.predict(numpy.ones((2, 8))).shape == (2, 3)
     with pytest.raises(SpiDNNConfigurationError, match="list of layers"):
         spiDNN.Model(0)
+
+
+# Keras' h5 weight reader trips a numpy 2 deprecation inside Keras itself.
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_save_and_load_as_keras_files(tmp_path):
+    import keras
+    kmodel = keras_cnn()
+    model = spiDNN.from_keras(kmodel, seed=0)
+    model.fit(X, Y, loss="sparse_categorical_crossentropy", epochs=1,
+              batch_size=5, learning_rate=0.1, verbose=0)
+    trained = model.get_weights()
+    # Weights: a fresh model of the same layers reads them back; so does
+    # Keras.
+    model.save_weights(tmp_path / "model.weights.h5")
+    fresh = spiDNN.from_keras(keras_cnn(seed=1))
+    fresh.load_weights(tmp_path / "model.weights.h5")
+    other = keras_cnn(seed=2)
+    other.load_weights(tmp_path / "model.weights.h5")
+    for ours, keras_read, theirs in zip(
+            fresh.get_weights(), other.get_weights(), trained):
+        numpy.testing.assert_array_equal(ours, theirs)
+        numpy.testing.assert_array_equal(keras_read, theirs)
+    # The whole model, as a .keras file.
+    model.save(tmp_path / "model.keras")
+    loaded = spiDNN.load_model(tmp_path / "model.keras")
+    assert [type(layer).__name__ for layer in loaded.layers] == [
+        type(layer).__name__ for layer in model.layers]
+    numpy.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    reference = keras.models.load_model(tmp_path / "model.keras")
+    numpy.testing.assert_allclose(reference.predict(X, verbose=0),
+                                  model.predict(X), atol=1e-5)
