@@ -18,6 +18,12 @@ typedef struct key_space_t {
     uint32_t n_atoms;
 } key_space_t;
 
+static inline key_space_t key_space_of(uint32_t base, uint32_t atom_bits,
+                                       uint32_t atoms_per_core,
+                                       uint32_t n_atoms) {
+    return (key_space_t) {base, atom_bits, atoms_per_core, n_atoms};
+}
+
 static inline bool key_space_index(
         const key_space_t *space, uint32_t key, uint32_t *index) {
     uint32_t offset = key - space->base;

@@ -83,12 +83,6 @@ static bool inputs_waiting;       // a complete input vector not yet used
 static bool busy;                 // forward sent; the sample not yet done
 static uint32_t ended_flags;      // what the sample being finished ended
 
-static inline key_space_t key_space_of(uint32_t base, uint32_t atom_bits,
-                                       uint32_t atoms_per_core,
-                                       uint32_t n_atoms) {
-    return (key_space_t) {base, atom_bits, atoms_per_core, n_atoms};
-}
-
 static bool is_softmax_layer(void) {
     // A softmax that sends logits leaves the softmax to the loss.
     return params.activation == ACTIVATION_SOFTMAX && !params.sends_logits;
