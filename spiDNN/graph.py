@@ -23,8 +23,7 @@ from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.vertices.keys import index_of_keys, key_space
 from spiDNN.vertices.loss import LossVertex
-from spiDNN.vertices.partitions import (
-    BACKWARD, FORWARD, LOSS, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
+from spiDNN.vertices.partitions import BACKWARD, FORWARD, LOSS, WEIGHTS
 
 INPUT_LABEL = "input"
 LABELS_LABEL = "labels"
@@ -57,11 +56,7 @@ class ModelGraph:
                 core, source, training if core.needs_backward else None)
             session.add_vertex(vertex)
             self._edge(source, vertex, FORWARD)
-            if vertex.exchanges_softmax:
-                self._edge(vertex, vertex, SOFTMAX)
-                if training:
-                    self._edge(vertex, vertex, SOFTMAX_BACKWARD)
-            for partition in getattr(vertex, "self_partitions", list)():
+            for partition in vertex.self_partitions():
                 self._edge(vertex, vertex, partition)
             if vertex.sends_backward:
                 self._edge(vertex, self.layer_vertices[-1], BACKWARD)
@@ -206,9 +201,7 @@ class ModelGraph:
                 array[offset] = values[mine]
                 sent[machine_vertex] = array
         weights = []
-        for vertex in self.layer_vertices:
-            if not vertex.layer.weights:
-                continue
+        for vertex in self.vertices_with_weights():
             weights += vertex.weights_from_cores({
                 mv: v for mv, v in sent.items() if mv.app_vertex is vertex})
         return weights

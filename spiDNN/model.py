@@ -26,13 +26,12 @@ APP_CORES_PER_CHIP = 17
 CHIPS_PER_BOARD = 48
 
 
-def _split(weights, layers):
-    """A flat Keras-order weight list, per layer that has weights."""
+def _per_layer(layers, weights):
+    """(layer, its arrays) of a flat Keras-order weight list."""
     start = 0
     for layer in layers:
-        if layer.n_weights:
-            yield weights[start:start + layer.n_weights]
-            start += layer.n_weights
+        yield layer, weights[start:start + layer.n_weights]
+        start += layer.n_weights
 
 
 class EpochOrder:
@@ -103,8 +102,7 @@ class Model:
         if any(layer is other for other in self.layers):
             raise SpiDNNConfigurationError(
                 f"layer {layer.name} is already in the model")
-        if layer.model is not None:
-            layer.claim(self)      # refuses a layer of another model
+        layer.check_free()          # before building changes its weights
         previous = self.layers[-1] if self.layers else self.input
         layer.build(previous.output_shape, self._rng)
         if layer.vertex_class is not None:
@@ -113,7 +111,7 @@ class Model:
             core = core_layers(self.layers + [layer])[-1]
             core.plan_slice(None)
             core.check_fits_core(None)
-        layer.claim(self)
+        layer.model = self
         self.layers.append(layer)
         return self
 
@@ -143,10 +141,8 @@ class Model:
         if len(weights) != expected:
             raise SpiDNNConfigurationError(
                 f"the model has {expected} weight arrays, got {len(weights)}")
-        start = 0
-        for layer in self.layers:
-            layer.set_weights(weights[start:start + layer.n_weights])
-            start += layer.n_weights
+        for layer, arrays in _per_layer(self.layers, weights):
+            layer.set_weights(arrays)
 
     # ----------------------------------------------------------- machine
     def cores_needed(self):
@@ -264,9 +260,7 @@ class Model:
             self, training, inputs, labels, order, progress)
         # As Keras: training that diverged leaves non-finite weights and a
         # nan loss in the History, not an error.
-        for layer, trained in zip(
-                [layer for layer in self.layers if layer.n_weights],
-                _split(weights, self.layers)):
+        for layer, trained in _per_layer(self.layers, weights):
             layer.take_trained_weights(trained)
         for epoch_losses in sample_losses:
             history.add_epoch(epoch_losses)

@@ -83,14 +83,13 @@ class Layer:
         self.weights = [w.astype(numpy.float32)
                         for w in self.initial_weights(rng)]
 
-    def claim(self, model):
-        """Marks the layer as part of ``model``: a layer object belongs to
-        one model, as its weights do."""
-        if self.model is not None and self.model is not model:
+    def check_free(self):
+        """A layer object belongs to one model (``model``), as its weights
+        do: refuse one that another model holds."""
+        if self.model is not None:
             raise SpiDNNConfigurationError(
                 f"layer {self.name} already belongs to another model; "
                 f"create a new layer object")
-        self.model = model
 
     # ------------------------------------------------------------ weights
     @property

@@ -38,6 +38,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     """
 
     MACHINE_VERTEX = None
+    #: Bytes of the app's regions beyond params, weights and outgoing.
+    EXTRA_REGION_BYTES = 0
     #: The previous layer keeps this layer's kernel rows and receives its
     #: deltas; otherwise this layer sends dL/da of the previous layer.
     SENDS_DELTAS = False
@@ -85,6 +87,12 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def extra_regions(self, machine_vertex):
         """[(region name, words)] beyond params, weights and outgoing."""
         return []
+
+    def self_partitions(self):
+        """Partitions from the layer to itself: a softmax's exchanges."""
+        if not self.exchanges_softmax:
+            return []
+        return [SOFTMAX] + ([SOFTMAX_BACKWARD] if self.training else [])
 
     def key_space_shape(self, partition_id):
         """(atoms per core, atoms) of a partition whose keys do not number
@@ -135,10 +143,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         words = len(self.weights_words(vertex_slice))
         if self.has_outgoing:
             words += n * self.core_layer.n_next
-        words += sum(len(w) for _, w in self.extra_regions(None))
         return ConstantSDRAM(
             SYSTEM_BYTES_REQUIREMENT + layouts.LAYER_PARAMS.n_bytes
-            + 4 * words)
+            + self.EXTRA_REGION_BYTES + 4 * words)
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return self.MACHINE_VERTEX(self, vertex_slice, sdram, label)

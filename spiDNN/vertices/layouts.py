@@ -162,7 +162,6 @@ WINDOW_PARAMS = Struct("window_params", [
     ("pad_top", "rows of padding above the input"),
     ("pad_left", "columns of padding left of the input"),
     ("pool_mode", "pool app: one of POOL_MODE_*"),
-    ("core_index", "this core's index in the layer"),
     ("filter_first", "conv: the first filter of this core's kernel copy"),
     ("n_filters", "conv: the filters of this core's kernel copy"),
     ("owned_first", "first input element whose gradient this core sends"),

@@ -6,9 +6,8 @@ A core computes whole output positions (every channel of each), so
 the layer's cores exchange their deltas and core c sends dL/dx of the
 input elements [c q, (c + 1) q), q = ceil(inputs / cores) (window_core.h).
 """
-import numpy
-
 from spiDNN.vertices import layouts
+from spiDNN.vertices.app_machine_vertex import struct_words
 from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
 from spiDNN.vertices.layer_vertex import LayerVertex
 from spiDNN.vertices.partitions import BACKWARD, EXCHANGE
@@ -21,6 +20,7 @@ class WindowVertex(LayerVertex):
     """A conv, pooling or padding layer; ``layer.geometry`` describes it."""
 
     SENDS_DELTAS = False
+    EXTRA_REGION_BYTES = layouts.WINDOW_PARAMS.n_bytes
 
     @classmethod
     def app_dtcm_floats(cls, core_layer, n_neurons, training):
@@ -52,7 +52,7 @@ class WindowVertex(LayerVertex):
         owned_first = machine_vertex.core_index * self.n_owned
         exchange = self.sends_backward
         return {
-            "pool_mode": 0, "core_index": machine_vertex.core_index,
+            "pool_mode": 0,
             "filter_first": 0, "n_filters": 0,
             "owned_first": owned_first,
             "n_owned": max(0, min(self.layer.n_inputs - owned_first,
@@ -64,14 +64,10 @@ class WindowVertex(LayerVertex):
             "chain_previous": NO_CORE, "chain_last": NO_CORE}
 
     def extra_regions(self, machine_vertex):
-        if machine_vertex is None:       # only the size is asked
-            return [("WINDOW", numpy.zeros(
-                layouts.WINDOW_PARAMS.n_bytes // 4, dtype=numpy.uint32))]
         fields = {**self.layer.geometry, **self.window_fields(machine_vertex)}
-        return [("WINDOW", numpy.frombuffer(
-            layouts.WINDOW_PARAMS.pack(**fields), dtype="<u4"))]
+        return [("WINDOW", struct_words(layouts.WINDOW_PARAMS.pack(**fields)))]
 
     def self_partitions(self):
-        """Partitions from the layer to itself."""
-        return [EXCHANGE] if self.sends_backward else []
+        return super().self_partitions() + (
+            [EXCHANGE] if self.sends_backward else [])
 
