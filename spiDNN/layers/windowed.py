@@ -26,13 +26,16 @@ class WindowedLayer(Layer):
     def _dims(self, value, what):
         return int_tuple(value, self.rank, what)
 
+    def _2d(self, dims):
+        """Rows and columns of a 1-D or 2-D size (1-D layers: one row)."""
+        return (1,) * (2 - self.rank) + tuple(dims)
+
     def output_channels(self, input_channels):
         return input_channels
 
     def window_pads(self, rows, columns):
         """((out rows, pad top), (out columns, pad left))."""
-        kh, kw = (1,) * (2 - self.rank) + self.kernel_size
-        sh, sw = (1,) * (2 - self.rank) + self.strides
+        (kh, kw), (sh, sw) = self._2d(self.kernel_size), self._2d(self.strides)
         return (window_output(rows, kh, sh, self.padding),
                 window_output(columns, kw, sw, self.padding))
 
@@ -44,15 +47,14 @@ class WindowedLayer(Layer):
                 f"dimensions ({'steps' if self.rank == 1 else 'rows, columns'}"
                 f", channels), got shape {input_shape}; add it after an "
                 f"Input or a layer of that shape")
-        rows, columns = (1,) * (2 - self.rank) + tuple(input_shape[:-1])
+        rows, columns = self._2d(input_shape[:-1])
         channels = input_shape[-1]
         (out_rows, top), (out_columns, left) = self.window_pads(rows, columns)
         if out_rows <= 0 or out_columns <= 0:
             raise SpiDNNConfigurationError(
                 f"{self.name} ({kind}): its window does not fit its input "
                 f"of shape {input_shape} with padding {self.padding!r}")
-        kh, kw = (1,) * (2 - self.rank) + self.kernel_size
-        sh, sw = (1,) * (2 - self.rank) + self.strides
+        (kh, kw), (sh, sw) = self._2d(self.kernel_size), self._2d(self.strides)
         out_channels = self.output_channels(channels)
         self.geometry = {
             "in_height": rows, "in_width": columns, "in_channels": channels,
