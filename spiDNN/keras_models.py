@@ -7,7 +7,10 @@ layer is either carried over or checked to be one spiDNN computes exactly
 (its default, mostly): anything else is refused with an error naming the
 layer and the setting, never silently ignored.
 """
+import numpy
+
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.keras_settings import first_unsupported
 
 #: Settings every converted layer must leave at these values (when the
 #: layer has them): spiDNN has no regularisers, constraints, dilation,
@@ -18,9 +21,8 @@ _MUST_BE = {
     "activity_regularizer": None, "kernel_constraint": None,
     "bias_constraint": None, "quantization_config": None,
     "lora_rank": None, "groups": 1, "noise_shape": None,
-    "data_format": "channels_last",
+    "data_format": "channels_last", "dilation_rate": 1,
 }
-_ONES = ("dilation_rate",)
 #: Per Keras class: the arguments carried over to the spiDNN layer.
 _CARRIED = {
     "Dense": ("units", "activation"),
@@ -69,20 +71,21 @@ def _chain(kmodel):
 
 
 def _check_settings(layer, config, dtype):
-    for name, value in config.items():
-        if name in _IGNORABLE or name in _CARRIED[type(layer).__name__]:
-            continue
-        if name in _MUST_BE:
-            if value != _MUST_BE[name] and not (
-                    name == "data_format" and value is None):
-                _refuse(layer, f"{name}={value!r} (spiDNN supports "
-                               f"{_MUST_BE[name]!r})")
-        elif name in _ONES:
-            if any(v != 1 for v in (value if isinstance(
-                    value, (tuple, list)) else (value,))):
-                _refuse(layer, f"{name}={value!r}")
-        else:
-            _refuse(layer, f"the setting {name}={value!r} is not supported")
+    config = dict(config)
+    # Keras' None means its default image data format, channels last; a
+    # dilation of ones is none.
+    if config.get("data_format") is None and "data_format" in config:
+        config["data_format"] = "channels_last"
+    if "dilation_rate" in config and all(v == 1 for v in numpy.atleast_1d(
+            config["dilation_rate"])):
+        config["dilation_rate"] = 1
+    unsupported = first_unsupported(
+        config, _MUST_BE, _IGNORABLE | set(_CARRIED[type(layer).__name__]))
+    if unsupported:
+        name, value = unsupported
+        _refuse(layer, f"{name}={value!r}" + (
+            f" (spiDNN supports {_MUST_BE[name]!r})" if name in _MUST_BE
+            else " is not supported"))
     if dtype != "float32":
         _refuse(layer, f"dtype {dtype!r} (spiDNN computes in float32)")
 

@@ -10,6 +10,7 @@ import numpy
 
 from spiDNN.arrays import check_finite, numeric_array
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.keras_settings import first_unsupported
 from spiDNN.vertices.layouts import LOSSES
 
 MEAN_SQUARED_ERROR = "mean_squared_error"
@@ -51,13 +52,14 @@ def _keras_loss_name(loss):
     class_name = type(loss).__name__
     if class_name in _KERAS_CLASSES:
         config = loss.get_config() if hasattr(loss, "get_config") else {}
-        for name, value in config.items():
-            if name != "name" and value != _KERAS_LOSS_DEFAULTS.get(
-                    name, "not a setting spiDNN knows"):
-                raise SpiDNNConfigurationError(
-                    f"Keras {class_name} with {name}={value!r}: spiDNN "
-                    f"computes it only with {name}="
-                    f"{_KERAS_LOSS_DEFAULTS.get(name)!r}")
+        unsupported = first_unsupported(
+            config, _KERAS_LOSS_DEFAULTS, ("name",))
+        if unsupported:
+            name, value = unsupported
+            raise SpiDNNConfigurationError(
+                f"Keras {class_name} with {name}={value!r}: spiDNN "
+                f"computes it only with {name}="
+                f"{_KERAS_LOSS_DEFAULTS.get(name)!r}")
         return _KERAS_CLASSES[class_name]
     return getattr(loss, "__name__", None)
 

@@ -4,6 +4,7 @@ import numbers
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.keras_settings import first_unsupported
 
 
 class SGD:
@@ -50,14 +51,13 @@ def get(identifier):
     if type(identifier).__name__ == "SGD" and hasattr(
             identifier, "get_config"):
         config = identifier.get_config()
-        for name, value in config.items():
-            if name in _KERAS_SGD_IDLE:
-                continue
-            if name not in _KERAS_SGD_DEFAULTS or (
-                    value != _KERAS_SGD_DEFAULTS[name]):
-                raise SpiDNNConfigurationError(
-                    f"Keras SGD with {name}={value!r}: spiDNN's SGD has "
-                    f"no {name}; it trains with plain SGD only")
+        unsupported = first_unsupported(
+            config, _KERAS_SGD_DEFAULTS, _KERAS_SGD_IDLE)
+        if unsupported:
+            name, value = unsupported
+            raise SpiDNNConfigurationError(
+                f"Keras SGD with {name}={value!r}: spiDNN's SGD has "
+                f"no {name}; it trains with plain SGD only")
         if not isinstance(config["learning_rate"], numbers.Real):
             raise SpiDNNConfigurationError(
                 "Keras SGD with a learning-rate schedule: spiDNN's "
