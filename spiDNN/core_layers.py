@@ -7,6 +7,7 @@ changes only the shape) and a Dropout is a flag on the layer before it.
 import dataclasses
 
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.layers.core import Dropout
 from spiDNN.vertices import layouts
 
 
@@ -117,7 +118,7 @@ def core_layers(layers):
                 core.previous = result[-1]
                 result[-1].next = core
             result.append(core)
-        elif hasattr(layer, "rate"):
+        elif isinstance(layer, Dropout):
             if not result:
                 raise SpiDNNConfigurationError(
                     f"{layer.name}: a Dropout must follow a layer with "
