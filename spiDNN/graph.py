@@ -4,6 +4,9 @@ Predicting: the input source feeds the first layer, each layer the next
 (``forward``; ``softmax`` self-edges on softmax layers), and the output
 layer's ``forward`` goes to the live packet gatherer at the machine's edge.
 
+A third source carries the host's control commands to every app core
+(``control``: abort and resume for a replay, commit, send the weights).
+
 Training adds a second source streaming the labels and the loss vertex;
 the output layer's ``forward`` goes to the loss, ``backward`` runs from the
 loss down to the first layer, softmax layers add ``softmax_backward``
@@ -23,15 +26,19 @@ from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.vertices.keys import index_of_keys, key_space
 from spiDNN.vertices.loss import LossVertex
-from spiDNN.vertices.partitions import BACKWARD, FORWARD, LOSS, WEIGHTS
+from spiDNN.vertices import layouts
+from spiDNN.vertices.partitions import (
+    BACKWARD, CONTROL, FORWARD, LOSS, WEIGHTS)
 
 INPUT_LABEL = "input"
 LABELS_LABEL = "labels"
+CONTROL_LABEL = "control"
 OUTPUT_LABEL = "output"
 #: Where a board's live packet gatherer sends outputs (unused virtually).
 LIVE_OUTPUT_PORT = 17895
 LIVE_INPUT_PORT = 12345
 LIVE_LABELS_PORT = 12346
+LIVE_CONTROL_PORT = 12347
 
 
 class ModelGraph:
@@ -48,13 +55,15 @@ class ModelGraph:
         self.layers = [core.layer for core in self.core_layers]
         self.input_vertex = self._source(
             INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT)
+        self.control_vertex = self._source(
+            CONTROL_LABEL, len(layouts.CONTROLS), LIVE_CONTROL_PORT)
         self.layer_vertices = []
         source = self.input_vertex
         for core in self.core_layers:
             # Layers before the first with weights only forward.
             vertex = core.layer.vertex_class(
                 core, source, training if core.needs_backward else None)
-            session.add_vertex(vertex)
+            self._add_app_vertex(vertex)
             self._edge(source, vertex, FORWARD)
             for partition in vertex.self_partitions():
                 self._edge(vertex, vertex, partition)
@@ -78,6 +87,12 @@ class ModelGraph:
         self.session.add_vertex(vertex)
         return vertex
 
+    def _add_app_vertex(self, vertex):
+        """An app's vertex, under the host's control."""
+        self.session.add_vertex(vertex)
+        vertex.control_vertex = self.control_vertex
+        self._edge(self.control_vertex, vertex, CONTROL)
+
     def _edge(self, pre, post, partition):
         self.session.add_edge(ApplicationEdge(pre, post), partition)
 
@@ -96,7 +111,7 @@ class ModelGraph:
             LABELS_LABEL, training.label_width, LIVE_LABELS_PORT)
         self.loss_vertex = LossVertex(
             training, self.output_vertex, self.labels_vertex)
-        self.session.add_vertex(self.loss_vertex)
+        self._add_app_vertex(self.loss_vertex)
         self._edge(self.output_vertex, self.loss_vertex, FORWARD)
         self._edge(self.labels_vertex, self.loss_vertex, FORWARD)
         self._edge(self.loss_vertex, self.output_vertex, BACKWARD)
@@ -205,6 +220,12 @@ class ModelGraph:
             weights += vertex.weights_from_cores({
                 mv: v for mv, v in sent.items() if mv.app_vertex is vertex})
         return weights
+
+
+    def control_key(self, command):
+        """The key of a control command (``layouts.CONTROLS``)."""
+        return (key_space(self.control_vertex, CONTROL)["base"]
+                + layouts.CONTROLS[command])
 
 
 def _keys_of(source_vertex):

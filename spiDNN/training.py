@@ -30,5 +30,4 @@ class TrainingRun:
 
     def batch_fields(self):
         """The batch-counting fields every training core's params carry."""
-        return {"batch_size": self.batch_size, "n_samples": self.n_samples,
-                "n_epochs": self.n_epochs}
+        return {"batch_size": self.batch_size, "n_samples": self.n_samples}

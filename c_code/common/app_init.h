@@ -56,12 +56,16 @@ static inline float *dtcm_alloc(uint32_t n_floats) {
     return p;
 }
 
-// n floats of DTCM, zeroed.
-static inline float *dtcm_zeros(uint32_t n_floats) {
-    float *p = dtcm_alloc(n_floats);
+static inline void zero_floats(float *p, uint32_t n_floats) {
     for (uint32_t i = 0; i < n_floats; i++) {
         p[i] = 0.0f;
     }
+}
+
+// n floats of DTCM, zeroed.
+static inline float *dtcm_zeros(uint32_t n_floats) {
+    float *p = dtcm_alloc(n_floats);
+    zero_floats(p, n_floats);
     return p;
 }
 

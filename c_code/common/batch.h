@@ -1,9 +1,9 @@
-// Counting samples into batches and epochs, identically on every core.
+// Counting samples into batches, identically on every core.
 //
 // Each training core counts the samples it has finished, so all of them
 // agree on where a batch ends without a packet saying so.  As in Keras, a
 // batch holds batch_size samples except the epoch's last, which holds what
-// is left; the run ends after n_epochs epochs.
+// is left.
 #ifndef SPIDNN_BATCH_H
 #define SPIDNN_BATCH_H
 
@@ -13,19 +13,13 @@
 typedef struct batch_counter_t {
     uint32_t batch_size;
     uint32_t n_samples;      // per epoch
-    uint32_t n_epochs;
     uint32_t batch_start;    // the current batch's first sample in the epoch
     uint32_t in_batch;       // samples finished in the current batch
-    uint32_t epoch;          // epochs finished
 } batch_counter_t;
 
-// What finishing a sample ended.
-#define BATCH_ENDED    1u
-#define TRAINING_ENDED 2u
-
 static inline void batch_init(batch_counter_t *b, uint32_t batch_size,
-                              uint32_t n_samples, uint32_t n_epochs) {
-    *b = (batch_counter_t) {batch_size, n_samples, n_epochs, 0, 0, 0};
+                              uint32_t n_samples) {
+    *b = (batch_counter_t) {batch_size, n_samples, 0, 0};
 }
 
 // Samples in the current batch: the mean of the batch's loss divides by it.
@@ -34,21 +28,17 @@ static inline uint32_t batch_current_size(const batch_counter_t *b) {
     return left < b->batch_size ? left : b->batch_size;
 }
 
-// Counts one finished sample; returns BATCH_ENDED and/or TRAINING_ENDED.
-static inline uint32_t batch_sample_done(batch_counter_t *b) {
+// Counts one finished sample; true if it ended a batch.
+static inline bool batch_sample_done(batch_counter_t *b) {
     if (++b->in_batch < batch_current_size(b)) {
-        return 0;
+        return false;
     }
-    uint32_t result = BATCH_ENDED;
     b->batch_start += b->in_batch;
     b->in_batch = 0;
     if (b->batch_start >= b->n_samples) {
         b->batch_start = 0;
-        if (++b->epoch >= b->n_epochs) {
-            result |= TRAINING_ENDED;
-        }
     }
-    return result;
+    return true;
 }
 
 #endif

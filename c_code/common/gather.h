@@ -34,6 +34,11 @@ static inline void gather_init_all(gather_t *g, key_space_t space,
     gather_init(g, space, values, 0, space.n_atoms);
 }
 
+// Forgets what arrived of an incomplete vector (after an abort).
+static inline void gather_reset(gather_t *g) {
+    g->received = 0;
+}
+
 static inline uint32_t gather_receive(gather_t *g, uint32_t key,
                                       uint32_t payload) {
     uint32_t index;

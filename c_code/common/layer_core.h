@@ -16,8 +16,9 @@
 // its activation's gradient and hands the deltas to the app, which adds
 // its weight gradients and sends what the previous layer needs.  Every
 // core counts samples into batches itself (batch.h); at a batch end the
-// app updates its weights, possibly after an exchange with its peers, and
-// after the last epoch sends them to the host.
+// app prepares its update, possibly after an exchange with its peers, and
+// applies it on the host's commit (control.h, which also aborts a pass for
+// a replay and asks for the trained weights).
 #ifndef SPIDNN_LAYER_CORE_H
 #define SPIDNN_LAYER_CORE_H
 
@@ -30,6 +31,7 @@
 #include "activations.h"
 #include "app_init.h"
 #include "batch.h"
+#include "control.h"
 #include "dropout.h"
 #include "gather.h"
 #include "key_space.h"
@@ -45,9 +47,14 @@ static void app_forward(const float *inputs, float *z);
 // previous layer what it needs.  Returns true if the sample is finished,
 // false if the app will call layer_sample_done() itself later.
 static bool app_backward(const float *inputs, const float *delta);
-// Applies the batch's update.  Returns true if done, false if the app
-// will call layer_update_done() itself later.
+// Prepares the batch's update.  Returns true if ready, false if the app
+// will call layer_update_ready() itself later.
 static bool app_batch_end(void);
+// Applies the prepared update (on the host's commit).
+static void app_apply_update(void);
+// Forgets the pass in flight: zeroes the gradients (an abort replays the
+// batch from its start) and resets the app's own gathers.
+static void app_abort(void);
 // Sends the trained weights to the host.
 static void app_send_weights(void);
 // Takes packets of the app's own partitions; false if the key is not one.
@@ -79,9 +86,14 @@ static outgoing_t outgoing;
 static float dropout_rate;
 static uint32_t training_passes;   // forward passes in training so far
 
+static void start_forward_if_ready(void);
+
 static bool inputs_waiting;       // a complete input vector not yet used
 static bool busy;                 // forward sent; the sample not yet done
-static uint32_t ended_flags;      // what the sample being finished ended
+static bool update_pending;       // a batch ended; waiting for the commit
+// The state of the last commit, which an abort takes back.
+static batch_counter_t committed_batch;
+static uint32_t committed_passes;
 
 static bool is_softmax_layer(void) {
     // A softmax that sends logits leaves the softmax to the loss.
@@ -103,16 +115,33 @@ static void send_forward(uint32_t j, float value) {
     send_float(params.forward_key + j, value);
 }
 
-static void finish_softmax(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
+// The forward values are sent: on to the backward pass, or done.
+static void forward_sent(void) {
+    if (params.training) {
+        control_waiting(WAITING_GRADIENTS);
+    } else {
+        control_pass_done();
+        start_forward_if_ready();
+    }
+}
+
+static void finish_softmax(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
     softmax_layer(layer_z, softmax_gather.space.n_atoms, layer_p);
     for (uint32_t j = 0; j < params.n_neurons; j++) {
         send_forward(j, layer_p[params.first_neuron + j]);
     }
+    forward_sent();
 }
 
-static void compute_forward(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
+static void compute_forward(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
     inputs_waiting = false;
     if (params.training) {
         // Keep this sample's inputs for the gradient; the next sample's
@@ -141,37 +170,77 @@ static void compute_forward(uint unused0, uint unused1) {
             send_forward(j, activation_apply(params.activation, z[j]));
         }
     }
+    if (is_softmax_layer()) {
+        control_waiting(WAITING_SOFTMAX);
+    } else {
+        forward_sent();
+    }
 }
 
 static void start_forward_if_ready(void) {
-    if (inputs_waiting && !busy) {
-        spin1_schedule_callback(compute_forward, 0, 0, COMPUTE_PRIORITY);
+    if (inputs_waiting && !busy && !update_pending) {
+        schedule(compute_forward, 0);
     }
 }
 
-// The sample's update (if any) is applied: send the weights after the
-// last epoch, or take the next sample.
-static void layer_update_done(void) {
-    if (ended_flags & TRAINING_ENDED) {
-        app_send_weights();
-        return;
-    }
+// The batch's update is prepared: the pass is done, and the next waits
+// for the host's commit.
+static void layer_update_ready(void) {
     busy = false;
-    start_forward_if_ready();
+    update_pending = true;
+    control_pass_done();
+    control_waiting(WAITING_COMMIT);
 }
 
 // The app has finished the sample's backward pass.
 static void layer_sample_done(void) {
-    ended_flags = batch_sample_done(&batch);
-    if (ended_flags & BATCH_ENDED) {
+    if (batch_sample_done(&batch)) {
+        if (app_batch_end()) {
+            layer_update_ready();
+        }
+        return;
+    }
+    busy = false;
+    control_pass_done();
+    start_forward_if_ready();
+}
+
+static void on_commit(void) {
+    if (update_pending) {
         if (gradient_from_dense()) {
             outgoing_update(&outgoing, learning_rate);
         }
-        if (!app_batch_end()) {
-            return;
+        app_apply_update();
+        update_pending = false;
+        control_waiting(WAITING_INPUTS);
+    }
+    committed_batch = batch;
+    committed_passes = training_passes;
+    start_forward_if_ready();
+}
+
+static void on_abort(void) {
+    gather_reset(&input_gather);
+    gather_reset(&gradient_gather);
+    gather_reset(&softmax_gather);
+    gather_reset(&softmax_backward_gather);
+    inputs_waiting = false;
+    busy = false;
+    update_pending = false;
+    if (params.training) {
+        batch = committed_batch;
+        training_passes = committed_passes;
+        if (gradient_from_dense()) {
+            outgoing_zero(&outgoing);
         }
     }
-    layer_update_done();
+    app_abort();
+}
+
+static void on_send_weights(void) {
+    if (params.training) {
+        app_send_weights();
+    }
 }
 
 static void finish_backward(void) {
@@ -183,8 +252,11 @@ static void finish_backward(void) {
     }
 }
 
-static void finish_softmax_backward(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
+static void finish_softmax_backward(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
     // TensorFlow's softmax gradient: (g - sum_i g_i p_i) * p.
     float dot = 0.0f;
     for (uint32_t i = 0; i < softmax_backward_gather.space.n_atoms; i++) {
@@ -197,8 +269,11 @@ static void finish_softmax_backward(uint unused0, uint unused1) {
     finish_backward();
 }
 
-static void compute_backward(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
+static void compute_backward(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
     for (uint32_t j = 0; j < params.n_neurons; j++) {
         // dL/d(sent value): dL/dz itself when the loss took logits.
         float g = gradient_from_dense()
@@ -216,12 +291,17 @@ static void compute_backward(uint unused0, uint unused1) {
                     params.activation, activated[j], z[j], g);
         }
     }
-    if (!is_softmax_layer()) {
+    if (is_softmax_layer()) {
+        control_waiting(WAITING_SOFTMAX_BACKWARD);
+    } else {
         finish_backward();
     }
 }
 
 static void receive_packet(uint key, uint payload) {
+    if (control_receive(key, payload)) {
+        return;
+    }
     uint32_t got = gather_receive(&input_gather, key, payload);
     if (got != GATHER_NOT_MINE) {
         if (got == GATHER_COMPLETE) {
@@ -234,8 +314,7 @@ static void receive_packet(uint key, uint payload) {
         got = gather_receive(&gradient_gather, key, payload);
         if (got != GATHER_NOT_MINE) {
             if (got == GATHER_COMPLETE) {
-                spin1_schedule_callback(
-                        compute_backward, 0, 0, COMPUTE_PRIORITY);
+                schedule(compute_backward, 0);
             }
             return;
         }
@@ -243,7 +322,7 @@ static void receive_packet(uint key, uint payload) {
     if (is_softmax_layer()) {
         got = gather_receive(&softmax_gather, key, payload);
         if (got == GATHER_COMPLETE) {
-            spin1_schedule_callback(finish_softmax, 0, 0, COMPUTE_PRIORITY);
+            schedule(finish_softmax, 0);
         }
         if (got != GATHER_NOT_MINE) {
             return;
@@ -251,8 +330,7 @@ static void receive_packet(uint key, uint payload) {
         if (params.training) {
             got = gather_receive(&softmax_backward_gather, key, payload);
             if (got == GATHER_COMPLETE) {
-                spin1_schedule_callback(
-                        finish_softmax_backward, 0, 0, COMPUTE_PRIORITY);
+                schedule(finish_softmax_backward, 0);
             }
             if (got != GATHER_NOT_MINE) {
                 return;
@@ -266,7 +344,8 @@ static void receive_packet(uint key, uint payload) {
 
 static void initialise_training(data_specification_metadata_t *ds) {
     uint32_t n = params.n_neurons;
-    batch_init(&batch, params.batch_size, params.n_samples, params.n_epochs);
+    batch_init(&batch, params.batch_size, params.n_samples);
+    committed_batch = batch;
     learning_rate = bits_to_float(params.learning_rate);
     dropout_rate = bits_to_float(params.dropout_rate);
     incoming = dtcm_alloc(n_inputs);
@@ -317,6 +396,8 @@ static bool layer_initialise(void) {
     sent = activated;
     dropout_rate = 0.0f;
     training_passes = 0;
+    committed_passes = 0;
+    control_init(params.control_key, ds);
     if (is_softmax_layer()) {
         key_space_t peers = key_space_of(params.peer_base,
                 params.peer_atom_bits, params.peer_atoms_per_core,
@@ -330,6 +411,7 @@ static bool layer_initialise(void) {
     }
     inputs_waiting = false;
     busy = false;
+    update_pending = false;
     return app_setup(ds);
 }
 

@@ -50,6 +50,11 @@ static inline void outgoing_accumulate(outgoing_t *o, const float *sent,
     }
 }
 
+// Forgets the batch's gradient (an abort replays the batch).
+static inline void outgoing_zero(outgoing_t *o) {
+    zero_floats(o->grads, o->n * o->n_next);
+}
+
 static inline void outgoing_update(outgoing_t *o, float learning_rate) {
     sgd_step(o->rows, o->grads, o->n * o->n_next, learning_rate);
 }

@@ -36,8 +36,11 @@ static void window_setup(data_specification_metadata_t *ds) {
     }
 }
 
-static void send_input_gradients(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
+static void send_input_gradients(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
     for (uint32_t k = 0; k < window.n_owned; k++) {
         send_float(params.backward_key + k, app_input_gradient(
                 window.owned_first + k, inputs, layer_delta));
@@ -52,7 +55,12 @@ static bool window_backward(const float *deltas) {
         return true;
     }
     send_floats(window.exchange_key, deltas, params.n_neurons);
+    control_waiting(WAITING_EXCHANGE);
     return false;
+}
+
+static void window_abort(void) {
+    gather_reset(&exchange_gather);
 }
 
 static bool window_receive(uint32_t key, uint32_t payload) {
@@ -61,8 +69,7 @@ static bool window_receive(uint32_t key, uint32_t payload) {
     }
     uint32_t got = gather_receive(&exchange_gather, key, payload);
     if (got == GATHER_COMPLETE) {
-        spin1_schedule_callback(
-                send_input_gradients, 0, 0, COMPUTE_PRIORITY);
+        schedule(send_input_gradients, 0);
     }
     return got != GATHER_NOT_MINE;
 }

@@ -7,7 +7,7 @@
 // the running sum of cores 0 .. c-1 and passes it on), and the last core's
 // sums, which every core of the layer receives, are the totals: the same
 // additions in the same order whatever the packet timing, so all copies
-// apply identical updates.  Packets per batch: the kernel and biases once
+// apply identical updates (on the host's commit).  Packets per batch: the kernel and biases once
 // per core.  The backward pass to the previous layer is window_core.h's.
 #include "window_core.h"
 
@@ -65,8 +65,11 @@ static float app_input_gradient(uint32_t b, const float *x,
 
 // This core's link of the chain: its partial sums added to the running
 // sums (or alone, first in the chain), passed on.
-static void pass_chain(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
+static void pass_chain(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
     for (uint32_t e = 0; e < n_params; e++) {
         float sum = window.chain_previous == NO_CORE
                 ? grads[e] : chain_in[e] + grads[e];
@@ -74,20 +77,30 @@ static void pass_chain(uint unused0, uint unused1) {
     }
 }
 
-static void apply_totals(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
-    sgd_step(weights, grads, n_params, learning_rate);
-    layer_update_done();
-}
-
 static bool app_batch_end(void) {
     if (window.chain_previous == NO_CORE || chain_in_complete) {
         chain_in_complete = false;
-        spin1_schedule_callback(pass_chain, 0, 0, COMPUTE_PRIORITY);
+        schedule(pass_chain, 0);
     } else {
         chain_ready = true;
     }
+    control_waiting(WAITING_CHAIN);
     return false;
+}
+
+static void app_apply_update(void) {
+    sgd_step(weights, grads, n_params, learning_rate);
+}
+
+static void app_abort(void) {
+    window_abort();
+    if (params.training) {
+        zero_floats(grads, n_params);
+        gather_reset(&chain_gather);
+        gather_reset(&total_gather);
+        chain_ready = false;
+        chain_in_complete = false;
+    }
 }
 
 static void app_send_weights(void) {
@@ -106,7 +119,7 @@ static bool app_receive(uint32_t key, uint32_t payload) {
     // The last core's sums are the totals, for every core of the layer.
     uint32_t got = gather_receive(&total_gather, key, payload);
     if (got == GATHER_COMPLETE) {
-        spin1_schedule_callback(apply_totals, 0, 0, COMPUTE_PRIORITY);
+        layer_update_ready();
     }
     if (got != GATHER_IGNORED) {
         return got != GATHER_NOT_MINE;
@@ -118,7 +131,7 @@ static bool app_receive(uint32_t key, uint32_t payload) {
             == GATHER_COMPLETE) {
         if (chain_ready) {
             chain_ready = false;
-            spin1_schedule_callback(pass_chain, 0, 0, COMPUTE_PRIORITY);
+            schedule(pass_chain, 0);
         } else {
             chain_in_complete = true;
         }

@@ -44,10 +44,20 @@ static bool app_backward(const float *x, const float *deltas) {
 }
 
 static bool app_batch_end(void) {
+    return true;   // the gradients are the update: nothing to prepare
+}
+
+static void app_apply_update(void) {
     sgd_step(kernel, kernel_grad, params.n_neurons * n_inputs,
             learning_rate);
     sgd_step(bias, bias_grad, params.n_neurons, learning_rate);
-    return true;
+}
+
+static void app_abort(void) {
+    if (params.training) {
+        zero_floats(kernel_grad, params.n_neurons * n_inputs);
+        zero_floats(bias_grad, params.n_neurons);
+    }
 }
 
 static void app_send_weights(void) {

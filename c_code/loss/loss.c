@@ -5,7 +5,8 @@
 // the loss takes logits) and the label, streamed in like the inputs.  It
 // then sends each output neuron its gradient on the backward partition
 // (one packet per neuron) and the sample's loss to the host on the loss
-// partition.
+// partition.  It counts samples into batches for the batch mean, and takes
+// part in the host's control like every app (control.h).
 #include <spin1_api.h>
 #include <debug.h>
 #include <data_specification.h>
@@ -14,12 +15,14 @@
 #include "spidnn_layouts.h"
 #include "app_init.h"
 #include "batch.h"
+#include "control.h"
 #include "gather.h"
 #include "losses.h"
 #include "send.h"
 
 static loss_params_t params;
 static batch_counter_t batch;
+static batch_counter_t committed_batch;   // what an abort takes back
 
 static float *outputs;        // the output layer's values for this sample
 static float *labels;         // the label, one value per output
@@ -30,8 +33,11 @@ static gather_t label_gather;
 static bool outputs_in;       // the sample's outputs are all in
 static bool labels_in;        // and its label
 
-static void compute_loss(uint unused0, uint unused1) {
-    (void) unused0; (void) unused1;
+static void compute_loss(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
     uint32_t n = output_gather.space.n_atoms;
     float scale = 1.0f / (float) batch_current_size(&batch);
     // A sparse label is the class as an integer payload, kept bit for bit.
@@ -41,9 +47,28 @@ static void compute_loss(uint unused0, uint unused1) {
     send_floats(params.backward_key, gradient, n);
     send_float(params.loss_key, loss);
     batch_sample_done(&batch);
+    control_pass_done();
+}
+
+static void on_abort(void) {
+    gather_reset(&output_gather);
+    gather_reset(&label_gather);
+    outputs_in = false;
+    labels_in = false;
+    batch = committed_batch;
+}
+
+static void on_commit(void) {
+    committed_batch = batch;
+}
+
+static void on_send_weights(void) {
 }
 
 static void receive_packet(uint key, uint payload) {
+    if (control_receive(key, payload)) {
+        return;
+    }
     uint32_t got = gather_receive(&output_gather, key, payload);
     if (got != GATHER_NOT_MINE) {
         outputs_in |= got == GATHER_COMPLETE;
@@ -58,7 +83,7 @@ static void receive_packet(uint key, uint payload) {
     if (outputs_in && labels_in) {
         outputs_in = false;
         labels_in = false;
-        spin1_schedule_callback(compute_loss, 0, 0, COMPUTE_PRIORITY);
+        schedule(compute_loss, 0);
     }
 }
 
@@ -68,7 +93,9 @@ static bool initialise(void) {
     if (ds == NULL) {
         return false;
     }
-    batch_init(&batch, params.batch_size, params.n_samples, params.n_epochs);
+    batch_init(&batch, params.batch_size, params.n_samples);
+    committed_batch = batch;
+    control_init(params.control_key, ds);
     uint32_t n = params.output_n_atoms;
     outputs = dtcm_alloc(n);
     labels = dtcm_alloc(n);

@@ -29,6 +29,13 @@ static bool app_batch_end(void) {
     return true;
 }
 
+static void app_apply_update(void) {
+}
+
+static void app_abort(void) {
+    window_abort();
+}
+
 static void app_send_weights(void) {
 }
 

@@ -9,9 +9,10 @@ typedef struct vm vm_t;
 // Results of the run functions.
 #define VM_OK        0
 #define VM_STALLED   1   // the machine went quiet before the pass finished
-#define VM_LIVELOCK  2   // the pass did not go quiet within its event budget
+#define VM_TIMEOUT   2   // the pass did not finish within its time budget
 #define VM_CORE_ERROR 3  // a core called rt_error
 #define VM_BAD_CALL  4
+#define VM_CONTROL_FAILED 5  // some core did not carry out a control round
 
 vm_t *vm_create(int32_t width, int32_t height, uint32_t dtcm_heap_bytes);
 void vm_destroy(vm_t *vm);
@@ -37,14 +38,45 @@ int vm_start(vm_t *vm);
 
 // Streams samples through the machine, one pass each: the n_inject packets
 // of a sample leave their source cores (keys[i] from src_cores[i], payload
-// payloads[s * n_inject + i]), the machine runs until quiet, and exactly
-// n_expected packets must reach the gatherers; they are written, in arrival
-// order, to out_keys / out_payloads at s * n_expected.
+// payloads[s * n_inject + i]), the machine runs until quiet (at most
+// `budget` time units: one per callback), and exactly n_expected packets
+// must reach the gatherers and every app core's status must show one more
+// pass done; the packets are written, in arrival order, to out_keys /
+// out_payloads at s * n_expected.  After a sample with commit_after[s]
+// (commit_after may be NULL) a control round sends commit_key from
+// control_core.  *n_done: the samples whose pass finished.
 int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
                    const int32_t *src_cores, const uint32_t *keys,
                    const uint32_t *payloads, uint32_t n_expected,
                    uint32_t *out_keys, uint32_t *out_payloads,
-                   uint64_t max_events_per_sample, uint32_t *n_done);
+                   uint64_t budget, const uint8_t *commit_after,
+                   int32_t control_core, uint32_t commit_key,
+                   uint32_t *n_done);
+
+// One control round (control.h): `key` from control_core with the next
+// round number as payload; every app core must acknowledge it.  What the
+// gatherers receive meanwhile is kept for vm_get_outputs.
+int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
+               uint64_t budget);
+// The packets gathered since the last pass or control round began: up to
+// n copied; returns how many there were.
+uint32_t vm_get_outputs(vm_t *vm, uint32_t n, uint32_t *keys,
+                        uint32_t *payloads);
+// A core's status region (passes_done, waiting, last_control), and whether
+// it is stalled now: out4.  Zeros for a core without one.
+void vm_get_core_status(vm_t *vm, int32_t core, uint32_t *out4);
+
+// Faults (vm_faults.c).  Probabilities are per router a packet visits.
+void vm_set_faults(vm_t *vm, uint64_t seed, float drop_rate,
+                   float delay_rate, uint32_t max_delay,
+                   uint32_t reinjection);
+int vm_add_drop_rule(vm_t *vm, uint32_t key, uint32_t mask, uint64_t nth);
+int vm_set_link_down(vm_t *vm, int32_t chip, int32_t link);
+int vm_set_stall(vm_t *vm, int32_t core, uint64_t at_packet,
+                 uint64_t duration);
+// dropped_random, dropped_targeted, dropped_dead_link, emergency_routed,
+// reinjected, lost, delayed, stalls.
+void vm_get_fault_counts(vm_t *vm, uint64_t *out8);
 
 // Fires n timer ticks on the cores that asked for a timer, running the
 // machine until quiet after each.

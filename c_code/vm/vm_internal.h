@@ -14,6 +14,7 @@
 
 #include <spin1_api.h>
 #include <simulation.h>
+#include "spidnn_layouts.h"
 
 #define VM_N_LINKS          6
 #define VM_CORES_PER_CHIP   18      // core 0 is the monitor
@@ -24,6 +25,8 @@
 #define VM_LOG_BYTES        256
 #define VM_MAX_PARTITIONS   8       // outgoing partitions counted per core
 #define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
+#define VM_MAX_REINJECTIONS 16      // a packet reinjected more is given up
+#define VM_NEVER            UINT64_MAX
 
 typedef struct vm_route {
     uint32_t key, mask, route;      // route: bits 0-5 links, 6+ processors
@@ -35,9 +38,25 @@ typedef struct vm_cache_slot {
     uint32_t valid;
 } vm_cache_slot_t;
 
+// A multicast packet on its way, at a router.
+typedef struct vm_packet {
+    uint32_t key, payload;
+    uint32_t has_payload;
+    int32_t chip;                   // the router it is at
+    int32_t in;                     // the link it arrived on, -1: a core
+    int32_t emergency;              // second leg of an emergency route:
+                                    // the link to leave by, else -1
+    uint32_t retries;               // times it has been reinjected
+} vm_packet_t;
+
 typedef struct vm_chip {
     int32_t x, y;
     int32_t links[VM_N_LINKS];      // neighbouring chip index, -1 if none
+    uint32_t links_down;            // bit per link that a fault took down
+    // The router's dropped-packet register, which the monitor core reads
+    // and reinjects (one packet: a second drop before then is lost).
+    uint32_t has_dropped;
+    vm_packet_t dropped;
     vm_route_t *routes;
     uint32_t n_routes;
     int32_t cores[VM_CORES_PER_CHIP];   // core index per processor, -1 none
@@ -46,6 +65,16 @@ typedef struct vm_chip {
 } vm_chip_t;
 
 enum { VM_CORE_APP = 0, VM_CORE_SOURCE = 1, VM_CORE_GATHERER = 2 };
+
+enum { VM_EV_PACKET, VM_EV_PACKET_PAYLOAD, VM_EV_USER, VM_EV_SCHEDULED,
+       VM_EV_TIMER };
+
+typedef struct vm_event {
+    uint32_t kind;
+    int32_t core;
+    uint32_t a, b;
+    callback_t cb;
+} vm_event_t;
 
 // Packets a core sent with keys in one of its outgoing partitions.
 typedef struct vm_partition {
@@ -70,19 +99,17 @@ typedef struct vm_core {
     uint8_t *dtcm;                  // this core's heap in the DTCM arena
     uint32_t dtcm_used;
     uint32_t timer_period;
+    core_status_t *status;          // the app's STATUS region, or NULL
+    // A stall: from the stall_at-th packet received (0: none) for
+    // stall_for time units (VM_NEVER: for good); events for the core wait
+    // in `held` until then.
+    uint64_t stall_at, stall_for, stalled_until;
+    vm_event_t *held;
+    size_t n_held, cap_held;
     exit_callback_t exit_function;
     char last_error[VM_LOG_BYTES];
 } vm_core_t;
 
-enum { VM_EV_PACKET, VM_EV_PACKET_PAYLOAD, VM_EV_USER, VM_EV_SCHEDULED,
-       VM_EV_TIMER };
-
-typedef struct vm_event {
-    uint32_t kind;
-    int32_t core;
-    uint32_t a, b;
-    callback_t cb;
-} vm_event_t;
 
 typedef struct vm_stats {
     uint64_t sent;                  // packets sent by cores and sources
@@ -91,6 +118,43 @@ typedef struct vm_stats {
     uint64_t events;                // callbacks run
     uint64_t gathered;              // packets that reached a gatherer
 } vm_stats_t;
+
+// What the injected faults did, in the order of vm_get_fault_counts.
+typedef struct vm_fault_counts {
+    uint64_t dropped_random;        // drops at a router by drop_rate
+    uint64_t dropped_targeted;      // drops by a rule (n-th packet)
+    uint64_t dropped_dead_link;     // no way out, even around a dead link
+    uint64_t emergency_routed;      // sent around a dead link
+    uint64_t reinjected;            // dropped, captured and sent again
+    uint64_t lost;                  // dropped and not captured: gone
+    uint64_t delayed;               // held back at a router for a while
+    uint64_t stalls;                // cores that stalled
+} vm_fault_counts_t;
+#define VM_N_FAULT_COUNTS 8
+
+// Drop the nth (0 first) packet a core sends with key & mask == key.
+typedef struct vm_drop_rule {
+    uint32_t key, mask;
+    uint64_t nth, seen;
+} vm_drop_rule_t;
+
+typedef struct vm_faults {
+    uint32_t active;                // any fault configured
+    uint64_t rng;                   // xorshift64* state
+    uint32_t drop_threshold;        // drop when a draw is below it
+    uint32_t delay_threshold;       // delay when a draw is below it
+    uint32_t max_delay;             // time units, 1 .. max_delay
+    uint32_t reinjection;           // the monitors reinject drops
+    uint32_t has_stalls;            // some core has a stall configured
+    vm_drop_rule_t *rules;
+    uint32_t n_rules;
+    int32_t *dropped_chips;         // chips whose register holds a packet
+    uint32_t n_dropped_chips;
+    vm_packet_t *delayed;           // sorted by release time
+    uint64_t *released_at;
+    size_t n_delayed, cap_delayed;
+    vm_fault_counts_t counts;
+} vm_faults_t;
 
 typedef struct vm {
     vm_chip_t *chips;
@@ -108,6 +172,11 @@ typedef struct vm {
     size_t n_out, cap_out;
 
     vm_stats_t stats;
+    vm_faults_t faults;
+    // Time: one unit per callback run, jumping ahead when the machine is
+    // idle until a delayed packet or the end of a stall.
+    uint64_t now;
+    uint32_t control_round;         // the host's last control round
     int32_t current;                // core running a callback, -1 none
     uint32_t preemption_depth;      // packet callbacks running nested
     jmp_buf on_rt_error;
@@ -123,5 +192,21 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload);
 void vm_count_sent(vm_core_t *core, uint32_t key);
 void vm_fail(vm_t *vm, const char *format, ...);
+void vm_route(vm_t *vm, vm_packet_t packet);
+void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
+                uint32_t payload, int has_payload);
+
+// Faults (vm_faults.c): each returns true if it took the packet.
+int vm_fault_at_router(vm_t *vm, const vm_packet_t *packet);
+int vm_fault_at_source(vm_t *vm, const vm_packet_t *packet);
+void vm_router_drop(vm_t *vm, const vm_packet_t *packet);
+// Reinjects captured drops and releases what is due; the time of the next
+// release, or VM_NEVER.
+uint64_t vm_faults_release(vm_t *vm);
+void vm_stall_check(vm_t *vm, vm_core_t *core);
+void vm_hold(vm_core_t *core, vm_event_t ev);
+// Runs an event's callback on its core, whether or not the core stalls.
+void vm_run_event(vm_t *vm, vm_event_t ev);
+void vm_faults_free(vm_t *vm);
 
 #endif

@@ -225,6 +225,7 @@ void vm_destroy(vm_t *vm) {
     if (vm == NULL) {
         return;
     }
+    vm_faults_free(vm);
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm_core_t *core = &vm->cores[i];
         if (core->handle != NULL) {

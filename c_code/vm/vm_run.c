@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <data_specification.h>
 #include "vm_internal.h"
 #include "vm_api.h"
 
@@ -71,8 +72,8 @@ static void record_output(vm_t *vm, uint32_t key, uint32_t payload) {
     vm->stats.gathered++;
 }
 
-static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
-                           uint32_t key, uint32_t payload, int has_payload) {
+void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
+                uint32_t payload, int has_payload) {
     int32_t c = p < VM_CORES_PER_CHIP ? chip->cores[p] : -1;
     if (c < 0 || vm->cores[c].kind == VM_CORE_SOURCE
             || vm->cores[c].errored) {
@@ -87,12 +88,15 @@ static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
         record_output(vm, key, payload);
         return;
     }
+    if (core->stall_at != 0) {
+        vm_stall_check(vm, core);
+    }
     uint32_t event = has_payload ? MCPL_PACKET_RECEIVED : MC_PACKET_RECEIVED;
     callback_t cb = core->callbacks[event];
     if (cb == NULL) {
         return;   // no callback: the packet is lost, as on the chip
     }
-    if (core->priorities[event] <= 0
+    if (core->priorities[event] <= 0 && core->stalled_until == 0
             && vm->preemption_depth < VM_MAX_PREEMPTION) {
         // A FIQ or IRQ callback pre-empts whatever the core is running,
         // as on the chip: run it now, then resume the interrupted core.
@@ -122,54 +126,118 @@ void vm_count_sent(vm_core_t *core, uint32_t key) {
     }
 }
 
-// Routes one packet from a core on `chip` to every destination its key
-// reaches.  Links are numbered E, NE, N, W, SW, S; a packet that arrives on
-// link l and matches no entry is default-routed out of link (l + 3) % 6,
-// straight on; one a core sends that matches nothing is dropped.
-void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
-             int has_payload) {
-    int32_t stack_chip[VM_MAX_HOPS], stack_in[VM_MAX_HOPS];
+// Where a packet leaves a router by a link that is down: around it, by
+// the next link anticlockwise and then the one before the dead link (the
+// two other sides of the triangle), as SpiNNaker's emergency routing
+// does; -1 if that way is blocked too.
+static int32_t emergency_first_leg(const vm_chip_t *chip, int32_t link) {
+    int32_t first = (link + 1) % VM_N_LINKS;
+    if (chip->links[first] < 0 || (chip->links_down >> first) & 1u) {
+        return -1;
+    }
+    return first;
+}
+
+// True if every link of `route` is up or can be routed around: a router
+// sends a multicast packet to all its outputs or (dropping it) to none.
+static int links_usable(const vm_chip_t *chip, uint32_t links) {
+    for (uint32_t down = links & chip->links_down; down; down &= down - 1) {
+        if (emergency_first_leg(chip, __builtin_ctz(down)) < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+// Routes one packet from the router it is at to every destination its
+// key reaches.  Links are numbered E, NE, N, W, SW, S; a packet that
+// arrives on link l and matches no entry is default-routed out of link
+// (l + 3) % 6, straight on; one a core sends that matches nothing is
+// dropped.
+void vm_route(vm_t *vm, vm_packet_t packet) {
+    vm_packet_t stack[VM_MAX_HOPS];
     uint32_t stack_hops[VM_MAX_HOPS];
     int top = 0;
-    vm->stats.sent++;
-    stack_chip[top] = chip;
-    stack_in[top] = -1;
+    int faulty = vm->faults.active;
+    stack[top] = packet;
     stack_hops[top] = 0;
     top++;
     while (top > 0) {
         top--;
-        int32_t c = stack_chip[top], in = stack_in[top];
+        vm_packet_t here_packet = stack[top];
         uint32_t hops = stack_hops[top];
-        vm_chip_t *here = &vm->chips[c];
-        int32_t entry = lookup(here, key);
+        vm_chip_t *here = &vm->chips[here_packet.chip];
+        if (faulty && vm_fault_at_router(vm, &here_packet)) {
+            continue;
+        }
         uint32_t route;
-        if (entry >= 0) {
-            route = here->routes[entry].route;
-        } else if (in >= 0) {
-            route = 1u << ((in + 3) % VM_N_LINKS);
+        if (here_packet.emergency >= 0) {
+            // The second leg of an emergency route takes no table lookup.
+            route = 1u << here_packet.emergency;
         } else {
-            vm->stats.dropped++;
+            int32_t entry = lookup(here, here_packet.key);
+            if (entry >= 0) {
+                route = here->routes[entry].route;
+            } else if (here_packet.in >= 0) {
+                route = 1u << ((here_packet.in + 3) % VM_N_LINKS);
+            } else {
+                vm->stats.dropped++;
+                continue;
+            }
+        }
+        uint32_t links = route & ((1u << VM_N_LINKS) - 1);
+        if (faulty && (links & here->links_down)
+                && (here_packet.emergency >= 0 || !links_usable(here, links))) {
+            vm->faults.counts.dropped_dead_link++;
+            vm_router_drop(vm, &here_packet);
             continue;
         }
         // Visit only the set bits: processors first, then links.
         for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
-            deliver(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
-                    has_payload);
+            vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs),
+                       here_packet.key, here_packet.payload,
+                       here_packet.has_payload);
         }
-        for (uint32_t links = route & ((1u << VM_N_LINKS) - 1); links;
-                links &= links - 1) {
+        for (; links; links &= links - 1) {
             int32_t l = __builtin_ctz(links);
-            int32_t next = here->links[l];
-            if (next < 0 || hops + 1 >= VM_MAX_HOPS || top >= VM_MAX_HOPS) {
+            vm_packet_t next = here_packet;
+            next.emergency = -1;
+            if ((here->links_down >> l) & 1u) {
+                int32_t first = emergency_first_leg(here, l);
+                vm->faults.counts.emergency_routed++;
+                next.emergency = (l + VM_N_LINKS - 1) % VM_N_LINKS;
+                l = first;
+            }
+            next.chip = here->links[l];
+            if (next.emergency < 0 && here_packet.emergency >= 0) {
+                // The end of an emergency route: it arrives as if over
+                // the dead link, for default routing's sake.
+                next.in = (l + 4) % VM_N_LINKS;
+            } else {
+                next.in = (l + 3) % VM_N_LINKS;
+            }
+            if (next.chip < 0 || hops + 1 >= VM_MAX_HOPS
+                    || top >= VM_MAX_HOPS) {
                 vm->stats.dropped++;
                 continue;
             }
-            stack_chip[top] = next;
-            stack_in[top] = (l + 3) % VM_N_LINKS;
+            stack[top] = next;
             stack_hops[top] = hops + 1;
             top++;
         }
     }
+}
+
+// A core sends a packet into its chip's router.
+void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
+             int has_payload) {
+    vm->stats.sent++;
+    vm_packet_t packet = {key, payload, (uint32_t) has_payload, chip, -1, -1,
+                          0};
+    if (vm->faults.n_rules > 0 && vm_fault_at_source(vm, &packet)) {
+        return;
+    }
+    vm_route(vm, packet);
 }
 
 // Runs one callback of a core; returns the core that called rt_error in
@@ -198,8 +266,9 @@ static void run_c_main(uint a, uint b) {
 
 // Runs the callback an event calls for; rt_error jumps out of it to the
 // setjmp in run_until_quiet.
-static void dispatch(vm_t *vm, vm_event_t ev) {
+void vm_run_event(vm_t *vm, vm_event_t ev) {
     vm_core_t *core = &vm->cores[ev.core];
+    vm->now++;
     if (core->errored) {
         return;
     }
@@ -229,6 +298,15 @@ static void dispatch(vm_t *vm, vm_event_t ev) {
     vm->current = -1;
 }
 
+static void dispatch(vm_t *vm, vm_event_t ev) {
+    vm_core_t *core = &vm->cores[ev.core];
+    if (core->stalled_until > vm->now) {
+        vm_hold(core, ev);   // it runs when the stall ends
+        return;
+    }
+    vm_run_event(vm, ev);
+}
+
 static int core_error(vm_t *vm, int32_t index) {
     vm_core_t *core = &vm->cores[index];
     vm_chip_t *chip = &vm->chips[core->chip];
@@ -246,26 +324,44 @@ static int stop_on_error(vm_t *vm) {
     return core_error(vm, failed);
 }
 
-static int run_until_quiet(vm_t *vm, uint64_t max_events) {
+// Runs until nothing is left to happen, or until `budget` time units
+// have passed (the host's timeout: VM_TIMEOUT, with what was still to
+// happen left in place, as it would be on a board).
+static int run_until_quiet(vm_t *vm, uint64_t budget) {
     // One setjmp for the whole run, not one per callback: a core's
     // rt_error ends the run.
     if (setjmp(vm->on_rt_error) != 0) {
         return stop_on_error(vm);
     }
-    uint64_t n = 0;
-    while (vm->q_len > 0) {
-        if (n++ >= max_events) {
-            vm_fail(vm, "the machine did not go quiet within %llu events",
-                    (unsigned long long) max_events);
-            vm->q_len = 0;
-            return VM_LIVELOCK;
+    uint64_t start = vm->now;
+    for (;;) {
+        uint64_t next = vm->faults.active ? vm_faults_release(vm) : VM_NEVER;
+        if (vm->q_len == 0) {
+            if (next == VM_NEVER) {
+                return VM_OK;
+            }
+            // Idle until a delayed packet or a stall's end.
+            if (next - start >= budget) {
+                vm->now = start + budget;
+                vm_fail(vm, "the pass did not finish within %llu time units",
+                        (unsigned long long) budget);
+                return VM_TIMEOUT;
+            }
+            if (next > vm->now) {
+                vm->now = next;
+            }
+            continue;
+        }
+        if (vm->now - start >= budget) {
+            vm_fail(vm, "the pass did not finish within %llu time units",
+                    (unsigned long long) budget);
+            return VM_TIMEOUT;
         }
         vm_event_t ev = vm->queue[vm->q_head];
         vm->q_head = (vm->q_head + 1) & (vm->q_cap - 1);
         vm->q_len--;
         dispatch(vm, ev);
     }
-    return VM_OK;
 }
 
 // Every core's DTCM heap as one zeroed block, in huge pages where the
@@ -289,6 +385,12 @@ static int allocate_dtcm(vm_t *vm) {
     return VM_OK;
 }
 
+// The app's STATUS region (control.h), where the host reads its progress.
+static core_status_t *status_region(vm_core_t *core) {
+    data_specification_metadata_t *ds = (void *) core->sdram;
+    return ds->regions[REGION_STATUS].pointer;
+}
+
 int vm_start(vm_t *vm) {
     vm_active = vm;
     int rc = allocate_dtcm(vm);
@@ -304,6 +406,7 @@ int vm_start(vm_t *vm) {
         if (failed >= 0) {
             return core_error(vm, failed);
         }
+        core->status = status_region(core);
     }
     return run_until_quiet(vm, UINT64_MAX);
 }
@@ -316,11 +419,81 @@ static void reset_pass(vm_t *vm) {
     vm->n_out = 0;
 }
 
+// Cores whose status does not show one more pass done than `before`.
+static uint32_t cores_behind(vm_t *vm, const uint32_t *before) {
+    uint32_t behind = 0;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        const core_status_t *status = vm->cores[i].status;
+        if (status != NULL && status->passes_done != before[i] + 1) {
+            behind++;
+        }
+    }
+    return behind;
+}
+
+static void note_passes(vm_t *vm, uint32_t *before) {
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        const core_status_t *status = vm->cores[i].status;
+        before[i] = status != NULL ? status->passes_done : 0;
+    }
+}
+
+// One control round: the command's packet leaves the control source with
+// the next round number, the machine runs until quiet, and every app core
+// must have written that number back.
+static int control_round(vm_t *vm, int32_t control_core, uint32_t key,
+                         uint64_t budget) {
+    vm_core_t *src = &vm->cores[control_core];
+    uint32_t round = ++vm->control_round;
+    if (setjmp(vm->on_rt_error) != 0) {
+        return stop_on_error(vm);
+    }
+    vm_count_sent(src, key);
+    vm_send(vm, src->chip, key, round, 1);
+    int rc = run_until_quiet(vm, budget);
+    if (rc != VM_OK) {
+        return rc;
+    }
+    uint32_t missing = 0;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        const core_status_t *status = vm->cores[i].status;
+        missing += status != NULL && status->last_control != round;
+    }
+    if (missing > 0) {
+        vm_fail(vm, "%u core(s) did not carry out control round %u",
+                missing, round);
+        return VM_CONTROL_FAILED;
+    }
+    return VM_OK;
+}
+
+int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
+               uint64_t budget) {
+    vm_active = vm;
+    if (control_core < 0 || control_core >= vm->n_cores
+            || vm->cores[control_core].kind != VM_CORE_SOURCE) {
+        vm_fail(vm, "control core %d is not a source", control_core);
+        return VM_BAD_CALL;
+    }
+    reset_pass(vm);
+    return control_round(vm, control_core, key, budget);
+}
+
+uint32_t vm_get_outputs(vm_t *vm, uint32_t n, uint32_t *keys,
+                        uint32_t *payloads) {
+    uint32_t got = vm->n_out < n ? (uint32_t) vm->n_out : n;
+    memcpy(keys, vm->out_keys, sizeof(uint32_t) * got);
+    memcpy(payloads, vm->out_payloads, sizeof(uint32_t) * got);
+    return (uint32_t) vm->n_out;
+}
+
 int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
                    const int32_t *src_cores, const uint32_t *keys,
                    const uint32_t *payloads, uint32_t n_expected,
                    uint32_t *out_keys, uint32_t *out_payloads,
-                   uint64_t max_events_per_sample, uint32_t *n_done) {
+                   uint64_t budget, const uint8_t *commit_after,
+                   int32_t control_core, uint32_t commit_key,
+                   uint32_t *n_done) {
     vm_active = vm;
     *n_done = 0;
     for (uint32_t i = 0; i < n_inject; i++) {
@@ -331,36 +504,46 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
             return VM_BAD_CALL;
         }
     }
-    for (uint32_t s = 0; s < n_samples; s++) {
+    uint32_t *before = malloc(sizeof(uint32_t) * (size_t) vm->n_cores);
+    int rc = VM_OK;
+    for (uint32_t s = 0; s < n_samples && rc == VM_OK; s++) {
         reset_pass(vm);
+        note_passes(vm, before);
         const uint32_t *row = &payloads[(size_t) s * n_inject];
         // Injected packets run pre-empting callbacks at once, so a core
         // can fail while the sources are still sending.
         if (setjmp(vm->on_rt_error) != 0) {
-            return stop_on_error(vm);
+            rc = stop_on_error(vm);
+            break;
         }
         for (uint32_t i = 0; i < n_inject; i++) {
             vm_core_t *src = &vm->cores[src_cores[i]];
             vm_count_sent(src, keys[i]);
             vm_send(vm, src->chip, keys[i], row[i], 1);
         }
-        int rc = run_until_quiet(vm, max_events_per_sample);
+        rc = run_until_quiet(vm, budget);
         if (rc != VM_OK) {
-            return rc;
+            break;
         }
-        if (vm->n_out != n_expected) {
-            vm_fail(vm, "sample %u: %zu of %u expected packets reached the "
-                    "gatherers before the machine went quiet", s, vm->n_out,
-                    n_expected);
-            return VM_STALLED;
+        uint32_t behind = cores_behind(vm, before);
+        if (vm->n_out != n_expected || behind > 0) {
+            vm_fail(vm, "%zu of %u expected packets reached the gatherers "
+                    "and %u core(s) did not finish their part before the "
+                    "machine went quiet", vm->n_out, n_expected, behind);
+            rc = VM_STALLED;
+            break;
         }
         memcpy(&out_keys[(size_t) s * n_expected], vm->out_keys,
                sizeof(uint32_t) * n_expected);
         memcpy(&out_payloads[(size_t) s * n_expected], vm->out_payloads,
                sizeof(uint32_t) * n_expected);
         *n_done = s + 1;
+        if (commit_after != NULL && commit_after[s]) {
+            rc = control_round(vm, control_core, commit_key, budget);
+        }
     }
-    return VM_OK;
+    free(before);
+    return rc;
 }
 
 int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events) {
@@ -420,4 +603,15 @@ void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out7) {
     out7[4] = c->dtcm_used;
     out7[5] = c->errored;
     out7[6] = c->error_code;
+}
+
+void vm_get_core_status(vm_t *vm, int32_t core, uint32_t *out4) {
+    vm_core_t *c = &vm->cores[core];
+    memset(out4, 0, 4 * sizeof(uint32_t));
+    if (c->status != NULL) {
+        out4[0] = c->status->passes_done;
+        out4[1] = c->status->waiting;
+        out4[2] = c->status->last_control;
+    }
+    out4[3] = c->stalled_until > vm->now;
 }

@@ -7,10 +7,15 @@ from spinn_front_end_common.abstract_models import (
     AbstractGeneratesDataSpecification, AbstractHasAssociatedBinary)
 from spinn_front_end_common.interface.simulation.simulation_utilities import (
     get_simulation_header_array)
-from spinn_front_end_common.utilities.constants import SIMULATION_N_BYTES
+from spinn_front_end_common.utilities.constants import (
+    SIMULATION_N_BYTES, SYSTEM_BYTES_REQUIREMENT)
 from spinn_front_end_common.utilities.utility_objs import ExecutableType
 
 from spiDNN.vertices import layouts
+
+#: SDRAM every app core has before its own regions: the system region and
+#: its status (control.h), which the host reads.
+APP_BASE_BYTES = SYSTEM_BYTES_REQUIREMENT + layouts.CORE_STATUS.n_bytes
 
 
 class AppMachineVertex(MachineVertex, AbstractHasAssociatedBinary,
@@ -40,7 +45,9 @@ class AppMachineVertex(MachineVertex, AbstractHasAssociatedBinary,
 
     def generate_data_specification(self, spec, placement):
         regions = [("SYSTEM", get_simulation_header_array(
-            self.get_binary_file_name()))] + self.regions()
+            self.get_binary_file_name())),
+            ("STATUS", numpy.zeros(len(layouts.CORE_STATUS.fields),
+                                   dtype=numpy.uint32))] + self.regions()
         for name, words in regions:
             size = SIMULATION_N_BYTES if name == "SYSTEM" else 4 * len(words)
             spec.reserve_memory_region(

@@ -17,14 +17,13 @@ from pacman.model.resources import ConstantSDRAM
 from pacman.utilities.utility_calls import get_keys
 from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
 from spinn_front_end_common.data import FecDataView
-from spinn_front_end_common.utilities.constants import (
-    SYSTEM_BYTES_REQUIREMENT)
 
 from spiDNN.vertices import layouts
-from spiDNN.vertices.app_machine_vertex import AppMachineVertex, struct_words
+from spiDNN.vertices.app_machine_vertex import (
+    APP_BASE_BYTES, AppMachineVertex, struct_words)
 from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
 from spiDNN.vertices.partitions import (
-    BACKWARD, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
+    BACKWARD, CONTROL, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
 
 
 class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
@@ -55,6 +54,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         #: Where dL/d(output) comes from: the next layer's or the loss's
         #: vertex (set by the graph once it exists).
         self.next_vertex = None
+        #: The source of the host's control commands (set by the graph).
+        self.control_vertex = None
 
     # ----------------------------------------------------- the contract
     @classmethod
@@ -144,7 +145,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if self.has_outgoing:
             words += n * self.core_layer.n_next
         return ConstantSDRAM(
-            SYSTEM_BYTES_REQUIREMENT + layouts.LAYER_PARAMS.n_bytes
+            APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
             + self.EXTRA_REGION_BYTES + 4 * words)
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
@@ -214,7 +215,7 @@ class LayerMachineVertex(AppMachineVertex):
             learning_rate=layouts.float_bits(
                 training.learning_rate if training else 0.0),
             **(training.batch_fields() if training else
-               {"batch_size": 0, "n_samples": 0, "n_epochs": 0}),
+               {"batch_size": 0, "n_samples": 0}),
             **prefixed("next", key_space(vertex.next_vertex, BACKWARD)
                        if training else NO_KEY_SPACE),
             **prefixed("peer_backward",
@@ -223,7 +224,8 @@ class LayerMachineVertex(AppMachineVertex):
             dropout_rate=layouts.float_bits(
                 core_layer.dropout_rate if training else 0.0),
             dropout_seed=(core_layer.dropout.seed
-                          if core_layer.dropout is not None else 0))
+                          if core_layer.dropout is not None else 0),
+            control_key=key_space(vertex.control_vertex, CONTROL)["base"])
 
     def outgoing_weights(self):
         """The next Dense layer's kernel rows of this slice's neurons

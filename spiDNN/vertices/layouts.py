@@ -58,6 +58,35 @@ REGIONS = {
     "WEIGHTS": 2,    # float32 kernel then biases, in the app's layout
     "OUTGOING": 3,   # training: float32 rows of the next Dense kernel
     "WINDOW": 4,     # conv and pool: the window geometry and exchanges
+    "STATUS": 5,     # the core's progress, which the host reads (CORE_STATUS)
+}
+
+#: What the host tells every app core on the control partition (key =
+#: control base + command; the payload is the host's round number, which
+#: the core writes back into its status as the acknowledgement).
+CONTROLS = {
+    # Drop the pass in flight: forget what it gathered, take the state
+    # of the last commit back, and ignore packets until RESUME.
+    "abort": 0,
+    # Take packets again: the host replays from the last commit.
+    "resume": 1,
+    # The batch's passes all completed: apply the update it prepared.
+    "commit": 2,
+    # Send the trained weights to the host.
+    "send_weights": 3,
+}
+
+#: What a core waits for, written to its status at every change, so that
+#: a run that cannot go on names what each core was waiting for.
+WAITING = {
+    "inputs": 0,              # the next sample's input vector
+    "softmax": 1,             # the softmax layer's z, sideways
+    "gradients": 2,           # dL/da from the next layer or the loss
+    "softmax_backward": 3,    # the softmax layer's dL/dp, sideways
+    "exchange": 4,            # a windowed layer's deltas, sideways
+    "chain": 5,               # a conv layer's gradient sums at a batch end
+    "commit": 6,              # the host's commit of the batch
+    "resume": 7,              # the host's resume after an abort
 }
 
 
@@ -113,12 +142,11 @@ def key_space_fields(prefix):
     return [(f"{prefix}_{name}", text) for name, text in KEY_SPACE_FIELDS]
 
 
-#: How many samples make a batch and a run: every training core counts
-#: samples itself (batch.h), so no packet is spent on batch boundaries.
+#: How many samples make a batch: every training core counts samples
+#: itself (batch.h), so no packet is spent on batch boundaries.
 BATCH_FIELDS = [
     ("batch_size", "samples per batch (the epoch's last may be shorter)"),
     ("n_samples", "samples per epoch"),
-    ("n_epochs", "epochs of the run; the weights go out after the last"),
 ]
 
 #: What every layer app (dense, conv, pool) reads: its slice, the forward
@@ -144,6 +172,7 @@ LAYER_PARAMS = Struct("layer_params", [
     *key_space_fields("peer_backward"),
     ("dropout_rate", "float32 bits: the Dropout after the layer, 0: none"),
     ("dropout_seed", "seed of the dropout masks"),
+    ("control_key", "first key of the host's control partition"),
 ])
 
 #: The geometry of a windowed layer (conv, pooling, zero padding) over a
@@ -174,6 +203,14 @@ WINDOW_PARAMS = Struct("window_params", [
     ("chain_last", "conv: the core whose sums are the totals"),
 ])
 
+#: A core's progress in SDRAM, written by the core and read by the host
+#: (on a board through the transceiver, in the VM from the core's block).
+CORE_STATUS = Struct("core_status", [
+    ("passes_done", "passes this core has finished, all of its part"),
+    ("waiting", "one of WAITING_*: what the core waits for now"),
+    ("last_control", "round number of the last control it carried out"),
+])
+
 LOSS_PARAMS = Struct("loss_params", [
     ("loss", "one of LOSS_*"),
     ("from_logits", "1: the outputs are the last layer's z (as Keras)"),
@@ -183,6 +220,7 @@ LOSS_PARAMS = Struct("loss_params", [
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),
+    ("control_key", "first key of the host's control partition"),
 ])
 
 
@@ -212,10 +250,11 @@ def c_header():
            f"#define DTCM_HEAP_BYTES {DTCM_HEAP_BYTES}u", ""]
     for prefix, values in (("ACTIVATION", ACTIVATIONS), ("LOSS", LOSSES),
                            ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
-                           ("GRADIENT_SOURCE", GRADIENT_SOURCES)):
+                           ("GRADIENT_SOURCE", GRADIENT_SOURCES),
+                           ("CONTROL", CONTROLS), ("WAITING", WAITING)):
         out += [f"#define {prefix}_{name.upper()} {value}u"
                 for name, value in values.items()] + [""]
-    for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS):
+    for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, CORE_STATUS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]
     return "\n".join(out)

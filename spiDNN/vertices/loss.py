@@ -5,13 +5,12 @@ from pacman.model.partitioner_splitters import SplitterFixedLegacy
 from pacman.model.resources import ConstantSDRAM
 from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
 from spinn_front_end_common.data import FecDataView
-from spinn_front_end_common.utilities.constants import (
-    SYSTEM_BYTES_REQUIREMENT)
 
 from spiDNN.vertices import layouts
-from spiDNN.vertices.app_machine_vertex import AppMachineVertex, struct_words
+from spiDNN.vertices.app_machine_vertex import (
+    APP_BASE_BYTES, AppMachineVertex, struct_words)
 from spiDNN.vertices.keys import key_space, prefixed
-from spiDNN.vertices.partitions import BACKWARD, FORWARD, LOSS
+from spiDNN.vertices.partitions import BACKWARD, CONTROL, FORWARD, LOSS
 
 LABEL = "loss"
 
@@ -36,6 +35,8 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
         self.training = training
         self.output_vertex = output_vertex
         self.labels_vertex = labels_vertex
+        #: The source of the host's control commands (set by the graph).
+        self.control_vertex = None
 
     @property
     def n_atoms(self):
@@ -43,7 +44,7 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     def get_sdram_used_by_atoms(self, vertex_slice):
         return ConstantSDRAM(
-            SYSTEM_BYTES_REQUIREMENT + layouts.LOSS_PARAMS.n_bytes)
+            APP_BASE_BYTES + layouts.LOSS_PARAMS.n_bytes)
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return LossMachineVertex(self, vertex_slice, sdram, label)
@@ -74,7 +75,8 @@ class LossMachineVertex(AppMachineVertex):
             loss_key=routing_infos.get_key_from(self, LOSS),
             **training.batch_fields(),
             **prefixed("output", key_space(vertex.output_vertex, FORWARD)),
-            **prefixed("label", key_space(vertex.labels_vertex, FORWARD)))
+            **prefixed("label", key_space(vertex.labels_vertex, FORWARD)),
+            control_key=key_space(vertex.control_vertex, CONTROL)["base"])
 
     def regions(self):
         return [("PARAMS", struct_words(self.params()))]

@@ -9,7 +9,9 @@
 - ``gradient_chain``: a conv layer's kernel gradients summed along its
   cores at each batch end;
 - ``weights``: each core's trained weights to the host after ``fit``;
-- ``loss``: each sample's loss to the host.
+- ``loss``: each sample's loss to the host;
+- ``control``: the host's commands to every app core (abort, resume,
+  commit, send weights: ``layouts.CONTROLS``).
 """
 FORWARD = "forward"
 SOFTMAX = "softmax"
@@ -19,3 +21,4 @@ EXCHANGE = "exchange"
 GRADIENT_CHAIN = "gradient_chain"
 WEIGHTS = "weights"
 LOSS = "loss"
+CONTROL = "control"

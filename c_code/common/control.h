@@ -1,0 +1,128 @@
+// The host's control of a run, shared by every app: abort and replay,
+// commit, weights out; and the core's status, which the host reads.
+//
+// A pass the host cannot see finish (a packet lost for good, a core that
+// stalled past the host's timeout) is replayed from the last commit:
+// ABORT makes every core forget what the pass in flight had gathered,
+// take back the state of the last commit (gradients, batch counter,
+// dropout pass number) and ignore every packet until RESUME, so a stale
+// packet still in the fabric cannot leak into the replay.  Callbacks
+// queued before an abort see the generation change and do nothing.
+// Training cores prepare a batch's update at its end but apply it only on
+// the host's COMMIT, once every core has finished the batch, so a replay
+// never meets weights that moved.
+//
+// Each command's payload is the host's round number; a core writes it to
+// its status once the command is carried out, which is how the host knows
+// every core got it (a control packet can be lost too).
+#ifndef SPIDNN_CONTROL_H
+#define SPIDNN_CONTROL_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include <spin1_api.h>
+#include <data_specification.h>
+
+#include "spidnn_layouts.h"
+#include "app_init.h"
+
+#define N_CONTROLS 4u
+
+// ---- Hooks: each app (through layer_core.h for the layer apps) defines
+// these.
+// Forgets the pass in flight and takes back the last commit's state.
+static void on_abort(void);
+// Applies the update the batch prepared (if any) and takes a snapshot.
+static void on_commit(void);
+// Sends the trained weights (if any) to the host.
+static void on_send_weights(void);
+
+typedef struct control_t {
+    uint32_t key;              // the control partition's first key
+    core_status_t *status;     // in SDRAM, where the host reads it
+    uint32_t generation;       // bumped by every abort
+    bool draining;             // after an abort, until resume
+} control_t;
+
+static control_t control;
+
+static inline void control_init(uint32_t key,
+                                data_specification_metadata_t *ds) {
+    control.key = key;
+    control.status = data_specification_get_region(REGION_STATUS, ds);
+    control.status->passes_done = 0;
+    control.status->waiting = WAITING_INPUTS;
+    control.status->last_control = 0;
+    control.generation = 0;
+    control.draining = false;
+}
+
+static inline void control_waiting(uint32_t what) {
+    control.status->waiting = what;
+}
+
+// The core has finished its whole part of a pass.
+static inline void control_pass_done(void) {
+    control.status->passes_done++;
+    control.status->waiting = WAITING_INPUTS;
+}
+
+// Queues a computation that an abort in the meantime cancels: the
+// callback gets the generation it was queued in as its first argument.
+static inline void schedule(callback_t callback, uint arg) {
+    spin1_schedule_callback(callback, control.generation, arg,
+                            COMPUTE_PRIORITY);
+}
+
+// True for a callback queued before the last abort: it must do nothing.
+static inline bool stale(uint generation) {
+    return generation != control.generation;
+}
+
+static void run_commit(uint generation, uint round) {
+    if (stale(generation)) {
+        return;
+    }
+    on_commit();
+    control.status->last_control = round;
+}
+
+static void run_send_weights(uint generation, uint round) {
+    if (stale(generation)) {
+        return;
+    }
+    on_send_weights();
+    control.status->last_control = round;
+}
+
+// Takes a control packet; true if the packet is one, or must be ignored
+// because the core is draining after an abort.
+static inline bool control_receive(uint32_t key, uint32_t payload) {
+    uint32_t command = key - control.key;   // wraps for keys below it
+    if (command >= N_CONTROLS) {
+        return control.draining;
+    }
+    switch (command) {
+    case CONTROL_ABORT:
+        control.generation++;
+        control.draining = true;
+        on_abort();
+        control.status->waiting = WAITING_RESUME;
+        control.status->last_control = payload;
+        break;
+    case CONTROL_RESUME:
+        control.draining = false;
+        control.status->waiting = WAITING_INPUTS;
+        control.status->last_control = payload;
+        break;
+    case CONTROL_COMMIT:
+        schedule(run_commit, payload);
+        break;
+    default:
+        schedule(run_send_weights, payload);
+    }
+    return true;
+}
+
+#endif

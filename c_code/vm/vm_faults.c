@@ -1,0 +1,241 @@
+// Faults on demand, and the recovery the chip itself offers.
+//
+// Drops: a router drops a packet (by a seeded draw per router visit, or by
+// a rule naming the n-th packet of a partition).  As on SpiNNaker, a
+// dropped packet lands in the router's dropped-packet register, which the
+// monitor core reads and reinjects: here the monitors run between two
+// callbacks, so a second drop at a router before then is lost for good,
+// as is everything when reinjection is off.  A dead link is routed around
+// in hardware (emergency routing, vm_run.c); if that fails the packet is
+// dropped like any other.
+//
+// Delays hold a packet at a router for a few time units, which reorders
+// it; stalls hold a core's events until its stall ends (or for good).
+// Everything here draws from one seeded generator in event order, so a
+// run with faults is as deterministic as one without.
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm_internal.h"
+#include "vm_api.h"
+
+// xorshift64*: small, fast and good enough to pick which packets fail.
+static uint32_t draw(vm_faults_t *f) {
+    f->rng ^= f->rng >> 12;
+    f->rng ^= f->rng << 25;
+    f->rng ^= f->rng >> 27;
+    return (uint32_t) ((f->rng * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+static uint32_t probability_threshold(float p) {
+    if (!(p > 0.0f)) {
+        return 0;
+    }
+    if (p >= 1.0f) {
+        return UINT32_MAX;
+    }
+    return (uint32_t) (p * 4294967296.0f);
+}
+
+void vm_set_faults(vm_t *vm, uint64_t seed, float drop_rate,
+                   float delay_rate, uint32_t max_delay,
+                   uint32_t reinjection) {
+    vm_faults_t *f = &vm->faults;
+    // A zero state would stay zero: mix the seed first.
+    f->rng = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    f->drop_threshold = probability_threshold(drop_rate);
+    f->delay_threshold = probability_threshold(delay_rate);
+    f->max_delay = max_delay ? max_delay : 1;
+    f->reinjection = reinjection;
+    f->active = 1;
+}
+
+int vm_add_drop_rule(vm_t *vm, uint32_t key, uint32_t mask, uint64_t nth) {
+    vm_faults_t *f = &vm->faults;
+    f->rules = realloc(f->rules, sizeof(vm_drop_rule_t) * (f->n_rules + 1));
+    f->rules[f->n_rules++] = (vm_drop_rule_t) {key & mask, mask, nth, 0};
+    f->active = 1;
+    return 0;
+}
+
+int vm_set_link_down(vm_t *vm, int32_t chip, int32_t link) {
+    if (chip < 0 || chip >= vm->n_chips || link < 0 || link >= VM_N_LINKS) {
+        vm_fail(vm, "no link %d on chip index %d", link, chip);
+        return -1;
+    }
+    vm->chips[chip].links_down |= 1u << link;
+    vm->faults.active = 1;
+    return 0;
+}
+
+int vm_set_stall(vm_t *vm, int32_t core, uint64_t at_packet,
+                 uint64_t duration) {
+    if (core < 0 || core >= vm->n_cores || at_packet == 0) {
+        vm_fail(vm, "cannot stall core %d at packet %llu", core,
+                (unsigned long long) at_packet);
+        return -1;
+    }
+    vm->cores[core].stall_at = at_packet;
+    vm->cores[core].stall_for = duration;
+    vm->faults.has_stalls = 1;
+    vm->faults.active = 1;
+    return 0;
+}
+
+void vm_get_fault_counts(vm_t *vm, uint64_t *out) {
+    memcpy(out, &vm->faults.counts, sizeof(vm_fault_counts_t));
+}
+
+void vm_router_drop(vm_t *vm, const vm_packet_t *packet) {
+    vm_faults_t *f = &vm->faults;
+    vm_chip_t *chip = &vm->chips[packet->chip];
+    if (f->reinjection && !chip->has_dropped
+            && packet->retries < VM_MAX_REINJECTIONS) {
+        chip->dropped = *packet;
+        chip->has_dropped = 1;
+        f->dropped_chips = realloc(f->dropped_chips,
+                sizeof(int32_t) * (f->n_dropped_chips + 1));
+        f->dropped_chips[f->n_dropped_chips++] = packet->chip;
+        return;
+    }
+    f->counts.lost++;
+    vm->stats.dropped++;
+}
+
+int vm_fault_at_source(vm_t *vm, const vm_packet_t *packet) {
+    vm_faults_t *f = &vm->faults;
+    for (uint32_t i = 0; i < f->n_rules; i++) {
+        vm_drop_rule_t *rule = &f->rules[i];
+        if ((packet->key & rule->mask) == rule->key) {
+            if (rule->seen++ == rule->nth) {
+                f->counts.dropped_targeted++;
+                vm_router_drop(vm, packet);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void delay(vm_t *vm, const vm_packet_t *packet, uint64_t release) {
+    vm_faults_t *f = &vm->faults;
+    if (f->n_delayed == f->cap_delayed) {
+        f->cap_delayed = f->cap_delayed ? 2 * f->cap_delayed : 64;
+        f->delayed = realloc(f->delayed, sizeof(vm_packet_t) * f->cap_delayed);
+        f->released_at = realloc(f->released_at,
+                                 sizeof(uint64_t) * f->cap_delayed);
+    }
+    // Keep the list sorted by release, first in first out among equals.
+    size_t i = f->n_delayed;
+    while (i > 0 && f->released_at[i - 1] > release) {
+        f->delayed[i] = f->delayed[i - 1];
+        f->released_at[i] = f->released_at[i - 1];
+        i--;
+    }
+    f->delayed[i] = *packet;
+    f->released_at[i] = release;
+    f->n_delayed++;
+    f->counts.delayed++;
+}
+
+int vm_fault_at_router(vm_t *vm, const vm_packet_t *packet) {
+    vm_faults_t *f = &vm->faults;
+    if (f->drop_threshold && draw(f) < f->drop_threshold) {
+        f->counts.dropped_random++;
+        vm_router_drop(vm, packet);
+        return 1;
+    }
+    if (f->delay_threshold && draw(f) < f->delay_threshold) {
+        delay(vm, packet, vm->now + 1 + draw(f) % f->max_delay);
+        return 1;
+    }
+    return 0;
+}
+
+void vm_stall_check(vm_t *vm, vm_core_t *core) {
+    if (core->stall_at != 0 && core->received == core->stall_at) {
+        core->stalled_until = core->stall_for == VM_NEVER
+                ? VM_NEVER : vm->now + core->stall_for;
+        vm->faults.counts.stalls++;
+    }
+}
+
+void vm_hold(vm_core_t *core, vm_event_t ev) {
+    if (core->n_held == core->cap_held) {
+        core->cap_held = core->cap_held ? 2 * core->cap_held : 64;
+        core->held = realloc(core->held, sizeof(vm_event_t) * core->cap_held);
+    }
+    core->held[core->n_held++] = ev;
+}
+
+// A core whose stall has ended runs its held events, in order.
+static uint64_t release_stalls(vm_t *vm) {
+    uint64_t next = VM_NEVER;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm_core_t *core = &vm->cores[i];
+        if (core->stall_at == 0 || core->stalled_until == 0) {
+            continue;
+        }
+        if (core->stalled_until > vm->now) {
+            if (core->n_held > 0 && core->stalled_until < next) {
+                next = core->stalled_until;
+            }
+            continue;
+        }
+        // Still holding while it works through what it held, so a packet
+        // that arrives meanwhile waits behind the older ones.
+        core->stalled_until = VM_NEVER;
+        for (size_t k = 0; k < core->n_held; k++) {
+            vm_run_event(vm, core->held[k]);
+        }
+        core->n_held = 0;
+        core->stalled_until = 0;
+    }
+    return next;
+}
+
+uint64_t vm_faults_release(vm_t *vm) {
+    vm_faults_t *f = &vm->faults;
+    // The monitors reinject what the routers captured.
+    uint32_t n = f->n_dropped_chips;
+    for (uint32_t i = 0; i < n; i++) {
+        vm_chip_t *chip = &vm->chips[f->dropped_chips[i]];
+        vm_packet_t packet = chip->dropped;
+        chip->has_dropped = 0;
+        packet.retries++;
+        f->counts.reinjected++;
+        f->dropped_chips[i] = -1;
+        vm_route(vm, packet);
+    }
+    // Drops while reinjecting were appended after the first n.
+    memmove(f->dropped_chips, &f->dropped_chips[n],
+            sizeof(int32_t) * (f->n_dropped_chips - n));
+    f->n_dropped_chips -= n;
+    while (f->n_delayed > 0 && f->released_at[0] <= vm->now) {
+        vm_packet_t packet = f->delayed[0];
+        f->n_delayed--;
+        memmove(f->delayed, &f->delayed[1], sizeof(vm_packet_t) * f->n_delayed);
+        memmove(f->released_at, &f->released_at[1],
+                sizeof(uint64_t) * f->n_delayed);
+        vm_route(vm, packet);
+    }
+    uint64_t next = f->has_stalls ? release_stalls(vm) : VM_NEVER;
+    if (f->n_dropped_chips > 0) {
+        next = vm->now;
+    }
+    if (f->n_delayed > 0 && f->released_at[0] < next) {
+        next = f->released_at[0];
+    }
+    return next;
+}
+
+void vm_faults_free(vm_t *vm) {
+    vm_faults_t *f = &vm->faults;
+    free(f->rules);
+    free(f->dropped_chips);
+    free(f->delayed);
+    free(f->released_at);
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        free(vm->cores[i].held);
+    }
+}
