@@ -120,6 +120,15 @@ class ModelGraph:
         for vertex in self.vertices_with_weights():
             self._gather(vertex, [WEIGHTS])
 
+    def app_vertices(self):
+        """Every vertex of the graph but the gatherer: sources, layers and
+        the loss."""
+        vertices = [self.input_vertex, self.control_vertex]
+        vertices += self.layer_vertices
+        if self.training:
+            vertices += [self.labels_vertex, self.loss_vertex]
+        return vertices
+
     def vertices_with_weights(self):
         """The layer vertices that send weights back after training."""
         return [vertex for vertex in self.layer_vertices

@@ -9,6 +9,7 @@ from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.history import History
 from spiDNN.layers.input import Input
+from spiDNN.faults import Faults
 from spiDNN.layers.arguments import positive_int
 from spiDNN.layers.layer import Layer
 from spiDNN.progress import Progress
@@ -64,14 +65,20 @@ class Model:
     :param seed: seed of the initial weights (Keras' default initialisers)
     :param n_boards: boards of the machine; by default as many 48-chip
         boards as the model needs
+    :param faults: :py:class:`spiDNN.Faults` to inject in the virtual
+        machine, and the switches of recovery
     """
 
-    def __init__(self, layers=None, seed=None, n_boards=None):
+    def __init__(self, layers=None, seed=None, n_boards=None, faults=None):
         self._rng = numpy.random.default_rng(seed)
         self.input = None
         self.layers = []
         self.n_boards = None if n_boards is None else positive_int(
             n_boards, "n_boards")
+        if faults is not None and not isinstance(faults, Faults):
+            raise SpiDNNConfigurationError(
+                f"faults must be a spiDNN.Faults, not {faults!r}")
+        self.faults = faults
         self.last_run = None
         self.loss = None
         self.optimizer = None

@@ -22,10 +22,15 @@ class RunReport:
     #: One packet per input, label, neuron and direction, one loss value.
     packets_per_sample_lower_bound: int = 0
     #: Packets sent once per batch, by "vertex label/partition": each conv
-    #: layer's kernel gradient sums (also spread over packets_per_sample).
+    #: layer's kernel gradient sums and the host's commits (also spread
+    #: over packets_per_sample).
     packets_per_batch: dict = dataclasses.field(default_factory=dict)
     weight_packets: int = 0      # trained weights sent to the host
     peak_dtcm_bytes: int = 0     # most DTCM one core allocated
+    #: What injected faults did (drops, reinjections, losses, delays,
+    #: stalls) and what recovery did (replays, passes replayed, repeated
+    #: control rounds): spiDNN.Faults.
+    faults: dict = dataclasses.field(default_factory=dict)
 
     @property
     def samples_per_second(self):

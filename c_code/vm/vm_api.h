@@ -70,7 +70,8 @@ void vm_get_core_status(vm_t *vm, int32_t core, uint32_t *out4);
 void vm_set_faults(vm_t *vm, uint64_t seed, float drop_rate,
                    float delay_rate, uint32_t max_delay,
                    uint32_t reinjection);
-int vm_add_drop_rule(vm_t *vm, uint32_t key, uint32_t mask, uint64_t nth);
+int vm_add_drop_rule(vm_t *vm, uint32_t key, uint32_t mask, uint32_t group,
+                     uint64_t nth);
 int vm_set_link_down(vm_t *vm, int32_t chip, int32_t link);
 int vm_set_stall(vm_t *vm, int32_t core, uint64_t at_packet,
                  uint64_t duration);

@@ -50,10 +50,17 @@ void vm_set_faults(vm_t *vm, uint64_t seed, float drop_rate,
     f->active = 1;
 }
 
-int vm_add_drop_rule(vm_t *vm, uint32_t key, uint32_t mask, uint64_t nth) {
+int vm_add_drop_rule(vm_t *vm, uint32_t key, uint32_t mask, uint32_t group,
+                     uint64_t nth) {
     vm_faults_t *f = &vm->faults;
     f->rules = realloc(f->rules, sizeof(vm_drop_rule_t) * (f->n_rules + 1));
-    f->rules[f->n_rules++] = (vm_drop_rule_t) {key & mask, mask, nth, 0};
+    f->rules[f->n_rules++] = (vm_drop_rule_t) {key & mask, mask, group, nth};
+    if (group >= f->n_groups) {
+        f->group_seen = realloc(f->group_seen, sizeof(uint64_t) * (group + 1));
+        memset(&f->group_seen[f->n_groups], 0,
+               sizeof(uint64_t) * (group + 1 - f->n_groups));
+        f->n_groups = group + 1;
+    }
     f->active = 1;
     return 0;
 }
@@ -107,11 +114,12 @@ int vm_fault_at_source(vm_t *vm, const vm_packet_t *packet) {
     for (uint32_t i = 0; i < f->n_rules; i++) {
         vm_drop_rule_t *rule = &f->rules[i];
         if ((packet->key & rule->mask) == rule->key) {
-            if (rule->seen++ == rule->nth) {
+            if (f->group_seen[rule->group]++ == rule->nth) {
                 f->counts.dropped_targeted++;
                 vm_router_drop(vm, packet);
                 return 1;
             }
+            return 0;
         }
     }
     return 0;
@@ -232,6 +240,7 @@ uint64_t vm_faults_release(vm_t *vm) {
 void vm_faults_free(vm_t *vm) {
     vm_faults_t *f = &vm->faults;
     free(f->rules);
+    free(f->group_seen);
     free(f->dropped_chips);
     free(f->delayed);
     free(f->released_at);

@@ -132,10 +132,12 @@ typedef struct vm_fault_counts {
 } vm_fault_counts_t;
 #define VM_N_FAULT_COUNTS 8
 
-// Drop the nth (0 first) packet a core sends with key & mask == key.
+// Drop the nth (0 first) packet that cores send with key & mask == key
+// for any rule of the group (a layer's partition: a rule per core).
 typedef struct vm_drop_rule {
     uint32_t key, mask;
-    uint64_t nth, seen;
+    uint32_t group;
+    uint64_t nth;
 } vm_drop_rule_t;
 
 typedef struct vm_faults {
@@ -148,6 +150,8 @@ typedef struct vm_faults {
     uint32_t has_stalls;            // some core has a stall configured
     vm_drop_rule_t *rules;
     uint32_t n_rules;
+    uint64_t *group_seen;           // packets seen so far, per group
+    uint32_t n_groups;
     int32_t *dropped_chips;         // chips whose register holds a packet
     uint32_t n_dropped_chips;
     vm_packet_t *delayed;           // sorted by release time

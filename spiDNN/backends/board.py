@@ -4,8 +4,12 @@ The same graph runs forever on the board.  Each sample's inputs (and,
 training, its label) go in as payload events to the sources through a
 ``LiveEventConnection``; outputs, losses and the trained weights come back
 from the live packet gatherer, keyed as on the virtual machine, so they
-are decoded by the same code.  No board can be reached where spiDNN is
-developed, so this path is kept thin and is not covered by the tests.
+are decoded by the same code.  The host commits each batch and asks for
+the weights at the end on the control source (control.h); it does not yet
+read the cores' status, so a pass that cannot finish ends the run after
+``SAMPLE_TIMEOUT`` instead of being replayed as on the virtual machine.
+No board can be reached where spiDNN is developed, so this path is kept
+thin and is not covered by the tests.
 """
 import queue
 import threading
@@ -16,10 +20,11 @@ from spinn_front_end_common.data import FecDataView
 from spinn_front_end_common.utilities.connections import LiveEventConnection
 from spinn_utilities.socket_address import SocketAddress
 
-from spiDNN.errors import SpiDNNMachineError
-from spiDNN.graph import INPUT_LABEL, LABELS_LABEL, OUTPUT_LABEL
+from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
+from spiDNN.graph import CONTROL_LABEL, INPUT_LABEL, LABELS_LABEL, OUTPUT_LABEL
 from spiDNN.history import mean_loss
 from spiDNN.run_report import RunReport
+from spiDNN.vertices import layouts
 
 #: Seconds a sample may take on the board before the pass is called stalled.
 SAMPLE_TIMEOUT = 10.0
@@ -86,7 +91,21 @@ def _send(connection, label, words):
         label, [(i, int(w)) for i, w in enumerate(words)])
 
 
-def predict(graph, session, inputs):
+def _command(connection, command, round_number):
+    """A control command (layouts.CONTROLS) with its round number."""
+    connection.send_event_with_payload(
+        CONTROL_LABEL, layouts.CONTROLS[command], round_number)
+
+
+def _no_faults(faults):
+    if faults is not None:
+        raise SpiDNNConfigurationError(
+            "faults are injected in the virtual machine only; a board has "
+            "its own")
+
+
+def predict(graph, session, inputs, faults=None):
+    _no_faults(faults)
     n_out = graph.output_vertex.n_atoms
     outputs = numpy.zeros((len(inputs), n_out), dtype=numpy.float32)
 
@@ -102,11 +121,14 @@ def predict(graph, session, inputs):
     return outputs, _report(graph, session, len(inputs), seconds)
 
 
-def fit(graph, session, inputs, labels, order, progress):
+def fit(graph, session, inputs, labels, order, progress, faults=None):
     """Trains on the board: one sample at a time, each sent once the
     previous one's loss is back (the cores buffer the next inputs while
-    their backward pass finishes)."""
+    their backward pass finishes), a commit after each batch."""
+    _no_faults(faults)
     n_epochs, n = order.n_epochs, order.n_samples
+    batch_size = graph.training.batch_size
+    rounds = iter(range(1, 2 ** 32))
     sample_losses = [numpy.empty(n, dtype=numpy.float32)
                      for _ in range(n_epochs)]
     loss_key = graph.loss_key()
@@ -124,13 +146,17 @@ def fit(graph, session, inputs, labels, order, progress):
                     raise SpiDNNMachineError(
                         "a training pass sent something other than its loss")
                 sample_losses[epoch][i] = payloads.view(numpy.float32)[0]
+                if (i + 1) % batch_size == 0 or i + 1 == n:
+                    _command(connection, "commit", next(rounds))
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
             progress.end_epoch(mean_loss(sample_losses[epoch]))
+        _command(connection, "send_weights", next(rounds))
         weights.extend(graph.decode_weights(*live.take(graph.n_weights())))
 
     receive = [graph.loss_vertex.label] + [
         vertex.label for vertex in graph.vertices_with_weights()]
-    live = _LiveRun(session, [INPUT_LABEL, LABELS_LABEL], receive, stream)
+    live = _LiveRun(session, [INPUT_LABEL, LABELS_LABEL, CONTROL_LABEL],
+                    receive, stream)
     seconds = live.run()
     return sample_losses, weights, _report(
         graph, session, n_epochs * n, seconds)

@@ -15,7 +15,8 @@ def predict(model, inputs):
     """(outputs, RunReport) of forward passes on the configured machine."""
     with ToolchainSession(n_boards=model.boards_needed()) as session:
         graph = ModelGraph(model, session)
-        return _backend(session).predict(graph, session, inputs)
+        return _backend(session).predict(graph, session, inputs,
+                                         model.faults)
 
 
 def fit(model, training, inputs, labels, order, progress):
@@ -24,4 +25,4 @@ def fit(model, training, inputs, labels, order, progress):
     with ToolchainSession(n_boards=model.boards_needed()) as session:
         graph = ModelGraph(model, session, training)
         return _backend(session).fit(
-            graph, session, inputs, labels, order, progress)
+            graph, session, inputs, labels, order, progress, model.faults)

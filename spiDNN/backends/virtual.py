@@ -8,20 +8,22 @@ from spinn_front_end_common.data import FecDataView
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.history import mean_loss
 from spiDNN.run_report import RunReport
-from spiDNN.vertices.partitions import GRADIENT_CHAIN, WEIGHTS
+from spiDNN.vertices.partitions import CONTROL, GRADIENT_CHAIN, WEIGHTS
 from spiDNN.vm.build import build_virtual_machine
+from spiDNN.vm.fault_setup import apply_faults
+from spiDNN.vm.host import Host
 
-#: Events a pass may take per packet it should need before it is called a
-#: livelock (a pass that never goes quiet).
+#: Time units (callbacks) a pass may take per packet delivery it should
+#: need, before the host gives up on it (its timeout).
 EVENT_BUDGET_FACTOR = 4
-#: Samples streamed per call into the machine during fit (progress and the
-#: running loss are updated between calls).
+#: Samples streamed per call into the machine during fit, rounded up to
+#: whole batches (progress and the running loss are updated between calls).
 FIT_CHUNK = 256
 
 
 def _event_budget(graph, extra=0):
-    """A bound on the events of one pass: every delivery its layers
-    expect, times a margin."""
+    """The host's timeout for one pass: every delivery its layers expect,
+    times a margin."""
     return EVENT_BUDGET_FACTOR * (graph.deliveries_per_sample() + extra) + 1000
 
 
@@ -29,115 +31,101 @@ def _source_core(core_of, source_vertex):
     return core_of[next(iter(source_vertex.machine_vertices))]
 
 
-def predict(graph, session, inputs):
-    """Forward passes of ``inputs`` (float32, (n, n_in)) on the VM."""
+def _machine(graph, session, faults):
+    """The started machine, its core per vertex, and the host driving it."""
     session.map()
     vm, core_of = build_virtual_machine(session.simulator)
+    try:
+        if faults is not None:
+            apply_faults(vm, graph, core_of, faults)
+        return vm, core_of, Host(vm, graph, core_of, faults)
+    except BaseException:
+        vm.close()
+        raise
+
+
+def predict(graph, session, inputs, faults=None):
+    """Forward passes of ``inputs`` (float32, (n, n_in)) on the VM."""
+    vm, core_of, host = _machine(graph, session, faults)
     with vm:
         counted = _count_partitions(vm, core_of)
         keys = graph.input_keys()
         start = time.perf_counter()
-        out_keys, out_payloads = vm.run_samples(
+        out_keys, out_payloads = host.run(
             [_source_core(core_of, graph.input_vertex)] * len(keys), keys,
             inputs.view(numpy.uint32), graph.output_vertex.n_atoms,
             _event_budget(graph))
         seconds = time.perf_counter() - start
         outputs = graph.decode_outputs(out_keys, out_payloads)
-        report = _report(vm, session, graph, counted, len(inputs), seconds)
+        report = _report(vm, host, session, graph, counted, len(inputs),
+                         seconds)
     return outputs, report
 
 
-def fit(graph, session, inputs, labels, order, progress):
+def fit(graph, session, inputs, labels, order, progress, faults=None):
     """Trains on the VM; returns (sample losses per epoch, weights, report).
 
     :param inputs: float32 (n, n_in); ``labels``: uint32 words (n, width)
     :param order: :py:class:`~spiDNN.model.EpochOrder`, the sample indices
         of each epoch in the order to train them
     """
-    session.map()
-    vm, core_of = build_virtual_machine(session.simulator)
+    vm, core_of, host = _machine(graph, session, faults)
     with vm:
         counted = _count_partitions(vm, core_of)
         input_keys, label_keys = graph.input_keys(), graph.label_keys()
-        keys = input_keys + label_keys
         sources = ([_source_core(core_of, graph.input_vertex)]
                    * len(input_keys)
                    + [_source_core(core_of, graph.labels_vertex)]
                    * len(label_keys))
-        stream = _Stream(vm, graph, sources, keys, inputs, labels)
         n_epochs, n = order.n_epochs, order.n_samples
+        batch_size = graph.training.batch_size
+        chunk = -(-FIT_CHUNK // batch_size) * batch_size
+        # The last pass of each batch: the host commits the update after.
+        commit_after = numpy.zeros(n, dtype=bool)
+        commit_after[batch_size - 1::batch_size] = True
+        commit_after[-1] = True
+        budget = _event_budget(graph)
+        loss_key = graph.loss_key()
         sample_losses = []
         start = time.perf_counter()
         for epoch in range(n_epochs):
             progress.start_epoch(epoch)
             losses = numpy.empty(n, dtype=numpy.float32)
             epoch_order = order(epoch)
-            for first in range(0, n, FIT_CHUNK):
-                rows = epoch_order[first:first + FIT_CHUNK]
+            for first in range(0, n, chunk):
+                rows = epoch_order[first:first + chunk]
+                payloads = numpy.concatenate(
+                    [inputs.view(numpy.uint32)[rows], labels[rows]], axis=1)
                 try:
-                    losses[first:first + len(rows)] = stream.run(
-                        rows, first, last=epoch == n_epochs - 1
-                        and first + len(rows) == n)
+                    out_keys, out_payloads = host.run(
+                        sources, input_keys + label_keys, payloads, 1,
+                        budget, commit_after[first:first + len(rows)],
+                        first_pass=first)
                 except SpiDNNMachineError as error:
                     raise SpiDNNMachineError(
                         f"training, epoch {epoch + 1} of {n_epochs}: "
                         f"{error}") from None
+                if not numpy.all(out_keys == loss_key):
+                    raise SpiDNNMachineError(
+                        "a training pass sent the host something other "
+                        "than its loss")
+                losses[first:first + len(rows)] = (
+                    out_payloads[:, 0].view(numpy.float32))
                 progress.update(first + len(rows),
                                 mean_loss(losses[:first + len(rows)]))
             progress.end_epoch(mean_loss(losses))
             sample_losses.append(losses)
         seconds = time.perf_counter() - start
-        weights = graph.decode_weights(*stream.weight_packets)
-        report = _report(vm, session, graph, counted, n_epochs * n, seconds)
+        try:
+            weights = graph.decode_weights(*host.fetch_weights(
+                graph.n_weights(), _event_budget(graph, graph.n_weights()),
+                n_epochs * n))
+        except SpiDNNMachineError as error:
+            raise SpiDNNMachineError(
+                f"training, fetching the weights: {error}") from None
+        report = _report(vm, host, session, graph, counted, n_epochs * n,
+                         seconds)
     return sample_losses, weights, report
-
-
-class _Stream:
-    """Streams training samples in; takes each one's loss (and, after the
-    last, the trained weights) from the gatherer."""
-
-    def __init__(self, vm, graph, sources, keys, inputs, labels):
-        self.vm = vm
-        self.sources = sources
-        self.keys = keys
-        self.inputs = inputs.view(numpy.uint32)
-        self.labels = labels
-        self.loss_key = graph.loss_key()
-        self.n_weights = graph.n_weights()
-        self.budget = _event_budget(graph)
-        self.final_budget = _event_budget(graph, self.n_weights)
-        self.weight_packets = None
-
-    def _run(self, rows, n_expected, budget, first_pass):
-        payloads = numpy.concatenate(
-            [self.inputs[rows], self.labels[rows]], axis=1)
-        return self.vm.run_samples(self.sources, self.keys, payloads,
-                                   n_expected, budget, first_pass)
-
-    def run(self, rows, first, last):
-        """The losses of samples ``rows``, the epoch's from ``first`` on;
-        ``last``: the run's final ones."""
-        losses = []
-        body = rows[:-1] if last else rows
-        if len(body):
-            out_keys, out_payloads = self._run(body, 1, self.budget, first)
-            if not numpy.all(out_keys == self.loss_key):
-                raise SpiDNNMachineError(
-                    "a training pass sent the host something other than "
-                    "its loss")
-            losses.append(out_payloads[:, 0].view(numpy.float32))
-        if last:
-            out_keys, out_payloads = self._run(
-                rows[-1:], 1 + self.n_weights, self.final_budget,
-                first + len(body))
-            is_loss = out_keys[0] == self.loss_key
-            if numpy.count_nonzero(is_loss) != 1:
-                raise SpiDNNMachineError(
-                    "the last training pass did not send exactly one loss")
-            losses.append(out_payloads[0, is_loss].view(numpy.float32))
-            self.weight_packets = (out_keys[0, ~is_loss],
-                                   out_payloads[0, ~is_loss])
-        return numpy.concatenate(losses)
 
 
 def _count_partitions(vm, core_of):
@@ -157,11 +145,12 @@ def _count_partitions(vm, core_of):
     return counted
 
 
-def _report(vm, session, graph, counted, n_samples, seconds):
+def _report(vm, host, session, graph, counted, n_samples, seconds):
     stats = vm.stats()
     chips = {vm.core_locations[i][:2] for i in vm.app_cores}
     per_partition = collections.Counter()
     per_batch = collections.Counter()
+    n_batches = graph.training.n_batches if graph.training else 0
     weight_packets = 0
     for core, names in counted.items():
         for (label, partition), sent in zip(
@@ -170,9 +159,8 @@ def _report(vm, session, graph, counted, n_samples, seconds):
                 weight_packets += sent
             else:
                 per_partition[f"{label}/{partition}"] += sent
-            if partition == GRADIENT_CHAIN:
+            if partition in (GRADIENT_CHAIN, CONTROL) and n_batches:
                 per_batch[f"{label}/{partition}"] += sent
-    n_batches = graph.training.n_batches if graph.training else 0
     return RunReport(
         backend="virtual", samples=n_samples, cores=len(vm.app_cores),
         chips=len(chips), packets_sent=stats["sent"],
@@ -188,4 +176,7 @@ def _report(vm, session, graph, counted, n_samples, seconds):
                            for name, count in sorted(per_batch.items())},
         weight_packets=weight_packets,
         peak_dtcm_bytes=max(vm.core_stats(i)["dtcm_used"]
-                            for i in vm.app_cores))
+                            for i in vm.app_cores),
+        faults={**vm.fault_counts(), "replays": host.replays,
+                "passes_replayed": host.passes_replayed,
+                "control_retries": host.control_retries})

@@ -1,5 +1,7 @@
 """Checking layer arguments as Keras spells them, and the shape arithmetic
 of windowed layers (TensorFlow's "valid" and "same" padding)."""
+import numbers
+
 from spiDNN.errors import SpiDNNConfigurationError
 
 
@@ -13,6 +15,24 @@ def positive_int(value, what):
         raise SpiDNNConfigurationError(
             f"{what} must be a positive integer, not {value}")
     return value
+
+
+def non_negative_int(value, what):
+    """``value`` as an int >= 0, or a clear error naming ``what``."""
+    if (isinstance(value, bool) or not hasattr(type(value), "__index__")
+            or int(value) < 0):
+        raise SpiDNNConfigurationError(
+            f"{what} must be a non-negative integer, not {value!r}")
+    return int(value)
+
+
+def probability(value, what):
+    """``value`` as a float in [0, 1], or a clear error naming ``what``."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not 0 <= value <= 1):
+        raise SpiDNNConfigurationError(
+            f"{what} must be a probability in [0, 1], not {value!r}")
+    return float(value)
 
 
 def int_tuple(value, n, what):

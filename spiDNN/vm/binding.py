@@ -8,7 +8,8 @@ HOST_BINARIES = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "binaries", "host")
 
 # Results of the run functions, as in vm_api.h.
-VM_OK, VM_STALLED, VM_LIVELOCK, VM_CORE_ERROR, VM_BAD_CALL = range(5)
+(VM_OK, VM_STALLED, VM_TIMEOUT, VM_CORE_ERROR, VM_BAD_CALL,
+ VM_CONTROL_FAILED) = range(6)
 # Kinds of edge core, as in vm_internal.h.
 CORE_SOURCE, CORE_GATHERER = 1, 2
 
@@ -38,7 +39,25 @@ _PROTOTYPES = {
     "vm_start": (ctypes.c_int, [ctypes.c_void_p]),
     "vm_run_samples": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, _i32p, _u32p,
-        _u32p, ctypes.c_uint32, _u32p, _u32p, ctypes.c_uint64, _u32p]),
+        _u32p, ctypes.c_uint32, _u32p, _u32p, ctypes.c_uint64,
+        ctypes.POINTER(ctypes.c_uint8), ctypes.c_int32, ctypes.c_uint32,
+        _u32p]),
+    "vm_control": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint64]),
+    "vm_get_outputs": (ctypes.c_uint32, [
+        ctypes.c_void_p, ctypes.c_uint32, _u32p, _u32p]),
+    "vm_get_core_status": (None, [ctypes.c_void_p, ctypes.c_int32, _u32p]),
+    "vm_set_faults": (None, [
+        ctypes.c_void_p, ctypes.c_uint64, ctypes.c_float, ctypes.c_float,
+        ctypes.c_uint32, ctypes.c_uint32]),
+    "vm_add_drop_rule": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32,
+        ctypes.c_uint64]),
+    "vm_set_link_down": (ctypes.c_int,
+                         [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32]),
+    "vm_set_stall": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint64, ctypes.c_uint64]),
+    "vm_get_fault_counts": (None, [ctypes.c_void_p, _u64p]),
     "vm_run_ticks": (ctypes.c_int,
                      [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64]),
     "vm_get_stats": (None, [ctypes.c_void_p] + [_u64p] * 5),

@@ -1,4 +1,5 @@
 """A virtual SpiNNaker machine: Python's handle on the C event loop."""
+import collections
 import ctypes
 import os
 import shutil
@@ -10,6 +11,20 @@ from spiDNN.errors import SpiDNNInternalError, SpiDNNMachineError
 from spiDNN.vertices import layouts
 from spiDNN.vm import binding
 from spiDNN.vm.binding import as_pointer
+
+
+#: What vm_get_fault_counts reports, in its order (vm_internal.h).
+FAULT_COUNTS = ("dropped_random", "dropped_targeted", "dropped_dead_link",
+                "emergency_routed", "reinjected", "lost", "delayed",
+                "stalls")
+
+#: How a call to run_samples ended.
+Passes = collections.namedtuple(
+    "Passes", "out_keys out_payloads n_done rc message")
+
+#: A core's status region (control.h), and whether it is stalled now.
+CoreStatus = collections.namedtuple(
+    "CoreStatus", "passes_done waiting last_control stalled")
 
 
 class VirtualMachine:
@@ -98,13 +113,16 @@ class VirtualMachine:
         if rc != binding.VM_OK:
             raise SpiDNNMachineError(self._lib.vm_error(self._vm).decode())
 
-    def run_samples(self, src_cores, keys, payloads, n_expected,
-                    max_events_per_sample, first_pass=0):
-        """Streams samples through; returns (keys, payloads) gathered.
+    def run_samples(self, src_cores, keys, payloads, n_expected, budget,
+                    commit_after=None, control_core=-1, commit_key=0):
+        """Streams samples through, one pass each, until all are done or
+        one cannot finish.
 
         :param payloads: uint32 array (n_samples, len(keys))
-        :param first_pass: passes before these, counted in a failure
-        :return: two uint32 arrays of shape (n_samples, n_expected)
+        :param commit_after: bool per sample: a commit round after it
+        :return: :py:class:`Passes`: the gathered packets (uint32 arrays
+            of shape (n_samples, n_expected), valid for the first
+            ``n_done`` samples) and how the run ended
         """
         src = numpy.ascontiguousarray(src_cores, dtype=numpy.int32)
         keys = numpy.ascontiguousarray(keys, dtype=numpy.uint32)
@@ -112,30 +130,66 @@ class VirtualMachine:
         n_samples = payloads.shape[0]
         out_keys = numpy.zeros((n_samples, n_expected), dtype=numpy.uint32)
         out_payloads = numpy.zeros_like(out_keys)
+        commits = None
+        if commit_after is not None:
+            commits = numpy.ascontiguousarray(commit_after, dtype=numpy.uint8)
         done = ctypes.c_uint32(0)
         rc = self._lib.vm_run_samples(
             self._vm, n_samples, len(keys), as_pointer(src, ctypes.c_int32),
             as_pointer(keys, ctypes.c_uint32),
             as_pointer(payloads, ctypes.c_uint32), n_expected,
             as_pointer(out_keys, ctypes.c_uint32),
-            as_pointer(out_payloads, ctypes.c_uint32),
-            max_events_per_sample, ctypes.byref(done))
-        if rc != binding.VM_OK:
-            raise SpiDNNMachineError(
-                self._failure_report(rc, first_pass + done.value))
-        return out_keys, out_payloads
+            as_pointer(out_payloads, ctypes.c_uint32), budget,
+            None if commits is None else as_pointer(commits, ctypes.c_uint8),
+            control_core, commit_key, ctypes.byref(done))
+        return Passes(out_keys, out_payloads, done.value, rc,
+                      self._lib.vm_error(self._vm).decode() if rc else "")
 
-    def _failure_report(self, rc, n_done):
-        message = self._lib.vm_error(self._vm).decode()
-        if rc in (binding.VM_STALLED, binding.VM_LIVELOCK):
-            stalled = self.stalled_cores()
-            message += (f". {len(stalled)} core(s) stalled without "
-                        f"finishing their part of the pass: "
-                        + ", ".join(f"{label} at {loc}"
-                                    for label, loc in stalled[:20])
-                        + (" ..." if len(stalled) > 20 else ""))
-        return (f"{n_done} pass(es) delivered their outputs, then the run "
-                f"could not go on: {message}")
+    def control(self, control_core, key, budget):
+        """One control round; (result code, message)."""
+        rc = self._lib.vm_control(self._vm, control_core, key, budget)
+        return rc, self._lib.vm_error(self._vm).decode() if rc else ""
+
+    def outputs(self):
+        """(keys, payloads) gathered since the last pass or round began."""
+        n = self._lib.vm_get_outputs(self._vm, 0, None, None)
+        keys = numpy.zeros(n, dtype=numpy.uint32)
+        payloads = numpy.zeros(n, dtype=numpy.uint32)
+        self._lib.vm_get_outputs(self._vm, n, as_pointer(keys, ctypes.c_uint32),
+                                 as_pointer(payloads, ctypes.c_uint32))
+        return keys, payloads
+
+    def core_status(self, index):
+        """A core's status region (control.h) and whether it stalls."""
+        out = (ctypes.c_uint32 * 4)()
+        self._lib.vm_get_core_status(self._vm, index, out)
+        return CoreStatus(*out)
+
+    # ------------------------------------------------------------ faults
+    def set_faults(self, seed, drop_rate, delay_rate, max_delay,
+                   reinjection):
+        self._lib.vm_set_faults(self._vm, seed, drop_rate, delay_rate,
+                                max_delay, int(reinjection))
+
+    def add_drop_rule(self, key, mask, group, nth):
+        self._check(self._lib.vm_add_drop_rule(
+            self._vm, key, mask, group, nth), "drop rule")
+
+    def set_link_down(self, x, y, link):
+        if (x, y) not in self.chips:
+            raise SpiDNNMachineError(f"no chip ({x}, {y}) to take link "
+                                     f"{link} of down")
+        self._check(self._lib.vm_set_link_down(
+            self._vm, self.chips.index((x, y)), link), "link down")
+
+    def set_stall(self, index, at_packet, duration):
+        self._check(self._lib.vm_set_stall(
+            self._vm, index, at_packet, duration), "stall")
+
+    def fault_counts(self):
+        out = (ctypes.c_uint64 * len(FAULT_COUNTS))()
+        self._lib.vm_get_fault_counts(self._vm, out)
+        return dict(zip(FAULT_COUNTS, out))
 
     def count_partitions(self, index, keys_and_masks):
         """Counts what core ``index`` sends on each (key, mask) given."""
@@ -157,15 +211,6 @@ class VirtualMachine:
         self._lib.vm_get_core_stats(self._vm, index, out)
         return dict(zip(("sent", "received", "pass_sent", "pass_received",
                          "dtcm_used", "errored", "error_code"), out))
-
-    def stalled_cores(self):
-        """Application cores that sent nothing in the last pass."""
-        stalled = []
-        for index in self.app_cores:
-            if self.core_stats(index)["pass_sent"] == 0:
-                stalled.append((self.core_labels[index],
-                                self.core_locations[index]))
-        return stalled
 
     def stats(self):
         values = [ctypes.c_uint64(0) for _ in range(5)]
