@@ -288,8 +288,7 @@ class Model:
         epochs = positive_int(epochs, "epochs")
         if epochs > 0xFFFFFFFF:
             raise SpiDNNConfigurationError(
-                f"epochs must be below 2**32 (the cores count them in 32 "
-                f"bits), got {epochs}")
+                f"epochs must be below 2**32, got {epochs}")
         batch_size = positive_int(
             DEFAULT_BATCH_SIZE[form] if batch_size is None else batch_size,
             "batch_size")

@@ -22,8 +22,9 @@ class RunReport:
     #: One packet per input, label, neuron and direction, one loss value.
     packets_per_sample_lower_bound: int = 0
     #: Packets sent once per batch, by "vertex label/partition": each conv
-    #: layer's kernel gradient sums and the host's commits (also spread
-    #: over packets_per_sample).
+    #: layer's kernel gradient sums (also spread over packets_per_sample)
+    #: and the host's control commands (a commit per batch, one request
+    #: for the weights, and any recovery's).
     packets_per_batch: dict = dataclasses.field(default_factory=dict)
     weight_packets: int = 0      # trained weights sent to the host
     peak_dtcm_bytes: int = 0     # most DTCM one core allocated

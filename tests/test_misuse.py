@@ -133,33 +133,6 @@ def test_diverging_training_ends_as_in_keras():
                                          numpy.isfinite(theirs))
 
 
-def test_a_failure_in_fit_names_the_epoch_and_the_sample(monkeypatch):
-    """A pass that cannot complete in the middle of the second epoch is
-    reported in that epoch's count of samples, not the chunk's."""
-    from spiDNN.backends import virtual
-    from spiDNN.vm.machine import VirtualMachine
-    monkeypatch.setattr(virtual, "FIT_CHUNK", 4)
-    run_samples = VirtualMachine.run_samples
-    calls = []
-
-    def starved(self, sources, keys, payloads, n_expected, budget,
-                first_pass=0):
-        calls.append(first_pass)
-        if len(calls) == 5:     # epoch 2, samples 5-8: no events to run
-            budget = 1
-        return run_samples(self, sources, keys, payloads, n_expected,
-                           budget, first_pass)
-
-    monkeypatch.setattr(VirtualMachine, "run_samples", starved)
-    with pytest.raises(spiDNN.SpiDNNMachineError) as error:
-        small_model().fit(X[:10], Y[:10], epochs=2, batch_size=3,
-                          loss="sparse_categorical_crossentropy", verbose=0)
-    assert calls == [0, 4, 8, 0, 4]
-    assert str(error.value).startswith(
-        "training, epoch 2 of 2: 4 pass(es) delivered their outputs, then "
-        "the run could not go on")
-
-
 @pytest.mark.parametrize("what", ["inputs", "labels", "weights"])
 def test_values_infinite_in_float32_are_refused(what):
     """1e39 is a finite float64 but infinite on the machine."""

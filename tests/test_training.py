@@ -1,22 +1,12 @@
-"""fit as a user meets it: accuracy, sessions, shuffling, progress, the
-run report, and faults during training."""
+"""fit as a user meets it: accuracy, sessions, shuffling, progress and
+the run report (faults during training: test_faults.py)."""
 import os
 import threading
-import time
 
 import numpy
-import pytest
-
-from spinn_front_end_common.data import FecDataView
 
 import spiDNN
-from spiDNN.errors import SpiDNNMachineError
-from spiDNN.graph import ModelGraph
-from spiDNN.toolchain.session import ToolchainSession
-from spiDNN.training import TrainingRun
 from spiDNN.vertices import layouts
-from spiDNN.vertices.partitions import BACKWARD
-from spiDNN.vm.build import build_virtual_machine
 
 from conftest import keras_model, spidnn_model, spidnn_temp_folders
 
@@ -166,45 +156,3 @@ def test_softmax_layers_add_their_exchanges():
     # Both layers exchange (mse takes probabilities): 2 x (6 + 2) more.
     assert report.packets_per_sample_total == (
         report.packets_per_sample_lower_bound + 16)
-
-
-def test_lost_backward_route_ends_training_with_a_clear_error():
-    """A delta that never arrives leaves its layer waiting: the next pass
-    stalls, and the error names the cores, instead of a hang."""
-    model = spidnn_model(5, [(6, "tanh"), (3, "softmax")])
-    x = numpy.ones((3, 5), dtype=numpy.float32)
-    training = TrainingRun(
-        loss="categorical_crossentropy", learning_rate=0.1, batch_size=1,
-        n_samples=3, n_epochs=1, n_outputs=3, output_activation="softmax")
-    with ToolchainSession() as session:
-        graph = ModelGraph(model, session, training)
-        session.map()
-        vm, core_of = build_virtual_machine(session.simulator)
-        with vm:
-            loss_vertex = next(iter(graph.loss_vertex.machine_vertices))
-            x_chip, y_chip, _ = vm.core_locations[core_of[loss_vertex]]
-            # Lose the entry that routes the loss's deltas.
-            base = FecDataView.get_routing_infos().get_key_from(
-                loss_vertex, BACKWARD)
-            table = session.simulator.loaded_routing_tables \
-                .get_routing_table_for_chip(x_chip, y_chip)
-            index = next(i for i, e in enumerate(
-                table.multicast_routing_entries) if base & e.mask == e.key)
-            vm.remove_routing_entry(x_chip, y_chip, index)
-            keys = graph.input_keys() + graph.label_keys()
-            sources = (
-                [core_of[next(iter(graph.input_vertex.machine_vertices))]]
-                * 5 + [core_of[next(iter(
-                    graph.labels_vertex.machine_vertices))]] * 3)
-            payloads = numpy.concatenate(
-                [x, numpy.eye(3, dtype=numpy.float32)], axis=1)
-            start = time.perf_counter()
-            with pytest.raises(SpiDNNMachineError) as error:
-                vm.run_samples(sources, keys, payloads.view(numpy.uint32),
-                               1, 100_000)
-            assert time.perf_counter() - start < 5
-    message = str(error.value)
-    assert "1 pass(es) delivered their outputs, then" in message
-    assert "0 of 1 expected packets" in message
-    for layer in model.layers:
-        assert layer.name in message

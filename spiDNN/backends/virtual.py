@@ -33,7 +33,6 @@ def _source_core(core_of, source_vertex):
 
 def _machine(graph, session, faults):
     """The started machine, its core per vertex, and the host driving it."""
-    session.map()
     vm, core_of = build_virtual_machine(session.simulator)
     try:
         if faults is not None:
@@ -46,6 +45,13 @@ def _machine(graph, session, faults):
 
 def predict(graph, session, inputs, faults=None):
     """Forward passes of ``inputs`` (float32, (n, n_in)) on the VM."""
+    session.map()
+    return predict_mapped(graph, session, inputs, faults)
+
+
+def predict_mapped(graph, session, inputs, faults=None):
+    """:py:func:`predict` on a fresh machine built from what ``session``
+    has mapped (which can build many)."""
     vm, core_of, host = _machine(graph, session, faults)
     with vm:
         counted = _count_partitions(vm, core_of)
@@ -69,6 +75,15 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
     :param order: :py:class:`~spiDNN.model.EpochOrder`, the sample indices
         of each epoch in the order to train them
     """
+    session.map()
+    return fit_mapped(graph, session, inputs, labels, order, progress,
+                      faults)
+
+
+def fit_mapped(graph, session, inputs, labels, order, progress,
+               faults=None):
+    """:py:func:`fit` on a fresh machine built from what ``session`` has
+    mapped (which can build many)."""
     vm, core_of, host = _machine(graph, session, faults)
     with vm:
         counted = _count_partitions(vm, core_of)
@@ -155,12 +170,17 @@ def _report(vm, host, session, graph, counted, n_samples, seconds):
     for core, names in counted.items():
         for (label, partition), sent in zip(
                 names, vm.partition_counts(core, len(names))):
+            name = f"{label}/{partition}"
             if partition == WEIGHTS:
                 weight_packets += sent
+            elif partition == CONTROL:
+                # The host's, not the samples': commits per batch.
+                if n_batches:
+                    per_batch[name] += sent
             else:
-                per_partition[f"{label}/{partition}"] += sent
-            if partition in (GRADIENT_CHAIN, CONTROL) and n_batches:
-                per_batch[f"{label}/{partition}"] += sent
+                per_partition[name] += sent
+                if partition == GRADIENT_CHAIN:
+                    per_batch[name] += sent
     return RunReport(
         backend="virtual", samples=n_samples, cores=len(vm.app_cores),
         chips=len(chips), packets_sent=stats["sent"],

@@ -126,14 +126,17 @@ class Host:
                     for core in self.core_names}
         if not statuses:
             return ""
-        most = max(status.passes_done for status in statuses.values())
+        # Cores stuck part-way through a pass (or stalled) hold the others
+        # up; if none is, those that never got their inputs.
         culprits = [
             (core, status) for core, status in statuses.items()
-            if status.stalled or status.passes_done < most
+            if status.stalled
             or status.waiting not in (layouts.WAITING["inputs"],
                                       layouts.WAITING["commit"])]
         if not culprits:
-            return ""
+            fewest = min(status.passes_done for status in statuses.values())
+            culprits = [(core, status) for core, status in statuses.items()
+                        if status.passes_done == fewest]
         lines = []
         for core, status in culprits[:_MAX_NAMED]:
             x, y, p = self.vm.core_locations[core]
@@ -144,7 +147,7 @@ class Host:
                 f"{_WAITING.get(status.waiting, status.waiting)} in its "
                 f"pass {status.passes_done + 1}")
         more = len(culprits) - len(lines)
-        return (f". {len(culprits)} core(s) had not finished: "
+        return (f". {len(culprits)} core(s) could not go on: "
                 + "; ".join(lines) + (f"; and {more} more" if more else ""))
 
 

@@ -1,0 +1,77 @@
+"""A model mapped once and run many times, each time on a fresh virtual
+machine with its own faults: a fault campaign without a toolchain mapping
+per run."""
+import contextlib
+import time
+
+import numpy
+
+from spiDNN import losses
+from spiDNN.backends import virtual
+from spiDNN.graph import ModelGraph
+from spiDNN.model import EpochOrder
+from spiDNN.progress import Progress
+from spiDNN.toolchain.session import ToolchainSession
+from spiDNN.training import TrainingRun
+
+
+class MappedModel(contextlib.AbstractContextManager):
+    """``with MappedModel(model, x, y, loss=...) as rig: rig.run(faults)``;
+    without ``y`` the runs are predictions.
+
+    A run returns a tuple of arrays (outputs; or each epoch's losses then
+    the weights) and leaves its report in ``rig.report`` and its time in
+    ``rig.seconds``.
+    """
+
+    def __init__(self, model, x, y=None, loss=None, epochs=1, batch_size=3,
+                 learning_rate=0.1):
+        self.model = model
+        self.x = numpy.ascontiguousarray(
+            numpy.reshape(x, (len(x), -1)), dtype=numpy.float32)
+        self.training = None
+        self.epochs = epochs
+        if y is not None:
+            last = model.layers[-1]
+            self.training = TrainingRun(
+                loss=losses.get(loss), learning_rate=learning_rate,
+                batch_size=batch_size, n_samples=len(x), n_epochs=epochs,
+                n_outputs=last.units, output_activation=last.activation)
+            self.labels = losses.check_labels(
+                self.training.loss, y, len(x), last.units)
+        self.report = None
+        self.seconds = None
+        self._stack = contextlib.ExitStack()
+        self.session = self._stack.enter_context(ToolchainSession())
+        try:
+            self.graph = ModelGraph(model, self.session, self.training)
+            self.session.map()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def run(self, faults=None):
+        start = time.perf_counter()
+        try:
+            if self.training is None:
+                outputs, self.report = virtual.predict_mapped(
+                    self.graph, self.session, self.x, faults)
+                return (outputs,)
+            sample_losses, weights, self.report = virtual.fit_mapped(
+                self.graph, self.session, self.x, self.labels,
+                EpochOrder(len(self.x), self.epochs),
+                Progress(0, self.epochs, len(self.x)), faults)
+            return tuple(sample_losses) + tuple(weights)
+        finally:
+            self.seconds = time.perf_counter() - start
+
+    def __exit__(self, *exc_info):
+        self._stack.close()
+        return False
+
+
+def identical(a, b):
+    """Two runs' arrays equal bit for bit."""
+    return len(a) == len(b) and all(
+        x.shape == y.shape and x.tobytes() == y.tobytes()
+        for x, y in zip(a, b))
