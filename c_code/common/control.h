@@ -3,11 +3,14 @@
 //
 // A pass the host cannot see finish (a packet lost for good, a core that
 // stalled past the host's timeout) is replayed from the last commit:
-// ABORT makes every core forget what the pass in flight had gathered,
+// ABORT makes every core forget what the pass in flight had gathered and
 // take back the state of the last commit (gradients, batch counter,
-// dropout pass number) and ignore every packet until RESUME, so a stale
-// packet still in the fabric cannot leak into the replay.  Callbacks
-// queued before an abort see the generation change and do nothing.
+// dropout pass number).  Until RESUME the core starts no work: a stale
+// packet still in the fabric may land in a gather but schedules nothing,
+// and RESUME forgets it again, so nothing stale leaks into the replay.
+// Callbacks queued before an abort see the generation change and do
+// nothing.  Control keys are checked after the data keys, so the packets
+// of a pass pay nothing for them.
 // Training cores prepare a batch's update at its end but apply it only on
 // the host's COMMIT, once every core has finished the batch, so a replay
 // never meets weights that moved.
@@ -70,9 +73,12 @@ static inline void control_pass_done(void) {
 
 // Queues a computation that an abort in the meantime cancels: the
 // callback gets the generation it was queued in as its first argument.
+// Between an abort and the resume nothing is queued.
 static inline void schedule(callback_t callback, uint arg) {
-    spin1_schedule_callback(callback, control.generation, arg,
-                            COMPUTE_PRIORITY);
+    if (!control.draining) {
+        spin1_schedule_callback(callback, control.generation, arg,
+                                COMPUTE_PRIORITY);
+    }
 }
 
 // True for a callback queued before the last abort: it must do nothing.
@@ -96,12 +102,11 @@ static void run_send_weights(uint generation, uint round) {
     control.status->last_control = round;
 }
 
-// Takes a control packet; true if the packet is one, or must be ignored
-// because the core is draining after an abort.
+// Takes a control packet; false if the key is not one.
 static inline bool control_receive(uint32_t key, uint32_t payload) {
     uint32_t command = key - control.key;   // wraps for keys below it
     if (command >= N_CONTROLS) {
-        return control.draining;
+        return false;
     }
     switch (command) {
     case CONTROL_ABORT:
@@ -112,6 +117,7 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         control.status->last_control = payload;
         break;
     case CONTROL_RESUME:
+        on_abort();      // forget what stale packets left while draining
         control.draining = false;
         control.status->waiting = WAITING_INPUTS;
         control.status->last_control = payload;

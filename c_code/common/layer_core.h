@@ -299,9 +299,6 @@ static void compute_backward(uint generation, uint unused) {
 }
 
 static void receive_packet(uint key, uint payload) {
-    if (control_receive(key, payload)) {
-        return;
-    }
     uint32_t got = gather_receive(&input_gather, key, payload);
     if (got != GATHER_NOT_MINE) {
         if (got == GATHER_COMPLETE) {
@@ -337,7 +334,7 @@ static void receive_packet(uint key, uint payload) {
             }
         }
     }
-    if (!app_receive(key, payload)) {
+    if (!app_receive(key, payload) && !control_receive(key, payload)) {
         log_error("unexpected key 0x%08x", key);
     }
 }

@@ -77,6 +77,14 @@ static void pass_chain(uint generation, uint unused) {
     }
 }
 
+// The layer's totals are in: the batch's update is ready.
+static void totals_in(uint generation, uint unused) {
+    (void) unused;
+    if (!stale(generation)) {
+        layer_update_ready();
+    }
+}
+
 static bool app_batch_end(void) {
     if (window.chain_previous == NO_CORE || chain_in_complete) {
         chain_in_complete = false;
@@ -119,7 +127,7 @@ static bool app_receive(uint32_t key, uint32_t payload) {
     // The last core's sums are the totals, for every core of the layer.
     uint32_t got = gather_receive(&total_gather, key, payload);
     if (got == GATHER_COMPLETE) {
-        layer_update_ready();
+        schedule(totals_in, 0);
     }
     if (got != GATHER_IGNORED) {
         return got != GATHER_NOT_MINE;

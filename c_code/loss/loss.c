@@ -66,16 +66,15 @@ static void on_send_weights(void) {
 }
 
 static void receive_packet(uint key, uint payload) {
-    if (control_receive(key, payload)) {
-        return;
-    }
     uint32_t got = gather_receive(&output_gather, key, payload);
     if (got != GATHER_NOT_MINE) {
         outputs_in |= got == GATHER_COMPLETE;
     } else {
         got = gather_receive(&label_gather, key, payload);
         if (got == GATHER_NOT_MINE) {
-            log_error("loss: unexpected key 0x%08x", key);
+            if (!control_receive(key, payload)) {
+                log_error("loss: unexpected key 0x%08x", key);
+            }
             return;
         }
         labels_in |= got == GATHER_COMPLETE;

@@ -213,7 +213,7 @@ uint64_t vm_faults_release(vm_t *vm) {
         packet.retries++;
         f->counts.reinjected++;
         f->dropped_chips[i] = -1;
-        vm_route(vm, packet);
+        vm_route(vm, &packet);
     }
     // Drops while reinjecting were appended after the first n.
     memmove(f->dropped_chips, &f->dropped_chips[n],
@@ -225,7 +225,7 @@ uint64_t vm_faults_release(vm_t *vm) {
         memmove(f->delayed, &f->delayed[1], sizeof(vm_packet_t) * f->n_delayed);
         memmove(f->released_at, &f->released_at[1],
                 sizeof(uint64_t) * f->n_delayed);
-        vm_route(vm, packet);
+        vm_route(vm, &packet);
     }
     uint64_t next = f->has_stalls ? release_stalls(vm) : VM_NEVER;
     if (f->n_dropped_chips > 0) {

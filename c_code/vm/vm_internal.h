@@ -88,6 +88,10 @@ typedef struct vm_core {
     int32_t chip, p, kind;
     uint32_t errored;
     uint64_t received, pass_received;
+    // A stall: from the stall_at-th packet received (0: none) until
+    // stalled_until (VM_NEVER: for good); events for the core wait in
+    // `held` until then.
+    uint64_t stall_at, stalled_until;
     callback_t callbacks[NUM_EVENTS];
     int32_t priorities[NUM_EVENTS];   // <= 0: pre-empts (FIQ / IRQ)
     uint64_t sent, pass_sent;
@@ -100,10 +104,7 @@ typedef struct vm_core {
     uint32_t dtcm_used;
     uint32_t timer_period;
     core_status_t *status;          // the app's STATUS region, or NULL
-    // A stall: from the stall_at-th packet received (0: none) for
-    // stall_for time units (VM_NEVER: for good); events for the core wait
-    // in `held` until then.
-    uint64_t stall_at, stall_for, stalled_until;
+    uint64_t stall_for;             // time units, or VM_NEVER
     vm_event_t *held;
     size_t n_held, cap_held;
     exit_callback_t exit_function;
@@ -196,9 +197,7 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload);
 void vm_count_sent(vm_core_t *core, uint32_t key);
 void vm_fail(vm_t *vm, const char *format, ...);
-void vm_route(vm_t *vm, vm_packet_t packet);
-void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
-                uint32_t payload, int has_payload);
+void vm_route(vm_t *vm, const vm_packet_t *packet);
 
 // Faults (vm_faults.c): each returns true if it took the packet.
 int vm_fault_at_router(vm_t *vm, const vm_packet_t *packet);

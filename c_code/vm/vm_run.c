@@ -72,8 +72,8 @@ static void record_output(vm_t *vm, uint32_t key, uint32_t payload) {
     vm->stats.gathered++;
 }
 
-void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
-                uint32_t payload, int has_payload) {
+static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
+                           uint32_t key, uint32_t payload, int has_payload) {
     int32_t c = p < VM_CORES_PER_CHIP ? chip->cores[p] : -1;
     if (c < 0 || vm->cores[c].kind == VM_CORE_SOURCE
             || vm->cores[c].errored) {
@@ -154,32 +154,47 @@ static int links_usable(const vm_chip_t *chip, uint32_t links) {
 // arrives on link l and matches no entry is default-routed out of link
 // (l + 3) % 6, straight on; one a core sends that matches nothing is
 // dropped.
-void vm_route(vm_t *vm, vm_packet_t packet) {
-    vm_packet_t stack[VM_MAX_HOPS];
+void vm_route(vm_t *vm, const vm_packet_t *packet) {
+    // The key, payload and retries are the whole tree's; each branch has
+    // its router, the link it came in by and any emergency leg.
+    int32_t stack_chip[VM_MAX_HOPS], stack_in[VM_MAX_HOPS];
+    int32_t stack_emergency[VM_MAX_HOPS];
     uint32_t stack_hops[VM_MAX_HOPS];
     int top = 0;
     int faulty = vm->faults.active;
-    stack[top] = packet;
+    const uint32_t key = packet->key, payload = packet->payload;
+    const int has_payload = (int) packet->has_payload;
+    stack_chip[top] = packet->chip;
+    stack_in[top] = packet->in;
+    stack_emergency[top] = packet->emergency;
     stack_hops[top] = 0;
     top++;
     while (top > 0) {
         top--;
-        vm_packet_t here_packet = stack[top];
+        int32_t c = stack_chip[top], in = stack_in[top];
+        int32_t emergency = stack_emergency[top];
         uint32_t hops = stack_hops[top];
-        vm_chip_t *here = &vm->chips[here_packet.chip];
-        if (faulty && vm_fault_at_router(vm, &here_packet)) {
-            continue;
+        vm_chip_t *here = &vm->chips[c];
+        vm_packet_t at;     // the packet at this router, for a fault
+        if (faulty) {
+            at = *packet;
+            at.chip = c;
+            at.in = in;
+            at.emergency = emergency;
+            if (vm_fault_at_router(vm, &at)) {
+                continue;
+            }
         }
         uint32_t route;
-        if (here_packet.emergency >= 0) {
+        if (emergency >= 0) {
             // The second leg of an emergency route takes no table lookup.
-            route = 1u << here_packet.emergency;
+            route = 1u << emergency;
         } else {
-            int32_t entry = lookup(here, here_packet.key);
+            int32_t entry = lookup(here, key);
             if (entry >= 0) {
                 route = here->routes[entry].route;
-            } else if (here_packet.in >= 0) {
-                route = 1u << ((here_packet.in + 3) % VM_N_LINKS);
+            } else if (in >= 0) {
+                route = 1u << ((in + 3) % VM_N_LINKS);
             } else {
                 vm->stats.dropped++;
                 continue;
@@ -187,41 +202,40 @@ void vm_route(vm_t *vm, vm_packet_t packet) {
         }
         uint32_t links = route & ((1u << VM_N_LINKS) - 1);
         if (faulty && (links & here->links_down)
-                && (here_packet.emergency >= 0 || !links_usable(here, links))) {
+                && (emergency >= 0 || !links_usable(here, links))) {
             vm->faults.counts.dropped_dead_link++;
-            vm_router_drop(vm, &here_packet);
+            vm_router_drop(vm, &at);
             continue;
         }
         // Visit only the set bits: processors first, then links.
         for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
-            vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs),
-                       here_packet.key, here_packet.payload,
-                       here_packet.has_payload);
+            deliver(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
+                    has_payload);
         }
         for (; links; links &= links - 1) {
             int32_t l = __builtin_ctz(links);
-            vm_packet_t next = here_packet;
-            next.emergency = -1;
+            int32_t next_emergency = -1, next_in;
             if ((here->links_down >> l) & 1u) {
                 int32_t first = emergency_first_leg(here, l);
                 vm->faults.counts.emergency_routed++;
-                next.emergency = (l + VM_N_LINKS - 1) % VM_N_LINKS;
+                next_emergency = (l + VM_N_LINKS - 1) % VM_N_LINKS;
                 l = first;
             }
-            next.chip = here->links[l];
-            if (next.emergency < 0 && here_packet.emergency >= 0) {
+            if (next_emergency < 0 && emergency >= 0) {
                 // The end of an emergency route: it arrives as if over
                 // the dead link, for default routing's sake.
-                next.in = (l + 4) % VM_N_LINKS;
+                next_in = (l + 4) % VM_N_LINKS;
             } else {
-                next.in = (l + 3) % VM_N_LINKS;
+                next_in = (l + 3) % VM_N_LINKS;
             }
-            if (next.chip < 0 || hops + 1 >= VM_MAX_HOPS
-                    || top >= VM_MAX_HOPS) {
+            int32_t next = here->links[l];
+            if (next < 0 || hops + 1 >= VM_MAX_HOPS || top >= VM_MAX_HOPS) {
                 vm->stats.dropped++;
                 continue;
             }
-            stack[top] = next;
+            stack_chip[top] = next;
+            stack_in[top] = next_in;
+            stack_emergency[top] = next_emergency;
             stack_hops[top] = hops + 1;
             top++;
         }
@@ -237,7 +251,7 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
     if (vm->faults.n_rules > 0 && vm_fault_at_source(vm, &packet)) {
         return;
     }
-    vm_route(vm, packet);
+    vm_route(vm, &packet);
 }
 
 // Runs one callback of a core; returns the core that called rt_error in
