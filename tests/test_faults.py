@@ -1,7 +1,7 @@
 """Faults on demand and recovery (spiDNN.Faults): a run with faults either
 gives exactly the fault-free result or ends within seconds with an error
 naming the cores that could not go on.  Each campaign maps its model once
-and runs it on a fresh virtual machine per fault (fault_rig.py)."""
+and runs it on a fresh virtual machine per fault (spiDNN/vm/mapped.py)."""
 import time
 
 import numpy
@@ -13,8 +13,9 @@ from spiDNN import DeadLink, Drop, Faults, Stall
 from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
 from spiDNN.layers import Conv2D, Dense, Dropout, Input, MaxPooling2D
 
+from spiDNN.vm.mapped import MappedModel, identical
+
 from conftest import spidnn_model
-from fault_rig import MappedModel, identical
 
 RNG = numpy.random.default_rng(7)
 X = RNG.normal(size=(12, 6)).astype(numpy.float32)

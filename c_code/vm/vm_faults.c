@@ -3,9 +3,11 @@
 // Drops: a router drops a packet (by a seeded draw per router visit, or by
 // a rule naming the n-th packet of a partition).  As on SpiNNaker, a
 // dropped packet lands in the router's dropped-packet register, which the
-// monitor core reads and reinjects: here the monitors run between two
-// callbacks, so a second drop at a router before then is lost for good,
-// as is everything when reinjection is off.  A dead link is routed around
+// monitor core reads and reinjects: here the monitors keep up with one
+// packet at a time (they read the registers once a packet has been routed
+// to all its destinations), so only a second drop at a router while that
+// packet is on its way is lost for good, as is a packet reinjected too
+// often, and everything when reinjection is off.  A dead link is routed around
 // in hardware (emergency routing, vm_run.c); if that fails the packet is
 // dropped like any other.
 //
@@ -202,23 +204,28 @@ static uint64_t release_stalls(vm_t *vm) {
     return next;
 }
 
-uint64_t vm_faults_release(vm_t *vm) {
+void vm_reinject(vm_t *vm) {
     vm_faults_t *f = &vm->faults;
-    // The monitors reinject what the routers captured.
-    uint32_t n = f->n_dropped_chips;
-    for (uint32_t i = 0; i < n; i++) {
-        vm_chip_t *chip = &vm->chips[f->dropped_chips[i]];
+    // A reinjected packet's callbacks send packets of their own: what they
+    // drop waits for this loop, not a nested one.
+    if (f->reinjecting) {
+        return;
+    }
+    f->reinjecting = 1;
+    while (f->n_dropped_chips > 0) {
+        vm_chip_t *chip = &vm->chips[f->dropped_chips[--f->n_dropped_chips]];
         vm_packet_t packet = chip->dropped;
         chip->has_dropped = 0;
         packet.retries++;
         f->counts.reinjected++;
-        f->dropped_chips[i] = -1;
         vm_route(vm, &packet);
     }
-    // Drops while reinjecting were appended after the first n.
-    memmove(f->dropped_chips, &f->dropped_chips[n],
-            sizeof(int32_t) * (f->n_dropped_chips - n));
-    f->n_dropped_chips -= n;
+    f->reinjecting = 0;
+}
+
+uint64_t vm_faults_release(vm_t *vm) {
+    vm_faults_t *f = &vm->faults;
+    vm_reinject(vm);
     while (f->n_delayed > 0 && f->released_at[0] <= vm->now) {
         vm_packet_t packet = f->delayed[0];
         f->n_delayed--;

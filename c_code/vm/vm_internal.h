@@ -155,6 +155,7 @@ typedef struct vm_faults {
     uint32_t n_groups;
     int32_t *dropped_chips;         // chips whose register holds a packet
     uint32_t n_dropped_chips;
+    uint32_t reinjecting;           // in vm_reinject (not re-entered)
     vm_packet_t *delayed;           // sorted by release time
     uint64_t *released_at;
     size_t n_delayed, cap_delayed;
@@ -203,6 +204,8 @@ void vm_route(vm_t *vm, const vm_packet_t *packet);
 int vm_fault_at_router(vm_t *vm, const vm_packet_t *packet);
 int vm_fault_at_source(vm_t *vm, const vm_packet_t *packet);
 void vm_router_drop(vm_t *vm, const vm_packet_t *packet);
+// The monitors reinject what the routers captured.
+void vm_reinject(vm_t *vm);
 // Reinjects captured drops and releases what is due; the time of the next
 // release, or VM_NEVER.
 uint64_t vm_faults_release(vm_t *vm);

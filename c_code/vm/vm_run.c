@@ -248,10 +248,12 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
     vm->stats.sent++;
     vm_packet_t packet = {key, payload, (uint32_t) has_payload, chip, -1, -1,
                           0};
-    if (vm->faults.n_rules > 0 && vm_fault_at_source(vm, &packet)) {
-        return;
+    if (vm->faults.n_rules == 0 || !vm_fault_at_source(vm, &packet)) {
+        vm_route(vm, &packet);
     }
-    vm_route(vm, &packet);
+    if (vm->faults.n_dropped_chips > 0) {
+        vm_reinject(vm);
+    }
 }
 
 // Runs one callback of a core; returns the core that called rt_error in

@@ -1,6 +1,6 @@
 """A model mapped once and run many times, each time on a fresh virtual
-machine with its own faults: a fault campaign without a toolchain mapping
-per run."""
+machine with its own faults: fault campaigns (tests/test_faults.py,
+benchmarks/fault_campaign.py) without a toolchain mapping per run."""
 import contextlib
 import time
 
