@@ -556,6 +556,11 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
         *n_done = s + 1;
         if (commit_after != NULL && commit_after[s]) {
             rc = control_round(vm, control_core, commit_key, budget);
+            if (rc == VM_STALLED || rc == VM_TIMEOUT) {
+                // The batch is done: the host repeats the commit, never
+                // aborts (some cores may have applied it).
+                rc = VM_CONTROL_FAILED;
+            }
         }
     }
     free(before);
