@@ -88,15 +88,17 @@ static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
         record_output(vm, key, payload);
         return;
     }
-    if (core->stall_at != 0) {
-        vm_stall_check(vm, core);
-    }
     uint32_t event = has_payload ? MCPL_PACKET_RECEIVED : MC_PACKET_RECEIVED;
     callback_t cb = core->callbacks[event];
     if (cb == NULL) {
         return;   // no callback: the packet is lost, as on the chip
     }
-    if (core->priorities[event] <= 0 && core->stalled_until == 0
+    int stalled = 0;
+    if (__builtin_expect(core->stall_at != 0, 0)) {
+        vm_stall_check(vm, core);
+        stalled = core->stalled_until != 0;
+    }
+    if (core->priorities[event] <= 0 && !stalled
             && vm->preemption_depth < VM_MAX_PREEMPTION) {
         // A FIQ or IRQ callback pre-empts whatever the core is running,
         // as on the chip: run it now, then resume the interrupted core.
