@@ -73,7 +73,8 @@ class CoreLayer:
         source = layouts.GRADIENT_SOURCES[self.gradient_source]
         return layouts.layer_dtcm_bytes(
             n_neurons, self.layer.n_inputs, bool(training), source,
-            self.n_next, self.dropout_rate > 0) + 4 * (
+            self.n_next, self.dropout_rate > 0,
+            training.optimizer.n_states if training else 0) + 4 * (
             vertex_class.app_dtcm_floats(self, n_neurons, training))
 
     def plan_slice(self, training):

@@ -1,4 +1,5 @@
 """``spiDNN.Model``: a Keras-style sequential model run on SpiNNaker."""
+import copy
 import math
 
 import numpy
@@ -208,8 +209,9 @@ class Model:
     def compile(self, optimizer="sgd", loss=None):
         """Sets the optimizer and loss ``fit`` uses, as Keras' ``compile``.
 
-        :param optimizer: :py:class:`spiDNN.optimizers.SGD`, ``"sgd"`` or a
-            Keras SGD without momentum
+        :param optimizer: :py:class:`spiDNN.optimizers.SGD`, ``Adam`` or
+            ``RMSprop``, their names, or the Keras ones (learning-rate
+            schedules included); their state lives on the cores
         :param loss: a Keras loss name (``"mse"``,
             ``"categorical_crossentropy"``,
             ``"sparse_categorical_crossentropy"``,
@@ -259,7 +261,7 @@ class Model:
         history = History({"epochs": training.n_epochs,
                            "batch_size": training.batch_size,
                            "samples": len(inputs), "loss": training.loss,
-                           "learning_rate": training.learning_rate})
+                           "optimizer": training.optimizer})
         progress = Progress(verbose if verbose != "auto" else 1,
                             training.n_epochs, len(inputs))
         from spiDNN.backends.run import fit
@@ -282,9 +284,11 @@ class Model:
                 "fit needs a loss: fit(x, y, loss=...) or compile(...) first")
         loss_name = losses.get(loss) if loss is not None else self.loss
         form = "compile" if loss is None else "fit"
-        if learning_rate is None:
-            learning_rate = (self.optimizer or optimizers.SGD()).learning_rate
-        learning_rate = optimizers.SGD(learning_rate).learning_rate
+        optimizer = self.optimizer or optimizers.SGD()
+        if learning_rate is not None:
+            optimizer = copy.copy(optimizer)
+            optimizer.learning_rate = optimizers.SGD(
+                learning_rate).learning_rate
         epochs = positive_int(epochs, "epochs")
         if epochs > 0xFFFFFFFF:
             raise SpiDNNConfigurationError(
@@ -304,7 +308,7 @@ class Model:
                               self._rng if shuffle else None)
 
         training = TrainingRun(
-            loss=loss_name, learning_rate=learning_rate,
+            loss=loss_name, optimizer=optimizer,
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
             n_outputs=self.layers[-1].units,

@@ -1,69 +1,228 @@
-"""Optimizers the machine runs: Keras' plain SGD."""
+"""Optimizers the cores run at each batch end, with Keras' update rules
+(``c_code/common/optimizer.h``): SGD with momentum and Nesterov, Adam and
+RMSprop.
+
+Their state (momenta, velocities) lives on the cores beside the weights
+and counts against DTCM.  The host computes each step's scale in float32
+as Keras does: the learning rate (a Keras schedule evaluated at the step)
+and, for Adam, ``lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``.  It sends the
+scale with the step's commit.
+"""
 import numbers
 
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras_settings import first_unsupported
+from spiDNN.vertices import layouts
+
+_F32_MAX = float(numpy.finfo(numpy.float32).max)
 
 
-class SGD:
-    """Stochastic gradient descent, ``w <- w - learning_rate * g``, as
-    ``keras.optimizers.SGD`` without momentum.
+def _learning_rate(value):
+    """A constant learning rate, a Keras schedule, or a clear error."""
+    if callable(value) and hasattr(value, "get_config"):
+        return value            # a keras.optimizers.schedules object
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not value > 0 or not value <= _F32_MAX):
+        raise SpiDNNConfigurationError(
+            f"learning_rate must be a positive number that is finite "
+            f"in float32 (the cores' arithmetic), or a Keras schedule, got "
+            f"{value!r}")
+    return float(value)
 
-    :param learning_rate: a positive float (Keras' default 0.01)
-    """
 
-    def __init__(self, learning_rate=0.01):
-        if (isinstance(learning_rate, bool)
-                or not isinstance(learning_rate, numbers.Real)
-                or not learning_rate > 0
-                or not learning_rate <= float(numpy.finfo(numpy.float32).max)):
-            raise SpiDNNConfigurationError(
-                f"learning_rate must be a positive number that is finite "
-                f"in float32 (the cores' arithmetic), got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
+def _fraction(value, what, low=0.0, high=1.0, closed_high=False):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not (low <= value and (value <= high if closed_high
+                                      else value < high))):
+        raise SpiDNNConfigurationError(
+            f"{what} must be in [{low}, {high}{']' if closed_high else ')'}"
+            f", not {value!r}")
+    return float(value)
+
+
+def _f32(value):
+    return numpy.float32(value)
+
+
+class Optimizer:
+    """What every optimizer states for the cores and the host."""
+
+    KIND = None
+    #: Keras' class name, and its settings spiDNN computes at their
+    #: defaults only.
+    KERAS_NAME = None
+
+    def __init__(self, learning_rate):
+        self.learning_rate = _learning_rate(learning_rate)
+
+    @property
+    def n_states(self):
+        """State arrays per weight array on the cores."""
+        raise NotImplementedError
+
+    def constants(self):
+        """The optimizer fields of the cores' params (layouts)."""
+        raise NotImplementedError
+
+    def learning_rate_at(self, step):
+        """The learning rate of step ``step`` (0 first), float32."""
+        if callable(self.learning_rate):
+            return _f32(numpy.asarray(self.learning_rate(step)))
+        return _f32(self.learning_rate)
+
+    def step_scale(self, step):
+        """The scale the cores multiply step ``step``'s update by."""
+        return self.learning_rate_at(step)
+
+    def fields(self):
+        fields = {"optimizer": layouts.OPTIMIZERS[self.KIND],
+                  "momentum": 0.0, "nesterov": 0,
+                  "one_minus_beta_1": 0.0, "one_minus_beta_2": 0.0,
+                  "rho": 0.0, "one_minus_rho": 0.0, "epsilon": 0.0}
+        fields.update(self.constants())
+        return {name: (layouts.float_bits(value)
+                       if isinstance(value, float) else value)
+                for name, value in fields.items()}
 
     def __repr__(self):
-        return f"SGD(learning_rate={self.learning_rate})"
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({settings})"
 
 
-#: Keras SGD settings and the values spiDNN computes; any other value is
-#: refused, never ignored.
-_KERAS_SGD_DEFAULTS = {
-    "momentum": 0.0, "nesterov": False, "weight_decay": None,
-    "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
-    "use_ema": False, "loss_scale_factor": None,
+class SGD(Optimizer):
+    """``keras.optimizers.SGD``: ``w <- w - lr g``; with momentum,
+    ``m <- momentum m - lr g``, then ``w <- w + m`` (or, Nesterov,
+    ``w <- w + momentum m - lr g``)."""
+
+    KIND = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate)
+        self.momentum = _fraction(momentum, "SGD momentum",
+                                  closed_high=True)
+        self.nesterov = bool(nesterov)
+
+    @property
+    def n_states(self):
+        return 1 if self.momentum else 0
+
+    def constants(self):
+        return {"momentum": float(_f32(self.momentum)),
+                "nesterov": int(self.nesterov)}
+
+
+class Adam(Optimizer):
+    """``keras.optimizers.Adam`` (amsgrad off)."""
+
+    KIND = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.beta_1 = _fraction(beta_1, "Adam beta_1")
+        self.beta_2 = _fraction(beta_2, "Adam beta_2")
+        self.epsilon = _fraction(epsilon, "Adam epsilon", 0.0, _F32_MAX)
+
+    @property
+    def n_states(self):
+        return 2
+
+    def constants(self):
+        # Keras subtracts in Python (double), then the tensor maths casts
+        # the result to float32.
+        return {"one_minus_beta_1": float(_f32(1 - self.beta_1)),
+                "one_minus_beta_2": float(_f32(1 - self.beta_2)),
+                "epsilon": float(_f32(self.epsilon))}
+
+    def step_scale(self, step):
+        lr = self.learning_rate_at(step)
+        local_step = _f32(step + 1)
+        with numpy.errstate(under="ignore"):
+            beta_1_power = numpy.power(_f32(self.beta_1), local_step)
+            beta_2_power = numpy.power(_f32(self.beta_2), local_step)
+        one = _f32(1)
+        return _f32(lr * numpy.sqrt(one - beta_2_power)
+                    / (one - beta_1_power))
+
+
+class RMSprop(Optimizer):
+    """``keras.optimizers.RMSprop`` (centered off)."""
+
+    KIND = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0,
+                 epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.rho = _fraction(rho, "RMSprop rho")
+        self.momentum = _fraction(momentum, "RMSprop momentum",
+                                  closed_high=True)
+        self.epsilon = _fraction(epsilon, "RMSprop epsilon", 0.0, _F32_MAX)
+
+    @property
+    def n_states(self):
+        return 2 if self.momentum > 0 else 1
+
+    def constants(self):
+        return {"rho": float(_f32(self.rho)),
+                "one_minus_rho": float(_f32(1 - self.rho)),
+                "momentum": float(_f32(self.momentum)),
+                "epsilon": float(_f32(self.epsilon))}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+
+#: Per Keras optimizer: the settings taken over, and those spiDNN computes
+#: only at these values (any other is refused, never ignored).
+_KERAS = {
+    "SGD": (("learning_rate", "momentum", "nesterov"), {}),
+    "Adam": (("learning_rate", "beta_1", "beta_2", "epsilon"),
+             {"amsgrad": False}),
+    "RMSprop": (("learning_rate", "rho", "momentum", "epsilon"),
+                {"centered": False}),
+}
+_KERAS_DEFAULTS = {
+    "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+    "clipvalue": None, "use_ema": False, "loss_scale_factor": None,
     "gradient_accumulation_steps": None,
 }
 #: Settings that do nothing while their switch (use_ema) is off.
-_KERAS_SGD_IDLE = {"name", "learning_rate", "ema_momentum",
-                   "ema_overwrite_frequency"}
+_KERAS_IDLE = {"name", "ema_momentum", "ema_overwrite_frequency"}
+
+
+def _from_keras(optimizer):
+    name = type(optimizer).__name__
+    taken, fixed = _KERAS[name]
+    config = optimizer.get_config()
+    unsupported = first_unsupported(
+        config, {**_KERAS_DEFAULTS, **fixed},
+        _KERAS_IDLE | set(taken))
+    if unsupported:
+        setting, value = unsupported
+        raise SpiDNNConfigurationError(
+            f"Keras {name} with {setting}={value!r}: spiDNN computes "
+            f"{name} on the cores without {setting}")
+    settings = {key: config[key] for key in taken}
+    # A schedule: the optimizer's own object, evaluated at each step.
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if callable(schedule) and hasattr(schedule, "get_config"):
+        settings["learning_rate"] = schedule
+    return _BY_NAME[name.lower()](**settings)
 
 
 def get(identifier):
-    """An optimizer from an instance, ``"sgd"``, or a Keras SGD whose
-    settings spiDNN computes exactly (its learning rate is taken over)."""
-    if isinstance(identifier, SGD):
+    """An optimizer from an instance, a name (``"sgd"``, ``"adam"``,
+    ``"rmsprop"``, with Keras' defaults), or a Keras SGD, Adam or RMSprop
+    whose settings spiDNN computes exactly."""
+    if isinstance(identifier, Optimizer):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() == "sgd":
-        return SGD()
-    if type(identifier).__name__ == "SGD" and hasattr(
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    if type(identifier).__name__ in _KERAS and hasattr(
             identifier, "get_config"):
-        config = identifier.get_config()
-        unsupported = first_unsupported(
-            config, _KERAS_SGD_DEFAULTS, _KERAS_SGD_IDLE)
-        if unsupported:
-            name, value = unsupported
-            raise SpiDNNConfigurationError(
-                f"Keras SGD with {name}={value!r}: spiDNN's SGD has "
-                f"no {name}; it trains with plain SGD only")
-        if not isinstance(config["learning_rate"], numbers.Real):
-            raise SpiDNNConfigurationError(
-                "Keras SGD with a learning-rate schedule: spiDNN's "
-                "learning rate is constant")
-        return SGD(float(config["learning_rate"]))
+        return _from_keras(identifier)
     raise SpiDNNConfigurationError(
         f"unknown optimizer {identifier!r}; spiDNN trains with "
-        f"spiDNN.optimizers.SGD (or 'sgd' or a plain Keras SGD), without "
-        f"momentum")
+        f"spiDNN.optimizers.SGD, Adam or RMSprop (or their names, or the "
+        f"Keras ones)")

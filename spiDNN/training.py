@@ -1,5 +1,5 @@
-"""One ``fit`` as the machine sees it: the loss, the optimizer's step and
-how many samples make a batch and the run."""
+"""One ``fit`` as the machine sees it: the loss, the optimizer and how
+many samples make a batch and the run."""
 import dataclasses
 
 from spiDNN import losses
@@ -8,7 +8,7 @@ from spiDNN import losses
 @dataclasses.dataclass(frozen=True)
 class TrainingRun:
     loss: str              # a Keras loss name (spiDNN.losses)
-    learning_rate: float
+    optimizer: object      # a spiDNN.optimizers.Optimizer
     batch_size: int
     n_samples: int         # per epoch
     n_epochs: int

@@ -1,7 +1,7 @@
 """The conv and pooling apps' packet protocol as the run report counts it:
 one packet per neuron and direction, dL/dx once per input element, the
-kernel gradient sums once per core and batch, the host's commit once per
-batch, nothing for layers before the first with weights."""
+kernel gradient sums once per core and batch, the host's scale and commit
+once per batch, nothing for layers before the first with weights."""
 import numpy
 
 import spiDNN
@@ -37,13 +37,14 @@ def test_packets_per_sample_and_per_batch():
         assert sent[f"{layer.name}/backward"] == layer.n_inputs
     assert sent[f"{model.layers[-1].name}/backward"] == 3
     # The kernel gradient sums: every weight once per core and batch; the
-    # host's commit once per batch, and its request for the weights once.
+    # host's step scale and commit once per batch, and its request for the
+    # weights once.
     assert conv.n_cores == 4 and conv_1.n_cores == 1
     n_batches = 2 * 3
     assert run.packets_per_batch == {
         f"{conv.name}/gradient_chain": 4 * 30,
         f"{conv_1.name}/gradient_chain": 1 * 26,
-        "control/control": (n_batches + 1) / n_batches}
+        "control/control": (2 * n_batches + 1) / n_batches}
     assert sent[f"{conv.name}/gradient_chain"] == 4 * 30 * n_batches / 20
     # What each layer's contract needs, and the chain on top.
     assert run.packets_per_sample_total == (

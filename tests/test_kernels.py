@@ -37,6 +37,7 @@ SHIM = r"""
 #include <stddef.h>
 #include "dense_kernel.h"
 #include "window_kernel.h"
+#include "spidnn_math.h"
 
 uint32_t shim_window_params_size(void) {
     return (uint32_t) sizeof(window_params_t);
@@ -85,6 +86,12 @@ int32_t shim_pool_argmax(const window_params_t *w, uint32_t a,
                          const float *x) {
     return pool_argmax(w, a, x);
 }
+
+void shim_sqrtf(const float *x, float *out, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        out[i] = spidnn_sqrtf(x[i]);
+    }
+}
 """
 
 _F = ctypes.POINTER(ctypes.c_float)
@@ -101,6 +108,7 @@ _SIGNATURES = {
     "shim_pool_forward": (None, [_P, _U, _U, _F, _F]),
     "shim_pool_input_gradient": (ctypes.c_float, [_P, _F, _U, _F]),
     "shim_pool_argmax": (ctypes.c_int32, [_P, _U, _F]),
+    "shim_sqrtf": (None, [_F, _F, _U]),
 }
 
 
@@ -562,3 +570,20 @@ def test_zero_padding(lib, in_shape, top, bottom, left, right):
     got = [lib.shim_pool_argmax(w.ptr, a, _ptr(x))
            for a in range(expected.size)]
     assert got == expected_source.ravel().tolist()
+
+
+def test_sqrt_is_correctly_rounded(lib):
+    """The optimizers' square root (spidnn_math.h) equals IEEE's, as
+    TensorFlow's does, on random bit patterns, subnormals, 0 and inf."""
+    rng = numpy.random.default_rng(0)
+    bits = rng.integers(0, 0x7F800000, 200_000, dtype=numpy.uint32)
+    bits[:1000] = numpy.arange(1000)                 # 0 and subnormals
+    bits[1000] = 0x7F800000                          # inf
+    x = bits.view(numpy.float32)
+    out = numpy.empty_like(x)
+    lib.shim_sqrtf(x.ctypes.data_as(_F), out.ctypes.data_as(_F), len(x))
+    numpy.testing.assert_array_equal(out.view(numpy.uint32),
+                                     numpy.sqrt(x).view(numpy.uint32))
+    negative = numpy.array([-1.0, -1e-30], dtype=numpy.float32)
+    lib.shim_sqrtf(negative.ctypes.data_as(_F), out.ctypes.data_as(_F), 2)
+    assert numpy.all(numpy.isnan(out[:2]))

@@ -29,15 +29,17 @@
 
 #include "spidnn_layouts.h"
 #include "app_init.h"
+#include "spidnn_math.h"
 
-#define N_CONTROLS 4u
+#define N_CONTROLS 5u
 
 // ---- Hooks: each app (through layer_core.h for the layer apps) defines
 // these.
 // Forgets the pass in flight and takes back the last commit's state.
 static void on_abort(void);
-// Applies the update the batch prepared (if any) and takes a snapshot.
-static void on_commit(void);
+// Applies the update the batch prepared (if any, with control.scale) and
+// takes a snapshot; false if it needs a scale that has not come.
+static bool on_commit(void);
 // Sends the trained weights (if any) to the host.
 static void on_send_weights(void);
 
@@ -46,6 +48,8 @@ typedef struct control_t {
     core_status_t *status;     // in SDRAM, where the host reads it
     uint32_t generation;       // bumped by every abort
     bool draining;             // after an abort, until resume
+    float scale;               // the next commit's scale
+    bool scale_fresh;          // a scale came since the last commit
 } control_t;
 
 static control_t control;
@@ -59,6 +63,8 @@ static inline void control_init(uint32_t key,
     control.status->last_control = 0;
     control.generation = 0;
     control.draining = false;
+    control.scale = 0.0f;
+    control.scale_fresh = false;
 }
 
 static inline void control_waiting(uint32_t what) {
@@ -90,8 +96,9 @@ static void run_commit(uint generation, uint round) {
     if (stale(generation)) {
         return;
     }
-    on_commit();
-    control.status->last_control = round;
+    if (on_commit()) {
+        control.status->last_control = round;
+    }
 }
 
 static void run_send_weights(uint generation, uint round) {
@@ -124,6 +131,10 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         break;
     case CONTROL_COMMIT:
         schedule(run_commit, payload);
+        break;
+    case CONTROL_SCALE:
+        control.scale = bits_to_float(payload);
+        control.scale_fresh = true;
         break;
     default:
         schedule(run_send_weights, payload);

@@ -35,6 +35,7 @@
 #include "dropout.h"
 #include "gather.h"
 #include "key_space.h"
+#include "optimizer.h"
 #include "outgoing.h"
 #include "send.h"
 
@@ -50,8 +51,9 @@ static bool app_backward(const float *inputs, const float *delta);
 // Prepares the batch's update.  Returns true if ready, false if the app
 // will call layer_update_ready() itself later.
 static bool app_batch_end(void);
-// Applies the prepared update (on the host's commit).
-static void app_apply_update(void);
+// Applies the prepared update (on the host's commit) with the step's
+// scale.
+static void app_apply_update(float scale);
 // Forgets the pass in flight: zeroes the gradients (an abort replays the
 // batch from its start) and resets the app's own gathers.
 static void app_abort(void);
@@ -62,7 +64,7 @@ static bool app_receive(uint32_t key, uint32_t payload);
 
 // ---- The layer's state, readable by the app.
 static layer_params_t params;
-static float learning_rate;
+static optimizer_t optimizer;
 static batch_counter_t batch;
 
 static uint32_t n_inputs;     // the previous layer's neurons
@@ -205,18 +207,23 @@ static void layer_sample_done(void) {
     start_forward_if_ready();
 }
 
-static void on_commit(void) {
+static bool on_commit(void) {
     if (update_pending) {
-        if (gradient_from_dense()) {
-            outgoing_update(&outgoing, learning_rate);
+        if (!control.scale_fresh) {
+            return false;      // the host sends the scale again
         }
-        app_apply_update();
+        control.scale_fresh = false;
+        if (gradient_from_dense()) {
+            outgoing_update(&outgoing, &optimizer, control.scale);
+        }
+        app_apply_update(control.scale);
         update_pending = false;
         control_waiting(WAITING_INPUTS);
     }
     committed_batch = batch;
     committed_passes = training_passes;
     start_forward_if_ready();
+    return true;
 }
 
 static void on_abort(void) {
@@ -343,7 +350,7 @@ static void initialise_training(data_specification_metadata_t *ds) {
     uint32_t n = params.n_neurons;
     batch_init(&batch, params.batch_size, params.n_samples);
     committed_batch = batch;
-    learning_rate = bits_to_float(params.learning_rate);
+    optimizer = optimizer_from_params(&params);
     dropout_rate = bits_to_float(params.dropout_rate);
     incoming = dtcm_alloc(n_inputs);
     input_gather.values = incoming;
@@ -358,7 +365,8 @@ static void initialise_training(data_specification_metadata_t *ds) {
         next_delta = dtcm_alloc(next.n_atoms);
         gather_init_all(&gradient_gather, next, next_delta);
         outgoing_init(&outgoing, n, next.n_atoms,
-                data_specification_get_region(REGION_OUTGOING, ds));
+                data_specification_get_region(REGION_OUTGOING, ds),
+                &optimizer);
     } else {
         next_delta = dtcm_alloc(n);
         gather_init(&gradient_gather, next, next_delta,

@@ -10,22 +10,23 @@
 #include <stdint.h>
 
 #include "app_init.h"
-#include "sgd.h"
+#include "optimizer.h"
 
 typedef struct outgoing_t {
     uint32_t n;          // this core's neurons
     uint32_t n_next;     // the next layer's neurons
     float *rows;         // [n][n_next]
-    float *grads;        // [n][n_next], over the batch
+    trained_t trained;   // the rows, their gradient and optimizer state
 } outgoing_t;
 
 static inline void outgoing_init(outgoing_t *o, uint32_t n, uint32_t n_next,
-                                 const float *region) {
+                                 const float *region,
+                                 const optimizer_t *optimizer) {
     o->n = n;
     o->n_next = n_next;
     o->rows = dtcm_alloc(n * n_next);
-    o->grads = dtcm_zeros(n * n_next);
     spin1_memcpy(o->rows, region, n * n_next * sizeof(float));
+    trained_init(&o->trained, optimizer, o->rows, n * n_next);
 }
 
 // dL/da_j of this core's neuron j from the next layer's deltas.
@@ -43,7 +44,7 @@ static inline float outgoing_gradient(const outgoing_t *o, uint32_t j,
 static inline void outgoing_accumulate(outgoing_t *o, const float *sent,
                                        const float *next_delta) {
     for (uint32_t j = 0; j < o->n; j++) {
-        float *g = &o->grads[j * o->n_next];
+        float *g = &o->trained.grads[j * o->n_next];
         for (uint32_t k = 0; k < o->n_next; k++) {
             g[k] += sent[j] * next_delta[k];
         }
@@ -52,11 +53,14 @@ static inline void outgoing_accumulate(outgoing_t *o, const float *sent,
 
 // Forgets the batch's gradient (an abort replays the batch).
 static inline void outgoing_zero(outgoing_t *o) {
-    zero_floats(o->grads, o->n * o->n_next);
+    trained_forget(&o->trained);
 }
 
-static inline void outgoing_update(outgoing_t *o, float learning_rate) {
-    sgd_step(o->rows, o->grads, o->n * o->n_next, learning_rate);
+// The same step as the next layer's, so the copies stay identical.
+static inline void outgoing_update(outgoing_t *o,
+                                   const optimizer_t *optimizer,
+                                   float scale) {
+    trained_step(optimizer, &o->trained, scale);
 }
 
 #endif

@@ -106,6 +106,61 @@ static inline float spidnn_logf(float x) {
     return ef * 0.693145752f + (ef * 1.42860677e-6f + log_m);
 }
 
+// The square root, correctly rounded (to nearest, ties to even) as IEEE
+// sqrt and TensorFlow's are, from integers alone: the significand scaled
+// to 50 bits has a 25-bit integer root (24 bits and a guard bit), and the
+// remainder says whether anything lies beyond the guard bit.
+static inline float spidnn_sqrtf(float x) {
+    uint32_t bits = float_to_bits(x);
+    uint32_t biased = (bits >> 23) & 0xFFu;
+    if (x == 0.0f || (biased == 0xFFu && !(bits >> 31))) {
+        return x;                  // +-0, +inf and NaN as they are
+    }
+    if (bits >> 31 || biased == 0xFFu) {
+        return bits_to_float(0x7FC00000u);     // negative: NaN
+    }
+    uint32_t mantissa = bits & 0x7FFFFFu;
+    int32_t e = (int32_t) biased - 127;
+    if (biased == 0) {             // subnormal: normalise
+        e = -126;
+        while (!(mantissa & 0x800000u)) {
+            mantissa <<= 1;
+            e--;
+        }
+    } else {
+        mantissa |= 0x800000u;
+    }
+    // x = mantissa 2^(e - 23); make e even.
+    if (e & 1) {
+        mantissa <<= 1;
+        e--;
+    }
+    uint64_t n = (uint64_t) mantissa << 25;    // in [2^48, 2^50)
+    uint64_t root = 0, remainder = 0;
+    for (int32_t i = 24; i >= 0; i--) {        // two bits of n at a time
+        remainder = (remainder << 2) | ((n >> (2 * i)) & 3u);
+        uint64_t trial = (root << 2) | 1u;
+        root <<= 1;
+        if (remainder >= trial) {
+            remainder -= trial;
+            root |= 1u;
+        }
+    }
+    // root in [2^24, 2^25): x's root is root 2^((e - 48) / 2).
+    uint32_t significand = (uint32_t) (root >> 1);
+    uint32_t guard = (uint32_t) root & 1u;
+    if (guard && (remainder != 0 || (significand & 1u))) {
+        significand++;
+    }
+    int32_t exponent = (e - 48) / 2 + 1;       // of the significand's lsb
+    if (significand == 0x1000000u) {
+        significand >>= 1;
+        exponent++;
+    }
+    return bits_to_float(((uint32_t) (exponent + 23 + 127) << 23)
+                         | (significand & 0x7FFFFFu));
+}
+
 // log(1 + x) without losing x when it is small: log(u) * x / (u - 1) with
 // u = 1 + x corrects for the rounding of u (Goldberg's method).
 static inline float spidnn_log1pf(float x) {

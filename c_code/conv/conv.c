@@ -14,7 +14,8 @@
 #define NO_CORE 0xFFFFFFFFu
 
 static float *weights;       // kernel (Keras' layout) then biases
-static float *grads;         // their gradients; then the batch's totals
+static trained_t trained;    // their gradients (then the batch's totals)
+static float *grads;         //   and the optimizer's state
 static float *chain_in;      // the running sums from the previous core
 static uint32_t n_params;
 static gather_t chain_gather;    // the running sums from the previous core
@@ -29,7 +30,8 @@ static bool app_setup(data_specification_metadata_t *ds) {
     spin1_memcpy(weights, data_specification_get_region(REGION_WEIGHTS, ds),
                  n_params * sizeof(float));
     if (params.training) {
-        grads = dtcm_zeros(n_params);
+        trained_init(&trained, &optimizer, weights, n_params);
+        grads = trained.grads;
         key_space_t space = key_space_of(window.chain_base,
                 window.chain_atom_bits, window.chain_atoms_per_core,
                 window.chain_n_atoms);
@@ -96,14 +98,14 @@ static bool app_batch_end(void) {
     return false;
 }
 
-static void app_apply_update(void) {
-    sgd_step(weights, grads, n_params, learning_rate);
+static void app_apply_update(float scale) {
+    trained_step(&optimizer, &trained, scale);
 }
 
 static void app_abort(void) {
     window_abort();
     if (params.training) {
-        zero_floats(grads, n_params);
+        trained_forget(&trained);
         gather_reset(&chain_gather);
         gather_reset(&total_gather);
         chain_ready = false;

@@ -9,12 +9,11 @@
 // weights_key + j * (n_inputs + 1) + i.
 #include "layer_core.h"
 #include "dense_kernel.h"
-#include "sgd.h"
 
 static float *kernel;         // [n_neurons][n_inputs], row per neuron
 static float *bias;           // [n_neurons]
-static float *kernel_grad;    // training: over the batch
-static float *bias_grad;
+static trained_t kernel_trained;  // training: gradients, optimizer state
+static trained_t bias_trained;
 
 static bool app_setup(data_specification_metadata_t *ds) {
     uint32_t n = params.n_neurons;
@@ -24,8 +23,8 @@ static bool app_setup(data_specification_metadata_t *ds) {
     spin1_memcpy(kernel, region, n * n_inputs * sizeof(float));
     spin1_memcpy(bias, &region[n * n_inputs], n * sizeof(float));
     if (params.training) {
-        kernel_grad = dtcm_zeros(n * n_inputs);
-        bias_grad = dtcm_zeros(n);
+        trained_init(&kernel_trained, &optimizer, kernel, n * n_inputs);
+        trained_init(&bias_trained, &optimizer, bias, n);
     }
     return true;
 }
@@ -35,8 +34,8 @@ static void app_forward(const float *x, float *out) {
 }
 
 static bool app_backward(const float *x, const float *deltas) {
-    dense_accumulate(params.n_neurons, n_inputs, x, deltas, kernel_grad,
-            bias_grad);
+    dense_accumulate(params.n_neurons, n_inputs, x, deltas,
+            kernel_trained.grads, bias_trained.grads);
     if (params.sends_backward) {
         send_floats(params.backward_key, deltas, params.n_neurons);
     }
@@ -47,16 +46,15 @@ static bool app_batch_end(void) {
     return true;   // the gradients are the update: nothing to prepare
 }
 
-static void app_apply_update(void) {
-    sgd_step(kernel, kernel_grad, params.n_neurons * n_inputs,
-            learning_rate);
-    sgd_step(bias, bias_grad, params.n_neurons, learning_rate);
+static void app_apply_update(float scale) {
+    trained_step(&optimizer, &kernel_trained, scale);
+    trained_step(&optimizer, &bias_trained, scale);
 }
 
 static void app_abort(void) {
     if (params.training) {
-        zero_floats(kernel_grad, params.n_neurons * n_inputs);
-        zero_floats(bias_grad, params.n_neurons);
+        trained_forget(&kernel_trained);
+        trained_forget(&bias_trained);
     }
 }
 

@@ -58,8 +58,9 @@ static void on_abort(void) {
     batch = committed_batch;
 }
 
-static void on_commit(void) {
+static bool on_commit(void) {
     committed_batch = batch;
+    return true;
 }
 
 static void on_send_weights(void) {

@@ -29,7 +29,8 @@ static bool app_batch_end(void) {
     return true;
 }
 
-static void app_apply_update(void) {
+static void app_apply_update(float scale) {
+    (void) scale;
 }
 
 static void app_abort(void) {

@@ -147,6 +147,11 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                         "a training pass sent something other than its loss")
                 sample_losses[epoch][i] = payloads.view(numpy.float32)[0]
                 if (i + 1) % batch_size == 0 or i + 1 == n:
+                    step = epoch * -(-n // batch_size) + i // batch_size
+                    scale = graph.training.optimizer.step_scale(step)
+                    connection.send_event_with_payload(
+                        CONTROL_LABEL, layouts.CONTROLS["scale"],
+                        int(numpy.float32(scale).view(numpy.uint32)))
                     _command(connection, "commit", next(rounds))
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
             progress.end_epoch(mean_loss(sample_losses[epoch]))

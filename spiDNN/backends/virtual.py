@@ -99,6 +99,10 @@ def fit_mapped(graph, session, inputs, labels, order, progress,
         commit_after = numpy.zeros(n, dtype=bool)
         commit_after[batch_size - 1::batch_size] = True
         commit_after[-1] = True
+        # The optimizer's step of each batch, counted over the whole run.
+        batches_per_epoch = -(-n // batch_size)
+        step_in_epoch = numpy.arange(n) // batch_size
+        optimizer = graph.training.optimizer
         budget = _event_budget(graph)
         loss_key = graph.loss_key()
         sample_losses = []
@@ -111,11 +115,17 @@ def fit_mapped(graph, session, inputs, labels, order, progress,
                 rows = epoch_order[first:first + chunk]
                 payloads = numpy.concatenate(
                     [inputs.view(numpy.uint32)[rows], labels[rows]], axis=1)
+                steps = (epoch * batches_per_epoch
+                         + step_in_epoch[first:first + len(rows)])
+                unique, index = numpy.unique(steps, return_inverse=True)
+                scales = numpy.array(
+                    [optimizer.step_scale(step) for step in unique],
+                    dtype=numpy.float32)[index]
                 try:
                     out_keys, out_payloads = host.run(
                         sources, input_keys + label_keys, payloads, 1,
                         budget, commit_after[first:first + len(rows)],
-                        first_pass=first)
+                        scales, first_pass=first)
                 except SpiDNNMachineError as error:
                     raise SpiDNNMachineError(
                         f"training, epoch {epoch + 1} of {n_epochs}: "

@@ -30,8 +30,10 @@ class ConvVertex(WindowVertex):
     @classmethod
     def app_dtcm_floats(cls, core_layer, n_neurons, training):
         n_params = sum(w.size for w in core_layer.layer.weights)
-        # The weights; training adds their gradients and the running sums.
-        floats = n_params * (3 if training else 1)
+        # The weights; training adds their gradients, the running sums and
+        # the optimizer's state.
+        floats = n_params * (
+            3 + training.optimizer.n_states if training else 1)
         return floats + super().app_dtcm_floats(
             core_layer, n_neurons, training)
 

@@ -27,8 +27,8 @@ class DenseVertex(LayerVertex):
     def app_dtcm_floats(cls, core_layer, n_neurons, training):
         layer = core_layer.layer
         floats = n_neurons * (layer.n_inputs + 1)        # kernel rows, bias
-        if training:
-            floats *= 2                                  # their gradients
+        if training:     # their gradients and the optimizer's state
+            floats *= 2 + training.optimizer.n_states
         if layer.activation == "softmax":
             floats += 3 * layer.units    # the layer's z, p and dL/dp
         return floats

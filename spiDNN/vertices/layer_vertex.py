@@ -18,6 +18,7 @@ from pacman.utilities.utility_calls import get_keys
 from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
 from spinn_front_end_common.data import FecDataView
 
+from spiDNN import optimizers
 from spiDNN.vertices import layouts
 from spiDNN.vertices.app_machine_vertex import (
     APP_BASE_BYTES, AppMachineVertex, struct_words)
@@ -212,8 +213,8 @@ class LayerMachineVertex(AppMachineVertex):
                 SOFTMAX_BACKWARD, bool(training) and softmax),
             weights_key=self._key(WEIGHTS, bool(training) and (
                 vertex.n_weight_packets(self) > 0)),
-            learning_rate=layouts.float_bits(
-                training.learning_rate if training else 0.0),
+            **(training.optimizer.fields() if training
+               else optimizers.SGD().fields()),
             **(training.batch_fields() if training else
                {"batch_size": 0, "n_samples": 0}),
             **prefixed("next", key_space(vertex.next_vertex, BACKWARD)

@@ -61,6 +61,26 @@ REGIONS = {
     "STATUS": 5,     # the core's progress, which the host reads (CORE_STATUS)
 }
 
+#: Optimizers the cores run (optimizer.h), by spiDNN.optimizers KIND.
+OPTIMIZERS = {
+    "sgd": 0,
+    "adam": 1,
+    "rmsprop": 2,
+}
+
+#: An optimizer's constants on the cores (float32 bits where a float), as
+#: Keras casts them; each step's scale comes with its commit.
+OPTIMIZER_FIELDS = [
+    ("optimizer", "one of OPTIMIZER_*"),
+    ("momentum", "float32: SGD's and RMSprop's momentum"),
+    ("nesterov", "1: SGD's Nesterov momentum"),
+    ("one_minus_beta_1", "float32: Adam's 1 - beta_1"),
+    ("one_minus_beta_2", "float32: Adam's 1 - beta_2"),
+    ("rho", "float32: RMSprop's rho"),
+    ("one_minus_rho", "float32: RMSprop's 1 - rho"),
+    ("epsilon", "float32: Adam's and RMSprop's epsilon"),
+]
+
 #: What the host tells every app core on the control partition (key =
 #: control base + command; the payload is the host's round number, which
 #: the core writes back into its status as the acknowledgement).
@@ -74,6 +94,10 @@ CONTROLS = {
     "commit": 2,
     # Send the trained weights to the host.
     "send_weights": 3,
+    # The next commit's scale (float32 bits in the payload, no round
+    # number): the learning rate, or Adam's step size.  A commit that has
+    # an update to apply waits for it (and is not acknowledged without).
+    "scale": 4,
 }
 
 #: What a core waits for, written to its status at every change, so that
@@ -166,7 +190,7 @@ LAYER_PARAMS = Struct("layer_params", [
     ("backward_key", "key of this core's first backward packet"),
     ("softmax_backward_key", "first key, softmax_backward partition"),
     ("weights_key", "first key of the weights partition (trained weights)"),
-    ("learning_rate", "float32 bits: SGD's learning rate"),
+    *OPTIMIZER_FIELDS,
     *BATCH_FIELDS,
     *key_space_fields("next"),
     *key_space_fields("peer_backward"),
@@ -225,16 +249,18 @@ LOSS_PARAMS = Struct("loss_params", [
 
 
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradient_source,
-                     n_next, dropout):
+                     n_next, dropout, n_states=0):
     """DTCM that layer_core.h allocates for any layer app.
 
     :param n_next: training with dense deltas: the next layer's units
+    :param n_states: the optimizer's state arrays per weight array
     """
     floats = 2 * n_inputs + 3 * n_neurons  # inputs twice, z, a, sent
     if training:
         floats += n_neurons                      # deltas
         if gradient_source == GRADIENT_SOURCES["dense_deltas"]:
-            floats += n_next + 2 * n_neurons * n_next   # deltas, rows, grads
+            # deltas, then rows, their gradients and optimizer state
+            floats += n_next + (2 + n_states) * n_neurons * n_next
         else:
             floats += n_neurons                  # dL/da received
         if dropout:
@@ -251,7 +277,8 @@ def c_header():
     for prefix, values in (("ACTIVATION", ACTIVATIONS), ("LOSS", LOSSES),
                            ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
                            ("GRADIENT_SOURCE", GRADIENT_SOURCES),
-                           ("CONTROL", CONTROLS), ("WAITING", WAITING)):
+                           ("CONTROL", CONTROLS), ("WAITING", WAITING),
+                           ("OPTIMIZER", OPTIMIZERS)):
         out += [f"#define {prefix}_{name.upper()} {value}u"
                 for name, value in values.items()] + [""]
     for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, CORE_STATUS):

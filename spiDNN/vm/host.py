@@ -46,11 +46,13 @@ class Host:
         self.control_retries = 0
 
     def run(self, sources, keys, payloads, n_expected, budget,
-            commit_after=None, first_pass=0):
+            commit_after=None, commit_scales=None, first_pass=0):
         """Every pass's gathered (keys, payloads), each (n, n_expected).
 
         :param commit_after: bool per pass, the last of each batch: a
             commit follows it; None (predicting): each pass stands alone
+        :param commit_scales: float32 per pass: the scale of the update
+            its commit applies (the optimizer's step, see optimizers.py)
         :param first_pass: the number of the first pass, for errors
         """
         n = len(payloads)
@@ -60,7 +62,9 @@ class Host:
             passes = self.vm.run_samples(
                 sources, keys, payloads[start:], n_expected, budget,
                 None if commit_after is None else commit_after[start:],
-                self.control_core, self.control_keys["commit"])
+                self.control_core, self.control_keys["commit"],
+                None if commit_scales is None else commit_scales[start:],
+                self.control_keys["scale"])
             if out is None:
                 out = (passes.out_keys, passes.out_payloads)
             done = start + passes.n_done
@@ -70,7 +74,8 @@ class Host:
                 break
             if passes.rc == binding.VM_CONTROL_FAILED:
                 # Every core finished the batch; some missed its commit.
-                self.control("commit", budget, first_pass + done)
+                self.control("commit", budget, first_pass + done,
+                             commit_scales[done - 1])
                 start = done
                 continue
             restart = _last_commit(commit_after, start, done)
@@ -88,12 +93,16 @@ class Host:
             start = restart
         return out
 
-    def control(self, command, budget, at_pass):
-        """A control round every app core must carry out, repeated until
-        it is (a control packet may be lost too)."""
+    def control(self, command, budget, at_pass, scale=None):
+        """A control round every app core must carry out (after the
+        ``scale`` packet, if given), repeated until it is (a control packet
+        may be lost too)."""
+        scale_key = (binding.VM_NO_KEY if scale is None
+                     else self.control_keys["scale"])
         for attempt in range(self.max_replays + 1):
             rc, message = self.vm.control(
-                self.control_core, self.control_keys[command], budget)
+                self.control_core, self.control_keys[command], budget,
+                scale_key, 0.0 if scale is None else scale)
             if rc == binding.VM_OK:
                 return
             if rc in (binding.VM_CORE_ERROR, binding.VM_BAD_CALL):

@@ -6,7 +6,7 @@ import time
 
 import numpy
 
-from spiDNN import losses
+from spiDNN import losses, optimizers
 from spiDNN.backends import virtual
 from spiDNN.graph import ModelGraph
 from spiDNN.model import EpochOrder
@@ -25,7 +25,7 @@ class MappedModel(contextlib.AbstractContextManager):
     """
 
     def __init__(self, model, x, y=None, loss=None, epochs=1, batch_size=3,
-                 learning_rate=0.1):
+                 optimizer=None):
         self.model = model
         self.x = numpy.ascontiguousarray(
             numpy.reshape(x, (len(x), -1)), dtype=numpy.float32)
@@ -34,7 +34,8 @@ class MappedModel(contextlib.AbstractContextManager):
         if y is not None:
             last = model.layers[-1]
             self.training = TrainingRun(
-                loss=losses.get(loss), learning_rate=learning_rate,
+                loss=losses.get(loss),
+                optimizer=optimizers.get(optimizer or optimizers.SGD(0.1)),
                 batch_size=batch_size, n_samples=len(x), n_epochs=epochs,
                 n_outputs=last.units, output_activation=last.activation)
             self.labels = losses.check_labels(

@@ -1,0 +1,118 @@
+// Keras' optimizers at a batch end, element by element, with Keras'
+// float32 operations in Keras' order (keras/src/optimizers/sgd.py,
+// adam.py, rmsprop.py), so the cores' updates match Keras' bit for bit
+// whenever the gradients do.
+//
+// A layer registers each weight array it trains as a trained_t: the
+// weights, their gradient over the batch (which already carries the
+// batch's 1/B) and the optimizer's state.  The host sends each step's
+// scale (the learning rate, a schedule's value at the step, or Adam's
+// lr sqrt(1 - beta_2^t) / (1 - beta_1^t)) with the commit that applies it.
+#ifndef SPIDNN_OPTIMIZER_H
+#define SPIDNN_OPTIMIZER_H
+
+#include <stdint.h>
+
+#include "spidnn_layouts.h"
+#include "spidnn_math.h"
+#include "app_init.h"
+
+typedef struct optimizer_t {
+    uint32_t kind;                 // OPTIMIZER_*
+    float momentum;                // SGD, RMSprop
+    uint32_t nesterov;             // SGD
+    float one_minus_beta_1;        // Adam
+    float one_minus_beta_2;
+    float rho, one_minus_rho;      // RMSprop
+    float epsilon;                 // Adam, RMSprop
+} optimizer_t;
+
+#define MAX_STATES 2
+
+typedef struct trained_t {
+    float *weights;
+    float *grads;
+    float *state[MAX_STATES];      // momenta, velocities
+    uint32_t n;
+} trained_t;
+
+static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
+    return (optimizer_t) {p->optimizer, bits_to_float(p->momentum),
+            p->nesterov, bits_to_float(p->one_minus_beta_1),
+            bits_to_float(p->one_minus_beta_2), bits_to_float(p->rho),
+            bits_to_float(p->one_minus_rho), bits_to_float(p->epsilon)};
+}
+
+// State arrays per weight array (as spiDNN.optimizers' n_states).
+static inline uint32_t optimizer_n_states(const optimizer_t *o) {
+    switch (o->kind) {
+    case OPTIMIZER_ADAM:
+        return 2;
+    case OPTIMIZER_RMSPROP:
+        return o->momentum > 0.0f ? 2 : 1;
+    default:
+        return o->momentum != 0.0f ? 1 : 0;
+    }
+}
+
+// Registers n weights; allocates their zeroed gradient and state.
+static inline void trained_init(trained_t *t, const optimizer_t *o,
+                                float *weights, uint32_t n) {
+    t->weights = weights;
+    t->grads = dtcm_zeros(n);
+    for (uint32_t k = 0; k < MAX_STATES; k++) {
+        t->state[k] = k < optimizer_n_states(o) ? dtcm_zeros(n) : NULL;
+    }
+    t->n = n;
+}
+
+// Forgets the batch's gradient (an abort replays the batch).
+static inline void trained_forget(trained_t *t) {
+    zero_floats(t->grads, t->n);
+}
+
+// One step of the optimizer, then the gradient starts again at zero.
+static inline void trained_step(const optimizer_t *o, trained_t *t,
+                                float scale) {
+    float *w = t->weights, *g = t->grads;
+    float *s0 = t->state[0], *s1 = t->state[1];
+    for (uint32_t i = 0; i < t->n; i++) {
+        float gi = g[i];
+        switch (o->kind) {
+        case OPTIMIZER_ADAM: {
+            // m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
+            // w -= m alpha / (sqrt(v) + eps)
+            s0[i] = s0[i] + (gi - s0[i]) * o->one_minus_beta_1;
+            s1[i] = s1[i] + (gi * gi - s1[i]) * o->one_minus_beta_2;
+            w[i] = w[i] - (s0[i] * scale)
+                    / (spidnn_sqrtf(s1[i]) + o->epsilon);
+            break;
+        }
+        case OPTIMIZER_RMSPROP: {
+            // v = rho v + (1 - rho) g^2; inc = lr g / sqrt(v + eps)
+            s0[i] = o->rho * s0[i] + o->one_minus_rho * (gi * gi);
+            float increment = (scale * gi) / spidnn_sqrtf(s0[i] + o->epsilon);
+            if (s1 != NULL) {
+                s1[i] = o->momentum * s1[i] + increment;
+                w[i] = w[i] - s1[i];
+            } else {
+                w[i] = w[i] - increment;
+            }
+            break;
+        }
+        default:
+            if (s0 != NULL) {
+                // m = m momentum - g lr; w += m, or with Nesterov
+                // w += m momentum - g lr
+                s0[i] = s0[i] * o->momentum - gi * scale;
+                w[i] = w[i] + (o->nesterov
+                        ? s0[i] * o->momentum - gi * scale : s0[i]);
+            } else {
+                w[i] = w[i] - gi * scale;
+            }
+        }
+        g[i] = 0.0f;
+    }
+}
+
+#endif

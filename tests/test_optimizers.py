@@ -1,0 +1,171 @@
+"""Optimizers on the cores (optimizer.h) against Keras' own: SGD with
+momentum and Nesterov, Adam, RMSprop and learning-rate schedules, from the
+same initial weights, over epochs whose last batch is short."""
+import keras
+import numpy
+import pytest
+
+import spiDNN
+from spiDNN import Faults, Stall
+from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.optimizers import Adam, RMSprop, SGD
+
+RNG = numpy.random.default_rng(3)
+X = RNG.normal(size=(50, 8)).astype(numpy.float32)
+Y = RNG.integers(0, 3, 50)
+IMAGES = RNG.normal(size=(23, 6, 6, 1)).astype(numpy.float32)
+#: 3 epochs; 50 samples in batches of 16 (and 23 in 8): short last batches.
+EPOCHS = 3
+TOLERANCE = 1e-4
+
+
+def keras_mlp():
+    keras.utils.set_random_seed(1)
+    return keras.Sequential([
+        keras.Input((8,)), keras.layers.Dense(6, activation="tanh"),
+        keras.layers.Dense(5, activation="relu"),
+        keras.layers.Dense(3, activation="softmax")])
+
+
+def keras_cnn():
+    keras.utils.set_random_seed(2)
+    return keras.Sequential([
+        keras.Input((6, 6, 1)),
+        keras.layers.Conv2D(2, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+        keras.layers.Dense(3, activation="softmax")])
+
+
+OPTIMIZERS = {
+    "sgd momentum": lambda: keras.optimizers.SGD(0.05, momentum=0.9),
+    "sgd nesterov": lambda: keras.optimizers.SGD(
+        0.05, momentum=0.8, nesterov=True),
+    "adam": lambda: keras.optimizers.Adam(0.01),
+    "adam betas": lambda: keras.optimizers.Adam(
+        0.02, beta_1=0.8, beta_2=0.99, epsilon=1e-5),
+    "rmsprop": lambda: keras.optimizers.RMSprop(0.01),
+    "rmsprop momentum": lambda: keras.optimizers.RMSprop(
+        0.005, rho=0.8, momentum=0.5),
+    "adam schedule": lambda: keras.optimizers.Adam(
+        keras.optimizers.schedules.ExponentialDecay(0.02, 3, 0.5)),
+    "sgd piecewise": lambda: keras.optimizers.SGD(
+        keras.optimizers.schedules.PiecewiseConstantDecay(
+            [4, 8], [0.1, 0.05, 0.01]), momentum=0.5),
+}
+
+
+def train_both(make_keras, make_optimizer, x, y, batch_size):
+    """(spiDNN's weights, Keras' weights) after the same training."""
+    reference = make_keras()
+    initial = reference.get_weights()
+    reference.compile(optimizer=make_optimizer(),
+                      loss="sparse_categorical_crossentropy")
+    reference.fit(x, y, epochs=EPOCHS, batch_size=batch_size,
+                  shuffle=False, verbose=0)
+    model = spiDNN.from_keras(make_keras())
+    model.set_weights(initial)
+    model.compile(optimizer=make_optimizer(),
+                  loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=EPOCHS, batch_size=batch_size,
+                        shuffle=False, verbose=0)
+    return model, reference, initial, history
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_dense_training_matches_keras(name):
+    model, reference, initial, _ = train_both(
+        keras_mlp, OPTIMIZERS[name], X, Y, 16)
+    moved = max(numpy.max(numpy.abs(a - b))
+                for a, b in zip(model.get_weights(), initial))
+    assert moved > 1e-2
+    for ours, theirs in zip(model.get_weights(), reference.get_weights()):
+        numpy.testing.assert_allclose(ours, theirs, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("name", ["sgd nesterov", "adam", "rmsprop"])
+def test_conv_training_matches_keras(name):
+    """The conv layer's kernel copies and the pooling in between."""
+    model, reference, _, _ = train_both(
+        keras_cnn, OPTIMIZERS[name], IMAGES, Y[:len(IMAGES)], 8)
+    for ours, theirs in zip(model.get_weights(), reference.get_weights()):
+        numpy.testing.assert_allclose(ours, theirs, atol=TOLERANCE)
+
+
+def test_replays_keep_the_optimizer_state_exact():
+    """A stall past the timeout in the middle of Adam's run: the replay
+    gives the fault-free weights bit for bit (the state only moves on a
+    commit)."""
+    def train(faulty):
+        model = spiDNN.from_keras(keras_mlp())
+        if faulty:
+            model.faults = Faults(
+                stalls=[Stall(model.layers[0].name, core=1, at_packet=300,
+                              duration=5000)],
+                drop_rate=2e-4, reinjection=False, seed=4)
+        model.compile(optimizer=Adam(0.01),
+                      loss="sparse_categorical_crossentropy")
+        model.fit(X, Y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+        return model
+
+    clean = train(False)
+    faulty = train(True)
+    assert faulty.last_run.faults["replays"] > 0
+    for ours, theirs in zip(faulty.get_weights(), clean.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)
+
+
+def test_step_scales_are_keras_float32_arithmetic():
+    adam = Adam(0.01, beta_1=0.9, beta_2=0.999)
+    for step in (0, 1, 9, 99):
+        t = numpy.float32(step + 1)
+        expected = (numpy.float32(0.01)
+                    * numpy.sqrt(numpy.float32(1) - numpy.float32(0.999) ** t)
+                    / (numpy.float32(1) - numpy.float32(0.9) ** t))
+        assert adam.step_scale(step) == expected
+        assert adam.step_scale(step).dtype == numpy.float32
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
+    sgd = SGD(schedule)
+    assert [float(sgd.step_scale(s)) for s in range(3)] == [
+        float(numpy.float32(schedule(s))) for s in range(3)]
+
+
+def test_optimizer_state_counts_against_dtcm():
+    """A layer that trains with plain SGD but not with Adam's two state
+    arrays per weight is refused before mapping, naming the layer."""
+    model = spiDNN.Model(seed=0, layers=[
+        spiDNN.layers.Input(1200),
+        spiDNN.layers.Dense(6, neurons_per_core=3),
+        spiDNN.layers.Dense(2)])
+    x = numpy.zeros((2, 1200), dtype=numpy.float32)
+    y = numpy.zeros((2, 2), dtype=numpy.float32)
+    model.compile(optimizer=SGD(0.1), loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.compile(optimizer=Adam(), loss="mse")
+    with pytest.raises(SpiDNNConfigurationError,
+                       match=model.layers[0].name):
+        model.fit(x, y, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: SGD(0.1, momentum=1.5), "momentum must be in"),
+    (lambda: Adam(beta_1=1.0), "beta_1 must be in"),
+    (lambda: RMSprop(rho=-0.1), "rho must be in"),
+    (lambda: Adam(learning_rate=0), "learning_rate must be a positive"),
+    (lambda: spiDNN.optimizers.get(keras.optimizers.Adam(amsgrad=True)),
+     "amsgrad"),
+    (lambda: spiDNN.optimizers.get(keras.optimizers.RMSprop(centered=True)),
+     "centered"),
+    (lambda: spiDNN.optimizers.get(keras.optimizers.Adam(clipvalue=1.0)),
+     "clipvalue"),
+    (lambda: spiDNN.optimizers.get(keras.optimizers.Adagrad()),
+     "unknown optimizer"),
+])
+def test_bad_optimizers(make, match):
+    with pytest.raises(SpiDNNConfigurationError, match=match):
+        make()
+
+
+def test_names_give_keras_defaults():
+    assert isinstance(spiDNN.optimizers.get("adam"), Adam)
+    assert spiDNN.optimizers.get("rmsprop").learning_rate == 0.001
+    assert spiDNN.optimizers.get("sgd").learning_rate == 0.01
