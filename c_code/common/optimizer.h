@@ -45,14 +45,13 @@ static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
 
 // State arrays per weight array (as spiDNN.optimizers' n_states).
 static inline uint32_t optimizer_n_states(const optimizer_t *o) {
-    switch (o->kind) {
-    case OPTIMIZER_ADAM:
+    if (o->kind == OPTIMIZER_ADAM) {
         return 2;
-    case OPTIMIZER_RMSPROP:
-        return o->momentum > 0.0f ? 2 : 1;
-    default:
-        return o->momentum != 0.0f ? 1 : 0;
     }
+    if (o->kind == OPTIMIZER_RMSPROP) {
+        return o->momentum > 0.0f ? 2 : 1;
+    }
+    return o->momentum != 0.0f ? 1 : 0;
 }
 
 // Registers n weights; allocates their zeroed gradient and state.
@@ -71,47 +70,64 @@ static inline void trained_forget(trained_t *t) {
     zero_floats(t->grads, t->n);
 }
 
+// w -= g lr; with momentum m = m momentum - g lr, then w += m, or with
+// Nesterov w += m momentum - g lr.
+static inline void sgd_step(const optimizer_t *o, trained_t *t, float lr) {
+    float *w = t->weights, *g = t->grads, *m = t->state[0];
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (m == NULL) {
+            w[i] = w[i] - g[i] * lr;
+        } else {
+            m[i] = m[i] * o->momentum - g[i] * lr;
+            w[i] = w[i] + (o->nesterov ? m[i] * o->momentum - g[i] * lr
+                                       : m[i]);
+        }
+        g[i] = 0.0f;
+    }
+}
+
+// m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= m alpha / (sqrt(v)
+// + eps), alpha the step's scale.
+static inline void adam_step(const optimizer_t *o, trained_t *t,
+                             float alpha) {
+    float *w = t->weights, *g = t->grads;
+    float *m = t->state[0], *v = t->state[1];
+    for (uint32_t i = 0; i < t->n; i++) {
+        m[i] = m[i] + (g[i] - m[i]) * o->one_minus_beta_1;
+        v[i] = v[i] + (g[i] * g[i] - v[i]) * o->one_minus_beta_2;
+        w[i] = w[i] - (m[i] * alpha) / (spidnn_sqrtf(v[i]) + o->epsilon);
+        g[i] = 0.0f;
+    }
+}
+
+// v = rho v + (1 - rho) g^2; inc = lr g / sqrt(v + eps); w -= inc, or
+// with momentum m = momentum m + inc, w -= m.
+static inline void rmsprop_step(const optimizer_t *o, trained_t *t,
+                                float lr) {
+    float *w = t->weights, *g = t->grads;
+    float *v = t->state[0], *m = t->state[1];
+    for (uint32_t i = 0; i < t->n; i++) {
+        v[i] = o->rho * v[i] + o->one_minus_rho * (g[i] * g[i]);
+        float increment = (lr * g[i]) / spidnn_sqrtf(v[i] + o->epsilon);
+        if (m == NULL) {
+            w[i] = w[i] - increment;
+        } else {
+            m[i] = o->momentum * m[i] + increment;
+            w[i] = w[i] - m[i];
+        }
+        g[i] = 0.0f;
+    }
+}
+
 // One step of the optimizer, then the gradient starts again at zero.
 static inline void trained_step(const optimizer_t *o, trained_t *t,
                                 float scale) {
-    float *w = t->weights, *g = t->grads;
-    float *s0 = t->state[0], *s1 = t->state[1];
-    for (uint32_t i = 0; i < t->n; i++) {
-        float gi = g[i];
-        switch (o->kind) {
-        case OPTIMIZER_ADAM: {
-            // m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
-            // w -= m alpha / (sqrt(v) + eps)
-            s0[i] = s0[i] + (gi - s0[i]) * o->one_minus_beta_1;
-            s1[i] = s1[i] + (gi * gi - s1[i]) * o->one_minus_beta_2;
-            w[i] = w[i] - (s0[i] * scale)
-                    / (spidnn_sqrtf(s1[i]) + o->epsilon);
-            break;
-        }
-        case OPTIMIZER_RMSPROP: {
-            // v = rho v + (1 - rho) g^2; inc = lr g / sqrt(v + eps)
-            s0[i] = o->rho * s0[i] + o->one_minus_rho * (gi * gi);
-            float increment = (scale * gi) / spidnn_sqrtf(s0[i] + o->epsilon);
-            if (s1 != NULL) {
-                s1[i] = o->momentum * s1[i] + increment;
-                w[i] = w[i] - s1[i];
-            } else {
-                w[i] = w[i] - increment;
-            }
-            break;
-        }
-        default:
-            if (s0 != NULL) {
-                // m = m momentum - g lr; w += m, or with Nesterov
-                // w += m momentum - g lr
-                s0[i] = s0[i] * o->momentum - gi * scale;
-                w[i] = w[i] + (o->nesterov
-                        ? s0[i] * o->momentum - gi * scale : s0[i]);
-            } else {
-                w[i] = w[i] - gi * scale;
-            }
-        }
-        g[i] = 0.0f;
+    if (o->kind == OPTIMIZER_ADAM) {
+        adam_step(o, t, scale);
+    } else if (o->kind == OPTIMIZER_RMSPROP) {
+        rmsprop_step(o, t, scale);
+    } else {
+        sgd_step(o, t, scale);
     }
 }
 
