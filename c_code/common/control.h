@@ -115,28 +115,23 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
     if (command >= N_CONTROLS) {
         return false;
     }
-    switch (command) {
-    case CONTROL_ABORT:
+    if (command == CONTROL_ABORT) {
         control.generation++;
         control.draining = true;
         on_abort();
         control.status->waiting = WAITING_RESUME;
         control.status->last_control = payload;
-        break;
-    case CONTROL_RESUME:
+    } else if (command == CONTROL_RESUME) {
         on_abort();      // forget what stale packets left while draining
         control.draining = false;
         control.status->waiting = WAITING_INPUTS;
         control.status->last_control = payload;
-        break;
-    case CONTROL_COMMIT:
+    } else if (command == CONTROL_COMMIT) {
         schedule(run_commit, payload);
-        break;
-    case CONTROL_SCALE:
+    } else if (command == CONTROL_SCALE) {
         control.scale = bits_to_float(payload);
         control.scale_fresh = true;
-        break;
-    default:
+    } else {
         schedule(run_send_weights, payload);
     }
     return true;
