@@ -9,7 +9,9 @@ def mean_loss(losses):
 
 
 class History:
-    """``history["loss"]``: the mean training loss of each epoch.
+    """``history.history``: per epoch, as Keras' ``History``, the mean
+    training loss, each metric, and the validation loss and metrics
+    (``val_``); ``history.epoch`` the epochs' numbers.
 
     :ivar sample_losses: per epoch, each sample's loss in the order the
         samples were trained (computed on the machine before that batch's
@@ -22,11 +24,14 @@ class History:
         self.history = {"loss": []}
         self.sample_losses = []
 
-    def add_epoch(self, losses):
+    def add_epoch(self, losses, logs=None, epoch=None):
+        """Records an epoch: its sample losses and its other logs."""
         losses = numpy.asarray(losses, dtype=numpy.float32)
-        self.epoch.append(len(self.epoch))
+        self.epoch.append(len(self.epoch) if epoch is None else epoch)
         self.sample_losses.append(losses)
-        self.history["loss"].append(mean_loss(losses))
+        logs = dict(logs or {"loss": mean_loss(losses)})
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
 
     def __repr__(self):
-        return f"History(loss={self.history['loss']})"
+        return f"History({self.history})"

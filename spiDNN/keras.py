@@ -6,25 +6,29 @@
     kmodel.evaluate(x_test, y_test)             # trained weights, host
 
 The Keras model is converted (``spiDNN.from_keras``), trained with the
-optimizer and loss it was compiled with, and the trained weights are
-written back into it.  A compile setting spiDNN does not compute on the
-machine is refused before anything runs.
+optimizer, loss and metrics it was compiled with, and the trained weights
+are written back into it.  A compile setting spiDNN does not compute on
+the machine is refused before anything runs.
 """
 from spiDNN import losses, optimizers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras_models import from_keras
 
 #: compile() settings spiDNN follows only at their defaults.
-_COMPILE_DEFAULTS = {"loss_weights": None, "metrics": None,
-                     "weighted_metrics": None}
+_COMPILE_DEFAULTS = {"loss_weights": None, "weighted_metrics": None}
 
 
 def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
-        seed=None):
+        seed=None, validation_data=None, validation_split=0.0,
+        callbacks=None, initial_epoch=0):
     """Trains ``kmodel`` on the machine and writes its weights back.
 
+    The arguments after ``seed`` are Keras' ``fit``'s; callbacks get the
+    spiDNN model (``get_weights`` during training reads the cores).
+
     :param seed: spiDNN's seed (sample shuffling and dropout masks)
-    :return: a ``keras.callbacks.History`` of the run's losses
+    :return: a ``keras.callbacks.History`` of the run's losses, metrics
+        and validation
     """
     import keras
     if not getattr(kmodel, "compiled", False):
@@ -41,14 +45,18 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
     optimizer = optimizers.get(kmodel.optimizer)
     loss = losses.get(kmodel.loss)
     model = from_keras(kmodel, seed=seed)
-    model.compile(optimizer=optimizer, loss=loss)
+    model.compile(optimizer=optimizer, loss=loss,
+                  metrics=config.get("metrics"))
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
-                        shuffle=shuffle, verbose=verbose)
+                        shuffle=shuffle, verbose=verbose,
+                        validation_data=validation_data,
+                        validation_split=validation_split,
+                        callbacks=callbacks, initial_epoch=initial_epoch)
     kmodel.set_weights(model.get_weights())
     result = keras.callbacks.History()
     result.set_model(kmodel)
     result.history = dict(history.history)
-    result.epoch = list(range(len(history.history["loss"])))
-    result.params = {"epochs": len(result.epoch), "verbose": verbose}
+    result.epoch = list(history.epoch)
+    result.params = {"epochs": epochs, "verbose": verbose}
     result.spidnn_run = model.last_run
     return result

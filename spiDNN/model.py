@@ -4,14 +4,15 @@ import math
 
 import numpy
 
-from spiDNN import losses, optimizers
+from spiDNN import losses, metrics, optimizers
 from spiDNN.arrays import check_finite, numeric_array
 from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.history import History
 from spiDNN.layers.input import Input
 from spiDNN.faults import Faults
-from spiDNN.layers.arguments import positive_int
+from spiDNN.layers.arguments import non_negative_int, positive_int
+from spiDNN.toolchain.config import board_from_user_cfg, find_user_cfgs
 from spiDNN.layers.layer import Layer
 from spiDNN.progress import Progress
 from spiDNN.training import TrainingRun
@@ -83,6 +84,11 @@ class Model:
         self.last_run = None
         self.loss = None
         self.optimizer = None
+        self._compiled_metrics = None
+        self._resolved_metrics = ()
+        #: Set by a callback to end ``fit`` (as Keras' attribute).
+        self.stop_training = False
+        self._weights_on_machine = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise SpiDNNConfigurationError(
@@ -139,8 +145,21 @@ class Model:
 
     # ------------------------------------------------------------ weights
     def get_weights(self):
-        """All weights in Keras' order: kernel then bias, layer by layer."""
+        """All weights in Keras' order: kernel then bias, layer by layer
+        (during ``fit``, a callback gets the cores' current weights)."""
+        self._pull_weights()
         return [w for layer in self.layers for w in layer.get_weights()]
+
+    def _pull_weights(self):
+        """During fit, the weights on the machine replace the host's."""
+        if self._weights_on_machine is not None:
+            self._take_weights(self._weights_on_machine())
+
+    def _take_weights(self, weights):
+        """Weights the machine trained (non-finite ones included, as Keras
+        leaves them after a divergence)."""
+        for layer, trained in _per_layer(self.layers, weights):
+            layer.take_trained_weights(trained)
 
     def set_weights(self, weights):
         """Takes a list as Keras' ``get_weights()`` returns it."""
@@ -206,8 +225,9 @@ class Model:
         return outputs.reshape((len(outputs),) + self.output_shape)
 
     # ------------------------------------------------------------ training
-    def compile(self, optimizer="sgd", loss=None):
-        """Sets the optimizer and loss ``fit`` uses, as Keras' ``compile``.
+    def compile(self, optimizer="sgd", loss=None, metrics=None):
+        """Sets the optimizer, loss and metrics ``fit`` and ``evaluate``
+        use, as Keras' ``compile``.
 
         :param optimizer: :py:class:`spiDNN.optimizers.SGD`, ``Adam`` or
             ``RMSprop``, their names, or the Keras ones (learning-rate
@@ -216,41 +236,79 @@ class Model:
             ``"categorical_crossentropy"``,
             ``"sparse_categorical_crossentropy"``,
             ``"binary_crossentropy"``), function or object
+        :param metrics: Keras accuracies, computed on the machine:
+            ``"accuracy"``, ``"sparse_categorical_accuracy"``,
+            ``"categorical_accuracy"``, ``"binary_accuracy"`` or the Keras
+            metric objects
         """
         if loss is None:
             raise SpiDNNConfigurationError("compile needs a loss")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
+        # Checked against the labels when fit or evaluate sees them.
+        self._compiled_metrics = metrics
         return self
 
+    @property
+    def metrics(self):
+        """The metrics of the last ``fit`` or ``evaluate``, as Keras
+        models list them (what ``EarlyStopping(mode="auto")`` reads to tell
+        a metric to maximise from one to minimise)."""
+        if not self._resolved_metrics:
+            return []
+        import keras
+        from keras.src.trainers.compile_utils import MetricsList
+        classes = {"sparse_categorical_accuracy":
+                   keras.metrics.SparseCategoricalAccuracy,
+                   "categorical_accuracy": keras.metrics.CategoricalAccuracy,
+                   "binary_accuracy": keras.metrics.BinaryAccuracy}
+        return [MetricsList([classes[kind](name=name)
+                             for name, kind in self._resolved_metrics])]
+
     def fit(self, x, y, loss=None, epochs=1, batch_size=None,
-            learning_rate=None, shuffle=True, verbose=1):
+            learning_rate=None, shuffle=True, verbose=1, validation_data=None,
+            validation_split=0.0, callbacks=None, initial_epoch=0):
         """Trains the model on the machine and returns a :py:class:`History`.
 
-        Forward pass, loss, backward pass and SGD updates all run in the C
-        apps; the trained weights come back to the model at the end.  Two
+        Forward pass, loss, metrics, backward pass and the optimizer's
+        updates all run in the C apps; the trained weights come back to
+        the model at the end (and whenever a callback asks for them).  Two
         forms: the original ``fit(x, y, loss, epochs=1, batch_size=1,
-        learning_rate=0.01)``, and Keras' ``compile(optimizer, loss)`` then
-        ``fit(x, y, epochs=..., batch_size=32, shuffle=..., verbose=...)``;
+        learning_rate=0.01)``, and Keras' ``compile(optimizer, loss,
+        metrics)`` then ``fit(x, y, epochs=..., batch_size=32, ...)``;
         ``loss`` and ``learning_rate`` given here override ``compile``'s.
 
         :param shuffle: reorder the samples every epoch (seeded by the
             model's seed, so runs repeat exactly)
         :param verbose: 0 silent, 1 a progress bar with the running loss,
             2 one line per epoch
+        :param validation_data: (x, y) evaluated on the machine after
+            each epoch (``val_loss`` and ``val_`` metrics in the History)
+        :param validation_split: the fraction of (x, y) to validate on
+            instead: its last samples, before shuffling, as Keras takes
+        :param callbacks: ``keras.callbacks.Callback`` objects (the model
+            they get is this one: ``get_weights``, ``set_weights``,
+            ``save``, ``save_weights``, ``stop_training``)
+        :param initial_epoch: the epoch to start from (0 first)
         """
         self._check_built()
         if not any(layer.weights for layer in self.layers):
             raise SpiDNNConfigurationError(
                 "the model has no weights to train")
+        x, y, validation_data = _split_validation(
+            x, y, validation_data, validation_split)
         inputs = self._check_inputs(x)
         training, order = self._plan_training(
             len(inputs), loss, epochs, batch_size, learning_rate, shuffle,
-            verbose)
-        if numpy.ndim(y) > 2 and numpy.shape(y)[1:] == self.output_shape:
-            y = numpy.reshape(y, (len(y), -1))    # one value per neuron
-        labels = losses.check_labels(
-            training.loss, y, len(inputs), training.n_outputs)
+            verbose, y)
+        labels = self._check_labels(training, y, len(inputs))
+        initial_epoch = non_negative_int(initial_epoch, "initial_epoch")
+        validation = None
+        if validation_data is not None:
+            x_val, y_val = _pair(validation_data, "validation_data")
+            val_inputs = self._check_inputs(x_val)
+            validation = (val_inputs, self._check_labels(
+                training, y_val, len(val_inputs)))
         self.check_fits(training)
         needed = loss_dtcm_bytes(training.n_outputs)
         if needed > DTCM_HEAP_BYTES:
@@ -258,25 +316,68 @@ class Model:
                 f"the loss core needs {needed} bytes of DTCM for "
                 f"{training.n_outputs} outputs; a core has {DTCM_HEAP_BYTES}")
         order = order()
+        progress = Progress(verbose if verbose != "auto" else 1,
+                            training.n_epochs, len(inputs))
+        if _board_configured():
+            return self._fit_on_board(training, inputs, labels, order,
+                                      progress, validation, callbacks,
+                                      initial_epoch)
+        from spiDNN import fitting
+        # As Keras: training that diverged leaves non-finite weights and a
+        # nan loss in the History, not an error.
+        return fitting.fit(self, training, inputs, labels, order, progress,
+                           validation, callbacks, initial_epoch)
+
+    def _fit_on_board(self, training, inputs, labels, order, progress,
+                      validation, callbacks, initial_epoch):
+        if validation is not None or callbacks or initial_epoch or (
+                training.metrics):
+            raise SpiDNNConfigurationError(
+                "on a board, fit takes no validation, callbacks, metrics "
+                "or initial_epoch yet; they run on the virtual machine")
+        from spiDNN.backends.run import fit
+        sample_losses, weights, self.last_run = fit(
+            self, training, inputs, labels, order, progress)
+        self._take_weights(weights)
         history = History({"epochs": training.n_epochs,
                            "batch_size": training.batch_size,
                            "samples": len(inputs), "loss": training.loss,
                            "optimizer": training.optimizer})
-        progress = Progress(verbose if verbose != "auto" else 1,
-                            training.n_epochs, len(inputs))
-        from spiDNN.backends.run import fit
-        sample_losses, weights, self.last_run = fit(
-            self, training, inputs, labels, order, progress)
-        # As Keras: training that diverged leaves non-finite weights and a
-        # nan loss in the History, not an error.
-        for layer, trained in _per_layer(self.layers, weights):
-            layer.take_trained_weights(trained)
         for epoch_losses in sample_losses:
             history.add_epoch(epoch_losses)
         return history
 
+    def evaluate(self, x, y, batch_size=None, verbose="auto",
+                 return_dict=False):
+        """The loss (and metrics) of ``(x, y)``, computed on the machine
+        with the compiled loss and metrics, as Keras' ``evaluate``: a
+        scalar loss, or ``[loss, metric, ...]``, or a dict."""
+        self._check_built()
+        if self.loss is None:
+            raise SpiDNNConfigurationError(
+                "evaluate needs a loss: compile(...) first")
+        if batch_size is not None:
+            positive_int(batch_size, "batch_size")
+        inputs = self._check_inputs(x)
+        training, _ = self._plan_training(
+            len(inputs), None, 1, batch_size, None, False, 0, y)
+        labels = self._check_labels(training, y, len(inputs))
+        self.check_fits(training)
+        from spiDNN import fitting
+        logs = fitting.evaluate(self, training, inputs, labels)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _check_labels(self, training, y, n_samples):
+        if numpy.ndim(y) > 2 and numpy.shape(y)[1:] == self.output_shape:
+            y = numpy.reshape(y, (len(y), -1))    # one value per neuron
+        return losses.check_labels(
+            training.loss, y, n_samples, training.n_outputs)
+
     def _plan_training(self, n_samples, loss, epochs, batch_size,
-                       learning_rate, shuffle, verbose):
+                       learning_rate, shuffle, verbose, y=None):
         """The TrainingRun of a fit call, and a function giving the order
         of the samples in each epoch (drawn only once all checks pass)."""
         if loss is None and self.loss is None:
@@ -312,19 +413,23 @@ class Model:
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
             n_outputs=self.layers[-1].units,
-            output_activation=core_layers(self.layers)[-1].layer.activation)
+            output_activation=core_layers(self.layers)[-1].layer.activation,
+            metrics=tuple(metrics.resolve(
+                self._compiled_metrics, loss_name, numpy.ndim(y) if y is not None
+                else 2, self.layers[-1].units)))
         return training, order
 
     def to_keras(self):
         """An equivalent ``keras.Sequential`` holding this model's weights
         (Flatten made explicit where spiDNN flattens implicitly)."""
         from spiDNN.keras_models import to_keras
+        self._pull_weights()
         return to_keras(self)
 
-    def save_weights(self, filepath):
+    def save_weights(self, filepath, overwrite=True):
         """Writes the weights as Keras does (``.weights.h5``), through the
         equivalent Keras model, so Keras can load them too."""
-        self.to_keras().save_weights(filepath)
+        self.to_keras().save_weights(filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
         """Reads weights written by ``save_weights`` (or by a Keras model
@@ -333,10 +438,10 @@ class Model:
         kmodel.load_weights(filepath)
         self.set_weights(kmodel.get_weights())
 
-    def save(self, filepath):
+    def save(self, filepath, overwrite=True):
         """Saves the model as a Keras ``.keras`` file;
         ``spiDNN.load_model`` (or ``keras.models.load_model``) reads it."""
-        self.to_keras().save(filepath)
+        self.to_keras().save(filepath, overwrite=overwrite)
 
     def summary(self, print_fn=print):
         """Prints each layer's output shape, parameters and cores, as
@@ -358,3 +463,34 @@ class Model:
         if print_fn is not None:
             print_fn(text)
         return text
+
+
+def _board_configured():
+    return board_from_user_cfg(find_user_cfgs()) is not None
+
+
+def _pair(value, what):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise SpiDNNConfigurationError(
+            f"{what} must be a pair (x, y), not {type(value).__name__}")
+    return value
+
+
+def _split_validation(x, y, validation_data, validation_split):
+    """(x, y, validation_data) with Keras' ``validation_split``: the last
+    ``floor(n * split)`` samples, before any shuffling, validate."""
+    if isinstance(validation_split, bool) or not (
+            isinstance(validation_split, (int, float))
+            and 0 <= validation_split < 1):
+        raise SpiDNNConfigurationError(
+            f"validation_split must be in [0, 1), not {validation_split!r}")
+    if not validation_split or validation_data is not None:
+        return x, y, validation_data
+    x, y = numpy.asarray(x), numpy.asarray(y)
+    n = len(x)
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at in (0, n):
+        raise SpiDNNConfigurationError(
+            f"validation_split={validation_split} of {n} samples leaves no "
+            f"samples to {'train' if split_at == 0 else 'validate'} on")
+    return (x[:split_at], y[:split_at], (x[split_at:], y[split_at:]))

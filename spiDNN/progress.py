@@ -39,11 +39,14 @@ class Progress:
         self._write(f"\r{done:>{width}}/{self.n_samples} "
                     f"[{bar:<{BAR_WIDTH}}] - loss: {running_loss:.4f}")
 
-    def end_epoch(self, mean_loss):
+    def end_epoch(self, logs):
+        """``logs``: the epoch's loss, metrics and validation, by name."""
         if not self.verbose:
             return
         seconds = time.perf_counter() - self._start
         if self.verbose == 1:
             self._write("\n")
+        values = " - ".join(f"{name}: {value:.4f}"
+                            for name, value in logs.items())
         self._write(f"{self.n_samples} samples - {seconds:.1f}s - "
-                    f"loss: {mean_loss:.4f}\n")
+                    f"{values}\n")

@@ -3,6 +3,7 @@ many samples make a batch and the run."""
 import dataclasses
 
 from spiDNN import losses
+from spiDNN.vertices import layouts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -14,6 +15,8 @@ class TrainingRun:
     n_epochs: int
     n_outputs: int
     output_activation: str
+    #: [(History name, kind in layouts.METRICS)] the loss core computes
+    metrics: tuple = ()
 
     @property
     def from_logits(self):
@@ -22,6 +25,11 @@ class TrainingRun:
     @property
     def label_width(self):
         return losses.label_width(self.loss, self.n_outputs)
+
+    @property
+    def metric_bits(self):
+        """The loss core's ``metrics`` field: a bit per metric kind."""
+        return sum(1 << layouts.METRICS[kind] for _, kind in self.metrics)
 
     @property
     def n_batches(self):

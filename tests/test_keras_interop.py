@@ -126,7 +126,7 @@ def _compile_refusals():
             reduction="sum")), "reduction"),
         (dict(loss=keras.losses.SparseCategoricalCrossentropy(
             ignore_class=0)), "ignore_class"),
-        (dict(metrics=["accuracy"]), "metrics"),
+        (dict(metrics=["auc"]), "metric 'auc'"),
     ]
 
 

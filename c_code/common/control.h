@@ -31,7 +31,7 @@
 #include "app_init.h"
 #include "spidnn_math.h"
 
-#define N_CONTROLS 5u
+#define N_CONTROLS 7u
 
 // ---- Hooks: each app (through layer_core.h for the layer apps) defines
 // these.
@@ -50,6 +50,7 @@ typedef struct control_t {
     bool draining;             // after an abort, until resume
     float scale;               // the next commit's scale
     bool scale_fresh;          // a scale came since the last commit
+    bool evaluating;           // passes evaluate: no gradients, no batches
 } control_t;
 
 static control_t control;
@@ -65,6 +66,7 @@ static inline void control_init(uint32_t key,
     control.draining = false;
     control.scale = 0.0f;
     control.scale_fresh = false;
+    control.evaluating = false;
 }
 
 static inline void control_waiting(uint32_t what) {
@@ -109,6 +111,12 @@ static void run_send_weights(uint generation, uint round) {
     control.status->last_control = round;
 }
 
+// Between passes only (the host waits for quiet): whether the passes to
+// come train or evaluate.
+static inline bool evaluating(void) {
+    return control.evaluating;
+}
+
 // Takes a control packet; false if the key is not one.
 static inline bool control_receive(uint32_t key, uint32_t payload) {
     uint32_t command = key - control.key;   // wraps for keys below it
@@ -131,6 +139,9 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
     } else if (command == CONTROL_SCALE) {
         control.scale = bits_to_float(payload);
         control.scale_fresh = true;
+    } else if (command == CONTROL_EVALUATE || command == CONTROL_TRAIN) {
+        control.evaluating = command == CONTROL_EVALUATE;
+        control.status->last_control = payload;
     } else {
         schedule(run_send_weights, payload);
     }

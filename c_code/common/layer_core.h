@@ -102,12 +102,17 @@ static bool is_softmax_layer(void) {
     return params.activation == ACTIVATION_SOFTMAX && !params.sends_logits;
 }
 
+// This pass trains: a training core, not evaluating.
+static bool training_pass(void) {
+    return params.training && !evaluating();
+}
+
 static bool gradient_from_dense(void) {
     return params.gradient_source == GRADIENT_SOURCE_DENSE_DELTAS;
 }
 
 static void send_forward(uint32_t j, float value) {
-    if (params.training) {
+    if (training_pass()) {
         activated[j] = value;
         if (dropout_rate > 0.0f) {
             value *= mask[j];
@@ -119,7 +124,7 @@ static void send_forward(uint32_t j, float value) {
 
 // The forward values are sent: on to the backward pass, or done.
 static void forward_sent(void) {
-    if (params.training) {
+    if (training_pass()) {
         control_waiting(WAITING_GRADIENTS);
     } else {
         control_pass_done();
@@ -152,6 +157,8 @@ static void compute_forward(uint generation, uint unused) {
         inputs = incoming;
         incoming = used;
         input_gather.values = incoming;
+    }
+    if (training_pass()) {
         busy = true;
         if (dropout_rate > 0.0f) {
             for (uint32_t j = 0; j < params.n_neurons; j++) {

@@ -5,8 +5,10 @@
 // the loss takes logits) and the label, streamed in like the inputs.  It
 // then sends each output neuron its gradient on the backward partition
 // (one packet per neuron) and the sample's loss to the host on the loss
-// partition.  It counts samples into batches for the batch mean, and takes
-// part in the host's control like every app (control.h).
+// partition, followed by the sample's metrics (metrics.h).  It counts
+// samples into batches for the batch mean, and takes part in the host's
+// control like every app (control.h); evaluating, it sends no gradients
+// and counts no batches.
 #include <spin1_api.h>
 #include <debug.h>
 #include <data_specification.h>
@@ -18,6 +20,7 @@
 #include "control.h"
 #include "gather.h"
 #include "losses.h"
+#include "metrics.h"
 #include "send.h"
 
 static loss_params_t params;
@@ -42,11 +45,21 @@ static void compute_loss(uint generation, uint unused) {
     float scale = 1.0f / (float) batch_current_size(&batch);
     // A sparse label is the class as an integer payload, kept bit for bit.
     uint32_t label_index = float_to_bits(labels[0]);
-    float loss = loss_compute(params.loss, params.from_logits != 0, n,
-                              outputs, labels, label_index, scale, gradient);
-    send_floats(params.backward_key, gradient, n);
+    bool from_logits = params.from_logits != 0;
+    float loss = loss_compute(params.loss, from_logits, n, outputs, labels,
+                              label_index, scale, gradient);
+    if (!evaluating()) {
+        send_floats(params.backward_key, gradient, n);
+        batch_sample_done(&batch);
+    }
     send_float(params.loss_key, loss);
-    batch_sample_done(&batch);
+    for (uint32_t metric = 0; params.metrics >> metric; metric++) {
+        if ((params.metrics >> metric) & 1u) {
+            send_float(params.loss_key + 1 + metric, metric_value(
+                    metric, n, outputs, labels, label_index, from_logits,
+                    params.output_activation));
+        }
+    }
     control_pass_done();
 }
 

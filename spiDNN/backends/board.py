@@ -154,7 +154,7 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                         int(numpy.float32(scale).view(numpy.uint32)))
                     _command(connection, "commit", next(rounds))
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
-            progress.end_epoch(mean_loss(sample_losses[epoch]))
+            progress.end_epoch({"loss": mean_loss(sample_losses[epoch])})
         _command(connection, "send_weights", next(rounds))
         weights.extend(graph.decode_weights(*live.take(graph.n_weights())))
 

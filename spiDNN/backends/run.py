@@ -1,4 +1,7 @@
 """One run of a model: a toolchain session, then the passes on a backend."""
+import contextlib
+
+from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.graph import ModelGraph
 from spiDNN.toolchain.session import ToolchainSession
 
@@ -26,3 +29,20 @@ def fit(model, training, inputs, labels, order, progress):
         graph = ModelGraph(model, session, training)
         return _backend(session).fit(
             graph, session, inputs, labels, order, progress, model.faults)
+
+
+@contextlib.contextmanager
+def training_machine(model, training):
+    """The loaded machine of one ``fit`` or ``evaluate`` (the virtual
+    one): :py:class:`~spiDNN.backends.virtual.TrainingMachine`."""
+    with ToolchainSession(n_boards=model.boards_needed()) as session:
+        if not session.is_virtual:
+            raise SpiDNNConfigurationError(
+                "validation, callbacks, metrics and evaluate run on the "
+                "virtual machine; the board backend trains with fit(x, y) "
+                "alone for now")
+        from spiDNN.backends import virtual
+        graph = ModelGraph(model, session, training)
+        session.map()
+        with virtual.TrainingMachine(graph, session, model.faults) as machine:
+            yield machine

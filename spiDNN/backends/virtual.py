@@ -8,6 +8,7 @@ from spinn_front_end_common.data import FecDataView
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.history import mean_loss
 from spiDNN.run_report import RunReport
+from spiDNN.vertices import layouts
 from spiDNN.vertices.partitions import CONTROL, GRADIENT_CHAIN, WEIGHTS
 from spiDNN.vm.build import build_virtual_machine
 from spiDNN.vm.fault_setup import apply_faults
@@ -84,73 +85,146 @@ def fit_mapped(graph, session, inputs, labels, order, progress,
                faults=None):
     """:py:func:`fit` on a fresh machine built from what ``session`` has
     mapped (which can build many)."""
-    vm, core_of, host = _machine(graph, session, faults)
-    with vm:
-        counted = _count_partitions(vm, core_of)
-        input_keys, label_keys = graph.input_keys(), graph.label_keys()
-        sources = ([_source_core(core_of, graph.input_vertex)]
-                   * len(input_keys)
-                   + [_source_core(core_of, graph.labels_vertex)]
-                   * len(label_keys))
-        n_epochs, n = order.n_epochs, order.n_samples
-        batch_size = graph.training.batch_size
-        chunk = -(-FIT_CHUNK // batch_size) * batch_size
-        # The last pass of each batch: the host commits the update after.
-        commit_after = numpy.zeros(n, dtype=bool)
-        commit_after[batch_size - 1::batch_size] = True
-        commit_after[-1] = True
-        # The optimizer's step of each batch, counted over the whole run.
-        batches_per_epoch = -(-n // batch_size)
-        step_in_epoch = numpy.arange(n) // batch_size
-        optimizer = graph.training.optimizer
-        budget = _event_budget(graph)
-        loss_key = graph.loss_key()
+    with TrainingMachine(graph, session, faults) as machine:
         sample_losses = []
-        start = time.perf_counter()
-        for epoch in range(n_epochs):
+        for epoch in range(order.n_epochs):
             progress.start_epoch(epoch)
-            losses = numpy.empty(n, dtype=numpy.float32)
             epoch_order = order(epoch)
-            for first in range(0, n, chunk):
-                rows = epoch_order[first:first + chunk]
-                payloads = numpy.concatenate(
-                    [inputs.view(numpy.uint32)[rows], labels[rows]], axis=1)
-                steps = (epoch * batches_per_epoch
-                         + step_in_epoch[first:first + len(rows)])
-                unique, index = numpy.unique(steps, return_inverse=True)
-                scales = numpy.array(
-                    [optimizer.step_scale(step) for step in unique],
-                    dtype=numpy.float32)[index]
-                try:
-                    out_keys, out_payloads = host.run(
-                        sources, input_keys + label_keys, payloads, 1,
-                        budget, commit_after[first:first + len(rows)],
-                        scales, first_pass=first)
-                except SpiDNNMachineError as error:
-                    raise SpiDNNMachineError(
-                        f"training, epoch {epoch + 1} of {n_epochs}: "
-                        f"{error}") from None
-                if not numpy.all(out_keys == loss_key):
-                    raise SpiDNNMachineError(
-                        "a training pass sent the host something other "
-                        "than its loss")
-                losses[first:first + len(rows)] = (
-                    out_payloads[:, 0].view(numpy.float32))
+            losses = numpy.empty(order.n_samples, dtype=numpy.float32)
+            for first in range(0, order.n_samples, machine.chunk):
+                rows = epoch_order[first:first + machine.chunk]
+                losses[first:first + len(rows)] = machine.train(
+                    inputs, labels, rows, first, epoch, order.n_epochs)[0]
                 progress.update(first + len(rows),
                                 mean_loss(losses[:first + len(rows)]))
-            progress.end_epoch(mean_loss(losses))
+            progress.end_epoch({"loss": mean_loss(losses)})
             sample_losses.append(losses)
-        seconds = time.perf_counter() - start
+        return sample_losses, machine.weights(), machine.report()
+
+
+class TrainingMachine:
+    """The machine of one ``fit``, loaded once for all its epochs: train
+    chunks of whole batches, evaluate (validation), fetch the weights.
+
+    :param graph: the training :py:class:`~spiDNN.graph.ModelGraph`,
+        mapped by ``session``
+    """
+
+    def __init__(self, graph, session, faults=None):
+        self.graph = graph
+        self.session = session
+        self.vm, core_of, self.host = _machine(graph, session, faults)
         try:
-            weights = graph.decode_weights(*host.fetch_weights(
-                graph.n_weights(), _event_budget(graph, graph.n_weights()),
-                n_epochs * n))
+            self.counted = _count_partitions(self.vm, core_of)
+        except BaseException:
+            self.vm.close()
+            raise
+        self.keys = graph.input_keys() + graph.label_keys()
+        self.sources = (
+            [_source_core(core_of, graph.input_vertex)]
+            * len(graph.input_keys())
+            + [_source_core(core_of, graph.labels_vertex)]
+            * len(graph.label_keys()))
+        training = graph.training
+        self.batch_size = training.batch_size
+        #: Samples per call: whole batches (commits fall inside a call).
+        self.chunk = -(-FIT_CHUNK // self.batch_size) * self.batch_size
+        self.budget = _event_budget(graph)
+        self.loss_key = graph.loss_key()
+        self.metric_keys = [self.loss_key + 1 + layouts.METRICS[kind]
+                            for _, kind in training.metrics]
+        #: The optimizer's steps so far (Keras' ``iterations``).
+        self.steps = 0
+        self.samples = 0
+        self.seconds = 0.0
+        self.evaluating = False
+
+    def _passes(self, inputs, labels, rows, commit_after=None,
+                scales=None, first=0):
+        """(losses, metrics) of passes of samples ``rows``."""
+        payloads = numpy.concatenate(
+            [inputs.view(numpy.uint32)[rows], labels[rows]], axis=1)
+        start = time.perf_counter()
+        out_keys, out_payloads = self.host.run(
+            self.sources, self.keys, payloads, 1 + len(self.metric_keys),
+            self.budget, commit_after, scales, first_pass=first)
+        self.seconds += time.perf_counter() - start
+        values = out_payloads.view(numpy.float32)
+        columns = []
+        for key in [self.loss_key] + self.metric_keys:
+            found = out_keys == key
+            if not numpy.all(found.sum(axis=1) == 1):
+                raise SpiDNNMachineError(
+                    "a pass did not send the host its loss and each of its "
+                    "metrics once")
+            columns.append(values[found])
+        return columns[0], numpy.stack(columns[1:], axis=1) if (
+            len(columns) > 1) else numpy.zeros((len(rows), 0), numpy.float32)
+
+    def _mode(self, evaluating):
+        if evaluating != self.evaluating:
+            self.host.control("evaluate" if evaluating else "train",
+                              self.budget, self.samples)
+            self.evaluating = evaluating
+
+    def train(self, inputs, labels, rows, first, epoch, n_epochs):
+        """Trains on samples ``rows`` (whole batches of the epoch, from its
+        sample ``first``); their (losses, metrics)."""
+        self._mode(False)
+        n_samples = self.graph.training.n_samples
+        index = numpy.arange(first, first + len(rows))
+        # The last pass of each batch (and of the epoch): a commit after.
+        commit_after = ((index + 1) % self.batch_size == 0) | (
+            index + 1 == n_samples)
+        batch = index // self.batch_size - first // self.batch_size
+        optimizer = self.graph.training.optimizer
+        scales = numpy.array(
+            [optimizer.step_scale(self.steps + b)
+             for b in range(batch[-1] + 1)], dtype=numpy.float32)[batch]
+        try:
+            result = self._passes(inputs, labels, rows, commit_after, scales,
+                                  first)
+        except SpiDNNMachineError as error:
+            raise SpiDNNMachineError(
+                f"training, epoch {epoch + 1} of {n_epochs}: {error}"
+            ) from None
+        self.steps += int(batch[-1]) + 1
+        self.samples += len(rows)
+        return result
+
+    def evaluate(self, inputs, labels, what="evaluating"):
+        """(losses, metrics) of every sample, without training."""
+        self._mode(True)
+        rows = numpy.arange(len(inputs))
+        try:
+            return self._passes(inputs, labels, rows)
+        except SpiDNNMachineError as error:
+            raise SpiDNNMachineError(f"{what}: {error}") from None
+
+    def weights(self):
+        """The weights on the cores now, in Keras' order."""
+        n_weights = self.graph.n_weights()
+        try:
+            return self.graph.decode_weights(*self.host.fetch_weights(
+                n_weights, _event_budget(self.graph, n_weights),
+                self.samples))
         except SpiDNNMachineError as error:
             raise SpiDNNMachineError(
                 f"training, fetching the weights: {error}") from None
-        report = _report(vm, host, session, graph, counted, n_epochs * n,
-                         seconds)
-    return sample_losses, weights, report
+
+    def report(self):
+        return _report(self.vm, self.host, self.session, self.graph,
+                       self.counted, max(self.samples, 1), self.seconds)
+
+    def close(self):
+        self.vm.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
 
 
 def _count_partitions(vm, core_of):

@@ -98,6 +98,19 @@ CONTROLS = {
     # number): the learning rate, or Adam's step size.  A commit that has
     # an update to apply waits for it (and is not acknowledged without).
     "scale": 4,
+    # Passes from now on evaluate: forward without dropout, the loss and
+    # metrics, no gradients, no batches counted (validation, evaluate).
+    "evaluate": 5,
+    # Passes from now on train again.
+    "train": 6,
+}
+
+#: Metrics the loss core computes per sample (metrics.h) and sends at
+#: loss_key + 1 + id, by Keras name.
+METRICS = {
+    "sparse_categorical_accuracy": 0,
+    "categorical_accuracy": 1,
+    "binary_accuracy": 2,
 }
 
 #: What a core waits for, written to its status at every change, so that
@@ -241,6 +254,9 @@ LOSS_PARAMS = Struct("loss_params", [
     ("label_width", "values per label: outputs, or 1 for sparse labels"),
     ("backward_key", "key of the output layer's first delta"),
     ("loss_key", "key of the per-sample loss sent to the host"),
+    ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),
+    ("output_activation", "one of ACTIVATION_*: what the metrics apply to "
+                          "logits (from_logits)"),
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),
@@ -278,7 +294,7 @@ def c_header():
                            ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
                            ("GRADIENT_SOURCE", GRADIENT_SOURCES),
                            ("CONTROL", CONTROLS), ("WAITING", WAITING),
-                           ("OPTIMIZER", OPTIMIZERS)):
+                           ("OPTIMIZER", OPTIMIZERS), ("METRIC", METRICS)):
         out += [f"#define {prefix}_{name.upper()} {value}u"
                 for name, value in values.items()] + [""]
     for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, CORE_STATUS):

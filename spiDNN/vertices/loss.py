@@ -50,8 +50,10 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
         return LossMachineVertex(self, vertex_slice, sdram, label)
 
     def get_atom_key_map(self, pre_vertex, partition_id, routing_info):
-        """The one key of ``loss`` (deltas do not go to the host)."""
-        return [(0, routing_info.get_key_from(pre_vertex, partition_id))]
+        """The keys of ``loss``: the loss, then each metric (deltas do not
+        go to the host)."""
+        base = routing_info.get_key_from(pre_vertex, partition_id)
+        return [(i, base + i) for i in range(1 + len(layouts.METRICS))]
 
 
 class LossMachineVertex(AppMachineVertex):
@@ -60,7 +62,8 @@ class LossMachineVertex(AppMachineVertex):
 
     def get_n_keys_for_partition(self, partition_id):
         if partition_id == LOSS:
-            return 1        # one value per sample
+            # The loss, then each metric the cores can compute.
+            return 1 + len(layouts.METRICS)
         return super().get_n_keys_for_partition(partition_id)
 
     def params(self):
@@ -73,6 +76,9 @@ class LossMachineVertex(AppMachineVertex):
             label_width=training.label_width,
             backward_key=routing_infos.get_key_from(self, BACKWARD),
             loss_key=routing_infos.get_key_from(self, LOSS),
+            metrics=training.metric_bits,
+            output_activation=layouts.ACTIVATIONS[
+                training.output_activation],
             **training.batch_fields(),
             **prefixed("output", key_space(vertex.output_vertex, FORWARD)),
             **prefixed("label", key_space(vertex.labels_vertex, FORWARD)),
