@@ -1,11 +1,16 @@
 """spiDNN: Keras-style neural networks trained and run on SpiNNaker."""
-from spiDNN import keras, layers, losses, optimizers
+from spiDNN import keras, layers, losses, metrics, optimizers, plot
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNError, SpiDNNMachineError)
 from spiDNN.faults import DeadLink, Drop, Faults, Stall
 from spiDNN.keras_models import from_keras, load_model
 from spiDNN.model import Model
 
-__all__ = ["Model", "from_keras", "load_model", "keras", "layers", "losses",
-           "optimizers", "Faults", "Drop", "Stall", "DeadLink",
-           "SpiDNNError", "SpiDNNConfigurationError", "SpiDNNMachineError"]
+#: Keras' name for a stack of layers: ``spiDNN.Sequential([Input(...),
+#: Dense(...)])``.
+Sequential = Model
+
+__all__ = ["Model", "Sequential", "from_keras", "load_model", "keras",
+           "layers", "losses", "optimizers", "metrics", "plot", "Faults",
+           "Drop", "Stall", "DeadLink", "SpiDNNError",
+           "SpiDNNConfigurationError", "SpiDNNMachineError"]

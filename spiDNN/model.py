@@ -171,6 +171,30 @@ class Model:
         for layer, arrays in _per_layer(self.layers, weights):
             layer.set_weights(arrays)
 
+    def count_params(self):
+        """Weights and biases in all, as Keras counts them."""
+        return sum(int(w.size) for layer in self.layers
+                   for w in layer.get_weights())
+
+    def get_layer(self, name=None, index=None):
+        """A layer by its name or its index (as Keras'; the Input is not
+        counted)."""
+        if (name is None) == (index is None):
+            raise SpiDNNConfigurationError(
+                "get_layer takes a name or an index")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise SpiDNNConfigurationError(
+                    f"the model has {len(self.layers)} layers, no index "
+                    f"{index}")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise SpiDNNConfigurationError(
+            f"no layer named {name!r}; the model has "
+            f"{', '.join(layer.name for layer in self.layers)}")
+
     # ----------------------------------------------------------- machine
     def cores_needed(self):
         """Application cores: each layer's slices, plus input and output."""

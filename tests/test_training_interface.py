@@ -245,3 +245,54 @@ def test_evaluate_needs_a_loss():
     model = spiDNN.from_keras(keras_model())
     with pytest.raises(SpiDNNConfigurationError, match="compile"):
         model.evaluate(X, Y)
+
+
+def test_the_proposal_flow_on_digits(digits):
+    """examples/keras_fit_mnist.py's model and calls on scikit-learn's
+    digits (as 8x8 images), without the Dropout (Keras' masks cannot be
+    drawn the same): the Keras model's weights after spiDNN.keras.fit equal
+    those of Keras' own fit, and kmodel.evaluate gives the same loss."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "keras_fit_mnist", os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            "examples", "keras_fit_mnist.py"))
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    x, y = digits
+    x = x[:300].reshape(-1, 8, 8)
+    y = y[:300]
+    keras.utils.set_random_seed(0)
+    kmodel = example.build((8, 8), 10, dropout=0)
+    reference = example.build((8, 8), 10, dropout=0)
+    reference.set_weights(kmodel.get_weights())
+    kwargs = dict(epochs=2, batch_size=32, shuffle=False, verbose=0,
+                  validation_split=0.1)
+    history = spiDNN.keras.fit(kmodel, x, y, **kwargs)
+    theirs = reference.fit(x, y, **kwargs)
+    assert_histories_equal(history, theirs)
+    assert_weights_equal(kmodel, reference)
+    ours_loss, ours_accuracy = kmodel.evaluate(x, y, verbose=0)
+    their_loss, their_accuracy = reference.evaluate(x, y, verbose=0)
+    assert abs(ours_loss - their_loss) < TOLERANCE
+    assert ours_accuracy == their_accuracy
+
+
+def test_plot_history_writes_a_png(tmp_path):
+    model, _ = pair(lambda: keras.optimizers.SGD(0.1),
+                    "sparse_categorical_crossentropy", ["accuracy"])
+    history = model.fit(X, Y, epochs=2, verbose=0, validation_split=0.2)
+    path = spiDNN.plot.history(history, str(tmp_path / "curves.png"))
+    with open(path, "rb") as png:
+        assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sequential_count_params_and_get_layer():
+    model = spiDNN.Sequential([spiDNN.layers.Input(8),
+                               spiDNN.layers.Dense(6, name="hidden"),
+                               spiDNN.layers.Dense(3)])
+    assert model.count_params() == keras_model().count_params() == 75
+    assert model.get_layer("hidden") is model.layers[0]
+    assert model.get_layer(index=-1) is model.layers[1]
+    with pytest.raises(SpiDNNConfigurationError, match="no layer named"):
+        model.get_layer("output")
