@@ -77,7 +77,7 @@ def fit(model, training, inputs, labels, order, progress, validation,
         "epochs": training.n_epochs, "verbose": progress.verbose,
         "steps": -(-n // training.batch_size)})
     with training_machine(model, training) as machine:
-        model._weights_on_machine = machine.weights
+        model._weights_on_machine = lambda: machine.weights()[0]
         try:
             logs = {}
             for skipped in range(initial_epoch):
@@ -99,10 +99,12 @@ def fit(model, training, inputs, labels, order, progress, validation,
                 calls.on_epoch_end(epoch, logs)
                 if model.stop_training:
                     break
-            weights = machine.weights()
+            weights, state = machine.weights()
         finally:
             model._weights_on_machine = None
         model._take_weights(weights)
+        model.optimizer_state = {"iterations": machine.steps,
+                                 "slots": state}
         model.last_run = machine.report()
     calls.on_train_end(logs)
     return history

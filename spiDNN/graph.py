@@ -184,14 +184,17 @@ class ModelGraph:
                    for vertex in self.layer_vertices)
 
     def n_weights(self):
-        """Weight packets the cores send after training."""
-        return sum(vertex.n_weight_packets(machine_vertex)
+        """Packets the cores send asked for their weights (the weights and
+        each optimizer state array)."""
+        return sum(vertex.n_sent_packets(machine_vertex)
                    for vertex in self.vertices_with_weights()
                    for machine_vertex in vertex.machine_vertices)
 
     def decode_weights(self, keys, payloads):
-        """The trained weights, in Keras' order, from the ``weights``
-        packets; every weight must arrive exactly once."""
+        """(weights, optimizer state) from the ``weights`` packets: the
+        trained weights in Keras' order, and per state kind a list shaped
+        the same ([] without state); every value must arrive exactly
+        once."""
         routing_infos = FecDataView.get_routing_infos()
         blocks = sorted(
             (routing_infos.get_key_from(machine_vertex, WEIGHTS),
@@ -207,7 +210,7 @@ class ModelGraph:
         sent = {}
         for b, (base, _, machine_vertex) in enumerate(blocks):
             vertex = machine_vertex.app_vertex
-            n = vertex.n_weight_packets(machine_vertex)
+            n = vertex.n_sent_packets(machine_vertex)
             mine = which == b
             offset = keys[mine] - base
             name = f"{vertex.layer.name} core {machine_vertex.core_index}"
@@ -224,12 +227,17 @@ class ModelGraph:
                 array = numpy.empty(n, dtype=numpy.float32)
                 array[offset] = values[mine]
                 sent[machine_vertex] = array
-        weights = []
+        n_states = self.training.optimizer.n_states if self.training else 0
+        # Each core's block: its weights, then each state in their layout.
+        weights, state = [], [[] for _ in range(n_states)]
         for vertex in self.vertices_with_weights():
-            weights += vertex.weights_from_cores({
-                mv: v for mv, v in sent.items() if mv.app_vertex is vertex})
-        return weights
-
+            mine = {mv: v for mv, v in sent.items() if mv.app_vertex is vertex}
+            for k in range(1 + n_states):
+                part = {mv: numpy.split(v, 1 + n_states)[k]
+                        for mv, v in mine.items()}
+                arrays = vertex.weights_from_cores(part)
+                (weights if k == 0 else state[k - 1]).extend(arrays)
+        return weights, state
 
     def control_key(self, command):
         """The key of a control command (``layouts.CONTROLS``)."""

@@ -47,12 +47,17 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
     model = from_keras(kmodel, seed=seed)
     model.compile(optimizer=optimizer, loss=loss,
                   metrics=config.get("metrics"))
+    # A Keras model trained before goes on from its optimizer's state.
+    model.optimizer_state = optimizers.state_from_keras(
+        optimizer, kmodel.optimizer)
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
                         shuffle=shuffle, verbose=verbose,
                         validation_data=validation_data,
                         validation_split=validation_split,
                         callbacks=callbacks, initial_epoch=initial_epoch)
     kmodel.set_weights(model.get_weights())
+    optimizers.state_into_keras(optimizer, model.optimizer_state,
+                                kmodel.optimizer, kmodel.trainable_variables)
     result = keras.callbacks.History()
     result.set_model(kmodel)
     result.history = dict(history.history)

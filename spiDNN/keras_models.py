@@ -147,16 +147,34 @@ def from_keras(kmodel, seed=None):
     return model
 
 
+def _compile_from_keras(model, kmodel):
+    """The Keras model's compile settings and optimizer state, on
+    ``model`` (when it was compiled)."""
+    from spiDNN import optimizers
+    if not getattr(kmodel, "compiled", False) or kmodel.loss is None:
+        return
+    config = kmodel._compile_config.config
+    model.compile(optimizer=kmodel.optimizer, loss=kmodel.loss,
+                  metrics=config.get("metrics"))
+    model.optimizer_state = optimizers.state_from_keras(
+        model.optimizer, kmodel.optimizer)
+
+
 def load_model(filepath, seed=None):
     """A spiDNN model from a Keras ``.keras`` file (``Model.save`` writes
-    one), converted as ``from_keras`` does."""
+    one): its layers and weights as ``from_keras`` converts them, and its
+    compile settings and optimizer state, so training resumes where it
+    stopped."""
     import keras
-    return from_keras(keras.models.load_model(filepath, compile=False),
-                      seed=seed)
+    kmodel = keras.models.load_model(filepath)
+    model = from_keras(kmodel, seed=seed)
+    _compile_from_keras(model, kmodel)
+    return model
 
 
 def to_keras(model):
-    """A ``keras.Sequential`` equivalent to ``model``, with its weights."""
+    """A ``keras.Sequential`` equivalent to ``model``, with its weights;
+    compiled as ``model`` is, with its optimizer's state."""
     import keras
     model._check_built()
     klayers = [keras.Input(model.input.output_shape)]
@@ -167,4 +185,11 @@ def to_keras(model):
             name=layer.name, **layer.keras_config()))
     kmodel = keras.Sequential(klayers)
     kmodel.set_weights(model.get_weights())
+    if model.optimizer is not None and model.loss is not None:
+        from spiDNN import optimizers
+        koptimizer = optimizers.to_keras(model.optimizer)
+        kmodel.compile(optimizer=koptimizer, loss=model.loss,
+                       metrics=model._compiled_metrics)
+        optimizers.state_into_keras(model.optimizer, model.optimizer_state,
+                                    koptimizer, kmodel.trainable_variables)
     return kmodel

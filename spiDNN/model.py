@@ -86,6 +86,10 @@ class Model:
         self.optimizer = None
         self._compiled_metrics = None
         self._resolved_metrics = ()
+        #: The optimizer's state after the last fit, to resume from:
+        #: {"iterations": steps, "slots": per state kind, arrays in
+        #: get_weights' order}; a new compile starts it again.
+        self.optimizer_state = None
         #: Set by a callback to end ``fit`` (as Keras' attribute).
         self.stop_training = False
         self._weights_on_machine = None
@@ -268,6 +272,7 @@ class Model:
         if loss is None:
             raise SpiDNNConfigurationError("compile needs a loss")
         self.optimizer = optimizers.get(optimizer)
+        self.optimizer_state = None
         self.loss = losses.get(loss)
         # Checked against the labels when fit or evaluate sees them.
         self._compiled_metrics = metrics
@@ -440,8 +445,23 @@ class Model:
             output_activation=core_layers(self.layers)[-1].layer.activation,
             metrics=tuple(metrics.resolve(
                 self._compiled_metrics, loss_name, numpy.ndim(y) if y is not None
-                else 2, self.layers[-1].units)))
+                else 2, self.layers[-1].units)),
+            **self._state_to_resume(optimizer))
         return training, order
+
+    def _state_to_resume(self, optimizer):
+        """TrainingRun's optimizer_state and initial_step: the state the
+        last fit left, when this one trains with the same optimizer."""
+        state = self.optimizer_state
+        if state is None or len(state["slots"]) != optimizer.n_states:
+            return {}
+        per_layer = {}
+        for k, arrays in enumerate(state["slots"]):
+            for layer, mine in _per_layer(self.layers, arrays):
+                if mine:
+                    per_layer.setdefault(layer.name, []).append(mine)
+        return {"optimizer_state": per_layer,
+                "initial_step": state["iterations"]}
 
     def to_keras(self):
         """An equivalent ``keras.Sequential`` holding this model's weights

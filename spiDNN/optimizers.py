@@ -76,11 +76,14 @@ class Optimizer:
         """The scale the cores multiply step ``step``'s update by."""
         return self.learning_rate_at(step)
 
-    def fields(self):
+    def fields(self, has_state=False):
+        """The optimizer's fields of a core's params; ``has_state``: its
+        state starts from the OPTIMIZER_STATE region."""
         fields = {"optimizer": layouts.OPTIMIZERS[self.KIND],
                   "momentum": 0.0, "nesterov": 0,
                   "one_minus_beta_1": 0.0, "one_minus_beta_2": 0.0,
-                  "rho": 0.0, "one_minus_rho": 0.0, "epsilon": 0.0}
+                  "rho": 0.0, "one_minus_rho": 0.0, "epsilon": 0.0,
+                  "has_state": int(has_state)}
         fields.update(self.constants())
         return {name: (layouts.float_bits(value)
                        if isinstance(value, float) else value)
@@ -172,6 +175,46 @@ class RMSprop(Optimizer):
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+
+#: The Keras optimizer variables holding each state kind, in the cores'
+#: order (optimizer.h).
+_KERAS_SLOTS = {"sgd": ["momentums"], "adam": ["_momentums", "_velocities"],
+                "rmsprop": ["_velocities", "_momentums"]}
+
+
+def to_keras(optimizer):
+    """The Keras optimizer computing the same updates."""
+    import keras
+    settings = {name: value for name, value in vars(optimizer).items()}
+    return getattr(keras.optimizers, type(optimizer).__name__)(**settings)
+
+
+def state_from_keras(optimizer, keras_optimizer):
+    """{"iterations", "slots"} of a Keras optimizer that has stepped, or
+    None (not built, or not stepped yet)."""
+    if not getattr(keras_optimizer, "built", False):
+        return None
+    iterations = int(keras_optimizer.iterations.numpy())
+    if iterations == 0:
+        return None
+    names = _KERAS_SLOTS[optimizer.KIND][:optimizer.n_states]
+    return {"iterations": iterations,
+            "slots": [[numpy.asarray(v.numpy(), dtype=numpy.float32)
+                       for v in getattr(keras_optimizer, name)]
+                      for name in names]}
+
+
+def state_into_keras(optimizer, state, keras_optimizer, variables):
+    """Builds ``keras_optimizer`` over ``variables`` (the Keras model's
+    trainable ones, in get_weights' order) and gives it ``state``."""
+    if not keras_optimizer.built:
+        keras_optimizer.build(variables)
+    if state is None:
+        return
+    for name, arrays in zip(_KERAS_SLOTS[optimizer.KIND], state["slots"]):
+        for variable, array in zip(getattr(keras_optimizer, name), arrays):
+            variable.assign(array)
+    keras_optimizer.iterations.assign(state["iterations"])
 
 #: Per Keras optimizer: the settings taken over, and those spiDNN computes
 #: only at these values (any other is refused, never ignored).

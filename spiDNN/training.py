@@ -17,6 +17,17 @@ class TrainingRun:
     output_activation: str
     #: [(History name, kind in layouts.METRICS)] the loss core computes
     metrics: tuple = ()
+    #: The optimizer's state to start from: {layer name: [state arrays
+    #: of each kind, each a list shaped as the layer's weights]}, or None
+    optimizer_state: dict = None
+    #: The optimizer's steps before this run (Keras' ``iterations``)
+    initial_step: int = 0
+
+    def layer_state(self, layer):
+        """The state arrays of ``layer`` to start from, or None."""
+        if not self.optimizer_state or not self.optimizer.n_states:
+            return None
+        return self.optimizer_state.get(layer.name)
 
     @property
     def from_logits(self):

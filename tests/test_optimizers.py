@@ -169,3 +169,51 @@ def test_names_give_keras_defaults():
     assert isinstance(spiDNN.optimizers.get("adam"), Adam)
     assert spiDNN.optimizers.get("rmsprop").learning_rate == 0.001
     assert spiDNN.optimizers.get("sgd").learning_rate == 0.01
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Adam(0.01), lambda: SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: RMSprop(0.01, momentum=0.3)], ids=["adam", "nesterov", "rmsprop"])
+def test_training_resumed_after_save_and_load_continues_exactly(
+        make, tmp_path):
+    """The optimizer's state comes back with the weights: 2 + 2 epochs,
+    saved and loaded in between, equal 4 epochs bit for bit; the file is
+    Keras' own, so Keras goes on from it the same way."""
+    def compiled():
+        model = spiDNN.from_keras(keras_mlp())
+        model.compile(optimizer=make(), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+    kwargs = dict(batch_size=16, shuffle=False, verbose=0)
+    whole = compiled()
+    whole.fit(X, Y, epochs=4, **kwargs)
+    first = compiled()
+    first.fit(X, Y, epochs=2, **kwargs)
+    path = str(tmp_path / "model.keras")
+    first.save(path)
+    resumed = spiDNN.load_model(path)
+    assert resumed.optimizer_state["iterations"] == 8
+    numpy.testing.assert_array_equal(resumed.predict(X), first.predict(X))
+    resumed.fit(X, Y, epochs=2, **kwargs)
+    for ours, theirs in zip(resumed.get_weights(), whole.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)
+    reference = keras.models.load_model(path)
+    reference.fit(X, Y, epochs=2, **kwargs)
+    for ours, theirs in zip(whole.get_weights(), reference.get_weights()):
+        numpy.testing.assert_allclose(ours, theirs, atol=TOLERANCE)
+
+
+def test_keras_fit_carries_the_optimizer_state_both_ways():
+    """spiDNN.keras.fit twice equals Keras' fit twice: the Keras
+    optimizer's momenta go to the cores and come back."""
+    kmodel, reference = keras_mlp(), keras_mlp()
+    for k in (kmodel, reference):
+        k.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss="sparse_categorical_crossentropy")
+    kwargs = dict(epochs=1, batch_size=16, shuffle=False, verbose=0)
+    for _ in range(2):
+        spiDNN.keras.fit(kmodel, X, Y, **kwargs)
+        reference.fit(X, Y, **kwargs)
+    assert int(kmodel.optimizer.iterations.numpy()) == 8
+    for ours, theirs in zip(kmodel.get_weights(), reference.get_weights()):
+        numpy.testing.assert_allclose(ours, theirs, atol=TOLERANCE)

@@ -25,6 +25,7 @@ typedef struct optimizer_t {
     float one_minus_beta_2;
     float rho, one_minus_rho;      // RMSprop
     float epsilon;                 // Adam, RMSprop
+    uint32_t has_state;            // the state starts from SDRAM
 } optimizer_t;
 
 #define MAX_STATES 2
@@ -40,7 +41,8 @@ static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
     return (optimizer_t) {p->optimizer, bits_to_float(p->momentum),
             p->nesterov, bits_to_float(p->one_minus_beta_1),
             bits_to_float(p->one_minus_beta_2), bits_to_float(p->rho),
-            bits_to_float(p->one_minus_rho), bits_to_float(p->epsilon)};
+            bits_to_float(p->one_minus_rho), bits_to_float(p->epsilon),
+            p->has_state};
 }
 
 // State arrays per weight array (as spiDNN.optimizers' n_states).
@@ -63,6 +65,16 @@ static inline void trained_init(trained_t *t, const optimizer_t *o,
         t->state[k] = k < optimizer_n_states(o) ? dtcm_zeros(n) : NULL;
     }
     t->n = n;
+}
+
+// Copies state array k of `region` (n_states blocks of `stride` floats,
+// this array's part `offset` into each) into the trained arrays.
+static inline void trained_load_state(trained_t *t, const float *region,
+                                      uint32_t stride, uint32_t offset) {
+    for (uint32_t k = 0; k < MAX_STATES && t->state[k] != NULL; k++) {
+        spin1_memcpy(t->state[k], &region[k * stride + offset],
+                     t->n * sizeof(float));
+    }
 }
 
 // Forgets the batch's gradient (an abort replays the batch).

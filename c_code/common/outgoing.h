@@ -27,6 +27,10 @@ static inline void outgoing_init(outgoing_t *o, uint32_t n, uint32_t n_next,
     o->rows = dtcm_alloc(n * n_next);
     spin1_memcpy(o->rows, region, n * n_next * sizeof(float));
     trained_init(&o->trained, optimizer, o->rows, n * n_next);
+    if (optimizer->has_state) {
+        // The same state as the next layer's rows: the copies stay equal.
+        trained_load_state(&o->trained, &region[n * n_next], n * n_next, 0);
+    }
 }
 
 // dL/da_j of this core's neuron j from the next layer's deltas.

@@ -32,6 +32,10 @@ static bool app_setup(data_specification_metadata_t *ds) {
     if (params.training) {
         trained_init(&trained, &optimizer, weights, n_params);
         grads = trained.grads;
+        if (optimizer.has_state) {
+            trained_load_state(&trained, data_specification_get_region(
+                    REGION_OPTIMIZER_STATE, ds), n_params, 0);
+        }
         key_space_t space = key_space_of(window.chain_base,
                 window.chain_atom_bits, window.chain_atoms_per_core,
                 window.chain_n_atoms);
@@ -113,9 +117,14 @@ static void app_abort(void) {
     }
 }
 
+// The first core sends the weights, then each optimizer state array.
 static void app_send_weights(void) {
     if (window.chain_previous == NO_CORE) {
         send_floats(params.weights_key, weights, n_params);
+        for (uint32_t k = 0; k < optimizer_n_states(&optimizer); k++) {
+            send_floats(params.weights_key + (k + 1) * n_params,
+                        trained.state[k], n_params);
+        }
     }
 }
 

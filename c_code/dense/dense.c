@@ -25,6 +25,13 @@ static bool app_setup(data_specification_metadata_t *ds) {
     if (params.training) {
         trained_init(&kernel_trained, &optimizer, kernel, n * n_inputs);
         trained_init(&bias_trained, &optimizer, bias, n);
+        if (optimizer.has_state) {
+            const float *state = data_specification_get_region(
+                    REGION_OPTIMIZER_STATE, ds);
+            uint32_t stride = n * (n_inputs + 1);
+            trained_load_state(&kernel_trained, state, stride, 0);
+            trained_load_state(&bias_trained, state, stride, n * n_inputs);
+        }
     }
     return true;
 }
@@ -58,11 +65,22 @@ static void app_abort(void) {
     }
 }
 
-static void app_send_weights(void) {
+// Neuron j's kernel row then its bias at key + j * (n_inputs + 1).
+static void send_rows(uint32_t key, const float *rows, const float *last) {
     for (uint32_t j = 0; j < params.n_neurons; j++) {
-        uint32_t key = params.weights_key + j * (n_inputs + 1);
-        send_floats(key, &kernel[j * n_inputs], n_inputs);
-        send_float(key + n_inputs, bias[j]);
+        uint32_t row_key = key + j * (n_inputs + 1);
+        send_floats(row_key, &rows[j * n_inputs], n_inputs);
+        send_float(row_key + n_inputs, last[j]);
+    }
+}
+
+// The weights, then each optimizer state array in the same layout.
+static void app_send_weights(void) {
+    send_rows(params.weights_key, kernel, bias);
+    uint32_t stride = params.n_neurons * (n_inputs + 1);
+    for (uint32_t k = 0; k < optimizer_n_states(&optimizer); k++) {
+        send_rows(params.weights_key + (k + 1) * stride,
+                kernel_trained.state[k], bias_trained.state[k]);
     }
 }
 

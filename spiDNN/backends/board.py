@@ -156,7 +156,8 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
             progress.end_epoch({"loss": mean_loss(sample_losses[epoch])})
         _command(connection, "send_weights", next(rounds))
-        weights.extend(graph.decode_weights(*live.take(graph.n_weights())))
+        weights.extend(
+            graph.decode_weights(*live.take(graph.n_weights()))[0])
 
     receive = [graph.loss_vertex.label] + [
         vertex.label for vertex in graph.vertices_with_weights()]

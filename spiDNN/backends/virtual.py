@@ -99,7 +99,7 @@ def fit_mapped(graph, session, inputs, labels, order, progress,
                                 mean_loss(losses[:first + len(rows)]))
             progress.end_epoch({"loss": mean_loss(losses)})
             sample_losses.append(losses)
-        return sample_losses, machine.weights(), machine.report()
+        return sample_losses, machine.weights()[0], machine.report()
 
 
 class TrainingMachine:
@@ -134,7 +134,7 @@ class TrainingMachine:
         self.metric_keys = [self.loss_key + 1 + layouts.METRICS[kind]
                             for _, kind in training.metrics]
         #: The optimizer's steps so far (Keras' ``iterations``).
-        self.steps = 0
+        self.steps = training.initial_step
         self.samples = 0
         self.seconds = 0.0
         self.evaluating = False
@@ -202,7 +202,8 @@ class TrainingMachine:
             raise SpiDNNMachineError(f"{what}: {error}") from None
 
     def weights(self):
-        """The weights on the cores now, in Keras' order."""
+        """The weights on the cores now, in Keras' order, and the
+        optimizer's state (per kind, shaped the same)."""
         n_weights = self.graph.n_weights()
         try:
             return self.graph.decode_weights(*self.host.fetch_weights(

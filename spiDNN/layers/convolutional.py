@@ -1,4 +1,6 @@
 """Conv1D and Conv2D, as Keras' (channels_last, no dilation or groups)."""
+import numpy
+
 from spiDNN.initializers import glorot_uniform, zeros
 from spiDNN.layers.arguments import padding_mode, positive_int
 from spiDNN.layers.layer import activation_name, unique_name
@@ -51,8 +53,10 @@ class _Conv(WindowedLayer):
     def bias(self):
         return self.weights[1]
 
-    def outgoing_rows(self, lo, hi):
-        return self.kernel[lo:hi]
+    def outgoing_rows(self, lo, hi, kernel=None):
+        kernel = self.kernel if kernel is None else numpy.reshape(
+            kernel, (self.n_inputs, self.filters))
+        return kernel[lo:hi]
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  activation=None, neurons_per_core=None, name=None,

@@ -52,7 +52,8 @@ class Dense(Layer):
     def bias(self):
         return self.weights[1]
 
-    def outgoing_rows(self, lo, hi):
+    def outgoing_rows(self, lo, hi, kernel=None):
         """Kernel rows of the previous layer's neurons lo .. hi - 1: the
-        copy those neurons keep for the backward pass."""
-        return self.kernel[lo:hi]
+        copy those neurons keep for the backward pass (of ``kernel``, an
+        array shaped as the kernel, such as its optimizer state)."""
+        return (self.kernel if kernel is None else kernel)[lo:hi]

@@ -37,8 +37,8 @@ class ConvVertex(WindowVertex):
         return floats + super().app_dtcm_floats(
             core_layer, n_neurons, training)
 
-    def weights_words(self, vertex_slice):
-        kernel, bias = self.layer.weights
+    def weights_words(self, vertex_slice, arrays=None):
+        kernel, bias = arrays or self.layer.weights
         return numpy.concatenate([kernel.ravel(), bias]).astype(
             numpy.float32).view(numpy.uint32)
 

@@ -39,11 +39,13 @@ class DenseVertex(LayerVertex):
     def _rows(self, vertex_slice):
         return slice(vertex_slice.lo_atom, vertex_slice.hi_atom + 1)
 
-    def weights_words(self, vertex_slice):
+    def weights_words(self, vertex_slice, arrays=None):
+        kernel, bias = arrays or (self.layer.kernel, self.layer.bias)
         neurons = self._rows(vertex_slice)
+        kernel = numpy.reshape(kernel, (-1, self.layer.units))
         data = numpy.concatenate(
-            [self.layer.kernel[:, neurons].T.ravel(),
-             self.layer.bias[neurons]]).astype(numpy.float32)
+            [kernel[:, neurons].T.ravel(),
+             bias[neurons]]).astype(numpy.float32)
         return data.view(numpy.uint32)
 
     def n_weight_packets(self, machine_vertex):

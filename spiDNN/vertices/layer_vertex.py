@@ -140,11 +140,38 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return 2 * forward + n_cores * self.core_layer.n_next + (
             self.extra_deliveries())
 
+    @property
+    def n_states(self):
+        """The optimizer's state arrays per weight array (training)."""
+        return self.training.optimizer.n_states if self.training else 0
+
+    @property
+    def initial_state(self):
+        """The optimizer state to start from (per kind, arrays shaped as
+        the layer's weights), or None."""
+        return self.training.layer_state(self.layer) if self.training else (
+            None)
+
+    def n_sent_packets(self, machine_vertex):
+        """Packets a core sends asked for its weights: the weights, then
+        each optimizer state array in the same layout."""
+        return self.n_weight_packets(machine_vertex) * (1 + self.n_states)
+
+    def next_state(self):
+        """The next layer's optimizer state (the outgoing rows'), or
+        None."""
+        if not self.has_outgoing or not self.training:
+            return None
+        return self.training.layer_state(self.core_layer.next.layer)
+
     def get_sdram_used_by_atoms(self, vertex_slice):
         n = vertex_slice.n_atoms
         words = len(self.weights_words(vertex_slice))
+        if self.initial_state is not None:
+            words *= 1 + self.n_states
         if self.has_outgoing:
-            words += n * self.core_layer.n_next
+            words += n * self.core_layer.n_next * (
+                1 + (self.n_states if self.next_state() is not None else 0))
         return ConstantSDRAM(
             APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
             + self.EXTRA_REGION_BYTES + 4 * words)
@@ -159,7 +186,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         vertex_slice = pre_vertex.vertex_slice
         if partition_id == WEIGHTS:
             return [(i, base + i)
-                    for i in range(self.n_weight_packets(pre_vertex))]
+                    for i in range(self.n_sent_packets(pre_vertex))]
         return list(enumerate(get_keys(base, vertex_slice),
                               vertex_slice.lo_atom))
 
@@ -172,7 +199,7 @@ class LayerMachineVertex(AppMachineVertex):
         if shape is not None:
             return shape[0]
         if partition_id == WEIGHTS:
-            return max(1, self.app_vertex.n_weight_packets(self))
+            return max(1, self.app_vertex.n_sent_packets(self))
         return super().get_n_keys_for_partition(partition_id)
 
     def _key(self, partition_id, wanted=True):
@@ -213,7 +240,8 @@ class LayerMachineVertex(AppMachineVertex):
                 SOFTMAX_BACKWARD, bool(training) and softmax),
             weights_key=self._key(WEIGHTS, bool(training) and (
                 vertex.n_weight_packets(self) > 0)),
-            **(training.optimizer.fields() if training
+            **(training.optimizer.fields(
+                vertex.initial_state is not None) if training
                else optimizers.SGD().fields()),
             **(training.batch_fields() if training else
                {"batch_size": 0, "n_samples": 0}),
@@ -230,11 +258,19 @@ class LayerMachineVertex(AppMachineVertex):
 
     def outgoing_weights(self):
         """The next Dense layer's kernel rows of this slice's neurons
-        (n, n_next): the copy the backward pass multiplies its deltas by."""
-        rows = self.app_vertex.core_layer.next.layer.outgoing_rows(
-            self.vertex_slice.lo_atom, self.vertex_slice.hi_atom + 1)
-        return numpy.ascontiguousarray(rows, dtype=numpy.float32).view(
-            numpy.uint32).ravel()
+        (n, n_next): the copy the backward pass multiplies its deltas by;
+        then, resuming, the same rows of each optimizer state array."""
+        vertex = self.app_vertex
+        next_layer = vertex.core_layer.next.layer
+        lo, hi = self.vertex_slice.lo_atom, self.vertex_slice.hi_atom + 1
+        blocks = [next_layer.outgoing_rows(lo, hi)]
+        state = vertex.next_state()
+        if state is not None:
+            blocks += [next_layer.outgoing_rows(lo, hi, kernel=arrays[0])
+                       for arrays in state]
+        return numpy.concatenate([
+            numpy.ascontiguousarray(rows, dtype=numpy.float32).ravel()
+            for rows in blocks]).view(numpy.uint32)
 
     def regions(self):
         vertex = self.app_vertex
@@ -242,6 +278,10 @@ class LayerMachineVertex(AppMachineVertex):
         weights = vertex.weights_words(self.vertex_slice)
         if len(weights):
             regions.append(("WEIGHTS", weights))
+        if vertex.initial_state is not None:
+            regions.append(("OPTIMIZER_STATE", numpy.concatenate([
+                vertex.weights_words(self.vertex_slice, arrays)
+                for arrays in vertex.initial_state])))
         if vertex.has_outgoing:
             regions.append(("OUTGOING", self.outgoing_weights()))
         return regions + vertex.extra_regions(self)

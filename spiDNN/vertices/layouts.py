@@ -56,9 +56,13 @@ REGIONS = {
     "SYSTEM": 0,     # simulation header written by the toolchain
     "PARAMS": 1,     # the app's parameter struct
     "WEIGHTS": 2,    # float32 kernel then biases, in the app's layout
-    "OUTGOING": 3,   # training: float32 rows of the next Dense kernel
+    "OUTGOING": 3,   # training: float32 rows of the next Dense kernel,
+                     # then their optimizer state (has_state)
     "WINDOW": 4,     # conv and pool: the window geometry and exchanges
     "STATUS": 5,     # the core's progress, which the host reads (CORE_STATUS)
+    # training with optimizer state to resume from: each state array in
+    # the WEIGHTS region's layout, one after the other
+    "OPTIMIZER_STATE": 6,
 }
 
 #: Optimizers the cores run (optimizer.h), by spiDNN.optimizers KIND.
@@ -79,6 +83,8 @@ OPTIMIZER_FIELDS = [
     ("rho", "float32: RMSprop's rho"),
     ("one_minus_rho", "float32: RMSprop's 1 - rho"),
     ("epsilon", "float32: Adam's and RMSprop's epsilon"),
+    ("has_state", "1: the optimizer's state starts from OPTIMIZER_STATE "
+                  "(and the OUTGOING rows' after them), not zeros"),
 ]
 
 #: What the host tells every app core on the control partition (key =
