@@ -488,21 +488,26 @@ class Model:
         self.to_keras().save(filepath, overwrite=overwrite)
 
     def summary(self, print_fn=print):
-        """Prints each layer's output shape, parameters and cores, as
-        Keras' summary does (and returns the text)."""
+        """Prints each layer's output shape and parameters, as Keras'
+        summary does, with its cores and the packets they send per
+        predicted sample; then the chips (and returns the text)."""
         rows = [(f"{self.input.name} (Input)",
-                 str((None,) + self.input.output_shape), 0, 0)]
+                 str((None,) + self.input.output_shape), 0, 0,
+                 self.n_inputs)]
         rows += [layer.summary_row() for layer in self.layers]
-        header = ("Layer (type)", "Output Shape", "Param #", "Cores")
+        header = ("Layer (type)", "Output Shape", "Param #", "Cores",
+                  "Packets/sample")
         widths = [max(len(str(row[i])) for row in rows + [header]) + 2
-                  for i in range(4)]
+                  for i in range(len(header))]
         lines = ["".join(str(v).ljust(w) for v, w in zip(header, widths))]
         lines += ["".join(str(v).ljust(w) for v, w in zip(row, widths))
                   for row in rows]
         total = sum(row[2] for row in rows)
+        cores = self.cores_needed()
         lines += [f"Total params: {total}",
-                  f"Cores: {self.cores_needed()} (with the input source and "
-                  f"the output gatherer)"]
+                  f"Cores: {cores} (with the input source and the output "
+                  f"gatherer), on at least "
+                  f"{math.ceil(cores / APP_CORES_PER_CHIP)} chip(s)"]
         text = "\n".join(lines)
         if print_fn is not None:
             print_fn(text)

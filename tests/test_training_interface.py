@@ -296,3 +296,17 @@ def test_sequential_count_params_and_get_layer():
     assert model.get_layer(index=-1) is model.layers[1]
     with pytest.raises(SpiDNNConfigurationError, match="no layer named"):
         model.get_layer("output")
+
+
+def test_summary_shows_cores_packets_and_chips():
+    model = spiDNN.Sequential([spiDNN.layers.Input(8),
+                               spiDNN.layers.Dense(6, neurons_per_core=2),
+                               spiDNN.layers.Dense(3, activation="softmax")])
+    lines = model.summary(print_fn=None).splitlines()
+    assert lines[0].split() == ["Layer", "(type)", "Output", "Shape",
+                                "Param", "#", "Cores", "Packets/sample"]
+    # Cores, then packets sent per sample (a softmax's z twice).
+    assert lines[2].split()[-2:] == ["3", "6"]
+    assert lines[3].split()[-2:] == ["3", "6"]
+    assert lines[-1] == ("Cores: 8 (with the input source and the output "
+                         "gatherer), on at least 1 chip(s)")

@@ -137,7 +137,11 @@ class Layer:
         return -(-self.units // self.neurons_per_core)
 
     def summary_row(self):
-        """(name, output shape, parameters, cores) for Model.summary."""
+        """(name, output shape, parameters, cores, packets its cores send
+        per predicted sample) for Model.summary."""
+        # Each output element once; a softmax's z once more, sideways.
+        sent = self.units * (2 if getattr(self, "activation", None)
+                             == "softmax" else 1) if self.n_cores else 0
         return (f"{self.name} ({type(self).__name__})",
                 str((None,) + self.output_shape),
-                sum(w.size for w in self.weights), self.n_cores)
+                sum(w.size for w in self.weights), self.n_cores, sent)
