@@ -47,15 +47,23 @@ def _f32(value):
 
 
 class Optimizer:
-    """What every optimizer states for the cores and the host."""
+    """What every optimizer states for the cores and the host.
+
+    :param weight_decay: Keras' decoupled weight decay, ``w - w wd lr``
+        before each step (None: none)
+    :param clipvalue: Keras' gradient clipping to [-clipvalue, clipvalue]
+        (None: none); clipnorm needs a whole kernel's norm, which no core
+        holds, and is refused
+    """
 
     KIND = None
-    #: Keras' class name, and its settings spiDNN computes at their
-    #: defaults only.
-    KERAS_NAME = None
 
-    def __init__(self, learning_rate):
+    def __init__(self, learning_rate, weight_decay=None, clipvalue=None):
         self.learning_rate = _learning_rate(learning_rate)
+        self.weight_decay = None if weight_decay is None else _fraction(
+            weight_decay, "weight_decay", 0.0, _F32_MAX)
+        self.clipvalue = None if clipvalue is None else _fraction(
+            clipvalue, "clipvalue", 0.0, _F32_MAX)
 
     @property
     def n_states(self):
@@ -83,6 +91,8 @@ class Optimizer:
                   "momentum": 0.0, "nesterov": 0,
                   "one_minus_beta_1": 0.0, "one_minus_beta_2": 0.0,
                   "rho": 0.0, "one_minus_rho": 0.0, "epsilon": 0.0,
+                  "weight_decay": float(_f32(self.weight_decay or 0.0)),
+                  "clipvalue": float(_f32(self.clipvalue or 0.0)),
                   "has_state": int(has_state)}
         fields.update(self.constants())
         return {name: (layouts.float_bits(value)
@@ -101,8 +111,9 @@ class SGD(Optimizer):
 
     KIND = "sgd"
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False,
+                 weight_decay=None, clipvalue=None):
+        super().__init__(learning_rate, weight_decay, clipvalue)
         self.momentum = _fraction(momentum, "SGD momentum",
                                   closed_high=True)
         self.nesterov = bool(nesterov)
@@ -122,8 +133,8 @@ class Adam(Optimizer):
     KIND = "adam"
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7):
-        super().__init__(learning_rate)
+                 epsilon=1e-7, weight_decay=None, clipvalue=None):
+        super().__init__(learning_rate, weight_decay, clipvalue)
         self.beta_1 = _fraction(beta_1, "Adam beta_1")
         self.beta_2 = _fraction(beta_2, "Adam beta_2")
         self.epsilon = _fraction(epsilon, "Adam epsilon", 0.0, _F32_MAX)
@@ -156,8 +167,8 @@ class RMSprop(Optimizer):
     KIND = "rmsprop"
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0,
-                 epsilon=1e-7):
-        super().__init__(learning_rate)
+                 epsilon=1e-7, weight_decay=None, clipvalue=None):
+        super().__init__(learning_rate, weight_decay, clipvalue)
         self.rho = _fraction(rho, "RMSprop rho")
         self.momentum = _fraction(momentum, "RMSprop momentum",
                                   closed_high=True)
@@ -218,17 +229,16 @@ def state_into_keras(optimizer, state, keras_optimizer, variables):
 
 #: Per Keras optimizer: the settings taken over, and those spiDNN computes
 #: only at these values (any other is refused, never ignored).
+_COMMON = ("learning_rate", "weight_decay", "clipvalue")
 _KERAS = {
-    "SGD": (("learning_rate", "momentum", "nesterov"), {}),
-    "Adam": (("learning_rate", "beta_1", "beta_2", "epsilon"),
-             {"amsgrad": False}),
-    "RMSprop": (("learning_rate", "rho", "momentum", "epsilon"),
+    "SGD": (_COMMON + ("momentum", "nesterov"), {}),
+    "Adam": (_COMMON + ("beta_1", "beta_2", "epsilon"), {"amsgrad": False}),
+    "RMSprop": (_COMMON + ("rho", "momentum", "epsilon"),
                 {"centered": False}),
 }
 _KERAS_DEFAULTS = {
-    "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
-    "clipvalue": None, "use_ema": False, "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
+    "clipnorm": None, "global_clipnorm": None, "use_ema": False,
+    "loss_scale_factor": None, "gradient_accumulation_steps": None,
 }
 #: Settings that do nothing while their switch (use_ema) is off.
 _KERAS_IDLE = {"name", "ema_momentum", "ema_overwrite_frequency"}

@@ -114,8 +114,8 @@ def test_keras_fit_trains_on_the_machine_and_writes_back():
 def _compile_refusals():
     import keras
     return [
-        (dict(optimizer=keras.optimizers.SGD(0.1, weight_decay=0.5)),
-         "weight_decay"),
+        (dict(optimizer=keras.optimizers.SGD(0.1, use_ema=True)),
+         "use_ema"),
         (dict(optimizer=keras.optimizers.SGD(0.1, clipnorm=1e-3)),
          "clipnorm"),
         (dict(optimizer=keras.optimizers.Adam(amsgrad=True)), "amsgrad"),

@@ -1,6 +1,7 @@
 """Optimizers on the cores (optimizer.h) against Keras' own: SGD with
-momentum and Nesterov, Adam, RMSprop and learning-rate schedules, from the
-same initial weights, over epochs whose last batch is short."""
+momentum and Nesterov, Adam, RMSprop, learning-rate schedules, weight
+decay and gradient clipping by value, from the same initial weights, over
+epochs whose last batch is short."""
 import keras
 import numpy
 import pytest
@@ -51,6 +52,12 @@ OPTIMIZERS = {
     "sgd piecewise": lambda: keras.optimizers.SGD(
         keras.optimizers.schedules.PiecewiseConstantDecay(
             [4, 8], [0.1, 0.05, 0.01]), momentum=0.5),
+    "sgd decay clip": lambda: keras.optimizers.SGD(
+        0.05, momentum=0.5, weight_decay=0.01, clipvalue=0.05),
+    "adam decay schedule": lambda: keras.optimizers.Adam(
+        keras.optimizers.schedules.ExponentialDecay(0.02, 3, 0.5),
+        weight_decay=0.004),
+    "rmsprop clip": lambda: keras.optimizers.RMSprop(0.01, clipvalue=0.01),
 }
 
 
@@ -155,8 +162,11 @@ def test_optimizer_state_counts_against_dtcm():
      "amsgrad"),
     (lambda: spiDNN.optimizers.get(keras.optimizers.RMSprop(centered=True)),
      "centered"),
-    (lambda: spiDNN.optimizers.get(keras.optimizers.Adam(clipvalue=1.0)),
-     "clipvalue"),
+    (lambda: spiDNN.optimizers.get(keras.optimizers.Adam(clipnorm=1.0)),
+     "clipnorm"),
+    (lambda: spiDNN.optimizers.get(keras.optimizers.SGD(
+        global_clipnorm=1.0)), "global_clipnorm"),
+    (lambda: SGD(weight_decay=-1.0), "weight_decay must be in"),
     (lambda: spiDNN.optimizers.get(keras.optimizers.Adagrad()),
      "unknown optimizer"),
 ])

@@ -31,7 +31,7 @@
 #include "app_init.h"
 #include "spidnn_math.h"
 
-#define N_CONTROLS 7u
+#define N_CONTROLS 8u
 
 // ---- Hooks: each app (through layer_core.h for the layer apps) defines
 // these.
@@ -50,6 +50,8 @@ typedef struct control_t {
     bool draining;             // after an abort, until resume
     float scale;               // the next commit's scale
     bool scale_fresh;          // a scale came since the last commit
+    float learning_rate;       // the next commit's learning rate
+    bool learning_rate_fresh;  // one came since the last commit
     bool evaluating;           // passes evaluate: no gradients, no batches
 } control_t;
 
@@ -66,6 +68,8 @@ static inline void control_init(uint32_t key,
     control.draining = false;
     control.scale = 0.0f;
     control.scale_fresh = false;
+    control.learning_rate = 0.0f;
+    control.learning_rate_fresh = false;
     control.evaluating = false;
 }
 
@@ -139,6 +143,9 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
     } else if (command == CONTROL_SCALE) {
         control.scale = bits_to_float(payload);
         control.scale_fresh = true;
+    } else if (command == CONTROL_LEARNING_RATE) {
+        control.learning_rate = bits_to_float(payload);
+        control.learning_rate_fresh = true;
     } else if (command == CONTROL_EVALUATE || command == CONTROL_TRAIN) {
         control.evaluating = command == CONTROL_EVALUATE;
         control.status->last_control = payload;

@@ -52,8 +52,8 @@ static bool app_backward(const float *inputs, const float *delta);
 // will call layer_update_ready() itself later.
 static bool app_batch_end(void);
 // Applies the prepared update (on the host's commit) with the step's
-// scale.
-static void app_apply_update(float scale);
+// scale and learning rate.
+static void app_apply_update(float scale, float learning_rate);
 // Forgets the pass in flight: zeroes the gradients (an abort replays the
 // batch from its start) and resets the app's own gathers.
 static void app_abort(void);
@@ -216,14 +216,17 @@ static void layer_sample_done(void) {
 
 static bool on_commit(void) {
     if (update_pending) {
-        if (!control.scale_fresh) {
-            return false;      // the host sends the scale again
+        if (!control.scale_fresh || (optimizer.weight_decay > 0.0f
+                                     && !control.learning_rate_fresh)) {
+            return false;      // the host sends them again
         }
         control.scale_fresh = false;
+        control.learning_rate_fresh = false;
         if (gradient_from_dense()) {
-            outgoing_update(&outgoing, &optimizer, control.scale);
+            outgoing_update(&outgoing, &optimizer, control.scale,
+                            control.learning_rate);
         }
-        app_apply_update(control.scale);
+        app_apply_update(control.scale, control.learning_rate);
         update_pending = false;
         control_waiting(WAITING_INPUTS);
     }

@@ -25,6 +25,8 @@ typedef struct optimizer_t {
     float one_minus_beta_2;
     float rho, one_minus_rho;      // RMSprop
     float epsilon;                 // Adam, RMSprop
+    float weight_decay;            // 0: none
+    float clipvalue;               // 0: none
     uint32_t has_state;            // the state starts from SDRAM
 } optimizer_t;
 
@@ -42,6 +44,7 @@ static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
             p->nesterov, bits_to_float(p->one_minus_beta_1),
             bits_to_float(p->one_minus_beta_2), bits_to_float(p->rho),
             bits_to_float(p->one_minus_rho), bits_to_float(p->epsilon),
+            bits_to_float(p->weight_decay), bits_to_float(p->clipvalue),
             p->has_state};
 }
 
@@ -131,9 +134,26 @@ static inline void rmsprop_step(const optimizer_t *o, trained_t *t,
     }
 }
 
-// One step of the optimizer, then the gradient starts again at zero.
+// What Keras does before every optimizer's step: clip each gradient to
+// [-clipvalue, clipvalue], then decay each weight, w - w wd lr.
+static inline void trained_prepare(const optimizer_t *o, trained_t *t,
+                                   float learning_rate) {
+    float c = o->clipvalue;
+    for (uint32_t i = 0; c > 0.0f && i < t->n; i++) {
+        float g = t->grads[i];
+        t->grads[i] = g < -c ? -c : (g > c ? c : g);
+    }
+    for (uint32_t i = 0; o->weight_decay > 0.0f && i < t->n; i++) {
+        float w = t->weights[i];
+        t->weights[i] = w - w * o->weight_decay * learning_rate;
+    }
+}
+
+// One step of the optimizer (after Keras' clipping and weight decay, with
+// the step's learning rate), then the gradient starts again at zero.
 static inline void trained_step(const optimizer_t *o, trained_t *t,
-                                float scale) {
+                                float scale, float learning_rate) {
+    trained_prepare(o, t, learning_rate);
     if (o->kind == OPTIMIZER_ADAM) {
         adam_step(o, t, scale);
     } else if (o->kind == OPTIMIZER_RMSPROP) {

@@ -63,8 +63,8 @@ static inline void outgoing_zero(outgoing_t *o) {
 // The same step as the next layer's, so the copies stay identical.
 static inline void outgoing_update(outgoing_t *o,
                                    const optimizer_t *optimizer,
-                                   float scale) {
-    trained_step(optimizer, &o->trained, scale);
+                                   float scale, float learning_rate) {
+    trained_step(optimizer, &o->trained, scale, learning_rate);
 }
 
 #endif

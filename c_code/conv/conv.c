@@ -102,8 +102,8 @@ static bool app_batch_end(void) {
     return false;
 }
 
-static void app_apply_update(float scale) {
-    trained_step(&optimizer, &trained, scale);
+static void app_apply_update(float scale, float learning_rate) {
+    trained_step(&optimizer, &trained, scale, learning_rate);
 }
 
 static void app_abort(void) {

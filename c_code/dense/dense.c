@@ -53,9 +53,9 @@ static bool app_batch_end(void) {
     return true;   // the gradients are the update: nothing to prepare
 }
 
-static void app_apply_update(float scale) {
-    trained_step(&optimizer, &kernel_trained, scale);
-    trained_step(&optimizer, &bias_trained, scale);
+static void app_apply_update(float scale, float learning_rate) {
+    trained_step(&optimizer, &kernel_trained, scale, learning_rate);
+    trained_step(&optimizer, &bias_trained, scale, learning_rate);
 }
 
 static void app_abort(void) {

@@ -29,8 +29,9 @@ static bool app_batch_end(void) {
     return true;
 }
 
-static void app_apply_update(float scale) {
+static void app_apply_update(float scale, float learning_rate) {
     (void) scale;
+    (void) learning_rate;
 }
 
 static void app_abort(void) {

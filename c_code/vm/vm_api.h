@@ -14,8 +14,6 @@ typedef struct vm vm_t;
 #define VM_BAD_CALL  4
 #define VM_CONTROL_FAILED 5  // some core did not carry out a control round
 
-#define VM_NO_KEY 0xFFFFFFFFu   // no scale packet before a control round
-
 vm_t *vm_create(int32_t width, int32_t height, uint32_t dtcm_heap_bytes);
 void vm_destroy(vm_t *vm);
 const char *vm_error(vm_t *vm);
@@ -45,24 +43,26 @@ int vm_start(vm_t *vm);
 // must reach the gatherers and every app core's status must show one more
 // pass done; the packets are written, in arrival order, to out_keys /
 // out_payloads at s * n_expected.  After a sample with commit_after[s]
-// (commit_after may be NULL) a control round sends scale_key with
-// commit_scales[s], then commit_key, from control_core.  *n_done: the
-// samples whose pass finished.
+// (commit_after may be NULL) a control round sends the commit's
+// arguments (commit_arg_keys[i] with commit_args[s * n_commit_args + i])
+// then commit_key, from control_core.  *n_done: the samples whose pass
+// finished.
 int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
                    const int32_t *src_cores, const uint32_t *keys,
                    const uint32_t *payloads, uint32_t n_expected,
                    uint32_t *out_keys, uint32_t *out_payloads,
                    uint64_t budget, const uint8_t *commit_after,
-                   const uint32_t *commit_scales, int32_t control_core,
-                   uint32_t commit_key, uint32_t scale_key,
-                   uint32_t *n_done);
+                   uint32_t n_commit_args, const uint32_t *commit_arg_keys,
+                   const uint32_t *commit_args, int32_t control_core,
+                   uint32_t commit_key, uint32_t *n_done);
 
 // One control round (control.h): `key` from control_core with the next
-// round number as payload (after scale_key with `scale`, unless VM_NO_KEY);
-// every app core must acknowledge it.  What the gatherers receive
-// meanwhile is kept for vm_get_outputs.
+// round number as payload, after n_pre argument packets; every app core
+// must acknowledge it.  What the gatherers receive meanwhile is kept for
+// vm_get_outputs.
 int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
-               uint64_t budget, uint32_t scale_key, uint32_t scale);
+               uint64_t budget, uint32_t n_pre, const uint32_t *pre_keys,
+               const uint32_t *pre_payloads);
 // The packets gathered since the last pass or control round began: up to
 // n copied; returns how many there were.
 uint32_t vm_get_outputs(vm_t *vm, uint32_t n, uint32_t *keys,

@@ -456,21 +456,22 @@ static void note_passes(vm_t *vm, uint32_t *before) {
     }
 }
 
-// One control round: the command's packet (after the scale's, if
-// scale_key is not VM_NO_KEY) leaves the control source with the next
-// round number, the machine runs until quiet, and every app core must
-// have written that number back.
+// One control round: the command's packet (after n_pre packets carrying
+// its arguments, such as a commit's scale) leaves the control source with
+// the next round number, the machine runs until quiet, and every app core
+// must have written that number back.
 static int control_round(vm_t *vm, int32_t control_core, uint32_t key,
-                         uint64_t budget, uint32_t scale_key,
-                         uint32_t scale) {
+                         uint64_t budget, uint32_t n_pre,
+                         const uint32_t *pre_keys,
+                         const uint32_t *pre_payloads) {
     vm_core_t *src = &vm->cores[control_core];
     uint32_t round = ++vm->control_round;
     if (setjmp(vm->on_rt_error) != 0) {
         return stop_on_error(vm);
     }
-    if (scale_key != VM_NO_KEY) {
-        vm_count_sent(src, scale_key);
-        vm_send(vm, src->chip, scale_key, scale, 1);
+    for (uint32_t i = 0; i < n_pre; i++) {
+        vm_count_sent(src, pre_keys[i]);
+        vm_send(vm, src->chip, pre_keys[i], pre_payloads[i], 1);
     }
     vm_count_sent(src, key);
     vm_send(vm, src->chip, key, round, 1);
@@ -492,7 +493,8 @@ static int control_round(vm_t *vm, int32_t control_core, uint32_t key,
 }
 
 int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
-               uint64_t budget, uint32_t scale_key, uint32_t scale) {
+               uint64_t budget, uint32_t n_pre, const uint32_t *pre_keys,
+               const uint32_t *pre_payloads) {
     vm_active = vm;
     if (control_core < 0 || control_core >= vm->n_cores
             || vm->cores[control_core].kind != VM_CORE_SOURCE) {
@@ -500,7 +502,8 @@ int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
         return VM_BAD_CALL;
     }
     reset_pass(vm);
-    return control_round(vm, control_core, key, budget, scale_key, scale);
+    return control_round(vm, control_core, key, budget, n_pre, pre_keys,
+                         pre_payloads);
 }
 
 uint32_t vm_get_outputs(vm_t *vm, uint32_t n, uint32_t *keys,
@@ -516,9 +519,9 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
                    const uint32_t *payloads, uint32_t n_expected,
                    uint32_t *out_keys, uint32_t *out_payloads,
                    uint64_t budget, const uint8_t *commit_after,
-                   const uint32_t *commit_scales, int32_t control_core,
-                   uint32_t commit_key, uint32_t scale_key,
-                   uint32_t *n_done) {
+                   uint32_t n_commit_args, const uint32_t *commit_arg_keys,
+                   const uint32_t *commit_args, int32_t control_core,
+                   uint32_t commit_key, uint32_t *n_done) {
     vm_active = vm;
     *n_done = 0;
     for (uint32_t i = 0; i < n_inject; i++) {
@@ -565,7 +568,8 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
         *n_done = s + 1;
         if (commit_after != NULL && commit_after[s]) {
             rc = control_round(vm, control_core, commit_key, budget,
-                               scale_key, commit_scales[s]);
+                               n_commit_args, commit_arg_keys,
+                               &commit_args[(size_t) s * n_commit_args]);
             if (rc == VM_STALLED || rc == VM_TIMEOUT) {
                 // The batch is done: the host repeats the commit, never
                 // aborts (some cores may have applied it).

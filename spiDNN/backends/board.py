@@ -148,10 +148,13 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                 sample_losses[epoch][i] = payloads.view(numpy.float32)[0]
                 if (i + 1) % batch_size == 0 or i + 1 == n:
                     step = epoch * -(-n // batch_size) + i // batch_size
-                    scale = graph.training.optimizer.step_scale(step)
-                    connection.send_event_with_payload(
-                        CONTROL_LABEL, layouts.CONTROLS["scale"],
-                        int(numpy.float32(scale).view(numpy.uint32)))
+                    optimizer = graph.training.optimizer
+                    for command, value in (
+                            ("learning_rate", optimizer.learning_rate_at(step)),
+                            ("scale", optimizer.step_scale(step))):
+                        connection.send_event_with_payload(
+                            CONTROL_LABEL, layouts.CONTROLS[command],
+                            int(numpy.float32(value).view(numpy.uint32)))
                     _command(connection, "commit", next(rounds))
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
             progress.end_epoch({"loss": mean_loss(sample_losses[epoch])})

@@ -140,14 +140,14 @@ class TrainingMachine:
         self.evaluating = False
 
     def _passes(self, inputs, labels, rows, commit_after=None,
-                scales=None, first=0):
+                commit_args=(), first=0):
         """(losses, metrics) of passes of samples ``rows``."""
         payloads = numpy.concatenate(
             [inputs.view(numpy.uint32)[rows], labels[rows]], axis=1)
         start = time.perf_counter()
         out_keys, out_payloads = self.host.run(
             self.sources, self.keys, payloads, 1 + len(self.metric_keys),
-            self.budget, commit_after, scales, first_pass=first)
+            self.budget, commit_after, commit_args, first_pass=first)
         self.seconds += time.perf_counter() - start
         values = out_payloads.view(numpy.float32)
         columns = []
@@ -178,12 +178,17 @@ class TrainingMachine:
             index + 1 == n_samples)
         batch = index // self.batch_size - first // self.batch_size
         optimizer = self.graph.training.optimizer
-        scales = numpy.array(
-            [optimizer.step_scale(self.steps + b)
-             for b in range(batch[-1] + 1)], dtype=numpy.float32)[batch]
+        steps = range(self.steps, self.steps + int(batch[-1]) + 1)
+        commit_args = [("scale", numpy.array(
+            [optimizer.step_scale(step) for step in steps],
+            dtype=numpy.float32)[batch])]
+        if optimizer.weight_decay:
+            commit_args.append(("learning_rate", numpy.array(
+                [optimizer.learning_rate_at(step) for step in steps],
+                dtype=numpy.float32)[batch]))
         try:
-            result = self._passes(inputs, labels, rows, commit_after, scales,
-                                  first)
+            result = self._passes(inputs, labels, rows, commit_after,
+                                  commit_args, first)
         except SpiDNNMachineError as error:
             raise SpiDNNMachineError(
                 f"training, epoch {epoch + 1} of {n_epochs}: {error}"

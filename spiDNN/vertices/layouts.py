@@ -83,6 +83,8 @@ OPTIMIZER_FIELDS = [
     ("rho", "float32: RMSprop's rho"),
     ("one_minus_rho", "float32: RMSprop's 1 - rho"),
     ("epsilon", "float32: Adam's and RMSprop's epsilon"),
+    ("weight_decay", "float32: Keras' weight_decay, 0: none"),
+    ("clipvalue", "float32: Keras' clipvalue, 0: none"),
     ("has_state", "1: the optimizer's state starts from OPTIMIZER_STATE "
                   "(and the OUTGOING rows' after them), not zeros"),
 ]
@@ -109,6 +111,9 @@ CONTROLS = {
     "evaluate": 5,
     # Passes from now on train again.
     "train": 6,
+    # The next commit's learning rate (float32 bits, no round number), for
+    # weight decay, which scales by it whatever the optimizer's scale is.
+    "learning_rate": 7,
 }
 
 #: Metrics the loss core computes per sample (metrics.h) and sends at

@@ -10,8 +10,6 @@ HOST_BINARIES = os.path.join(
 # Results of the run functions, as in vm_api.h.
 (VM_OK, VM_STALLED, VM_TIMEOUT, VM_CORE_ERROR, VM_BAD_CALL,
  VM_CONTROL_FAILED) = range(6)
-#: No scale packet before a control round (vm_api.h).
-VM_NO_KEY = 0xFFFFFFFF
 # Kinds of edge core, as in vm_internal.h.
 CORE_SOURCE, CORE_GATHERER = 1, 2
 
@@ -42,11 +40,11 @@ _PROTOTYPES = {
     "vm_run_samples": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, _i32p, _u32p,
         _u32p, ctypes.c_uint32, _u32p, _u32p, ctypes.c_uint64,
-        ctypes.POINTER(ctypes.c_uint8), _u32p, ctypes.c_int32,
-        ctypes.c_uint32, ctypes.c_uint32, _u32p]),
+        ctypes.POINTER(ctypes.c_uint8), ctypes.c_uint32, _u32p, _u32p,
+        ctypes.c_int32, ctypes.c_uint32, _u32p]),
     "vm_control": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint64,
-        ctypes.c_uint32, ctypes.c_uint32]),
+        ctypes.c_uint32, _u32p, _u32p]),
     "vm_get_outputs": (ctypes.c_uint32, [
         ctypes.c_void_p, ctypes.c_uint32, _u32p, _u32p]),
     "vm_get_core_status": (None, [ctypes.c_void_p, ctypes.c_int32, _u32p]),

@@ -46,13 +46,14 @@ class Host:
         self.control_retries = 0
 
     def run(self, sources, keys, payloads, n_expected, budget,
-            commit_after=None, commit_scales=None, first_pass=0):
+            commit_after=None, commit_args=(), first_pass=0):
         """Every pass's gathered (keys, payloads), each (n, n_expected).
 
         :param commit_after: bool per pass, the last of each batch: a
             commit follows it; None (predicting): each pass stands alone
-        :param commit_scales: float32 per pass: the scale of the update
-            its commit applies (the optimizer's step, see optimizers.py)
+        :param commit_args: [(command, float32 per pass)]: what each
+            commit needs first (``scale``, ``learning_rate``: the
+            optimizer's step, see optimizers.py)
         :param first_pass: the number of the first pass, for errors
         """
         n = len(payloads)
@@ -63,8 +64,8 @@ class Host:
                 sources, keys, payloads[start:], n_expected, budget,
                 None if commit_after is None else commit_after[start:],
                 self.control_core, self.control_keys["commit"],
-                None if commit_scales is None else commit_scales[start:],
-                self.control_keys["scale"])
+                [(self.control_keys[command], values[start:])
+                 for command, values in commit_args])
             if out is None:
                 out = (passes.out_keys, passes.out_payloads)
             done = start + passes.n_done
@@ -75,7 +76,8 @@ class Host:
             if passes.rc == binding.VM_CONTROL_FAILED:
                 # Every core finished the batch; some missed its commit.
                 self.control("commit", budget, first_pass + done,
-                             commit_scales[done - 1])
+                             [(command, values[done - 1])
+                              for command, values in commit_args])
                 start = done
                 continue
             restart = _last_commit(commit_after, start, done)
@@ -93,16 +95,14 @@ class Host:
             start = restart
         return out
 
-    def control(self, command, budget, at_pass, scale=None):
-        """A control round every app core must carry out (after the
-        ``scale`` packet, if given), repeated until it is (a control packet
-        may be lost too)."""
-        scale_key = (binding.VM_NO_KEY if scale is None
-                     else self.control_keys["scale"])
+    def control(self, command, budget, at_pass, args=()):
+        """A control round every app core must carry out (after its
+        ``args``: [(command, value)]), repeated until it is (a control
+        packet may be lost too)."""
+        args = [(self.control_keys[name], value) for name, value in args]
         for attempt in range(self.max_replays + 1):
             rc, message = self.vm.control(
-                self.control_core, self.control_keys[command], budget,
-                scale_key, 0.0 if scale is None else scale)
+                self.control_core, self.control_keys[command], budget, args)
             if rc == binding.VM_OK:
                 return
             if rc in (binding.VM_CORE_ERROR, binding.VM_BAD_CALL):

@@ -115,14 +115,14 @@ class VirtualMachine:
 
     def run_samples(self, src_cores, keys, payloads, n_expected, budget,
                     commit_after=None, control_core=-1, commit_key=0,
-                    commit_scales=None, scale_key=binding.VM_NO_KEY):
+                    commit_args=()):
         """Streams samples through, one pass each, until all are done or
         one cannot finish.
 
         :param payloads: uint32 array (n_samples, len(keys))
         :param commit_after: bool per sample: a commit round after it
-        :param commit_scales: float32 per sample: the scale sent (on
-            ``scale_key``) before its commit
+        :param commit_args: [(key, float32 per sample)]: packets sent
+            before each commit (its scale, its learning rate)
         :return: :py:class:`Passes`: the gathered packets (uint32 arrays
             of shape (n_samples, n_expected), valid for the first
             ``n_done`` samples) and how the run ended
@@ -133,11 +133,14 @@ class VirtualMachine:
         n_samples = payloads.shape[0]
         out_keys = numpy.zeros((n_samples, n_expected), dtype=numpy.uint32)
         out_payloads = numpy.zeros_like(out_keys)
-        commits = scales = None
+        commits = None
         if commit_after is not None:
             commits = numpy.ascontiguousarray(commit_after, dtype=numpy.uint8)
-            scales = numpy.ascontiguousarray(
-                commit_scales, dtype=numpy.float32).view(numpy.uint32)
+        arg_keys = numpy.array([k for k, _ in commit_args], dtype=numpy.uint32)
+        args = numpy.ascontiguousarray(numpy.stack(
+            [numpy.asarray(v, dtype=numpy.float32) for _, v in commit_args],
+            axis=1) if commit_args else numpy.zeros((n_samples, 0)),
+            dtype=numpy.float32).view(numpy.uint32)
         done = ctypes.c_uint32(0)
         rc = self._lib.vm_run_samples(
             self._vm, n_samples, len(keys), as_pointer(src, ctypes.c_int32),
@@ -146,18 +149,22 @@ class VirtualMachine:
             as_pointer(out_keys, ctypes.c_uint32),
             as_pointer(out_payloads, ctypes.c_uint32), budget,
             None if commits is None else as_pointer(commits, ctypes.c_uint8),
-            None if scales is None else as_pointer(scales, ctypes.c_uint32),
-            control_core, commit_key, scale_key, ctypes.byref(done))
+            len(arg_keys), as_pointer(arg_keys, ctypes.c_uint32),
+            as_pointer(args, ctypes.c_uint32),
+            control_core, commit_key, ctypes.byref(done))
         return Passes(out_keys, out_payloads, done.value, rc,
                       self._lib.vm_error(self._vm).decode() if rc else "")
 
-    def control(self, control_core, key, budget, scale_key=binding.VM_NO_KEY,
-                scale=0.0):
-        """One control round (after a scale packet, if ``scale_key`` is
-        given); (result code, message)."""
+    def control(self, control_core, key, budget, args=()):
+        """One control round, after its ``args`` [(key, float)];
+        (result code, message)."""
+        keys = numpy.array([k for k, _ in args], dtype=numpy.uint32)
+        values = numpy.array([v for _, v in args],
+                             dtype=numpy.float32).view(numpy.uint32)
         rc = self._lib.vm_control(
-            self._vm, control_core, key, budget, scale_key,
-            int(numpy.float32(scale).view(numpy.uint32)))
+            self._vm, control_core, key, budget, len(keys),
+            as_pointer(keys, ctypes.c_uint32),
+            as_pointer(values, ctypes.c_uint32))
         return rc, self._lib.vm_error(self._vm).decode() if rc else ""
 
     def outputs(self):
