@@ -15,7 +15,6 @@ one run.
 
 Prints the figures and writes benchmarks/results/keras_training.json.
 """
-import argparse
 import json
 import os
 import sys
@@ -31,25 +30,14 @@ except ImportError:
     sys.path.insert(0, _ROOT)
     import spiDNN
 import keras  # noqa: E402
-from keras_fit_mnist import build  # noqa: E402
-from spiDNN.datasets import default_mnist_path, load_mnist  # noqa: E402
+from keras_fit_mnist import build, parse  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join("benchmarks", "results", "keras_training.json")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mnist", default=default_mnist_path())
-    parser.add_argument("--train-samples", type=int, default=60000)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--output", default=DEFAULT_OUTPUT)
-    args = parser.parse_args(argv)
-    if args.mnist is None:
-        parser.error("MNIST not found: give --mnist PATH")
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
-    x_train = x_train[:args.train_samples].reshape(-1, 28, 28)
-    y_train = y_train[:args.train_samples]
-    x_test = x_test.reshape(-1, 28, 28)
+    args, (x_train, y_train), (x_test, y_test) = parse(
+        argv, __doc__.split("\n")[0], output=DEFAULT_OUTPUT)
     keras.utils.set_random_seed(0)
     initial = build((28, 28), 10).get_weights()
     fit_args = dict(epochs=args.epochs, batch_size=32, shuffle=False,

@@ -38,19 +38,29 @@ def build(input_shape, n_classes, dropout=0.2):
     return kmodel
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse(argv, description, **more):
+    """The MNIST arguments (``--mnist``, ``--train-samples``, ``--epochs``
+    and ``more``: {flag: default}) and the images, 28x28:
+    ``(args, (x_train, y_train), (x_test, y_test))``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--mnist", default=default_mnist_path(),
                         help="folder with MNIST's four IDX files")
     parser.add_argument("--train-samples", type=int, default=60000)
     parser.add_argument("--epochs", type=int, default=1)
+    for flag, default in more.items():
+        parser.add_argument(f"--{flag}", default=default)
     args = parser.parse_args(argv)
     if args.mnist is None:
         parser.error("MNIST not found: give --mnist PATH")
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
-    x_train = x_train[:args.train_samples].reshape(-1, 28, 28)
-    y_train = y_train[:args.train_samples]
-    x_test = x_test.reshape(-1, 28, 28)
+    return (args, (x_train[:args.train_samples].reshape(-1, 28, 28),
+                   y_train[:args.train_samples]),
+            (x_test.reshape(-1, 28, 28), y_test))
+
+
+def main(argv=None):
+    args, (x_train, y_train), (x_test, y_test) = parse(
+        argv, __doc__.split("\n")[0])
 
     keras.utils.set_random_seed(0)
     kmodel = build((28, 28), 10)
