@@ -181,3 +181,38 @@ def test_save_and_load_as_keras_files(tmp_path):
     reference = keras.models.load_model(tmp_path / "model.keras")
     numpy.testing.assert_allclose(reference.predict(X, verbose=0),
                                   model.predict(X), atol=1e-5)
+
+
+def _one_layer_models():
+    import keras
+    L = keras.layers
+    return {
+        "Dense": ((6,), [L.Dense(4, activation="sigmoid")]),
+        "Conv1D": ((9, 2), [L.Conv1D(3, 2, strides=2, padding="same",
+                                     activation="relu")]),
+        "Conv2D": ((7, 7, 2), [L.Conv2D(3, (3, 2), strides=(2, 1),
+                                        activation="tanh")]),
+        "MaxPooling1D": ((8, 2), [L.MaxPooling1D(2)]),
+        "AveragePooling1D": ((8, 2), [L.AveragePooling1D(3, strides=2)]),
+        "MaxPooling2D": ((6, 6, 2), [L.MaxPooling2D(2)]),
+        "AveragePooling2D": ((6, 6, 2), [L.AveragePooling2D(
+            2, padding="same")]),
+        "ZeroPadding2D": ((4, 4, 1), [L.ZeroPadding2D(((1, 0), (2, 1)))]),
+        "Flatten": ((3, 3, 2), [L.Flatten(), L.Dense(2)]),
+        "Dropout": ((6,), [L.Dense(5), L.Dropout(0.3), L.Dense(2)]),
+        "Activation": ((6,), [L.Dense(5), L.Activation("tanh")]),
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(_one_layer_models()))
+def test_round_trip_through_spiDNN_keeps_predictions(kind):
+    """kmodel -> from_keras -> to_keras predicts as kmodel did, to 1e-6,
+    for every layer spiDNN has."""
+    import keras
+    shape, layers = _one_layer_models()[kind]
+    keras.utils.set_random_seed(3)
+    kmodel = keras.Sequential([keras.Input(shape)] + layers)
+    x = RNG.normal(size=(5,) + shape).astype(numpy.float32)
+    back = spiDNN.from_keras(kmodel).to_keras()
+    numpy.testing.assert_allclose(back.predict(x, verbose=0),
+                                  kmodel.predict(x, verbose=0), atol=1e-6)
