@@ -332,3 +332,27 @@ def test_a_faults_seed_repeats_the_run():
         rig.run(Faults(drop_rate=0.02, seed=11, reinjection=False))
         assert rig.report.faults == first
         assert first["lost"] > 0
+
+
+def test_validation_and_evaluate_recover_too():
+    """Replays in training, validation and evaluate passes (the evaluate
+    mode's aborts take nothing back that training needs): the History,
+    the weights and evaluate equal the fault-free run's."""
+    def run(faults):
+        model = mlp()
+        model.faults = faults
+        model.compile(optimizer="adam",
+                      loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        history = model.fit(X, Y, epochs=3, batch_size=4,
+                            validation_split=0.25, verbose=0)
+        return (history.history, model.get_weights(),
+                model.evaluate(X, Y), model.last_run.faults)
+
+    clean = run(None)
+    faulty = run(Faults(drop_rate=3e-3, reinjection=False, seed=5))
+    assert faulty[3]["replays"] > 0
+    assert faulty[0] == clean[0]
+    for ours, theirs in zip(faulty[1], clean[1]):
+        numpy.testing.assert_array_equal(ours, theirs)
+    assert faulty[2] == clean[2]
