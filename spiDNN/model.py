@@ -167,6 +167,12 @@ class Model:
 
     def set_weights(self, weights):
         """Takes a list as Keras' ``get_weights()`` returns it."""
+        if self._weights_on_machine is not None:
+            raise SpiDNNConfigurationError(
+                "set_weights during fit: the cores train their own copy, "
+                "which spiDNN does not replace mid-run; set the weights "
+                "after fit (as EarlyStopping's restore_best_weights does, "
+                "in on_train_end)")
         weights = list(weights)
         expected = sum(layer.n_weights for layer in self.layers)
         if len(weights) != expected:

@@ -310,3 +310,17 @@ def test_summary_shows_cores_packets_and_chips():
     assert lines[3].split()[-2:] == ["3", "6"]
     assert lines[-1] == ("Cores: 8 (with the input source and the output "
                          "gatherer), on at least 1 chip(s)")
+
+
+def test_a_callback_cannot_replace_the_weights_mid_run():
+    """The cores hold the weights while training: a callback that sets
+    them mid-run is told so, never silently ignored."""
+    class Resetter(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.set_weights(self.model.get_weights())
+
+    model, _ = pair(lambda: keras.optimizers.SGD(0.1),
+                    "sparse_categorical_crossentropy")
+    with pytest.raises(SpiDNNConfigurationError, match="during fit"):
+        model.fit(X, Y, epochs=2, verbose=0, callbacks=[Resetter()])
+    model.set_weights(model.get_weights())      # after fit: fine
