@@ -31,8 +31,6 @@
 #include "app_init.h"
 #include "spidnn_math.h"
 
-#define N_CONTROLS 8u
-
 // ---- Hooks: each app (through layer_core.h for the layer apps) defines
 // these.
 // Forgets the pass in flight and takes back the last commit's state.

@@ -308,6 +308,8 @@ def c_header():
                            ("OPTIMIZER", OPTIMIZERS), ("METRIC", METRICS)):
         out += [f"#define {prefix}_{name.upper()} {value}u"
                 for name, value in values.items()] + [""]
+    # The control partition's keys: one per command.
+    out += [f"#define N_CONTROLS {len(CONTROLS)}u", ""]
     for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, CORE_STATUS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]
