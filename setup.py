@@ -49,8 +49,10 @@ setup(
         "numpy",
     ],
     extras_require={
-        # matplotlib: the benchmark suite's plot, smoke-tested in the suite.
+        # matplotlib: the benchmark suite's plot and spiDNN.plot, tested.
         "test": ["pytest", "tensorflow-cpu", "scikit-learn", "matplotlib"],
+        # The ARM instruction counts (benchmarks/arm_kernel_costs.py).
+        "arm": ["unicorn", "pyelftools"],
     },
     cmdclass={"build_py": BuildPyWithC, "build_ext": BuildExtWithC},
 )
