@@ -107,9 +107,12 @@ static inline float spidnn_logf(float x) {
 }
 
 // The square root, correctly rounded (to nearest, ties to even) as IEEE
-// sqrt and TensorFlow's are, from integers alone: the significand scaled
-// to 50 bits has a 25-bit integer root (24 bits and a guard bit), and the
-// remainder says whether anything lies beyond the guard bit.
+// sqrt and TensorFlow's are, from 32-bit integers alone: the digit-by-
+// digit method takes the significand scaled to 50 bits (n = m 2^25) two
+// bits at a time, giving a 25-bit root (24 bits and a guard bit) and a
+// remainder that says whether anything lies beyond the guard bit.  The
+// remainder stays below 2^28, so no 64-bit arithmetic is needed (which
+// Thumb code pays dearly for).
 static inline float spidnn_sqrtf(float x) {
     uint32_t bits = float_to_bits(x);
     uint32_t biased = (bits >> 23) & 0xFFu;
@@ -135,11 +138,14 @@ static inline float spidnn_sqrtf(float x) {
         mantissa <<= 1;
         e--;
     }
-    uint64_t n = (uint64_t) mantissa << 25;    // in [2^48, 2^50)
-    uint64_t root = 0, remainder = 0;
-    for (int32_t i = 24; i >= 0; i--) {        // two bits of n at a time
-        remainder = (remainder << 2) | ((n >> (2 * i)) & 3u);
-        uint64_t trial = (root << 2) | 1u;
+    uint32_t root = 0, remainder = 0;
+    for (int32_t i = 24; i >= 0; i--) {
+        // Bits 2i + 1 and 2i of n = mantissa << 25.
+        int32_t low = 2 * i - 25;
+        uint32_t pair = low >= 0 ? (mantissa >> low) & 3u
+                : (low == -1 ? (mantissa & 1u) << 1 : 0u);
+        remainder = (remainder << 2) | pair;
+        uint32_t trial = (root << 2) | 1u;
         root <<= 1;
         if (remainder >= trial) {
             remainder -= trial;
@@ -147,8 +153,8 @@ static inline float spidnn_sqrtf(float x) {
         }
     }
     // root in [2^24, 2^25): x's root is root 2^((e - 48) / 2).
-    uint32_t significand = (uint32_t) (root >> 1);
-    uint32_t guard = (uint32_t) root & 1u;
+    uint32_t significand = root >> 1;
+    uint32_t guard = root & 1u;
     if (guard && (remainder != 0 || (significand & 1u))) {
         significand++;
     }
