@@ -59,12 +59,22 @@ class Callbacks:
 
 def fit(model, training, inputs, labels, order, progress, validation,
         callbacks, initial_epoch):
-    """Trains ``model``; returns its :py:class:`~spiDNN.History`.
+    """Trains ``model`` on a machine loaded for this fit; returns its
+    :py:class:`~spiDNN.History`.
 
     :param validation: (inputs, labels) to evaluate after each epoch, or
         None
     """
     from spiDNN.backends.run import training_machine
+    with training_machine(model, training) as machine:
+        return fit_on(machine, model, training, inputs, labels, order,
+                      progress, validation, callbacks, initial_epoch)
+
+
+def fit_on(machine, model, training, inputs, labels, order, progress,
+           validation=None, callbacks=None, initial_epoch=0):
+    """:py:func:`fit` on a loaded
+    :py:class:`~spiDNN.backends.virtual.TrainingMachine`."""
     names = [name for name, _ in training.metrics]
     n = training.n_samples
     history = History({"epochs": training.n_epochs,
@@ -76,36 +86,34 @@ def fit(model, training, inputs, labels, order, progress, validation,
     calls = Callbacks(callbacks, model, {
         "epochs": training.n_epochs, "verbose": progress.verbose,
         "steps": -(-n // training.batch_size)})
-    with training_machine(model, training) as machine:
-        model._weights_on_machine = lambda: machine.weights()[0]
-        try:
-            logs = {}
-            for skipped in range(initial_epoch):
-                order(skipped)      # the seeded orders stay in step
-            calls.on_train_begin({})
-            for epoch in range(initial_epoch, training.n_epochs):
-                progress.start_epoch(epoch)
-                calls.on_epoch_begin(epoch, {})
-                losses, metrics, done = _epoch(
-                    machine, model, calls, inputs, labels, order(epoch),
-                    epoch, training, names, progress)
-                logs = _logs(losses[:done], metrics[:done], names)
-                if validation is not None:
-                    logs.update(_logs(*machine.evaluate(
-                        *validation, what=f"validation, epoch {epoch + 1}"),
-                        names, prefix="val_"))
-                progress.end_epoch(logs)
-                history.add_epoch(losses[:done], logs, epoch)
-                calls.on_epoch_end(epoch, logs)
-                if model.stop_training:
-                    break
-            weights, state = machine.weights()
-        finally:
-            model._weights_on_machine = None
-        model._take_weights(weights)
-        model.optimizer_state = {"iterations": machine.steps,
-                                 "slots": state}
-        model.last_run = machine.report()
+    model._weights_on_machine = lambda: machine.weights()[0]
+    try:
+        logs = {}
+        for skipped in range(initial_epoch):
+            order(skipped)      # the seeded orders stay in step
+        calls.on_train_begin({})
+        for epoch in range(initial_epoch, training.n_epochs):
+            progress.start_epoch(epoch)
+            calls.on_epoch_begin(epoch, {})
+            losses, metrics, done = _epoch(
+                machine, model, calls, inputs, labels, order(epoch),
+                epoch, training, names, progress)
+            logs = _logs(losses[:done], metrics[:done], names)
+            if validation is not None:
+                logs.update(_logs(*machine.evaluate(
+                    *validation, what=f"validation, epoch {epoch + 1}"),
+                    names, prefix="val_"))
+            progress.end_epoch(logs)
+            history.add_epoch(losses[:done], logs, epoch)
+            calls.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        weights, state = machine.weights()
+    finally:
+        model._weights_on_machine = None
+    model._take_weights(weights)
+    model.optimizer_state = {"iterations": machine.steps, "slots": state}
+    model.last_run = machine.report()
     calls.on_train_end(logs)
     return history
 

@@ -24,11 +24,13 @@ def predict(model, inputs):
 
 def fit(model, training, inputs, labels, order, progress):
     """(sample losses per epoch, trained weights, RunReport) of training
-    on the configured machine."""
+    on a board (the virtual machine trains through
+    :py:func:`training_machine`)."""
+    from spiDNN.backends import board
     with ToolchainSession(n_boards=model.boards_needed()) as session:
         graph = ModelGraph(model, session, training)
-        return _backend(session).fit(
-            graph, session, inputs, labels, order, progress, model.faults)
+        return board.fit(graph, session, inputs, labels, order, progress,
+                         model.faults)
 
 
 @contextlib.contextmanager

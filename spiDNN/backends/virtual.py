@@ -6,7 +6,6 @@ import numpy
 from spinn_front_end_common.data import FecDataView
 
 from spiDNN.errors import SpiDNNMachineError
-from spiDNN.history import mean_loss
 from spiDNN.run_report import RunReport
 from spiDNN.vertices import layouts
 from spiDNN.vertices.partitions import CONTROL, GRADIENT_CHAIN, WEIGHTS
@@ -67,39 +66,6 @@ def predict_mapped(graph, session, inputs, faults=None):
         report = _report(vm, host, session, graph, counted, len(inputs),
                          seconds)
     return outputs, report
-
-
-def fit(graph, session, inputs, labels, order, progress, faults=None):
-    """Trains on the VM; returns (sample losses per epoch, weights, report).
-
-    :param inputs: float32 (n, n_in); ``labels``: uint32 words (n, width)
-    :param order: :py:class:`~spiDNN.model.EpochOrder`, the sample indices
-        of each epoch in the order to train them
-    """
-    session.map()
-    return fit_mapped(graph, session, inputs, labels, order, progress,
-                      faults)
-
-
-def fit_mapped(graph, session, inputs, labels, order, progress,
-               faults=None):
-    """:py:func:`fit` on a fresh machine built from what ``session`` has
-    mapped (which can build many)."""
-    with TrainingMachine(graph, session, faults) as machine:
-        sample_losses = []
-        for epoch in range(order.n_epochs):
-            progress.start_epoch(epoch)
-            epoch_order = order(epoch)
-            losses = numpy.empty(order.n_samples, dtype=numpy.float32)
-            for first in range(0, order.n_samples, machine.chunk):
-                rows = epoch_order[first:first + machine.chunk]
-                losses[first:first + len(rows)] = machine.train(
-                    inputs, labels, rows, first, epoch, order.n_epochs)[0]
-                progress.update(first + len(rows),
-                                mean_loss(losses[:first + len(rows)]))
-            progress.end_epoch({"loss": mean_loss(losses)})
-            sample_losses.append(losses)
-        return sample_losses, machine.weights()[0], machine.report()
 
 
 class TrainingMachine:

@@ -6,7 +6,7 @@ import time
 
 import numpy
 
-from spiDNN import losses, optimizers
+from spiDNN import fitting, losses, optimizers
 from spiDNN.backends import virtual
 from spiDNN.graph import ModelGraph
 from spiDNN.model import EpochOrder
@@ -58,11 +58,15 @@ class MappedModel(contextlib.AbstractContextManager):
                 outputs, self.report = virtual.predict_mapped(
                     self.graph, self.session, self.x, faults)
                 return (outputs,)
-            sample_losses, weights, self.report = virtual.fit_mapped(
-                self.graph, self.session, self.x, self.labels,
-                EpochOrder(len(self.x), self.epochs),
-                Progress(0, self.epochs, len(self.x)), faults)
-            return tuple(sample_losses) + tuple(weights)
+            with virtual.TrainingMachine(
+                    self.graph, self.session, faults) as machine:
+                history = fitting.fit_on(
+                    machine, self.model, self.graph.training, self.x,
+                    self.labels, EpochOrder(len(self.x), self.epochs),
+                    Progress(0, self.epochs, len(self.x)))
+            self.report = self.model.last_run
+            return (tuple(history.sample_losses)
+                    + tuple(self.model.get_weights()))
         finally:
             self.seconds = time.perf_counter() - start
 
