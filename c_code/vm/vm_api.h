@@ -94,7 +94,7 @@ void vm_get_stats(vm_t *vm, uint64_t *sent, uint64_t *delivered,
 int vm_set_core_partitions(vm_t *vm, int32_t core, uint32_t n,
                            const uint32_t *keys, const uint32_t *masks);
 void vm_get_partition_counts(vm_t *vm, int32_t core, uint64_t *out);
-// Per core: totals, the last pass's counts, DTCM used and error state.
-void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out7);
+// Per core: packets sent and received, DTCM used and error state.
+void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out5);
 
 #endif

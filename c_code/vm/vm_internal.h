@@ -87,14 +87,14 @@ typedef struct vm_core {
     // struct's first cache lines.
     int32_t chip, p, kind;
     uint32_t errored;
-    uint64_t received, pass_received;
+    uint64_t received;
     // A stall: from the stall_at-th packet received (0: none) until
     // stalled_until (VM_NEVER: for good); events for the core wait in
     // `held` until then.
     uint64_t stall_at, stalled_until;
     callback_t callbacks[NUM_EVENTS];
     int32_t priorities[NUM_EVENTS];   // <= 0: pre-empts (FIQ / IRQ)
-    uint64_t sent, pass_sent;
+    uint64_t sent;
     vm_partition_t partitions[VM_MAX_PARTITIONS];
     uint32_t n_partitions;
     uint32_t error_code;

@@ -82,7 +82,6 @@ static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
     }
     vm_core_t *core = &vm->cores[c];
     core->received++;
-    core->pass_received++;
     vm->stats.delivered++;
     if (core->kind == VM_CORE_GATHERER) {
         record_output(vm, key, payload);
@@ -119,7 +118,6 @@ static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
 // Counts a packet a core sends, in total, in this pass and by partition.
 void vm_count_sent(vm_core_t *core, uint32_t key) {
     core->sent++;
-    core->pass_sent++;
     for (uint32_t i = 0; i < core->n_partitions; i++) {
         if ((key & core->partitions[i].mask) == core->partitions[i].key) {
             core->partitions[i].sent++;
@@ -429,11 +427,8 @@ int vm_start(vm_t *vm) {
     return run_until_quiet(vm, UINT64_MAX);
 }
 
+// The gatherers' packets of the pass or round about to start.
 static void reset_pass(vm_t *vm) {
-    for (int32_t i = 0; i < vm->n_cores; i++) {
-        vm->cores[i].pass_sent = 0;
-        vm->cores[i].pass_received = 0;
-    }
     vm->n_out = 0;
 }
 
@@ -629,15 +624,13 @@ void vm_get_partition_counts(vm_t *vm, int32_t core, uint64_t *out) {
     }
 }
 
-void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out7) {
+void vm_get_core_stats(vm_t *vm, int32_t core, uint64_t *out5) {
     vm_core_t *c = &vm->cores[core];
-    out7[0] = c->sent;
-    out7[1] = c->received;
-    out7[2] = c->pass_sent;
-    out7[3] = c->pass_received;
-    out7[4] = c->dtcm_used;
-    out7[5] = c->errored;
-    out7[6] = c->error_code;
+    out5[0] = c->sent;
+    out5[1] = c->received;
+    out5[2] = c->dtcm_used;
+    out5[3] = c->errored;
+    out5[4] = c->error_code;
 }
 
 void vm_get_core_status(vm_t *vm, int32_t core, uint32_t *out4) {

@@ -224,10 +224,10 @@ class VirtualMachine:
         return list(out)[:n_partitions]
 
     def core_stats(self, index):
-        out = (ctypes.c_uint64 * 7)()
+        out = (ctypes.c_uint64 * 5)()
         self._lib.vm_get_core_stats(self._vm, index, out)
-        return dict(zip(("sent", "received", "pass_sent", "pass_received",
-                         "dtcm_used", "errored", "error_code"), out))
+        return dict(zip(("sent", "received", "dtcm_used", "errored",
+                         "error_code"), out))
 
     def stats(self):
         values = [ctypes.c_uint64(0) for _ in range(5)]
