@@ -17,7 +17,6 @@ and pyelftools (``pip install unicorn pyelftools``) and Debian's
 gcc-arm-none-eabi.
 """
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import numpy
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 from spiDNN.vertices import layouts  # noqa: E402
+from results_file import write_json  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join("benchmarks", "results",
                               "arm_kernel_costs.json")
@@ -236,10 +236,7 @@ def main(argv=None):
         else:
             print(f"{name:45s} {cost['mean']:8.1f} instructions "
                   f"({cost['min']} to {cost['max']})")
-    os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
-    with open(output, "w") as out:
-        json.dump(result, out, indent=1)
-    print(f"wrote {output}")
+    write_json(result, output)
     return result
 
 

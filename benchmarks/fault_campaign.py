@@ -20,7 +20,6 @@ end quickly with a clear error, and what does recovery cost?
 Prints the figures and writes them to benchmarks/results/fault_campaign.json.
 """
 import argparse
-import json
 import os
 import sys
 import threading
@@ -39,6 +38,7 @@ from spiDNN.errors import SpiDNNMachineError  # noqa: E402
 from spiDNN.layers import (  # noqa: E402
     Conv2D, Dense, Dropout, Input, MaxPooling2D)
 from spiDNN.vm.mapped import MappedModel, identical  # noqa: E402
+from results_file import write_json  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join("benchmarks", "results", "fault_campaign.json")
 #: A run longer than this counts as a hang.
@@ -244,10 +244,7 @@ def main(argv=None):
     campaign(args.runs, results)
     throughput(args.samples, args.repeats, results)
     results["seconds"] = time.perf_counter() - start
-    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
-    with open(args.output, "w") as out:
-        json.dump(results, out, indent=1)
-    print(f"wrote {args.output}")
+    write_json(results, args.output)
     return results
 
 

@@ -15,7 +15,6 @@ one run.
 
 Prints the figures and writes benchmarks/results/keras_training.json.
 """
-import json
 import os
 import sys
 import time
@@ -31,6 +30,7 @@ except ImportError:
     import spiDNN
 import keras  # noqa: E402
 from keras_fit_mnist import build, parse  # noqa: E402
+from results_file import write_json  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join("benchmarks", "results", "keras_training.json")
 
@@ -80,10 +80,7 @@ def main(argv=None):
           f" samples/s without validation, "
           f"{results['with_validation']['train_samples_per_second']:.0f} "
           f"with (ratio {results['throughput_ratio_with_validation']:.3f})")
-    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
-    with open(args.output, "w") as out:
-        json.dump(results, out, indent=1)
-    print(f"wrote {args.output}")
+    write_json(results, args.output)
     return results
 
 

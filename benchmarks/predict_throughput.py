@@ -8,7 +8,6 @@ second, agreement, accuracy and the machine figures of ``model.last_run``.
     PYTHONPATH=. python benchmarks/predict_throughput.py [--samples N]
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -20,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # quiet TensorFlow's logs
 import spiDNN  # noqa: E402
 import spiDNN.datasets  # noqa: E402
 from spiDNN.layers import Dense, Input  # noqa: E402
+from results_file import write_json  # noqa: E402
 
 #: Samples per second spiDNN's predict should reach (machine time).
 TARGET_SAMPLES_PER_SECOND = 1000.0
@@ -143,13 +143,7 @@ def main(argv=None):
     args = parse_args(argv)
     results = run(args)
     print(table(results))
-    folder = os.path.dirname(args.output)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    with open(args.output, "w") as stream:
-        json.dump(results, stream, indent=2)
-        stream.write("\n")
-    print(f"\nresults written to {args.output}")
+    write_json(results, args.output)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ lower bound of one packet per input, label, neuron and direction.
     PYTHONPATH=. python benchmarks/train_throughput.py [--samples N]
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -23,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # quiet TensorFlow's logs
 import spiDNN  # noqa: E402
 import spiDNN.datasets  # noqa: E402
 from spiDNN.layers import Dense, Input  # noqa: E402
+from results_file import write_json  # noqa: E402
 
 #: spiDNN training samples/s over Keras' that the project aims for.
 TARGET_RATIO = 1 / 20
@@ -181,13 +181,7 @@ def main(argv=None):
     args = parse_args(argv)
     results = run(args)
     print(table(results))
-    folder = os.path.dirname(args.output)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    with open(args.output, "w") as stream:
-        json.dump(results, stream, indent=2)
-        stream.write("\n")
-    print(f"\nresults written to {args.output}")
+    write_json(results, args.output)
     return results
 
 
