@@ -77,10 +77,7 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
     :py:class:`~spiDNN.backends.virtual.TrainingMachine`."""
     names = [name for name, _ in training.metrics]
     n = training.n_samples
-    history = History({"epochs": training.n_epochs,
-                       "batch_size": training.batch_size, "samples": n,
-                       "loss": training.loss,
-                       "optimizer": training.optimizer})
+    history = History(training.history_params())
     model.stop_training = False
     model._resolved_metrics = training.metrics
     calls = Callbacks(callbacks, model, {

@@ -374,10 +374,7 @@ class Model:
         sample_losses, weights, self.last_run = fit(
             self, training, inputs, labels, order, progress)
         self._take_weights(weights)
-        history = History({"epochs": training.n_epochs,
-                           "batch_size": training.batch_size,
-                           "samples": len(inputs), "loss": training.loss,
-                           "optimizer": training.optimizer})
+        history = History(training.history_params())
         for epoch_losses in sample_losses:
             history.add_epoch(epoch_losses)
         return history

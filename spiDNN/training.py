@@ -23,6 +23,12 @@ class TrainingRun:
     #: The optimizer's steps before this run (Keras' ``iterations``)
     initial_step: int = 0
 
+    def history_params(self):
+        """What a History of this run records as its ``params``."""
+        return {"epochs": self.n_epochs, "batch_size": self.batch_size,
+                "samples": self.n_samples, "loss": self.loss,
+                "optimizer": self.optimizer}
+
     def layer_state(self, layer):
         """The state arrays of ``layer`` to start from, or None."""
         if not self.optimizer_state or not self.optimizer.n_states:
