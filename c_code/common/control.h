@@ -29,6 +29,7 @@
 
 #include "spidnn_layouts.h"
 #include "app_init.h"
+#include "cost.h"
 #include "spidnn_math.h"
 
 // ---- Hooks: each app (through layer_core.h for the layer apps) defines
@@ -100,6 +101,7 @@ static void run_commit(uint generation, uint round) {
     if (stale(generation)) {
         return;
     }
+    COST(COST_CONTROL, 1);
     if (on_commit()) {
         control.status->last_control = round;
     }
@@ -109,6 +111,7 @@ static void run_send_weights(uint generation, uint round) {
     if (stale(generation)) {
         return;
     }
+    COST(COST_CONTROL, 1);
     on_send_weights();
     control.status->last_control = round;
 }

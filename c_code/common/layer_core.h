@@ -32,6 +32,7 @@
 #include "app_init.h"
 #include "batch.h"
 #include "control.h"
+#include "cost.h"
 #include "dropout.h"
 #include "gather.h"
 #include "key_space.h"
@@ -132,12 +133,20 @@ static void forward_sent(void) {
     }
 }
 
+// The cost point of sending the neurons' values forward, f(z) included.
+static uint32_t output_cost_point(uint32_t activation) {
+    return (training_pass() ? COST_TRAIN_OUTPUT_LINEAR : COST_OUTPUT_LINEAR)
+            + activation;
+}
+
 static void finish_softmax(uint generation, uint unused) {
     (void) unused;
     if (stale(generation)) {
         return;
     }
+    COST(COST_SOFTMAX, softmax_gather.space.n_atoms);
     softmax_layer(layer_z, softmax_gather.space.n_atoms, layer_p);
+    COST(output_cost_point(ACTIVATION_LINEAR), params.n_neurons);
     for (uint32_t j = 0; j < params.n_neurons; j++) {
         send_forward(j, layer_p[params.first_neuron + j]);
     }
@@ -149,6 +158,7 @@ static void compute_forward(uint generation, uint unused) {
     if (stale(generation)) {
         return;
     }
+    COST(COST_FORWARD_START, params.n_neurons);
     inputs_waiting = false;
     if (params.training) {
         // Keep this sample's inputs for the gradient; the next sample's
@@ -170,6 +180,12 @@ static void compute_forward(uint generation, uint unused) {
         training_passes++;
     }
     app_forward(inputs, z);
+    if (is_softmax_layer()) {
+        COST(COST_SEND, params.n_neurons);
+    } else {
+        COST(output_cost_point(params.sends_logits
+                ? ACTIVATION_LINEAR : params.activation), params.n_neurons);
+    }
     for (uint32_t j = 0; j < params.n_neurons; j++) {
         if (is_softmax_layer()) {
             send_float(params.softmax_key + j, z[j]);
@@ -262,6 +278,7 @@ static void on_send_weights(void) {
 
 static void finish_backward(void) {
     if (gradient_from_dense()) {
+        COST(COST_OUTGOING_ACCUMULATE, params.n_neurons * outgoing.n_next);
         outgoing_accumulate(&outgoing, sent, next_delta);
     }
     if (app_backward(inputs, delta)) {
@@ -274,6 +291,7 @@ static void finish_softmax_backward(uint generation, uint unused) {
     if (stale(generation)) {
         return;
     }
+    COST(COST_SOFTMAX_BACKWARD, softmax_backward_gather.space.n_atoms);
     // TensorFlow's softmax gradient: (g - sum_i g_i p_i) * p.
     float dot = 0.0f;
     for (uint32_t i = 0; i < softmax_backward_gather.space.n_atoms; i++) {
@@ -290,6 +308,11 @@ static void compute_backward(uint generation, uint unused) {
     (void) unused;
     if (stale(generation)) {
         return;
+    }
+    if (gradient_from_dense()) {
+        COST(COST_GRADIENT_DENSE, params.n_neurons * outgoing.n_next);
+    } else {
+        COST(COST_GRADIENT_DIRECT, params.n_neurons);
     }
     for (uint32_t j = 0; j < params.n_neurons; j++) {
         // dL/d(sent value): dL/dz itself when the loss took logits.
@@ -316,6 +339,7 @@ static void compute_backward(uint generation, uint unused) {
 }
 
 static void receive_packet(uint key, uint payload) {
+    COST(COST_RECEIVE, 1);
     uint32_t got = gather_receive(&input_gather, key, payload);
     if (got != GATHER_NOT_MINE) {
         if (got == GATHER_COMPLETE) {

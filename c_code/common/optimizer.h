@@ -16,6 +16,7 @@
 #include "spidnn_layouts.h"
 #include "spidnn_math.h"
 #include "app_init.h"
+#include "cost.h"
 
 typedef struct optimizer_t {
     uint32_t kind;                 // OPTIMIZER_*
@@ -153,6 +154,7 @@ static inline void trained_prepare(const optimizer_t *o, trained_t *t,
 // the step's learning rate), then the gradient starts again at zero.
 static inline void trained_step(const optimizer_t *o, trained_t *t,
                                 float scale, float learning_rate) {
+    COST(COST_UPDATE_SGD + o->kind, t->n);
     trained_prepare(o, t, learning_rate);
     if (o->kind == OPTIMIZER_ADAM) {
         adam_step(o, t, scale);

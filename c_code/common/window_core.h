@@ -54,6 +54,7 @@ static bool window_backward(const float *deltas) {
     if (!params.sends_backward) {
         return true;
     }
+    COST(COST_SEND, params.n_neurons);
     send_floats(window.exchange_key, deltas, params.n_neurons);
     control_waiting(WAITING_EXCHANGE);
     return false;

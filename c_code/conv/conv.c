@@ -52,12 +52,19 @@ static bool app_setup(data_specification_metadata_t *ds) {
     return true;
 }
 
+// Multiplies per output element of the forward and gradient maths.
+static uint32_t window_multiplies(void) {
+    return window.kernel_height * window.kernel_width * window.in_channels;
+}
+
 static void app_forward(const float *x, float *out) {
+    COST(COST_FORWARD, params.n_neurons * window_multiplies());
     conv_forward(&window, weights, params.first_neuron, params.n_neurons,
             x, out);
 }
 
 static bool app_backward(const float *x, const float *deltas) {
+    COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
     conv_accumulate(&window, params.first_neuron, params.n_neurons, x,
             deltas, grads);
     return window_backward(deltas);
@@ -66,6 +73,8 @@ static bool app_backward(const float *x, const float *deltas) {
 static float app_input_gradient(uint32_t b, const float *x,
                                 const float *deltas) {
     (void) x;
+    COST(COST_INPUT_GRADIENT, window.kernel_height * window.kernel_width
+            * window.out_channels);
     return conv_input_gradient(&window, weights, b, deltas);
 }
 
@@ -76,6 +85,7 @@ static void pass_chain(uint generation, uint unused) {
     if (stale(generation)) {
         return;
     }
+    COST(COST_CHAIN, n_params);
     for (uint32_t e = 0; e < n_params; e++) {
         float sum = window.chain_previous == NO_CORE
                 ? grads[e] : chain_in[e] + grads[e];
@@ -120,6 +130,7 @@ static void app_abort(void) {
 // The first core sends the weights, then each optimizer state array.
 static void app_send_weights(void) {
     if (window.chain_previous == NO_CORE) {
+        COST(COST_SEND, n_params * (1 + optimizer_n_states(&optimizer)));
         send_floats(params.weights_key, weights, n_params);
         for (uint32_t k = 0; k < optimizer_n_states(&optimizer); k++) {
             send_floats(params.weights_key + (k + 1) * n_params,

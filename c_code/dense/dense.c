@@ -37,13 +37,16 @@ static bool app_setup(data_specification_metadata_t *ds) {
 }
 
 static void app_forward(const float *x, float *out) {
+    COST(COST_FORWARD, params.n_neurons * n_inputs);
     dense_forward(params.n_neurons, n_inputs, kernel, bias, x, out);
 }
 
 static bool app_backward(const float *x, const float *deltas) {
+    COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
     dense_accumulate(params.n_neurons, n_inputs, x, deltas,
             kernel_trained.grads, bias_trained.grads);
     if (params.sends_backward) {
+        COST(COST_SEND, params.n_neurons);
         send_floats(params.backward_key, deltas, params.n_neurons);
     }
     return true;
@@ -76,6 +79,8 @@ static void send_rows(uint32_t key, const float *rows, const float *last) {
 
 // The weights, then each optimizer state array in the same layout.
 static void app_send_weights(void) {
+    COST(COST_SEND, params.n_neurons * (n_inputs + 1)
+            * (1 + optimizer_n_states(&optimizer)));
     send_rows(params.weights_key, kernel, bias);
     uint32_t stride = params.n_neurons * (n_inputs + 1);
     for (uint32_t k = 0; k < optimizer_n_states(&optimizer); k++) {

@@ -18,6 +18,7 @@
 #include "app_init.h"
 #include "batch.h"
 #include "control.h"
+#include "cost.h"
 #include "gather.h"
 #include "losses.h"
 #include "metrics.h"
@@ -42,6 +43,7 @@ static void compute_loss(uint generation, uint unused) {
         return;
     }
     uint32_t n = output_gather.space.n_atoms;
+    COST(COST_LOSS_MEAN_SQUARED_ERROR + params.loss, n);
     float scale = 1.0f / (float) batch_current_size(&batch);
     // A sparse label is the class as an integer payload, kept bit for bit.
     uint32_t label_index = float_to_bits(labels[0]);
@@ -49,12 +51,14 @@ static void compute_loss(uint generation, uint unused) {
     float loss = loss_compute(params.loss, from_logits, n, outputs, labels,
                               label_index, scale, gradient);
     if (!evaluating()) {
+        COST(COST_SEND, n);
         send_floats(params.backward_key, gradient, n);
         batch_sample_done(&batch);
     }
     send_float(params.loss_key, loss);
     for (uint32_t metric = 0; params.metrics >> metric; metric++) {
         if ((params.metrics >> metric) & 1u) {
+            COST(COST_METRIC, n);
             send_float(params.loss_key + 1 + metric, metric_value(
                     metric, n, outputs, labels, label_index, from_logits,
                     params.output_activation));
@@ -80,6 +84,7 @@ static void on_send_weights(void) {
 }
 
 static void receive_packet(uint key, uint payload) {
+    COST(COST_RECEIVE, 1);
     uint32_t got = gather_receive(&output_gather, key, payload);
     if (got != GATHER_NOT_MINE) {
         outputs_in |= got == GATHER_COMPLETE;

@@ -88,6 +88,13 @@ void vm_get_fault_counts(vm_t *vm, uint64_t *out8);
 // machine until quiet after each.
 int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events);
 
+// Records the next `capacity` packets delivered to a core (vm_get_trace).
+int vm_trace_core(vm_t *vm, int32_t core, uint32_t capacity);
+// The packets recorded for a core: up to n copied (key, payload,
+// has_payload); returns how many there were.
+uint32_t vm_get_trace(vm_t *vm, int32_t core, uint32_t n, uint32_t *keys,
+                      uint32_t *payloads, uint32_t *has_payload);
+
 void vm_get_stats(vm_t *vm, uint64_t *sent, uint64_t *delivered,
                   uint64_t *dropped, uint64_t *events, uint64_t *gathered);
 // Counts a core's packets by outgoing partition (keys / masks, at most 8).

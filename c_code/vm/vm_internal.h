@@ -108,6 +108,11 @@ typedef struct vm_core {
     vm_event_t *held;
     size_t n_held, cap_held;
     exit_callback_t exit_function;
+    // The packets delivered to the core, in order, while traced (for the
+    // calibration that replays them on the ARM build): key, payload and
+    // has_payload per packet.
+    uint32_t *trace;
+    size_t trace_len, trace_cap;
     char last_error[VM_LOG_BYTES];
 } vm_core_t;
 

@@ -232,6 +232,7 @@ void vm_destroy(vm_t *vm) {
             dlclose(core->handle);
         }
         free(core->sdram);
+        free(core->trace);
     }
     for (int32_t i = 0; i < vm->n_chips; i++) {
         free(vm->chips[i].routes);

@@ -83,6 +83,13 @@ static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
     vm_core_t *core = &vm->cores[c];
     core->received++;
     vm->stats.delivered++;
+    if (__builtin_expect(core->trace != NULL, 0)
+            && core->trace_len < core->trace_cap) {
+        uint32_t *at = &core->trace[3 * core->trace_len++];
+        at[0] = key;
+        at[1] = payload;
+        at[2] = (uint32_t) has_payload;
+    }
     if (core->kind == VM_CORE_GATHERER) {
         record_output(vm, key, payload);
         return;
@@ -592,6 +599,31 @@ int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events) {
         }
     }
     return VM_OK;
+}
+
+int vm_trace_core(vm_t *vm, int32_t core, uint32_t capacity) {
+    if (core < 0 || core >= vm->n_cores) {
+        vm_fail(vm, "no core %d to trace", core);
+        return -1;
+    }
+    vm_core_t *c = &vm->cores[core];
+    free(c->trace);
+    c->trace = malloc(3 * sizeof(uint32_t) * (capacity ? capacity : 1));
+    c->trace_len = 0;
+    c->trace_cap = capacity;
+    return 0;
+}
+
+uint32_t vm_get_trace(vm_t *vm, int32_t core, uint32_t n, uint32_t *keys,
+                      uint32_t *payloads, uint32_t *has_payload) {
+    vm_core_t *c = &vm->cores[core];
+    uint32_t got = c->trace_len < n ? (uint32_t) c->trace_len : n;
+    for (uint32_t i = 0; i < got; i++) {
+        keys[i] = c->trace[3 * i];
+        payloads[i] = c->trace[3 * i + 1];
+        has_payload[i] = c->trace[3 * i + 2];
+    }
+    return (uint32_t) c->trace_len;
 }
 
 void vm_get_stats(vm_t *vm, uint64_t *sent, uint64_t *delivered,

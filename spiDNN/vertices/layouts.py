@@ -138,6 +138,44 @@ WAITING = {
 }
 
 
+def _cost_points():
+    """The virtual clock's cost points (c_code/common/cost.h), by name.
+
+    Each marks where a piece of an app's work begins and names the size
+    its cost grows with; the app says COST(COST_<NAME>, size) there.  The
+    cost table (spiDNN/vm/arm_costs.json) gives each app's instructions
+    and cycles per point as base + slope * size, measured on the ARM
+    build.  Points with a variant per activation, loss or optimizer come
+    in that dict's order, so the apps add the variant's id to the first.
+    """
+    names = [
+        "receive",            # a packet callback: 1
+        "forward_start",      # a forward pass begins: neurons
+        "forward",            # the app's forward maths: its multiplies
+        "softmax",            # the softmax of the whole layer: its units
+        "send",               # a loop sending stored values: packets
+        "gradient_dense",     # dL/da through the outgoing rows: n * next
+        "gradient_direct",    # dL/da as received: neurons
+        "softmax_backward",   # the softmax's gradient: the layer's units
+        "outgoing_accumulate",  # the outgoing rows' gradients: n * next
+        "accumulate",         # the app's weight gradients: its multiplies
+        "input_gradient",     # a windowed layer's dL/dx: its multiplies
+        "chain",              # conv: a link of the gradient-sum chain
+        "control",            # a control command carried out: 1
+        "metric",             # one metric of a sample: outputs
+    ]
+    for variants in (ACTIVATIONS, LOSSES, OPTIMIZERS):
+        assert list(variants.values()) == list(range(len(variants)))
+    # f(z) and its packet, inferring, then training (which keeps more)
+    names += [f"output_{name}" for name in ACTIVATIONS]
+    names += [f"train_output_{name}" for name in ACTIVATIONS]
+    names += [f"loss_{name}" for name in LOSSES]          # loss, gradient
+    names += [f"update_{name}" for name in OPTIMIZERS]    # per weight
+    return {name: i for i, name in enumerate(names)}
+
+
+COST_POINTS = _cost_points()
+
 def float_bits(value):
     """A float32's bits as a 32-bit field (struct fields are all words)."""
     return struct.unpack("<I", struct.pack("<f", value))[0]
@@ -305,11 +343,13 @@ def c_header():
                            ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
                            ("GRADIENT_SOURCE", GRADIENT_SOURCES),
                            ("CONTROL", CONTROLS), ("WAITING", WAITING),
-                           ("OPTIMIZER", OPTIMIZERS), ("METRIC", METRICS)):
+                           ("OPTIMIZER", OPTIMIZERS), ("METRIC", METRICS),
+                           ("COST", COST_POINTS)):
         out += [f"#define {prefix}_{name.upper()} {value}u"
                 for name, value in values.items()] + [""]
     # The control partition's keys: one per command.
-    out += [f"#define N_CONTROLS {len(CONTROLS)}u", ""]
+    out += [f"#define N_CONTROLS {len(CONTROLS)}u",
+            f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
     for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, CORE_STATUS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]

@@ -61,6 +61,11 @@ _PROTOTYPES = {
     "vm_get_fault_counts": (None, [ctypes.c_void_p, _u64p]),
     "vm_run_ticks": (ctypes.c_int,
                      [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64]),
+    "vm_trace_core": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32]),
+    "vm_get_trace": (ctypes.c_uint32, [
+        ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, _u32p, _u32p,
+        _u32p]),
     "vm_get_stats": (None, [ctypes.c_void_p] + [_u64p] * 5),
     "vm_get_core_stats": (None, [ctypes.c_void_p, ctypes.c_int32, _u64p]),
     "vm_set_core_partitions": (ctypes.c_int, [

@@ -16,6 +16,10 @@ from spiDNN.errors import SpiDNNInternalError
 from spiDNN.vm.binding import CORE_GATHERER, CORE_SOURCE
 from spiDNN.vm.machine import VirtualMachine
 
+#: Called with (machine, core index per vertex) after every machine is
+#: built and started: how the calibration finds cores to trace.
+on_build = []
+
 
 def _add_chips(vm, machine):
     for chip in machine.chips:
@@ -53,6 +57,8 @@ def build_virtual_machine(simulator):
                     vm, ds, placement.vertex, placement.x, placement.y,
                     placement.p)
         vm.start()
+        for observer in on_build:
+            observer(vm, core_of)
     except BaseException:
         vm.close()
         raise

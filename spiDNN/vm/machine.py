@@ -33,6 +33,10 @@ class VirtualMachine:
     Close it (or use it as a context manager) to unload the cores' apps.
     """
 
+    #: Keep each app core's (app name, SDRAM regions) in ``app_regions``
+    #: (the calibration replays them on the ARM build).
+    keep_regions = False
+
     def __init__(self, width, height):
         self._vm = None
         self._copies = None
@@ -46,6 +50,7 @@ class VirtualMachine:
         self.core_locations = []    # per core index: (x, y, p)
         self.chips = []             # (x, y) of every chip
         self.app_cores = []         # core indices that run an app
+        self.app_regions = {}       # core index: (app, regions), if kept
 
     def _check(self, result, what):
         if result < 0:
@@ -92,6 +97,8 @@ class VirtualMachine:
             as_pointer(sizes, ctypes.c_uint32), contents),
             f"load {label} on core ({x}, {y}, {p})")
         self.app_cores.append(index)
+        if self.keep_regions:
+            self.app_regions[index] = (app_name, list(regions))
         return self._record(index, label, (x, y, p))
 
     def add_edge_core(self, x, y, p, kind, label):
@@ -222,6 +229,19 @@ class VirtualMachine:
         out = (ctypes.c_uint64 * max(1, n_partitions))()
         self._lib.vm_get_partition_counts(self._vm, index, out)
         return list(out)[:n_partitions]
+
+    def trace_core(self, index, capacity):
+        """Records the next ``capacity`` packets delivered to a core."""
+        self._check(self._lib.vm_trace_core(self._vm, index, capacity),
+                    "trace")
+
+    def trace(self, index):
+        """(keys, payloads, has_payload) delivered to a traced core."""
+        n = self._lib.vm_get_trace(self._vm, index, 0, None, None, None)
+        out = [numpy.zeros(n, dtype=numpy.uint32) for _ in range(3)]
+        self._lib.vm_get_trace(self._vm, index, n,
+                               *(as_pointer(a, ctypes.c_uint32) for a in out))
+        return tuple(out)
 
     def core_stats(self, index):
         out = (ctypes.c_uint64 * 5)()
