@@ -32,6 +32,29 @@ class RunReport:
     #: stalls) and what recovery did (replays, passes replayed, repeated
     #: control rounds): spiDNN.Faults.
     faults: dict = dataclasses.field(default_factory=dict)
+    # The virtual clock's prediction for a SpiNNaker board
+    # (spiDNN/vm/timing.py); None without the clock (with faults, or on a
+    # board).
+    #: Seconds the run would take, samples streamed as a board takes them.
+    predicted_seconds: float = None
+    predicted_samples_per_second: float = None
+    #: One pass through the machine, alone.
+    predicted_latency_seconds: float = None
+    predicted_joules: float = None
+    predicted_joules_per_sample: float = None
+    #: Joules by component of the power model.
+    predicted_energy: dict = None
+    #: What bounds the pace: "compute-bound core: ...", "packet-bound
+    #: core: ...", "link: ..." or "source: ...".
+    bottleneck: str = None
+    bottleneck_seconds_per_sample: float = None
+    #: The busiest core and link, and their busy fractions of the run.
+    busiest_core: str = None
+    busiest_core_fraction: float = None
+    busiest_link: str = None
+    busiest_link_fraction: float = None
+    #: Busy seconds of each layer's cores, summed.
+    layer_busy_seconds: dict = None
 
     @property
     def samples_per_second(self):

@@ -88,6 +88,30 @@ void vm_get_fault_counts(vm_t *vm, uint64_t *out8);
 // machine until quiet after each.
 int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events);
 
+// The virtual clock (vm_clock.c): on from this call, with the fabric's
+// timing in picoseconds (a router's latency, a link busy with a packet
+// without and with payload, a source core's interval between packets).
+void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,
+                  uint64_t link_payload_ps, uint64_t source_ps);
+// A core's cost lines (N_COST_POINTS + 2: the points, then entering a
+// packet callback and a queued one): base + slope * size picoseconds.
+int vm_set_core_costs(vm_t *vm, int32_t core, uint32_t n_lines,
+                      const uint64_t *base_ps, const uint64_t *slope_ps);
+// Whether the clock is on, the latest time anything finished (ps), the
+// time spent in control rounds (ps), router visits, link crossings,
+// passes finished, commit rounds.
+void vm_get_clock(vm_t *vm, uint64_t *out7);
+// Keeps the next `capacity` callbacks' timeline (vm_get_clock_log).
+void vm_clock_log(vm_t *vm, uint32_t capacity);
+// The timeline kept: up to n entries of (core, kind, start ps, end ps);
+// returns how many there were.
+uint32_t vm_get_clock_log(vm_t *vm, uint32_t n, uint64_t *out);
+// A core's busy time, of that in packet callbacks, and in control
+// rounds (ps).
+void vm_get_core_clock(vm_t *vm, int32_t core, uint64_t *out3);
+// Per link of chip (its index): busy picoseconds, then packets.
+void vm_get_link_clock(vm_t *vm, int32_t chip, uint64_t *out12);
+
 // Records the next `capacity` packets delivered to a core (vm_get_trace).
 int vm_trace_core(vm_t *vm, int32_t core, uint32_t capacity);
 // The packets recorded for a core: up to n copied (key, payload,

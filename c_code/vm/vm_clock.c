@@ -1,7 +1,358 @@
-// The virtual clock: what each callback costs on the ARM968, and when.
+// The virtual clock: when everything on the machine happens, were it a
+// SpiNNaker board.
+//
+// Every core has its own time.  A callback takes the cycles its app's
+// cost points charge it (cost.h; the measured cost table, loaded per core
+// by vm_set_core_costs), at 200 MHz.  A packet callback (FIQ/IRQ
+// priority) pre-empts: it starts when its packet arrives, or when the
+// core's previous packet callback ends, and the queued callback it
+// interrupts ends that much later.  A queued callback starts when the one
+// before it ends.  A packet leaves its core at the end of the cost
+// segment that sent it; each router it passes holds it for hop_ps, and
+// each link it crosses is busy for its serialisation time, so packets
+// queue for a busy link.  A source core injects the host's packets one
+// per source_ps.
+//
+// Events run in order of virtual time, ties in the order they were
+// posted, so a run's times repeat exactly.  A callback runs whole when
+// its event comes up (the apps are written so that any order of their
+// callbacks computes the same numbers), so a packet callback that pre-
+// empts a queued one delays that one's end but not the packets it sent
+// before: the clock is slightly optimistic there.
+//
+// With the clock off (no cost table: vm_set_clock never called) the
+// machine runs as vm_run.c describes, one time unit per callback.
+#include <stdlib.h>
+#include <string.h>
+
 #include "vm_internal.h"
+#include "vm_api.h"
+
+static inline int earlier(const vm_timed_t *a, const vm_timed_t *b) {
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+static void push(vm_clock_t *clock, vm_timed_t entry) {
+    if (clock->n == clock->cap) {
+        clock->cap = clock->cap ? 2 * clock->cap : 4096;
+        clock->heap = realloc(clock->heap, sizeof(vm_timed_t) * clock->cap);
+    }
+    entry.seq = clock->seq++;
+    size_t i = clock->n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!earlier(&entry, &clock->heap[parent])) {
+            break;
+        }
+        clock->heap[i] = clock->heap[parent];
+        i = parent;
+    }
+    clock->heap[i] = entry;
+}
+
+static vm_timed_t pop(vm_clock_t *clock) {
+    vm_timed_t top = clock->heap[0];
+    vm_timed_t last = clock->heap[--clock->n];
+    size_t i = 0, n = clock->n;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n) {
+            break;
+        }
+        if (child + 1 < n && earlier(&clock->heap[child + 1],
+                                     &clock->heap[child])) {
+            child++;
+        }
+        if (!earlier(&clock->heap[child], &last)) {
+            break;
+        }
+        clock->heap[i] = clock->heap[child];
+        i = child;
+    }
+    if (n > 0) {
+        clock->heap[i] = last;
+    }
+    return top;
+}
+
+static inline uint64_t later(uint64_t a, uint64_t b) {
+    return a > b ? a : b;
+}
+
+static inline void finished_at(vm_t *vm, uint64_t time) {
+    vm->clock.last = later(vm->clock.last, time);
+}
+
+// ---- What the apps call: the cost points (cost.h).
 
 void spidnn_cost(uint32_t point, uint32_t size) {
-    (void) point;
-    (void) size;
+    vm_t *vm = vm_active;
+    if (!vm->clock.on || vm->current < 0 || point >= N_COST_POINTS) {
+        return;
+    }
+    vm_core_t *core = &vm->cores[vm->current];
+    if (core->costs != NULL) {
+        core->charge += core->costs[point].base_ps
+                + core->costs[point].slope_ps * size;
+    }
+}
+
+uint64_t vm_clock_core_time(vm_t *vm) {
+    if (vm->current < 0) {
+        return vm->clock.now;
+    }
+    vm_core_t *core = &vm->cores[vm->current];
+    return core->cb_start + core->charge;
+}
+
+// ---- Packets.
+
+static void post_route(vm_t *vm, int32_t chip, int32_t in, uint32_t key,
+                       uint32_t payload, int has_payload, uint32_t hops,
+                       uint64_t time) {
+    push(&vm->clock, (vm_timed_t) {time, 0,
+            {VM_EV_ROUTE, chip, key, payload, NULL}, in,
+            (uint32_t) has_payload, hops});
+}
+
+void vm_clock_send(vm_t *vm, int32_t source, uint32_t key,
+                   uint32_t payload, int has_payload) {
+    vm->stats.sent++;
+    uint64_t time;
+    int32_t chip;
+    if (source >= 0) {
+        // The host's packet, from a source core at its pace.
+        vm_core_t *src = &vm->cores[source];
+        time = later(vm->clock.host_time, src->source_free);
+        src->source_free = time + vm->clock.source_ps;
+        chip = src->chip;
+    } else {
+        time = vm_clock_core_time(vm);
+        chip = vm->cores[vm->current].chip;
+    }
+    post_route(vm, chip, -1, key, payload, has_payload, 0,
+               time + vm->clock.hop_ps);
+}
+
+// A packet leaves the router of entry->ev.core at entry->time: to its
+// local cores at once, and onto each link when the link is free.
+static void route(vm_t *vm, const vm_timed_t *entry) {
+    vm_chip_t *here = &vm->chips[entry->ev.core];
+    uint32_t key = entry->ev.a, payload = entry->ev.b;
+    vm->clock.router_visits++;
+    finished_at(vm, entry->time);
+    uint32_t route;
+    int32_t found = vm_lookup(here, key);
+    if (found >= 0) {
+        route = here->routes[found].route;
+    } else if (entry->in >= 0) {
+        route = 1u << ((entry->in + 3) % VM_N_LINKS);  // default: on
+    } else {
+        vm->stats.dropped++;
+        return;
+    }
+    for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
+        vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
+                   (int) entry->has_payload);
+    }
+    uint64_t serialise = entry->has_payload
+            ? vm->clock.link_payload_ps : vm->clock.link_ps;
+    for (uint32_t links = route & ((1u << VM_N_LINKS) - 1); links;
+            links &= links - 1) {
+        int32_t l = __builtin_ctz(links);
+        int32_t next = here->links[l];
+        if (next < 0 || entry->hops + 1 >= VM_MAX_HOPS) {
+            vm->stats.dropped++;
+            continue;
+        }
+        uint64_t start = later(entry->time, here->link_free[l]);
+        here->link_free[l] = start + serialise;
+        here->link_busy_ps[l] += serialise;
+        here->link_packets[l]++;
+        vm->clock.link_crossings++;
+        post_route(vm, next, (l + 3) % VM_N_LINKS, key, payload,
+                   (int) entry->has_payload, entry->hops + 1,
+                   start + serialise + vm->clock.hop_ps);
+    }
+}
+
+// ---- Callbacks.
+
+// Runs a callback on core c from `start`; its duration.
+static uint64_t run_timed(vm_t *vm, int32_t c, uint64_t start,
+                          uint32_t entry_line, vm_event_t ev) {
+    vm_core_t *core = &vm->cores[c];
+    core->cb_start = start;
+    core->charge = core->costs != NULL
+            ? core->costs[entry_line].base_ps : 0;
+    vm_run_event(vm, ev);
+    uint64_t duration = core->charge;
+    core->busy_ps += duration;
+    if (vm->clock.log_len < vm->clock.log_cap) {
+        uint64_t *at = &vm->clock.log[4 * vm->clock.log_len++];
+        at[0] = (uint64_t) c;
+        at[1] = ev.kind;
+        at[2] = start;
+        at[3] = start + duration;
+    }
+    if (vm->clock.in_control) {
+        core->control_busy_ps += duration;
+    }
+    finished_at(vm, start + duration);
+    return duration;
+}
+
+int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
+                    uint32_t payload) {
+    vm_core_t *core = &vm->cores[c];
+    uint64_t start = later(vm->clock.now, core->fiq_free);
+    vm_event_t ev = {event == MCPL_PACKET_RECEIVED
+                     ? VM_EV_PACKET_PAYLOAD : VM_EV_PACKET, c, key, payload,
+                     NULL};
+    uint64_t duration = run_timed(vm, c, start, VM_COST_ENTRY_PACKET, ev);
+    core->fiq_free = start + duration;
+    core->fiq_ps += duration;
+    if (core->task_end > start) {
+        core->task_end += duration;    // it pre-empted the queued callback
+    }
+    return 1;
+}
+
+static void wake_at(vm_t *vm, int32_t c, uint64_t time) {
+    push(&vm->clock, (vm_timed_t) {time, 0,
+            {VM_EV_WAKE, c, 0, 0, NULL}, -1, 0, 0});
+}
+
+// Queues a callback on its core: it runs after those queued before it.
+void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time) {
+    vm_core_t *core = &vm->cores[ev.core];
+    if (core->w_len == core->w_cap) {
+        size_t cap = core->w_cap ? 2 * core->w_cap : 16;
+        vm_timed_t *ring = malloc(sizeof(vm_timed_t) * cap);
+        for (size_t i = 0; i < core->w_len; i++) {
+            ring[i] = core->waiting[(core->w_head + i) % core->w_cap];
+        }
+        free(core->waiting);
+        core->waiting = ring;
+        core->w_head = 0;
+        core->w_cap = cap;
+    }
+    core->waiting[(core->w_head + core->w_len) % core->w_cap] =
+            (vm_timed_t) {time, 0, ev, -1, 0, 0};
+    if (core->w_len++ == 0) {
+        wake_at(vm, ev.core, later(time, core->task_end));
+    }
+}
+
+// A core's turn to run its next queued callback, unless a packet
+// callback has pushed the running one's end further.
+static void wake(vm_t *vm, int32_t c, uint64_t now) {
+    vm_core_t *core = &vm->cores[c];
+    uint64_t start = later(now, core->fiq_free);
+    if (core->task_end > start) {
+        wake_at(vm, c, core->task_end);
+        return;
+    }
+    vm_event_t ev = core->waiting[core->w_head].ev;
+    core->w_head = (core->w_head + 1) % core->w_cap;
+    core->w_len--;
+    uint64_t duration = run_timed(vm, c, start, VM_COST_ENTRY_TASK, ev);
+    core->task_end = start + duration;
+    if (core->w_len > 0) {
+        wake_at(vm, c, later(core->waiting[core->w_head].time,
+                             core->task_end));
+    }
+}
+
+int vm_clock_run(vm_t *vm, uint64_t budget) {
+    uint64_t start = vm->now;
+    while (vm->clock.n > 0) {
+        if (vm->now - start >= budget) {
+            vm_fail(vm, "the pass did not finish within %llu time units",
+                    (unsigned long long) budget);
+            return VM_TIMEOUT;
+        }
+        vm_timed_t entry = pop(&vm->clock);
+        vm->clock.now = entry.time;
+        if (entry.ev.kind == VM_EV_ROUTE) {
+            route(vm, &entry);
+        } else {
+            wake(vm, entry.ev.core, entry.time);
+        }
+    }
+    return VM_OK;
+}
+
+void vm_clock_free(vm_t *vm) {
+    free(vm->clock.heap);
+    free(vm->clock.log);
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        free(vm->cores[i].costs);
+        free(vm->cores[i].waiting);
+    }
+}
+
+// ---- The interface (vm_api.h).
+
+void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,
+                  uint64_t link_payload_ps, uint64_t source_ps) {
+    vm->clock.on = 1;
+    vm->clock.hop_ps = hop_ps;
+    vm->clock.link_ps = link_ps;
+    vm->clock.link_payload_ps = link_payload_ps;
+    vm->clock.source_ps = source_ps;
+}
+
+int vm_set_core_costs(vm_t *vm, int32_t core, uint32_t n_lines,
+                      const uint64_t *base_ps, const uint64_t *slope_ps) {
+    if (core < 0 || core >= vm->n_cores || n_lines != VM_N_COST_LINES) {
+        vm_fail(vm, "core %d: %u cost lines given, %u expected", core,
+                n_lines, VM_N_COST_LINES);
+        return -1;
+    }
+    vm_core_t *c = &vm->cores[core];
+    if (c->costs == NULL) {
+        c->costs = malloc(sizeof(vm_cost_line_t) * VM_N_COST_LINES);
+    }
+    for (uint32_t i = 0; i < n_lines; i++) {
+        c->costs[i] = (vm_cost_line_t) {base_ps[i], slope_ps[i]};
+    }
+    return 0;
+}
+
+void vm_clock_log(vm_t *vm, uint32_t capacity) {
+    free(vm->clock.log);
+    vm->clock.log = malloc(4 * sizeof(uint64_t) * (capacity ? capacity : 1));
+    vm->clock.log_len = 0;
+    vm->clock.log_cap = capacity;
+}
+
+uint32_t vm_get_clock_log(vm_t *vm, uint32_t n, uint64_t *out) {
+    uint32_t got = vm->clock.log_len < n ? (uint32_t) vm->clock.log_len : n;
+    memcpy(out, vm->clock.log, 4 * sizeof(uint64_t) * got);
+    return (uint32_t) vm->clock.log_len;
+}
+
+void vm_get_clock(vm_t *vm, uint64_t *out7) {
+    out7[0] = vm->clock.on;
+    out7[1] = vm->clock.last;
+    out7[2] = vm->clock.control_ps;
+    out7[3] = vm->clock.router_visits;
+    out7[4] = vm->clock.link_crossings;
+    out7[5] = vm->clock.passes;
+    out7[6] = vm->clock.commits;
+}
+
+void vm_get_core_clock(vm_t *vm, int32_t core, uint64_t *out3) {
+    out3[0] = vm->cores[core].busy_ps;
+    out3[1] = vm->cores[core].fiq_ps;
+    out3[2] = vm->cores[core].control_busy_ps;
+}
+
+// Per link of a chip: busy picoseconds then packets (out12).
+void vm_get_link_clock(vm_t *vm, int32_t chip, uint64_t *out12) {
+    for (int l = 0; l < VM_N_LINKS; l++) {
+        out12[l] = vm->chips[chip].link_busy_ps[l];
+        out12[VM_N_LINKS + l] = vm->chips[chip].link_packets[l];
+    }
 }

@@ -49,8 +49,22 @@ typedef struct vm_packet {
     uint32_t retries;               // times it has been reinjected
 } vm_packet_t;
 
+// A cost line of the virtual clock: base + slope * size, in picoseconds.
+typedef struct vm_cost_line {
+    uint64_t base_ps, slope_ps;
+} vm_cost_line_t;
+// After the apps' cost points: entering a packet callback and a queued one.
+#define VM_COST_ENTRY_PACKET N_COST_POINTS
+#define VM_COST_ENTRY_TASK   (N_COST_POINTS + 1)
+#define VM_N_COST_LINES      (N_COST_POINTS + 2)
+
 typedef struct vm_chip {
     int32_t x, y;
+    // The virtual clock: when each outgoing link is next free, and its
+    // busy time and packets so far.
+    uint64_t link_free[VM_N_LINKS];
+    uint64_t link_busy_ps[VM_N_LINKS];
+    uint64_t link_packets[VM_N_LINKS];
     int32_t links[VM_N_LINKS];      // neighbouring chip index, -1 if none
     uint32_t links_down;            // bit per link that a fault took down
     // The router's dropped-packet register, which the monitor core reads
@@ -67,7 +81,7 @@ typedef struct vm_chip {
 enum { VM_CORE_APP = 0, VM_CORE_SOURCE = 1, VM_CORE_GATHERER = 2 };
 
 enum { VM_EV_PACKET, VM_EV_PACKET_PAYLOAD, VM_EV_USER, VM_EV_SCHEDULED,
-       VM_EV_TIMER };
+       VM_EV_TIMER, VM_EV_ROUTE, VM_EV_WAKE };
 
 typedef struct vm_event {
     uint32_t kind;
@@ -108,6 +122,20 @@ typedef struct vm_core {
     vm_event_t *held;
     size_t n_held, cap_held;
     exit_callback_t exit_function;
+    // The virtual clock (vm_clock.c), in picoseconds: the core's cost
+    // lines (VM_N_COST_LINES, or NULL: free), when the running callback
+    // started and what it has been charged so far, when the packet
+    // callbacks and the queued ones are next free, and its busy time.
+    vm_cost_line_t *costs;
+    uint64_t cb_start, charge;
+    uint64_t fiq_free, task_end;
+    uint64_t busy_ps, fiq_ps, control_busy_ps;
+    uint64_t source_free;           // a source: when it can send again
+    // Queued callbacks waiting their turn, in order (ring buffer), each
+    // with the time it was queued; a VM_EV_WAKE event in the clock's heap
+    // while any wait.
+    struct vm_timed *waiting;
+    size_t w_head, w_len, w_cap;
     // The packets delivered to the core, in order, while traced (for the
     // calibration that replays them on the ARM build): key, payload and
     // has_payload per packet.
@@ -167,6 +195,38 @@ typedef struct vm_faults {
     vm_fault_counts_t counts;
 } vm_faults_t;
 
+// An event at a virtual time; VM_EV_ROUTE: a packet leaving the router
+// of chip ev.core (in: the link it came by, -1 from a core).
+typedef struct vm_timed {
+    uint64_t time, seq;
+    vm_event_t ev;
+    int32_t in;
+    uint32_t has_payload, hops;
+} vm_timed_t;
+
+// The virtual clock's state and the fabric's timing (picoseconds).
+typedef struct vm_clock {
+    uint32_t on;
+    uint64_t hop_ps;                // a router's latency, in to out
+    uint64_t link_ps;               // a link busy with a packet: 32 bits
+    uint64_t link_payload_ps;       //   and with a payload: 64 bits
+    uint64_t source_ps;             // between a source core's packets
+    vm_timed_t *heap;               // min-heap by (time, seq)
+    size_t n, cap;
+    uint64_t seq;                   // ties in time keep their order
+    uint64_t now;                   // the time of the event running
+    uint64_t host_time;             // when the host's next packets leave
+    uint64_t last;                  // when the latest thing finished
+    uint64_t router_visits, link_crossings;
+    uint64_t control_ps;            // spent in the host's control rounds
+    uint32_t in_control;            // a control round is running
+    uint64_t passes, commits;       // finished passes, commit rounds
+    // The timeline, while kept (vm_clock_log): per callback its core,
+    // kind (VM_EV_*), start and end.
+    uint64_t *log;
+    size_t log_len, log_cap;
+} vm_clock_t;
+
 typedef struct vm {
     vm_chip_t *chips;
     int32_t n_chips, width, height;
@@ -184,6 +244,7 @@ typedef struct vm {
 
     vm_stats_t stats;
     vm_faults_t faults;
+    vm_clock_t clock;
     // Time: one unit per callback run, jumping ahead when the machine is
     // idle until a delayed packet or the end of a stall.
     uint64_t now;
@@ -204,6 +265,25 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
 void vm_count_sent(vm_core_t *core, uint32_t key);
 void vm_fail(vm_t *vm, const char *format, ...);
 void vm_route(vm_t *vm, const vm_packet_t *packet);
+
+int32_t vm_lookup(vm_chip_t *chip, uint32_t key);
+void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
+                uint32_t payload, int has_payload);
+
+// The virtual clock (vm_clock.c).
+// A packet a core sends (current >= 0) or a source injects (`source`).
+void vm_clock_send(vm_t *vm, int32_t source, uint32_t key,
+                   uint32_t payload, int has_payload);
+// A queued callback for the running core, or a timer tick at `time`.
+void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time);
+// The time the running core has reached in its callback.
+uint64_t vm_clock_core_time(vm_t *vm);
+// A packet callback at the clock's now; false if the core runs it queued.
+int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
+                    uint32_t payload);
+// Runs events in time order until none is left (or `budget` callbacks).
+int vm_clock_run(vm_t *vm, uint64_t budget);
+void vm_clock_free(vm_t *vm);
 
 // Faults (vm_faults.c): each returns true if it took the packet.
 int vm_fault_at_router(vm_t *vm, const vm_packet_t *packet);

@@ -39,11 +39,15 @@ static inline void enqueue(vm_t *vm, vm_event_t ev) {
 }
 
 void vm_enqueue(vm_t *vm, vm_event_t ev) {
-    enqueue(vm, ev);
+    if (vm->clock.on) {
+        vm_clock_post(vm, ev, vm_clock_core_time(vm));
+    } else {
+        enqueue(vm, ev);
+    }
 }
 
 // First matching entry wins, as in the SpiNNaker router's TCAM.
-static int32_t lookup(vm_chip_t *chip, uint32_t key) {
+int32_t vm_lookup(vm_chip_t *chip, uint32_t key) {
     vm_cache_slot_t *slot = &chip->cache[(key ^ (key >> 11)) % VM_ROUTE_CACHE];
     if (slot->valid && slot->key == key) {
         return slot->entry;
@@ -72,8 +76,8 @@ static void record_output(vm_t *vm, uint32_t key, uint32_t payload) {
     vm->stats.gathered++;
 }
 
-static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
-                           uint32_t key, uint32_t payload, int has_payload) {
+void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
+                uint32_t payload, int has_payload) {
     int32_t c = p < VM_CORES_PER_CHIP ? chip->cores[p] : -1;
     if (c < 0 || vm->cores[c].kind == VM_CORE_SOURCE
             || vm->cores[c].errored) {
@@ -103,6 +107,16 @@ static inline void deliver(vm_t *vm, vm_chip_t *chip, uint32_t p,
     if (__builtin_expect(core->stall_at != 0, 0)) {
         vm_stall_check(vm, core);
         stalled = core->stalled_until != 0;
+    }
+    if (vm->clock.on) {
+        vm_event_t ev = {has_payload ? VM_EV_PACKET_PAYLOAD : VM_EV_PACKET,
+                         c, key, payload, NULL};
+        if (core->priorities[event] <= 0) {
+            vm_clock_packet(vm, c, event, key, payload);
+        } else {
+            vm_clock_post(vm, ev, vm->clock.now);
+        }
+        return;
     }
     if (core->priorities[event] <= 0 && !stalled
             && vm->preemption_depth < VM_MAX_PREEMPTION) {
@@ -197,7 +211,7 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
             // The second leg of an emergency route takes no table lookup.
             route = 1u << emergency;
         } else {
-            int32_t entry = lookup(here, key);
+            int32_t entry = vm_lookup(here, key);
             if (entry >= 0) {
                 route = here->routes[entry].route;
             } else if (in >= 0) {
@@ -216,8 +230,8 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
         }
         // Visit only the set bits: processors first, then links.
         for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
-            deliver(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
-                    has_payload);
+            vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key,
+                       payload, has_payload);
         }
         for (; links; links &= links - 1) {
             int32_t l = __builtin_ctz(links);
@@ -252,6 +266,10 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
 // A core sends a packet into its chip's router.
 void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload) {
+    if (vm->clock.on) {
+        vm_clock_send(vm, -1, key, payload, has_payload);
+        return;
+    }
     vm->stats.sent++;
     vm_packet_t packet = {key, payload, (uint32_t) has_payload, chip, -1, -1,
                           0};
@@ -344,6 +362,10 @@ static int stop_on_error(vm_t *vm) {
     vm->current = -1;
     vm->preemption_depth = 0;
     vm->q_len = 0;
+    vm->clock.n = 0;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm->cores[i].w_len = 0;
+    }
     return core_error(vm, failed);
 }
 
@@ -355,6 +377,9 @@ static int run_until_quiet(vm_t *vm, uint64_t budget) {
     // rt_error ends the run.
     if (setjmp(vm->on_rt_error) != 0) {
         return stop_on_error(vm);
+    }
+    if (vm->clock.on) {
+        return vm_clock_run(vm, budget);
     }
     uint64_t start = vm->now;
     for (;;) {
@@ -434,9 +459,24 @@ int vm_start(vm_t *vm) {
     return run_until_quiet(vm, UINT64_MAX);
 }
 
-// The gatherers' packets of the pass or round about to start.
+// The gatherers' packets of the pass or round about to start, which
+// the host sends once the machine has finished what came before.
 static void reset_pass(vm_t *vm) {
     vm->n_out = 0;
+    vm->clock.host_time = vm->clock.last;
+}
+
+// A source core (a reverse IP tag or the control source) sends a packet
+// the host gave it.
+static void inject(vm_t *vm, int32_t source, uint32_t key,
+                   uint32_t payload) {
+    vm_core_t *src = &vm->cores[source];
+    vm_count_sent(src, key);
+    if (vm->clock.on) {
+        vm_clock_send(vm, source, key, payload, 1);
+    } else {
+        vm_send(vm, src->chip, key, payload, 1);
+    }
 }
 
 // Cores whose status does not show one more pass done than `before`.
@@ -466,18 +506,19 @@ static int control_round(vm_t *vm, int32_t control_core, uint32_t key,
                          uint64_t budget, uint32_t n_pre,
                          const uint32_t *pre_keys,
                          const uint32_t *pre_payloads) {
-    vm_core_t *src = &vm->cores[control_core];
     uint32_t round = ++vm->control_round;
     if (setjmp(vm->on_rt_error) != 0) {
         return stop_on_error(vm);
     }
+    vm->clock.host_time = vm->clock.last;
+    vm->clock.in_control = 1;
     for (uint32_t i = 0; i < n_pre; i++) {
-        vm_count_sent(src, pre_keys[i]);
-        vm_send(vm, src->chip, pre_keys[i], pre_payloads[i], 1);
+        inject(vm, control_core, pre_keys[i], pre_payloads[i]);
     }
-    vm_count_sent(src, key);
-    vm_send(vm, src->chip, key, round, 1);
+    inject(vm, control_core, key, round);
     int rc = run_until_quiet(vm, budget);
+    vm->clock.control_ps += vm->clock.last - vm->clock.host_time;
+    vm->clock.in_control = 0;
     if (rc != VM_OK) {
         return rc;
     }
@@ -547,9 +588,7 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
             break;
         }
         for (uint32_t i = 0; i < n_inject; i++) {
-            vm_core_t *src = &vm->cores[src_cores[i]];
-            vm_count_sent(src, keys[i]);
-            vm_send(vm, src->chip, keys[i], row[i], 1);
+            inject(vm, src_cores[i], keys[i], row[i]);
         }
         rc = run_until_quiet(vm, budget);
         if (rc != VM_OK) {
@@ -568,7 +607,9 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
         memcpy(&out_payloads[(size_t) s * n_expected], vm->out_payloads,
                sizeof(uint32_t) * n_expected);
         *n_done = s + 1;
+        vm->clock.passes++;
         if (commit_after != NULL && commit_after[s]) {
+            vm->clock.commits++;
             rc = control_round(vm, control_core, commit_key, budget,
                                n_commit_args, commit_arg_keys,
                                &commit_args[(size_t) s * n_commit_args]);
@@ -585,6 +626,24 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
 
 int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events) {
     vm_active = vm;
+    if (vm->clock.on) {
+        // Every tick at its time (the period is in microseconds).
+        uint64_t start = vm->clock.last;
+        for (int32_t i = 0; i < vm->n_cores; i++) {
+            vm_core_t *core = &vm->cores[i];
+            if (core->kind != VM_CORE_APP || core->timer_period == 0
+                    || core->callbacks[TIMER_TICK] == NULL) {
+                continue;
+            }
+            uint64_t period = (uint64_t) core->timer_period * 1000000u;
+            for (uint32_t t = 0; t < n_ticks; t++) {
+                vm_clock_post(vm, (vm_event_t) {VM_EV_TIMER, i, t + 1, 0,
+                                                NULL},
+                              start + (uint64_t) (t + 1) * period);
+            }
+        }
+        return run_until_quiet(vm, max_events);
+    }
     for (uint32_t t = 0; t < n_ticks; t++) {
         for (int32_t i = 0; i < vm->n_cores; i++) {
             vm_core_t *core = &vm->cores[i];

@@ -9,6 +9,7 @@ from spiDNN.errors import SpiDNNMachineError
 from spiDNN.run_report import RunReport
 from spiDNN.vertices import layouts
 from spiDNN.vertices.partitions import CONTROL, GRADIENT_CHAIN, WEIGHTS
+from spiDNN.vm import clock, timing
 from spiDNN.vm.build import build_virtual_machine
 from spiDNN.vm.fault_setup import apply_faults
 from spiDNN.vm.host import Host
@@ -37,6 +38,8 @@ def _machine(graph, session, faults):
     try:
         if faults is not None:
             apply_faults(vm, graph, core_of, faults)
+        elif clock.ENABLED:
+            clock.start_clock(vm)
         return vm, core_of, Host(vm, graph, core_of, faults)
     except BaseException:
         vm.close()
@@ -255,4 +258,5 @@ def _report(vm, host, session, graph, counted, n_samples, seconds):
                             for i in vm.app_cores),
         faults={**vm.fault_counts(), "replays": host.replays,
                 "passes_replayed": host.passes_replayed,
-                "control_retries": host.control_retries})
+                "control_retries": host.control_retries},
+        **timing.predict(vm, host.core_layers))

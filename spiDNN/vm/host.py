@@ -39,6 +39,10 @@ class Host:
         self.core_names = {
             core: _core_name(vertex) for vertex, core in core_of.items()
             if core in vm.app_cores}
+        #: The layer (or loss) each app core belongs to.
+        self.core_layers = {
+            core: vertex.app_vertex.label for vertex, core in core_of.items()
+            if core in vm.app_cores}
         #: Batches (or passes, predicting) replayed, passes run again, and
         #: control rounds that had to be repeated.
         self.replays = 0

@@ -51,6 +51,8 @@ class VirtualMachine:
         self.chips = []             # (x, y) of every chip
         self.app_cores = []         # core indices that run an app
         self.app_regions = {}       # core index: (app, regions), if kept
+        self.core_apps = {}         # core index: the app it runs
+        self.source_cores = []      # core indices of packet sources
 
     def _check(self, result, what):
         if result < 0:
@@ -97,6 +99,7 @@ class VirtualMachine:
             as_pointer(sizes, ctypes.c_uint32), contents),
             f"load {label} on core ({x}, {y}, {p})")
         self.app_cores.append(index)
+        self.core_apps[index] = app_name
         if self.keep_regions:
             self.app_regions[index] = (app_name, list(regions))
         return self._record(index, label, (x, y, p))
@@ -105,6 +108,8 @@ class VirtualMachine:
         index = self._check(
             self._lib.vm_add_edge_core(self._vm, x, y, p, kind),
             f"{label} on core ({x}, {y}, {p})")
+        if kind == binding.CORE_SOURCE:
+            self.source_cores.append(index)
         return self._record(index, label, (x, y, p))
 
     def _record(self, index, label, location):
@@ -229,6 +234,54 @@ class VirtualMachine:
         out = (ctypes.c_uint64 * max(1, n_partitions))()
         self._lib.vm_get_partition_counts(self._vm, index, out)
         return list(out)[:n_partitions]
+
+    # ------------------------------------------------------------- clock
+    def set_clock(self, hop_ps, link_ps, link_payload_ps, source_ps):
+        """Turns the virtual clock on with the fabric's timing (ps)."""
+        self._lib.vm_set_clock(self._vm, hop_ps, link_ps, link_payload_ps,
+                               source_ps)
+
+    def set_core_costs(self, index, base_ps, slope_ps):
+        """A core's cost lines (vm_api.h), picoseconds."""
+        base = numpy.ascontiguousarray(base_ps, dtype=numpy.uint64)
+        slope = numpy.ascontiguousarray(slope_ps, dtype=numpy.uint64)
+        self._check(self._lib.vm_set_core_costs(
+            self._vm, index, len(base), as_pointer(base, ctypes.c_uint64),
+            as_pointer(slope, ctypes.c_uint64)), "cost lines")
+
+    def clock(self):
+        """The clock's totals: on, last_ps and control_ps (picoseconds),
+        router_visits, link_crossings, passes, commits."""
+        out = (ctypes.c_uint64 * 7)()
+        self._lib.vm_get_clock(self._vm, out)
+        return dict(zip(("on", "last_ps", "control_ps", "router_visits",
+                         "link_crossings", "passes", "commits"), out))
+
+    def keep_timeline(self, capacity):
+        """Keeps the next ``capacity`` callbacks' (core, kind, start, end)."""
+        self._lib.vm_clock_log(self._vm, capacity)
+
+    def timeline(self):
+        """The callbacks kept: uint64 array (n, 4) of core, kind (as
+        vm_internal.h's VM_EV_*), start and end in picoseconds."""
+        n = self._lib.vm_get_clock_log(self._vm, 0, None)
+        out = numpy.zeros((n, 4), dtype=numpy.uint64)
+        self._lib.vm_get_clock_log(self._vm, n,
+                                   as_pointer(out, ctypes.c_uint64))
+        return out
+
+    def core_clock(self, index):
+        """(busy, of which in packet callbacks, of which in control
+        rounds) picoseconds of a core."""
+        out = (ctypes.c_uint64 * 3)()
+        self._lib.vm_get_core_clock(self._vm, index, out)
+        return tuple(out)
+
+    def link_clock(self, chip):
+        """Per link of ``self.chips[chip]``: (busy picoseconds, packets)."""
+        out = (ctypes.c_uint64 * 12)()
+        self._lib.vm_get_link_clock(self._vm, chip, out)
+        return [(out[link], out[6 + link]) for link in range(6)]
 
     def trace_core(self, index, capacity):
         """Records the next ``capacity`` packets delivered to a core."""

@@ -1,0 +1,110 @@
+"""The virtual clock's inputs: the fabric's timing and the cost table.
+
+The cost table (``arm_costs.json`` beside this file) is measured on the
+ARM build of the apps in an instruction-set emulator by
+``python -m spiDNN.calibration.measure``; it gives each app's cycles per
+cost point (c_code/common/cost.h) as base + slope * size.  The fabric's
+timing is not measurable here; the constants below are the published
+orders of magnitude, and say so.
+"""
+import functools
+import json
+import os
+
+from spiDNN.errors import SpiDNNInternalError
+from spiDNN.vertices import layouts
+
+#: Turn the clock off to run the machine without it (the numbers it
+#: computes are the same either way; only the timing is missing).
+ENABLED = False  # until the cost table is measured
+
+TABLE = os.path.join(os.path.dirname(__file__), "arm_costs.json")
+
+#: Picoseconds per second.
+PS = 10 ** 12
+
+# A multicast packet's latency through one router.  SpiNNaker's router is
+# pipelined and handles a packet per clock; Furber et al., "Overview of
+# the SpiNNaker system architecture", IEEE Trans. Computers 62(12), 2013,
+# give of the order of 0.1-0.2 us per hop.  Assumed: 0.2 us (not checked
+# against a stored copy of the paper here).
+HOP_SECONDS = 0.2e-6
+# The chip-to-chip links are self-timed 2-of-7 NRZ links of about
+# 250 Mbit/s each way (Plana et al., "SpiNNaker: design and implementation
+# of a GALS multicore system-on-chip", ACM JETC 7(4), 2011; assumed, as
+# above).  A multicast packet is 40 bits (8-bit header, 32-bit key), 72
+# with a payload.
+LINK_BITS_PER_SECOND = 250e6
+PACKET_BITS = 40
+PAYLOAD_PACKET_BITS = 72
+# How often an input core streams one of the host's values into the
+# fabric: 100 cycles a packet (reading SDRAM, one spin1_send_mc_packet).
+# Assumed, not measured: the reverse IP tag source is not one of spiDNN's
+# apps; the report shows when the sources are the bottleneck.
+SOURCE_CYCLES_PER_PACKET = 100
+# A board waits for the host between batches (the commit needs the
+# step's scale): one UDP round trip over the board's Ethernet.  Assumed
+# 1 ms; a measured figure belongs to issue 13's live I/O.
+HOST_ROUND_TRIP_SECONDS = 1e-3
+
+
+def cost_table():
+    """The measured cost table, as written by the calibration."""
+    return _load(TABLE)
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path):
+    if not os.path.exists(path):
+        raise SpiDNNInternalError(
+            f"{path} is missing: measure it with "
+            f"`python -m spiDNN.calibration.measure`")
+    with open(path) as f:
+        return json.load(f)
+
+
+def clock_hz():
+    return cost_table()["clock_hz"]
+
+
+def _ps(cycles, hz=None):
+    return max(0, round(cycles * PS / (hz or clock_hz())))
+
+
+def cost_lines(app):
+    """(base_ps, slope_ps) per cost point of ``app``, then its entries to
+    a packet callback and to a queued one (vm_api.h's order).
+
+    A point the app's measurement never reached takes the same point's
+    line from the other apps (a shared piece of code, such as ``send``),
+    or costs nothing if no app reached it.
+    """
+    return _cost_lines(TABLE, app)
+
+
+@functools.lru_cache(maxsize=None)
+def _cost_lines(path, app):
+    apps, hz = _load(path)["apps"], _load(path)["clock_hz"]
+    if app not in apps:
+        raise SpiDNNInternalError(f"the cost table has no app {app!r}")
+    base, slope = [], []
+    for point in layouts.COST_POINTS:
+        line = apps[app]["points"].get(point) or next(
+            (other["points"][point] for other in apps.values()
+             if point in other["points"]), None)
+        base.append(_ps(line["base_cycles"], hz) if line else 0)
+        slope.append(_ps(line["slope_cycles"], hz) if line else 0)
+    for kind in ("packet", "task"):
+        base.append(_ps(apps[app]["entry"][kind]["base_cycles"], hz))
+        slope.append(0)
+    return base, slope
+
+
+def start_clock(vm):
+    """Turns the clock on in ``vm``, every app core with its app's costs."""
+    link_ps = round(PACKET_BITS / LINK_BITS_PER_SECOND * PS)
+    payload_ps = round(PAYLOAD_PACKET_BITS / LINK_BITS_PER_SECOND * PS)
+    vm.set_clock(round(HOP_SECONDS * PS), link_ps, payload_ps,
+                 _ps(SOURCE_CYCLES_PER_PACKET))
+    for index, app in vm.core_apps.items():
+        vm.set_core_costs(index, *cost_lines(app))

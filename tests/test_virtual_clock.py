@@ -1,0 +1,164 @@
+"""The virtual clock keeps time as its model says, exactly and repeatably,
+and changes no number the machine computes."""
+import os
+import subprocess
+
+import numpy
+import pytest
+
+from spiDNN.vertices import layouts
+from spiDNN.vm import binding
+from spiDNN.vm.binding import CORE_GATHERER, CORE_SOURCE
+from spiDNN.vm.machine import VirtualMachine
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+C_CODE = os.path.join(ROOT, "c_code")
+EV_PACKET_PAYLOAD, EV_SCHEDULED, EV_TIMER = 1, 3, 4   # vm_internal.h
+
+# The fabric's and the relay's costs, picoseconds: odd numbers, so a
+# term counted twice or missed shows.
+HOP, LINK, LINK_PAYLOAD, SOURCE = 200_000, 160_000, 288_000, 5_003
+ENTRY_PACKET, RECEIVE, ENTRY_TASK, FORWARD, TICK = 151, 1_009, 211, 30_011, 7
+
+
+@pytest.fixture(scope="module")
+def relay_app(tmp_path_factory):
+    """tests/vm_apps/relay.c built as the VM builds the apps."""
+    out = tmp_path_factory.mktemp("relay") / "relay.so"
+    subprocess.run(
+        ["gcc", "-std=gnu11", "-O2", "-fPIC", "-shared",
+         "-DSPIDNN_VIRTUAL_MACHINE", f"-I{C_CODE}/include",
+         f"-I{C_CODE}/common", f"-I{C_CODE}/build/generated",
+         os.path.join(ROOT, "tests", "vm_apps", "relay.c"), "-o", str(out)],
+        check=True)
+    return str(out)
+
+
+def _relay_costs():
+    base = numpy.zeros(len(layouts.COST_POINTS) + 2, dtype=numpy.uint64)
+    base[layouts.COST_POINTS["receive"]] = RECEIVE
+    base[layouts.COST_POINTS["forward"]] = FORWARD
+    base[layouts.COST_POINTS["control"]] = TICK
+    base[-2:] = ENTRY_PACKET, ENTRY_TASK
+    return base, numpy.zeros_like(base)
+
+
+@pytest.fixture
+def relay_chain(relay_app, monkeypatch):
+    """A chip whose cores 1..k relay key i - 1 to key i; the source on
+    core 16 sends key 0, the gatherer on core 17 takes key k."""
+    monkeypatch.setattr(binding, "app_binary", lambda name: relay_app)
+
+    def build(k):
+        vm = VirtualMachine(1, 1)
+        vm.add_chip(0, 0)
+        keys = numpy.arange(k + 1, dtype=numpy.uint32)
+        routes = [1 << (6 + p) for p in range(1, k + 1)] + [1 << (6 + 17)]
+        vm.set_routes(0, 0, keys, numpy.full(k + 1, 0xFFFFFFFF), routes)
+        cores = [vm.add_app_core(0, 0, p, "relay", [], f"relay {p}")
+                 for p in range(1, k + 1)]
+        source = vm.add_edge_core(0, 0, 16, CORE_SOURCE, "source")
+        vm.add_edge_core(0, 0, 17, CORE_GATHERER, "gatherer")
+        vm.start()
+        vm.set_clock(HOP, LINK, LINK_PAYLOAD, SOURCE)
+        for core in cores:
+            vm.set_core_costs(core, *_relay_costs())
+        return vm, cores, source
+    return build
+
+
+def test_a_chain_of_k_cores_takes_k_hops_and_callbacks(relay_chain):
+    for k in (1, 5, 15):
+        vm, _, source = relay_chain(k)
+        with vm:
+            passes = vm.run_samples([source], [0], [[42]], 1, 10_000)
+            assert passes.rc == 0, passes.message
+            assert passes.out_keys[0, 0] == k
+            per_core = HOP + ENTRY_PACKET + RECEIVE + ENTRY_TASK + FORWARD
+            # ... and the last hop into the gatherer's router.
+            assert vm.clock()["last_ps"] == k * per_core + HOP
+
+
+def _reference(n):
+    """The model's times for n packets reaching one busy core: (packet
+    callbacks' starts, queued callbacks' (start, end))."""
+    fiq_free, fiq, pending = 0, [], []
+    for i in range(n):
+        start = max(i * SOURCE + HOP, fiq_free)
+        fiq_free = start + ENTRY_PACKET + RECEIVE
+        fiq.append(start)
+        pending.append(fiq_free)       # its queued callback is posted then
+    tasks, task_end = [], 0
+    for posted in pending:
+        start = max(posted, task_end)
+        end = start + ENTRY_TASK + FORWARD
+        # Every packet callback starting while it runs pre-empts it.
+        for f in fiq:
+            if start <= f < end:
+                end += ENTRY_PACKET + RECEIVE
+        tasks.append((start, end))
+        task_end = end
+    return fiq, tasks
+
+
+def test_packets_reaching_a_busy_core_wait_and_pre_empt(relay_chain):
+    n = 12
+    vm, (core,), source = relay_chain(1)
+    with vm:
+        vm.keep_timeline(1000)
+        passes = vm.run_samples([source] * n, [0] * n,
+                                [numpy.arange(n)], n, 10_000)
+        assert passes.rc == 0, passes.message
+        # Sent in order, relayed in order.
+        assert list(passes.out_payloads[0]) == list(range(n))
+        timeline = vm.timeline()
+        mine = timeline[timeline[:, 0] == core]
+        fiq = mine[mine[:, 1] == EV_PACKET_PAYLOAD]
+        tasks = mine[mine[:, 1] == EV_SCHEDULED]
+        want_fiq, want_tasks = _reference(n)
+        assert list(fiq[:, 2]) == want_fiq
+        # Each queued callback starts when the one before, pre-empted,
+        # ends; the timeline gives each callback's own cost.
+        assert list(tasks[:, 2]) == [start for start, _ in want_tasks]
+        assert set(tasks[:, 3] - tasks[:, 2]) == {ENTRY_TASK + FORWARD}
+        assert vm.clock()["last_ps"] == want_tasks[-1][1] + HOP
+        # The callbacks ran in virtual-time order.
+        assert list(timeline[:, 2]) == sorted(timeline[:, 2])
+
+
+def test_timer_ticks_fire_at_their_period(relay_chain):
+    vm, (core,), _ = relay_chain(1)
+    with vm:
+        vm.keep_timeline(100)
+        assert vm._lib.vm_run_ticks(vm._vm, 3, 100) == 0
+        timeline = vm.timeline()
+        ticks = timeline[timeline[:, 1] == EV_TIMER]
+        period = 1000 * 10 ** 6    # 1000 us in picoseconds
+        assert list(ticks[:, 2]) == [period, 2 * period, 3 * period]
+        assert list(ticks[:, 3] - ticks[:, 2]) == [ENTRY_TASK + TICK] * 3
+
+
+def test_a_busy_link_queues_packets(relay_app, monkeypatch):
+    """Two chips: n packets with payloads cross one link, each holding it
+    for its serialisation time."""
+    monkeypatch.setattr(binding, "app_binary", lambda name: relay_app)
+    n = 6
+    with VirtualMachine(2, 1) as vm:
+        vm.add_chip(0, 0)
+        vm.add_chip(1, 0)
+        vm.add_link(0, 0, 0, 1, 0)      # link 0: east
+        vm.add_link(1, 0, 3, 0, 0)
+        vm.set_routes(0, 0, [0], [0xFFFFFFFF], [1 << 0])
+        vm.set_routes(1, 0, [0], [0xFFFFFFFF], [1 << (6 + 17)])
+        source = vm.add_edge_core(0, 0, 16, CORE_SOURCE, "source")
+        vm.add_edge_core(1, 0, 17, CORE_GATHERER, "gatherer")
+        vm.start()
+        vm.set_clock(HOP, LINK, LINK_PAYLOAD, SOURCE)
+        passes = vm.run_samples([source] * n, [0] * n, [numpy.arange(n)],
+                                n, 10_000)
+        assert passes.rc == 0, passes.message
+        # The source outpaces the link: the last packet leaves after n
+        # serialisations, then one more router.
+        assert vm.clock()["last_ps"] == HOP + n * LINK_PAYLOAD + HOP
+        busy, packets = vm.link_clock(0)[0]
+        assert (busy, packets) == (n * LINK_PAYLOAD, n)
