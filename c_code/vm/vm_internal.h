@@ -49,7 +49,8 @@ typedef struct vm_packet {
     uint32_t retries;               // times it has been reinjected
 } vm_packet_t;
 
-// A cost line of the virtual clock: base + slope * size, in picoseconds.
+// A cost line of the virtual clock: base + slope * size, in picoseconds
+// (the apps' spidnn_cost_line_t, c_code/common/cost.h).
 typedef struct vm_cost_line {
     uint64_t base_ps, slope_ps;
 } vm_cost_line_t;
@@ -108,6 +109,16 @@ typedef struct vm_core {
     uint64_t stall_at, stalled_until;
     callback_t callbacks[NUM_EVENTS];
     int32_t priorities[NUM_EVENTS];   // <= 0: pre-empts (FIQ / IRQ)
+    // The virtual clock (vm_clock.c), in picoseconds: what the running
+    // callback has been charged so far (the app's own counter, cost.h)
+    // and when it started, when the packet callbacks and the queued ones
+    // are next free, the core's busy time, and its cost lines
+    // (VM_N_COST_LINES, or NULL: free).
+    uint64_t *charge;
+    uint64_t cb_start;
+    uint64_t fiq_free, task_end;
+    uint64_t busy_ps, fiq_ps;
+    vm_cost_line_t *costs;
     uint64_t sent;
     vm_partition_t partitions[VM_MAX_PARTITIONS];
     uint32_t n_partitions;
@@ -122,14 +133,10 @@ typedef struct vm_core {
     vm_event_t *held;
     size_t n_held, cap_held;
     exit_callback_t exit_function;
-    // The virtual clock (vm_clock.c), in picoseconds: the core's cost
-    // lines (VM_N_COST_LINES, or NULL: free), when the running callback
-    // started and what it has been charged so far, when the packet
-    // callbacks and the queued ones are next free, and its busy time.
-    vm_cost_line_t *costs;
-    uint64_t cb_start, charge;
-    uint64_t fiq_free, task_end;
-    uint64_t busy_ps, fiq_ps, control_busy_ps;
+    // The clock's less busy fields: where the app copy looks for its
+    // cost lines, and the core's busy time in control rounds.
+    const vm_cost_line_t **app_lines;
+    uint64_t control_busy_ps;
     uint64_t source_free;           // a source: when it can send again
     // Queued callbacks waiting their turn, in order (ring buffer), each
     // with the time it was queued; a VM_EV_WAKE event in the clock's heap

@@ -125,6 +125,10 @@ uint32_t vm_n_routes(vm_t *vm, int32_t x, int32_t y) {
     return c < 0 ? 0 : vm->chips[c].n_routes;
 }
 
+// The charge counter of cores whose app has none (cost.h), and of edge
+// cores: the clock charges them nothing.
+static uint64_t no_charge;
+
 static int32_t new_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
                         int32_t kind) {
     int32_t c = chip_index(vm, x, y);
@@ -146,6 +150,7 @@ static int32_t new_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
     core->chip = c;
     core->p = p;
     core->kind = kind;
+    core->charge = &no_charge;
     vm->chips[c].cores[p] = vm->n_cores;
     return vm->n_cores++;
 }
@@ -217,6 +222,13 @@ int32_t vm_add_app_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
     if (dlsym(core->handle, "c_main") == NULL) {
         vm_fail(vm, "%s has no c_main", private_copy_path);
         return -1;
+    }
+    // The app copy's cost lines and charge (cost.h), for the clock.
+    core->app_lines = dlsym(core->handle, "spidnn_cost_lines");
+    core->charge = dlsym(core->handle, "spidnn_cost_charge");
+    if (core->app_lines == NULL || core->charge == NULL) {
+        core->app_lines = NULL;
+        core->charge = &no_charge;
     }
     return index;
 }

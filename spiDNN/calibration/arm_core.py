@@ -249,7 +249,8 @@ class ArmCore:
         record."""
         from unicorn import UcError
         from unicorn.arm_const import (
-            UC_ARM_REG_CPSR, UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP)
+            UC_ARM_REG_CPSR, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0,
+            UC_ARM_REG_SP)
         record = Callback(kind, self.image.function_at(function & ~1))
         self._current = record
         self.instructions = self.cycles = 0
@@ -271,15 +272,15 @@ class ArmCore:
         except UcError as error:
             raise RuntimeErrorOnCore(
                 f"{record.function}: emulation failed ({error}) at "
-                f"{uc.reg_read(15):#x}") from None
+                f"{uc.reg_read(UC_ARM_REG_PC):#x}") from None
         if self.error is not None:
             raise RuntimeErrorOnCore(
                 f"{record.function}: rt_error({self.error}); log "
                 f"{self.logs[-3:]}")
-        if uc.reg_read(15) & ~1 != RETURN:
+        if uc.reg_read(UC_ARM_REG_PC) & ~1 != RETURN:
             raise RuntimeErrorOnCore(
                 f"{record.function}: did not return "
-                f"(pc {uc.reg_read(15):#x})")
+                f"(pc {uc.reg_read(UC_ARM_REG_PC):#x})")
         if self._block is not None:        # its return: a taken branch
             self.instructions += self._block.n
             self.cycles += self._block.taken_cycles

@@ -1,0 +1,178 @@
+"""The models the calibration runs: small, but together they reach every
+cost point of every app over a spread of sizes — Dense layers of 3 to
+64 inputs and 1 to 8 neurons per core, every activation, loss and
+optimizer, with and without the accuracy metric, predict, fit (with
+validation, which evaluates) and the weights fetched back; convolution
+(after input, padding, pooling or another convolution), max and average
+pooling, zero padding and dropout.
+
+``FIT`` are the models the table is fitted on; ``HELD_OUT`` are others,
+of other shapes, that only check the table's predictions.  Each case
+builds, compiles and runs one model; the calibration captures every
+machine it builds.
+"""
+import collections
+
+import numpy
+
+import spiDNN
+from spiDNN import optimizers
+from spiDNN.layers import (
+    AveragePooling2D, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D,
+    ZeroPadding2D)
+
+N_SAMPLES = 6
+BATCH_SIZE = 3
+
+OPTIMIZERS = {
+    "sgd": lambda: optimizers.SGD(0.1),
+    "momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
+    "nesterov": lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    "adam": lambda: optimizers.Adam(0.01),
+    "rmsprop": lambda: optimizers.RMSprop(0.01),
+    "rmsprop-momentum": lambda: optimizers.RMSprop(0.01, momentum=0.5),
+}
+
+MSE, CCE = "mean_squared_error", "categorical_crossentropy"
+SCCE, BCE = "sparse_categorical_crossentropy", "binary_crossentropy"
+
+#: A model to run: its optimizer's name (optimizers.py's variants share
+#: a cost point) and a function that runs it.
+Case = collections.namedtuple("Case", "optimizer run")
+
+
+def _labels(loss, n_outputs, rng):
+    classes = rng.integers(0, n_outputs, N_SAMPLES)
+    if loss == MSE:
+        return rng.normal(size=(N_SAMPLES, n_outputs)).astype(numpy.float32)
+    if loss == CCE:
+        return numpy.eye(n_outputs, dtype=numpy.float32)[classes]
+    if loss == SCCE:
+        return classes
+    return rng.integers(0, 2, (N_SAMPLES, n_outputs)).astype(numpy.float32)
+
+
+def _run(input_shape, layers, loss, optimizer, metrics=(), predict=True,
+         validation=False, batch_size=BATCH_SIZE, seed=0):
+    model = spiDNN.Model(seed=seed)
+    model.add(Input(*input_shape))
+    for layer in layers():
+        model.add(layer)
+    model.compile(optimizer=OPTIMIZERS[optimizer](), loss=loss,
+                  metrics=list(metrics) or None)
+    rng = numpy.random.default_rng(seed)
+    x = rng.normal(size=(N_SAMPLES, *input_shape)).astype(numpy.float32)
+    y = _labels(loss, model.layers[-1].n_units, rng)
+    if predict:
+        model.predict(x)
+    model.fit(x, y, epochs=1, batch_size=batch_size, shuffle=False,
+              verbose=0, validation_data=(x[:2], y[:2]) if validation
+              else None)
+
+
+def model(input_shape, layers, loss, optimizer, **kwargs):
+    """A case: ``layers`` is a function returning fresh layers."""
+    return Case(optimizer, lambda: _run(input_shape, layers, loss,
+                                        optimizer, **kwargs))
+
+
+def mlp(n_in, spec, per_core, loss, optimizer, **kwargs):
+    """Dense layers [(units, activation)], ``per_core`` neurons a core."""
+    return model((n_in,), lambda: [
+        Dense(units, activation=activation, neurons_per_core=per_core)
+        for units, activation in spec], loss, optimizer, **kwargs)
+
+
+FIT = {
+    # Dense: inputs 3 to 64, 1 to 8 neurons a core.
+    "mlp-3-relu-softmax-k1": mlp(3, [(4, "relu"), (3, "softmax")], 1, CCE,
+                                 "sgd", metrics=["accuracy"]),
+    "mlp-10-tanh-linear-k2": mlp(10, [(4, "tanh"), (2, "linear")], 2, MSE,
+                                 "momentum"),
+    "mlp-30-sigmoid-k4": mlp(30, [(8, "sigmoid"), (2, "sigmoid")], 4, BCE,
+                             "adam", metrics=["accuracy"]),
+    "mlp-30-relu-softmax-k8": mlp(30, [(8, "relu"), (4, "softmax")], 8,
+                                  SCCE, "rmsprop", metrics=["accuracy"],
+                                  validation=True),
+    "mlp-64-linear-tanh-k8": mlp(64, [(8, "linear"), (3, "tanh")], 8, MSE,
+                                 "nesterov", batch_size=4),
+    "mlp-10-three-layers-k2": mlp(10, [(6, "relu"), (4, "sigmoid"),
+                                       (3, "softmax")], 2, CCE,
+                                  "rmsprop-momentum", batch_size=2),
+    "mlp-3-softmax-hidden-k1": mlp(3, [(3, "softmax"), (2, "linear")], 1,
+                                   MSE, "adam"),
+    "mlp-30-tanh-softmax-k4": mlp(30, [(12, "tanh"), (5, "softmax")], 4,
+                                  SCCE, "sgd", batch_size=4),
+    "mlp-64-relu-k8-adam": mlp(64, [(16, "relu"), (4, "softmax")], 8, SCCE,
+                               "adam", metrics=["accuracy"]),
+    "mlp-3-sigmoid-k4-rmsprop": mlp(3, [(8, "sigmoid"), (1, "sigmoid")], 4,
+                                    BCE, "rmsprop"),
+    "mlp-10-wide-k8": mlp(10, [(16, "tanh"), (8, "relu"), (3, "softmax")],
+                          8, CCE, "momentum", metrics=["accuracy"]),
+    "mlp-30-linear-sgd-k1": mlp(30, [(4, "linear"), (2, "tanh")], 1, MSE,
+                                "sgd", validation=True),
+    "mlp-10-softmax-k2-momentum": mlp(10, [(6, "softmax"), (3, "softmax")],
+                                      2, CCE, "momentum"),
+    "mlp-dropout": model((10,), lambda: [
+        Dense(6, activation="relu", neurons_per_core=3),
+        Dropout(0.3, seed=1), Dense(2, activation="sigmoid")], BCE,
+        "momentum"),
+    # Convolution, pooling and padding, in every position.
+    "conv-relu-flatten": model((6, 6, 2), lambda: [
+        Conv2D(3, 3, activation="relu", neurons_per_core=6), Flatten(),
+        Dense(3, activation="softmax")], SCCE, "sgd", metrics=["accuracy"]),
+    "conv-tanh-maxpool": model((7, 7, 1), lambda: [
+        Conv2D(2, 3, activation="tanh", neurons_per_core=10),
+        MaxPooling2D(2), Flatten(), Dense(2, activation="sigmoid")], BCE,
+        "adam"),
+    "avgpool-conv-sigmoid": model((8, 8, 2), lambda: [
+        AveragePooling2D(2, neurons_per_core=8),
+        Conv2D(2, 3, activation="sigmoid", neurons_per_core=2), Flatten(),
+        Dense(3, activation="linear")], MSE, "rmsprop"),
+    "pad-conv-relu": model((5, 5, 1), lambda: [
+        ZeroPadding2D(1, neurons_per_core=6),
+        Conv2D(3, 3, strides=2, activation="relu"), Flatten(),
+        Dense(2, activation="softmax")], CCE, "momentum",
+        metrics=["accuracy"]),
+    "conv-conv": model((6, 6, 1), lambda: [
+        Conv2D(4, 3, activation="linear", neurons_per_core=4),
+        Conv2D(2, 3, activation="relu", neurons_per_core=2), Flatten(),
+        Dense(2, activation="linear")], MSE, "adam"),
+    "conv-k5-s2-sigmoid": model((9, 9, 1), lambda: [
+        Conv2D(2, 5, strides=2, activation="sigmoid", neurons_per_core=2),
+        Flatten(), Dense(2, activation="softmax")], SCCE,
+        "rmsprop-momentum"),
+    "conv-1x1-maxpool": model((8, 8, 3), lambda: [
+        Conv2D(6, 1, activation="tanh", neurons_per_core=12),
+        MaxPooling2D(2, neurons_per_core=6), Flatten(),
+        Dense(3, activation="softmax")], CCE, "sgd"),
+    "conv-avgpool-nesterov": model((10, 10, 1), lambda: [
+        Conv2D(3, 3, activation="relu", neurons_per_core=24),
+        AveragePooling2D(2, neurons_per_core=12), Flatten(),
+        Dense(4, activation="softmax")], SCCE, "nesterov",
+        metrics=["accuracy"]),
+    "maxpool-conv-tanh": model((6, 6, 2), lambda: [
+        MaxPooling2D(2, neurons_per_core=4),
+        Conv2D(3, 2, activation="tanh", neurons_per_core=3), Flatten(),
+        Dense(2, activation="sigmoid")], BCE, "adam"),
+    "pad-conv-linear": model((4, 4, 2), lambda: [
+        ZeroPadding2D(1, neurons_per_core=16),
+        Conv2D(2, 3, activation="linear", neurons_per_core=8), Flatten(),
+        Dense(3, activation="linear")], MSE, "sgd"),
+}
+
+HELD_OUT = {
+    "held-out-mlp-20": mlp(20, [(6, "relu"), (4, "softmax")], 3, CCE,
+                           "adam", metrics=["accuracy"]),
+    "held-out-mlp-12": mlp(12, [(5, "tanh"), (2, "sigmoid")], 5, BCE,
+                           "sgd"),
+    "held-out-conv-maxpool": model((7, 7, 2), lambda: [
+        Conv2D(4, 3, activation="relu", neurons_per_core=8),
+        MaxPooling2D(2, neurons_per_core=4), Flatten(),
+        Dense(3, activation="softmax")], SCCE, "rmsprop"),
+    "held-out-pad-conv-avgpool": model((6, 6, 1), lambda: [
+        ZeroPadding2D(1), Conv2D(2, 3, activation="tanh",
+                                 neurons_per_core=4),
+        AveragePooling2D(2), Flatten(), Dense(2, activation="linear")],
+        MSE, "momentum"),
+}
