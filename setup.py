@@ -49,9 +49,13 @@ setup(
         "numpy",
     ],
     extras_require={
-        # matplotlib: the benchmark suite's plot and spiDNN.plot, tested.
-        "test": ["pytest", "tensorflow-cpu", "scikit-learn", "matplotlib"],
-        # The ARM instruction counts (benchmarks/arm_kernel_costs.py).
+        # matplotlib: the benchmark suite's plot and spiDNN.plot, tested;
+        # unicorn and pyelftools: the cost table's tests run the apps' ARM
+        # builds (tests/test_cost_table.py).
+        "test": ["pytest", "tensorflow-cpu", "scikit-learn", "matplotlib",
+                 "unicorn", "pyelftools"],
+        # The ARM instruction counts (benchmarks/arm_kernel_costs.py) and
+        # the cost table's measurement (python -m spiDNN.calibration.measure).
         "arm": ["unicorn", "pyelftools"],
     },
     cmdclass={"build_py": BuildPyWithC, "build_ext": BuildExtWithC},

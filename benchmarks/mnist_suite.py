@@ -1088,6 +1088,9 @@ def markdown(results):
     boosting = _boosting_table(results["models"])
     if boosting:
         lines += [""] + boosting
+    board = _board_table(results["models"])
+    if board:
+        lines += [""] + board
     if results["gpu"]["present"]:
         lines += [""] + _gpu_table(results["models"])
     return "\n".join(lines) + "\n"
@@ -1201,6 +1204,42 @@ def _boosting_table(entries):
     if not rows:
         return []
     return lines + ([""] + notes if notes else [])
+
+
+def _board_table(entries):
+    """Markdown lines of what the virtual clock predicts for a SpiNNaker
+    board (spiDNN/vm/timing.py) beside Keras on the CPU, for the runs that
+    had the clock."""
+    lines = ["Predicted on a SpiNNaker board (the virtual clock, on the "
+             "cores the model uses; benchmarks/board_prediction.py adds "
+             "energy against Keras and a whole board):", "",
+             "| model | train samples/s (Keras CPU) | train mJ/sample "
+             "| predict samples/s (Keras CPU) | predict mJ/sample "
+             "| training bottleneck |",
+             "|---|---|---|---|---|---|"]
+    rows = 0
+    for entry in entries:
+        ours, theirs = entry.get("spidnn") or {}, entry.get("keras_cpu") or {}
+        train = ours.get("train_run") or {}
+        predict = ours.get("predict_run") or {}
+        if train.get("predicted_seconds") is None and predict.get(
+                "predicted_seconds") is None:
+            continue
+        rows += 1
+        lines.append(
+            f"| {entry['name']} "
+            f"| {_fmt(train.get('predicted_samples_per_second'))} "
+            f"({_fmt(theirs.get('train_samples_per_second'))}) "
+            f"| {_fmt(_milli(train.get('predicted_joules_per_sample')), '.3f')} "
+            f"| {_fmt(predict.get('predicted_samples_per_second'))} "
+            f"({_fmt(theirs.get('predict_samples_per_second'))}) "
+            f"| {_fmt(_milli(predict.get('predicted_joules_per_sample')), '.3f')} "
+            f"| {train.get('bottleneck') or '—'} |")
+    return lines if rows else []
+
+
+def _milli(value):
+    return None if value is None else 1e3 * value
 
 
 def _gpu_table(entries):

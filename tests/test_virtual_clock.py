@@ -6,10 +6,14 @@ import subprocess
 import numpy
 import pytest
 
+import spiDNN
+from spiDNN.layers import Dense, Input, MaxPooling2D
 from spiDNN.vertices import layouts
-from spiDNN.vm import binding
+from spiDNN.vm import binding, clock
 from spiDNN.vm.binding import CORE_GATHERER, CORE_SOURCE
 from spiDNN.vm.machine import VirtualMachine
+
+from conftest import spidnn_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 C_CODE = os.path.join(ROOT, "c_code")
@@ -162,3 +166,80 @@ def test_a_busy_link_queues_packets(relay_app, monkeypatch):
         assert vm.clock()["last_ps"] == HOP + n * LINK_PAYLOAD + HOP
         busy, packets = vm.link_clock(0)[0]
         assert (busy, packets) == (n * LINK_PAYLOAD, n)
+
+
+# ---- The clock on real models, with the measured cost table.
+
+def _fit_and_predict(model, x, y):
+    model.compile(loss="sparse_categorical_crossentropy",
+                  optimizer=spiDNN.optimizers.Adam(0.01))
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    fit_report = model.last_run
+    return model.get_weights(), model.predict(x), fit_report, model.last_run
+
+
+def _small_data(n=24, n_in=12):
+    rng = numpy.random.default_rng(3)
+    return (rng.normal(size=(n, n_in)).astype(numpy.float32),
+            rng.integers(0, 5, n))
+
+
+def test_the_clock_changes_no_number(monkeypatch):
+    x, y = _small_data()
+    runs = []
+    for enabled in (True, False):
+        monkeypatch.setattr(clock, "ENABLED", enabled)
+        model = spidnn_model(12, [(8, "tanh"), (5, "softmax")],
+                             neurons_per_core=3)
+        runs.append(_fit_and_predict(model, x, y))
+    (w_on, p_on, fit_on, predict_on), (w_off, p_off, fit_off, _) = runs
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(w_on, w_off))
+    assert p_on.tobytes() == p_off.tobytes()
+    assert fit_on.predicted_seconds > 0 and predict_on.predicted_seconds > 0
+    assert fit_off.predicted_seconds is None
+
+
+def test_two_runs_give_identical_virtual_times():
+    x, y = _small_data()
+    reports = []
+    for _ in range(2):
+        model = spidnn_model(12, [(8, "relu"), (5, "softmax")],
+                             neurons_per_core=2)
+        reports.append(_fit_and_predict(model, x, y)[2:])
+    for first, second in zip(*reports):
+        assert first.predicted_seconds == second.predicted_seconds
+        assert first.predicted_joules == second.predicted_joules
+        # (The layers' names differ: each model names its own.)
+        assert list(first.layer_busy_seconds.values()) == list(
+            second.layer_busy_seconds.values())
+
+
+def _predicted(n_inputs, units, per_core, x):
+    model = spiDNN.Model(seed=0)
+    model.add(Input(n_inputs))
+    model.add(Dense(units, "relu", neurons_per_core=per_core))
+    model.predict(x)
+    return model.last_run
+
+
+def test_a_compute_bound_core_halves_with_its_neurons():
+    x = numpy.random.default_rng(0).normal(size=(16, 64)).astype("float32")
+    whole, half = (_predicted(64, 32, per_core, x) for per_core in (32, 16))
+    assert whole.bottleneck.startswith("compute-bound core: dense")
+    ratio = half.bottleneck_seconds_per_sample / (
+        whole.bottleneck_seconds_per_sample)
+    assert 0.45 <= ratio <= 0.55
+    seconds = half.predicted_seconds / whole.predicted_seconds
+    assert 0.45 <= seconds <= 0.55
+
+
+def test_a_packet_bound_core_says_so():
+    # A pooling core takes every input of the layer but reads only its
+    # window: taking the packets is its work.
+    model = spiDNN.Model(seed=0)
+    model.add(Input((12, 12, 1)))
+    model.add(MaxPooling2D(2, neurons_per_core=1))
+    x = numpy.random.default_rng(0).normal(size=(4, 144)).astype("float32")
+    model.predict(x)
+    assert model.last_run.bottleneck.startswith(
+        "packet-bound core: max_pooling2d")

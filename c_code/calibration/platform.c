@@ -47,7 +47,8 @@ volatile uint32_t spidnn_task_head;
 volatile uint32_t spidnn_task_tail;
 volatile uint32_t spidnn_tasks_dropped;
 
-// Packets sent: (key, payload, with payload) each.  The section lies
+// Packets sent: (key, payload, with payload) each, in four words (an
+// index is then a shift, not a multiply).  The section lies
 // outside DTCM (calibration/arm968.ld), where the comms controller is on
 // the chip; the harness empties it after every callback by resetting
 // the count.
@@ -56,6 +57,7 @@ typedef struct packet_t {
     uint32_t key;
     uint32_t payload;
     uint32_t load;
+    uint32_t unused;
 } packet_t;
 __attribute__((section(".comms"))) packet_t spidnn_outbox[OUTBOX_PACKETS];
 volatile uint32_t spidnn_outbox_count;

@@ -118,9 +118,9 @@ class ArmImage:
         return name
 
     def sizes(self):
-        """Bytes of ITCM (code and constants) and of static DTCM: in all,
-        the platform's heap (the DTCM the VM gives spin1_malloc) and the
-        rest (the app's and the platform's globals)."""
+        """Bytes of ITCM (code and constants), of static DTCM (the app's
+        globals and the platform's few) and of the heap spin1_malloc
+        hands out (DTCM_HEAP_BYTES, as the VM gives each core)."""
         itcm = sum(len(data) for _, address, data in self.sections
                    if ITCM <= address < DTCM)
         dtcm = sum(len(data) for _, address, data in self.sections
@@ -189,6 +189,10 @@ class ArmCore:
                           struct.pack("<I", value & 0xFFFFFFFF))
 
     def _string(self, address, limit=200):
+        """A C string of the app's constants (ITCM)."""
+        if not ITCM <= address < ITCM + ITCM_BYTES:
+            return f"<string at {address:#x}>"
+        limit = min(limit, ITCM + ITCM_BYTES - address)
         data = bytes(self.uc.mem_read(address, limit))
         return data.split(b"\0")[0].decode(errors="replace")
 
@@ -296,10 +300,20 @@ class ArmCore:
             raise RuntimeErrorOnCore("the calibration outbox overflowed")
         if n == 0:
             return []
-        data = self.uc.mem_read(self.image.address("spidnn_outbox"), 12 * n)
-        words = struct.unpack(f"<{3 * n}I", data)
-        return [(words[3 * i], words[3 * i + 1], words[3 * i + 2])
+        data = self.uc.mem_read(self.image.address("spidnn_outbox"), 16 * n)
+        words = struct.unpack(f"<{4 * n}I", data)
+        return [(words[4 * i], words[4 * i + 1], words[4 * i + 2])
                 for i in range(n)]
+
+    def write(self, address, data):
+        self.uc.mem_write(address, bytes(data))
+
+    def read(self, address, n_bytes):
+        return bytes(self.uc.mem_read(address, n_bytes))
+
+    def region_address(self, region):
+        """Where region ``region`` of the SDRAM block starts."""
+        return struct.unpack("<I", self.read(SDRAM + 8 + 12 * region, 4))[0]
 
     def call(self, name, *args):
         """Any function of the image by name (a kernel probe)."""

@@ -1,7 +1,7 @@
 """The cost table from measured callbacks: per app, a straight line
 base + slope * size per cost point, in instructions and in cycles, by
 least squares over the point's segments; the entry cost per kind of
-callback; and how well the table predicts the callbacks it came from.
+callback; and how well the table predicts measured callbacks.
 
 The VM's cost model (spiDNN/vm/clock.py): a callback costs its kind's
 entry plus, for each mark it passes, its point's base + slope * size.
@@ -82,6 +82,16 @@ def fit_entries(callbacks):
     return entries
 
 
+def resolve(apps, app):
+    """An app's points, a point it never reached taken from the first app
+    that did, as the VM does (spiDNN/vm/clock.py)."""
+    points = dict(apps[app]["points"])
+    for other in (apps[name] for name in sorted(apps)):   # the JSON's order
+        for name, line in other["points"].items():
+            points.setdefault(name, line)
+    return points
+
+
 def predict(entry, points, callback):
     """The table's cycles for one callback."""
     cycles = entry[callback.kind]["base_cycles"]
@@ -91,25 +101,35 @@ def predict(entry, points, callback):
     return cycles
 
 
-def validate(entry, points, callbacks):
-    """Predicted against measured cycles: relative errors per callback
-    (max, mean; over all and over the callbacks of at least 1000 cycles)
-    and of the total."""
+def validate(entry, points, cores):
+    """Predicted against measured cycles, for ``cores`` (each a list of
+    callbacks): the relative error of each callback (max and mean, over
+    all and over those of at least 1000 cycles), of each core's total
+    (what the clock makes of a core's busy time) and of the total."""
+    callbacks = [c for core in cores for c in core]
     measured = numpy.array([c.cycles for c in callbacks], dtype=float)
     predicted = numpy.array([predict(entry, points, c) for c in callbacks])
     error = numpy.abs(predicted - measured) / measured
     large = measured >= 1000
     worst = int(numpy.argmax(error))
+    ends = numpy.cumsum([len(core) for core in cores])[:-1]
+    core_error = numpy.array([
+        abs(p.sum() - m.sum()) / m.sum() for p, m in zip(
+            numpy.split(predicted, ends), numpy.split(measured, ends))])
+
+    def stat(values, how):
+        return round(float(how(values)) if len(values) else 0.0, 4)
     return {
         "callbacks": len(callbacks),
-        "max_relative_error": round(float(error.max()), 4),
-        "mean_relative_error": round(float(error.mean()), 4),
+        "max_relative_error": stat(error, numpy.max),
+        "mean_relative_error": stat(error, numpy.mean),
         "worst_callback": callbacks[worst].function,
         "large_callbacks": int(large.sum()),
-        "max_relative_error_large": round(
-            float(error[large].max()) if large.any() else 0.0, 4),
-        "mean_relative_error_large": round(
-            float(error[large].mean()) if large.any() else 0.0, 4),
+        "max_relative_error_large": stat(error[large], numpy.max),
+        "mean_relative_error_large": stat(error[large], numpy.mean),
+        "cores": len(cores),
+        "max_relative_error_core_total": stat(core_error, numpy.max),
+        "mean_relative_error_core_total": stat(core_error, numpy.mean),
         "total_relative_error": round(
             float(abs(predicted.sum() - measured.sum()) / measured.sum()), 4),
     }

@@ -155,6 +155,24 @@ FIT = {
         MaxPooling2D(2, neurons_per_core=4),
         Conv2D(3, 2, activation="tanh", neurons_per_core=3), Flatten(),
         Dense(2, activation="sigmoid")], BCE, "adam"),
+    "conv-maxpool-rmsprop": model((6, 6, 1), lambda: [
+        Conv2D(2, 3, activation="relu"), MaxPooling2D(2), Flatten(),
+        Dense(2, activation="softmax")], CCE, "rmsprop-momentum"),
+    "conv-pool-conv": model((8, 8, 1), lambda: [
+        Conv2D(2, 3, activation="relu", neurons_per_core=6),
+        MaxPooling2D(2, neurons_per_core=6),
+        Conv2D(3, 2, activation="tanh", neurons_per_core=3), Flatten(),
+        Dense(2, activation="softmax")], SCCE, "sgd"),
+    "conv-avgpool3-conv1x1": model((9, 9, 1), lambda: [
+        Conv2D(2, 3, activation="linear", neurons_per_core=14),
+        AveragePooling2D(3, strides=2),
+        Conv2D(4, 1, activation="relu", neurons_per_core=4), Flatten(),
+        Dense(3, activation="linear")], MSE, "rmsprop"),
+    "pad2-conv5-maxpool3": model((5, 5, 2), lambda: [
+        ZeroPadding2D(2, neurons_per_core=18),
+        Conv2D(3, 5, activation="sigmoid", neurons_per_core=9),
+        MaxPooling2D(3, neurons_per_core=3), Flatten(),
+        Dense(2, activation="sigmoid")], BCE, "adam"),
     "pad-conv-linear": model((4, 4, 2), lambda: [
         ZeroPadding2D(1, neurons_per_core=16),
         Conv2D(2, 3, activation="linear", neurons_per_core=8), Flatten(),

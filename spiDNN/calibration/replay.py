@@ -21,9 +21,10 @@ import numpy
 from spiDNN.calibration.arm_core import ArmCore
 
 #: One replayed core: its label, app, callbacks (arm_core.Callback), its
-#: c_main's record, the deepest its stack went and its heap use (bytes).
+#: c_main's record, the deepest its stack went and its heap use (bytes),
+#: and what it logged ((level, format, first arguments) each).
 Replayed = collections.namedtuple(
-    "Replayed", "label app callbacks main stack_bytes heap_bytes")
+    "Replayed", "label app callbacks main stack_bytes heap_bytes logs")
 
 
 def replay(image, core):
@@ -36,7 +37,7 @@ def replay(image, core):
                                   has_payload.tolist()):
         callbacks += arm.deliver(key, payload, flag)
     return Replayed(core.label, core.app, callbacks, arm.main,
-                    arm.stack_bytes_used(), arm.heap_bytes_used())
+                    arm.stack_bytes_used(), arm.heap_bytes_used(), arm.logs)
 
 
 def _in_partition(keys, key, mask):
