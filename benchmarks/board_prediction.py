@@ -191,6 +191,40 @@ def main(argv=None):
         print_model(name, keras_figures, runs)
     results["seconds"] = time.perf_counter() - started
     write_json(results, args.output)
+    plot(results, os.path.splitext(args.output)[0] + ".png")
+
+
+def plot(results, path):
+    """Samples/s and mJ/sample, log scale: Keras on the CPU, spiDNN
+    predicted on the model's cores and on a filled board (best slice)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+    names = list(results["models"])
+    bars = (("Keras CPU", lambda m, k: m["keras_cpu"][k]),
+            ("SpiNNaker, model's cores", lambda m, k: best(
+                m["spidnn"], k)[k]),
+            ("SpiN-5 board of copies", lambda m, k: best(
+                m["spidnn"], k)[k]["board"]))
+    figure, axes = pyplot.subplots(2, 2, figsize=(11, 7))
+    for row, kind in enumerate(("train", "predict")):
+        for column, (figure_key, scale, label) in enumerate((
+                ("samples_per_second", 1, "samples/s"),
+                ("joules_per_sample", 1e3, "mJ/sample"))):
+            axis = axes[row][column]
+            for i, (bar, get) in enumerate(bars):
+                values = [get(results["models"][name], kind)[figure_key]
+                          * scale for name in names]
+                axis.bar(numpy.arange(len(names)) + 0.27 * (i - 1), values,
+                         0.27, label=bar)
+            axis.set_yscale("log")
+            axis.set_xticks(range(len(names)), names)
+            axis.set_title(f"{kind}: {label}")
+    axes[0][0].legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    pyplot.close(figure)
+    print(f"plot written to {path}")
 
 
 def print_model(name, keras_figures, runs):

@@ -348,6 +348,7 @@ static void receive_packet(uint key, uint payload) {
         }
         return;
     }
+    COST(COST_RECEIVE_OTHER, 1);
     if (params.training) {
         got = gather_receive(&gradient_gather, key, payload);
         if (got != GATHER_NOT_MINE) {

@@ -150,11 +150,26 @@ static inline void trained_prepare(const optimizer_t *o, trained_t *t,
     }
 }
 
+// The cost point of a step: momentum costs each optimizer more per weight.
+static inline uint32_t update_cost_point(const optimizer_t *o) {
+    if (o->kind == OPTIMIZER_ADAM) {
+        return COST_UPDATE_ADAM;
+    }
+    if (o->kind == OPTIMIZER_RMSPROP) {
+        return o->momentum > 0.0f
+                ? COST_UPDATE_RMSPROP_MOMENTUM : COST_UPDATE_RMSPROP;
+    }
+    if (o->momentum == 0.0f) {
+        return COST_UPDATE_SGD;
+    }
+    return o->nesterov ? COST_UPDATE_SGD_NESTEROV : COST_UPDATE_SGD_MOMENTUM;
+}
+
 // One step of the optimizer (after Keras' clipping and weight decay, with
 // the step's learning rate), then the gradient starts again at zero.
 static inline void trained_step(const optimizer_t *o, trained_t *t,
                                 float scale, float learning_rate) {
-    COST(COST_UPDATE_SGD + o->kind, t->n);
+    COST(update_cost_point(o), t->n);
     trained_prepare(o, t, learning_rate);
     if (o->kind == OPTIMIZER_ADAM) {
         adam_step(o, t, scale);

@@ -12,7 +12,7 @@ static bool app_setup(data_specification_metadata_t *ds) {
 }
 
 static void app_forward(const float *x, float *out) {
-    COST(COST_FORWARD,
+    COST(COST_POOL_FORWARD_MAX + window.pool_mode,
          params.n_neurons * window.kernel_height * window.kernel_width);
     pool_forward(&window, params.first_neuron, params.n_neurons, x, out);
 }
@@ -24,7 +24,8 @@ static bool app_backward(const float *x, const float *deltas) {
 
 static float app_input_gradient(uint32_t b, const float *x,
                                 const float *deltas) {
-    COST(COST_INPUT_GRADIENT, window.kernel_height * window.kernel_width);
+    COST(COST_POOL_GRADIENT_MAX + window.pool_mode,
+         window.kernel_height * window.kernel_width);
     return pool_input_gradient(&window, x, b, deltas);
 }
 

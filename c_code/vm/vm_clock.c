@@ -220,7 +220,9 @@ int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
     return 1;
 }
 
+// One wake event per core at most: the core takes its queue in turn.
 static void wake_at(vm_t *vm, int32_t c, uint64_t time) {
+    vm->cores[c].wake_pending = 1;
     push(&vm->clock, (vm_timed_t) {time, 0,
             {VM_EV_WAKE, c, 0, 0, NULL}, -1, 0, 0});
 }
@@ -241,7 +243,7 @@ void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time) {
     }
     core->waiting[(core->w_head + core->w_len) % core->w_cap] =
             (vm_timed_t) {time, 0, ev, -1, 0, 0};
-    if (core->w_len++ == 0) {
+    if (core->w_len++ == 0 && !core->wake_pending) {
         wake_at(vm, ev.core, later(time, core->task_end));
     }
 }
@@ -250,6 +252,10 @@ void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time) {
 // callback has pushed the running one's end further.
 static void wake(vm_t *vm, int32_t c, uint64_t now) {
     vm_core_t *core = &vm->cores[c];
+    core->wake_pending = 0;
+    if (core->w_len == 0) {
+        return;
+    }
     uint64_t start = later(now, core->fiq_free);
     if (core->task_end > start) {
         wake_at(vm, c, core->task_end);
@@ -260,7 +266,7 @@ static void wake(vm_t *vm, int32_t c, uint64_t now) {
     core->w_len--;
     uint64_t duration = run_timed(vm, c, start, VM_COST_ENTRY_TASK, ev);
     core->task_end = start + duration;
-    if (core->w_len > 0) {
+    if (core->w_len > 0 && !core->wake_pending) {
         wake_at(vm, c, later(core->waiting[core->w_head].time,
                              core->task_end));
     }

@@ -143,6 +143,7 @@ typedef struct vm_core {
     // while any wait.
     struct vm_timed *waiting;
     size_t w_head, w_len, w_cap;
+    uint32_t wake_pending;
     // The packets delivered to the core, in order, while traced (for the
     // calibration that replays them on the ARM build): key, payload and
     // has_payload per packet.

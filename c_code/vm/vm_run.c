@@ -365,6 +365,7 @@ static int stop_on_error(vm_t *vm) {
     vm->clock.n = 0;
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm->cores[i].w_len = 0;
+        vm->cores[i].wake_pending = 0;
     }
     return core_error(vm, failed);
 }

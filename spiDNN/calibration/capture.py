@@ -84,17 +84,13 @@ class Capture:
                                 app, regions, partitions)
         run = Run()
         self.runs.append(run)
-        close = vm.close
 
-        def harvest_then_close():
+        def harvest():
             # The machine's traces die with it: read them first.
-            if not run.cores:
-                for index, (label, layer, app, regions,
-                            partitions) in described.items():
-                    counts = (vm.partition_counts(index, len(partitions))
-                              if app is not None and partitions else [])
-                    run.cores[index] = Core(label, layer, app, regions,
-                                            partitions, counts,
-                                            vm.trace(index))
-            close()
-        vm.close = harvest_then_close
+            for index, (label, layer, app, regions,
+                        partitions) in described.items():
+                counts = (vm.partition_counts(index, len(partitions))
+                          if app is not None and partitions else [])
+                run.cores[index] = Core(label, layer, app, regions,
+                                        partitions, counts, vm.trace(index))
+        vm.on_close.append(harvest)

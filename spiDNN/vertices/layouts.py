@@ -150,6 +150,7 @@ def _cost_points():
     """
     names = [
         "receive",            # a packet callback: 1
+        "receive_other",      # ... of a packet that is not an input: 1
         "forward_start",      # a forward pass begins: neurons
         "forward",            # the app's forward maths: its multiplies
         "softmax",            # the softmax of the whole layer: its units
@@ -164,13 +165,18 @@ def _cost_points():
         "control",            # a control command carried out: 1
         "metric",             # one metric of a sample: outputs
     ]
-    for variants in (ACTIVATIONS, LOSSES, OPTIMIZERS):
+    for variants in (ACTIVATIONS, LOSSES, POOL_MODES):
         assert list(variants.values()) == list(range(len(variants)))
     # f(z) and its packet, inferring, then training (which keeps more)
     names += [f"output_{name}" for name in ACTIVATIONS]
     names += [f"train_output_{name}" for name in ACTIVATIONS]
     names += [f"loss_{name}" for name in LOSSES]          # loss, gradient
-    names += [f"update_{name}" for name in OPTIMIZERS]    # per weight
+    # The pool app's window maths, per mode: its reads
+    names += [f"pool_forward_{name}" for name in POOL_MODES]
+    names += [f"pool_gradient_{name}" for name in POOL_MODES]
+    # An optimizer's step, per weight (optimizer.h: update_cost_point)
+    names += ["update_sgd", "update_sgd_momentum", "update_sgd_nesterov",
+              "update_adam", "update_rmsprop", "update_rmsprop_momentum"]
     return {name: i for i, name in enumerate(names)}
 
 

@@ -40,6 +40,9 @@ class VirtualMachine:
     def __init__(self, width, height):
         self._vm = None
         self._copies = None
+        #: Called with no arguments as the machine closes, while its
+        #: state can still be read (the calibration reads its traces).
+        self.on_close = []
         self._lib = binding.library()
         self._vm = self._lib.vm_create(width, height,
                                        layouts.DTCM_HEAP_BYTES)
@@ -310,6 +313,9 @@ class VirtualMachine:
 
     def close(self):
         if self._vm:
+            observers, self.on_close = self.on_close, []
+            for observer in observers:
+                observer()
             self._lib.vm_destroy(self._vm)
             self._vm = None
         if self._copies:
