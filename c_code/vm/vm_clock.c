@@ -101,23 +101,47 @@ static void post_route(vm_t *vm, int32_t chip, int32_t in, uint32_t key,
             (uint32_t) has_payload, hops});
 }
 
+static void post_source(vm_t *vm, int32_t source, uint64_t time) {
+    push(&vm->clock, (vm_timed_t) {time, 0,
+            {VM_EV_SOURCE, source, 0, 0, NULL}, -1, 0, 0});
+}
+
 void vm_clock_send(vm_t *vm, int32_t source, uint32_t key,
                    uint32_t payload, int has_payload) {
-    vm->stats.sent++;
-    uint64_t time;
-    int32_t chip;
     if (source >= 0) {
-        // The host's packet, from a source core at its pace.
+        // The host's packet: the source core sends it in its turn.
         vm_core_t *src = &vm->cores[source];
-        time = later(vm->clock.host_time, src->source_free);
-        src->source_free = time + vm->clock.source_ps;
-        chip = src->chip;
-    } else {
-        time = vm_clock_core_time(vm);
-        chip = vm->cores[vm->current].chip;
+        if (src->outbox_len == src->outbox_cap) {
+            src->outbox_cap = src->outbox_cap ? 2 * src->outbox_cap : 1024;
+            src->outbox = realloc(src->outbox,
+                                  2 * sizeof(uint32_t) * src->outbox_cap);
+        }
+        if (src->outbox_head == src->outbox_len) {
+            src->outbox_head = src->outbox_len = 0;
+            post_source(vm, source, later(vm->clock.host_time,
+                                          src->source_free));
+        }
+        src->outbox[2 * src->outbox_len] = key;
+        src->outbox[2 * src->outbox_len + 1] = payload;
+        src->outbox_len++;
+        return;
     }
-    post_route(vm, chip, -1, key, payload, has_payload, 0,
+    vm->stats.sent++;
+    post_route(vm, vm->cores[vm->current].chip, -1, key, payload,
+               has_payload, 0, vm_clock_core_time(vm) + vm->clock.hop_ps);
+}
+
+// A source core sends its next packet (host packets have payloads).
+static void source_sends(vm_t *vm, int32_t source, uint64_t time) {
+    vm_core_t *src = &vm->cores[source];
+    const uint32_t *packet = &src->outbox[2 * src->outbox_head++];
+    vm->stats.sent++;
+    post_route(vm, src->chip, -1, packet[0], packet[1], 1, 0,
                time + vm->clock.hop_ps);
+    src->source_free = time + vm->clock.source_ps;
+    if (src->outbox_head < src->outbox_len) {
+        post_source(vm, source, src->source_free);
+    }
 }
 
 // A packet leaves the router of entry->ev.core at entry->time: to its
@@ -284,6 +308,8 @@ int vm_clock_run(vm_t *vm, uint64_t budget) {
         vm->clock.now = entry.time;
         if (entry.ev.kind == VM_EV_ROUTE) {
             route(vm, &entry);
+        } else if (entry.ev.kind == VM_EV_SOURCE) {
+            source_sends(vm, entry.ev.core, entry.time);
         } else {
             wake(vm, entry.ev.core, entry.time);
         }
@@ -297,6 +323,7 @@ void vm_clock_free(vm_t *vm) {
     for (int32_t i = 0; i < vm->n_cores; i++) {
         free(vm->cores[i].costs);
         free(vm->cores[i].waiting);
+        free(vm->cores[i].outbox);
     }
 }
 

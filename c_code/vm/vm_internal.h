@@ -82,7 +82,7 @@ typedef struct vm_chip {
 enum { VM_CORE_APP = 0, VM_CORE_SOURCE = 1, VM_CORE_GATHERER = 2 };
 
 enum { VM_EV_PACKET, VM_EV_PACKET_PAYLOAD, VM_EV_USER, VM_EV_SCHEDULED,
-       VM_EV_TIMER, VM_EV_ROUTE, VM_EV_WAKE };
+       VM_EV_TIMER, VM_EV_ROUTE, VM_EV_WAKE, VM_EV_SOURCE };
 
 typedef struct vm_event {
     uint32_t kind;
@@ -137,7 +137,13 @@ typedef struct vm_core {
     // cost lines, and the core's busy time in control rounds.
     const vm_cost_line_t **app_lines;
     uint64_t control_busy_ps;
-    uint64_t source_free;           // a source: when it can send again
+    // A source: when it can send again, and the host's packets it has
+    // yet to send (key, payload pairs from `outbox_head`); it sends one
+    // per VM_EV_SOURCE event, so the clock's heap holds one of its
+    // packets at a time, not a whole sample's.
+    uint64_t source_free;
+    uint32_t *outbox;
+    size_t outbox_head, outbox_len, outbox_cap;
     // Queued callbacks waiting their turn, in order (ring buffer), each
     // with the time it was queued; a VM_EV_WAKE event in the clock's heap
     // while any wait.

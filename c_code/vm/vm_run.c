@@ -366,6 +366,7 @@ static int stop_on_error(vm_t *vm) {
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm->cores[i].w_len = 0;
         vm->cores[i].wake_pending = 0;
+        vm->cores[i].outbox_head = vm->cores[i].outbox_len = 0;
     }
     return core_error(vm, failed);
 }
