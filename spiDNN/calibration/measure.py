@@ -20,8 +20,8 @@ from spiDNN.calibration import grid, table
 from spiDNN.calibration.arm_core import ArmImage
 from spiDNN.calibration.measurement import Measurement
 from spiDNN.calibration.sources import ROOT, sources_digest
+from spiDNN.vm.clock import TABLE
 
-TABLE = os.path.join(ROOT, "spiDNN", "vm", "arm_costs.json")
 ARM_TRACE = os.path.join(ROOT, "c_code", "build", "arm-trace")
 APPS = ("dense", "conv", "pool", "loss")
 

@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 #: Folders of C code the apps compile from (every file in them).
 C_FOLDERS = ["c_code/common", "c_code/kernels", "c_code/include",
              "c_code/dense", "c_code/conv", "c_code/pool", "c_code/loss",
-             "c_code/calibration"]
+             "c_code/calibration", "c_code/platform"]
 PYTHON_FOLDER = "spiDNN/calibration"
 LAYOUTS = "spiDNN/vertices/layouts.py"
 
