@@ -188,24 +188,33 @@ static void route(vm_t *vm, const vm_timed_t *entry) {
 
 // ---- Callbacks.
 
-// Runs a callback on core c from `start`; its duration.
-static uint64_t run_timed(vm_t *vm, int32_t c, uint64_t start,
-                          uint32_t entry_line, vm_event_t ev) {
+// Runs `cb` (NULL: none, the event is lost) on core c from `start`, as
+// an event of `kind`; its duration.  Every callback the clock times comes
+// here, every packet delivery among them: keep it short.
+static inline uint64_t run_timed(vm_t *vm, int32_t c, uint64_t start,
+                                 uint32_t entry_line, uint32_t kind,
+                                 callback_t cb, uint32_t a, uint32_t b) {
     vm_core_t *core = &vm->cores[c];
     core->cb_start = start;
     *core->charge = core->costs != NULL
             ? core->costs[entry_line].base_ps : 0;
-    vm_run_event(vm, ev);
+    vm->now++;
+    if (cb != NULL) {
+        vm->current = c;
+        vm->stats.events++;
+        cb(a, b);
+        vm->current = -1;
+    }
     uint64_t duration = *core->charge;
     core->busy_ps += duration;
-    if (vm->clock.log_len < vm->clock.log_cap) {
+    if (__builtin_expect(vm->clock.log_len < vm->clock.log_cap, 0)) {
         uint64_t *at = &vm->clock.log[4 * vm->clock.log_len++];
         at[0] = (uint64_t) c;
-        at[1] = ev.kind;
+        at[1] = kind;
         at[2] = start;
         at[3] = start + duration;
     }
-    if (vm->clock.in_control) {
+    if (__builtin_expect(vm->clock.in_control, 0)) {
         core->control_busy_ps += duration;
     }
     finished_at(vm, start + duration);
@@ -216,26 +225,11 @@ int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
                     uint32_t payload) {
     vm_core_t *core = &vm->cores[c];
     uint64_t start = later(vm->clock.now, core->fiq_free);
-    uint64_t duration;
-    if (__builtin_expect(vm->clock.log_cap == 0 && !vm->clock.in_control
-                         && core->costs != NULL, 1)) {
-        // The common case, kept short: every packet delivery comes here.
-        core->cb_start = start;
-        *core->charge = core->costs[VM_COST_ENTRY_PACKET].base_ps;
-        vm->current = c;
-        vm->now++;
-        vm->stats.events++;
-        core->callbacks[event](key, payload);
-        vm->current = -1;
-        duration = *core->charge;
-        core->busy_ps += duration;
-        finished_at(vm, start + duration);
-    } else {
-        vm_event_t ev = {event == MCPL_PACKET_RECEIVED
-                         ? VM_EV_PACKET_PAYLOAD : VM_EV_PACKET, c, key,
-                         payload, NULL};
-        duration = run_timed(vm, c, start, VM_COST_ENTRY_PACKET, ev);
-    }
+    uint64_t duration = run_timed(
+            vm, c, start, VM_COST_ENTRY_PACKET,
+            event == MCPL_PACKET_RECEIVED ? VM_EV_PACKET_PAYLOAD
+                                          : VM_EV_PACKET,
+            core->callbacks[event], key, payload);
     core->fiq_free = start + duration;
     core->fiq_ps += duration;
     if (core->task_end > start) {
@@ -288,7 +282,8 @@ static void wake(vm_t *vm, int32_t c, uint64_t now) {
     vm_event_t ev = core->waiting[core->w_head].ev;
     core->w_head = (core->w_head + 1) % core->w_cap;
     core->w_len--;
-    uint64_t duration = run_timed(vm, c, start, VM_COST_ENTRY_TASK, ev);
+    uint64_t duration = run_timed(vm, c, start, VM_COST_ENTRY_TASK, ev.kind,
+                                  vm_event_callback(core, ev), ev.a, ev.b);
     core->task_end = start + duration;
     if (core->w_len > 0 && !core->wake_pending) {
         wake_at(vm, c, later(core->waiting[core->w_head].time,

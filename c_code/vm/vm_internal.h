@@ -310,6 +310,9 @@ void vm_reinject(vm_t *vm);
 uint64_t vm_faults_release(vm_t *vm);
 void vm_stall_check(vm_t *vm, vm_core_t *core);
 void vm_hold(vm_core_t *core, vm_event_t ev);
+// The callback an event calls for on its core; NULL if none, or if the
+// core has stopped.
+callback_t vm_event_callback(const vm_core_t *core, vm_event_t ev);
 // Runs an event's callback on its core, whether or not the core stalls.
 void vm_run_event(vm_t *vm, vm_event_t ev);
 void vm_faults_free(vm_t *vm);

@@ -307,29 +307,27 @@ static void run_c_main(uint a, uint b) {
 
 // Runs the callback an event calls for; rt_error jumps out of it to the
 // setjmp in run_until_quiet.
-void vm_run_event(vm_t *vm, vm_event_t ev) {
-    vm_core_t *core = &vm->cores[ev.core];
-    vm->now++;
+callback_t vm_event_callback(const vm_core_t *core, vm_event_t ev) {
     if (core->errored) {
-        return;
+        return NULL;
     }
-    callback_t cb = NULL;
     switch (ev.kind) {
     case VM_EV_PACKET_PAYLOAD:
-        cb = core->callbacks[MCPL_PACKET_RECEIVED];
-        break;
+        return core->callbacks[MCPL_PACKET_RECEIVED];
     case VM_EV_PACKET:
-        cb = core->callbacks[MC_PACKET_RECEIVED];
-        break;
+        return core->callbacks[MC_PACKET_RECEIVED];
     case VM_EV_USER:
-        cb = core->callbacks[USER_EVENT];
-        break;
+        return core->callbacks[USER_EVENT];
     case VM_EV_TIMER:
-        cb = core->callbacks[TIMER_TICK];
-        break;
+        return core->callbacks[TIMER_TICK];
     default:
-        cb = ev.cb;
+        return ev.cb;
     }
+}
+
+void vm_run_event(vm_t *vm, vm_event_t ev) {
+    vm->now++;
+    callback_t cb = vm_event_callback(&vm->cores[ev.core], ev);
     if (cb == NULL) {
         return;   // no callback: the event is lost, as on the chip
     }
