@@ -100,11 +100,16 @@ def _cost_lines(path, app):
     return base, slope
 
 
+def source_packet_ps():
+    """A source core's time between two of the host's packets."""
+    return _ps(SOURCE_CYCLES_PER_PACKET)
+
+
 def start_clock(vm):
     """Turns the clock on in ``vm``, every app core with its app's costs."""
     link_ps = round(PACKET_BITS / LINK_BITS_PER_SECOND * PS)
     payload_ps = round(PAYLOAD_PACKET_BITS / LINK_BITS_PER_SECOND * PS)
     vm.set_clock(round(HOP_SECONDS * PS), link_ps, payload_ps,
-                 _ps(SOURCE_CYCLES_PER_PACKET))
+                 source_packet_ps())
     for index, app in vm.core_apps.items():
         vm.set_core_costs(index, *cost_lines(app))

@@ -59,7 +59,7 @@ def predict(vm, core_layers):
         for link, (busy, packets) in enumerate(vm.link_clock(chip)):
             if packets:
                 link_busy[f"link {link} of chip ({x}, {y})"] = busy
-    source_ps = round(clock.SOURCE_CYCLES_PER_PACKET * PS / hz)
+    source_ps = clock.source_packet_ps()
     source_busy = {vm.core_labels[i]: vm.core_stats(i)["sent"] * source_ps
                    for i in vm.source_cores}
 
