@@ -77,37 +77,6 @@ class CoreLayer:
             training.optimizer.n_states if training else 0) + 4 * (
             vertex_class.app_dtcm_floats(self, n_neurons, training))
 
-    def plan_slice(self, training):
-        """For a layer given no neurons_per_core: the fewest cores, each
-        whole output positions, whose DTCM fits this run (training or not,
-        with the neighbours it has)."""
-        layer = self.layer
-        if not getattr(layer, "plans_own_slice", False):
-            return
-        channels = layer.slice_granularity
-        positions = layer.units // channels
-        cores = 1
-        while True:
-            per_core = -(-positions // cores)
-            n = per_core * channels
-            if per_core == 1 or self.dtcm_bytes(training, n) <= (
-                    layouts.DTCM_HEAP_BYTES):
-                layer.neurons_per_core = n
-                return
-            cores = -(-positions // (per_core - 1))
-
-    def check_fits_core(self, training):
-        """Refuse a layer whose slice cannot fit one core's DTCM."""
-        needed = self.dtcm_bytes(training)
-        if needed > layouts.DTCM_HEAP_BYTES:
-            raise SpiDNNConfigurationError(
-                f"layer {self.layer.name} ({self.layer.neurons_per_core} "
-                f"neurons per core, {self.layer.n_inputs} inputs) needs "
-                f"{needed} bytes of DTCM per core"
-                f"{' to train' if training else ''}; a SpiNNaker core has "
-                f"{layouts.DTCM_HEAP_BYTES} for data. Use fewer "
-                f"neurons_per_core or a smaller layer.")
-
 
 def core_layers(layers):
     """The CoreLayers of a model's layers (after its Input)."""

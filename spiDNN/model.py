@@ -14,6 +14,8 @@ from spiDNN.faults import Faults
 from spiDNN.layers.arguments import non_negative_int, positive_int
 from spiDNN.toolchain.config import board_from_user_cfg, find_user_cfgs
 from spiDNN.layers.layer import Layer
+from spiDNN import planner
+from spiDNN.planner import APP_CORES_PER_CHIP, CHIPS_PER_BOARD
 from spiDNN.progress import Progress
 from spiDNN.training import TrainingRun
 from spiDNN.vertices.layouts import DTCM_HEAP_BYTES
@@ -22,11 +24,6 @@ from spiDNN.vertices.loss import loss_dtcm_bytes
 #: fit's batch size when none is given: the original spiDNN's 1 for
 #: ``fit(x, y, loss)``, Keras' 32 for a model set up with ``compile``.
 DEFAULT_BATCH_SIZE = {"fit": 1, "compile": 32}
-
-#: Application cores per chip (18 cores, one the monitor).
-APP_CORES_PER_CHIP = 17
-#: Chips on a SpiNN-5 board.
-CHIPS_PER_BOARD = 48
 
 
 def _per_layer(layers, weights):
@@ -82,6 +79,9 @@ class Model:
                 f"faults must be a spiDNN.Faults, not {faults!r}")
         self.faults = faults
         self.last_run = None
+        #: The last plan of the layers' slices (spiDNN.planner.Plan): of
+        #: the last run, or for inference as the layers were added.
+        self.plan = None
         self.loss = None
         self.optimizer = None
         self._compiled_metrics = None
@@ -123,14 +123,16 @@ class Model:
         layer.check_free()          # before building changes its weights
         previous = self.layers[-1] if self.layers else self.input
         layer.build(previous.output_shape, self._rng)
-        if layer.vertex_class is not None:
-            # Its forward pass must fit a core before anything else is
-            # added; training's needs are checked by fit.
-            core = core_layers(self.layers + [layer])[-1]
-            core.plan_slice(None)
-            core.check_fits_core(None)
-        layer.model = self
         self.layers.append(layer)
+        if layer.vertex_class is not None:
+            # Its forward pass must fit the machine before anything else
+            # is added; training's needs are checked by fit.
+            try:
+                planner.plan(self)
+            except SpiDNNConfigurationError:
+                self.layers.pop()
+                raise
+        layer.model = self
         return self
 
     @property
@@ -211,11 +213,10 @@ class Model:
         return 2 + sum(layer.n_cores for layer in self.layers)
 
     def check_fits(self, training=None):
-        """Chooses the slices left to the model for this run, and refuses
-        a model any of whose cores would not fit its DTCM."""
-        for core in core_layers(self.layers):
-            core.plan_slice(training)
-            core.check_fits_core(training)
+        """Plans the slices left to the planner for this run (training or
+        not), and refuses a model that would break a limit of the
+        machine; the plan is ``self.plan``."""
+        return planner.plan(self, training)
 
     def boards_needed(self):
         if self.n_boards is not None:
@@ -511,6 +512,8 @@ class Model:
                   f"Cores: {cores} (with the input source and the output "
                   f"gatherer), on at least "
                   f"{math.ceil(cores / APP_CORES_PER_CHIP)} chip(s)"]
+        if self.plan is not None:
+            lines += self.plan.lines()
         text = "\n".join(lines)
         if print_fn is not None:
             print_fn(text)

@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 from spiDNN.errors import SpiDNNMachineError
-from spiDNN.core_layers import CoreLayer
+from spiDNN import planner
 from spiDNN.vertices import layouts
 from spiDNN.vm.machine import VirtualMachine
 
@@ -33,8 +33,7 @@ def test_only_17_application_cores_per_chip():
 
 def test_dtcm_overflow_fails_on_the_core(monkeypatch):
     """With the host check off, the core's own spin1_malloc fails."""
-    monkeypatch.setattr(CoreLayer, "check_fits_core",
-                        lambda self, training: None)
+    monkeypatch.setattr(planner, "dtcm_fits", lambda n_bytes: True)
     model = spidnn_model(4, [(3, "relu")])
     monkeypatch.setattr(layouts, "DTCM_HEAP_BYTES", 32)
     with pytest.raises(SpiDNNMachineError, match="run-time error 9"):

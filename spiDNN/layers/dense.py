@@ -16,19 +16,20 @@ class Dense(Layer):
     :param activation: ``None``/``"linear"``, ``"relu"``, ``"sigmoid"``,
         ``"tanh"`` or ``"softmax"``
     :param neurons_per_core: how many of the layer's neurons share a core
-        (1, the default, is one neuron per core)
+        (1 is one neuron per core); ``"auto"``, the default, leaves it to
+        the planner (``spiDNN.planner``), which shows its choice in
+        ``Model.summary()``
     """
 
     vertex_class = DenseVertex
     weight_names = ("kernel", "bias")
 
-    def __init__(self, units, activation=None, neurons_per_core=1,
+    def __init__(self, units, activation=None, neurons_per_core="auto",
                  name=None):
         super().__init__(name or unique_name("dense"))
         self.n_units = positive_int(units, "Dense units")
         self.activation = activation_name(activation)
-        self.neurons_per_core = positive_int(
-            neurons_per_core, "neurons_per_core")
+        self.request_slice(neurons_per_core)
 
     @property
     def units(self):

@@ -9,6 +9,7 @@ import numpy
 
 from spiDNN.arrays import check_finite
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.layers.arguments import positive_int
 from spiDNN.vertices import layouts
 
 _counters = defaultdict(itertools.count)
@@ -82,6 +83,8 @@ class Layer:
                 f"{self.output_shape} from input shape {self.input_shape}")
         self.weights = [w.astype(numpy.float32)
                         for w in self.initial_weights(rng)]
+        if self.vertex_class is not None:
+            self._check_slice()
 
     def check_free(self):
         """A layer object belongs to one model (``model``), as its weights
@@ -129,6 +132,42 @@ class Layer:
                         for w in weights]
 
     # ------------------------------------------------------------ machine
+    def request_slice(self, neurons_per_core):
+        """Takes the user's ``neurons_per_core``: a number, or ``"auto"``
+        (or None) to leave it to the planner (spiDNN.planner)."""
+        self.requested_neurons_per_core = (
+            None if neurons_per_core is None or (
+                isinstance(neurons_per_core, str)
+                and neurons_per_core == "auto")
+            else positive_int(neurons_per_core, "neurons_per_core"))
+        self.neurons_per_core = None
+
+    @property
+    def plans_own_slice(self):
+        """Whether the planner chooses neurons_per_core (none was given)."""
+        return self.requested_neurons_per_core is None
+
+    @property
+    def slice_granularity(self):
+        """neurons_per_core is a multiple of this."""
+        return 1
+
+    def _check_slice(self):
+        """The user's slice against the built shape; until the planner
+        runs, an auto layer takes one core."""
+        if self.plans_own_slice:
+            self.neurons_per_core = self.units
+            return
+        granularity = self.slice_granularity
+        if self.requested_neurons_per_core % granularity:
+            raise SpiDNNConfigurationError(
+                f"{self.name}: neurons_per_core "
+                f"({self.requested_neurons_per_core}) must be a multiple "
+                f"of its {granularity} output channels (a core computes "
+                f"whole output positions)")
+        self.neurons_per_core = min(self.requested_neurons_per_core,
+                                    self.units)
+
     @property
     def n_cores(self):
         """Cores the layer's slices take (0 for a layer without a core)."""

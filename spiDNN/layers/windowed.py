@@ -1,7 +1,7 @@
 """What convolution, pooling and zero padding share: a window sliding over
 a channels_last input, described by one geometry (the WINDOW region)."""
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.layers.arguments import int_tuple, positive_int, window_output
+from spiDNN.layers.arguments import int_tuple, window_output
 from spiDNN.layers.layer import Layer
 
 
@@ -17,10 +17,7 @@ class WindowedLayer(Layer):
 
     def __init__(self, name, neurons_per_core=None):
         super().__init__(name)
-        self.requested_neurons_per_core = (
-            None if neurons_per_core is None
-            else positive_int(neurons_per_core, "neurons_per_core"))
-        self.neurons_per_core = None
+        self.request_slice(neurons_per_core)
         self.geometry = None
 
     def _dims(self, value, what):
@@ -66,27 +63,8 @@ class WindowedLayer(Layer):
                                                          out_columns)
         return spatial + (out_channels,)
 
-    def build(self, input_shape, rng):
-        super().build(input_shape, rng)
-        channels = self.slice_granularity
-        if self.requested_neurons_per_core is not None:
-            if self.requested_neurons_per_core % channels:
-                raise SpiDNNConfigurationError(
-                    f"{self.name}: neurons_per_core "
-                    f"({self.requested_neurons_per_core}) must be a multiple "
-                    f"of its {channels} output channels (a core computes "
-                    f"whole output positions)")
-            self.neurons_per_core = min(self.requested_neurons_per_core,
-                                        self.units)
-        else:
-            self.neurons_per_core = self.units   # until the model plans it
-
     @property
     def slice_granularity(self):
-        """neurons_per_core is a multiple of this: the output channels."""
+        """neurons_per_core is a multiple of this: the output channels (a
+        core computes whole output positions)."""
         return self.output_shape[-1]
-
-    @property
-    def plans_own_slice(self):
-        """Whether the model chooses neurons_per_core (none was given)."""
-        return self.requested_neurons_per_core is None

@@ -8,7 +8,7 @@ totals every core applies.  After training core 0 sends the weights.
 import numpy
 
 from spiDNN.vertices.keys import key_space, prefixed
-from spiDNN.vertices.layer_vertex import LayerMachineVertex
+from spiDNN.vertices.layer_vertex import LayerMachineVertex, _received
 from spiDNN.vertices.partitions import GRADIENT_CHAIN
 from spiDNN.vertices.window import NO_CORE, WindowVertex
 
@@ -36,6 +36,36 @@ class ConvVertex(WindowVertex):
             3 + training.optimizer.n_states if training else 1)
         return floats + super().app_dtcm_floats(
             core_layer, n_neurons, training)
+
+    @classmethod
+    def _multiplies(cls, core_layer):
+        """Multiplies per output element (conv.c's window_multiplies)."""
+        return cls.window_size(core_layer) * core_layer.layer.geometry[
+            "in_channels"]
+
+    @classmethod
+    def forward_work(cls, core_layer, n_neurons):
+        return [("forward", 1, n_neurons * cls._multiplies(core_layer))]
+
+    @classmethod
+    def backward_work(cls, core_layer, n_neurons, training):
+        n_params = sum(w.size for w in core_layer.layer.weights)
+        # The batch's gradient chain: the sums in and the totals back.
+        per_batch = 1 / training.batch_size
+        return ([("accumulate", 1, n_neurons * cls._multiplies(core_layer)),
+                 ("chain", per_batch, n_params)]
+                + [(point, calls * per_batch, size) for point, calls, size
+                   in _received(2 * n_params)]
+                + super().backward_work(core_layer, n_neurons, training))
+
+    @classmethod
+    def input_gradient_work(cls, core_layer, n_owned):
+        return [("input_gradient", n_owned, cls.window_size(core_layer)
+                 * core_layer.layer.geometry["out_channels"])]
+
+    @classmethod
+    def weights_per_core(cls, core_layer, n_neurons):
+        return sum(w.size for w in core_layer.layer.weights)
 
     def weights_words(self, vertex_slice, arrays=None):
         kernel, bias = arrays or self.layer.weights

@@ -33,6 +33,21 @@ class DenseVertex(LayerVertex):
             floats += 3 * layer.units    # the layer's z, p and dL/dp
         return floats
 
+    @classmethod
+    def forward_work(cls, core_layer, n_neurons):
+        return [("forward", 1, n_neurons * core_layer.layer.n_inputs)]
+
+    @classmethod
+    def backward_work(cls, core_layer, n_neurons, training):
+        work = [("accumulate", 1, n_neurons * core_layer.layer.n_inputs)]
+        if core_layer.sends_backward:
+            work.append(("send", 1, n_neurons))
+        return work
+
+    @classmethod
+    def weights_per_core(cls, core_layer, n_neurons):
+        return n_neurons * (core_layer.layer.n_inputs + 1)
+
     def backward_packets(self):
         return self.layer.units if self.sends_backward else 0
 

@@ -101,6 +101,66 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         the layer's neurons, else None."""
         return None
 
+    # ------------------------------------------- the work of one core
+    @classmethod
+    def work(cls, core_layer, n_neurons, training):
+        """What one core of ``n_neurons`` runs per sample: [(cost point,
+        calls, size of each call)] of c_code/common/cost.h's points, and
+        ``packet`` and ``task`` for the entries to callbacks.  A batch's
+        update counts 1 / batch_size of a call per sample.  The planner
+        prices it with the cost table (clock.work_cycles)."""
+        layer, n = core_layer.layer, n_neurons
+        training = training if core_layer.needs_backward else None
+        units = layer.units
+        softmax = _exchanges_softmax(core_layer, training)
+        work = _received(layer.n_inputs, first=True)
+        work += [("task", 1, 0), ("forward_start", 1, n)]
+        work += cls.forward_work(core_layer, n)
+        output = "train_output_" if training else "output_"
+        if softmax:
+            work += _received(units) + [("task", 1, 0), ("send", 1, n),
+                                        ("softmax", 1, units),
+                                        (output + "linear", 1, n)]
+        else:
+            activation = ("linear" if _sends_logits(core_layer, training)
+                          else layer.activation)
+            work.append((output + activation, 1, n))
+        if not training:
+            return work
+        dense = core_layer.gradient_source == "dense_deltas"
+        n_next = core_layer.n_next
+        work += _received(n_next if dense else n) + [("task", 1, 0)]
+        if dense:
+            work += [("gradient_dense", 1, n * n_next),
+                     ("outgoing_accumulate", 1, n * n_next)]
+        else:
+            work.append(("gradient_direct", 1, n))
+        if softmax:
+            work += _received(units) + [("task", 1, 0),
+                                        ("softmax_backward", 1, units)]
+        work += cls.backward_work(core_layer, n, training)
+        updated = cls.weights_per_core(core_layer, n) + (
+            n * n_next if dense else 0)
+        if updated:
+            work.append((training.optimizer.cost_point,
+                         1 / training.batch_size, updated))
+        return work
+
+    @classmethod
+    def forward_work(cls, core_layer, n_neurons):
+        """The app's forward maths: [(cost point, calls, size)]."""
+        raise NotImplementedError
+
+    @classmethod
+    def backward_work(cls, core_layer, n_neurons, training):
+        """The app's backward work past the deltas, per sample."""
+        raise NotImplementedError
+
+    @classmethod
+    def weights_per_core(cls, core_layer, n_neurons):
+        """Weights a core of ``n_neurons`` updates at a batch end."""
+        return 0
+
     # --------------------------------------------------------- the layer
     @property
     def n_atoms(self):
@@ -114,12 +174,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def sends_logits(self):
         """The output layer hands z to a loss that takes logits (Keras'
         cross-entropies after a softmax or a sigmoid)."""
-        return bool(self.training and self.is_output
-                    and self.training.from_logits)
+        return _sends_logits(self.core_layer, self.training)
 
     @property
     def exchanges_softmax(self):
-        return self.layer.activation == "softmax" and not self.sends_logits
+        return _exchanges_softmax(self.core_layer, self.training)
 
     @property
     def sends_backward(self):
@@ -285,3 +344,19 @@ class LayerMachineVertex(AppMachineVertex):
         if vertex.has_outgoing:
             regions.append(("OUTGOING", self.outgoing_weights()))
         return regions + vertex.extra_regions(self)
+
+
+def _sends_logits(core_layer, training):
+    return bool(training and core_layer.is_output and training.from_logits)
+
+
+def _exchanges_softmax(core_layer, training):
+    return (core_layer.layer.activation == "softmax"
+            and not _sends_logits(core_layer, training))
+
+
+def _received(n_packets, first=False):
+    """The work of receiving ``n_packets``: each a packet callback, past
+    the input gather's test unless they are inputs (``first``)."""
+    work = [("packet", n_packets, 0), ("receive", n_packets, 1)]
+    return work if first else work + [("receive_other", n_packets, 1)]

@@ -42,6 +42,15 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
     def n_atoms(self):
         return self.training.n_outputs
 
+    @staticmethod
+    def work(training):
+        """What the loss core runs per sample (LayerVertex.work's form)."""
+        n, received = training.n_outputs, (
+            training.n_outputs + training.label_width)
+        return [("packet", received, 0), ("receive", received, 1),
+                ("task", 1, 0), (f"loss_{training.loss}", 1, n),
+                ("send", 1, n), ("metric", len(training.metrics), n)]
+
     def get_sdram_used_by_atoms(self, vertex_slice):
         return ConstantSDRAM(
             APP_BASE_BYTES + layouts.LOSS_PARAMS.n_bytes)

@@ -16,6 +16,16 @@ class PoolVertex(WindowVertex):
 
     MACHINE_VERTEX = PoolMachineVertex
 
+    @classmethod
+    def forward_work(cls, core_layer, n_neurons):
+        return [(f"pool_forward_{core_layer.layer.mode}", 1,
+                 n_neurons * cls.window_size(core_layer))]
+
+    @classmethod
+    def input_gradient_work(cls, core_layer, n_owned):
+        return [(f"pool_gradient_{core_layer.layer.mode}", n_owned,
+                 cls.window_size(core_layer))]
+
     def weights_words(self, vertex_slice):
         return numpy.zeros(0, dtype=numpy.uint32)
 

@@ -9,7 +9,7 @@ input elements [c q, (c + 1) q), q = ceil(inputs / cores) (window_core.h).
 from spiDNN.vertices import layouts
 from spiDNN.vertices.app_machine_vertex import struct_words
 from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
-from spiDNN.vertices.layer_vertex import LayerVertex
+from spiDNN.vertices.layer_vertex import LayerVertex, _received
 from spiDNN.vertices.partitions import BACKWARD, EXCHANGE
 
 #: Marks "no core" in the WINDOW region's core fields.
@@ -26,6 +26,29 @@ class WindowVertex(LayerVertex):
     def app_dtcm_floats(cls, core_layer, n_neurons, training):
         sends_backward = training and core_layer.sends_backward
         return core_layer.layer.units if sends_backward else 0
+
+    @classmethod
+    def backward_work(cls, core_layer, n_neurons, training):
+        if not core_layer.sends_backward:
+            return []
+        layer = core_layer.layer
+        n_cores = -(-layer.units // n_neurons)
+        n_owned = -(-layer.n_inputs // n_cores)
+        # The exchange of the layer's deltas, then dL/dx of the owned
+        # inputs (each priced with its send by the app's point).
+        return ([("send", 1, n_neurons)] + _received(layer.units)
+                + [("task", 1, 0)] + cls.input_gradient_work(
+                    core_layer, n_owned))
+
+    @classmethod
+    def input_gradient_work(cls, core_layer, n_owned):
+        """dL/dx of ``n_owned`` input elements: [(point, calls, size)]."""
+        raise NotImplementedError
+
+    @staticmethod
+    def window_size(core_layer):
+        geometry = core_layer.layer.geometry
+        return geometry["kernel_height"] * geometry["kernel_width"]
 
     @property
     def n_owned(self):

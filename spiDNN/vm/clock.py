@@ -73,31 +73,57 @@ def _ps(cycles, hz=None):
 
 def cost_lines(app):
     """(base_ps, slope_ps) per cost point of ``app``, then its entries to
-    a packet callback and to a queued one (vm_api.h's order).
-
-    A point the app's measurement never reached takes the same point's
-    line from the other apps (a shared piece of code, such as ``send``),
-    or costs nothing if no app reached it.
-    """
+    a packet callback and to a queued one (vm_api.h's order)."""
     return _cost_lines(TABLE, app)
 
 
 @functools.lru_cache(maxsize=None)
 def _cost_lines(path, app):
-    apps, hz = _load(path)["apps"], _load(path)["clock_hz"]
+    cycles, hz = _cost_cycles(path, app), _load(path)["clock_hz"]
+    lines = [cycles[point] for point in layouts.COST_POINTS]
+    lines += [cycles["packet"], cycles["task"]]
+    return ([_ps(base, hz) for base, _ in lines],
+            [_ps(slope, hz) for _, slope in lines])
+
+
+def cost_cycles(app):
+    """{cost point: (base, slope)} of ``app`` in ARM cycles, with
+    ``packet`` and ``task``: its entries to a packet callback and to a
+    queued one (slope 0).
+
+    A point the app's measurement never reached takes the same point's
+    line from the other apps (a shared piece of code, such as ``send``),
+    or costs nothing if no app reached it.
+    """
+    return _cost_cycles(TABLE, app)
+
+
+@functools.lru_cache(maxsize=None)
+def _cost_cycles(path, app):
+    apps = _load(path)["apps"]
     if app not in apps:
         raise SpiDNNInternalError(f"the cost table has no app {app!r}")
-    base, slope = [], []
+    lines = {}
     for point in layouts.COST_POINTS:
         line = apps[app]["points"].get(point) or next(
             (other["points"][point] for other in apps.values()
              if point in other["points"]), None)
-        base.append(_ps(line["base_cycles"], hz) if line else 0)
-        slope.append(_ps(line["slope_cycles"], hz) if line else 0)
+        lines[point] = ((line["base_cycles"], line["slope_cycles"]) if line
+                        else (0, 0))
     for kind in ("packet", "task"):
-        base.append(_ps(apps[app]["entry"][kind]["base_cycles"], hz))
-        slope.append(0)
-    return base, slope
+        lines[kind] = (apps[app]["entry"][kind]["base_cycles"], 0)
+    return lines
+
+
+def work_cycles(app, work):
+    """ARM cycles of ``work`` ([(cost point, calls, size of each)], as a
+    vertex's ``work`` states it) on a core running ``app``."""
+    lines = cost_cycles(app)
+    total = 0.0
+    for point, calls, size in work:
+        base, slope = lines[point]
+        total += calls * (base + slope * size)
+    return total
 
 
 def source_packet_ps():

@@ -1,0 +1,226 @@
+"""The planner: how many of each layer's neurons share a core.
+
+For every layer the user left to it (``neurons_per_core="auto"``, the
+default), the planner prices each slice size with the cost table that
+the virtual clock uses (each vertex's ``work``: what one core runs per
+sample, in the ARM cycles measured on the app's ARM build) and chooses:
+
+1. the least predicted time per sample on the board: a pipelined model
+   runs at the pace of its slowest core (or of the source streaming the
+   inputs, or of the loss core), so the target is the smallest that any
+   layer's slowest core can reach, with the layers the user sliced
+   themselves as they are;
+2. at that pace, the fewest cores: a layer that is not the bottleneck
+   takes as many neurons per core as keep its cores within the target,
+   which leaves chips free and the virtual machine less to do;
+3. within every limit of a core and the machine: DTCM (with the
+   optimizer's state when training) and, when the model was given
+   ``n_boards``, the application cores of those boards (the target is
+   relaxed until the cores fit).
+
+A user's explicit ``neurons_per_core`` always wins; one that breaks a
+limit is refused with the limit it breaks.  The plan and the reason for
+each choice are kept on the model (``model.plan``) and printed by
+``summary()``.
+"""
+import dataclasses
+
+from spiDNN.core_layers import core_layers
+from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.vertices import layouts
+from spiDNN.vm import clock
+
+#: Application cores per chip (18 cores, one the monitor).
+APP_CORES_PER_CHIP = 17
+#: Chips on a SpiNN-5 board.
+CHIPS_PER_BOARD = 48
+
+
+@dataclasses.dataclass
+class Option:
+    """One slice size of a layer."""
+    neurons_per_core: int
+    n_cores: int
+    cycles: float          # of its fullest core, per sample
+    dtcm_bytes: int
+
+
+@dataclasses.dataclass
+class LayerPlan:
+    name: str
+    neurons_per_core: int
+    n_cores: int
+    cycles: float
+    dtcm_bytes: int
+    reason: str
+
+
+@dataclasses.dataclass
+class Plan:
+    """A model's plan for one kind of run (training or not)."""
+    training: bool
+    layers: list
+    #: The predicted pace of the pipeline: cycles per sample of its
+    #: slowest part, and what that part is.
+    bottleneck_cycles: float
+    bottleneck: str
+
+    @property
+    def n_cores(self):
+        return sum(layer.n_cores for layer in self.layers)
+
+    def lines(self):
+        """The plan as summary() prints it."""
+        hz = clock.clock_hz()
+        run = "training" if self.training else "inference"
+        lines = [f"Plan for {run}: {self.bottleneck} sets the pace, "
+                 f"{_us(self.bottleneck_cycles, hz)} per sample (predicted "
+                 f"on a board)"]
+        for layer in self.layers:
+            lines.append(
+                f"  {layer.name}: {layer.neurons_per_core} per core on "
+                f"{layer.n_cores} core(s), {_us(layer.cycles, hz)} per "
+                f"sample, {layer.dtcm_bytes} B DTCM: {layer.reason}")
+        return lines
+
+
+def _us(cycles, hz):
+    return f"{cycles / hz * 1e6:.1f} us"
+
+
+def plan(model, training=None):
+    """Chooses the slices of ``model``'s auto layers for a run (training
+    or not), sets each layer's ``neurons_per_core``, and returns the
+    :py:class:`Plan`; refuses a model that breaks a limit."""
+    cores = core_layers(model.layers)
+    options = {core: _options(core, training) for core in cores}
+    floor, floor_name = _floor(model, cores, training)
+    # The fastest each layer can go, the explicit ones as they are.
+    fastest = {core: min(o.cycles for o in options[core]) for core in cores}
+    target, slowest = floor, floor_name
+    for core in cores:
+        if fastest[core] > target:
+            target, slowest = fastest[core], core.layer.name
+    chosen = {core: _fewest_within(options[core], target) for core in cores}
+    budget = _core_budget(model, training)
+    if budget is not None and sum(o.n_cores for o in chosen.values()) > (
+            budget):
+        target, slowest, chosen = _relax(cores, options, target, budget,
+                                         model.n_boards)
+    layers = []
+    for core in cores:
+        option = chosen[core]
+        core.layer.neurons_per_core = option.neurons_per_core
+        layers.append(LayerPlan(
+            core.layer.name, option.neurons_per_core, option.n_cores,
+            option.cycles, option.dtcm_bytes,
+            _reason(core, options[core], option, target, slowest)))
+    result = Plan(bool(training), layers, target, slowest)
+    model.plan = result
+    return result
+
+
+def _options(core, training):
+    """The layer's slice sizes that fit a core's DTCM, fewest cores first
+    (only the user's, when they gave one)."""
+    layer = core.layer
+    granularity = layer.slice_granularity
+    positions = layer.units // granularity
+    if layer.plans_own_slice:
+        sizes = sorted({-(-positions // c) for c in range(1, positions + 1)},
+                       reverse=True)
+    else:
+        sizes = [layer.requested_neurons_per_core // granularity]
+    app = layer.vertex_class.MACHINE_VERTEX.APP_NAME
+    options, smallest = [], None
+    for per_core in sizes:
+        n = min(per_core * granularity, layer.units)
+        dtcm = core.dtcm_bytes(training, n)
+        if not dtcm_fits(dtcm):
+            smallest = (n, dtcm)
+            continue
+        options.append(Option(
+            n, -(-positions // per_core), clock.work_cycles(
+                app, layer.vertex_class.work(core, n, training)), dtcm))
+    if not options:
+        n, dtcm = smallest
+        what = "neurons" if granularity == 1 else "output elements"
+        advice = ("Use fewer neurons_per_core or a smaller layer."
+                  if not layer.plans_own_slice else
+                  f"Even {n} {what} per core (the least it can take) do "
+                  f"not fit; a smaller layer (fewer inputs) would.")
+        raise SpiDNNConfigurationError(
+            f"layer {layer.name} ({n} {what} per core, {layer.n_inputs} "
+            f"inputs) needs {dtcm} bytes of DTCM per core"
+            f"{' to train' if training else ''}; a SpiNNaker core has "
+            f"{layouts.DTCM_HEAP_BYTES} for data. {advice}")
+    return options
+
+
+def dtcm_fits(n_bytes):
+    """Whether a core's data fits its DTCM (the stack kept back)."""
+    return n_bytes <= layouts.DTCM_HEAP_BYTES
+
+
+def _fewest_within(options, target):
+    """The option with the fewest cores whose time is within target (the
+    fastest if none is)."""
+    within = [o for o in options if o.cycles <= target]
+    if within:
+        return min(within, key=lambda o: (o.n_cores, o.cycles))
+    return min(options, key=lambda o: (o.cycles, o.n_cores))
+
+
+def _floor(model, cores, training):
+    """The pace nothing can beat: the sources streaming the host's values
+    and, training, the loss core."""
+    parts = [(model.n_inputs * clock.SOURCE_CYCLES_PER_PACKET,
+              "the input source")]
+    if training:
+        parts.append((training.label_width * clock.SOURCE_CYCLES_PER_PACKET,
+                      "the labels source"))
+        from spiDNN.vertices.loss import LossVertex
+        parts.append((clock.work_cycles("loss", LossVertex.work(training)),
+                      "the loss core"))
+    return max(parts)
+
+
+def _core_budget(model, training):
+    """Application cores the layers may take on the boards the model was
+    given (None: as many boards as it needs)."""
+    if model.n_boards is None:
+        return None
+    others = 2 + (3 if training else 0)     # sources, loss and gatherer
+    return model.n_boards * CHIPS_PER_BOARD * APP_CORES_PER_CHIP - others
+
+
+def _relax(cores, options, target, budget, n_boards):
+    """The smallest target above ``target`` whose fewest cores fit the
+    budget; refuses a model that does not fit at any."""
+    candidates = sorted({o.cycles for core in cores for o in options[core]
+                         if o.cycles > target})
+    for candidate in candidates:
+        chosen = {core: _fewest_within(options[core], candidate)
+                  for core in cores}
+        if sum(o.n_cores for o in chosen.values()) <= budget:
+            slowest = max(cores, key=lambda core: chosen[core].cycles)
+            return candidate, slowest.layer.name, chosen
+    fewest = sum(min(o.n_cores for o in options[core]) for core in cores)
+    raise SpiDNNConfigurationError(
+        f"the layers need at least {fewest} cores (each slice within a "
+        f"core's DTCM); the model's {n_boards} board(s) have {budget} "
+        f"application cores for them. Give more n_boards.")
+
+
+def _reason(core, options, option, target, slowest):
+    layer = core.layer
+    if not layer.plans_own_slice:
+        return "neurons_per_core given"
+    if layer.name == slowest:
+        return "the bottleneck: its fastest slice that fits DTCM"
+    reason = "the fewest cores that keep up with the pace"
+    # Options run from one core up: if the fewest that fit are more than
+    # one, DTCM ruled out fewer.
+    if option.n_cores == min(o.n_cores for o in options) > 1:
+        reason += "; more per core would not fit DTCM"
+    return reason
