@@ -27,10 +27,12 @@ GIVE_UP_SECONDS = 10
 
 def mlp():
     """Dense layers with a Dropout and a softmax: every partition a dense
-    model has, and dropout masks that a replay must draw again."""
+    model has, and dropout masks that a replay must draw again; one
+    neuron per core, so the faults can pick any core."""
     return spiDNN.Model(seed=0, layers=[
-        Input(6), Dense(5, activation="relu"), Dropout(0.3, seed=1),
-        Dense(3, activation="softmax")])
+        Input(6), Dense(5, activation="relu", neurons_per_core=1),
+        Dropout(0.3, seed=1),
+        Dense(3, activation="softmax", neurons_per_core=1)])
 
 
 def cnn():

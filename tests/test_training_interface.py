@@ -308,8 +308,12 @@ def test_summary_shows_cores_packets_and_chips():
     # Cores, then packets sent per sample (a softmax's z twice).
     assert lines[2].split()[-2:] == ["3", "6"]
     assert lines[3].split()[-2:] == ["3", "6"]
-    assert lines[-1] == ("Cores: 8 (with the input source and the output "
-                         "gatherer), on at least 1 chip(s)")
+    assert lines[5] == ("Cores: 8 (with the input source and the output "
+                        "gatherer), on at least 1 chip(s)")
+    # Then the plan: each layer's slice and why.
+    assert lines[6].startswith("Plan for inference: ")
+    assert "2 per core on 3 core(s)" in lines[7]
+    assert "neurons_per_core given" in lines[7]
 
 
 def test_a_callback_cannot_replace_the_weights_mid_run():
