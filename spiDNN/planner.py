@@ -34,15 +34,21 @@ from spiDNN.vm import clock
 APP_CORES_PER_CHIP = 17
 #: Chips on a SpiNN-5 board.
 CHIPS_PER_BOARD = 48
+#: SDRAM a chip offers the apps (spinn_machine's version_spin1:
+#: max_sdram_per_chip); a streamed core's data must fit one chip's.
+CHIP_SDRAM_BYTES = 123469792
+#: Cores of a chip that may stream at once, sharing its SDRAM.
+STREAMING_CORES_PER_CHIP = 16
 
 
 @dataclasses.dataclass
 class Option:
-    """One slice size of a layer."""
+    """One slice size of a layer, and where its kernel lives."""
     neurons_per_core: int
     n_cores: int
     cycles: float          # of its fullest core, per sample
     dtcm_bytes: int
+    streamed: bool = False
 
 
 @dataclasses.dataclass
@@ -53,6 +59,7 @@ class LayerPlan:
     cycles: float
     dtcm_bytes: int
     reason: str
+    streamed: bool = False
 
 
 @dataclasses.dataclass
@@ -77,10 +84,13 @@ class Plan:
                  f"{_us(self.bottleneck_cycles, hz)} per sample (predicted "
                  f"on a board)"]
         for layer in self.layers:
+            where = ("kernel and inputs streamed from SDRAM"
+                     if layer.streamed else "in DTCM")
             lines.append(
                 f"  {layer.name}: {layer.neurons_per_core} per core on "
-                f"{layer.n_cores} core(s), {_us(layer.cycles, hz)} per "
-                f"sample, {layer.dtcm_bytes} B DTCM: {layer.reason}")
+                f"{layer.n_cores} core(s), {where}, "
+                f"{_us(layer.cycles, hz)} per sample, {layer.dtcm_bytes} B "
+                f"DTCM: {layer.reason}")
         return lines
 
 
@@ -111,18 +121,21 @@ def plan(model, training=None):
     for core in cores:
         option = chosen[core]
         core.layer.neurons_per_core = option.neurons_per_core
+        core.layer.streamed = option.streamed
         layers.append(LayerPlan(
             core.layer.name, option.neurons_per_core, option.n_cores,
             option.cycles, option.dtcm_bytes,
-            _reason(core, options[core], option, target, slowest)))
+            _reason(core, options[core], option, target, slowest),
+            option.streamed))
     result = Plan(bool(training), layers, target, slowest)
     model.plan = result
     return result
 
 
 def _options(core, training):
-    """The layer's slice sizes that fit a core's DTCM, fewest cores first
-    (only the user's, when they gave one)."""
+    """The layer's slice sizes that fit a core, fewest cores first (only
+    the user's, when they gave one): each with its kernel in DTCM where
+    it fits, else, where the app can, streamed from SDRAM."""
     layer = core.layer
     granularity = layer.slice_granularity
     positions = layer.units // granularity
@@ -131,30 +144,77 @@ def _options(core, training):
                        reverse=True)
     else:
         sizes = [layer.requested_neurons_per_core // granularity]
-    app = layer.vertex_class.MACHINE_VERTEX.APP_NAME
-    options, smallest = [], None
+    storages = {"auto": (False, True), "dtcm": (False,),
+                "sdram": (True,)}[layer.weights_in]
+    if not layer.vertex_class.CAN_STREAM:
+        storages = (False,)
+    options, refused = [], None
     for per_core in sizes:
         n = min(per_core * granularity, layer.units)
-        dtcm = core.dtcm_bytes(training, n)
-        if not dtcm_fits(dtcm):
-            smallest = (n, dtcm)
-            continue
-        options.append(Option(
-            n, -(-positions // per_core), clock.work_cycles(
-                app, layer.vertex_class.work(core, n, training)), dtcm))
+        for streamed in storages:
+            dtcm = core.dtcm_bytes(training, n, streamed)
+            sdram = _sdram_bytes(core, n, training, streamed)
+            if not dtcm_fits(dtcm) or sdram > CHIP_SDRAM_BYTES:
+                refused = (n, dtcm, sdram)
+                continue
+            options.append(Option(
+                n, -(-positions // per_core),
+                _cycles(core, n, training, streamed), dtcm, streamed))
+            break
     if not options:
-        n, dtcm = smallest
-        what = "neurons" if granularity == 1 else "output elements"
-        advice = ("Use fewer neurons_per_core or a smaller layer."
-                  if not layer.plans_own_slice else
-                  f"Even {n} {what} per core (the least it can take) do "
-                  f"not fit; a smaller layer (fewer inputs) would.")
-        raise SpiDNNConfigurationError(
-            f"layer {layer.name} ({n} {what} per core, {layer.n_inputs} "
-            f"inputs) needs {dtcm} bytes of DTCM per core"
-            f"{' to train' if training else ''}; a SpiNNaker core has "
-            f"{layouts.DTCM_HEAP_BYTES} for data. {advice}")
+        raise _refusal(core, training, *refused)
     return options
+
+
+def _cycles(core, n, training, streamed):
+    """Predicted cycles per sample of the layer's fullest core: its work,
+    and, streamed, no less than its share of the chip's SDRAM takes to
+    move its kernel (and, training, its gradients) and inputs."""
+    layer = core.layer
+    app = layer.vertex_class.MACHINE_VERTEX.APP_NAME
+    cycles = clock.work_cycles(app, layer.vertex_class.work(
+        core, n, training))
+    if not streamed:
+        return cycles
+    kernel = n * layer.n_inputs
+    words = kernel + layer.n_inputs
+    if training and core.needs_backward:
+        # gradients read and written, inputs again; the update each batch
+        words += 2 * kernel + layer.n_inputs + kernel * 2 * (
+            2 + training.optimizer.n_states) / training.batch_size
+    sharing = min(STREAMING_CORES_PER_CHIP, layer.units // n or 1)
+    seconds = 4 * words * sharing / clock.SDRAM_BYTES_PER_SECOND
+    return max(cycles, seconds * clock.clock_hz())
+
+
+def _sdram_bytes(core, n, training, streamed):
+    """A bound on a core's SDRAM: its weights (and state to resume from)
+    and, streamed, its STREAM region; what a chip must hold for it."""
+    layer = core.layer
+    n_states = training.optimizer.n_states if training else 0
+    words = n * (layer.n_inputs + 1) * (1 + n_states)
+    if streamed:
+        words += 2 * layer.n_inputs + (
+            n * layer.n_inputs * (1 + n_states) if training else 0)
+    return 4 * words
+
+
+def _refusal(core, training, n, dtcm, sdram):
+    layer = core.layer
+    what = "neurons" if layer.slice_granularity == 1 else "output elements"
+    if sdram > CHIP_SDRAM_BYTES:
+        limit = (f"needs {sdram} bytes of SDRAM per core; a SpiNNaker chip "
+                 f"has {CHIP_SDRAM_BYTES}")
+    else:
+        limit = (f"needs {dtcm} bytes of DTCM per core; a SpiNNaker core "
+                 f"has {layouts.DTCM_HEAP_BYTES} for data")
+    advice = ("Use fewer neurons_per_core or a smaller layer."
+              if not layer.plans_own_slice else
+              f"Even {n} {what} per core (the least it can take) do not "
+              f"fit.")
+    return SpiDNNConfigurationError(
+        f"layer {layer.name} ({n} {what} per core, {layer.n_inputs} "
+        f"inputs) {limit}{' to train' if training else ''}. {advice}")
 
 
 def dtcm_fits(n_bytes):

@@ -64,7 +64,7 @@ def relay_chain(relay_app, monkeypatch):
         source = vm.add_edge_core(0, 0, 16, CORE_SOURCE, "source")
         vm.add_edge_core(0, 0, 17, CORE_GATHERER, "gatherer")
         vm.start()
-        vm.set_clock(HOP, LINK, LINK_PAYLOAD, SOURCE)
+        vm.set_clock(HOP, LINK, LINK_PAYLOAD, SOURCE, 0, 0)
         for core in cores:
             vm.set_core_costs(core, *_relay_costs())
         return vm, cores, source
@@ -157,7 +157,7 @@ def test_a_busy_link_queues_packets(relay_app, monkeypatch):
         source = vm.add_edge_core(0, 0, 16, CORE_SOURCE, "source")
         vm.add_edge_core(1, 0, 17, CORE_GATHERER, "gatherer")
         vm.start()
-        vm.set_clock(HOP, LINK, LINK_PAYLOAD, SOURCE)
+        vm.set_clock(HOP, LINK, LINK_PAYLOAD, SOURCE, 0, 0)
         passes = vm.run_samples([source] * n, [0] * n, [numpy.arange(n)],
                                 n, 10_000)
         assert passes.rc == 0, passes.message

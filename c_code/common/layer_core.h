@@ -43,8 +43,9 @@
 // ---- Hooks: each app defines these.
 // Reads the app's regions and allocates its arrays.
 static bool app_setup(data_specification_metadata_t *ds);
-// z of this core's neurons from the input vector.
-static void app_forward(const float *inputs, float *z);
+// z of this core's neurons from the input vector.  Returns true if z is
+// ready, false if the app will call layer_forward_done() itself later.
+static bool app_forward(const float *inputs, float *z);
 // Adds the weight gradients of one sample with deltas dL/dz and sends the
 // previous layer what it needs.  Returns true if the sample is finished,
 // false if the app will call layer_sample_done() itself later.
@@ -53,8 +54,9 @@ static bool app_backward(const float *inputs, const float *delta);
 // will call layer_update_ready() itself later.
 static bool app_batch_end(void);
 // Applies the prepared update (on the host's commit) with the step's
-// scale and learning rate.
-static void app_apply_update(float scale, float learning_rate);
+// scale and learning rate.  Returns true if applied, false if the app
+// will call layer_update_applied() itself later.
+static bool app_apply_update(float scale, float learning_rate);
 // Forgets the pass in flight: zeroes the gradients (an abort replays the
 // batch from its start) and resets the app's own gathers.
 static void app_abort(void);
@@ -94,6 +96,7 @@ static void start_forward_if_ready(void);
 static bool inputs_waiting;       // a complete input vector not yet used
 static bool busy;                 // forward sent; the sample not yet done
 static bool update_pending;       // a batch ended; waiting for the commit
+static bool applying;             // committed; the app applies the update
 // The state of the last commit, which an abort takes back.
 static batch_counter_t committed_batch;
 static uint32_t committed_passes;
@@ -128,6 +131,7 @@ static void forward_sent(void) {
     if (training_pass()) {
         control_waiting(WAITING_GRADIENTS);
     } else {
+        busy = false;
         control_pass_done();
         start_forward_if_ready();
     }
@@ -153,33 +157,8 @@ static void finish_softmax(uint generation, uint unused) {
     forward_sent();
 }
 
-static void compute_forward(uint generation, uint unused) {
-    (void) unused;
-    if (stale(generation)) {
-        return;
-    }
-    COST(COST_FORWARD_START, params.n_neurons);
-    inputs_waiting = false;
-    if (params.training) {
-        // Keep this sample's inputs for the gradient; the next sample's
-        // may arrive while the backward pass still runs.
-        float *used = inputs;
-        inputs = incoming;
-        incoming = used;
-        input_gather.values = incoming;
-    }
-    if (training_pass()) {
-        busy = true;
-        if (dropout_rate > 0.0f) {
-            for (uint32_t j = 0; j < params.n_neurons; j++) {
-                mask[j] = dropout_scale(params.dropout_seed,
-                        params.first_neuron + j, training_passes,
-                        dropout_rate);
-            }
-        }
-        training_passes++;
-    }
-    app_forward(inputs, z);
+// The forward values of this core's neurons from z, sent on.
+static void layer_forward_done(void) {
     if (is_softmax_layer()) {
         COST(COST_SEND, params.n_neurons);
     } else {
@@ -202,8 +181,39 @@ static void compute_forward(uint generation, uint unused) {
     }
 }
 
+static void compute_forward(uint generation, uint unused) {
+    (void) unused;
+    if (stale(generation)) {
+        return;
+    }
+    COST(COST_FORWARD_START, params.n_neurons);
+    inputs_waiting = false;
+    if (params.training || params.streamed) {
+        // Keep this sample's inputs (for the gradient, or while they
+        // stream in); the next sample's may arrive meanwhile.
+        float *used = inputs;
+        inputs = incoming;
+        incoming = used;
+        input_gather.values = incoming;
+    }
+    busy = true;
+    if (training_pass()) {
+        if (dropout_rate > 0.0f) {
+            for (uint32_t j = 0; j < params.n_neurons; j++) {
+                mask[j] = dropout_scale(params.dropout_seed,
+                        params.first_neuron + j, training_passes,
+                        dropout_rate);
+            }
+        }
+        training_passes++;
+    }
+    if (app_forward(inputs, z)) {
+        layer_forward_done();
+    }
+}
+
 static void start_forward_if_ready(void) {
-    if (inputs_waiting && !busy && !update_pending) {
+    if (inputs_waiting && !busy && !update_pending && !applying) {
         schedule(compute_forward, 0);
     }
 }
@@ -230,6 +240,12 @@ static void layer_sample_done(void) {
     start_forward_if_ready();
 }
 
+// The app has applied the committed update: the next sample may start.
+static inline void layer_update_applied(void) {
+    applying = false;
+    start_forward_if_ready();
+}
+
 static bool on_commit(void) {
     if (update_pending) {
         if (!control.scale_fresh || (optimizer.weight_decay > 0.0f
@@ -242,7 +258,7 @@ static bool on_commit(void) {
             outgoing_update(&outgoing, &optimizer, control.scale,
                             control.learning_rate);
         }
-        app_apply_update(control.scale, control.learning_rate);
+        applying = !app_apply_update(control.scale, control.learning_rate);
         update_pending = false;
         control_waiting(WAITING_INPUTS);
     }
@@ -387,8 +403,10 @@ static void initialise_training(data_specification_metadata_t *ds) {
     committed_batch = batch;
     optimizer = optimizer_from_params(&params);
     dropout_rate = bits_to_float(params.dropout_rate);
-    incoming = dtcm_alloc(n_inputs);
-    input_gather.values = incoming;
+    if (!params.streamed) {
+        incoming = dtcm_alloc(n_inputs);
+        input_gather.values = incoming;
+    }
     sent = dtcm_alloc(n);
     delta = dtcm_alloc(n);
     if (dropout_rate > 0.0f) {
@@ -428,8 +446,14 @@ static bool layer_initialise(void) {
             params.input_n_atoms);
     n_inputs = input_space.n_atoms;
     uint32_t n = params.n_neurons;
-    inputs = dtcm_alloc(n_inputs);
-    incoming = inputs;     // training gives the next sample its own buffer
+    if (params.streamed) {
+        // Both input vectors live in SDRAM, first in the STREAM region.
+        inputs = data_specification_get_region(REGION_STREAM, ds);
+        incoming = &inputs[n_inputs];
+    } else {
+        inputs = dtcm_alloc(n_inputs);
+        incoming = inputs;  // training gives the next sample its own buffer
+    }
     gather_init_all(&input_gather, input_space, incoming);
     z = dtcm_alloc(n);
     activated = dtcm_alloc(n);
@@ -452,6 +476,7 @@ static bool layer_initialise(void) {
     inputs_waiting = false;
     busy = false;
     update_pending = false;
+    applying = false;
     return app_setup(ds);
 }
 

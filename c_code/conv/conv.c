@@ -57,10 +57,11 @@ static uint32_t window_multiplies(void) {
     return window.kernel_height * window.kernel_width * window.in_channels;
 }
 
-static void app_forward(const float *x, float *out) {
+static bool app_forward(const float *x, float *out) {
     COST(COST_FORWARD, params.n_neurons * window_multiplies());
     conv_forward(&window, weights, params.first_neuron, params.n_neurons,
             x, out);
+    return true;
 }
 
 static bool app_backward(const float *x, const float *deltas) {
@@ -112,8 +113,9 @@ static bool app_batch_end(void) {
     return false;
 }
 
-static void app_apply_update(float scale, float learning_rate) {
+static bool app_apply_update(float scale, float learning_rate) {
     trained_step(&optimizer, &trained, scale, learning_rate);
+    return true;
 }
 
 static void app_abort(void) {

@@ -15,40 +15,56 @@ static float *bias;           // [n_neurons]
 static trained_t kernel_trained;  // training: gradients, optimizer state
 static trained_t bias_trained;
 
+#include "dense_stream.h"
+
 static bool app_setup(data_specification_metadata_t *ds) {
     uint32_t n = params.n_neurons;
-    kernel = dtcm_alloc(n * n_inputs);
-    bias = dtcm_alloc(n);
     const float *region = data_specification_get_region(REGION_WEIGHTS, ds);
-    spin1_memcpy(kernel, region, n * n_inputs * sizeof(float));
+    bias = dtcm_alloc(n);
     spin1_memcpy(bias, &region[n * n_inputs], n * sizeof(float));
     if (params.training) {
-        trained_init(&kernel_trained, &optimizer, kernel, n * n_inputs);
         trained_init(&bias_trained, &optimizer, bias, n);
-        if (optimizer.has_state) {
-            const float *state = data_specification_get_region(
-                    REGION_OPTIMIZER_STATE, ds);
-            uint32_t stride = n * (n_inputs + 1);
-            trained_load_state(&kernel_trained, state, stride, 0);
-            trained_load_state(&bias_trained, state, stride, n * n_inputs);
+    }
+    if (params.streamed) {
+        stream_setup(ds, region);
+    } else {
+        kernel = dtcm_alloc(n * n_inputs);
+        spin1_memcpy(kernel, region, n * n_inputs * sizeof(float));
+        if (params.training) {
+            trained_init(&kernel_trained, &optimizer, kernel, n * n_inputs);
         }
+    }
+    if (params.training && optimizer.has_state) {
+        const float *state = data_specification_get_region(
+                REGION_OPTIMIZER_STATE, ds);
+        uint32_t stride = n * (n_inputs + 1);
+        trained_load_state(&kernel_trained, state, stride, 0);
+        trained_load_state(&bias_trained, state, stride, n * n_inputs);
     }
     return true;
 }
 
-static void app_forward(const float *x, float *out) {
+static bool app_forward(const float *x, float *out) {
     COST(COST_FORWARD, params.n_neurons * n_inputs);
+    if (params.streamed) {
+        return stream_forward(x, out);
+    }
     dense_forward(params.n_neurons, n_inputs, kernel, bias, x, out);
+    return true;
 }
 
 static bool app_backward(const float *x, const float *deltas) {
     COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
-    dense_accumulate(params.n_neurons, n_inputs, x, deltas,
-            kernel_trained.grads, bias_trained.grads);
     if (params.sends_backward) {
         COST(COST_SEND, params.n_neurons);
         send_floats(params.backward_key, deltas, params.n_neurons);
     }
+    if (params.streamed) {
+        stream_gradients(x, deltas);
+        return false;
+    }
+    dense_accumulate(params.n_neurons, n_inputs, x, deltas,
+            kernel_trained.grads, bias_trained.grads);
     return true;
 }
 
@@ -56,13 +72,20 @@ static bool app_batch_end(void) {
     return true;   // the gradients are the update: nothing to prepare
 }
 
-static void app_apply_update(float scale, float learning_rate) {
+static bool app_apply_update(float scale, float learning_rate) {
+    if (params.streamed) {
+        stream_update(scale, learning_rate);
+        return false;
+    }
     trained_step(&optimizer, &kernel_trained, scale, learning_rate);
     trained_step(&optimizer, &bias_trained, scale, learning_rate);
+    return true;
 }
 
 static void app_abort(void) {
-    if (params.training) {
+    if (params.streamed) {
+        stream_abort();
+    } else if (params.training) {
         trained_forget(&kernel_trained);
         trained_forget(&bias_trained);
     }

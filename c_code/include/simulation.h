@@ -17,6 +17,10 @@ bool simulation_initialise(
 // Called when the host asks a run-forever app to stop.
 void simulation_set_exit_function(exit_callback_t exit_function);
 
+// Routes the DMA_TRANSFER_DONE callbacks of transfers with `tag` (below
+// 16) to `callback`, as the simulation interface owns DMA_TRANSFER_DONE.
+bool simulation_dma_transfer_done_callback_on(uint tag, callback_t callback);
+
 // Starts the event loop; returns when the simulation ends.
 void simulation_run(void);
 

@@ -31,6 +31,10 @@ typedef void (*callback_t)(uint, uint);
 #define NO_PAYLOAD   0
 #define WITH_PAYLOAD 1
 
+// Directions of spin1_dma_transfer.
+#define DMA_READ  0
+#define DMA_WRITE 1
+
 // spin1_start synchronisation.
 typedef enum { SYNC_NOWAIT = 0, SYNC_WAIT = 1 } sync_bool;
 
@@ -48,6 +52,11 @@ uint spin1_start(sync_bool sync);
 void spin1_exit(uint error);
 uint spin1_send_mc_packet(uint key, uint data, uint load);
 void *spin1_malloc(uint bytes);
+// Queues a DMA transfer between SDRAM and DTCM; DMA_TRANSFER_DONE is
+// called with (its id, tag) when it is done, in the order asked for.
+// Returns the transfer's id, or 0 if the queue is full.
+uint spin1_dma_transfer(uint tag, void *system_address, void *tcm_address,
+                        uint direction, uint length);
 void spin1_memcpy(void *dst, void const *src, uint len);
 uint spin1_get_core_id(void);
 uint spin1_get_chip_id(void);

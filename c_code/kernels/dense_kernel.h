@@ -7,17 +7,31 @@
 
 #include <stdint.h>
 
+// acc + sum_i w_i x_i over n values, in index order: a row, or one block
+// of a row streamed from SDRAM (which carries acc from block to block, so
+// the sum is the same bit for bit).
+static inline float dense_dot(float acc, const float *w, const float *x,
+                              uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        acc += w[i] * x[i];
+    }
+    return acc;
+}
+
+// g_i += x_i d over n values (a row of the gradient, or one block).
+static inline void dense_add_scaled(float *g, const float *x, float d,
+                                    uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        g[i] += x[i] * d;
+    }
+}
+
 // z_j = sum_i w_ji x_i + b_j, in index order whatever the packet order.
 static inline void dense_forward(uint32_t n, uint32_t n_in,
                                  const float *kernel, const float *bias,
                                  const float *x, float *z) {
     for (uint32_t j = 0; j < n; j++) {
-        const float *w = &kernel[j * n_in];
-        float acc = 0.0f;
-        for (uint32_t i = 0; i < n_in; i++) {
-            acc += w[i] * x[i];
-        }
-        z[j] = acc + bias[j];
+        z[j] = dense_dot(0.0f, &kernel[j * n_in], x, n_in) + bias[j];
     }
 }
 
@@ -26,12 +40,8 @@ static inline void dense_accumulate(uint32_t n, uint32_t n_in,
                                     const float *x, const float *delta,
                                     float *kernel_grad, float *bias_grad) {
     for (uint32_t j = 0; j < n; j++) {
-        float d = delta[j];
-        float *g = &kernel_grad[j * n_in];
-        for (uint32_t i = 0; i < n_in; i++) {
-            g[i] += x[i] * d;
-        }
-        bias_grad[j] += d;
+        dense_add_scaled(&kernel_grad[j * n_in], x, delta[j], n_in);
+        bias_grad[j] += delta[j];
     }
 }
 

@@ -11,10 +11,11 @@ static bool app_setup(data_specification_metadata_t *ds) {
     return true;
 }
 
-static void app_forward(const float *x, float *out) {
+static bool app_forward(const float *x, float *out) {
     COST(COST_POOL_FORWARD_MAX + window.pool_mode,
          params.n_neurons * window.kernel_height * window.kernel_width);
     pool_forward(&window, params.first_neuron, params.n_neurons, x, out);
+    return true;
 }
 
 static bool app_backward(const float *x, const float *deltas) {
@@ -33,9 +34,10 @@ static bool app_batch_end(void) {
     return true;
 }
 
-static void app_apply_update(float scale, float learning_rate) {
+static bool app_apply_update(float scale, float learning_rate) {
     (void) scale;
     (void) learning_rate;
+    return true;
 }
 
 static void app_abort(void) {

@@ -90,9 +90,11 @@ int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events);
 
 // The virtual clock (vm_clock.c): on from this call, with the fabric's
 // timing in picoseconds (a router's latency, a link busy with a packet
-// without and with payload, a source core's interval between packets).
+// without and with payload, a source core's interval between packets, a
+// chip's SDRAM busy per byte a DMA transfer moves, a transfer's start).
 void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,
-                  uint64_t link_payload_ps, uint64_t source_ps);
+                  uint64_t link_payload_ps, uint64_t source_ps,
+                  uint64_t dma_byte_ps, uint64_t dma_setup_ps);
 // A core's cost lines (N_COST_POINTS + 2: the points, then entering a
 // packet callback and a queued one): base + slope * size picoseconds.
 int vm_set_core_costs(vm_t *vm, int32_t core, uint32_t n_lines,

@@ -325,8 +325,11 @@ void vm_clock_free(vm_t *vm) {
 // ---- The interface (vm_api.h).
 
 void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,
-                  uint64_t link_payload_ps, uint64_t source_ps) {
+                  uint64_t link_payload_ps, uint64_t source_ps,
+                  uint64_t dma_byte_ps, uint64_t dma_setup_ps) {
     vm->clock.on = 1;
+    vm->clock.dma_byte_ps = dma_byte_ps;
+    vm->clock.dma_setup_ps = dma_setup_ps;
     vm->clock.hop_ps = hop_ps;
     vm->clock.link_ps = link_ps;
     vm->clock.link_payload_ps = link_payload_ps;

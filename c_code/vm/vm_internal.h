@@ -25,6 +25,8 @@
 #define VM_LOG_BYTES        256
 #define VM_MAX_PARTITIONS   8       // outgoing partitions counted per core
 #define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
+#define VM_DMA_TAGS         16      // FEC's MAX_DMA_CALLBACK_TAG
+#define VM_DMA_QUEUE        16      // spin1's DMA queue length
 #define VM_MAX_REINJECTIONS 16      // a packet reinjected more is given up
 #define VM_NEVER            UINT64_MAX
 
@@ -76,6 +78,9 @@ typedef struct vm_chip {
     uint32_t n_routes;
     int32_t cores[VM_CORES_PER_CHIP];   // core index per processor, -1 none
     uint64_t sdram_used;
+    // The virtual clock: when the chip's SDRAM is next free for a DMA
+    // transfer (its cores share it), and its busy time.
+    uint64_t sdram_free, sdram_busy_ps;
     vm_cache_slot_t cache[VM_ROUTE_CACHE];
 } vm_chip_t;
 
@@ -155,6 +160,14 @@ typedef struct vm_core {
     // has_payload per packet.
     uint32_t *trace;
     size_t trace_len, trace_cap;
+    // DMA (vm_dma.c): the transfers asked for and not yet done, in order
+    // (ring buffer), when the core's DMA engine is next free, and the
+    // simulation interface's callback per tag.
+    struct vm_dma *dma;
+    size_t dma_head, dma_len, dma_cap;
+    uint64_t dma_free;
+    uint32_t dma_ids;
+    callback_t dma_callbacks[VM_DMA_TAGS];
     char last_error[VM_LOG_BYTES];
 } vm_core_t;
 
@@ -225,6 +238,8 @@ typedef struct vm_clock {
     uint64_t link_ps;               // a link busy with a packet: 32 bits
     uint64_t link_payload_ps;       //   and with a payload: 64 bits
     uint64_t source_ps;             // between a source core's packets
+    uint64_t dma_byte_ps;           // a chip's SDRAM busy per byte moved
+    uint64_t dma_setup_ps;          // a DMA transfer's start
     vm_timed_t *heap;               // min-heap by (time, seq)
     size_t n, cap;
     uint64_t seq;                   // ties in time keep their order
@@ -316,5 +331,8 @@ callback_t vm_event_callback(const vm_core_t *core, vm_event_t ev);
 // Runs an event's callback on its core, whether or not the core stalls.
 void vm_run_event(vm_t *vm, vm_event_t ev);
 void vm_faults_free(vm_t *vm);
+
+// DMA (vm_dma.c): the transfers of a machine being freed.
+void vm_dma_free(vm_t *vm);
 
 #endif

@@ -365,6 +365,7 @@ static int stop_on_error(vm_t *vm) {
         vm->cores[i].w_len = 0;
         vm->cores[i].wake_pending = 0;
         vm->cores[i].outbox_head = vm->cores[i].outbox_len = 0;
+        vm->cores[i].dma_head = vm->cores[i].dma_len = 0;
     }
     return core_error(vm, failed);
 }

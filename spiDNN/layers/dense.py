@@ -1,4 +1,5 @@
 """Dense: ``activation(x @ kernel + bias)``, as Keras' ``Dense``."""
+from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.initializers import glorot_uniform, zeros
 from spiDNN.layers.arguments import positive_int
 from spiDNN.layers.layer import Layer, activation_name, unique_name
@@ -19,17 +20,25 @@ class Dense(Layer):
         (1 is one neuron per core); ``"auto"``, the default, leaves it to
         the planner (``spiDNN.planner``), which shows its choice in
         ``Model.summary()``
+    :param weights_in: where each core keeps its kernel (and input
+        vectors): ``"dtcm"``, ``"sdram"`` (streamed through DMA), or
+        ``"auto"``, the default: DTCM where it fits, else SDRAM
     """
 
     vertex_class = DenseVertex
     weight_names = ("kernel", "bias")
 
     def __init__(self, units, activation=None, neurons_per_core="auto",
-                 name=None):
+                 name=None, weights_in="auto"):
         super().__init__(name or unique_name("dense"))
         self.n_units = positive_int(units, "Dense units")
         self.activation = activation_name(activation)
         self.request_slice(neurons_per_core)
+        if weights_in not in ("auto", "dtcm", "sdram"):
+            raise SpiDNNConfigurationError(
+                f"weights_in must be 'auto', 'dtcm' or 'sdram', not "
+                f"{weights_in!r}")
+        self.weights_in = weights_in
 
     @property
     def units(self):

@@ -49,6 +49,11 @@ class Layer:
 
     def __init__(self, name):
         self.name = name
+        #: Where the user asked the cores to keep their kernel: "auto",
+        #: "dtcm" or "sdram" (layers that can stream it: Dense).
+        self.weights_in = "auto"
+        #: Planned: the cores keep the kernel and inputs in SDRAM.
+        self.streamed = False
         self.input_shape = None
         self.output_shape = None
         self.weights = []

@@ -28,14 +28,14 @@ class ConvVertex(WindowVertex):
         return sum(w.size for w in self.layer.weights)
 
     @classmethod
-    def app_dtcm_floats(cls, core_layer, n_neurons, training):
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
         n_params = sum(w.size for w in core_layer.layer.weights)
         # The weights; training adds their gradients, the running sums and
         # the optimizer's state.
         floats = n_params * (
             3 + training.optimizer.n_states if training else 1)
         return floats + super().app_dtcm_floats(
-            core_layer, n_neurons, training)
+            core_layer, n_neurons, training, streamed)
 
     @classmethod
     def _multiplies(cls, core_layer):

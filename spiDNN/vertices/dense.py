@@ -10,6 +10,7 @@ biases; sent back after training as neuron j's row then its bias, at
 import numpy
 
 from spiDNN.errors import SpiDNNMachineError
+from spiDNN.vertices import layouts
 from spiDNN.vertices.layer_vertex import LayerMachineVertex, LayerVertex
 
 
@@ -22,13 +23,23 @@ class DenseVertex(LayerVertex):
 
     MACHINE_VERTEX = DenseMachineVertex
     SENDS_DELTAS = True
+    CAN_STREAM = True
 
     @classmethod
-    def app_dtcm_floats(cls, core_layer, n_neurons, training):
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
         layer = core_layer.layer
-        floats = n_neurons * (layer.n_inputs + 1)        # kernel rows, bias
-        if training:     # their gradients and the optimizer's state
-            floats *= 2 + training.optimizer.n_states
+        n_states = training.optimizer.n_states if training else 0
+        if streamed:
+            # The biases (with their gradients and state) and the
+            # stream's double buffers (dense_stream.h): kernel and input
+            # blocks, and, training, gradient and state blocks.
+            floats = n_neurons * ((2 + n_states) if training else 1)
+            floats += 2 * layouts.STREAM_BLOCK * (
+                2 + ((1 + n_states) if training else 0))
+        else:
+            floats = n_neurons * (layer.n_inputs + 1)    # kernel rows, bias
+            if training:     # their gradients and the optimizer's state
+                floats *= 2 + n_states
         if layer.activation == "softmax":
             floats += 3 * layer.units    # the layer's z, p and dL/dp
         return floats

@@ -43,6 +43,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     #: The previous layer keeps this layer's kernel rows and receives its
     #: deltas; otherwise this layer sends dL/da of the previous layer.
     SENDS_DELTAS = False
+    #: The app can keep its kernel and input vectors in SDRAM and stream
+    #: them through DMA (layer_params.streamed).
+    CAN_STREAM = False
 
     def __init__(self, core_layer, source_vertex, training=None):
         self.core_layer = core_layer
@@ -60,8 +63,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     # ----------------------------------------------------- the contract
     @classmethod
-    def app_dtcm_floats(cls, core_layer, n_neurons, training):
-        """DTCM floats the app allocates beyond layer_core.h's."""
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
+        """DTCM floats the app allocates beyond layer_core.h's (with its
+        kernel in SDRAM, when ``streamed``)."""
         raise NotImplementedError
 
     def backward_packets(self):
@@ -231,9 +235,20 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if self.has_outgoing:
             words += n * self.core_layer.n_next * (
                 1 + (self.n_states if self.next_state() is not None else 0))
+        words += self.stream_words(vertex_slice)
         return ConstantSDRAM(
             APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
             + self.EXTRA_REGION_BYTES + 4 * words)
+
+    def stream_words(self, vertex_slice):
+        """Words of a streamed core's STREAM region (layouts.REGIONS): two
+        input vectors, then, training, the kernel's gradients and each
+        state array; 0 unless streamed."""
+        if not self.layer.streamed:
+            return 0
+        kernel = vertex_slice.n_atoms * self.layer.n_inputs
+        return 2 * self.layer.n_inputs + (
+            kernel * (1 + self.n_states) if self.training else 0)
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return self.MACHINE_VERTEX(self, vertex_slice, sdram, label)
@@ -313,7 +328,8 @@ class LayerMachineVertex(AppMachineVertex):
                 core_layer.dropout_rate if training else 0.0),
             dropout_seed=(core_layer.dropout.seed
                           if core_layer.dropout is not None else 0),
-            control_key=key_space(vertex.control_vertex, CONTROL)["base"])
+            control_key=key_space(vertex.control_vertex, CONTROL)["base"],
+            streamed=int(layer.streamed))
 
     def outgoing_weights(self):
         """The next Dense layer's kernel rows of this slice's neurons
@@ -343,6 +359,11 @@ class LayerMachineVertex(AppMachineVertex):
                 for arrays in vertex.initial_state])))
         if vertex.has_outgoing:
             regions.append(("OUTGOING", self.outgoing_weights()))
+        stream = vertex.stream_words(self.vertex_slice)
+        if stream:
+            # Zeros: the input vectors arrive, the gradients start at 0,
+            # and the state is copied in from OPTIMIZER_STATE (or 0).
+            regions.append(("STREAM", numpy.zeros(stream, numpy.uint32)))
         return regions + vertex.extra_regions(self)
 
 

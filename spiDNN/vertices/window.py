@@ -23,7 +23,7 @@ class WindowVertex(LayerVertex):
     EXTRA_REGION_BYTES = layouts.WINDOW_PARAMS.n_bytes
 
     @classmethod
-    def app_dtcm_floats(cls, core_layer, n_neurons, training):
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
         sends_backward = training and core_layer.sends_backward
         return core_layer.layer.units if sends_backward else 0
 

@@ -42,6 +42,13 @@ PAYLOAD_PACKET_BITS = 72
 # Assumed, not measured: the reverse IP tag source is not one of spiDNN's
 # apps; the report shows when the sources are the bottleneck.
 SOURCE_CYCLES_PER_PACKET = 100
+# A chip's SDRAM is shared by its cores' DMA engines: mobile DDR SDRAM
+# of about 1 GB/s (Painkras et al., "SpiNNaker: a 1-W 18-core
+# system-on-chip for massively-parallel neural network simulation", IEEE
+# JSSC 48(8), 2013; assumed, as above).  A transfer's set-up (spin1's
+# queue, the DMA controller's registers): 100 cycles, assumed.
+SDRAM_BYTES_PER_SECOND = 1e9
+DMA_SETUP_CYCLES = 100
 # A board waits for the host between batches (the commit needs the
 # step's scale): one UDP round trip over the board's Ethernet.  Assumed
 # 1 ms; a measured figure belongs to issue 13's live I/O.
@@ -136,6 +143,7 @@ def start_clock(vm):
     link_ps = round(PACKET_BITS / LINK_BITS_PER_SECOND * PS)
     payload_ps = round(PAYLOAD_PACKET_BITS / LINK_BITS_PER_SECOND * PS)
     vm.set_clock(round(HOP_SECONDS * PS), link_ps, payload_ps,
-                 source_packet_ps())
+                 source_packet_ps(), round(PS / SDRAM_BYTES_PER_SECOND),
+                 _ps(DMA_SETUP_CYCLES))
     for index, app in vm.core_apps.items():
         vm.set_core_costs(index, *cost_lines(app))

@@ -239,10 +239,12 @@ class VirtualMachine:
         return list(out)[:n_partitions]
 
     # ------------------------------------------------------------- clock
-    def set_clock(self, hop_ps, link_ps, link_payload_ps, source_ps):
-        """Turns the virtual clock on with the fabric's timing (ps)."""
+    def set_clock(self, hop_ps, link_ps, link_payload_ps, source_ps,
+                  dma_byte_ps, dma_setup_ps):
+        """Turns the virtual clock on with the fabric's and the DMA's
+        timing (ps)."""
         self._lib.vm_set_clock(self._vm, hop_ps, link_ps, link_payload_ps,
-                               source_ps)
+                               source_ps, dma_byte_ps, dma_setup_ps)
 
     def set_core_costs(self, index, base_ps, slope_ps):
         """A core's cost lines (vm_api.h), picoseconds."""
