@@ -207,14 +207,18 @@ class ModelGraph:
         if numpy.any(which < 0):
             raise SpiDNNMachineError("a weights packet with an unknown key")
         values = payloads.view(numpy.float32)
+        # Each core's packets, by one sort (not a pass over all of them
+        # per core: a model of thousands of cores sends millions).
+        order = numpy.argsort(which, kind="stable")
+        bounds = numpy.searchsorted(which[order], numpy.arange(len(blocks) + 1))
         sent = {}
         for b, (base, _, machine_vertex) in enumerate(blocks):
             vertex = machine_vertex.app_vertex
             n = vertex.n_sent_packets(machine_vertex)
-            mine = which == b
+            mine = order[bounds[b]:bounds[b + 1]]
             offset = keys[mine] - base
             name = f"{vertex.layer.name} core {machine_vertex.core_index}"
-            if numpy.any(offset >= max(n, 1)) or (n == 0 and mine.any()):
+            if numpy.any(offset >= max(n, 1)) or (n == 0 and len(mine)):
                 raise SpiDNNMachineError(
                     f"{name}: a weights packet with an unknown key")
             seen = numpy.bincount(offset, minlength=n)
