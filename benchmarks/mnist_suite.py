@@ -357,27 +357,6 @@ def gpu_devices():
 
 
 # ------------------------------------------------------------------- spiDNN
-def _add_fitting_dense(model, layer, name=None):
-    """Adds a Dense layer with the smallest neurons_per_core that fits.
-
-    One neuron per core is the aim; spiDNN refuses (at ``add``) a slice
-    whose DTCM a core cannot hold, so try 1, 2, ... and keep the first it
-    accepts.  (With today's layout a slice's DTCM grows with its neurons,
-    so this is 1 or no value at all; the loop keeps the suite's rule
-    should that change.)  :return: the neurons_per_core used
-    """
-    from spiDNN.layers import Dense
-    first_error = None
-    for neurons_per_core in range(1, layer.kwargs["units"] + 1):
-        try:
-            model.add(Dense(**layer.kwargs, name=name,
-                            neurons_per_core=neurons_per_core))
-            return neurons_per_core
-        except spiDNN.SpiDNNConfigurationError as error:
-            first_error = first_error or error
-    raise first_error
-
-
 def layer_names(spec):
     """Keras-style names (``conv2d``, ``conv2d_1``, ``dense``, ...) counted
     within the model, given to spiDNN's layers so that a model's vertex
@@ -403,23 +382,17 @@ def _accepts_name(cls):
 def spidnn_model(spec, initial_weights):
     """``spec`` as a spiDNN model holding the Keras initial weights.
 
-    Dense layers get the smallest neurons_per_core that fits a core
-    (``_add_fitting_dense``); every other layer (convolution, pooling,
-    padding, flatten) is built with its defaults, so its
-    ``neurons_per_core`` is None: spiDNN picks it.
+    Every layer is built with its defaults, so spiDNN's planner chooses
+    its slices (``neurons_per_core="auto"``) for each run.
 
-    :return: (model, {layer index: neurons_per_core of a Dense layer,
-        or the spiDNN layer object of one that has a neurons_per_core}:
-        ``slices`` reads them, as spiDNN plans an unset one per run)
+    :return: (model, {layer index: the spiDNN layer object of each layer
+        with a neurons_per_core}: ``slices`` reads them after a run)
     """
     model = spiDNN.Model(seed=SEED)
     model.add(spiDNN.layers.Input(shape=tuple(spec.input_shape)))
     packing = {}
     for index, (layer, name) in enumerate(zip(spec.layers,
                                               layer_names(spec))):
-        if layer.kind == "Dense":
-            packing[index] = _add_fitting_dense(model, layer, name)
-            continue
         cls = getattr(spiDNN.layers, layer.kind)
         kwargs = dict(layer.kwargs)
         if _accepts_name(cls):
@@ -1396,10 +1369,10 @@ def main(argv=None):
             "batch_size": BATCH_SIZE, "shuffle": False, "loss": LOSS,
             "seed": SEED, "initial_weights": "Keras' (seeded), copied "
                                              "into spiDNN",
-            "neurons_per_core": "Dense: smallest that fits a core, from 1; "
-                                "convolution and pooling: None (spiDNN "
-                                "plans it per run: spidnn.neurons_per_core "
-                                "for fit, neurons_per_core_predict)"},
+            "neurons_per_core": "every layer 'auto': spiDNN's planner "
+                                "chooses it per run "
+                                "(spidnn.neurons_per_core for fit, "
+                                "neurons_per_core_predict)"},
         "timing": {
             "spidnn_train": "samples x epochs / RunReport.machine_seconds "
                             "of fit; *_whole_fit: / wall time of fit, "

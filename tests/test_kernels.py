@@ -63,7 +63,7 @@ void shim_conv_forward(const window_params_t *w, const float *weights,
 void shim_conv_accumulate(const window_params_t *w, uint32_t first,
                           uint32_t n, const float *x, const float *delta,
                           float *grads) {
-    conv_accumulate(w, first, n, x, delta, grads);
+    conv_accumulate(w, first, n, x, delta, grads, 0);
 }
 
 float shim_conv_input_gradient(const window_params_t *w,

@@ -105,7 +105,7 @@ def _numbers(model, x, y, train):
 
 @pytest.mark.parametrize("kind,sizes,train", [
     ("dense", ["auto", 2, 3, 9], True),
-    ("conv", ["auto", 2, 5, 36], False)])
+    ("conv", ["auto", 2, 5, 36], True)])
 def test_every_plan_gives_the_same_numbers(kind, sizes, train):
     rng = numpy.random.default_rng(4)
     n_in = 20 if kind == "dense" else 64

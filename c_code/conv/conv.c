@@ -2,12 +2,14 @@
 // positions with every filter).
 //
 // Every core of the layer holds the kernel.  Each adds the kernel gradient
-// of its own positions; at a batch end the partial sums are added up along
-// a chain in core order, element by element (core c adds its partial to
-// the running sum of cores 0 .. c-1 and passes it on), and the last core's
-// sums, which every core of the layer receives, are the totals: the same
-// additions in the same order whatever the packet timing, so all copies
-// apply identical updates (on the host's commit).  Packets per batch: the kernel and biases once
+// of each of its output positions, position by position; at a batch end
+// the sums are added up along a chain in core order, element by element
+// (core c adds its positions' sums, in order, to the running sum of cores
+// 0 .. c-1 and passes it on), and the last core's sums, which every core
+// of the layer receives, are the totals: the same additions in the same
+// order whatever the packet timing and however many positions each core
+// has, so all copies apply identical updates (on the host's commit), and
+// every slicing the same as one position per core.  Packets per batch: the kernel and biases once
 // per core.  The backward pass to the previous layer is window_core.h's.
 #include "window_core.h"
 
@@ -16,6 +18,8 @@
 static float *weights;       // kernel (Keras' layout) then biases
 static trained_t trained;    // their gradients (then the batch's totals)
 static float *grads;         //   and the optimizer's state
+static float *position_grads;    // [positions][n_params]: the batch's sums
+static uint32_t n_positions;     // this core's output positions
 static float *chain_in;      // the running sums from the previous core
 static uint32_t n_params;
 static gather_t chain_gather;    // the running sums from the previous core
@@ -32,6 +36,8 @@ static bool app_setup(data_specification_metadata_t *ds) {
     if (params.training) {
         trained_init(&trained, &optimizer, weights, n_params);
         grads = trained.grads;
+        n_positions = params.n_neurons / window.out_channels;
+        position_grads = dtcm_zeros(n_positions * n_params);
         if (optimizer.has_state) {
             trained_load_state(&trained, data_specification_get_region(
                     REGION_OPTIMIZER_STATE, ds), n_params, 0);
@@ -67,7 +73,7 @@ static bool app_forward(const float *x, float *out) {
 static bool app_backward(const float *x, const float *deltas) {
     COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
     conv_accumulate(&window, params.first_neuron, params.n_neurons, x,
-            deltas, grads);
+            deltas, position_grads, n_params);
     return window_backward(deltas);
 }
 
@@ -86,12 +92,18 @@ static void pass_chain(uint generation, uint unused) {
     if (stale(generation)) {
         return;
     }
-    COST(COST_CHAIN, n_params);
+    COST(COST_CHAIN, n_params * n_positions);
     for (uint32_t e = 0; e < n_params; e++) {
         float sum = window.chain_previous == NO_CORE
-                ? grads[e] : chain_in[e] + grads[e];
+                ? position_grads[e] : chain_in[e] + position_grads[e];
+        for (uint32_t p = 1; p < n_positions; p++) {
+            sum = sum + position_grads[p * n_params + e];
+        }
         send_float(window.chain_key + e, sum);
     }
+    // Sent: the next batch's sums start again (an abort replays from the
+    // batch's start, which zeroes them too).
+    zero_floats(position_grads, n_positions * n_params);
 }
 
 // The layer's totals are in: the batch's update is ready.
@@ -122,6 +134,7 @@ static void app_abort(void) {
     window_abort();
     if (params.training) {
         trained_forget(&trained);
+        zero_floats(position_grads, n_positions * n_params);
         gather_reset(&chain_gather);
         gather_reset(&total_gather);
         chain_ready = false;

@@ -86,15 +86,19 @@ static inline void conv_forward(const window_params_t *w,
 }
 
 // Adds one sample's gradients of output elements [first, first + n) with
-// deltas delta[0 .. n) to grads (laid out as the weights).
+// deltas delta[0 .. n) to grads (laid out as the weights): one array for
+// all of them (position_stride 0), or one per output position,
+// position_stride floats apart ([first, first + n) being whole positions).
 static inline void conv_accumulate(const window_params_t *w, uint32_t first,
                                    uint32_t n, const float *x,
-                                   const float *delta, float *grads) {
-    float *bias_grad = &grads[conv_n_weights(w)];
+                                   const float *delta, float *all_grads,
+                                   uint32_t position_stride) {
     for (uint32_t a = 0; a < n; a++) {
         uint32_t p = (first + a) / w->out_channels;
         uint32_t f = (first + a) % w->out_channels;
         uint32_t oh = p / w->out_width, ow = p % w->out_width;
+        float *grads = &all_grads[(a / w->out_channels) * position_stride];
+        float *bias_grad = &grads[conv_n_weights(w)];
         float d = delta[a];
         for (uint32_t i = 0; i < w->kernel_height; i++) {
             for (uint32_t j = 0; j < w->kernel_width; j++) {

@@ -95,6 +95,9 @@ int vm_run_ticks(vm_t *vm, uint32_t n_ticks, uint64_t max_events);
 void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,
                   uint64_t link_payload_ps, uint64_t source_ps,
                   uint64_t dma_byte_ps, uint64_t dma_setup_ps);
+// Pauses the clock (between passes, the machine quiet): events run
+// untimed, one unit each, until it resumes; what it measured is kept.
+void vm_pause_clock(vm_t *vm, uint32_t paused);
 // A core's cost lines (N_COST_POINTS + 2: the points, then entering a
 // packet callback and a queued one): base + slope * size picoseconds.
 int vm_set_core_costs(vm_t *vm, int32_t core, uint32_t n_lines,

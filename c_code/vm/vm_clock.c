@@ -328,6 +328,7 @@ void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,
                   uint64_t link_payload_ps, uint64_t source_ps,
                   uint64_t dma_byte_ps, uint64_t dma_setup_ps) {
     vm->clock.on = 1;
+    vm->clock.timed = 1;
     vm->clock.dma_byte_ps = dma_byte_ps;
     vm->clock.dma_setup_ps = dma_setup_ps;
     vm->clock.hop_ps = hop_ps;
@@ -371,8 +372,12 @@ uint32_t vm_get_clock_log(vm_t *vm, uint32_t n, uint64_t *out) {
     return (uint32_t) vm->clock.log_len;
 }
 
+void vm_pause_clock(vm_t *vm, uint32_t paused) {
+    vm->clock.on = vm->clock.timed && !paused;
+}
+
 void vm_get_clock(vm_t *vm, uint64_t *out7) {
-    out7[0] = vm->clock.on;
+    out7[0] = vm->clock.timed;
     out7[1] = vm->clock.last;
     out7[2] = vm->clock.control_ps;
     out7[3] = vm->clock.router_visits;

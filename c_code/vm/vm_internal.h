@@ -233,7 +233,8 @@ typedef struct vm_timed {
 
 // The virtual clock's state and the fabric's timing (picoseconds).
 typedef struct vm_clock {
-    uint32_t on;
+    uint32_t on;                    // timing the events now
+    uint32_t timed;                 // set up (vm_set_clock), maybe paused
     uint64_t hop_ps;                // a router's latency, in to out
     uint64_t link_ps;               // a link busy with a packet: 32 bits
     uint64_t link_payload_ps;       //   and with a payload: 64 bits

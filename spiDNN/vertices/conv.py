@@ -30,10 +30,13 @@ class ConvVertex(WindowVertex):
     @classmethod
     def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
         n_params = sum(w.size for w in core_layer.layer.weights)
-        # The weights; training adds their gradients, the running sums and
-        # the optimizer's state.
+        # The weights; training adds their totals, the running sums, the
+        # optimizer's state and the sums of each output position (conv.c).
         floats = n_params * (
             3 + training.optimizer.n_states if training else 1)
+        if training:
+            floats += n_params * (
+                n_neurons // core_layer.layer.slice_granularity)
         return floats + super().app_dtcm_floats(
             core_layer, n_neurons, training, streamed)
 
@@ -52,8 +55,9 @@ class ConvVertex(WindowVertex):
         n_params = sum(w.size for w in core_layer.layer.weights)
         # The batch's gradient chain: the sums in and the totals back.
         per_batch = 1 / training.batch_size
+        positions = n_neurons // core_layer.layer.slice_granularity
         return ([("accumulate", 1, n_neurons * cls._multiplies(core_layer)),
-                 ("chain", per_batch, n_params)]
+                 ("chain", per_batch, n_params * positions)]
                 + [(point, calls * per_batch, size) for point, calls, size
                    in _received(2 * n_params)]
                 + super().backward_work(core_layer, n_neurons, training))

@@ -115,11 +115,17 @@ class Host:
         raise self.error(at_pass, f"{command}: {message}", attempt)
 
     def fetch_weights(self, n_weights, budget, at_pass):
-        """The ``weights`` packets of every core: (keys, payloads)."""
+        """The ``weights`` packets of every core: (keys, payloads).
+
+        Untimed: the clock predicts the passes, and a model's millions of
+        weight packets, all sent at once, would each be an event in its
+        heap."""
+        self.vm.pause_clock()
         for attempt in range(self.max_replays + 1):
             self.control("send_weights", budget, at_pass)
             keys, payloads = self.vm.outputs()
             if len(keys) == n_weights:
+                self.vm.pause_clock(False)
                 return keys, payloads
             self.control_retries += 1
         raise self.error(

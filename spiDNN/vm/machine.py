@@ -246,6 +246,11 @@ class VirtualMachine:
         self._lib.vm_set_clock(self._vm, hop_ps, link_ps, link_payload_ps,
                                source_ps, dma_byte_ps, dma_setup_ps)
 
+    def pause_clock(self, paused=True):
+        """Runs the next events untimed (the machine must be quiet); the
+        clock keeps what it measured."""
+        self._lib.vm_pause_clock(self._vm, int(paused))
+
     def set_core_costs(self, index, base_ps, slope_ps):
         """A core's cost lines (vm_api.h), picoseconds."""
         base = numpy.ascontiguousarray(base_ps, dtype=numpy.uint64)
