@@ -70,12 +70,6 @@ class Optimizer:
         """State arrays per weight array on the cores."""
         raise NotImplementedError
 
-    @property
-    def cost_point(self):
-        """The cost point of a step, per weight (optimizer.h's
-        update_cost_point)."""
-        raise NotImplementedError
-
     def constants(self):
         """The optimizer fields of the cores' params (layouts)."""
         raise NotImplementedError
@@ -128,13 +122,6 @@ class SGD(Optimizer):
     def n_states(self):
         return 1 if self.momentum else 0
 
-    @property
-    def cost_point(self):
-        if not self.momentum:
-            return "update_sgd"
-        return ("update_sgd_nesterov" if self.nesterov
-                else "update_sgd_momentum")
-
     def constants(self):
         return {"momentum": float(_f32(self.momentum)),
                 "nesterov": int(self.nesterov)}
@@ -155,8 +142,6 @@ class Adam(Optimizer):
     @property
     def n_states(self):
         return 2
-
-    cost_point = "update_adam"
 
     def constants(self):
         # Keras subtracts in Python (double), then the tensor maths casts
@@ -192,11 +177,6 @@ class RMSprop(Optimizer):
     @property
     def n_states(self):
         return 2 if self.momentum > 0 else 1
-
-    @property
-    def cost_point(self):
-        return ("update_rmsprop_momentum" if self.momentum > 0
-                else "update_rmsprop")
 
     def constants(self):
         return {"rho": float(_f32(self.rho)),

@@ -81,7 +81,7 @@ def replayed(images):
     model = spiDNN.Model(seed=0)
     model.add(Input(6))
     model.add(Dense(4, activation="tanh", neurons_per_core=2))
-    model.add(Dense(3, activation="softmax"))
+    model.add(Dense(3, activation="softmax", neurons_per_core=1))
     model.compile(optimizer="adam", loss="categorical_crossentropy",
                   metrics=["accuracy"])
     rng = numpy.random.default_rng(3)

@@ -118,18 +118,30 @@ def test_every_plan_gives_the_same_numbers(kind, sizes, train):
 
 
 def test_a_slice_beyond_dtcm_names_the_layer_and_the_limit():
+    model = spiDNN.Model().add(Input(3000))
     with pytest.raises(SpiDNNConfigurationError,
                        match=r"layer wide .*DTCM per core"):
-        model = spiDNN.Model()
-        model.add(Input(3000))
-        model.add(Dense(50, neurons_per_core=50, name="wide"))
+        model.add(Dense(50, neurons_per_core=50, weights_in="dtcm",
+                        name="wide"))
+
+
+def test_a_slice_beyond_a_chips_sdram_names_the_limit():
+    model = spiDNN.Model().add(Input(20000))
+    with pytest.raises(SpiDNNConfigurationError,
+                       match=r"layer deep .*SDRAM per core; a SpiNNaker "
+                             r"chip has 123469792"):
+        model.add(Dense(2000, neurons_per_core=2000, weights_in="sdram",
+                        name="deep"))
 
 
 def test_a_layer_no_slice_fits_is_refused_when_added():
-    model = spiDNN.Model().add(Input(20000))
+    """A softmax's cores each hold the whole layer's z and outputs: 20,000
+    of them fit no core, streamed or not."""
+    model = spiDNN.Model().add(Input(4))
     with pytest.raises(SpiDNNConfigurationError,
-                       match=r"layer huge .*Even 1 neurons per core"):
-        model.add(Dense(8, name="huge"))
+                       match=r"layer huge .*DTCM per core.*Even 1 neurons "
+                             r"per core"):
+        model.add(Dense(20000, "softmax", name="huge"))
     assert model.layers == []
 
 

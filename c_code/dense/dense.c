@@ -53,18 +53,25 @@ static bool app_forward(const float *x, float *out) {
     return true;
 }
 
-static bool app_backward(const float *x, const float *deltas) {
-    COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
+static void send_deltas(const float *deltas) {
     if (params.sends_backward) {
         COST(COST_SEND, params.n_neurons);
         send_floats(params.backward_key, deltas, params.n_neurons);
     }
+}
+
+// The gradients, then the deltas to the previous layer (streamed, the
+// gradients go on in the DMA callbacks after this one).
+static bool app_backward(const float *x, const float *deltas) {
+    COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
     if (params.streamed) {
         stream_gradients(x, deltas);
+        send_deltas(deltas);
         return false;
     }
     dense_accumulate(params.n_neurons, n_inputs, x, deltas,
             kernel_trained.grads, bias_trained.grads);
+    send_deltas(deltas);
     return true;
 }
 

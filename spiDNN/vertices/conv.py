@@ -67,10 +67,6 @@ class ConvVertex(WindowVertex):
         return [("input_gradient", n_owned, cls.window_size(core_layer)
                  * core_layer.layer.geometry["out_channels"])]
 
-    @classmethod
-    def weights_per_core(cls, core_layer, n_neurons):
-        return sum(w.size for w in core_layer.layer.weights)
-
     def weights_words(self, vertex_slice, arrays=None):
         kernel, bias = arrays or self.layer.weights
         return numpy.concatenate([kernel.ravel(), bias]).astype(

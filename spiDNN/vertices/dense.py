@@ -55,10 +55,6 @@ class DenseVertex(LayerVertex):
             work.append(("send", 1, n_neurons))
         return work
 
-    @classmethod
-    def weights_per_core(cls, core_layer, n_neurons):
-        return n_neurons * (core_layer.layer.n_inputs + 1)
-
     def backward_packets(self):
         return self.layer.units if self.sends_backward else 0
 

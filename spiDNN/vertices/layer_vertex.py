@@ -110,9 +110,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def work(cls, core_layer, n_neurons, training):
         """What one core of ``n_neurons`` runs per sample: [(cost point,
         calls, size of each call)] of c_code/common/cost.h's points, and
-        ``packet`` and ``task`` for the entries to callbacks.  A batch's
-        update counts 1 / batch_size of a call per sample.  The planner
-        prices it with the cost table (clock.work_cycles)."""
+        ``packet`` and ``task`` for the entries to callbacks; work done
+        once a batch counts 1 / batch_size of a call per sample.  The
+        planner prices it with the cost table (clock.work_cycles)."""
         layer, n = core_layer.layer, n_neurons
         training = training if core_layer.needs_backward else None
         units = layer.units
@@ -142,13 +142,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if softmax:
             work += _received(units) + [("task", 1, 0),
                                         ("softmax_backward", 1, units)]
-        work += cls.backward_work(core_layer, n, training)
-        updated = cls.weights_per_core(core_layer, n) + (
-            n * n_next if dense else 0)
-        if updated:
-            work.append((training.optimizer.cost_point,
-                         1 / training.batch_size, updated))
-        return work
+        # (The update runs in the host's commit round, which the clock
+        # counts apart from the passes, as the planner does.)
+        return work + cls.backward_work(core_layer, n, training)
 
     @classmethod
     def forward_work(cls, core_layer, n_neurons):
@@ -159,11 +155,6 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def backward_work(cls, core_layer, n_neurons, training):
         """The app's backward work past the deltas, per sample."""
         raise NotImplementedError
-
-    @classmethod
-    def weights_per_core(cls, core_layer, n_neurons):
-        """Weights a core of ``n_neurons`` updates at a batch end."""
-        return 0
 
     # --------------------------------------------------------- the layer
     @property
