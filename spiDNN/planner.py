@@ -277,7 +277,7 @@ def _reason(core, options, option, target, slowest):
     if not layer.plans_own_slice:
         return "neurons_per_core given"
     if layer.name == slowest:
-        return "the bottleneck: its fastest slice that fits DTCM"
+        return "the bottleneck: its fastest slice within the limits"
     reason = "the fewest cores that keep up with the pace"
     # Options run from one core up: if the fewest that fit are more than
     # one, DTCM ruled out fewer.

@@ -17,15 +17,17 @@ def model():
 
 
 def test_layer_too_big_for_a_core_is_refused():
+    """Kept in DTCM (weights_in="dtcm"; "auto" would stream it from
+    SDRAM, tests/test_large_layers.py)."""
     model = spiDNN.Model().add(Input(20_000))
     with pytest.raises(SpiDNNConfigurationError, match="DTCM"):
-        model.add(Dense(1))
+        model.add(Dense(1, weights_in="dtcm"))
 
 
 def test_too_many_neurons_per_core_is_refused():
     model = spiDNN.Model().add(Input(784))
     with pytest.raises(SpiDNNConfigurationError, match="neurons_per_core"):
-        model.add(Dense(128, neurons_per_core=64))
+        model.add(Dense(128, neurons_per_core=64, weights_in="dtcm"))
     # The same layer fits at one neuron per core.
     model.add(Dense(128))
     assert core_layers(model.layers)[0].dtcm_bytes(None) <= (
@@ -165,7 +167,8 @@ def test_layer_that_fits_for_predict_but_not_for_training():
     """Training doubles a core's kernel (its gradient) and adds its
     outgoing weights: refused before anything is mapped."""
     model = spiDNN.Model().add(Input(784))
-    model.add(Dense(20, neurons_per_core=10)).add(Dense(10))
+    model.add(Dense(20, neurons_per_core=10, weights_in="dtcm"))
+    model.add(Dense(10))
     x = numpy.zeros((2, 784), dtype=numpy.float32)
     assert model.predict(x).shape == (2, 10)
     with pytest.raises(SpiDNNConfigurationError, match="DTCM.*to train"):

@@ -137,11 +137,12 @@ def test_step_scales_are_keras_float32_arithmetic():
 
 
 def test_optimizer_state_counts_against_dtcm():
-    """A layer that trains with plain SGD but not with Adam's two state
-    arrays per weight is refused before mapping, naming the layer."""
+    """A layer kept in DTCM that trains with plain SGD but not with Adam's
+    two state arrays per weight is refused before mapping, naming the
+    layer."""
     model = spiDNN.Model(seed=0, layers=[
         spiDNN.layers.Input(1200),
-        spiDNN.layers.Dense(6, neurons_per_core=3),
+        spiDNN.layers.Dense(6, neurons_per_core=3, weights_in="dtcm"),
         spiDNN.layers.Dense(2)])
     x = numpy.zeros((2, 1200), dtype=numpy.float32)
     y = numpy.zeros((2, 2), dtype=numpy.float32)
