@@ -74,6 +74,10 @@ def keras_figures(spec, x, y):
     model = keras_model(spec)
     model.compile(keras.optimizers.SGD(LEARNING_RATE),
                   "sparse_categorical_crossentropy")
+    # Trace fit and predict once first: Keras' first calls build graphs.
+    model.fit(x[:BATCH_SIZE], y[:BATCH_SIZE], batch_size=BATCH_SIZE,
+              verbose=0)
+    model.predict(x[:BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0)
     _, train = _timed(lambda: model.fit(x, y, batch_size=BATCH_SIZE,
                                         epochs=1, shuffle=False, verbose=0))
     _, predict = _timed(lambda: model.predict(x, batch_size=BATCH_SIZE,
@@ -126,7 +130,6 @@ def map_5000_cores():
 def main(argv=None):
     args = parse_args(argv)
     (x_all, y_all), _ = spiDNN.datasets.load_mnist(args.mnist)
-    x_all = (x_all.astype(numpy.float32) / 255.0)[..., None]
     specs = [MNIST_MLP] + [spec for spec in MODELS
                            if spec.name in ("mlp-300", "mlp-300-100",
                                             "lenet-5")]
@@ -134,9 +137,7 @@ def main(argv=None):
                "targets": TARGETS, "models": {}}
     for spec in specs:
         n = args.lenet_samples if spec.name == "lenet-5" else args.samples
-        x, y = x_all[:n], y_all[:n]
-        if len(spec.input_shape) == 1:
-            x = x.reshape(n, -1)
+        x, y = x_all[:n].reshape((n,) + tuple(spec.input_shape)), y_all[:n]
         figures = {"keras": keras_figures(spec, x, y)}
         for plan in ("default", "one per core"):
             figures[plan] = spidnn_figures(spec, x, y, plan)
