@@ -8,7 +8,7 @@ totals every core applies.  After training core 0 sends the weights.
 import numpy
 
 from spiDNN.vertices.keys import key_space, prefixed
-from spiDNN.vertices.layer_vertex import LayerMachineVertex, _received
+from spiDNN.vertices.layer_vertex import LayerMachineVertex, received_work
 from spiDNN.vertices.partitions import GRADIENT_CHAIN
 from spiDNN.vertices.window import NO_CORE, WindowVertex
 
@@ -59,7 +59,7 @@ class ConvVertex(WindowVertex):
         return ([("accumulate", 1, n_neurons * cls._multiplies(core_layer)),
                  ("chain", per_batch, n_params * positions)]
                 + [(point, calls * per_batch, size) for point, calls, size
-                   in _received(2 * n_params)]
+                   in received_work(2 * n_params)]
                 + super().backward_work(core_layer, n_neurons, training))
 
     @classmethod

@@ -117,12 +117,12 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         training = training if core_layer.needs_backward else None
         units = layer.units
         softmax = _exchanges_softmax(core_layer, training)
-        work = _received(layer.n_inputs, first=True)
+        work = received_work(layer.n_inputs, first=True)
         work += [("task", 1, 0), ("forward_start", 1, n)]
         work += cls.forward_work(core_layer, n)
         output = "train_output_" if training else "output_"
         if softmax:
-            work += _received(units) + [("task", 1, 0), ("send", 1, n),
+            work += received_work(units) + [("task", 1, 0), ("send", 1, n),
                                         ("softmax", 1, units),
                                         (output + "linear", 1, n)]
         else:
@@ -133,14 +133,14 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             return work
         dense = core_layer.gradient_source == "dense_deltas"
         n_next = core_layer.n_next
-        work += _received(n_next if dense else n) + [("task", 1, 0)]
+        work += received_work(n_next if dense else n) + [("task", 1, 0)]
         if dense:
             work += [("gradient_dense", 1, n * n_next),
                      ("outgoing_accumulate", 1, n * n_next)]
         else:
             work.append(("gradient_direct", 1, n))
         if softmax:
-            work += _received(units) + [("task", 1, 0),
+            work += received_work(units) + [("task", 1, 0),
                                         ("softmax_backward", 1, units)]
         # (The update runs in the host's commit round, which the clock
         # counts apart from the passes, as the planner does.)
@@ -367,7 +367,7 @@ def _exchanges_softmax(core_layer, training):
             and not _sends_logits(core_layer, training))
 
 
-def _received(n_packets, first=False):
+def received_work(n_packets, first=False):
     """The work of receiving ``n_packets``: each a packet callback, past
     the input gather's test unless they are inputs (``first``)."""
     work = [("packet", n_packets, 0), ("receive", n_packets, 1)]

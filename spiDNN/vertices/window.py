@@ -9,7 +9,7 @@ input elements [c q, (c + 1) q), q = ceil(inputs / cores) (window_core.h).
 from spiDNN.vertices import layouts
 from spiDNN.vertices.app_machine_vertex import struct_words
 from spiDNN.vertices.keys import NO_KEY_SPACE, key_space, prefixed
-from spiDNN.vertices.layer_vertex import LayerVertex, _received
+from spiDNN.vertices.layer_vertex import LayerVertex, received_work
 from spiDNN.vertices.partitions import BACKWARD, EXCHANGE
 
 #: Marks "no core" in the WINDOW region's core fields.
@@ -36,7 +36,7 @@ class WindowVertex(LayerVertex):
         n_owned = -(-layer.n_inputs // n_cores)
         # The exchange of the layer's deltas, then dL/dx of the owned
         # inputs (each priced with its send by the app's point).
-        return ([("send", 1, n_neurons)] + _received(layer.units)
+        return ([("send", 1, n_neurons)] + received_work(layer.units)
                 + [("task", 1, 0)] + cls.input_gradient_work(
                     core_layer, n_owned))
 
