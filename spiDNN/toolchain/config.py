@@ -75,6 +75,11 @@ def write_session_defaults(folder, virtual):
         cfg["Machine"] = {"virtual_board": "True", "version": "5",
                           "enable_advanced_monitor_support": "False",
                           "enable_reinjection": "False"}
+        # The live I/O database tells a board's LiveEventConnection every
+        # atom's key; the virtual machine's edge is in-process and reads
+        # none of it.  Writing it took half of a large model's mapping
+        # (a row per weight sent back: 16.8 M for a 4096 x 4096 layer).
+        cfg["Database"] = {"create_database": "False"}
     path = os.path.join(folder, "spiDNN-session.cfg")
     with open(path, "w", encoding="utf-8") as handle:
         cfg.write(handle)

@@ -41,6 +41,10 @@ def quiet_toolchain():
                  "spinn_front_end_common", "spinnaker_graph_front_end",
                  "spiDNN.toolchain"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # It warns that the cfg turned the live I/O database off, which is
+    # spiDNN's choice on the virtual machine (toolchain/config.py).
+    logging.getLogger("spinn_front_end_common.interface.interface_functions."
+                      "database_interface").setLevel(logging.ERROR)
 
 
 class ToolchainSession:
