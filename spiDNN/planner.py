@@ -191,11 +191,12 @@ def _sdram_bytes(core, n, training, streamed):
     """A bound on a core's SDRAM: its weights (and state to resume from)
     and, streamed, its STREAM region; what a chip must hold for it."""
     layer = core.layer
+    training = training if core.needs_backward else None
     n_states = training.optimizer.n_states if training else 0
     words = n * (layer.n_inputs + 1) * (1 + n_states)
     if streamed:
-        words += 2 * layer.n_inputs + (
-            n * layer.n_inputs * (1 + n_states) if training else 0)
+        words += layouts.stream_region_words(n, layer.n_inputs,
+                                             bool(training), n_states)
     return 4 * words
 
 

@@ -232,14 +232,12 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             + self.EXTRA_REGION_BYTES + 4 * words)
 
     def stream_words(self, vertex_slice):
-        """Words of a streamed core's STREAM region (layouts.REGIONS): two
-        input vectors, then, training, the kernel's gradients and each
-        state array; 0 unless streamed."""
+        """Words of a streamed core's STREAM region; 0 unless streamed."""
         if not self.layer.streamed:
             return 0
-        kernel = vertex_slice.n_atoms * self.layer.n_inputs
-        return 2 * self.layer.n_inputs + (
-            kernel * (1 + self.n_states) if self.training else 0)
+        return layouts.stream_region_words(
+            vertex_slice.n_atoms, self.layer.n_inputs, bool(self.training),
+            self.n_states)
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return self.MACHINE_VERTEX(self, vertex_slice, sdram, label)

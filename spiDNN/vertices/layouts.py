@@ -327,6 +327,14 @@ LOSS_PARAMS = Struct("loss_params", [
 ])
 
 
+def stream_region_words(n_neurons, n_inputs, training, n_states=0):
+    """Words of a streamed core's STREAM region: two input vectors, then,
+    training, the kernel's gradients and each state array (dense_stream.h
+    reads it in this order)."""
+    kernel = n_neurons * n_inputs
+    return 2 * n_inputs + (kernel * (1 + n_states) if training else 0)
+
+
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradient_source,
                      n_next, dropout, n_states=0, streamed=False):
     """DTCM that layer_core.h allocates for any layer app.
