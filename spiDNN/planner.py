@@ -251,7 +251,9 @@ def _core_budget(model, training):
     given (None: as many boards as it needs)."""
     if model.n_boards is None:
         return None
-    others = 2 + (3 if training else 0)     # sources, loss and gatherer
+    # The input and control sources and the gatherer; training, the
+    # labels source and the loss core too.
+    others = 3 + (2 if training else 0)
     return model.n_boards * CHIPS_PER_BOARD * APP_CORES_PER_CHIP - others
 
 
