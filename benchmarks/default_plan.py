@@ -13,7 +13,6 @@ Then the time to map and generate the data of a 5,000-core model.
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy
@@ -59,7 +58,7 @@ def one_per_core(model):
     per core."""
     for layer in model.layers:
         if layer.vertex_class is not None:
-            layer.requested_neurons_per_core = layer.slice_granularity
+            layer.request_slice(layer.slice_granularity)
     return model
 
 
@@ -173,5 +172,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(__file__))
     main()
