@@ -64,22 +64,30 @@ class CoreLayer:
     def dropout_rate(self):
         return self.dropout.rate if self.dropout is not None else 0.0
 
-    def dtcm_bytes(self, training, n_neurons=None, streamed=None):
+    def dtcm_bytes(self, training, n_neurons=None, streamed=None,
+                   inputs=None, carried=False, partial=False):
         """DTCM of one core holding ``n_neurons`` (default: a full slice),
         its kernel and inputs in SDRAM if ``streamed`` (default: as the
-        layer is planned)."""
+        layer is planned); in a 2-D split, a core of ``inputs`` of the
+        layer's inputs, its sums ``carried`` from the previous block's,
+        ``partial`` if its block is not the last."""
         vertex_class = self.layer.vertex_class
         training = training if self.needs_backward else None
         if n_neurons is None:
             n_neurons = min(self.layer.neurons_per_core, self.layer.units)
         if streamed is None:
             streamed = self.layer.streamed
-        source = layouts.GRADIENT_SOURCES[self.gradient_source]
+        if inputs is None:
+            inputs = self.layer.n_inputs
+        source = layouts.GRADIENT_SOURCES[
+            "direct" if partial else self.gradient_source]
         return layouts.layer_dtcm_bytes(
-            n_neurons, self.layer.n_inputs, bool(training), source,
-            self.n_next, self.dropout_rate > 0,
-            training.optimizer.n_states if training else 0, streamed) + 4 * (
-            vertex_class.app_dtcm_floats(self, n_neurons, training, streamed))
+            n_neurons, inputs, bool(training), source,
+            self.n_next if not partial else n_neurons,
+            self.dropout_rate > 0 and not partial,
+            training.optimizer.n_states if training else 0, streamed,
+            carried) + 4 * vertex_class.app_dtcm_floats(
+                self, n_neurons, training, streamed, inputs, partial)
 
 
 def core_layers(layers):

@@ -12,6 +12,13 @@ the output layer's ``forward`` goes to the loss, ``backward`` runs from the
 loss down to the first layer, softmax layers add ``softmax_backward``
 self-edges, and the gatherer receives each sample's ``loss`` and, at the
 end, every core's ``weights``.
+
+A layer split 2-D (``inputs_per_core``) has a vertex per input block
+(``LayerVertex``): each takes its block's inputs (``forward``, routed to
+it alone), the blocks before the last send their sums on to the next
+(``forward``), and, training, the last block's deltas go back to them as
+well as to the previous layer (``backward``).  When the first layer is
+split so, the input source has a core per block.
 """
 import numpy
 from pacman.model.graphs.application import ApplicationEdge
@@ -53,35 +60,62 @@ class ModelGraph:
         self.training = training
         self.core_layers = core_layers(model.layers)
         self.layers = [core.layer for core in self.core_layers]
+        first = self.layers[0] if self.layers else None
         self.input_vertex = self._source(
-            INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT)
+            INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT,
+            first.inputs_per_core if first is not None else None)
         self.control_vertex = self._source(
             CONTROL_LABEL, len(layouts.CONTROLS), LIVE_CONTROL_PORT)
+        #: Every layer's vertices (each input block's, 2-D), in order.
         self.layer_vertices = []
-        source = self.input_vertex
+        source = previous = self.input_vertex
         for core in self.core_layers:
-            # Layers before the first with weights only forward.
-            vertex = core.layer.vertex_class(
-                core, source, training if core.needs_backward else None)
-            self._add_app_vertex(vertex)
-            self._edge(source, vertex, FORWARD)
-            for partition in vertex.self_partitions():
-                self._edge(vertex, vertex, partition)
-            if vertex.sends_backward:
-                self._edge(vertex, self.layer_vertices[-1], BACKWARD)
-                self.layer_vertices[-1].next_vertex = vertex
-            self.layer_vertices.append(vertex)
-            source = vertex
+            vertex = self._add_layer(core, source, training)
+            if vertex.training and core.sends_backward:
+                self._edge(vertex, previous, BACKWARD)
+                previous.next_vertex = vertex
+            source = previous = vertex
         self.output_vertex = source
         if training:
             self._add_loss(training)
         else:
             self._gather(self.output_vertex, [FORWARD])
 
-    def _source(self, label, n_keys, port):
+    def _add_layer(self, core, source, training):
+        """The layer's vertices, each input block's (one, 1-D), with
+        their edges; the last block's, which is the layer's."""
+        # Layers before the first with weights only forward.
+        training = training if core.needs_backward else None
+        blocks = core.layer.input_blocks()
+        split = len(blocks) > 1
+        vertices = []
+        for index, (lo, hi) in enumerate(blocks):
+            vertex = core.layer.vertex_class(
+                core, source, training, (index, lo, hi) if split else None)
+            self._add_app_vertex(vertex)
+            self._edge(source, vertex, FORWARD)
+            if vertices:
+                vertex.previous_block = vertices[-1]
+                self._edge(vertices[-1], vertex, FORWARD)
+            vertices.append(vertex)
+        last = vertices[-1]
+        last.block_vertices = vertices
+        for vertex in vertices[:-1]:
+            vertex.last_block = vertex.next_vertex = last
+            if training:
+                self._edge(last, vertex, BACKWARD)
+        for partition in last.self_partitions():
+            self._edge(last, last, partition)
+        self.layer_vertices += vertices
+        return last
+
+    def _source(self, label, n_keys, port, keys_per_core=None):
+        """A reverse IP tag source of ``n_keys``, on a core per
+        ``keys_per_core`` (None: one core)."""
         virtual = self.session.is_virtual
         vertex = ReverseIpTagMultiCastSource(
             n_keys=n_keys, label=label,
+            max_atoms_per_core=keys_per_core or n_keys,
             receive_port=None if virtual else port,
             reserve_reverse_ip_tag=not virtual)
         self.session.add_vertex(vertex)
@@ -138,6 +172,11 @@ class ModelGraph:
     def input_keys(self):
         """Key of each input element, in order."""
         return _keys_of(self.input_vertex)
+
+    def input_key_sources(self):
+        """The input source's machine vertex sending each input element,
+        in order (a core per input block of a first layer split 2-D)."""
+        return _senders_of(self.input_vertex)
 
     def label_keys(self):
         """Key of each label value, in order."""
@@ -232,10 +271,14 @@ class ModelGraph:
                 array[offset] = values[mine]
                 sent[machine_vertex] = array
         n_states = self.training.optimizer.n_states if self.training else 0
-        # Each core's block: its weights, then each state in their layout.
+        # Each core's block: its weights, then each state in their layout;
+        # the layer's vertex (its last input block's) puts them together.
         weights, state = [], [[] for _ in range(n_states)]
         for vertex in self.vertices_with_weights():
-            mine = {mv: v for mv, v in sent.items() if mv.app_vertex is vertex}
+            if vertex.last_block is not vertex:
+                continue
+            mine = {mv: v for mv, v in sent.items()
+                    if mv.app_vertex.last_block is vertex}
             for k in range(1 + n_states):
                 part = {mv: numpy.split(v, 1 + n_states)[k]
                         for mv, v in mine.items()}
@@ -249,6 +292,16 @@ class ModelGraph:
                 + layouts.CONTROLS[command])
 
 
+def _senders_of(source_vertex):
+    return [machine_vertex
+            for machine_vertex in sorted(source_vertex.machine_vertices,
+                                         key=lambda v: v.vertex_slice.lo_atom)
+            for _ in range(machine_vertex.vertex_slice.n_atoms)]
+
+
 def _keys_of(source_vertex):
+    """Each element's key, its core's keys numbering its elements."""
     space = key_space(source_vertex, FORWARD)
-    return [space["base"] + i for i in range(space["n_atoms"])]
+    per_core = space["atoms_per_core"]
+    return [space["base"] + ((i // per_core) << space["atom_bits"])
+            + i % per_core for i in range(space["n_atoms"])]

@@ -209,8 +209,12 @@ class Model:
 
     # ----------------------------------------------------------- machine
     def cores_needed(self):
-        """Application cores: each layer's slices, plus input and output."""
-        return 2 + sum(layer.n_cores for layer in self.layers)
+        """Application cores: each layer's slices, plus input and output
+        (the input source on a core per input block of a first layer
+        split 2-D)."""
+        layers = [layer for layer in self.layers if layer.n_cores]
+        sources = layers[0].n_blocks if layers else 1
+        return 1 + sources + sum(layer.n_cores for layer in layers)
 
     def check_fits(self, training=None):
         """Plans the slices left to the planner for this run (training or

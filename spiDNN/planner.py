@@ -18,6 +18,14 @@ sample, in the ARM cycles measured on the app's ARM build) and chooses:
    ``n_boards``, the application cores of those boards (the target is
    relaxed until the cores fit).
 
+A Dense layer may also split its inputs (a 2-D split,
+``inputs_per_core``): a core per input block and slice of neurons, the
+blocks' sums carried from core to core in input order.  A core then
+receives and multiplies only its block, which is what a wide layer's
+pace needs (receiving each input costs a core about as much as
+multiplying it); the input source takes a core per block of the first
+layer, so its pace splits too.
+
 A user's explicit ``neurons_per_core`` always wins; one that breaks a
 limit is refused with the limit it breaks.  The plan and the reason for
 each choice are kept on the model (``model.plan``) and printed by
@@ -39,16 +47,27 @@ CHIPS_PER_BOARD = 48
 CHIP_SDRAM_BYTES = 123469792
 #: Cores of a chip that may stream at once, sharing its SDRAM.
 STREAMING_CORES_PER_CHIP = 16
+#: The most input blocks the planner considers for a layer.
+MAX_INPUT_BLOCKS = 16
 
 
 @dataclasses.dataclass
 class Option:
-    """One slice size of a layer, and where its kernel lives."""
+    """One slice size of a layer (and input block, 2-D), and where its
+    kernel lives."""
     neurons_per_core: int
     n_cores: int
     cycles: float          # of its fullest core, per sample
     dtcm_bytes: int
     streamed: bool = False
+    inputs_per_core: int = None    # None: every input (1-D)
+    #: The first layer's: the pace of the input source's fullest core.
+    source_cycles: float = 0.0
+
+    @property
+    def pace(self):
+        """Cycles per sample of the layer, or of its source if slower."""
+        return max(self.cycles, self.source_cycles)
 
 
 @dataclasses.dataclass
@@ -60,6 +79,7 @@ class LayerPlan:
     dtcm_bytes: int
     reason: str
     streamed: bool = False
+    inputs_per_core: int = None    # None: every input on each core
 
 
 @dataclasses.dataclass
@@ -86,9 +106,11 @@ class Plan:
         for layer in self.layers:
             where = ("kernel and inputs streamed from SDRAM"
                      if layer.streamed else "in DTCM")
+            split = ("" if layer.inputs_per_core is None else
+                     f" x {layer.inputs_per_core} inputs")
             lines.append(
-                f"  {layer.name}: {layer.neurons_per_core} per core on "
-                f"{layer.n_cores} core(s), {where}, "
+                f"  {layer.name}: {layer.neurons_per_core}{split} per core "
+                f"on {layer.n_cores} core(s), {where}, "
                 f"{_us(layer.cycles, hz)} per sample, {layer.dtcm_bytes} B "
                 f"DTCM: {layer.reason}")
         return lines
@@ -104,13 +126,13 @@ def plan(model, training=None):
     :py:class:`Plan`; refuses a model that breaks a limit."""
     cores = core_layers(model.layers)
     options = {core: _options(core, training) for core in cores}
-    floor, floor_name = _floor(model, cores, training)
+    floor, floor_name = _floor(training)
     # The fastest each layer can go, the explicit ones as they are.
-    fastest = {core: min(o.cycles for o in options[core]) for core in cores}
     target, slowest = floor, floor_name
     for core in cores:
-        if fastest[core] > target:
-            target, slowest = fastest[core], core.layer.name
+        fastest = min(options[core], key=lambda o: o.pace)
+        if fastest.pace > target:
+            target, slowest = fastest.pace, _pacer(core, fastest)
     chosen = {core: _fewest_within(options[core], target) for core in cores}
     budget = _core_budget(model, training)
     if budget is not None and sum(o.n_cores for o in chosen.values()) > (
@@ -122,20 +144,43 @@ def plan(model, training=None):
         option = chosen[core]
         core.layer.neurons_per_core = option.neurons_per_core
         core.layer.streamed = option.streamed
+        core.layer.inputs_per_core = option.inputs_per_core
         layers.append(LayerPlan(
             core.layer.name, option.neurons_per_core, option.n_cores,
             option.cycles, option.dtcm_bytes,
             _reason(core, options[core], option, target, slowest),
-            option.streamed))
+            option.streamed, option.inputs_per_core))
     result = Plan(bool(training), layers, target, slowest)
     model.plan = result
     return result
 
 
+def _pacer(core, option):
+    """What sets a layer's option's pace: the layer, or its source."""
+    if option.source_cycles > option.cycles:
+        return "the input source"
+    return core.layer.name
+
+
+def _block_sizes(layer):
+    """The input blocks to consider: None (every input on each core),
+    then sizes of 2 .. MAX_INPUT_BLOCKS blocks (only the user's, when
+    they gave one)."""
+    if not layer.plans_own_blocks:
+        requested = layer.requested_inputs_per_core
+        return [requested if requested is not None
+                and requested < layer.n_inputs else None]
+    n = layer.n_inputs
+    sizes = sorted({-(-n // k) for k in range(2, MAX_INPUT_BLOCKS + 1)
+                    if -(-n // k) < n}, reverse=True)
+    return [None] + sizes
+
+
 def _options(core, training):
-    """The layer's slice sizes that fit a core, fewest cores first (only
-    the user's, when they gave one): each with its kernel in DTCM where
-    it fits, else, where the app can, streamed from SDRAM."""
+    """The layer's slice sizes (and input blocks, 2-D) that fit a core,
+    fewest cores first (only the user's, when they gave one): each with
+    its kernel in DTCM where it fits, else, where the app can, streamed
+    from SDRAM."""
     layer = core.layer
     granularity = layer.slice_granularity
     positions = layer.units // granularity
@@ -151,52 +196,86 @@ def _options(core, training):
     options, refused = [], None
     for per_core in sizes:
         n = min(per_core * granularity, layer.units)
-        for streamed in storages:
-            dtcm = core.dtcm_bytes(training, n, streamed)
-            sdram = _sdram_bytes(core, n, training, streamed)
-            if not dtcm_fits(dtcm) or sdram > CHIP_SDRAM_BYTES:
-                refused = (n, dtcm, sdram)
-                continue
-            options.append(Option(
-                n, -(-positions // per_core),
-                _cycles(core, n, training, streamed), dtcm, streamed))
-            break
+        for inputs in _block_sizes(layer):
+            n_blocks = 1 if inputs is None else -(-layer.n_inputs // inputs)
+            for streamed in storages:
+                dtcm = _dtcm_bytes(core, n, training, streamed, inputs)
+                sdram = _sdram_bytes(core, n, training, streamed, inputs)
+                if not dtcm_fits(dtcm) or sdram > CHIP_SDRAM_BYTES:
+                    refused = refused or (n, dtcm, sdram)
+                    continue
+                options.append(Option(
+                    n, -(-positions // per_core) * n_blocks,
+                    _cycles(core, n, training, streamed, inputs), dtcm,
+                    streamed, inputs, _source_cycles(core, inputs)))
+                break
     if not options:
         raise _refusal(core, training, *refused)
     return options
 
 
-def _cycles(core, n, training, streamed):
+def _source_cycles(core, inputs):
+    """The first layer's: the input source's fullest core's cycles per
+    sample (a core per input block, 2-D)."""
+    if not core.is_first:
+        return 0.0
+    return (inputs or core.layer.n_inputs) * clock.SOURCE_CYCLES_PER_PACKET
+
+
+def _block_cores(n_blocks):
+    """The kinds of core of a split into ``n_blocks`` input blocks:
+    (carried, partial) of the last block's and, before it, the first's
+    and a middle one's."""
+    kinds = [(n_blocks > 1, False)]
+    if n_blocks > 1:
+        kinds.append((False, True))
+    if n_blocks > 2:
+        kinds.append((True, True))
+    return kinds
+
+
+def _dtcm_bytes(core, n, training, streamed, inputs):
+    """DTCM of the layer's fullest core."""
+    n_blocks = 1 if inputs is None else -(-core.layer.n_inputs // inputs)
+    return max(core.dtcm_bytes(training, n, streamed, inputs, carried,
+                               partial)
+               for carried, partial in _block_cores(n_blocks))
+
+
+def _cycles(core, n, training, streamed, inputs=None):
     """Predicted cycles per sample of the layer's fullest core: its work,
     and, streamed, no less than its share of the chip's SDRAM takes to
     move its kernel (and, training, its gradients) and inputs."""
     layer = core.layer
     app = layer.vertex_class.MACHINE_VERTEX.APP_NAME
-    cycles = clock.work_cycles(app, layer.vertex_class.work(
-        core, n, training))
+    n_blocks = 1 if inputs is None else -(-layer.n_inputs // inputs)
+    cycles = max(clock.work_cycles(app, layer.vertex_class.work(
+        core, n, training, inputs, carried, partial))
+        for carried, partial in _block_cores(n_blocks))
     if not streamed:
         return cycles
-    kernel = n * layer.n_inputs
-    words = kernel + layer.n_inputs
+    inputs = inputs or layer.n_inputs
+    kernel = n * inputs
+    words = kernel + inputs
     if training and core.needs_backward:
         # gradients read and written, inputs again; the update each batch
-        words += 2 * kernel + layer.n_inputs + kernel * 2 * (
+        words += 2 * kernel + inputs + kernel * 2 * (
             2 + training.optimizer.n_states) / training.batch_size
     sharing = min(STREAMING_CORES_PER_CHIP, layer.units // n or 1)
     seconds = 4 * words * sharing / clock.SDRAM_BYTES_PER_SECOND
     return max(cycles, seconds * clock.clock_hz())
 
 
-def _sdram_bytes(core, n, training, streamed):
+def _sdram_bytes(core, n, training, streamed, inputs=None):
     """A bound on a core's SDRAM: its weights (and state to resume from)
     and, streamed, its STREAM region; what a chip must hold for it."""
-    layer = core.layer
+    inputs = inputs or core.layer.n_inputs
     training = training if core.needs_backward else None
     n_states = training.optimizer.n_states if training else 0
-    words = n * (layer.n_inputs + 1) * (1 + n_states)
+    words = n * (inputs + 1) * (1 + n_states)
     if streamed:
-        words += layouts.stream_region_words(n, layer.n_inputs,
-                                             bool(training), n_states)
+        words += layouts.stream_region_words(n, inputs, bool(training),
+                                             n_states)
     return 4 * words
 
 
@@ -224,19 +303,19 @@ def dtcm_fits(n_bytes):
 
 
 def _fewest_within(options, target):
-    """The option with the fewest cores whose time is within target (the
+    """The option with the fewest cores whose pace is within target (the
     fastest if none is)."""
-    within = [o for o in options if o.cycles <= target]
+    within = [o for o in options if o.pace <= target]
     if within:
-        return min(within, key=lambda o: (o.n_cores, o.cycles))
-    return min(options, key=lambda o: (o.cycles, o.n_cores))
+        return min(within, key=lambda o: (o.n_cores, o.pace))
+    return min(options, key=lambda o: (o.pace, o.n_cores))
 
 
-def _floor(model, cores, training):
-    """The pace nothing can beat: the sources streaming the host's values
-    and, training, the loss core."""
-    parts = [(model.n_inputs * clock.SOURCE_CYCLES_PER_PACKET,
-              "the input source")]
+def _floor(training):
+    """The pace no layer's choice changes: training, the labels source
+    and the loss core (the input source's pace goes with the first
+    layer's input blocks)."""
+    parts = [(0.0, "nothing")]
     if training:
         parts.append((training.label_width * clock.SOURCE_CYCLES_PER_PACKET,
                       "the labels source"))
@@ -260,14 +339,14 @@ def _core_budget(model, training):
 def _relax(cores, options, target, budget, n_boards):
     """The smallest target above ``target`` whose fewest cores fit the
     budget; refuses a model that does not fit at any."""
-    candidates = sorted({o.cycles for core in cores for o in options[core]
-                         if o.cycles > target})
+    candidates = sorted({o.pace for core in cores for o in options[core]
+                         if o.pace > target})
     for candidate in candidates:
         chosen = {core: _fewest_within(options[core], candidate)
                   for core in cores}
         if sum(o.n_cores for o in chosen.values()) <= budget:
-            slowest = max(cores, key=lambda core: chosen[core].cycles)
-            return candidate, slowest.layer.name, chosen
+            slowest = max(cores, key=lambda core: chosen[core].pace)
+            return candidate, _pacer(slowest, chosen[slowest]), chosen
     fewest = sum(min(o.n_cores for o in options[core]) for core in cores)
     raise SpiDNNConfigurationError(
         f"the layers need at least {fewest} cores (each slice within a "

@@ -17,5 +17,5 @@ void c_main(void) {
 void probe_dense_forward(uint32_t n_in, const float *kernel, const float *x,
                          float *z) {
     static const float bias[1] = {0.0f};
-    dense_forward(1, n_in, kernel, bias, x, z);
+    dense_forward(1, n_in, kernel, bias, NULL, x, z);
 }

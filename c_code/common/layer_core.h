@@ -19,6 +19,14 @@
 // app prepares its update, possibly after an exchange with its peers, and
 // applies it on the host's commit (control.h, which also aborts a pass for
 // a replay and asks for the trained weights).
+//
+// A 2-D split (a Dense layer's inputs split in blocks as well as its
+// neurons): a core takes only its input block, and the sums of its
+// neurons start where the previous block's core left them (the carry),
+// so each sum runs in index order across the blocks, as on one core.  A
+// core before the last block ("partial") sends its sums on as its
+// forward values, with no bias or activation, and takes its neurons'
+// deltas from the last block's core.
 #ifndef SPIDNN_LAYER_CORE_H
 #define SPIDNN_LAYER_CORE_H
 
@@ -70,7 +78,7 @@ static layer_params_t params;
 static optimizer_t optimizer;
 static batch_counter_t batch;
 
-static uint32_t n_inputs;     // the previous layer's neurons
+static uint32_t n_inputs;     // the inputs this core takes (its block)
 static float *inputs;         // the current sample's input vector
 static float *incoming;       // where inputs arrive (the next sample's)
 static float *z;              // this core's pre-activations
@@ -82,11 +90,13 @@ static float *next_delta;     // dense deltas received, or own dL/da
 static float *layer_z;        // softmax: the whole layer's pre-activations
 static float *layer_p;        // softmax: the whole layer's outputs
 static float *layer_g;        // softmax training: the whole layer's dL/dp
+static float *carry;          // 2-D: the previous block's sums, or NULL
 
 static gather_t input_gather;
 static gather_t gradient_gather;
 static gather_t softmax_gather;
 static gather_t softmax_backward_gather;
+static gather_t carry_gather;
 static outgoing_t outgoing;
 static float dropout_rate;
 static uint32_t training_passes;   // forward passes in training so far
@@ -94,6 +104,10 @@ static uint32_t training_passes;   // forward passes in training so far
 static void start_forward_if_ready(void);
 
 static bool inputs_waiting;       // a complete input vector not yet used
+// 2-D: the previous block's sums are complete.  One buffer is enough:
+// that core sends the next sample's only after this one's forward (it
+// waits for the deltas, which this core's layer sends after it).
+static bool carry_waiting;
 static bool busy;                 // forward sent; the sample not yet done
 static bool update_pending;       // a batch ended; waiting for the commit
 static bool applying;             // committed; the app applies the update
@@ -188,6 +202,7 @@ static void compute_forward(uint generation, uint unused) {
     }
     COST(COST_FORWARD_START, params.n_neurons);
     inputs_waiting = false;
+    carry_waiting = false;
     if (params.training || params.streamed) {
         // Keep this sample's inputs (for the gradient, or while they
         // stream in); the next sample's may arrive meanwhile.
@@ -213,7 +228,8 @@ static void compute_forward(uint generation, uint unused) {
 }
 
 static void start_forward_if_ready(void) {
-    if (inputs_waiting && !busy && !update_pending && !applying) {
+    if (inputs_waiting && (carry_waiting || carry == NULL) && !busy
+            && !update_pending && !applying) {
         schedule(compute_forward, 0);
     }
 }
@@ -273,7 +289,9 @@ static void on_abort(void) {
     gather_reset(&gradient_gather);
     gather_reset(&softmax_gather);
     gather_reset(&softmax_backward_gather);
+    gather_reset(&carry_gather);
     inputs_waiting = false;
+    carry_waiting = false;
     busy = false;
     update_pending = false;
     if (params.training) {
@@ -365,6 +383,16 @@ static void receive_packet(uint key, uint payload) {
         return;
     }
     COST(COST_RECEIVE_OTHER, 1);
+    if (carry != NULL) {
+        got = gather_receive(&carry_gather, key, payload);
+        if (got != GATHER_NOT_MINE) {
+            if (got == GATHER_COMPLETE) {
+                carry_waiting = true;
+                start_forward_if_ready();
+            }
+            return;
+        }
+    }
     if (params.training) {
         got = gather_receive(&gradient_gather, key, payload);
         if (got != GATHER_NOT_MINE) {
@@ -444,7 +472,7 @@ static bool layer_initialise(void) {
     key_space_t input_space = key_space_of(params.input_base,
             params.input_atom_bits, params.input_atoms_per_core,
             params.input_n_atoms);
-    n_inputs = input_space.n_atoms;
+    n_inputs = params.block_inputs;
     uint32_t n = params.n_neurons;
     if (params.streamed) {
         // Both input vectors live in SDRAM, first in the STREAM region.
@@ -454,7 +482,15 @@ static bool layer_initialise(void) {
         inputs = dtcm_alloc(n_inputs);
         incoming = inputs;  // training gives the next sample its own buffer
     }
-    gather_init_all(&input_gather, input_space, incoming);
+    gather_init(&input_gather, input_space, incoming, params.block_first,
+            n_inputs);
+    carry = NULL;
+    if (params.carry_n_atoms > 0) {
+        carry = dtcm_alloc(n);
+        gather_init(&carry_gather, key_space_of(params.carry_base,
+                params.carry_atom_bits, params.carry_atoms_per_core,
+                params.carry_n_atoms), carry, params.first_neuron, n);
+    }
     z = dtcm_alloc(n);
     activated = dtcm_alloc(n);
     sent = activated;
@@ -474,6 +510,7 @@ static bool layer_initialise(void) {
         initialise_training(ds);
     }
     inputs_waiting = false;
+    carry_waiting = false;
     busy = false;
     update_pending = false;
     applying = false;

@@ -7,6 +7,10 @@
 // only its deltas, one packet per neuron.  After the last epoch it sends
 // its weights to the host: neuron j's kernel row then its bias, at
 // weights_key + j * (n_inputs + 1) + i.
+//
+// In a 2-D split (layer_core.h) the row is the core's input block's part,
+// and a core before the last block has no bias: its rows go at
+// weights_key + j * n_inputs + i.
 #include "layer_core.h"
 #include "dense_kernel.h"
 
@@ -15,15 +19,24 @@ static float *bias;           // [n_neurons]
 static trained_t kernel_trained;  // training: gradients, optimizer state
 static trained_t bias_trained;
 
+// The core has the neurons' biases: it is not a partial core of a 2-D
+// split (whose sums go on to the next input block's core).
+static inline bool has_bias(void) {
+    return !params.partial;
+}
+
 #include "dense_stream.h"
 
 static bool app_setup(data_specification_metadata_t *ds) {
     uint32_t n = params.n_neurons;
     const float *region = data_specification_get_region(REGION_WEIGHTS, ds);
-    bias = dtcm_alloc(n);
-    spin1_memcpy(bias, &region[n * n_inputs], n * sizeof(float));
-    if (params.training) {
-        trained_init(&bias_trained, &optimizer, bias, n);
+    bias = NULL;
+    if (has_bias()) {
+        bias = dtcm_alloc(n);
+        spin1_memcpy(bias, &region[n * n_inputs], n * sizeof(float));
+        if (params.training) {
+            trained_init(&bias_trained, &optimizer, bias, n);
+        }
     }
     if (params.streamed) {
         stream_setup(ds, region);
@@ -37,9 +50,11 @@ static bool app_setup(data_specification_metadata_t *ds) {
     if (params.training && optimizer.has_state) {
         const float *state = data_specification_get_region(
                 REGION_OPTIMIZER_STATE, ds);
-        uint32_t stride = n * (n_inputs + 1);
+        uint32_t stride = n * (n_inputs + (has_bias() ? 1 : 0));
         trained_load_state(&kernel_trained, state, stride, 0);
-        trained_load_state(&bias_trained, state, stride, n * n_inputs);
+        if (has_bias()) {
+            trained_load_state(&bias_trained, state, stride, n * n_inputs);
+        }
     }
     return true;
 }
@@ -49,7 +64,7 @@ static bool app_forward(const float *x, float *out) {
     if (params.streamed) {
         return stream_forward(x, out);
     }
-    dense_forward(params.n_neurons, n_inputs, kernel, bias, x, out);
+    dense_forward(params.n_neurons, n_inputs, kernel, bias, carry, x, out);
     return true;
 }
 
@@ -70,7 +85,7 @@ static bool app_backward(const float *x, const float *deltas) {
         return false;
     }
     dense_accumulate(params.n_neurons, n_inputs, x, deltas,
-            kernel_trained.grads, bias_trained.grads);
+            kernel_trained.grads, has_bias() ? bias_trained.grads : NULL);
     send_deltas(deltas);
     return true;
 }
@@ -85,7 +100,9 @@ static bool app_apply_update(float scale, float learning_rate) {
         return false;
     }
     trained_step(&optimizer, &kernel_trained, scale, learning_rate);
-    trained_step(&optimizer, &bias_trained, scale, learning_rate);
+    if (has_bias()) {
+        trained_step(&optimizer, &bias_trained, scale, learning_rate);
+    }
     return true;
 }
 
@@ -94,28 +111,34 @@ static void app_abort(void) {
         stream_abort();
     } else if (params.training) {
         trained_forget(&kernel_trained);
-        trained_forget(&bias_trained);
+        if (has_bias()) {
+            trained_forget(&bias_trained);
+        }
     }
 }
 
-// Neuron j's kernel row then its bias at key + j * (n_inputs + 1).
+// Neuron j's kernel row then its bias (last NULL: none) at
+// key + j * (n_inputs + 1), or key + j * n_inputs without.
 static void send_rows(uint32_t key, const float *rows, const float *last) {
+    uint32_t row_words = n_inputs + (last != NULL ? 1 : 0);
     for (uint32_t j = 0; j < params.n_neurons; j++) {
-        uint32_t row_key = key + j * (n_inputs + 1);
+        uint32_t row_key = key + j * row_words;
         send_floats(row_key, &rows[j * n_inputs], n_inputs);
-        send_float(row_key + n_inputs, last[j]);
+        if (last != NULL) {
+            send_float(row_key + n_inputs, last[j]);
+        }
     }
 }
 
 // The weights, then each optimizer state array in the same layout.
 static void app_send_weights(void) {
-    COST(COST_SEND, params.n_neurons * (n_inputs + 1)
-            * (1 + optimizer_n_states(&optimizer)));
+    uint32_t stride = params.n_neurons * (n_inputs + (has_bias() ? 1 : 0));
+    COST(COST_SEND, stride * (1 + optimizer_n_states(&optimizer)));
     send_rows(params.weights_key, kernel, bias);
-    uint32_t stride = params.n_neurons * (n_inputs + 1);
     for (uint32_t k = 0; k < optimizer_n_states(&optimizer); k++) {
         send_rows(params.weights_key + (k + 1) * stride,
-                kernel_trained.state[k], bias_trained.state[k]);
+                kernel_trained.state[k],
+                has_bias() ? bias_trained.state[k] : NULL);
     }
 }
 

@@ -65,9 +65,9 @@ static void forward_block(uint32_t q) {
     uint32_t j, first;
     uint32_t n = block_of(q, &j, &first);
     uint32_t b = q / params.n_neurons;
-    float acc = dense_dot(b == 0 ? 0.0f : stream_z[j], kbuf[q & 1u],
-                          xbuf[b & 1u], n);
-    stream_z[j] = b + 1 == row_blocks ? acc + bias[j] : acc;
+    float start = b > 0 ? stream_z[j] : carry != NULL ? carry[j] : 0.0f;
+    float acc = dense_dot(start, kbuf[q & 1u], xbuf[b & 1u], n);
+    stream_z[j] = b + 1 == row_blocks && has_bias() ? acc + bias[j] : acc;
 }
 
 static stream_job_t forward_job = {
@@ -106,7 +106,7 @@ static stream_job_t gradient_job = {
     0, gradient_reads, gradient_block, gradient_writes, layer_sample_done};
 
 static void stream_gradients(const float *x, const float *deltas) {
-    for (uint32_t j = 0; j < params.n_neurons; j++) {
+    for (uint32_t j = 0; has_bias() && j < params.n_neurons; j++) {
         bias_trained.grads[j] += deltas[j];
     }
     stream_x = x;
@@ -153,7 +153,9 @@ static stream_job_t update_job = {
     0, update_transfers, update_block, update_transfers, update_done};
 
 static void stream_update(float scale, float learning_rate) {
-    trained_step(&optimizer, &bias_trained, scale, learning_rate);
+    if (has_bias()) {
+        trained_step(&optimizer, &bias_trained, scale, learning_rate);
+    }
     stream_scale = scale;
     stream_learning_rate = learning_rate;
     update_job.n_jobs = (kernel_trained.n + STREAM_BLOCK - 1) / STREAM_BLOCK;
@@ -173,7 +175,7 @@ static void stream_abort(void) {
         return;
     }
     stream_cancel(params.training ? zero_kernel_grads : NULL);
-    if (params.training) {
+    if (params.training && has_bias()) {
         trained_forget(&bias_trained);
     }
 }

@@ -26,22 +26,31 @@ static inline void dense_add_scaled(float *g, const float *x, float d,
     }
 }
 
-// z_j = sum_i w_ji x_i + b_j, in index order whatever the packet order.
+// z_j = start_j + sum_i w_ji x_i + b_j, in index order whatever the
+// packet order.  start (NULL: 0) carries the sums of the inputs before
+// this core's in a 2-D split; bias NULL: none (a core before the last
+// input block, whose sums go on unfinished).
 static inline void dense_forward(uint32_t n, uint32_t n_in,
                                  const float *kernel, const float *bias,
-                                 const float *x, float *z) {
+                                 const float *start, const float *x,
+                                 float *z) {
     for (uint32_t j = 0; j < n; j++) {
-        z[j] = dense_dot(0.0f, &kernel[j * n_in], x, n_in) + bias[j];
+        float acc = dense_dot(start != NULL ? start[j] : 0.0f,
+                              &kernel[j * n_in], x, n_in);
+        z[j] = bias != NULL ? acc + bias[j] : acc;
     }
 }
 
-// Adds one sample's gradients: dW_ji += x_i delta_j, db_j += delta_j.
+// Adds one sample's gradients: dW_ji += x_i delta_j, db_j += delta_j
+// (bias_grad NULL: no bias).
 static inline void dense_accumulate(uint32_t n, uint32_t n_in,
                                     const float *x, const float *delta,
                                     float *kernel_grad, float *bias_grad) {
     for (uint32_t j = 0; j < n; j++) {
         dense_add_scaled(&kernel_grad[j * n_in], x, delta[j], n_in);
-        bias_grad[j] += delta[j];
+        if (bias_grad != NULL) {
+            bias_grad[j] += delta[j];
+        }
     }
 }
 

@@ -32,6 +32,13 @@ def _source_core(core_of, source_vertex):
     return core_of[next(iter(source_vertex.machine_vertices))]
 
 
+def _input_cores(core_of, graph):
+    """The source core of each input element (a core per input block
+    when the first layer is split 2-D)."""
+    return [core_of[machine_vertex]
+            for machine_vertex in graph.input_key_sources()]
+
+
 def _machine(graph, session, faults):
     """The started machine, its core per vertex, and the host driving it."""
     vm, core_of = build_virtual_machine(session.simulator)
@@ -61,7 +68,7 @@ def predict_mapped(graph, session, inputs, faults=None):
         keys = graph.input_keys()
         start = time.perf_counter()
         out_keys, out_payloads = host.run(
-            [_source_core(core_of, graph.input_vertex)] * len(keys), keys,
+            _input_cores(core_of, graph), keys,
             inputs.view(numpy.uint32), graph.output_vertex.n_atoms,
             _event_budget(graph))
         seconds = time.perf_counter() - start
@@ -90,8 +97,7 @@ class TrainingMachine:
             raise
         self.keys = graph.input_keys() + graph.label_keys()
         self.sources = (
-            [_source_core(core_of, graph.input_vertex)]
-            * len(graph.input_keys())
+            _input_cores(core_of, graph)
             + [_source_core(core_of, graph.labels_vertex)]
             * len(graph.label_keys()))
         training = graph.training

@@ -23,13 +23,18 @@ class Dense(Layer):
     :param weights_in: where each core keeps its kernel (and input
         vectors): ``"dtcm"``, ``"sdram"`` (streamed through DMA), or
         ``"auto"``, the default: DTCM where it fits, else SDRAM
+    :param inputs_per_core: a 2-D split: each core takes this many of the
+        layer's inputs (and its neurons' part of the kernel), a chain of
+        cores per slice of neurons summing in input order, so the
+        numbers are those of one core; ``None`` takes every input on each
+        core; ``"auto"``, the default, leaves it to the planner
     """
 
     vertex_class = DenseVertex
     weight_names = ("kernel", "bias")
 
     def __init__(self, units, activation=None, neurons_per_core="auto",
-                 name=None, weights_in="auto"):
+                 name=None, weights_in="auto", inputs_per_core="auto"):
         super().__init__(name or unique_name("dense"))
         self.n_units = positive_int(units, "Dense units")
         self.activation = activation_name(activation)
@@ -39,6 +44,12 @@ class Dense(Layer):
                 f"weights_in must be 'auto', 'dtcm' or 'sdram', not "
                 f"{weights_in!r}")
         self.weights_in = weights_in
+        #: True: the planner chooses the input blocks.
+        self.plans_own_blocks = isinstance(inputs_per_core, str) and (
+            inputs_per_core == "auto")
+        if not self.plans_own_blocks and inputs_per_core is not None:
+            self.requested_inputs_per_core = positive_int(
+                inputs_per_core, "inputs_per_core")
 
     @property
     def units(self):

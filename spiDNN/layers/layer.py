@@ -43,6 +43,9 @@ class Layer:
 
     vertex_class = None
     weight_names = ()
+    #: The planner chooses the input blocks of a 2-D split (Dense's
+    #: inputs_per_core="auto"); other layers take all their inputs.
+    plans_own_blocks = False
     activation = "linear"
     #: The activations the layer computes (None: every one spiDNN knows).
     ACTIVATIONS = None
@@ -54,6 +57,11 @@ class Layer:
         self.weights_in = "auto"
         #: Planned: the cores keep the kernel and inputs in SDRAM.
         self.streamed = False
+        #: The user's input block size for a 2-D split (None: the planner
+        #: chooses, for layers that can split their inputs: Dense).
+        self.requested_inputs_per_core = None
+        #: Planned: inputs each core takes (None: all, a 1-D split).
+        self.inputs_per_core = None
         self.input_shape = None
         self.output_shape = None
         self.weights = []
@@ -160,6 +168,9 @@ class Layer:
     def _check_slice(self):
         """The user's slice against the built shape; until the planner
         runs, an auto layer takes one core."""
+        requested = self.requested_inputs_per_core
+        self.inputs_per_core = (requested if requested is not None
+                                and requested < self.n_inputs else None)
         if self.plans_own_slice:
             self.neurons_per_core = self.units
             return
@@ -174,11 +185,24 @@ class Layer:
                                     self.units)
 
     @property
+    def n_blocks(self):
+        """Blocks its inputs are split in across cores (1: a 1-D split)."""
+        if self.inputs_per_core is None:
+            return 1
+        return -(-self.n_inputs // self.inputs_per_core)
+
+    def input_blocks(self):
+        """[(first, end)] of each input block, in order."""
+        size = self.inputs_per_core or self.n_inputs
+        return [(lo, min(lo + size, self.n_inputs))
+                for lo in range(0, self.n_inputs, size)]
+
+    @property
     def n_cores(self):
         """Cores the layer's slices take (0 for a layer without a core)."""
         if self.vertex_class is None:
             return 0
-        return -(-self.units // self.neurons_per_core)
+        return -(-self.units // self.neurons_per_core) * self.n_blocks
 
     def summary_row(self):
         """(name, output shape, parameters, cores, packets its cores send

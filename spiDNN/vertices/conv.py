@@ -28,7 +28,8 @@ class ConvVertex(WindowVertex):
         return sum(w.size for w in self.layer.weights)
 
     @classmethod
-    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
+                        inputs=None, partial=False):
         n_params = sum(w.size for w in core_layer.layer.weights)
         # The weights; training adds their totals, the running sums, the
         # optimizer's state and the sums of each output position (conv.c).
@@ -38,7 +39,7 @@ class ConvVertex(WindowVertex):
             floats += n_params * (
                 n_neurons // core_layer.layer.slice_granularity)
         return floats + super().app_dtcm_floats(
-            core_layer, n_neurons, training, streamed)
+            core_layer, n_neurons, training, streamed, inputs, partial)
 
     @classmethod
     def _multiplies(cls, core_layer):
@@ -47,11 +48,12 @@ class ConvVertex(WindowVertex):
             "in_channels"]
 
     @classmethod
-    def forward_work(cls, core_layer, n_neurons):
+    def forward_work(cls, core_layer, n_neurons, inputs):
         return [("forward", 1, n_neurons * cls._multiplies(core_layer))]
 
     @classmethod
-    def backward_work(cls, core_layer, n_neurons, training):
+    def backward_work(cls, core_layer, n_neurons, training, inputs,
+                      sends_backward):
         n_params = sum(w.size for w in core_layer.layer.weights)
         # The batch's gradient chain: the sums in and the totals back.
         per_batch = 1 / training.batch_size
@@ -60,7 +62,8 @@ class ConvVertex(WindowVertex):
                  ("chain", per_batch, n_params * positions)]
                 + [(point, calls * per_batch, size) for point, calls, size
                    in received_work(2 * n_params)]
-                + super().backward_work(core_layer, n_neurons, training))
+                + super().backward_work(core_layer, n_neurons, training,
+                                        inputs, sends_backward))
 
     @classmethod
     def input_gradient_work(cls, core_layer, n_owned):

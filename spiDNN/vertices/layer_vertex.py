@@ -27,14 +27,39 @@ from spiDNN.vertices.partitions import (
     BACKWARD, CONTROL, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
 
 
+class LayerSplitter(SplitterFixedLegacy):
+    """Slices of ``neurons_per_core``; in a 2-D split, each core receives
+    only what its block needs (``LayerVertex.sources_of``), so a source
+    core's keys are routed to the blocks that take them and no others."""
+
+    def get_source_specific_in_coming_vertices(self, source_vertex,
+                                               partition_id):
+        vertex = self.governed_app_vertex
+        if not vertex.is_block_of_split:
+            return super().get_source_specific_in_coming_vertices(
+                source_vertex, partition_id)
+        return [(target, vertex.sources_of(target, source_vertex,
+                                            partition_id))
+                for target in self.get_in_coming_vertices(partition_id)]
+
+
 class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                   HasCustomAtomKeyMap):
     """A layer: ``neurons_per_core`` of its output elements on each core.
+
+    In a 2-D split (``layer.inputs_per_core``) the layer has one vertex
+    per input block, the same slices of neurons on each: the last block's
+    vertex is the layer's (it adds the biases, applies the activation and
+    sends on), the ones before it are "partial": each core sends its sums
+    on to the next block's core of the same slice (``forward``) and takes
+    its neurons' deltas from the last block's core (``backward``).
 
     :param core_layer: the :py:class:`~spiDNN.core_layers.CoreLayer`
     :param source_vertex: the application vertex feeding it
     :param training: the :py:class:`~spiDNN.training.TrainingRun`, or None
         to run forward passes only
+    :param block: (index, first input, end) of the input block, or None
+        for all the inputs
     """
 
     MACHINE_VERTEX = None
@@ -47,13 +72,31 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     #: them through DMA (layer_params.streamed).
     CAN_STREAM = False
 
-    def __init__(self, core_layer, source_vertex, training=None):
+    def __init__(self, core_layer, source_vertex, training=None, block=None):
         self.core_layer = core_layer
         self.layer = core_layer.layer
-        super().__init__(label=self.layer.name,
+        n_blocks = self.layer.n_blocks if block is not None else 1
+        self.block_index, self.block_first, end = block or (
+            0, 0, self.layer.n_inputs)
+        self.block_inputs = end - self.block_first
+        #: This vertex's block comes before the last: its cores' sums go
+        #: on to the next block's.
+        self.is_partial = self.block_index < n_blocks - 1
+        #: The layer is split 2-D (this is one of its blocks).
+        self.is_block_of_split = n_blocks > 1
+        label = self.layer.name
+        if self.is_partial:
+            label += f"[inputs {self.block_first}:{end}]"
+        super().__init__(label=label,
                          max_atoms_per_core=self.layer.neurons_per_core,
-                         splitter=SplitterFixedLegacy())
+                         splitter=LayerSplitter())
         self.source_vertex = source_vertex
+        #: 2-D: the previous block's vertex (whose sums this one carries
+        #: on), and the last block's (the layer's own); set by the graph.
+        self.previous_block = None
+        self.last_block = self
+        #: The layer's block vertices, on the last block's (the graph's).
+        self.block_vertices = [self]
         self.training = training
         #: Where dL/d(output) comes from: the next layer's or the loss's
         #: vertex (set by the graph once it exists).
@@ -63,9 +106,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     # ----------------------------------------------------- the contract
     @classmethod
-    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
+                        inputs=None, partial=False):
         """DTCM floats the app allocates beyond layer_core.h's (with its
-        kernel in SDRAM, when ``streamed``)."""
+        kernel in SDRAM, when ``streamed``; in a 2-D split, for ``inputs``
+        of the layer's inputs, ``partial`` if not the last block's)."""
         raise NotImplementedError
 
     def backward_packets(self):
@@ -100,6 +145,23 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             return []
         return [SOFTMAX] + ([SOFTMAX_BACKWARD] if self.training else [])
 
+    def sources_of(self, machine_vertex, source_vertex, partition_id):
+        """2-D: the source's machine vertices whose keys
+        ``machine_vertex`` takes: its input block's cores, its slice's
+        core of the previous block (the carry) or of the last (deltas);
+        any other source's (the next layer's, the control's): all."""
+        lo, hi = self.block_first, self.block_first + self.block_inputs
+        if source_vertex is self.source_vertex and partition_id == FORWARD:
+            return [v for v in source_vertex.machine_vertices
+                    if v.vertex_slice.lo_atom < hi
+                    and v.vertex_slice.hi_atom >= lo]
+        if source_vertex is not self and source_vertex in (
+                self.previous_block, self.last_block):
+            same = machine_vertex.vertex_slice.lo_atom
+            return [v for v in source_vertex.machine_vertices
+                    if v.vertex_slice.lo_atom == same]
+        return [source_vertex]
+
     def key_space_shape(self, partition_id):
         """(atoms per core, atoms) of a partition whose keys do not number
         the layer's neurons, else None."""
@@ -107,21 +169,31 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     # ------------------------------------------- the work of one core
     @classmethod
-    def work(cls, core_layer, n_neurons, training):
+    def work(cls, core_layer, n_neurons, training, inputs=None,
+             carried=False, partial=False):
         """What one core of ``n_neurons`` runs per sample: [(cost point,
         calls, size of each call)] of c_code/common/cost.h's points, and
         ``packet`` and ``task`` for the entries to callbacks; work done
         once a batch counts 1 / batch_size of a call per sample.  The
-        planner prices it with the cost table (clock.work_cycles)."""
+        planner prices it with the cost table (clock.work_cycles).
+
+        In a 2-D split, the core takes ``inputs`` of the layer's inputs,
+        its sums start from the previous block's (``carried``), and a
+        ``partial`` core sends them on and takes its deltas directly."""
         layer, n = core_layer.layer, n_neurons
         training = training if core_layer.needs_backward else None
+        inputs = layer.n_inputs if inputs is None else inputs
         units = layer.units
-        softmax = _exchanges_softmax(core_layer, training)
-        work = received_work(layer.n_inputs, first=True)
+        softmax = not partial and _exchanges_softmax(core_layer, training)
+        work = received_work(inputs, first=True)
+        if carried:
+            work += received_work(n)
         work += [("task", 1, 0), ("forward_start", 1, n)]
-        work += cls.forward_work(core_layer, n)
+        work += cls.forward_work(core_layer, n, inputs)
         output = "train_output_" if training else "output_"
-        if softmax:
+        if partial:
+            work.append((output + "linear", 1, n))
+        elif softmax:
             work += received_work(units) + [("task", 1, 0), ("send", 1, n),
                                         ("softmax", 1, units),
                                         (output + "linear", 1, n)]
@@ -131,8 +203,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             work.append((output + activation, 1, n))
         if not training:
             return work
-        dense = core_layer.gradient_source == "dense_deltas"
-        n_next = core_layer.n_next
+        dense = not partial and core_layer.gradient_source == "dense_deltas"
+        n_next = core_layer.n_next if not partial else n
         work += received_work(n_next if dense else n) + [("task", 1, 0)]
         if dense:
             work += [("gradient_dense", 1, n * n_next),
@@ -144,16 +216,22 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                                         ("softmax_backward", 1, units)]
         # (The update runs in the host's commit round, which the clock
         # counts apart from the passes, as the planner does.)
-        return work + cls.backward_work(core_layer, n, training)
+        sends = not partial and (core_layer.sends_backward or carried)
+        return work + cls.backward_work(core_layer, n, training, inputs,
+                                        sends)
 
     @classmethod
-    def forward_work(cls, core_layer, n_neurons):
-        """The app's forward maths: [(cost point, calls, size)]."""
+    def forward_work(cls, core_layer, n_neurons, inputs):
+        """The app's forward maths over ``inputs`` of the layer's inputs:
+        [(cost point, calls, size)]."""
         raise NotImplementedError
 
     @classmethod
-    def backward_work(cls, core_layer, n_neurons, training):
-        """The app's backward work past the deltas, per sample."""
+    def backward_work(cls, core_layer, n_neurons, training, inputs,
+                      sends_backward):
+        """The app's backward work past the deltas, per sample (sending
+        the previous layer, or blocks, what they need if
+        ``sends_backward``)."""
         raise NotImplementedError
 
     # --------------------------------------------------------- the layer
@@ -168,30 +246,52 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     @property
     def sends_logits(self):
         """The output layer hands z to a loss that takes logits (Keras'
-        cross-entropies after a softmax or a sigmoid)."""
-        return _sends_logits(self.core_layer, self.training)
+        cross-entropies after a softmax or a sigmoid); a partial core of a
+        2-D split hands its sums on, and takes dL/dz back."""
+        return self.is_partial or _sends_logits(self.core_layer,
+                                                self.training)
+
+    @property
+    def activation(self):
+        return "linear" if self.is_partial else self.layer.activation
 
     @property
     def exchanges_softmax(self):
-        return _exchanges_softmax(self.core_layer, self.training)
+        return not self.is_partial and _exchanges_softmax(
+            self.core_layer, self.training)
 
     @property
     def sends_backward(self):
-        return bool(self.training) and self.core_layer.sends_backward
+        """Training, the cores send backward: to the previous layer, and
+        in a 2-D split to the blocks before the last."""
+        return (not self.is_partial and bool(self.training) and (
+            self.core_layer.sends_backward or len(self.block_vertices) > 1))
+
+    @property
+    def gradient_source(self):
+        """layouts.GRADIENT_SOURCES' name of the cores' dL/d(output)."""
+        return "direct" if self.is_partial else (
+            self.core_layer.gradient_source)
 
     @property
     def has_outgoing(self):
-        return (bool(self.training)
-                and self.core_layer.gradient_source == "dense_deltas")
+        return bool(self.training) and self.gradient_source == "dense_deltas"
+
+    @property
+    def n_slices(self):
+        """The vertex's cores: the layer's slices of neurons."""
+        return -(-self.layer.units // self.layer.neurons_per_core)
 
     def deliveries_per_sample(self):
-        """A bound on the packets the layer's cores receive per sample."""
-        n_cores = self.layer.n_cores
-        forward = n_cores * (self.layer.n_inputs + (
+        """A bound on the packets the vertex's cores receive per sample."""
+        n = self.layer.neurons_per_core
+        forward = self.n_slices * (self.block_inputs + (
+            n if self.previous_block is not None else 0) + (
             2 * self.layer.units if self.exchanges_softmax else 0))
         if not self.training:
             return forward
-        return 2 * forward + n_cores * self.core_layer.n_next + (
+        n_next = self.core_layer.n_next if not self.is_partial else n
+        return 2 * forward + self.n_slices * n_next + (
             self.extra_deliveries())
 
     @property
@@ -236,7 +336,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if not self.layer.streamed:
             return 0
         return layouts.stream_region_words(
-            vertex_slice.n_atoms, self.layer.n_inputs, bool(self.training),
+            vertex_slice.n_atoms, self.block_inputs, bool(self.training),
             self.n_states)
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
@@ -287,7 +387,7 @@ class LayerMachineVertex(AppMachineVertex):
         return layouts.LAYER_PARAMS.pack(
             n_neurons=self.vertex_slice.n_atoms,
             first_neuron=self.vertex_slice.lo_atom,
-            activation=layouts.ACTIVATIONS[layer.activation],
+            activation=layouts.ACTIVATIONS[vertex.activation],
             forward_key=self._key(FORWARD),
             softmax_key=self._key(SOFTMAX, softmax),
             **prefixed("input", key_space(vertex.source_vertex, FORWARD)),
@@ -296,7 +396,7 @@ class LayerMachineVertex(AppMachineVertex):
             training=int(bool(training)),
             sends_logits=int(vertex.sends_logits),
             gradient_source=layouts.GRADIENT_SOURCES[
-                core_layer.gradient_source],
+                vertex.gradient_source],
             sends_backward=int(vertex.sends_backward),
             backward_key=self._key(BACKWARD, vertex.sends_backward),
             softmax_backward_key=self._key(
@@ -314,11 +414,18 @@ class LayerMachineVertex(AppMachineVertex):
                        key_space(vertex, SOFTMAX_BACKWARD)
                        if training and softmax else NO_KEY_SPACE),
             dropout_rate=layouts.float_bits(
-                core_layer.dropout_rate if training else 0.0),
+                core_layer.dropout_rate
+                if training and not vertex.is_partial else 0.0),
             dropout_seed=(core_layer.dropout.seed
                           if core_layer.dropout is not None else 0),
             control_key=key_space(vertex.control_vertex, CONTROL)["base"],
-            streamed=int(layer.streamed))
+            streamed=int(layer.streamed),
+            block_first=vertex.block_first,
+            block_inputs=vertex.block_inputs,
+            partial=int(vertex.is_partial),
+            **prefixed("carry", key_space(vertex.previous_block, FORWARD)
+                       if vertex.previous_block is not None
+                       else NO_KEY_SPACE))
 
     def outgoing_weights(self):
         """The next Dense layer's kernel rows of this slice's neurons

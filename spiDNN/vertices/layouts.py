@@ -273,6 +273,12 @@ LAYER_PARAMS = Struct("layer_params", [
     ("control_key", "first key of the host's control partition"),
     ("streamed", "1: the input vectors and the kernel live in SDRAM (the "
                  "STREAM and WEIGHTS regions) and stream through DMA"),
+    ("block_first", "first input element this core takes (a 2-D split: "
+                    "its input block; else 0)"),
+    ("block_inputs", "input elements this core takes (all, unless 2-D)"),
+    ("partial", "1: a 2-D split's core before the last input block: its "
+                "sums go on to the next block's core, with no bias"),
+    *key_space_fields("carry"),
 ])
 
 #: The geometry of a windowed layer (conv, pooling, zero padding) over a
@@ -336,15 +342,19 @@ def stream_region_words(n_neurons, n_inputs, training, n_states=0):
 
 
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradient_source,
-                     n_next, dropout, n_states=0, streamed=False):
+                     n_next, dropout, n_states=0, streamed=False,
+                     carried=False):
     """DTCM that layer_core.h allocates for any layer app.
 
+    :param n_inputs: the inputs the core takes (its block, 2-D)
     :param n_next: training with dense deltas: the next layer's units
     :param n_states: the optimizer's state arrays per weight array
     :param streamed: the input vectors live in SDRAM
+    :param carried: 2-D: the previous input block's sums arrive
     """
-    # inputs twice (unless in SDRAM), z, a, sent
-    floats = (0 if streamed else 2 * n_inputs) + 3 * n_neurons
+    # inputs twice (unless in SDRAM), z, a, sent (and the carried sums)
+    floats = (0 if streamed else 2 * n_inputs) + (
+        4 if carried else 3) * n_neurons
     if training:
         floats += n_neurons                      # deltas
         if gradient_source == GRADIENT_SOURCES["dense_deltas"]:

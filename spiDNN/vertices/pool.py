@@ -17,7 +17,7 @@ class PoolVertex(WindowVertex):
     MACHINE_VERTEX = PoolMachineVertex
 
     @classmethod
-    def forward_work(cls, core_layer, n_neurons):
+    def forward_work(cls, core_layer, n_neurons, inputs):
         return [(f"pool_forward_{core_layer.layer.mode}", 1,
                  n_neurons * cls.window_size(core_layer))]
 

@@ -23,12 +23,14 @@ class WindowVertex(LayerVertex):
     EXTRA_REGION_BYTES = layouts.WINDOW_PARAMS.n_bytes
 
     @classmethod
-    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False):
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
+                        inputs=None, partial=False):
         sends_backward = training and core_layer.sends_backward
         return core_layer.layer.units if sends_backward else 0
 
     @classmethod
-    def backward_work(cls, core_layer, n_neurons, training):
+    def backward_work(cls, core_layer, n_neurons, training, inputs,
+                      sends_backward):
         if not core_layer.sends_backward:
             return []
         layer = core_layer.layer
