@@ -165,8 +165,8 @@ def _pacer(core, option):
 def _block_sizes(layer):
     """The input blocks to consider: None (every input on each core),
     then sizes of 2 .. MAX_INPUT_BLOCKS blocks (only the user's, when
-    they gave one)."""
-    if not layer.plans_own_blocks:
+    they gave one, or gave neurons_per_core: their slice is theirs)."""
+    if not (layer.plans_own_blocks and layer.plans_own_slice):
         requested = layer.requested_inputs_per_core
         return [requested if requested is not None
                 and requested < layer.n_inputs else None]
@@ -202,7 +202,7 @@ def _options(core, training):
                 dtcm = _dtcm_bytes(core, n, training, streamed, inputs)
                 sdram = _sdram_bytes(core, n, training, streamed, inputs)
                 if not dtcm_fits(dtcm) or sdram > CHIP_SDRAM_BYTES:
-                    refused = refused or (n, dtcm, sdram)
+                    refused = (n, dtcm, sdram)
                     continue
                 options.append(Option(
                     n, -(-positions // per_core) * n_blocks,
