@@ -14,9 +14,10 @@ sample, in the ARM cycles measured on the app's ARM build) and chooses:
    takes as many neurons per core as keep its cores within the target,
    which leaves chips free and the virtual machine less to do;
 3. within every limit of a core and the machine: DTCM (with the
-   optimizer's state when training) and, when the model was given
-   ``n_boards``, the application cores of those boards (the target is
-   relaxed until the cores fit).
+   optimizer's state when training) and the application cores of the
+   boards: those the model was given (``n_boards``), else as many boards
+   as its plan of fewest cores needs (the planner does not take more
+   boards for speed); the target is relaxed until the cores fit.
 
 A Dense layer may also split its inputs (a 2-D split,
 ``inputs_per_core``): a core per input block and slice of neurons, the
@@ -61,8 +62,10 @@ class Option:
     dtcm_bytes: int
     streamed: bool = False
     inputs_per_core: int = None    # None: every input (1-D)
-    #: The first layer's: the pace of the input source's fullest core.
+    #: The first layer's: the pace of the input source's fullest core,
+    #: and the source's cores beyond one (a core per input block).
     source_cycles: float = 0.0
+    extra_source_cores: int = 0
 
     @property
     def pace(self):
@@ -134,11 +137,11 @@ def plan(model, training=None):
         if fastest.pace > target:
             target, slowest = fastest.pace, _pacer(core, fastest)
     chosen = {core: _fewest_within(options[core], target) for core in cores}
-    budget = _core_budget(model, training)
-    if budget is not None and sum(o.n_cores for o in chosen.values()) > (
-            budget):
+    n_boards = model.n_boards or _boards_of_fewest(options, training)
+    budget = _core_budget(n_boards, training)
+    if _cores(chosen) > budget:
         target, slowest, chosen = _relax(cores, options, target, budget,
-                                         model.n_boards)
+                                         n_boards)
     layers = []
     for core in cores:
         option = chosen[core]
@@ -207,7 +210,8 @@ def _options(core, training):
                 options.append(Option(
                     n, -(-positions // per_core) * n_blocks,
                     _cycles(core, n, training, streamed, inputs), dtcm,
-                    streamed, inputs, _source_cycles(core, inputs)))
+                    streamed, inputs, _source_cycles(core, inputs),
+                    n_blocks - 1 if core.is_first else 0))
                 break
     if not options:
         raise _refusal(core, training, *refused)
@@ -325,28 +329,53 @@ def _floor(training):
     return max(parts)
 
 
-def _core_budget(model, training):
-    """Application cores the layers may take on the boards the model was
-    given (None: as many boards as it needs)."""
-    if model.n_boards is None:
-        return None
-    # The input and control sources and the gatherer; training, the
-    # labels source and the loss core too.
-    others = 3 + (2 if training else 0)
-    return model.n_boards * CHIPS_PER_BOARD * APP_CORES_PER_CHIP - others
+def _cores(chosen):
+    """The cores of the layers' chosen options, with any input source
+    cores beyond the one the budget counts."""
+    return sum(o.n_cores + o.extra_source_cores for o in chosen.values())
+
+
+def _other_cores(training):
+    """The input and control sources and the gatherer; training, the
+    labels source and the loss core too."""
+    return 3 + (2 if training else 0)
+
+
+def _boards_of_fewest(options, training):
+    """Boards the plan of fewest cores needs (at least one)."""
+    fewest = sum(min(o.n_cores + o.extra_source_cores for o in layer)
+                 for layer in options.values()) + _other_cores(training)
+    chips = -(-fewest // APP_CORES_PER_CHIP)
+    return max(1, -(-chips // CHIPS_PER_BOARD))
+
+
+def _core_budget(n_boards, training):
+    """Application cores the layers may take on ``n_boards``."""
+    return (n_boards * CHIPS_PER_BOARD * APP_CORES_PER_CHIP
+            - _other_cores(training))
 
 
 def _relax(cores, options, target, budget, n_boards):
     """The smallest target above ``target`` whose fewest cores fit the
-    budget; refuses a model that does not fit at any."""
+    budget (the cores fall as the target rises: a bisection); refuses a
+    model that does not fit at any."""
     candidates = sorted({o.pace for core in cores for o in options[core]
                          if o.pace > target})
-    for candidate in candidates:
-        chosen = {core: _fewest_within(options[core], candidate)
-                  for core in cores}
-        if sum(o.n_cores for o in chosen.values()) <= budget:
-            slowest = max(cores, key=lambda core: chosen[core].pace)
-            return candidate, _pacer(slowest, chosen[slowest]), chosen
+
+    def at(candidate):
+        return {core: _fewest_within(options[core], candidate)
+                for core in cores}
+    lo, hi = 0, len(candidates)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _cores(at(candidates[mid])) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo < len(candidates):
+        chosen = at(candidates[lo])
+        slowest = max(cores, key=lambda core: chosen[core].pace)
+        return candidates[lo], _pacer(slowest, chosen[slowest]), chosen
     fewest = sum(min(o.n_cores for o in options[core]) for core in cores)
     raise SpiDNNConfigurationError(
         f"the layers need at least {fewest} cores (each slice within a "

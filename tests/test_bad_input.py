@@ -18,10 +18,13 @@ def model():
 
 def test_layer_too_big_for_a_core_is_refused():
     """Kept in DTCM (weights_in="dtcm"; "auto" would stream it from
-    SDRAM, tests/test_large_layers.py)."""
+    SDRAM, tests/test_large_layers.py) and every input on the core (no
+    2-D split, which would fit it)."""
     model = spiDNN.Model().add(Input(20_000))
     with pytest.raises(SpiDNNConfigurationError, match="DTCM"):
-        model.add(Dense(1, weights_in="dtcm"))
+        model.add(Dense(1, weights_in="dtcm", inputs_per_core=None))
+    model.add(Dense(1, weights_in="dtcm"))
+    assert model.layers[-1].n_blocks > 1
 
 
 def test_too_many_neurons_per_core_is_refused():

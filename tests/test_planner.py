@@ -85,12 +85,17 @@ def test_the_plan_is_as_fast_as_one_neuron_per_core_on_fewer_cores():
 
 def _grid_model(kind, per_core):
     """A model of each layer kind with its slices ``per_core`` (a dense
-    size or a number of output positions; "auto": the planner's)."""
+    size or a number of output positions; "auto": the planner's; or, for
+    dense, (neurons, inputs per core[, weights_in]): a 2-D split)."""
     model = spiDNN.Model(seed=3)
     if kind == "dense":
+        per_core, inputs, where = (
+            (per_core, None, "auto") if not isinstance(per_core, tuple)
+            else (per_core + ("auto",))[:3])
         model.add(Input(20))
         for units, activation in ((9, "tanh"), (7, "relu"), (4, "softmax")):
-            model.add(Dense(units, activation, neurons_per_core=per_core))
+            model.add(Dense(units, activation, neurons_per_core=per_core,
+                            inputs_per_core=inputs, weights_in=where))
         return model
 
     def channels(n):
@@ -117,6 +122,10 @@ def _numbers(model, x, y, train):
 
 @pytest.mark.parametrize("kind,sizes,train", [
     ("dense", ["auto", 2, 3, 9], True),
+    # 2-D: blocks of the inputs (those of the layers after the first
+    # straddle the previous layer's slices at (3, 5) and (2, 3)), and
+    # streamed from SDRAM
+    ("dense", [(1, 7), (3, 5), (2, 3), (9, 19), (2, 6, "sdram")], True),
     ("conv", ["auto", 2, 5, 36], True)])
 def test_every_plan_gives_the_same_numbers(kind, sizes, train):
     rng = numpy.random.default_rng(4)
