@@ -15,7 +15,7 @@ from spiDNN.layers.arguments import non_negative_int, positive_int
 from spiDNN.toolchain.config import board_from_user_cfg, find_user_cfgs
 from spiDNN.layers.layer import Layer
 from spiDNN import planner
-from spiDNN.planner import APP_CORES_PER_CHIP, CHIPS_PER_BOARD
+from spiDNN.planner import APP_CORES_PER_CHIP, boards_for
 from spiDNN.progress import Progress
 from spiDNN.training import TrainingRun
 from spiDNN.vertices.layouts import DTCM_HEAP_BYTES
@@ -225,8 +225,7 @@ class Model:
     def boards_needed(self):
         if self.n_boards is not None:
             return self.n_boards
-        chips = math.ceil(self.cores_needed() / APP_CORES_PER_CHIP)
-        return max(1, math.ceil(chips / CHIPS_PER_BOARD))
+        return boards_for(self.cores_needed())
 
     def _check_inputs(self, x):
         """Inputs as a contiguous float32 array (n_samples, n_inputs), from

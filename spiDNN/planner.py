@@ -48,8 +48,30 @@ CHIPS_PER_BOARD = 48
 CHIP_SDRAM_BYTES = 123469792
 #: Cores of a chip that may stream at once, sharing its SDRAM.
 STREAMING_CORES_PER_CHIP = 16
-#: The most input blocks the planner considers for a layer.
+#: The most input blocks the planner considers for a layer, and the
+#: fewest inputs a block may have (each block adds a core per slice and
+#: the carried sums' packets: below this it buys little pace for them).
 MAX_INPUT_BLOCKS = 16
+MIN_INPUTS_PER_CORE = 32
+#: The share of a board's application cores a plan may fill: PACMAN's
+#: placer keeps each vertex's cores on neighbouring chips and leaves
+#: some cores of partly filled chips unused (a plan of 811 of a board's
+#: 816 failed to place).
+PLACEABLE_FRACTION = 0.9
+
+
+def placeable_cores(n_boards):
+    """Application cores a plan may take on ``n_boards`` boards."""
+    return int(PLACEABLE_FRACTION * n_boards * CHIPS_PER_BOARD
+               * APP_CORES_PER_CHIP)
+
+
+def boards_for(n_cores):
+    """Boards to run ``n_cores`` application cores (at least one)."""
+    boards = 1
+    while placeable_cores(boards) < n_cores:
+        boards += 1
+    return boards
 
 
 @dataclasses.dataclass
@@ -167,7 +189,8 @@ def _pacer(core, option):
 
 def _block_sizes(layer):
     """The input blocks to consider: None (every input on each core),
-    then sizes of 2 .. MAX_INPUT_BLOCKS blocks (only the user's, when
+    then sizes of 2 .. MAX_INPUT_BLOCKS blocks of at least
+    MIN_INPUTS_PER_CORE inputs (only the user's, when
     they gave one, or gave neurons_per_core: their slice is theirs)."""
     if not (layer.plans_own_blocks and layer.plans_own_slice):
         requested = layer.requested_inputs_per_core
@@ -175,7 +198,7 @@ def _block_sizes(layer):
                 and requested < layer.n_inputs else None]
     n = layer.n_inputs
     sizes = sorted({-(-n // k) for k in range(2, MAX_INPUT_BLOCKS + 1)
-                    if -(-n // k) < n}, reverse=True)
+                    if MIN_INPUTS_PER_CORE <= -(-n // k) < n}, reverse=True)
     return [None] + sizes
 
 
@@ -343,16 +366,14 @@ def _other_cores(training):
 
 def _boards_of_fewest(options, training):
     """Boards the plan of fewest cores needs (at least one)."""
-    fewest = sum(min(o.n_cores + o.extra_source_cores for o in layer)
-                 for layer in options.values()) + _other_cores(training)
-    chips = -(-fewest // APP_CORES_PER_CHIP)
-    return max(1, -(-chips // CHIPS_PER_BOARD))
+    return boards_for(sum(min(o.n_cores + o.extra_source_cores for o in layer)
+                          for layer in options.values())
+                      + _other_cores(training))
 
 
 def _core_budget(n_boards, training):
     """Application cores the layers may take on ``n_boards``."""
-    return (n_boards * CHIPS_PER_BOARD * APP_CORES_PER_CHIP
-            - _other_cores(training))
+    return placeable_cores(n_boards) - _other_cores(training)
 
 
 def _relax(cores, options, target, budget, n_boards):

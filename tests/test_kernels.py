@@ -45,7 +45,7 @@ uint32_t shim_window_params_size(void) {
 
 void shim_dense_forward(uint32_t n, uint32_t n_in, const float *kernel,
                         const float *bias, const float *x, float *z) {
-    dense_forward(n, n_in, kernel, bias, x, z);
+    dense_forward(n, n_in, kernel, bias, NULL, x, z);
 }
 
 void shim_dense_accumulate(uint32_t n, uint32_t n_in, const float *x,

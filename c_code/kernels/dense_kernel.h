@@ -5,6 +5,7 @@
 #ifndef SPIDNN_DENSE_KERNEL_H
 #define SPIDNN_DENSE_KERNEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 // acc + sum_i w_i x_i over n values, in index order: a row, or one block
