@@ -65,13 +65,13 @@ def test_the_plan_is_as_fast_as_one_neuron_per_core_on_fewer_cores():
     core on fewer cores; splitting inputs too (2-D, the default) it is
     faster still."""
     rng = numpy.random.default_rng(2)
-    x = rng.normal(size=(8, 100)).astype(numpy.float32)
+    x = rng.normal(size=(8, 600)).astype(numpy.float32)
     spec = [(40, "relu"), (30, "relu"), (10, "softmax")]
     runs = {}
     for per_core in ("auto", "auto 1-D", 1, 4):
         blocks = None if per_core == "auto 1-D" else "auto"
         given = [] if str(per_core).startswith("auto") else [per_core]
-        model = _mlp(100, [s + tuple(given) for s in spec],
+        model = _mlp(600, [s + tuple(given) for s in spec],
                      inputs_per_core=blocks)
         model.predict(x)
         runs[per_core] = model.last_run
