@@ -23,7 +23,7 @@ def test_layer_too_big_for_a_core_is_refused():
     model = spiDNN.Model().add(Input(20_000))
     with pytest.raises(SpiDNNConfigurationError, match="DTCM"):
         model.add(Dense(1, weights_in="dtcm", inputs_per_core=None))
-    model.add(Dense(1, weights_in="dtcm"))
+    model.add(Dense(1, weights_in="dtcm", inputs_per_core="auto"))
     assert model.layers[-1].n_blocks > 1
 
 

@@ -10,14 +10,17 @@ from spiDNN.layers import Dense, Input
 from spiDNN.planner import APP_CORES_PER_CHIP, CHIPS_PER_BOARD
 
 
-def _pair(n_in, hidden, n_out=10, output="softmax", **spidnn_kwargs):
+def _pair(n_in, hidden, n_out=10, output="softmax", inputs_per_core=None,
+          **spidnn_kwargs):
     """A Keras MLP and the same spiDNN model with its weights."""
     keras.utils.set_random_seed(0)
     kmodel = keras.Sequential([
         keras.Input((n_in,)), keras.layers.Dense(hidden, activation="relu"),
         keras.layers.Dense(n_out, activation=output)])
-    model = spiDNN.Model([Input(n_in), Dense(hidden, "relu"),
-                          Dense(n_out, output)], seed=0, **spidnn_kwargs)
+    model = spiDNN.Model([Input(n_in),
+                          Dense(hidden, "relu", inputs_per_core=inputs_per_core),
+                          Dense(n_out, output, inputs_per_core=inputs_per_core)],
+                         seed=0, **spidnn_kwargs)
     model.set_weights(kmodel.get_weights())
     return kmodel, model
 
@@ -29,8 +32,9 @@ def _data(n, n_in, n_classes=10):
 
 
 def _assert_predicts_and_trains_like_keras(n_in, hidden, n_samples,
-                                           n_predicted=None):
-    kmodel, model = _pair(n_in, hidden)
+                                           n_predicted=None,
+                                           inputs_per_core=None):
+    kmodel, model = _pair(n_in, hidden, inputs_per_core=inputs_per_core)
     x, y = _data(n_samples, n_in)
     shown = x[:n_predicted]
     numpy.testing.assert_allclose(model.predict(shown), kmodel.predict(
@@ -50,11 +54,18 @@ def test_a_neuron_wider_than_dtcm_streams_its_kernel():
     20,000 inputs): the planner keeps them in SDRAM."""
     model = _assert_predicts_and_trains_like_keras(20000, 64, 24)
     first = model.plan.layers[0]
-    # Streamed from SDRAM, or split 2-D into blocks that fit DTCM.
-    assert first.streamed or first.inputs_per_core is not None
-    assert model.plan.training
-    assert ("streamed from SDRAM" if first.streamed else
-            f"x {first.inputs_per_core} inputs per core") in model.summary(
+    assert first.streamed and model.plan.training
+    assert "streamed from SDRAM" in model.summary(print_fn=None)
+
+
+def test_a_layer_split_into_input_blocks_predicts_and_trains_like_keras():
+    """The same layer left to the planner's 2-D split: blocks of inputs
+    whose kernel fits DTCM."""
+    model = _assert_predicts_and_trains_like_keras(20000, 64, 24,
+                                                   inputs_per_core="auto")
+    first = model.plan.layers[0]
+    assert first.inputs_per_core is not None and not first.streamed
+    assert f"x {first.inputs_per_core} inputs per core" in model.summary(
         print_fn=None)
 
 
@@ -63,7 +74,8 @@ def test_sixteen_million_weights_map_and_train():
     neurons split 2-D into input blocks, streamed from SDRAM.  Fewer
     samples than the others."""
     model = _assert_predicts_and_trains_like_keras(4096, 4096, 16,
-                                                   n_predicted=8)
+                                                   n_predicted=8,
+                                                   inputs_per_core="auto")
     assert model.boards_needed() == 1
     assert model.last_run.chips <= CHIPS_PER_BOARD
     for layer in model.plan.layers:
