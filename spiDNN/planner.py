@@ -223,16 +223,17 @@ def _options(core, training):
     for per_core in sizes:
         n = min(per_core * granularity, layer.units)
         for inputs in _block_sizes(layer):
-            n_blocks = 1 if inputs is None else -(-layer.n_inputs // inputs)
+            n_blocks = layer.blocks_of(inputs)
+            kinds = _block_cores(n_blocks)
             for streamed in storages:
-                dtcm = _dtcm_bytes(core, n, training, streamed, inputs)
+                dtcm = _dtcm_bytes(core, n, training, streamed, inputs, kinds)
                 sdram = _sdram_bytes(core, n, training, streamed, inputs)
                 if not dtcm_fits(dtcm) or sdram > CHIP_SDRAM_BYTES:
                     refused = (n, dtcm, sdram)
                     continue
                 options.append(Option(
                     n, -(-positions // per_core) * n_blocks,
-                    _cycles(core, n, training, streamed, inputs), dtcm,
+                    _cycles(core, n, training, streamed, inputs, kinds), dtcm,
                     streamed, inputs, _source_cycles(core, inputs),
                     n_blocks - 1 if core.is_first else 0))
                 break
@@ -261,24 +262,24 @@ def _block_cores(n_blocks):
     return kinds
 
 
-def _dtcm_bytes(core, n, training, streamed, inputs):
-    """DTCM of the layer's fullest core."""
-    n_blocks = 1 if inputs is None else -(-core.layer.n_inputs // inputs)
+def _dtcm_bytes(core, n, training, streamed, inputs, kinds):
+    """DTCM of the layer's fullest core, of its ``kinds``
+    (_block_cores)."""
     return max(core.dtcm_bytes(training, n, streamed, inputs, carried,
                                partial)
-               for carried, partial in _block_cores(n_blocks))
+               for carried, partial in kinds)
 
 
-def _cycles(core, n, training, streamed, inputs=None):
-    """Predicted cycles per sample of the layer's fullest core: its work,
-    and, streamed, no less than its share of the chip's SDRAM takes to
-    move its kernel (and, training, its gradients) and inputs."""
+def _cycles(core, n, training, streamed, inputs, kinds):
+    """Predicted cycles per sample of the layer's fullest core, of its
+    ``kinds`` (_block_cores): its work, and, streamed, no less than its
+    share of the chip's SDRAM takes to move its kernel (and, training,
+    its gradients) and inputs."""
     layer = core.layer
     app = layer.vertex_class.MACHINE_VERTEX.APP_NAME
-    n_blocks = 1 if inputs is None else -(-layer.n_inputs // inputs)
     cycles = max(clock.work_cycles(app, layer.vertex_class.work(
         core, n, training, inputs, carried, partial))
-        for carried, partial in _block_cores(n_blocks))
+        for carried, partial in kinds)
     if not streamed:
         return cycles
     inputs = inputs or layer.n_inputs

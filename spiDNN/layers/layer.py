@@ -187,9 +187,13 @@ class Layer:
     @property
     def n_blocks(self):
         """Blocks its inputs are split in across cores (1: a 1-D split)."""
-        if self.inputs_per_core is None:
+        return self.blocks_of(self.inputs_per_core)
+
+    def blocks_of(self, inputs_per_core):
+        """Input blocks of ``inputs_per_core`` (None: one, all inputs)."""
+        if inputs_per_core is None:
             return 1
-        return -(-self.n_inputs // self.inputs_per_core)
+        return -(-self.n_inputs // inputs_per_core)
 
     def input_blocks(self):
         """[(first, end)] of each input block, in order."""

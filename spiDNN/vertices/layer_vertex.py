@@ -265,7 +265,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         """Training, the cores send backward: to the previous layer, and
         in a 2-D split to the blocks before the last."""
         return (not self.is_partial and bool(self.training) and (
-            self.core_layer.sends_backward or len(self.block_vertices) > 1))
+            self.core_layer.sends_backward or self.is_block_of_split))
 
     @property
     def gradient_source(self):
