@@ -55,6 +55,9 @@ class RunReport:
     busiest_link_fraction: float = None
     #: Busy seconds of each layer's cores, summed.
     layer_busy_seconds: dict = None
+    #: The passes the clock timed (the first ones, clock.TIMED_PASSES),
+    #: which stand for the rest: every pass does the same work.
+    timed_passes: int = None
 
     @property
     def samples_per_second(self):

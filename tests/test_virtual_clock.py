@@ -7,7 +7,7 @@ import numpy
 import pytest
 
 import spiDNN
-from spiDNN.layers import Dense, Input, MaxPooling2D
+from spiDNN.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
 from spiDNN.vertices import layouts
 from spiDNN.vm import binding, clock
 from spiDNN.vm.binding import CORE_GATHERER, CORE_SOURCE
@@ -209,8 +209,9 @@ def test_two_runs_give_identical_virtual_times():
     for first, second in zip(*reports):
         assert first.predicted_seconds == second.predicted_seconds
         assert first.predicted_joules == second.predicted_joules
-        # (The layers' names differ: each model names its own.)
-        assert list(first.layer_busy_seconds.values()) == list(
+        # (The layers' names differ: each model names its own, and
+        # "dense_10" sorts before "dense_9".)
+        assert sorted(first.layer_busy_seconds.values()) == sorted(
             second.layer_busy_seconds.values())
 
 
@@ -243,3 +244,50 @@ def test_a_packet_bound_core_says_so():
     model.predict(x)
     assert model.last_run.bottleneck.startswith(
         "packet-bound core: max_pooling2d")
+
+
+def _where(bottleneck):
+    """A bottleneck's kind and core or link, without the layer's name
+    (each model names its own)."""
+    kind, _, what = bottleneck.partition(": ")
+    return kind, what[what.find("("):]
+
+
+def _small_cnn():
+    model = spiDNN.Model(seed=0)
+    model.add(Input((6, 6, 1)))
+    model.add(Conv2D(2, 3, activation="relu"))
+    model.add(MaxPooling2D(2))
+    model.add(Flatten())
+    model.add(Dense(5, activation="softmax"))
+    return model
+
+
+@pytest.mark.parametrize("kind", ["dense", "conv"])
+def test_the_first_passes_timed_predict_the_whole_run(monkeypatch, kind):
+    """The clock times a run's first passes and stops (the rest run core
+    by core, untimed): a pass's work does not depend on its data, so the
+    prediction is the fully timed run's, and no number changes."""
+    n_in = 12 if kind == "dense" else 36
+    x, y = _small_data(n=40, n_in=n_in)
+    runs = []
+    for limit in (0, 8):
+        monkeypatch.setattr(clock, "TIMED_PASSES", limit)
+        model = (spidnn_model(12, [(8, "relu"), (5, "softmax")],
+                              neurons_per_core=3)
+                 if kind == "dense" else _small_cnn())
+        runs.append(_fit_and_predict(model, x, y))
+    (w_all, p_all, *whole), (w_some, p_some, *part) = runs
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(w_all, w_some))
+    assert p_all.tobytes() == p_some.tobytes()
+    for all_timed, some_timed in zip(whole, part):
+        assert all_timed.timed_passes == 40
+        # Training times a commit round too: batches of 4, so 8 passes.
+        assert some_timed.timed_passes == 8
+        for figure in ("predicted_seconds", "predicted_joules",
+                       "predicted_latency_seconds",
+                       "bottleneck_seconds_per_sample",
+                       "busiest_core_fraction", "busiest_link_fraction"):
+            assert getattr(some_timed, figure) == pytest.approx(
+                getattr(all_timed, figure), rel=1e-12), figure
+        assert _where(some_timed.bottleneck) == _where(all_timed.bottleneck)

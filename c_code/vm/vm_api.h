@@ -102,10 +102,15 @@ void vm_pause_clock(vm_t *vm, uint32_t paused);
 // packet callback and a queued one): base + slope * size picoseconds.
 int vm_set_core_costs(vm_t *vm, int32_t core, uint32_t n_lines,
                       const uint64_t *base_ps, const uint64_t *slope_ps);
-// Whether the clock is on, the latest time anything finished (ps), the
-// time spent in control rounds (ps), router visits, link crossings,
-// passes finished, commit rounds.
-void vm_get_clock(vm_t *vm, uint64_t *out7);
+// Times only the first n passes from now on (0: all), and in training
+// the commit round of a batch after them; the clock then stops for good.
+// A pass's work does not depend on its data, so the passes timed stand
+// for the rest (spiDNN/vm/timing.py).
+void vm_time_passes(vm_t *vm, uint64_t n);
+// Whether the clock is set up, the latest time anything finished (ps),
+// the time spent in control rounds (ps), router visits, link crossings,
+// passes and commit rounds timed, and passes and commit rounds run.
+void vm_get_clock(vm_t *vm, uint64_t *out9);
 // Keeps the next `capacity` callbacks' timeline (vm_get_clock_log).
 void vm_clock_log(vm_t *vm, uint32_t capacity);
 // The timeline kept: up to n entries of (core, kind, start ps, end ps);

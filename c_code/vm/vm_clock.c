@@ -291,6 +291,21 @@ static void wake(vm_t *vm, int32_t c, uint64_t now) {
     }
 }
 
+void vm_clock_count_pass(vm_t *vm, int training, int committed) {
+    vm_clock_t *clock = &vm->clock;
+    clock->passes_run++;
+    clock->commits_run += committed;
+    clock->passes += clock->on;
+    clock->commits += clock->on && committed;
+    // Training: the clock stops only once a commit round has been timed.
+    if (clock->on && clock->timed_limit > 0
+            && clock->passes >= clock->timed_limit
+            && (!training || clock->commits > 0)) {
+        clock->spent = 1;
+        clock->on = 0;
+    }
+}
+
 int vm_clock_run(vm_t *vm, uint64_t budget) {
     uint64_t start = vm->now;
     while (vm->clock.n > 0) {
@@ -373,17 +388,23 @@ uint32_t vm_get_clock_log(vm_t *vm, uint32_t n, uint64_t *out) {
 }
 
 void vm_pause_clock(vm_t *vm, uint32_t paused) {
-    vm->clock.on = vm->clock.timed && !paused;
+    vm->clock.on = vm->clock.timed && !vm->clock.spent && !paused;
 }
 
-void vm_get_clock(vm_t *vm, uint64_t *out7) {
-    out7[0] = vm->clock.timed;
-    out7[1] = vm->clock.last;
-    out7[2] = vm->clock.control_ps;
-    out7[3] = vm->clock.router_visits;
-    out7[4] = vm->clock.link_crossings;
-    out7[5] = vm->clock.passes;
-    out7[6] = vm->clock.commits;
+void vm_time_passes(vm_t *vm, uint64_t n) {
+    vm->clock.timed_limit = n;
+}
+
+void vm_get_clock(vm_t *vm, uint64_t *out9) {
+    out9[0] = vm->clock.timed;
+    out9[1] = vm->clock.last;
+    out9[2] = vm->clock.control_ps;
+    out9[3] = vm->clock.router_visits;
+    out9[4] = vm->clock.link_crossings;
+    out9[5] = vm->clock.passes;
+    out9[6] = vm->clock.commits;
+    out9[7] = vm->clock.passes_run;
+    out9[8] = vm->clock.commits_run;
 }
 
 void vm_get_core_clock(vm_t *vm, int32_t core, uint64_t *out3) {

@@ -96,6 +96,23 @@ typedef struct vm_event {
     callback_t cb;
 } vm_event_t;
 
+// A packet in a chip's mail log (vm_mailbox.c), for the MCPL_PACKET_
+// RECEIVED callbacks of the chip's processors in `procs` (spiDNN's
+// packets all carry a payload).
+typedef struct vm_mail {
+    uint32_t key, payload, procs;
+} vm_mail_t;
+
+// A chip's mail log on the untimed machine (vm_mailbox.c): the packets
+// delivered and not yet taken.  Apart from vm_chip_t, which is large.
+typedef struct vm_mailbox {
+    vm_mail_t *log;
+    uint32_t len, cap;
+    uint32_t pending;               // processors with packets to take
+    uint32_t ready;                 // the chip is in the ready ring
+    uint32_t app_procs;             // processors that run an app
+} vm_mailbox_t;
+
 // Packets a core sent with keys in one of its outgoing partitions.
 typedef struct vm_partition {
     uint32_t key, mask;
@@ -250,7 +267,10 @@ typedef struct vm_clock {
     uint64_t router_visits, link_crossings;
     uint64_t control_ps;            // spent in the host's control rounds
     uint32_t in_control;            // a control round is running
-    uint64_t passes, commits;       // finished passes, commit rounds
+    uint64_t passes, commits;       // timed passes and commit rounds
+    uint64_t passes_run, commits_run;   // all of them, timed or not
+    uint64_t timed_limit;           // passes to time (0: all), then stop
+    uint32_t spent;                 // stopped after timed_limit passes
     // The timeline, while kept (vm_clock_log): per callback its core,
     // kind (VM_EV_*), start and end.
     uint64_t *log;
@@ -268,6 +288,9 @@ typedef struct vm {
 
     vm_event_t *queue;              // ring buffer FIFO of events
     size_t q_head, q_len, q_cap;
+    vm_mailbox_t *mailboxes;        // per chip (vm_mailbox.c)
+    int32_t *ready;                 // chips with mail, a ring of n_chips
+    size_t r_head, r_len;
 
     uint32_t *out_keys, *out_payloads;  // packets the gatherers received
     size_t n_out, cap_out;
@@ -311,6 +334,9 @@ uint64_t vm_clock_core_time(vm_t *vm);
 // A packet callback at the clock's now; false if the core runs it queued.
 int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
                     uint32_t payload);
+// Counts a finished pass (and the commit round run after it, if
+// `committed`), and stops the clock once it has timed what vm_time_passes asked for.
+void vm_clock_count_pass(vm_t *vm, int training, int committed);
 // Runs events in time order until none is left (or `budget` callbacks).
 int vm_clock_run(vm_t *vm, uint64_t budget);
 void vm_clock_free(vm_t *vm);
@@ -332,6 +358,36 @@ callback_t vm_event_callback(const vm_core_t *core, vm_event_t ev);
 // Runs an event's callback on its core, whether or not the core stalls.
 void vm_run_event(vm_t *vm, vm_event_t ev);
 void vm_faults_free(vm_t *vm);
+
+// Core-major delivery (vm_mailbox.c), while the clock is off and no
+// fault is configured: nothing then depends on the callbacks' order.
+static inline int vm_mailbox_mode(const vm_t *vm) {
+    return !vm->clock.on && !vm->faults.active;
+}
+// The mail logs, once every core is added; false if out of memory.
+int vm_mail_start(vm_t *vm);
+// Puts a packet with a payload in chip's log, for the app cores of
+// `procs` (a subset of its app_procs).
+static inline void vm_mail(vm_t *vm, int32_t chip, uint32_t procs,
+                           uint32_t key, uint32_t payload) {
+    vm_mailbox_t *box = &vm->mailboxes[chip];
+    if (__builtin_expect(box->len == box->cap, 0)) {
+        void vm_mail_grow(vm_mailbox_t *box);
+        vm_mail_grow(box);
+    }
+    box->log[box->len++] = (vm_mail_t) {key, payload, procs};
+    box->pending |= procs;
+    if (!box->ready) {
+        // Every chip is in the ready ring at most once: it never fills.
+        box->ready = 1;
+        vm->ready[(vm->r_head + vm->r_len++) % (size_t) vm->n_chips] = chip;
+    }
+}
+// Runs the next ready chip's log (vm->r_len > 0).
+void vm_mail_drain_next(vm_t *vm);
+// Forgets all mail (a core stopped the machine).
+void vm_mail_clear(vm_t *vm);
+void vm_mail_free(vm_t *vm);
 
 // DMA (vm_dma.c): the transfers of a machine being freed.
 void vm_dma_free(vm_t *vm);

@@ -240,6 +240,7 @@ void vm_destroy(vm_t *vm) {
     vm_faults_free(vm);
     vm_clock_free(vm);
     vm_dma_free(vm);
+    vm_mail_free(vm);
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm_core_t *core = &vm->cores[i];
         if (core->handle != NULL) {

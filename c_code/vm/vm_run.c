@@ -1,5 +1,6 @@
 // The event loop: packets routed hop by hop through the chips' tables,
-// callbacks run one at a time in arrival order (so runs are deterministic).
+// callbacks run one at a time in arrival order (so runs are deterministic)
+// or, with no clock and no faults, core by core (vm_mailbox.c).
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <stdio.h>
@@ -185,6 +186,7 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
     int faulty = vm->faults.active;
     const uint32_t key = packet->key, payload = packet->payload;
     const int has_payload = (int) packet->has_payload;
+    const int mailbox = vm_mailbox_mode(vm) && has_payload;
     stack_chip[top] = packet->chip;
     stack_in[top] = packet->in;
     stack_emergency[top] = packet->emergency;
@@ -229,7 +231,15 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
             continue;
         }
         // Visit only the set bits: processors first, then links.
-        for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
+        uint32_t procs = route >> VM_N_LINKS;
+        if (mailbox) {
+            uint32_t apps = procs & vm->mailboxes[c].app_procs;
+            if (apps) {
+                vm_mail(vm, c, apps, key, payload);   // the usual
+            }
+            procs &= ~apps;
+        }
+        for (; procs; procs &= procs - 1) {
             vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key,
                        payload, has_payload);
         }
@@ -361,6 +371,7 @@ static int stop_on_error(vm_t *vm) {
     vm->preemption_depth = 0;
     vm->q_len = 0;
     vm->clock.n = 0;
+    vm_mail_clear(vm);
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm->cores[i].w_len = 0;
         vm->cores[i].wake_pending = 0;
@@ -385,6 +396,16 @@ static int run_until_quiet(vm_t *vm, uint64_t budget) {
     uint64_t start = vm->now;
     for (;;) {
         uint64_t next = vm->faults.active ? vm_faults_release(vm) : VM_NEVER;
+        if (vm->r_len > 0) {
+            // Packets first, as their callbacks would pre-empt.
+            if (vm->now - start >= budget) {
+                vm_fail(vm, "the pass did not finish within %llu time units",
+                        (unsigned long long) budget);
+                return VM_TIMEOUT;
+            }
+            vm_mail_drain_next(vm);
+            continue;
+        }
         if (vm->q_len == 0) {
             if (next == VM_NEVER) {
                 return VM_OK;
@@ -445,6 +466,10 @@ int vm_start(vm_t *vm) {
     int rc = allocate_dtcm(vm);
     if (rc != VM_OK) {
         return rc;
+    }
+    if (!vm_mail_start(vm)) {
+        vm_fail(vm, "cannot allocate the cores' ready ring");
+        return VM_BAD_CALL;
     }
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm_core_t *core = &vm->cores[i];
@@ -608,9 +633,8 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
         memcpy(&out_payloads[(size_t) s * n_expected], vm->out_payloads,
                sizeof(uint32_t) * n_expected);
         *n_done = s + 1;
-        vm->clock.passes++;
-        if (commit_after != NULL && commit_after[s]) {
-            vm->clock.commits++;
+        int committed = commit_after != NULL && commit_after[s];
+        if (committed) {
             rc = control_round(vm, control_core, commit_key, budget,
                                n_commit_args, commit_arg_keys,
                                &commit_args[(size_t) s * n_commit_args]);
@@ -620,6 +644,7 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
                 rc = VM_CONTROL_FAILED;
             }
         }
+        vm_clock_count_pass(vm, commit_after != NULL, committed);
     }
     free(before);
     return rc;

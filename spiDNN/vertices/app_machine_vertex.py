@@ -54,8 +54,18 @@ class AppMachineVertex(MachineVertex, AbstractHasAssociatedBinary,
                 layouts.REGIONS[name], size, label=name.lower())
         for name, words in regions:
             spec.switch_write_focus(layouts.REGIONS[name])
-            spec.write_array(words)
+            spec.write_array(numpy.asarray(words).view(_Words))
         spec.end_specification()
+
+
+class _Words(numpy.ndarray):
+    """A region's words, formatted briefly: the data specification keeps
+    an f-string of every array it writes for its debug text, and numpy's
+    printer took most of the time of writing a model's data (0.6 s of
+    0.75 s for MNIST 784-128-10's 131 cores)."""
+
+    def __format__(self, spec):
+        return f"<{self.size} words>"
 
 
 def struct_words(packed):

@@ -63,6 +63,7 @@ _PROTOTYPES = {
                      [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64]),
     "vm_set_clock": (None, [ctypes.c_void_p] + [ctypes.c_uint64] * 6),
     "vm_pause_clock": (None, [ctypes.c_void_p, ctypes.c_uint32]),
+    "vm_time_passes": (None, [ctypes.c_void_p, ctypes.c_uint64]),
     "vm_set_core_costs": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, _u64p, _u64p]),
     "vm_get_clock": (None, [ctypes.c_void_p, _u64p]),

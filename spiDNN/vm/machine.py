@@ -259,13 +259,20 @@ class VirtualMachine:
             self._vm, index, len(base), as_pointer(base, ctypes.c_uint64),
             as_pointer(slope, ctypes.c_uint64)), "cost lines")
 
+    def time_passes(self, n):
+        """Has the clock time only the next ``n`` passes (0: all), and in
+        training a commit round after them, then stop (vm_api.h)."""
+        self._lib.vm_time_passes(self._vm, n)
+
     def clock(self):
-        """The clock's totals: on, last_ps and control_ps (picoseconds),
-        router_visits, link_crossings, passes, commits."""
-        out = (ctypes.c_uint64 * 7)()
+        """The clock's totals: on (set up), last_ps and control_ps
+        (picoseconds), router_visits, link_crossings, passes and commits
+        (timed), passes_run and commits_run (all)."""
+        out = (ctypes.c_uint64 * 9)()
         self._lib.vm_get_clock(self._vm, out)
         return dict(zip(("on", "last_ps", "control_ps", "router_visits",
-                         "link_crossings", "passes", "commits"), out))
+                         "link_crossings", "passes", "commits", "passes_run",
+                         "commits_run"), out))
 
     def keep_timeline(self, capacity):
         """Keeps the next ``capacity`` callbacks' (core, kind, start, end)."""

@@ -14,8 +14,13 @@ host answers (a round trip) and the commit round runs.  So:
     training:  per batch, latency + round trip + commit
                + (samples in it - 1) * bottleneck
 
+The clock times only a run's first passes (clock.TIMED_PASSES, and in
+training a commit round): the latency, bottleneck and commit above are
+their averages, and the counts of passes and commits are the whole run's.
+
 Energy is the power model's (spiDNN.power_model) for that time and for
-the cycles, router visits and link crossings the run counted.
+the cycles, router visits and link crossings the timed passes counted,
+scaled to the whole run.
 """
 import collections
 
@@ -43,6 +48,9 @@ def predict(vm, core_layers):
     if not totals["on"] or totals["passes"] == 0:
         return {}
     passes, commits = totals["passes"], totals["commits"]
+    all_passes, all_commits = totals["passes_run"], totals["commits_run"]
+    # What the timed passes counted, per pass of the whole run.
+    scale = all_passes / passes
     hz = clock.clock_hz()
     core_busy, pass_busy, core_fiq = {}, {}, {}
     layer_busy = collections.Counter()
@@ -60,7 +68,9 @@ def predict(vm, core_layers):
             if packets:
                 link_busy[f"link {link} of chip ({x}, {y})"] = busy
     source_ps = clock.source_packet_ps()
-    source_busy = {vm.core_labels[i]: vm.core_stats(i)["sent"] * source_ps
+    # A source's packets are counted in every pass, timed or not.
+    source_busy = {vm.core_labels[i]:
+                   vm.core_stats(i)["sent"] * source_ps / scale
                    for i in vm.source_cores}
 
     latency = (totals["last_ps"] - totals["control_ps"]) / passes
@@ -75,13 +85,13 @@ def predict(vm, core_layers):
         kind = ("packet-bound core"
                 if core_fiq[bottleneck_name] * 2 > core_busy[bottleneck_name]
                 else "compute-bound core")
-    if commits:
+    if all_commits:
         commit = totals["control_ps"] / commits
         round_trip = clock.HOST_ROUND_TRIP_SECONDS * PS
-        total_ps = (commits * (latency + round_trip + commit)
-                    + (passes - commits) * bottleneck)
+        total_ps = (all_commits * (latency + round_trip + commit)
+                    + (all_passes - all_commits) * bottleneck)
     else:
-        total_ps = latency + (passes - 1) * bottleneck
+        total_ps = latency + (all_passes - 1) * bottleneck
     seconds = total_ps / PS
 
     core_name, core_ps = _busiest(core_busy)
@@ -89,22 +99,24 @@ def predict(vm, core_layers):
     chips = {vm.core_locations[i][:2] for i in core_layers}
     energy = power_model.predict_energy(
         seconds=seconds, chips=len(chips),
-        busy_cycles=sum(core_busy.values()) * hz / PS,
-        router_visits=totals["router_visits"],
-        link_crossings=totals["link_crossings"])
+        busy_cycles=sum(core_busy.values()) * scale * hz / PS,
+        router_visits=totals["router_visits"] * scale,
+        link_crossings=totals["link_crossings"] * scale)
     return dict(
         predicted_seconds=seconds,
-        predicted_samples_per_second=passes / seconds,
+        predicted_samples_per_second=all_passes / seconds,
         predicted_latency_seconds=latency / PS,
         predicted_joules=energy["total"],
-        predicted_joules_per_sample=energy["total"] / passes,
+        predicted_joules_per_sample=energy["total"] / all_passes,
         predicted_energy=energy,
         bottleneck=f"{kind}: {bottleneck_name}",
         bottleneck_seconds_per_sample=bottleneck / PS,
         busiest_core=core_name,
-        busiest_core_fraction=core_ps / total_ps,
+        busiest_core_fraction=core_ps * scale / total_ps,
         busiest_link=link_name,
-        busiest_link_fraction=link_ps / total_ps if link_name else 0.0,
-        layer_busy_seconds={layer: busy / PS
+        busiest_link_fraction=(link_ps * scale / total_ps if link_name
+                               else 0.0),
+        layer_busy_seconds={layer: busy * scale / PS
                             for layer, busy in sorted(layer_busy.items())},
+        timed_passes=passes,
     )
