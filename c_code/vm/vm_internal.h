@@ -21,7 +21,6 @@
 #define VM_MAX_ROUTES       1024    // router entries per chip
 #define VM_SDRAM_BYTES      (128u * 1024u * 1024u)
 #define VM_MAX_HOPS         256     // a packet going round in circles dies
-#define VM_ROUTE_CACHE      1024    // per-chip cache of key -> route
 #define VM_LOG_BYTES        256
 #define VM_MAX_PARTITIONS   8       // outgoing partitions counted per core
 #define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
@@ -30,15 +29,15 @@
 #define VM_MAX_REINJECTIONS 16      // a packet reinjected more is given up
 #define VM_NEVER            UINT64_MAX
 
+// A key a router looked up, and the entry that matched it (-1: none).
+typedef struct vm_seen {
+    uint32_t key;
+    int32_t entry;
+} vm_seen_t;
+
 typedef struct vm_route {
     uint32_t key, mask, route;      // route: bits 0-5 links, 6+ processors
 } vm_route_t;
-
-typedef struct vm_cache_slot {
-    uint32_t key;
-    int32_t entry;                  // index of the matching entry, -1 none
-    uint32_t valid;
-} vm_cache_slot_t;
 
 // A multicast packet on its way, at a router.
 typedef struct vm_packet {
@@ -76,12 +75,15 @@ typedef struct vm_chip {
     vm_packet_t dropped;
     vm_route_t *routes;
     uint32_t n_routes;
+    // Every key looked up and its entry (or -1), a hash table of
+    // seen_size slots, seen_n in use (vm_lookup.c).
+    struct vm_seen *seen;
+    uint32_t seen_size, seen_n;
     int32_t cores[VM_CORES_PER_CHIP];   // core index per processor, -1 none
     uint64_t sdram_used;
     // The virtual clock: when the chip's SDRAM is next free for a DMA
     // transfer (its cores share it), and its busy time.
     uint64_t sdram_free, sdram_busy_ps;
-    vm_cache_slot_t cache[VM_ROUTE_CACHE];
 } vm_chip_t;
 
 enum { VM_CORE_APP = 0, VM_CORE_SOURCE = 1, VM_CORE_GATHERER = 2 };
@@ -319,7 +321,12 @@ void vm_count_sent(vm_core_t *core, uint32_t key);
 void vm_fail(vm_t *vm, const char *format, ...);
 void vm_route(vm_t *vm, const vm_packet_t *packet);
 
+// The index of the first entry of chip's table matching key, or -1.
 int32_t vm_lookup(vm_chip_t *chip, uint32_t key);
+// Forgets the answers vm_lookup kept for chip's old table.
+void vm_routes_changed(vm_chip_t *chip);
+// Frees chip's table and index.
+void vm_routes_free(vm_chip_t *chip);
 void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
                 uint32_t payload, int has_payload);
 

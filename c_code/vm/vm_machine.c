@@ -78,10 +78,6 @@ int vm_add_link(vm_t *vm, int32_t x, int32_t y, int32_t link,
     return 0;
 }
 
-static void clear_cache(vm_chip_t *chip) {
-    memset(chip->cache, 0, sizeof(chip->cache));
-}
-
 int vm_set_routes(vm_t *vm, int32_t x, int32_t y, uint32_t n,
                   const uint32_t *keys, const uint32_t *masks,
                   const uint32_t *routes) {
@@ -102,7 +98,7 @@ int vm_set_routes(vm_t *vm, int32_t x, int32_t y, uint32_t n,
         chip->routes[i] = (vm_route_t) {keys[i], masks[i], routes[i]};
     }
     chip->n_routes = n;
-    clear_cache(chip);
+    vm_routes_changed(chip);
     return 0;
 }
 
@@ -116,7 +112,7 @@ int vm_remove_route(vm_t *vm, int32_t x, int32_t y, uint32_t index) {
     memmove(&chip->routes[index], &chip->routes[index + 1],
             sizeof(vm_route_t) * (chip->n_routes - index - 1));
     chip->n_routes--;
-    clear_cache(chip);
+    vm_routes_changed(chip);
     return 0;
 }
 
@@ -250,7 +246,7 @@ void vm_destroy(vm_t *vm) {
         free(core->trace);
     }
     for (int32_t i = 0; i < vm->n_chips; i++) {
-        free(vm->chips[i].routes);
+        vm_routes_free(&vm->chips[i]);
     }
     if (vm_active == vm) {
         vm_active = NULL;

@@ -48,17 +48,20 @@ void vm_mail_grow(vm_mailbox_t *box) {
 static void take(vm_t *vm, vm_mailbox_t *box, int32_t c, uint32_t p,
                  uint32_t from, uint32_t to) {
     vm_core_t *core = &vm->cores[c];
+    if (core->errored) {
+        return;   // it stopped: its packets are lost
+    }
     uint32_t bit = 1u << p;
+    uint64_t taken = 0, called = 0;
     vm->current = c;
-    // By index: a callback may grow (move) the log.
+    // By index: a callback may grow (move) the log.  The counts are added
+    // after the loop, as nothing in it reads them.
     for (uint32_t i = from; i < to; i++) {
         if (!(box->log[i].procs & bit)) {
             continue;
         }
         vm_mail_t mail = box->log[i];
-        core->received++;
-        vm->stats.delivered++;
-        vm->now++;
+        taken++;
         if (__builtin_expect(core->trace != NULL, 0)
                 && core->trace_len < core->trace_cap) {
             uint32_t *at = &core->trace[3 * core->trace_len++];
@@ -67,12 +70,15 @@ static void take(vm_t *vm, vm_mailbox_t *box, int32_t c, uint32_t p,
             at[2] = 1;
         }
         callback_t cb = core->callbacks[MCPL_PACKET_RECEIVED];
-        if (cb == NULL || core->errored) {
-            continue;   // no callback: the packet is lost, as on the chip
+        if (cb != NULL) {   // else the packet is lost, as on the chip
+            called++;
+            cb(mail.key, mail.payload);
         }
-        vm->stats.events++;
-        cb(mail.key, mail.payload);
     }
+    core->received += taken;
+    vm->stats.delivered += taken;
+    vm->now += taken;
+    vm->stats.events += called;
     vm->current = -1;
 }
 

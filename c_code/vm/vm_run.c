@@ -47,23 +47,6 @@ void vm_enqueue(vm_t *vm, vm_event_t ev) {
     }
 }
 
-// First matching entry wins, as in the SpiNNaker router's TCAM.
-int32_t vm_lookup(vm_chip_t *chip, uint32_t key) {
-    vm_cache_slot_t *slot = &chip->cache[(key ^ (key >> 11)) % VM_ROUTE_CACHE];
-    if (slot->valid && slot->key == key) {
-        return slot->entry;
-    }
-    int32_t found = -1;
-    for (uint32_t i = 0; i < chip->n_routes; i++) {
-        if ((key & chip->routes[i].mask) == chip->routes[i].key) {
-            found = (int32_t) i;
-            break;
-        }
-    }
-    *slot = (vm_cache_slot_t) {key, found, 1};
-    return found;
-}
-
 static void record_output(vm_t *vm, uint32_t key, uint32_t payload) {
     if (vm->n_out == vm->cap_out) {
         vm->cap_out = vm->cap_out ? 2 * vm->cap_out : 1024;
