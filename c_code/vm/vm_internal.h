@@ -105,6 +105,20 @@ typedef struct vm_mail {
     uint32_t key, payload, procs;
 } vm_mail_t;
 
+// Where a key sent from a chip goes (vm_trees.c): the targets
+// [first, first + n) of the machine's list, and the branches that ended
+// without a way on.  chip -1: an empty slot.
+typedef struct vm_tree {
+    int32_t chip;
+    uint32_t key, first, n, dropped;
+} vm_tree_t;
+
+// A chip whose processors in `procs` take a tree's packets.
+typedef struct vm_target {
+    int32_t chip;
+    uint32_t procs;
+} vm_target_t;
+
 // A chip's mail log on the untimed machine (vm_mailbox.c): the packets
 // delivered and not yet taken.  Apart from vm_chip_t, which is large.
 typedef struct vm_mailbox {
@@ -290,6 +304,10 @@ typedef struct vm {
 
     vm_event_t *queue;              // ring buffer FIFO of events
     size_t q_head, q_len, q_cap;
+    vm_tree_t *trees;               // a hash table (vm_trees.c)
+    uint32_t trees_size, trees_n;
+    vm_target_t *targets;
+    uint32_t targets_len, targets_cap;
     vm_mailbox_t *mailboxes;        // per chip (vm_mailbox.c)
     int32_t *ready;                 // chips with mail, a ring of n_chips
     size_t r_head, r_len;
@@ -395,6 +413,13 @@ void vm_mail_drain_next(vm_t *vm);
 // Forgets all mail (a core stopped the machine).
 void vm_mail_clear(vm_t *vm);
 void vm_mail_free(vm_t *vm);
+
+// Delivers a packet with a payload that a core on chip sends, by the
+// key's remembered tree (vm_trees.c); mail mode only.
+void vm_tree_deliver(vm_t *vm, int32_t chip, uint32_t key,
+                     uint32_t payload);
+// Forgets every tree (the tables or links changed, or the machine goes).
+void vm_trees_clear(vm_t *vm);
 
 // DMA (vm_dma.c): the transfers of a machine being freed.
 void vm_dma_free(vm_t *vm);

@@ -75,6 +75,7 @@ int vm_add_link(vm_t *vm, int32_t x, int32_t y, int32_t link,
         return -1;
     }
     vm->chips[from].links[link] = to;
+    vm_trees_clear(vm);
     return 0;
 }
 
@@ -99,6 +100,7 @@ int vm_set_routes(vm_t *vm, int32_t x, int32_t y, uint32_t n,
     }
     chip->n_routes = n;
     vm_routes_changed(chip);
+    vm_trees_clear(vm);
     return 0;
 }
 
@@ -113,6 +115,7 @@ int vm_remove_route(vm_t *vm, int32_t x, int32_t y, uint32_t index) {
             sizeof(vm_route_t) * (chip->n_routes - index - 1));
     chip->n_routes--;
     vm_routes_changed(chip);
+    vm_trees_clear(vm);
     return 0;
 }
 
@@ -237,6 +240,7 @@ void vm_destroy(vm_t *vm) {
     vm_clock_free(vm);
     vm_dma_free(vm);
     vm_mail_free(vm);
+    vm_trees_clear(vm);
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm_core_t *core = &vm->cores[i];
         if (core->handle != NULL) {

@@ -169,7 +169,11 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
     int faulty = vm->faults.active;
     const uint32_t key = packet->key, payload = packet->payload;
     const int has_payload = (int) packet->has_payload;
-    const int mailbox = vm_mailbox_mode(vm) && has_payload;
+    if (vm_mailbox_mode(vm) && has_payload && packet->in < 0
+            && packet->emergency < 0) {
+        vm_tree_deliver(vm, packet->chip, key, payload);   // the usual
+        return;
+    }
     stack_chip[top] = packet->chip;
     stack_in[top] = packet->in;
     stack_emergency[top] = packet->emergency;
@@ -214,15 +218,7 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
             continue;
         }
         // Visit only the set bits: processors first, then links.
-        uint32_t procs = route >> VM_N_LINKS;
-        if (mailbox) {
-            uint32_t apps = procs & vm->mailboxes[c].app_procs;
-            if (apps) {
-                vm_mail(vm, c, apps, key, payload);   // the usual
-            }
-            procs &= ~apps;
-        }
-        for (; procs; procs &= procs - 1) {
+        for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
             vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key,
                        payload, has_payload);
         }
