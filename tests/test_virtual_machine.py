@@ -6,6 +6,7 @@ import pytest
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN import planner
 from spiDNN.vertices import layouts
+from spiDNN.vm import binding
 from spiDNN.vm.machine import VirtualMachine
 
 from conftest import spidnn_model, spidnn_temp_folders
@@ -48,3 +49,23 @@ def test_repeated_predicts_are_identical_and_leave_nothing():
     for _ in range(2):
         numpy.testing.assert_array_equal(model.predict(x), first)
     assert spidnn_temp_folders() == before
+
+
+def test_an_apps_cores_run_one_copy_of_its_code():
+    """Each core loads a private copy of its app (its own globals), and
+    the original binary's code pages are mapped over the copy's
+    (vm_share.c); code that differs is left alone."""
+    dense = binding.app_binary("dense")
+    with VirtualMachine(1, 1) as vm:
+        vm.add_chip(0, 0)
+        cores = [vm.add_app_core(0, 0, p, "dense", [], f"dense {p}")
+                 for p in (1, 2)]
+        with open("/proc/self/maps") as maps:
+            code = [line for line in maps
+                    if line.rstrip().endswith(dense) and " r-xp " in line]
+        # The loader's own mapping of `dense` is not there: only the two
+        # copies' code, mapped from it.
+        assert len(code) == 2
+        other = binding.app_binary("pool").encode()
+        assert vm._lib.vm_share_code(vm._vm, cores[0], other) == 0
+        assert vm._lib.vm_share_code(vm._vm, cores[0], dense.encode()) > 0

@@ -32,6 +32,10 @@ int32_t vm_add_app_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
                         const uint8_t *contents);
 int32_t vm_add_edge_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
                          int32_t kind);
+// Maps the code of original_path (the binary the core's private copy was
+// made from) over the copy's, so the app's cores share one copy of it
+// (vm_share.c); the bytes shared, 0 if the code differs, -1: no app core.
+int64_t vm_share_code(vm_t *vm, int32_t core, const char *original_path);
 
 // Runs every app core's c_main.
 int vm_start(vm_t *vm);

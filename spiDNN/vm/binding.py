@@ -34,6 +34,8 @@ _PROTOTYPES = {
     "vm_add_app_core": (ctypes.c_int32, [
         ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
         ctypes.c_char_p, ctypes.c_uint32, _u32p, _u32p, ctypes.c_char_p]),
+    "vm_share_code": (ctypes.c_int64,
+                      [ctypes.c_void_p, ctypes.c_int32, ctypes.c_char_p]),
     "vm_add_edge_core": (ctypes.c_int32, [ctypes.c_void_p] +
                          [ctypes.c_int32] * 4),
     "vm_start": (ctypes.c_int, [ctypes.c_void_p]),

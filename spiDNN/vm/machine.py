@@ -91,8 +91,9 @@ class VirtualMachine:
 
     def add_app_core(self, x, y, p, app_name, regions, label):
         """A core running ``app_name`` with SDRAM regions [(id, bytes)]."""
+        original = binding.app_binary(app_name)
         copy = os.path.join(self._copies, f"{app_name}-{x}-{y}-{p}.so")
-        shutil.copyfile(binding.app_binary(app_name), copy)
+        shutil.copyfile(original, copy)
         ids = numpy.array([r for r, _ in regions], dtype=numpy.uint32)
         sizes = numpy.array([len(c) for _, c in regions], dtype=numpy.uint32)
         contents = b"".join(bytes(c) for _, c in regions)
@@ -101,6 +102,8 @@ class VirtualMachine:
             as_pointer(ids, ctypes.c_uint32),
             as_pointer(sizes, ctypes.c_uint32), contents),
             f"load {label} on core ({x}, {y}, {p})")
+        # The copy keeps its own globals and runs the original's code.
+        self._lib.vm_share_code(self._vm, index, original.encode())
         self.app_cores.append(index)
         self.core_apps[index] = app_name
         if self.keep_regions:
