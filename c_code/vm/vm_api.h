@@ -106,8 +106,9 @@ void vm_pause_clock(vm_t *vm, uint32_t paused);
 // packet callback and a queued one): base + slope * size picoseconds.
 int vm_set_core_costs(vm_t *vm, int32_t core, uint32_t n_lines,
                       const uint64_t *base_ps, const uint64_t *slope_ps);
-// Times only the first n passes from now on (0: all), and in training
-// the commit round of a batch after them; the clock then stops for good.
+// Times only the first n passes from now on (0: all), in training to
+// the end of the batch with its commit round; the clock then stops for
+// good.
 // A pass's work does not depend on its data, so the passes timed stand
 // for the rest (spiDNN/vm/timing.py).
 void vm_time_passes(vm_t *vm, uint64_t n);

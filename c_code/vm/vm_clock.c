@@ -297,10 +297,11 @@ void vm_clock_count_pass(vm_t *vm, int training, int committed) {
     clock->commits_run += committed;
     clock->passes += clock->on;
     clock->commits += clock->on && committed;
-    // Training: the clock stops only once a commit round has been timed.
+    // Training: whole batches, as a batch's last pass does more (a conv
+    // layer sends its kernel gradients then) and its commit round follows.
     if (clock->on && clock->timed_limit > 0
             && clock->passes >= clock->timed_limit
-            && (!training || clock->commits > 0)) {
+            && (!training || committed)) {
         clock->spent = 1;
         clock->on = 0;
     }

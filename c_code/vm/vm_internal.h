@@ -360,7 +360,8 @@ uint64_t vm_clock_core_time(vm_t *vm);
 int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
                     uint32_t payload);
 // Counts a finished pass (and the commit round run after it, if
-// `committed`), and stops the clock once it has timed what vm_time_passes asked for.
+// `committed`), and stops the clock once it has timed the passes
+// vm_time_passes asked for (training: to the end of a batch).
 void vm_clock_count_pass(vm_t *vm, int training, int committed);
 // Runs events in time order until none is left (or `budget` callbacks).
 int vm_clock_run(vm_t *vm, uint64_t budget);

@@ -18,12 +18,13 @@ from spiDNN.vertices import layouts
 #: computes are the same either way; only the timing is missing).
 ENABLED = True
 
-#: Passes the clock times in a run (and in training at least one commit
-#: round); the rest run untimed, several times faster (the machine then
-#: delivers core by core, c_code/vm/vm_mailbox.c).  The apps' work does
-#: not depend on the data, so every pass of a run takes the same time and
-#: the timed ones stand for the rest (spiDNN/vm/timing.py).  0: time all.
-TIMED_PASSES = 64
+#: Passes the clock times in a run (in training, to the end of that
+#: batch and its commit round); the rest run untimed, several times
+#: faster (the machine then delivers core by core, c_code/vm/
+#: vm_mailbox.c).  The apps' work does not depend on the data, so every
+#: pass of a prediction, and every batch of training, takes the same time
+#: and the timed ones stand for the rest (spiDNN/vm/timing.py).  0: all.
+TIMED_PASSES = 8
 
 TABLE = os.path.join(os.path.dirname(__file__), "arm_costs.json")
 

@@ -263,8 +263,8 @@ class VirtualMachine:
             as_pointer(slope, ctypes.c_uint64)), "cost lines")
 
     def time_passes(self, n):
-        """Has the clock time only the next ``n`` passes (0: all), and in
-        training a commit round after them, then stop (vm_api.h)."""
+        """Has the clock time only the next ``n`` passes (0: all), in
+        training to the end of a batch, then stop (vm_api.h)."""
         self._lib.vm_time_passes(self._vm, n)
 
     def clock(self):

@@ -14,8 +14,8 @@ host answers (a round trip) and the commit round runs.  So:
     training:  per batch, latency + round trip + commit
                + (samples in it - 1) * bottleneck
 
-The clock times only a run's first passes (clock.TIMED_PASSES, and in
-training a commit round): the latency, bottleneck and commit above are
+The clock times only a run's first passes (clock.TIMED_PASSES, in
+training whole batches): the latency, bottleneck and commit above are
 their averages, and the counts of passes and commits are the whole run's.
 
 Energy is the power model's (spiDNN.power_model) for that time and for
