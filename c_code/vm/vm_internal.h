@@ -15,6 +15,7 @@
 #include <spin1_api.h>
 #include <simulation.h>
 #include "spidnn_layouts.h"
+#include "vm_map.h"
 
 #define VM_N_LINKS          6
 #define VM_CORES_PER_CHIP   18      // core 0 is the monitor
@@ -28,12 +29,6 @@
 #define VM_DMA_QUEUE        16      // spin1's DMA queue length
 #define VM_MAX_REINJECTIONS 16      // a packet reinjected more is given up
 #define VM_NEVER            UINT64_MAX
-
-// A key a router looked up, and the entry that matched it (-1: none).
-typedef struct vm_seen {
-    uint32_t key;
-    int32_t entry;
-} vm_seen_t;
 
 typedef struct vm_route {
     uint32_t key, mask, route;      // route: bits 0-5 links, 6+ processors
@@ -75,10 +70,9 @@ typedef struct vm_chip {
     vm_packet_t dropped;
     vm_route_t *routes;
     uint32_t n_routes;
-    // Every key looked up and its entry (or -1), a hash table of
-    // seen_size slots, seen_n in use (vm_lookup.c).
-    struct vm_seen *seen;
-    uint32_t seen_size, seen_n;
+    // Every key looked up, and the entry that matched it or -1
+    // (vm_lookup.c).
+    vm_map_t seen;
     int32_t cores[VM_CORES_PER_CHIP];   // core index per processor, -1 none
     uint64_t sdram_used;
     // The virtual clock: when the chip's SDRAM is next free for a DMA
@@ -107,10 +101,9 @@ typedef struct vm_mail {
 
 // Where a key sent from a chip goes (vm_trees.c): the targets
 // [first, first + n) of the machine's list, and the branches that ended
-// without a way on.  chip -1: an empty slot.
+// without a way on.
 typedef struct vm_tree {
-    int32_t chip;
-    uint32_t key, first, n, dropped;
+    uint32_t first, n, dropped;
 } vm_tree_t;
 
 // A chip whose processors in `procs` take a tree's packets.
@@ -304,8 +297,9 @@ typedef struct vm {
 
     vm_event_t *queue;              // ring buffer FIFO of events
     size_t q_head, q_len, q_cap;
-    vm_tree_t *trees;               // a hash table (vm_trees.c)
-    uint32_t trees_size, trees_n;
+    vm_map_t tree_of;               // (chip, key) -> tree (vm_trees.c)
+    vm_tree_t *trees;
+    uint32_t trees_n, trees_cap;
     vm_target_t *targets;
     uint32_t targets_len, targets_cap;
     vm_mailbox_t *mailboxes;        // per chip (vm_mailbox.c)

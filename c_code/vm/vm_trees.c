@@ -14,46 +14,14 @@
 // download sends millions of keys once each).
 #define MAX_TREES (1u << 20)
 
-static inline uint32_t slot_of(int32_t chip, uint32_t key, uint32_t size) {
-    uint32_t h = key * 2654435769u ^ (uint32_t) chip * 0x85ebca6bu;
-    return (h ^ (h >> 16)) & (size - 1);
-}
-
 void vm_trees_clear(vm_t *vm) {
+    vm_map_clear(&vm->tree_of);
     free(vm->trees);
     free(vm->targets);
     vm->trees = NULL;
     vm->targets = NULL;
-    vm->trees_size = vm->trees_n = 0;
+    vm->trees_n = vm->trees_cap = 0;
     vm->targets_len = vm->targets_cap = 0;
-}
-
-static vm_tree_t *find_slot(vm_tree_t *trees, uint32_t size, int32_t chip,
-                            uint32_t key) {
-    uint32_t slot = slot_of(chip, key, size);
-    while (trees[slot].chip >= 0
-            && (trees[slot].chip != chip || trees[slot].key != key)) {
-        slot = (slot + 1) & (size - 1);
-    }
-    return &trees[slot];
-}
-
-// Doubles the table (at most half full, so probes stay short).
-static void grow(vm_t *vm) {
-    uint32_t old_size = vm->trees_size;
-    vm_tree_t *old = vm->trees;
-    vm->trees_size = old_size ? 2 * old_size : 4096;
-    vm->trees = malloc(sizeof(vm_tree_t) * vm->trees_size);
-    for (uint32_t s = 0; s < vm->trees_size; s++) {
-        vm->trees[s].chip = -1;
-    }
-    for (uint32_t s = 0; s < old_size; s++) {
-        if (old[s].chip >= 0) {
-            *find_slot(vm->trees, vm->trees_size, old[s].chip,
-                       old[s].key) = old[s];
-        }
-    }
-    free(old);
 }
 
 static void add_target(vm_t *vm, int32_t chip, uint32_t procs) {
@@ -68,13 +36,13 @@ static void add_target(vm_t *vm, int32_t chip, uint32_t procs) {
 // Follows key from chip's router through every table, as vm_route does
 // without faults: the chips whose processors take it, and the branches
 // that end without a way on (dropped).
-static void build(vm_t *vm, vm_tree_t *tree) {
+static void build(vm_t *vm, vm_tree_t *tree, int32_t chip, uint32_t key) {
     int32_t stack_chip[VM_MAX_HOPS], stack_in[VM_MAX_HOPS];
     uint32_t stack_hops[VM_MAX_HOPS];
     int top = 0;
     tree->first = vm->targets_len;
     tree->dropped = 0;
-    stack_chip[top] = tree->chip;
+    stack_chip[top] = chip;
     stack_in[top] = -1;
     stack_hops[top++] = 0;
     while (top > 0) {
@@ -82,7 +50,7 @@ static void build(vm_t *vm, vm_tree_t *tree) {
         int32_t c = stack_chip[top], in = stack_in[top];
         uint32_t hops = stack_hops[top];
         vm_chip_t *here = &vm->chips[c];
-        int32_t entry = vm_lookup(here, tree->key);
+        int32_t entry = vm_lookup(here, key);
         uint32_t route;
         if (entry >= 0) {
             route = here->routes[entry].route;
@@ -111,24 +79,30 @@ static void build(vm_t *vm, vm_tree_t *tree) {
     tree->n = vm->targets_len - tree->first;
 }
 
-void vm_tree_deliver(vm_t *vm, int32_t chip, uint32_t key,
-                     uint32_t payload) {
+// The tree of key from chip, worked out the first time.
+static const vm_tree_t *tree_of(vm_t *vm, int32_t chip, uint32_t key) {
+    uint64_t both = (uint64_t) (uint32_t) chip << 32 | key;
+    int32_t index = vm_map_get(&vm->tree_of, both);
+    if (index != VM_MAP_EMPTY) {
+        return &vm->trees[index];
+    }
     if (vm->trees_n >= MAX_TREES) {
         vm_trees_clear(vm);
     }
-    if (2 * (vm->trees_n + 1) > vm->trees_size) {
-        grow(vm);
+    if (vm->trees_n == vm->trees_cap) {
+        vm->trees_cap = vm->trees_cap ? 2 * vm->trees_cap : 4096;
+        vm->trees = realloc(vm->trees, sizeof(vm_tree_t) * vm->trees_cap);
     }
-    vm_tree_t *tree = find_slot(vm->trees, vm->trees_size, chip, key);
-    if (tree->chip < 0) {
-        tree->chip = chip;
-        tree->key = key;
-        vm->trees_n++;
-        build(vm, tree);
-    }
+    vm_tree_t *tree = &vm->trees[vm->trees_n];
+    build(vm, tree, chip, key);
+    vm_map_put(&vm->tree_of, both, (int32_t) vm->trees_n++);
+    return tree;
+}
+
+void vm_tree_deliver(vm_t *vm, int32_t chip, uint32_t key,
+                     uint32_t payload) {
+    const vm_tree_t *tree = tree_of(vm, chip, key);
     vm->stats.dropped += tree->dropped;
-    // By index: a gatherer's delivery does not touch the trees, but keep
-    // to one way of reading them.
     for (uint32_t i = tree->first; i < tree->first + tree->n; i++) {
         vm_target_t target = vm->targets[i];
         uint32_t apps = target.procs & vm->mailboxes[target.chip].app_procs;
