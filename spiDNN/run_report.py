@@ -55,8 +55,9 @@ class RunReport:
     busiest_link_fraction: float = None
     #: Busy seconds of each layer's cores, summed.
     layer_busy_seconds: dict = None
-    #: The passes the clock timed (the first ones, clock.TIMED_PASSES),
-    #: which stand for the rest: every pass does the same work.
+    #: The passes the clock timed (the first ones, clock.TIMED_PASSES; in
+    #: training whole batches), which stand for the rest: the work of a
+    #: pass, and of a batch, does not depend on the data.
     timed_passes: int = None
 
     @property

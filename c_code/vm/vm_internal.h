@@ -332,15 +332,31 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
 void vm_count_sent(vm_core_t *core, uint32_t key);
 void vm_fail(vm_t *vm, const char *format, ...);
 void vm_route(vm_t *vm, const vm_packet_t *packet);
+// Follows key from chip's router as vm_route would without faults, into
+// `tree` (its targets and drops) rather than to the cores.
+void vm_route_tree(vm_t *vm, int32_t chip, uint32_t key, vm_tree_t *tree);
 
 // The index of the first entry of chip's table matching key, or -1.
 int32_t vm_lookup(vm_chip_t *chip, uint32_t key);
-// Forgets the answers vm_lookup kept for chip's old table.
-void vm_routes_changed(vm_chip_t *chip);
+// Forgets what was worked out from chip's old table: the answers
+// vm_lookup kept, and every multicast tree.
+void vm_routes_changed(vm_t *vm, vm_chip_t *chip);
 // Frees chip's table and index.
 void vm_routes_free(vm_chip_t *chip);
 void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
                 uint32_t payload, int has_payload);
+// Records a packet delivered to a core while it is traced (for the
+// calibration that replays a core's packets on the ARM build).
+static inline void vm_trace_delivery(vm_core_t *core, uint32_t key,
+                                     uint32_t payload, int has_payload) {
+    if (__builtin_expect(core->trace != NULL, 0)
+            && core->trace_len < core->trace_cap) {
+        uint32_t *at = &core->trace[3 * core->trace_len++];
+        at[0] = key;
+        at[1] = payload;
+        at[2] = (uint32_t) has_payload;
+    }
+}
 
 // The virtual clock (vm_clock.c).
 // A packet a core sends (current >= 0) or a source injects (`source`).
@@ -413,6 +429,8 @@ void vm_mail_free(vm_t *vm);
 // key's remembered tree (vm_trees.c); mail mode only.
 void vm_tree_deliver(vm_t *vm, int32_t chip, uint32_t key,
                      uint32_t payload);
+// Adds to the tree being worked out a chip whose `procs` take it.
+void vm_tree_add_target(vm_t *vm, int32_t chip, uint32_t procs);
 // Forgets every tree (the tables or links changed, or the machine goes).
 void vm_trees_clear(vm_t *vm);
 

@@ -29,8 +29,9 @@ int32_t vm_lookup(vm_chip_t *chip, uint32_t key) {
     return found;
 }
 
-void vm_routes_changed(vm_chip_t *chip) {
+void vm_routes_changed(vm_t *vm, vm_chip_t *chip) {
     vm_map_clear(&chip->seen);
+    vm_trees_clear(vm);
 }
 
 void vm_routes_free(vm_chip_t *chip) {

@@ -99,8 +99,7 @@ int vm_set_routes(vm_t *vm, int32_t x, int32_t y, uint32_t n,
         chip->routes[i] = (vm_route_t) {keys[i], masks[i], routes[i]};
     }
     chip->n_routes = n;
-    vm_routes_changed(chip);
-    vm_trees_clear(vm);
+    vm_routes_changed(vm, chip);
     return 0;
 }
 
@@ -114,8 +113,7 @@ int vm_remove_route(vm_t *vm, int32_t x, int32_t y, uint32_t index) {
     memmove(&chip->routes[index], &chip->routes[index + 1],
             sizeof(vm_route_t) * (chip->n_routes - index - 1));
     chip->n_routes--;
-    vm_routes_changed(chip);
-    vm_trees_clear(vm);
+    vm_routes_changed(vm, chip);
     return 0;
 }
 

@@ -1,5 +1,5 @@
 // Core-major delivery for the untimed machine.  A packet with a payload
-// that reaches a chip's app cores (vm_route) is written once into the
+// that reaches a chip's app cores (vm_trees.c) is written once into the
 // chip's mail log with the set of its processors that take it; the event
 // loop then runs a chip's log core by core, each core taking its packets
 // in order.
@@ -62,13 +62,7 @@ static void take(vm_t *vm, vm_mailbox_t *box, int32_t c, uint32_t p,
         }
         vm_mail_t mail = box->log[i];
         taken++;
-        if (__builtin_expect(core->trace != NULL, 0)
-                && core->trace_len < core->trace_cap) {
-            uint32_t *at = &core->trace[3 * core->trace_len++];
-            at[0] = mail.key;
-            at[1] = mail.payload;
-            at[2] = 1;
-        }
+        vm_trace_delivery(core, mail.key, mail.payload, 1);
         callback_t cb = core->callbacks[MCPL_PACKET_RECEIVED];
         if (cb != NULL) {   // else the packet is lost, as on the chip
             called++;

@@ -71,13 +71,7 @@ void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
     vm_core_t *core = &vm->cores[c];
     core->received++;
     vm->stats.delivered++;
-    if (__builtin_expect(core->trace != NULL, 0)
-            && core->trace_len < core->trace_cap) {
-        uint32_t *at = &core->trace[3 * core->trace_len++];
-        at[0] = key;
-        at[1] = payload;
-        at[2] = (uint32_t) has_payload;
-    }
+    vm_trace_delivery(core, key, payload, has_payload);
     if (core->kind == VM_CORE_GATHERER) {
         record_output(vm, key, payload);
         return;
@@ -158,8 +152,10 @@ static int links_usable(const vm_chip_t *chip, uint32_t links) {
 // key reaches.  Links are numbered E, NE, N, W, SW, S; a packet that
 // arrives on link l and matches no entry is default-routed out of link
 // (l + 3) % 6, straight on; one a core sends that matches nothing is
-// dropped.
-void vm_route(vm_t *vm, const vm_packet_t *packet) {
+// dropped.  With `tree` (vm_trees.c; never with faults), the chips whose
+// processors it reaches and the branches dropped go into the tree
+// instead of the packet being delivered.
+static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
     // The key, payload and retries are the whole tree's; each branch has
     // its router, the link it came in by and any emergency leg.
     int32_t stack_chip[VM_MAX_HOPS], stack_in[VM_MAX_HOPS];
@@ -167,13 +163,9 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
     uint32_t stack_hops[VM_MAX_HOPS];
     int top = 0;
     int faulty = vm->faults.active;
+    uint32_t dropped = 0;
     const uint32_t key = packet->key, payload = packet->payload;
     const int has_payload = (int) packet->has_payload;
-    if (vm_mailbox_mode(vm) && has_payload && packet->in < 0
-            && packet->emergency < 0) {
-        vm_tree_deliver(vm, packet->chip, key, payload);   // the usual
-        return;
-    }
     stack_chip[top] = packet->chip;
     stack_in[top] = packet->in;
     stack_emergency[top] = packet->emergency;
@@ -206,7 +198,7 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
             } else if (in >= 0) {
                 route = 1u << ((in + 3) % VM_N_LINKS);
             } else {
-                vm->stats.dropped++;
+                dropped++;
                 continue;
             }
         }
@@ -218,7 +210,11 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
             continue;
         }
         // Visit only the set bits: processors first, then links.
-        for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
+        if (tree != NULL && (route >> VM_N_LINKS)) {
+            vm_tree_add_target(vm, c, route >> VM_N_LINKS);
+        }
+        for (uint32_t procs = tree == NULL ? route >> VM_N_LINKS : 0; procs;
+                procs &= procs - 1) {
             vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key,
                        payload, has_payload);
         }
@@ -240,7 +236,7 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
             }
             int32_t next = here->links[l];
             if (next < 0 || hops + 1 >= VM_MAX_HOPS || top >= VM_MAX_HOPS) {
-                vm->stats.dropped++;
+                dropped++;
                 continue;
             }
             stack_chip[top] = next;
@@ -250,6 +246,26 @@ void vm_route(vm_t *vm, const vm_packet_t *packet) {
             top++;
         }
     }
+    if (tree != NULL) {
+        tree->dropped = dropped;
+    } else {
+        vm->stats.dropped += dropped;
+    }
+}
+
+void vm_route(vm_t *vm, const vm_packet_t *packet) {
+    if (vm_mailbox_mode(vm) && packet->has_payload && packet->in < 0
+            && packet->emergency < 0) {
+        // The usual: by the key's remembered tree.
+        vm_tree_deliver(vm, packet->chip, packet->key, packet->payload);
+    } else {
+        walk(vm, packet, NULL);
+    }
+}
+
+void vm_route_tree(vm_t *vm, int32_t chip, uint32_t key, vm_tree_t *tree) {
+    vm_packet_t packet = {key, 0, 1, chip, -1, -1, 0};
+    walk(vm, &packet, tree);
 }
 
 // A core sends a packet into its chip's router.
@@ -375,13 +391,13 @@ static int run_until_quiet(vm_t *vm, uint64_t budget) {
     uint64_t start = vm->now;
     for (;;) {
         uint64_t next = vm->faults.active ? vm_faults_release(vm) : VM_NEVER;
+        if ((vm->r_len > 0 || vm->q_len > 0) && vm->now - start >= budget) {
+            vm_fail(vm, "the pass did not finish within %llu time units",
+                    (unsigned long long) budget);
+            return VM_TIMEOUT;
+        }
         if (vm->r_len > 0) {
             // Packets first, as their callbacks would pre-empt.
-            if (vm->now - start >= budget) {
-                vm_fail(vm, "the pass did not finish within %llu time units",
-                        (unsigned long long) budget);
-                return VM_TIMEOUT;
-            }
             vm_mail_drain_next(vm);
             continue;
         }
@@ -400,11 +416,6 @@ static int run_until_quiet(vm_t *vm, uint64_t budget) {
                 vm->now = next;
             }
             continue;
-        }
-        if (vm->now - start >= budget) {
-            vm_fail(vm, "the pass did not finish within %llu time units",
-                    (unsigned long long) budget);
-            return VM_TIMEOUT;
         }
         vm_event_t ev = vm->queue[vm->q_head];
         vm->q_head = (vm->q_head + 1) & (vm->q_cap - 1);
@@ -447,7 +458,7 @@ int vm_start(vm_t *vm) {
         return rc;
     }
     if (!vm_mail_start(vm)) {
-        vm_fail(vm, "cannot allocate the cores' ready ring");
+        vm_fail(vm, "cannot allocate the chips' mail logs");
         return VM_BAD_CALL;
     }
     for (int32_t i = 0; i < vm->n_cores; i++) {

@@ -24,59 +24,13 @@ void vm_trees_clear(vm_t *vm) {
     vm->targets_len = vm->targets_cap = 0;
 }
 
-static void add_target(vm_t *vm, int32_t chip, uint32_t procs) {
+void vm_tree_add_target(vm_t *vm, int32_t chip, uint32_t procs) {
     if (vm->targets_len == vm->targets_cap) {
         vm->targets_cap = vm->targets_cap ? 2 * vm->targets_cap : 4096;
         vm->targets = realloc(vm->targets,
                               sizeof(vm_target_t) * vm->targets_cap);
     }
     vm->targets[vm->targets_len++] = (vm_target_t) {chip, procs};
-}
-
-// Follows key from chip's router through every table, as vm_route does
-// without faults: the chips whose processors take it, and the branches
-// that end without a way on (dropped).
-static void build(vm_t *vm, vm_tree_t *tree, int32_t chip, uint32_t key) {
-    int32_t stack_chip[VM_MAX_HOPS], stack_in[VM_MAX_HOPS];
-    uint32_t stack_hops[VM_MAX_HOPS];
-    int top = 0;
-    tree->first = vm->targets_len;
-    tree->dropped = 0;
-    stack_chip[top] = chip;
-    stack_in[top] = -1;
-    stack_hops[top++] = 0;
-    while (top > 0) {
-        top--;
-        int32_t c = stack_chip[top], in = stack_in[top];
-        uint32_t hops = stack_hops[top];
-        vm_chip_t *here = &vm->chips[c];
-        int32_t entry = vm_lookup(here, key);
-        uint32_t route;
-        if (entry >= 0) {
-            route = here->routes[entry].route;
-        } else if (in >= 0) {
-            route = 1u << ((in + 3) % VM_N_LINKS);
-        } else {
-            tree->dropped++;
-            continue;
-        }
-        if (route >> VM_N_LINKS) {
-            add_target(vm, c, route >> VM_N_LINKS);
-        }
-        for (uint32_t links = route & ((1u << VM_N_LINKS) - 1); links;
-                links &= links - 1) {
-            int32_t l = __builtin_ctz(links);
-            int32_t next = here->links[l];
-            if (next < 0 || hops + 1 >= VM_MAX_HOPS || top >= VM_MAX_HOPS) {
-                tree->dropped++;
-                continue;
-            }
-            stack_chip[top] = next;
-            stack_in[top] = (l + 3) % VM_N_LINKS;
-            stack_hops[top++] = hops + 1;
-        }
-    }
-    tree->n = vm->targets_len - tree->first;
 }
 
 // The tree of key from chip, worked out the first time.
@@ -94,7 +48,9 @@ static const vm_tree_t *tree_of(vm_t *vm, int32_t chip, uint32_t key) {
         vm->trees = realloc(vm->trees, sizeof(vm_tree_t) * vm->trees_cap);
     }
     vm_tree_t *tree = &vm->trees[vm->trees_n];
-    build(vm, tree, chip, key);
+    tree->first = vm->targets_len;
+    vm_route_tree(vm, chip, key, tree);
+    tree->n = vm->targets_len - tree->first;
     vm_map_put(&vm->tree_of, both, (int32_t) vm->trees_n++);
     return tree;
 }
