@@ -404,21 +404,8 @@ static inline int vm_mailbox_mode(const vm_t *vm) {
 int vm_mail_start(vm_t *vm);
 // Puts a packet with a payload in chip's log, for the app cores of
 // `procs` (a subset of its app_procs).
-static inline void vm_mail(vm_t *vm, int32_t chip, uint32_t procs,
-                           uint32_t key, uint32_t payload) {
-    vm_mailbox_t *box = &vm->mailboxes[chip];
-    if (__builtin_expect(box->len == box->cap, 0)) {
-        void vm_mail_grow(vm_mailbox_t *box);
-        vm_mail_grow(box);
-    }
-    box->log[box->len++] = (vm_mail_t) {key, payload, procs};
-    box->pending |= procs;
-    if (!box->ready) {
-        // Every chip is in the ready ring at most once: it never fills.
-        box->ready = 1;
-        vm->ready[(vm->r_head + vm->r_len++) % (size_t) vm->n_chips] = chip;
-    }
-}
+void vm_mail(vm_t *vm, int32_t chip, uint32_t procs, uint32_t key,
+             uint32_t payload);
 // Runs the next ready chip's log (vm->r_len > 0).
 void vm_mail_drain_next(vm_t *vm);
 // Forgets all mail (a core stopped the machine).

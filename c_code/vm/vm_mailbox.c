@@ -39,9 +39,20 @@ int vm_mail_start(vm_t *vm) {
     return 1;
 }
 
-void vm_mail_grow(vm_mailbox_t *box) {
-    box->cap = box->cap ? 2 * box->cap : 1024;
-    box->log = realloc(box->log, sizeof(vm_mail_t) * box->cap);
+void vm_mail(vm_t *vm, int32_t chip, uint32_t procs, uint32_t key,
+             uint32_t payload) {
+    vm_mailbox_t *box = &vm->mailboxes[chip];
+    if (box->len == box->cap) {
+        box->cap = box->cap ? 2 * box->cap : 1024;
+        box->log = realloc(box->log, sizeof(vm_mail_t) * box->cap);
+    }
+    box->log[box->len++] = (vm_mail_t) {key, payload, procs};
+    box->pending |= procs;
+    if (!box->ready) {
+        // Every chip is in the ready ring at most once: it never fills.
+        box->ready = 1;
+        vm->ready[(vm->r_head + vm->r_len++) % (size_t) vm->n_chips] = chip;
+    }
 }
 
 // Core c (processor p) takes its packets of entries [from, to).
