@@ -3,6 +3,7 @@ from spiDNN import keras, layers, losses, metrics, optimizers, plot
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNError, SpiDNNMachineError)
 from spiDNN.faults import DeadLink, Drop, Faults, Stall
+from spiDNN.live_io import LiveIO
 from spiDNN.keras_models import from_keras, load_model
 from spiDNN.model import Model
 
@@ -12,5 +13,5 @@ Sequential = Model
 
 __all__ = ["Model", "Sequential", "from_keras", "load_model", "keras",
            "layers", "losses", "optimizers", "metrics", "plot", "Faults",
-           "Drop", "Stall", "DeadLink", "SpiDNNError",
+           "LiveIO", "Drop", "Stall", "DeadLink", "SpiDNNError",
            "SpiDNNConfigurationError", "SpiDNNMachineError"]

@@ -112,12 +112,12 @@ class ModelGraph:
     def _source(self, label, n_keys, port, keys_per_core=None):
         """A reverse IP tag source of ``n_keys``, on a core per
         ``keys_per_core`` (None: one core)."""
-        virtual = self.session.is_virtual
+        live = self.session.is_live
         vertex = ReverseIpTagMultiCastSource(
             n_keys=n_keys, label=label,
             max_atoms_per_core=keys_per_core or n_keys,
-            receive_port=None if virtual else port,
-            reserve_reverse_ip_tag=not virtual)
+            receive_port=port if live else None,
+            reserve_reverse_ip_tag=live)
         self.session.add_vertex(vertex)
         return vertex
 

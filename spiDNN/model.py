@@ -10,6 +10,7 @@ from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.history import History
 from spiDNN.layers.input import Input
+from spiDNN.live_io import live_io_settings
 from spiDNN.faults import Faults
 from spiDNN.layers.arguments import non_negative_int, positive_int
 from spiDNN.toolchain.config import board_from_user_cfg, find_user_cfgs
@@ -66,9 +67,14 @@ class Model:
         boards as the model needs
     :param faults: :py:class:`spiDNN.Faults` to inject in the virtual
         machine, and the switches of recovery
+    :param live_io: True (or a :py:class:`spiDNN.LiveIO`) to run the
+        virtual machine behind a board's live I/O: ``predict`` and ``fit``
+        go through the board backend and the toolchain's
+        ``LiveEventConnection`` over the loopback, as they would to a board
     """
 
-    def __init__(self, layers=None, seed=None, n_boards=None, faults=None):
+    def __init__(self, layers=None, seed=None, n_boards=None, faults=None,
+                 live_io=False):
         self._rng = numpy.random.default_rng(seed)
         self.input = None
         self.layers = []
@@ -78,6 +84,7 @@ class Model:
             raise SpiDNNConfigurationError(
                 f"faults must be a spiDNN.Faults, not {faults!r}")
         self.faults = faults
+        self.live_io = live_io_settings(live_io)
         self.last_run = None
         #: The last plan of the layers' slices (spiDNN.planner.Plan): of
         #: the last run, or for inference as the layers were added.
@@ -357,7 +364,7 @@ class Model:
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
                             training.n_epochs, len(inputs))
-        if _board_configured():
+        if self.live_io is not None or _board_configured():
             return self._fit_on_board(training, inputs, labels, order,
                                       progress, validation, callbacks,
                                       initial_epoch)
@@ -372,8 +379,9 @@ class Model:
         if validation is not None or callbacks or initial_epoch or (
                 training.metrics):
             raise SpiDNNConfigurationError(
-                "on a board, fit takes no validation, callbacks, metrics "
-                "or initial_epoch yet; they run on the virtual machine")
+                "through live I/O (on a board, or live_io=True), fit "
+                "takes no validation, callbacks, metrics or initial_epoch "
+                "yet; they run on the virtual machine in-process")
         from spiDNN.backends.run import fit
         sample_losses, weights, self.last_run = fit(
             self, training, inputs, labels, order, progress)

@@ -67,6 +67,13 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
 int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
                uint64_t budget, uint32_t n_pre, const uint32_t *pre_keys,
                const uint32_t *pre_payloads);
+// Packets from source cores as a board's host would send them (keys[i]
+// with payloads[i] from src_cores[i]), then the machine runs until quiet
+// (at most `budget` time units); nothing is expected of it: what reaches
+// the gatherers is kept for vm_get_outputs (the live edge, spiDNN/vm/live.py).
+int vm_inject(vm_t *vm, uint32_t n, const int32_t *src_cores,
+              const uint32_t *keys, const uint32_t *payloads,
+              uint64_t budget);
 // The packets gathered since the last pass or control round began: up to
 // n copied; returns how many there were.
 uint32_t vm_get_outputs(vm_t *vm, uint32_t n, uint32_t *keys,

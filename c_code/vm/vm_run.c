@@ -565,6 +565,29 @@ int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
                          pre_payloads);
 }
 
+int vm_inject(vm_t *vm, uint32_t n, const int32_t *src_cores,
+              const uint32_t *keys, const uint32_t *payloads,
+              uint64_t budget) {
+    vm_active = vm;
+    for (uint32_t i = 0; i < n; i++) {
+        if (src_cores[i] < 0 || src_cores[i] >= vm->n_cores
+                || vm->cores[src_cores[i]].kind != VM_CORE_SOURCE) {
+            vm_fail(vm, "packet %u names core %d, not a source", i,
+                    src_cores[i]);
+            return VM_BAD_CALL;
+        }
+    }
+    reset_pass(vm);
+    // Injected packets run pre-empting callbacks at once.
+    if (setjmp(vm->on_rt_error) != 0) {
+        return stop_on_error(vm);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        inject(vm, src_cores[i], keys[i], payloads[i]);
+    }
+    return run_until_quiet(vm, budget);
+}
+
 uint32_t vm_get_outputs(vm_t *vm, uint32_t n, uint32_t *keys,
                         uint32_t *payloads) {
     uint32_t got = vm->n_out < n ? (uint32_t) vm->n_out : n;

@@ -131,10 +131,10 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
     rounds = iter(range(1, 2 ** 32))
     sample_losses = [numpy.empty(n, dtype=numpy.float32)
                      for _ in range(n_epochs)]
-    loss_key = graph.loss_key()
     weights = []
 
     def stream(connection):
+        loss_key = graph.loss_key()
         rows = inputs.view(numpy.uint32)
         for epoch in range(n_epochs):
             progress.start_epoch(epoch)

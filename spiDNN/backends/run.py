@@ -7,16 +7,21 @@ from spiDNN.toolchain.session import ToolchainSession
 
 
 def _backend(session):
-    if session.is_virtual:
-        from spiDNN.backends import virtual
-        return virtual
-    from spiDNN.backends import board
-    return board
+    if session.is_live:
+        from spiDNN.backends import board
+        return board
+    from spiDNN.backends import virtual
+    return virtual
+
+
+def _session(model):
+    return ToolchainSession(n_boards=model.boards_needed(),
+                            live_io=model.live_io)
 
 
 def predict(model, inputs):
     """(outputs, RunReport) of forward passes on the configured machine."""
-    with ToolchainSession(n_boards=model.boards_needed()) as session:
+    with _session(model) as session:
         graph = ModelGraph(model, session)
         return _backend(session).predict(graph, session, inputs,
                                          model.faults)
@@ -24,10 +29,10 @@ def predict(model, inputs):
 
 def fit(model, training, inputs, labels, order, progress):
     """(sample losses per epoch, trained weights, RunReport) of training
-    on a board (the virtual machine trains through
-    :py:func:`training_machine`)."""
+    through live I/O, on a board or the live virtual machine (the
+    in-process one trains through :py:func:`training_machine`)."""
     from spiDNN.backends import board
-    with ToolchainSession(n_boards=model.boards_needed()) as session:
+    with _session(model) as session:
         graph = ModelGraph(model, session, training)
         return board.fit(graph, session, inputs, labels, order, progress,
                          model.faults)

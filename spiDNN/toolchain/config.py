@@ -61,8 +61,11 @@ def board_from_user_cfg(paths):
     return None
 
 
-def write_session_defaults(folder, virtual):
+def write_session_defaults(folder, virtual, live=False):
     """spiDNN's defaults for one session, written into its private folder.
+
+    :param live: the virtual machine's edge speaks a board's live I/O
+        (spiDNN/vm/live.py), which needs the live I/O database
 
     :return: the path of the written file
     """
@@ -76,17 +79,18 @@ def write_session_defaults(folder, virtual):
                           "enable_advanced_monitor_support": "False",
                           "enable_reinjection": "False"}
         # The live I/O database tells a board's LiveEventConnection every
-        # atom's key; the virtual machine's edge is in-process and reads
-        # none of it.  Writing it took half of a large model's mapping
-        # (a row per weight sent back: 16.8 M for a 4096 x 4096 layer).
-        cfg["Database"] = {"create_database": "False"}
+        # atom's key; the virtual machine's in-process edge reads none of
+        # it, only its live edge does.  Writing it took half of a large
+        # model's mapping (a row per weight sent back: 16.8 M for a
+        # 4096 x 4096 layer).
+        cfg["Database"] = {"create_database": str(live)}
     path = os.path.join(folder, "spiDNN-session.cfg")
     with open(path, "w", encoding="utf-8") as handle:
         cfg.write(handle)
     return path
 
 
-def setup_session_configs(folder):
+def setup_session_configs(folder, live=False):
     """Point the toolchain's configuration at spiDNN's files.
 
     :return: True when the session runs on the virtual machine
@@ -101,7 +105,8 @@ def setup_session_configs(folder):
         os.path.dirname(config_setup.__file__), "spinnaker.cfg"))
     add_default_cfg(os.path.join(
         os.path.dirname(spinnaker_graph_front_end.__file__), USER_CFG_NAME))
-    defaults = write_session_defaults(folder, virtual=board is None)
+    defaults = write_session_defaults(folder, virtual=board is None,
+                                      live=live)
     # The user's file is read after all defaults; with none, only defaults
     # are read and no template is ever written into the home folder.
     set_cfg_files(config_file=USER_CFG_NAME if user_cfgs else None,

@@ -50,8 +50,11 @@ def quiet_toolchain():
 class ToolchainSession:
     """``with ToolchainSession() as s: ...`` maps a graph and cleans up."""
 
-    def __init__(self, n_boards=None):
+    def __init__(self, n_boards=None, live_io=None):
         self.n_boards = n_boards
+        #: A :py:class:`~spiDNN.vm.live.LiveIO`: the virtual machine runs
+        #: behind a board's live I/O (None: in-process).
+        self.live_io = live_io
         self.folder = None
         self.simulator = None
         self.mapping_seconds = None
@@ -64,7 +67,8 @@ class ToolchainSession:
             self.folder = tempfile.mkdtemp(prefix="spiDNN-")
             try:
                 self.simulator = SpiDNNSimulator(
-                    self.folder, BINARIES, n_boards=self.n_boards)
+                    self.folder, BINARIES, n_boards=self.n_boards,
+                    live_io=self.live_io)
             except BaseException:
                 shutil.rmtree(self.folder, ignore_errors=True)
                 raise
@@ -78,6 +82,12 @@ class ToolchainSession:
     @property
     def is_virtual(self):
         return self.simulator.is_virtual
+
+    @property
+    def is_live(self):
+        """Whether the edge speaks a board's live I/O (a board's always
+        does)."""
+        return not self.is_virtual or self.live_io is not None
 
     @staticmethod
     def add_vertex(vertex):
@@ -103,6 +113,8 @@ class ToolchainSession:
             # an interrupt: the machine's run is the user's to interrupt.
             _restore(self._user_handlers)
         self.mapping_seconds = time.perf_counter() - start
+        if self.simulator.interrupted:
+            raise KeyboardInterrupt
 
     def __exit__(self, exc_type, exc_value, traceback):
         try:

@@ -13,11 +13,23 @@ class SpiDNNSimulator(AbstractSpinnakerBase):
     step that demands a user configuration file, and it keeps the routing
     tables the loader would write to the routers so the virtual machine
     can use exactly those.
+
+    :param live_io: a :py:class:`~spiDNN.vm.live.LiveIO`: on the virtual
+        machine, ``run`` runs it behind a board's live I/O (the toolchain's
+        runner step, which a virtual board skips), until ``stop_run``
     """
 
-    def __init__(self, report_folder, binary_folder, n_boards=None):
-        self.is_virtual = setup_session_configs(report_folder)
+    def __init__(self, report_folder, binary_folder, n_boards=None,
+                 live_io=None):
+        self.is_virtual = setup_session_configs(
+            report_folder, live=live_io is not None)
+        self.live_io = live_io
         self.loaded_routing_tables = None
+        #: A Ctrl-C that ended a live run (the toolchain's own handling
+        #: would exit the process).
+        self.interrupted = False
+        #: (messages that crossed the wire, messages dropped) by kind.
+        self.live_counts = None
         super().__init__()
         self._data_writer.register_binary_search_path(binary_folder)
         self._data_writer.set_n_required(n_boards, None)
@@ -32,3 +44,13 @@ class SpiDNNSimulator(AbstractSpinnakerBase):
         self.loaded_routing_tables = (
             compressed if compressed else FecDataView.get_uncompressed())
         super()._execute_load_routing_tables(compressed)
+
+    def _execute_runner(self, n_sync_steps, run_time):
+        if not (self.is_virtual and self.live_io is not None):
+            super()._execute_runner(n_sync_steps, run_time)
+            return
+        from spiDNN.vm.live_run import run_live
+        try:
+            self.live_counts = run_live(self, self.live_io)
+        except KeyboardInterrupt:
+            self.interrupted = True

@@ -47,6 +47,9 @@ _PROTOTYPES = {
     "vm_control": (ctypes.c_int, [
         ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint64,
         ctypes.c_uint32, _u32p, _u32p]),
+    "vm_inject": (ctypes.c_int, [
+        ctypes.c_void_p, ctypes.c_uint32, _i32p, _u32p, _u32p,
+        ctypes.c_uint64]),
     "vm_get_outputs": (ctypes.c_uint32, [
         ctypes.c_void_p, ctypes.c_uint32, _u32p, _u32p]),
     "vm_get_core_status": (None, [ctypes.c_void_p, ctypes.c_int32, _u32p]),

@@ -185,6 +185,19 @@ class VirtualMachine:
             as_pointer(values, ctypes.c_uint32))
         return rc, self._lib.vm_error(self._vm).decode() if rc else ""
 
+    def inject(self, src_cores, keys, payloads, budget):
+        """Packets from source cores as a board's host sends them, then
+        the machine runs until quiet; (result code, message).  What
+        reached the gatherers is in :py:meth:`outputs`."""
+        src = numpy.ascontiguousarray(src_cores, dtype=numpy.int32)
+        keys = numpy.ascontiguousarray(keys, dtype=numpy.uint32)
+        payloads = numpy.ascontiguousarray(payloads, dtype=numpy.uint32)
+        rc = self._lib.vm_inject(
+            self._vm, len(keys), as_pointer(src, ctypes.c_int32),
+            as_pointer(keys, ctypes.c_uint32),
+            as_pointer(payloads, ctypes.c_uint32), budget)
+        return rc, self._lib.vm_error(self._vm).decode() if rc else ""
+
     def outputs(self):
         """(keys, payloads) gathered since the last pass or round began."""
         n = self._lib.vm_get_outputs(self._vm, 0, None, None)
