@@ -10,11 +10,25 @@ class LiveIO:
         numbered from 0 per kind in the order they cross it.  Kinds into
         the machine are the source labels (``"input"``, ``"labels"``,
         ``"control"``); out of it ``"output"``, ``"loss"``, ``"weight"``.
+    :param timeout: seconds the host waits for what it expects back (a
+        sample's outputs or loss, the weights) before it calls it lost
+    :param retries: times a lost sample or weight download is asked for
+        again before the run ends with an error naming what was lost
     """
 
     KINDS = ("input", "labels", "control", "output", "loss", "weight")
 
-    def __init__(self, drop=None):
+    def __init__(self, drop=None, timeout=5.0, retries=3):
+        self.timeout = float(timeout)
+        if not self.timeout > 0:
+            raise SpiDNNConfigurationError(
+                f"live_io's timeout is a number of seconds above 0, not "
+                f"{timeout!r}")
+        self.retries = int(retries)
+        if self.retries < 0 or self.retries != retries:
+            raise SpiDNNConfigurationError(
+                f"live_io's retries is a whole number, 0 or more, not "
+                f"{retries!r}")
         self.drop = {}
         for kind, numbers in (drop or {}).items():
             if kind not in self.KINDS:
@@ -24,7 +38,8 @@ class LiveIO:
             self.drop[kind] = {int(n) for n in numbers}
 
     def __repr__(self):
-        return f"LiveIO(drop={self.drop!r})" if self.drop else "LiveIO()"
+        return (f"LiveIO(drop={self.drop!r}, timeout={self.timeout}, "
+                f"retries={self.retries})")
 
 
 def live_io_settings(value):

@@ -32,6 +32,11 @@ class RunReport:
     #: stalls) and what recovery did (replays, passes replayed, repeated
     #: control rounds): spiDNN.Faults.
     faults: dict = dataclasses.field(default_factory=dict)
+    #: Through live I/O: what crossed the host link, by kind ("input",
+    #: "labels", "control" out; "output", "loss", "weight" back): events
+    #: the host sent and received, the edge's messages carried and
+    #: dropped (virtual machine only), and the host's resends.
+    host_link: dict = dataclasses.field(default_factory=dict)
     # The virtual clock's prediction for a SpiNNaker board
     # (spiDNN/vm/timing.py); None without the clock (with faults, or on a
     # board).

@@ -52,6 +52,7 @@ typedef struct control_t {
     float learning_rate;       // the next commit's learning rate
     bool learning_rate_fresh;  // one came since the last commit
     bool evaluating;           // passes evaluate: no gradients, no batches
+    uint32_t last_commit;      // round number of the last commit applied
 } control_t;
 
 static control_t control;
@@ -70,6 +71,7 @@ static inline void control_init(uint32_t key,
     control.learning_rate = 0.0f;
     control.learning_rate_fresh = false;
     control.evaluating = false;
+    control.last_commit = 0;
 }
 
 static inline void control_waiting(uint32_t what) {
@@ -101,9 +103,17 @@ static void run_commit(uint generation, uint round) {
     if (stale(generation)) {
         return;
     }
+    // A host that cannot see whether a commit arrived sends it again with
+    // the same round number (backends/board.py): carried out once, or a
+    // snapshot taken part-way through the next batch would be rolled
+    // back to by an abort.
+    if (round == control.last_commit) {
+        return;
+    }
     COST(COST_CONTROL, 1);
     if (on_commit()) {
         control.status->last_control = round;
+        control.last_commit = round;
     }
 }
 

@@ -1,16 +1,28 @@
-"""Running passes on a physical SpiNNaker board through live I/O.
+"""Running passes through live I/O: on a SpiNNaker board, or on the
+virtual machine's live edge (``spiDNN.Model(live_io=True)``).
 
-The same graph runs forever on the board.  Each sample's inputs (and,
+The same graph runs until the host stops it.  Each sample's inputs (and,
 training, its label) go in as payload events to the sources through a
 ``LiveEventConnection``; outputs, losses and the trained weights come back
 from the live packet gatherer, keyed as on the virtual machine, so they
 are decoded by the same code.  The host commits each batch and asks for
-the weights at the end on the control source (control.h); it does not yet
-read the cores' status, so a pass that cannot finish ends the run after
-``SAMPLE_TIMEOUT`` instead of being replayed as on the virtual machine.
-No board can be reached where spiDNN is developed, so this path is kept
-thin and is not covered by the tests.
+the weights at the end on the control source (control.h).
+
+UDP loses messages, so the host counts what it expects back and waits at
+most ``LiveIO.timeout`` for each:
+
+- a prediction whose outputs do not all come back is aborted (abort and
+  resume in one message) and sent again;
+- a commit is one message with its scale and learning rate, so it arrives
+  whole or not at all; when the next pass's loss does not come, the host
+  sends it again with the same round number, which the cores carry out
+  once;
+- a weight download that comes back short is asked for again;
+- a training pass whose loss still does not come ends the run with an
+  error naming what may have been lost (replaying it from the last commit
+  needs to know that commit arrived, which nothing on the wire says).
 """
+import collections
 import queue
 import threading
 import time
@@ -23,23 +35,45 @@ from spinn_utilities.socket_address import SocketAddress
 from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
 from spiDNN.graph import CONTROL_LABEL, INPUT_LABEL, LABELS_LABEL, OUTPUT_LABEL
 from spiDNN.history import mean_loss
+from spiDNN.live_io import LiveIO
 from spiDNN.run_report import RunReport
 from spiDNN.vertices import layouts
 
-#: Seconds a sample may take on the board before the pass is called stalled.
-SAMPLE_TIMEOUT = 10.0
+#: Events per message the connection packs (its key-payload limit).
+_EVENTS_PER_MESSAGE = 31
+
+
+class _Lost(Exception):
+    """Fewer packets came back than were expected, within the timeout."""
+
+    def __init__(self, got, expected):
+        super().__init__(f"{got} of {expected}")
+        self.got = got
+        self.expected = expected
+
+
+class _Closed(Exception):
+    """The run ended (stopped, failed or interrupted) while streaming."""
 
 
 class _LiveRun:
-    """One run on the board: a connection that sends to ``send_labels``
-    and queues every (key, payload) the gatherer forwards for
-    ``receive_labels``; ``stream(connection)`` runs once the board starts,
-    and the run stops when it returns."""
+    """One run: a connection that sends to ``send_labels`` and queues
+    every (key, payload) the gatherer forwards for ``receive_labels``;
+    ``stream(self)`` runs once the machine starts, and the run stops when
+    it returns."""
 
     def __init__(self, session, send_labels, receive_labels, stream):
         self.session = session
+        self.settings = session.live_io or LiveIO()
         self.received = queue.Queue()
         self.failure = []
+        self.closed = threading.Event()
+        #: Events sent and received, by kind, and the host's resends.
+        self.sent = collections.Counter()
+        self.got = collections.Counter()
+        self.resends = collections.Counter()
+        self.started = None
+        self.stopped = None
         self.connection = LiveEventConnection(
             OUTPUT_LABEL, receive_labels=receive_labels,
             send_labels=send_labels, local_port=None)
@@ -51,97 +85,172 @@ class _LiveRun:
                     (key, payload)), translate_key=False)
         self.connection.add_start_resume_callback(
             send_labels[0], lambda label, conn: threading.Thread(
-                target=self._guarded, args=(stream, conn),
-                daemon=True).start())
+                target=self._guarded, args=(stream,), daemon=True,
+                name="spiDNN live stream").start())
 
-    def _guarded(self, stream, connection):
+    def _guarded(self, stream):
+        self.started = time.perf_counter()
         try:
-            stream(connection)
-        except queue.Empty:
-            self.failure.append(
-                f"the board sent nothing for {SAMPLE_TIMEOUT} s")
+            stream(self)
+        except _Closed:
+            return
         except SpiDNNMachineError as error:
             self.failure.append(str(error))
-        finally:
+        except Exception as error:  # pylint: disable=broad-except
+            self.failure.append(f"the host's stream failed: {error!r}")
+        self.stopped = time.perf_counter()
+        if not self.closed.is_set():
             self.session.simulator.stop_run()
 
-    def take(self, n):
-        """The next ``n`` packets from the board, as two uint32 arrays."""
-        packets = [self.received.get(timeout=SAMPLE_TIMEOUT)
-                   for _ in range(n)]
+    def send(self, label, words):
+        """Events with payloads ``words`` from atoms 0, 1, ... of
+        ``label``."""
+        self.connection.send_events_with_payloads(
+            label, [(i, int(w)) for i, w in enumerate(words)])
+        self.sent[label] += len(words)
+
+    def command(self, *commands):
+        """Control commands [(name, payload)] in one message, so that they
+        arrive together or not at all."""
+        self.connection.send_events_with_payloads(
+            CONTROL_LABEL, [(layouts.CONTROLS[name], int(payload))
+                            for name, payload in commands])
+        self.sent[CONTROL_LABEL] += len(commands)
+
+    def take(self, n, kind):
+        """The next ``n`` packets, as two uint32 arrays; :py:class:`_Lost`
+        when the timeout passes first."""
+        packets = []
+        deadline = time.perf_counter() + self.settings.timeout
+        while len(packets) < n:
+            if self.closed.is_set():
+                raise _Closed()
+            try:
+                packets.append(self.received.get(timeout=min(
+                    0.05, max(deadline - time.perf_counter(), 0.0))))
+            except queue.Empty:
+                if time.perf_counter() >= deadline:
+                    self.got[kind] += len(packets)
+                    raise _Lost(len(packets), n) from None
+        self.got[kind] += n
         return (numpy.array([k for k, _ in packets], dtype=numpy.uint32),
                 numpy.array([p for _, p in packets], dtype=numpy.uint32))
 
+    def drain(self):
+        """Forgets packets that came back late."""
+        while True:
+            try:
+                self.received.get_nowait()
+            except queue.Empty:
+                return
+
     def run(self):
+        """Maps and runs until the stream ends; its seconds."""
         FecDataView.add_database_socket_address(
             SocketAddress("localhost", self.connection.local_port, None))
-        start = time.perf_counter()
         try:
             self.session.map(None)
         finally:
+            self.closed.set()
             self.connection.close()
-        seconds = time.perf_counter() - start
         if self.failure:
-            raise SpiDNNMachineError(self.failure[0])
-        return seconds
+            raise SpiDNNMachineError(self.failure[0] + self._edge_drops())
+        return (self.stopped or time.perf_counter()) - (
+            self.started or time.perf_counter())
+
+    def _edge_drops(self):
+        counts = self.session.simulator.live_counts
+        if not counts or not counts[1]:
+            return ""
+        return " (the virtual machine's edge dropped " + ", ".join(
+            f"{n} {kind} message(s)" for kind, n in counts[1].items()) + ")"
+
+    def host_link(self):
+        counts = self.session.simulator.live_counts
+        link = {"sent": dict(self.sent), "received": dict(self.got),
+                "resends": dict(self.resends)}
+        if counts is not None:
+            link["edge_messages"] = dict(counts[0])
+            link["edge_dropped"] = dict(counts[1])
+        return link
 
 
-def _send(connection, label, words):
-    connection.send_events_with_payloads(
-        label, [(i, int(w)) for i, w in enumerate(words)])
-
-
-def _command(connection, command, round_number):
-    """A control command (layouts.CONTROLS) with its round number."""
-    connection.send_event_with_payload(
-        CONTROL_LABEL, layouts.CONTROLS[command], round_number)
-
-
-def _no_faults(faults):
+def _check_no_faults(faults):
     if faults is not None:
         raise SpiDNNConfigurationError(
-            "faults are injected in the virtual machine only; a board has "
-            "its own")
+            "faults are injected in the in-process virtual machine only; "
+            "through live I/O, spiDNN.LiveIO(drop=...) loses messages on "
+            "the wire")
+
+
+def _check_one_source_core(graph):
+    """A LiveEventConnection sends all of a label's events to its first
+    core."""
+    if len(graph.input_vertex.machine_vertices) > 1:
+        raise SpiDNNConfigurationError(
+            "live I/O sends a source's events to its first core; a first "
+            "layer split by inputs_per_core needs the input on several")
 
 
 def predict(graph, session, inputs, faults=None):
-    _no_faults(faults)
+    _check_no_faults(faults)
     n_out = graph.output_vertex.n_atoms
     outputs = numpy.zeros((len(inputs), n_out), dtype=numpy.float32)
+    retries = (session.live_io or LiveIO()).retries
+    rounds = iter(range(1, 2 ** 32))
 
-    def stream(connection):
+    def stream(live):
+        _check_one_source_core(graph)
         for s, row in enumerate(inputs.view(numpy.uint32)):
-            _send(connection, INPUT_LABEL, row)
-            keys, payloads = live.take(n_out)
+            for attempt in range(retries + 1):
+                live.send(INPUT_LABEL, row)
+                try:
+                    keys, payloads = live.take(n_out, "output")
+                    break
+                except _Lost as lost:
+                    if attempt == retries:
+                        raise SpiDNNMachineError(
+                            f"sample {s}: {lost} outputs came back, "
+                            f"{retries + 1} time(s); its input or output "
+                            f"messages were lost on the wire") from None
+                    # Cores may hold part of its inputs: forget them.
+                    live.resends["input"] += 1
+                    live.drain()
+                    live.command(("abort", next(rounds)),
+                                 ("resume", next(rounds)))
             outputs[s] = graph.decode_outputs(keys[None], payloads[None])[0]
 
-    live = _LiveRun(session, [INPUT_LABEL], [graph.output_vertex.label],
-                    stream)
+    live = _LiveRun(session, [INPUT_LABEL, CONTROL_LABEL],
+                    [graph.output_vertex.label], stream)
     seconds = live.run()
-    return outputs, _report(graph, session, len(inputs), seconds)
+    return outputs, _report(graph, session, len(inputs), seconds, live)
 
 
 def fit(graph, session, inputs, labels, order, progress, faults=None):
-    """Trains on the board: one sample at a time, each sent once the
-    previous one's loss is back (the cores buffer the next inputs while
-    their backward pass finishes), a commit after each batch."""
-    _no_faults(faults)
+    """Trains one sample at a time, each sent once the previous one's
+    loss is back (the cores buffer the next inputs while their backward
+    pass finishes), a commit after each batch."""
+    _check_no_faults(faults)
     n_epochs, n = order.n_epochs, order.n_samples
     batch_size = graph.training.batch_size
+    retries = (session.live_io or LiveIO()).retries
     rounds = iter(range(1, 2 ** 32))
     sample_losses = [numpy.empty(n, dtype=numpy.float32)
                      for _ in range(n_epochs)]
     weights = []
 
-    def stream(connection):
+    def stream(live):
+        _check_one_source_core(graph)
         loss_key = graph.loss_key()
         rows = inputs.view(numpy.uint32)
+        commit = None
         for epoch in range(n_epochs):
             progress.start_epoch(epoch)
             for i, s in enumerate(order(epoch)):
-                _send(connection, INPUT_LABEL, rows[s])
-                _send(connection, LABELS_LABEL, labels[s])
-                keys, payloads = live.take(1)
+                live.send(INPUT_LABEL, rows[s])
+                live.send(LABELS_LABEL, labels[s])
+                keys, payloads = _loss(live, commit, retries, epoch, i)
+                commit = None
                 if keys[0] != loss_key:
                     raise SpiDNNMachineError(
                         "a training pass sent something other than its loss")
@@ -149,18 +258,15 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                 if (i + 1) % batch_size == 0 or i + 1 == n:
                     step = epoch * -(-n // batch_size) + i // batch_size
                     optimizer = graph.training.optimizer
-                    for command, value in (
-                            ("learning_rate", optimizer.learning_rate_at(step)),
-                            ("scale", optimizer.step_scale(step))):
-                        connection.send_event_with_payload(
-                            CONTROL_LABEL, layouts.CONTROLS[command],
-                            int(numpy.float32(value).view(numpy.uint32)))
-                    _command(connection, "commit", next(rounds))
+                    commit = (
+                        ("learning_rate", _bits(
+                            optimizer.learning_rate_at(step))),
+                        ("scale", _bits(optimizer.step_scale(step))),
+                        ("commit", next(rounds)))
+                    live.command(*commit)
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
             progress.end_epoch({"loss": mean_loss(sample_losses[epoch])})
-        _command(connection, "send_weights", next(rounds))
-        weights.extend(
-            graph.decode_weights(*live.take(graph.n_weights()))[0])
+        weights.extend(_weights(live, graph, rounds, retries, commit))
 
     receive = [graph.loss_vertex.label] + [
         vertex.label for vertex in graph.vertices_with_weights()]
@@ -168,15 +274,59 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                     receive, stream)
     seconds = live.run()
     return sample_losses, weights, _report(
-        graph, session, n_epochs * n, seconds)
+        graph, session, n_epochs * n, seconds, live)
 
 
-def _report(graph, session, n_samples, seconds):
+def _bits(value):
+    return int(numpy.float32(value).view(numpy.uint32))
+
+
+def _loss(live, commit, retries, epoch, i):
+    """The loss of the pass just sent.  The batch's commit before it may
+    have been lost (the cores then wait for it): it is sent again, as
+    often as ``retries``."""
+    for attempt in range(retries + 1 if commit else 1):
+        try:
+            return live.take(1, "loss")
+        except _Lost:
+            if commit and attempt < retries:
+                live.resends["commit"] += 1
+                live.command(*commit)
+    after = " or the commit before it" if commit else ""
+    raise SpiDNNMachineError(
+        f"training stopped at sample {i} of epoch {epoch + 1}: its loss did "
+        f"not come back within {live.settings.timeout} s; its input, label "
+        f"or loss message{after} was lost on the wire")
+
+
+def _weights(live, graph, rounds, retries, commit):
+    """The trained weights, asked for until they all come back.  The
+    request goes with the last batch's commit again (carried out once), in
+    case that was lost."""
+    n_weights = graph.n_weights()
+    for attempt in range(retries + 1):
+        live.command(*(commit or ()), ("send_weights", next(rounds)))
+        try:
+            return graph.decode_weights(*live.take(n_weights, "weight"))[0]
+        except _Lost as lost:
+            if attempt == retries:
+                raise SpiDNNMachineError(
+                    f"{lost} weights came back, {retries + 1} time(s): "
+                    f"weight messages were lost on the wire") from None
+            live.resends["weights"] += 1
+            live.drain()
+
+
+def _report(graph, session, n_samples, seconds, live):
     """What the host can tell without reading the board's counters."""
     cores = sum(len(v.machine_vertices) for v in graph.layer_vertices)
     return RunReport(
-        backend="board", samples=n_samples, cores=cores, chips=0,
+        backend="board" if not session.is_virtual else "virtual live I/O",
+        samples=n_samples, cores=cores, chips=0,
         packets_sent=0, packets_delivered=0, packets_dropped=0,
-        max_routing_entries=0, mapping_seconds=session.mapping_seconds,
+        # The toolchain's run step is the whole live run.
+        max_routing_entries=0,
+        mapping_seconds=max(session.mapping_seconds - seconds, 0.0),
         machine_seconds=seconds,
-        packets_per_sample_lower_bound=graph.packets_lower_bound())
+        packets_per_sample_lower_bound=graph.packets_lower_bound(),
+        host_link=live.host_link())

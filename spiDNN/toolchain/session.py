@@ -119,6 +119,7 @@ class ToolchainSession:
     def __exit__(self, exc_type, exc_value, traceback):
         try:
             if self.simulator is not None:
+                self.simulator.close_live_run()
                 try:
                     with contextlib.redirect_stderr(io.StringIO()):
                         self.simulator.stop()

@@ -30,6 +30,7 @@ class SpiDNNSimulator(AbstractSpinnakerBase):
         self.interrupted = False
         #: (messages that crossed the wire, messages dropped) by kind.
         self.live_counts = None
+        self._live_run = None
         super().__init__()
         self._data_writer.register_binary_search_path(binary_folder)
         self._data_writer.set_n_required(n_boards, None)
@@ -45,12 +46,30 @@ class SpiDNNSimulator(AbstractSpinnakerBase):
             compressed if compressed else FecDataView.get_uncompressed())
         super()._execute_load_routing_tables(compressed)
 
+    def _is_live(self):
+        return self.is_virtual and self.live_io is not None
+
+    def _execute_create_notifiaction_protocol(self):
+        # The notification tells the hosts the database is ready; they
+        # answer at once on the machine's edge, which must listen first.
+        if self._is_live() and self._live_run is None:
+            from spiDNN.vm.live_run import LiveRun
+            self._live_run = LiveRun(self, self.live_io)
+        super()._execute_create_notifiaction_protocol()
+
     def _execute_runner(self, n_sync_steps, run_time):
-        if not (self.is_virtual and self.live_io is not None):
+        if not self._is_live():
             super()._execute_runner(n_sync_steps, run_time)
             return
-        from spiDNN.vm.live_run import run_live
         try:
-            self.live_counts = run_live(self, self.live_io)
+            self.live_counts = self._live_run.run()
         except KeyboardInterrupt:
             self.interrupted = True
+        finally:
+            self.close_live_run()
+
+    def close_live_run(self):
+        """Unloads the live run's machine and closes its edge, if open."""
+        if self._live_run is not None:
+            self._live_run.close()
+            self._live_run = None

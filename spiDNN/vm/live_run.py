@@ -2,11 +2,12 @@
 runner step, as it goes on a board (application_runner), with the machine
 in this process and its edge on the loopback (spiDNN/vm/live.py).
 
-The toolchain has already told the database's listeners (each
-``LiveEventConnection``) that the database is ready.  While they read it
-and point the gatherer's IP tag at themselves, the edge serves them; once
-they confirm, they are told the run has started, the edge carries their
-messages until ``stop_run`` is asked for, and they are told it stopped.
+The machine is built and its edge listens before the toolchain tells the
+database's listeners (each ``LiveEventConnection``) that the database is
+ready: they read it and at once point the gatherer's IP tag at themselves,
+which the edge answers.  Once they confirm, they are told the run has
+started, the edge carries their messages until ``stop_run`` is asked for,
+and they are told it stopped.
 """
 import threading
 
@@ -17,18 +18,27 @@ from spiDNN.vm.build import build_virtual_machine
 from spiDNN.vm.live import LiveEdge
 
 
-def run_live(simulator, settings):
-    """Runs the mapped graph live until a stop is asked for (the edge
-    polls the flag ``stop_run`` sets).
+class LiveRun:
+    """The built machine and its listening edge, until ``close``.
 
-    :param settings: the :py:class:`~spiDNN.vm.live.LiveIO` of the run
-    :return: the :py:class:`~spiDNN.vm.live.LiveEdge`'s message counts
+    :param simulator: the simulator that mapped the graph
+    :param settings: the run's :py:class:`spiDNN.LiveIO`
     """
-    notification = FecDataView.get_notification_protocol()
-    vm, core_of = build_virtual_machine(simulator)
-    with vm:
-        edge = LiveEdge(vm, core_of, settings)
-        started = []
+
+    def __init__(self, simulator, settings):
+        self.vm, core_of = build_virtual_machine(simulator)
+        try:
+            self.edge = LiveEdge(self.vm, core_of, settings)
+        except BaseException:
+            self.vm.close()
+            raise
+
+    def run(self):
+        """Serves the hosts until a stop is asked for (the edge polls the
+        flag ``stop_run`` sets); the edge's (sent, dropped) message
+        counts."""
+        notification = FecDataView.get_notification_protocol()
+        edge = self.edge
 
         def start():
             try:
@@ -38,7 +48,6 @@ def run_live(simulator, settings):
                 edge.failure = (
                     f"the live I/O host did not confirm it had read the "
                     f"database: {error}")
-            started.append(True)
 
         starter = threading.Thread(target=start, daemon=True,
                                    name="spiDNN live start")
@@ -46,9 +55,12 @@ def run_live(simulator, settings):
         try:
             edge.serve(lambda: not FecDataView.is_no_stop_requested())
         finally:
-            edge.close()
             starter.join()
             notification.send_stop_pause_notification()
         if edge.failure is not None:
             raise SpiDNNMachineError(f"the live run failed: {edge.failure}")
-    return edge.sent, edge.dropped
+        return edge.sent, edge.dropped
+
+    def close(self):
+        self.edge.close()
+        self.vm.close()
