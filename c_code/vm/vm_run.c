@@ -565,17 +565,25 @@ int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
                          pre_payloads);
 }
 
-int vm_inject(vm_t *vm, uint32_t n, const int32_t *src_cores,
-              const uint32_t *keys, const uint32_t *payloads,
-              uint64_t budget) {
-    vm_active = vm;
+// Whether every core the host sends from is a source (else the error).
+static bool all_sources(vm_t *vm, uint32_t n, const int32_t *src_cores) {
     for (uint32_t i = 0; i < n; i++) {
         if (src_cores[i] < 0 || src_cores[i] >= vm->n_cores
                 || vm->cores[src_cores[i]].kind != VM_CORE_SOURCE) {
             vm_fail(vm, "packet %u names core %d, not a source", i,
                     src_cores[i]);
-            return VM_BAD_CALL;
+            return false;
         }
+    }
+    return true;
+}
+
+int vm_inject(vm_t *vm, uint32_t n, const int32_t *src_cores,
+              const uint32_t *keys, const uint32_t *payloads,
+              uint64_t budget) {
+    vm_active = vm;
+    if (!all_sources(vm, n, src_cores)) {
+        return VM_BAD_CALL;
     }
     reset_pass(vm);
     // Injected packets run pre-empting callbacks at once.
@@ -606,13 +614,8 @@ int vm_run_samples(vm_t *vm, uint32_t n_samples, uint32_t n_inject,
                    uint32_t commit_key, uint32_t *n_done) {
     vm_active = vm;
     *n_done = 0;
-    for (uint32_t i = 0; i < n_inject; i++) {
-        if (src_cores[i] < 0 || src_cores[i] >= vm->n_cores
-                || vm->cores[src_cores[i]].kind != VM_CORE_SOURCE) {
-            vm_fail(vm, "injection %u names core %d, not a source", i,
-                    src_cores[i]);
-            return VM_BAD_CALL;
-        }
+    if (!all_sources(vm, n_inject, src_cores)) {
+        return VM_BAD_CALL;
     }
     uint32_t *before = malloc(sizeof(uint32_t) * (size_t) vm->n_cores);
     int rc = VM_OK;

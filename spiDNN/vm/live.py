@@ -87,6 +87,8 @@ class LiveEdge:
                 elif isinstance(vertex, LivePacketGatherMachineVertex):
                     self._gatherer_tags += list(
                         tags.get_ip_tags_for_vertex(vertex) or ())
+            # SC&MP of every board; the gatherers send from the last one
+            # (a host's listener takes messages from any address).
             for chip in FecDataView.get_machine().ethernet_connected_chips:
                 self._scamp = self._bind(chip.ip_address, SCP_SCAMP_PORT, None)
             #: Where each IP tag sends: (host, port), until a host asks for
