@@ -1,6 +1,9 @@
 """Choosing live I/O for a model's runs, and losing messages on its wire
 on purpose (spiDNN/vm/live.py carries them on the virtual machine)."""
+import numbers
+
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.layers.arguments import non_negative_int
 
 
 class LiveIO:
@@ -19,23 +22,20 @@ class LiveIO:
     KINDS = ("input", "labels", "control", "output", "loss", "weight")
 
     def __init__(self, drop=None, timeout=5.0, retries=3):
-        self.timeout = float(timeout)
-        if not self.timeout > 0:
+        if (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
+                or not timeout > 0):
             raise SpiDNNConfigurationError(
                 f"live_io's timeout is a number of seconds above 0, not "
                 f"{timeout!r}")
-        self.retries = int(retries)
-        if self.retries < 0 or self.retries != retries:
-            raise SpiDNNConfigurationError(
-                f"live_io's retries is a whole number, 0 or more, not "
-                f"{retries!r}")
+        self.timeout = float(timeout)
+        self.retries = non_negative_int(retries, "live_io's retries")
         self.drop = {}
-        for kind, numbers in (drop or {}).items():
+        for kind, which in (drop or {}).items():
             if kind not in self.KINDS:
                 raise SpiDNNConfigurationError(
                     f"live_io cannot drop {kind!r} messages; the kinds are "
                     f"{', '.join(self.KINDS)}")
-            self.drop[kind] = {int(n) for n in numbers}
+            self.drop[kind] = {int(n) for n in which}
 
     def __repr__(self):
         return (f"LiveIO(drop={self.drop!r}, timeout={self.timeout}, "

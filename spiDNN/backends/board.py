@@ -39,17 +39,9 @@ from spiDNN.live_io import LiveIO
 from spiDNN.run_report import RunReport
 from spiDNN.vertices import layouts
 
-#: Events per message the connection packs (its key-payload limit).
-_EVENTS_PER_MESSAGE = 31
-
-
 class _Lost(Exception):
-    """Fewer packets came back than were expected, within the timeout."""
-
-    def __init__(self, got, expected):
-        super().__init__(f"{got} of {expected}")
-        self.got = got
-        self.expected = expected
+    """Fewer packets came back than were expected, within the timeout:
+    its text is "got of expected"."""
 
 
 class _Closed(Exception):
@@ -131,7 +123,7 @@ class _LiveRun:
             except queue.Empty:
                 if time.perf_counter() >= deadline:
                     self.got[kind] += len(packets)
-                    raise _Lost(len(packets), n) from None
+                    raise _Lost(f"{len(packets)} of {n}") from None
         self.got[kind] += n
         return (numpy.array([k for k, _ in packets], dtype=numpy.uint32),
                 numpy.array([p for _, p in packets], dtype=numpy.uint32))
@@ -196,11 +188,11 @@ def predict(graph, session, inputs, faults=None):
     _check_no_faults(faults)
     n_out = graph.output_vertex.n_atoms
     outputs = numpy.zeros((len(inputs), n_out), dtype=numpy.float32)
-    retries = (session.live_io or LiveIO()).retries
     rounds = iter(range(1, 2 ** 32))
 
     def stream(live):
         _check_one_source_core(graph)
+        retries = live.settings.retries
         for s, row in enumerate(inputs.view(numpy.uint32)):
             for attempt in range(retries + 1):
                 live.send(INPUT_LABEL, row)
@@ -233,7 +225,6 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
     _check_no_faults(faults)
     n_epochs, n = order.n_epochs, order.n_samples
     batch_size = graph.training.batch_size
-    retries = (session.live_io or LiveIO()).retries
     rounds = iter(range(1, 2 ** 32))
     sample_losses = [numpy.empty(n, dtype=numpy.float32)
                      for _ in range(n_epochs)]
@@ -249,7 +240,7 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
             for i, s in enumerate(order(epoch)):
                 live.send(INPUT_LABEL, rows[s])
                 live.send(LABELS_LABEL, labels[s])
-                keys, payloads = _loss(live, commit, retries, epoch, i)
+                keys, payloads = _loss(live, commit, epoch, i)
                 commit = None
                 if keys[0] != loss_key:
                     raise SpiDNNMachineError(
@@ -259,14 +250,15 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                     step = epoch * -(-n // batch_size) + i // batch_size
                     optimizer = graph.training.optimizer
                     commit = (
-                        ("learning_rate", _bits(
+                        ("learning_rate", layouts.float_bits(
                             optimizer.learning_rate_at(step))),
-                        ("scale", _bits(optimizer.step_scale(step))),
+                        ("scale", layouts.float_bits(
+                            optimizer.step_scale(step))),
                         ("commit", next(rounds)))
                     live.command(*commit)
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
             progress.end_epoch({"loss": mean_loss(sample_losses[epoch])})
-        weights.extend(_weights(live, graph, rounds, retries, commit))
+        weights.extend(_weights(live, graph, rounds, commit))
 
     receive = [graph.loss_vertex.label] + [
         vertex.label for vertex in graph.vertices_with_weights()]
@@ -277,14 +269,11 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
         graph, session, n_epochs * n, seconds, live)
 
 
-def _bits(value):
-    return int(numpy.float32(value).view(numpy.uint32))
-
-
-def _loss(live, commit, retries, epoch, i):
+def _loss(live, commit, epoch, i):
     """The loss of the pass just sent.  The batch's commit before it may
     have been lost (the cores then wait for it): it is sent again, as
-    often as ``retries``."""
+    often as the settings' ``retries``."""
+    retries = live.settings.retries
     for attempt in range(retries + 1 if commit else 1):
         try:
             return live.take(1, "loss")
@@ -299,10 +288,11 @@ def _loss(live, commit, retries, epoch, i):
         f"or loss message{after} was lost on the wire")
 
 
-def _weights(live, graph, rounds, retries, commit):
+def _weights(live, graph, rounds, commit):
     """The trained weights, asked for until they all come back.  The
     request goes with the last batch's commit again (carried out once), in
     case that was lost."""
+    retries = live.settings.retries
     n_weights = graph.n_weights()
     for attempt in range(retries + 1):
         live.command(*(commit or ()), ("send_weights", next(rounds)))
@@ -324,8 +314,8 @@ def _report(graph, session, n_samples, seconds, live):
         backend="board" if not session.is_virtual else "virtual live I/O",
         samples=n_samples, cores=cores, chips=0,
         packets_sent=0, packets_delivered=0, packets_dropped=0,
-        # The toolchain's run step is the whole live run.
         max_routing_entries=0,
+        # The toolchain's run step is the whole live run.
         mapping_seconds=max(session.mapping_seconds - seconds, 0.0),
         machine_seconds=seconds,
         packets_per_sample_lower_bound=graph.packets_lower_bound(),

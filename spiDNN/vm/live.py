@@ -130,9 +130,9 @@ class LiveEdge:
     def _take(self, sock, data, sender, cores, keys, payloads):
         core = self._sockets[sock]
         if core is None:
-            flags, _, port_cpu, _, y, x, _, _ = _SDP_HEADER.unpack_from(data)
+            _, _, port_cpu, _, y, x, _, _ = _SDP_HEADER.unpack_from(data)
             if port_cpu >> 5 == 0:
-                self._scp(sock, data, sender)
+                self._scp(sock, data, sender, x, y)
                 return
             core = self._core_at.get((x, y, port_cpu & 0x1F))
             if core is None:
@@ -151,8 +151,9 @@ class LiveEdge:
             keys.append(element.key)
             payloads.append(getattr(element, "payload", 0) or 0)
 
-    def _scp(self, sock, data, sender):
-        """An SCP request to SC&MP: only setting an IP tag is served."""
+    def _scp(self, sock, data, sender, x, y):
+        """An SCP request to SC&MP of chip (x, y): only setting an IP tag
+        is served."""
         command, sequence, argument_1 = _SCP_HEADER.unpack_from(
             data, _SDP_HEADER.size)
         if command != _CMD_IPTAG or (argument_1 >> 16) & 0xF != _IPTAG_SET:
@@ -162,7 +163,6 @@ class LiveEdge:
         tag = argument_1 & 0xFF
         if argument_1 >> 30 & 1:
             self._destinations[tag] = sender
-        flags, _, _, _, y, x, _, _ = _SDP_HEADER.unpack_from(data)
         # The reply: flags 7, tag and destination 0xFF, from the chip.
         reply = (b"\0\0" + bytes([0x07, 0xFF, 0xFF, 0x00, 0, 0, y, x])
                  + _SCP_HEADER.pack(_RC_OK, sequence, 0))
