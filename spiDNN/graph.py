@@ -19,6 +19,12 @@ it alone), the blocks before the last send their sums on to the next
 (``forward``), and, training, the last block's deltas go back to them as
 well as to the previous layer (``backward``).  When the first layer is
 split so, the input source has a core per block.
+
+With the training data on the board (``board_data``), the feeder takes the
+place of the input and label sources and, for the apps, of the control
+source: it streams the samples itself, paced by the loss it hears, and
+carries on the host's commands, which now go to it alone
+(``vertices/feeder.py``).
 """
 import numpy
 from pacman.model.graphs.application import ApplicationEdge
@@ -31,11 +37,13 @@ from spinn_front_end_common.utility_models import (
 
 from spiDNN.core_layers import core_layers
 from spiDNN.errors import SpiDNNMachineError
+from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.vertices.feeder import FeederVertex
 from spiDNN.vertices.keys import index_of_keys, key_space
 from spiDNN.vertices.loss import LossVertex
 from spiDNN.vertices import layouts
 from spiDNN.vertices.partitions import (
-    BACKWARD, CONTROL, FORWARD, LOSS, WEIGHTS)
+    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, RELAY, WEIGHTS)
 
 INPUT_LABEL = "input"
 LABELS_LABEL = "labels"
@@ -53,19 +61,37 @@ class ModelGraph:
 
     :param training: a :py:class:`~spiDNN.training.TrainingRun` to build
         the training graph, or None for forward passes only
+    :param board_data: training: a :py:class:`~spiDNN.board_data.BoardData`
+        to keep the training set on the board, streamed by the feeder
     """
 
-    def __init__(self, model, session, training=None):
+    def __init__(self, model, session, training=None, board_data=None):
         self.session = session
         self.training = training
         self.core_layers = core_layers(model.layers)
         self.layers = [core.layer for core in self.core_layers]
         first = self.layers[0] if self.layers else None
-        self.input_vertex = self._source(
-            INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT,
-            first.inputs_per_core if first is not None else None)
-        self.control_vertex = self._source(
+        #: The host's commands (to every app, or to the feeder).
+        self.host_control_vertex = self._source(
             CONTROL_LABEL, len(layouts.CONTROLS), LIVE_CONTROL_PORT)
+        self.feeder = None
+        if board_data is not None:
+            if first is not None and len(first.input_blocks()) > 1:
+                raise SpiDNNConfigurationError(
+                    "the feeder sends every input to one input block: keep "
+                    "the data on the host (spiDNN.LiveIO(data_on_board="
+                    "False)) for a first layer split by inputs_per_core")
+            self.feeder = FeederVertex(board_data, self.host_control_vertex)
+            self.session.add_vertex(self.feeder)
+            self._edge(self.host_control_vertex, self.feeder, CONTROL)
+            if len(board_data.shards) > 1:
+                self._edge(self.feeder, self.feeder, RELAY)
+            self.input_vertex = self.control_vertex = self.feeder
+        else:
+            self.input_vertex = self._source(
+                INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT,
+                first.inputs_per_core if first is not None else None)
+            self.control_vertex = self.host_control_vertex
         #: Every layer's vertices (each input block's, 2-D), in order.
         self.layer_vertices = []
         source = previous = self.input_vertex
@@ -141,13 +167,21 @@ class ModelGraph:
             vertex, partitions)
 
     def _add_loss(self, training):
-        self.labels_vertex = self._source(
-            LABELS_LABEL, training.label_width, LIVE_LABELS_PORT)
+        if self.feeder is not None:
+            self.labels_vertex, labels_partition = self.feeder, LABELS
+        else:
+            self.labels_vertex, labels_partition = self._source(
+                LABELS_LABEL, training.label_width, LIVE_LABELS_PORT), FORWARD
         self.loss_vertex = LossVertex(
-            training, self.output_vertex, self.labels_vertex)
+            training, self.output_vertex, self.labels_vertex,
+            labels_partition)
         self._add_app_vertex(self.loss_vertex)
         self._edge(self.output_vertex, self.loss_vertex, FORWARD)
-        self._edge(self.labels_vertex, self.loss_vertex, FORWARD)
+        self._edge(self.labels_vertex, self.loss_vertex, labels_partition)
+        if self.feeder is not None:
+            # Each loss starts the next pass.
+            self.feeder.loss_vertex = self.loss_vertex
+            self._edge(self.loss_vertex, self.feeder, LOSS)
         self._edge(self.loss_vertex, self.output_vertex, BACKWARD)
         self.output_vertex.next_vertex = self.loss_vertex
         self._gather(self.loss_vertex, [LOSS])
@@ -157,11 +191,11 @@ class ModelGraph:
     def app_vertices(self):
         """Every vertex of the graph but the gatherer: sources, layers and
         the loss."""
-        vertices = [self.input_vertex, self.control_vertex]
+        vertices = [self.input_vertex, self.host_control_vertex]
         vertices += self.layer_vertices
         if self.training:
             vertices += [self.labels_vertex, self.loss_vertex]
-        return vertices
+        return list(dict.fromkeys(vertices))
 
     def vertices_with_weights(self):
         """The layer vertices that send weights back after training."""
@@ -287,8 +321,9 @@ class ModelGraph:
         return weights, state
 
     def control_key(self, command):
-        """The key of a control command (``layouts.CONTROLS``)."""
-        return (key_space(self.control_vertex, CONTROL)["base"]
+        """The key the host sends a control command (``layouts.CONTROLS``)
+        on."""
+        return (key_space(self.host_control_vertex, CONTROL)["base"]
                 + layouts.CONTROLS[command])
 
 

@@ -17,11 +17,16 @@ class LiveIO:
         sample's outputs or loss, the weights) before it calls it lost
     :param retries: times a lost sample or weight download is asked for
         again before the run ends with an error naming what was lost
+    :param data_on_board: ``fit`` writes the training set into the
+        board's SDRAM and a feeder core streams it (the default): only the
+        losses and the weights cross the wire.  False streams each sample
+        from the host, waiting for its loss.
     """
 
     KINDS = ("input", "labels", "control", "output", "loss", "weight")
 
-    def __init__(self, drop=None, timeout=5.0, retries=3):
+    def __init__(self, drop=None, timeout=5.0, retries=3,
+                 data_on_board=True):
         if (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
                 or not timeout > 0):
             raise SpiDNNConfigurationError(
@@ -29,6 +34,11 @@ class LiveIO:
                 f"{timeout!r}")
         self.timeout = float(timeout)
         self.retries = non_negative_int(retries, "live_io's retries")
+        if not isinstance(data_on_board, bool):
+            raise SpiDNNConfigurationError(
+                f"live_io's data_on_board is True or False, not "
+                f"{data_on_board!r}")
+        self.data_on_board = data_on_board
         self.drop = {}
         for kind, which in (drop or {}).items():
             if kind not in self.KINDS:
@@ -39,7 +49,8 @@ class LiveIO:
 
     def __repr__(self):
         return (f"LiveIO(drop={self.drop!r}, timeout={self.timeout}, "
-                f"retries={self.retries})")
+                f"retries={self.retries}, "
+                f"data_on_board={self.data_on_board})")
 
 
 def live_io_settings(value):

@@ -13,7 +13,10 @@
 // of a pass pay nothing for them.
 // Training cores prepare a batch's update at its end but apply it only on
 // the host's COMMIT, once every core has finished the batch, so a replay
-// never meets weights that moved.
+// never meets weights that moved.  A commit can reach a core before the
+// core has finished the batch (the feeder and a board's host send it once
+// the batch's last loss is back, while the backward pass still runs): the
+// core puts it off and carries it out when its update is ready.
 //
 // Each command's payload is the host's round number; a core writes it to
 // its status once the command is carried out, which is how the host knows
@@ -37,7 +40,8 @@
 // Forgets the pass in flight and takes back the last commit's state.
 static void on_abort(void);
 // Applies the update the batch prepared (if any, with control.scale) and
-// takes a snapshot; false if it needs a scale that has not come.
+// takes a snapshot; false if it needs a scale that has not come, or if the
+// core has not finished the batch yet (it then calls control_ready()).
 static bool on_commit(void);
 // Sends the trained weights (if any) to the host.
 static void on_send_weights(void);
@@ -53,6 +57,8 @@ typedef struct control_t {
     bool learning_rate_fresh;  // one came since the last commit
     bool evaluating;           // passes evaluate: no gradients, no batches
     uint32_t last_commit;      // round number of the last commit applied
+    uint32_t put_off;          // a commit's round not carried out yet, or 0
+    uint32_t weights_put_off;  // a weight request's round waiting for it
 } control_t;
 
 static control_t control;
@@ -72,6 +78,8 @@ static inline void control_init(uint32_t key,
     control.learning_rate_fresh = false;
     control.evaluating = false;
     control.last_commit = 0;
+    control.put_off = 0;
+    control.weights_put_off = 0;
 }
 
 static inline void control_waiting(uint32_t what) {
@@ -99,6 +107,20 @@ static inline bool stale(uint generation) {
     return generation != control.generation;
 }
 
+static void run_send_weights(uint generation, uint round) {
+    if (stale(generation)) {
+        return;
+    }
+    if (control.put_off != 0) {
+        // The weights are asked for after the last commit, which waits.
+        control.weights_put_off = round;
+        return;
+    }
+    COST(COST_CONTROL, 1);
+    on_send_weights();
+    control.status->last_control = round;
+}
+
 static void run_commit(uint generation, uint round) {
     if (stale(generation)) {
         return;
@@ -114,16 +136,22 @@ static void run_commit(uint generation, uint round) {
     if (on_commit()) {
         control.status->last_control = round;
         control.last_commit = round;
+        control.put_off = 0;
+        if (control.weights_put_off != 0) {
+            uint32_t weights_round = control.weights_put_off;
+            control.weights_put_off = 0;
+            run_send_weights(generation, weights_round);
+        }
+    } else {
+        control.put_off = round;
     }
 }
 
-static void run_send_weights(uint generation, uint round) {
-    if (stale(generation)) {
-        return;
+// The core's update is ready: a commit that came too early is carried out.
+static inline void control_ready(void) {
+    if (control.put_off != 0) {
+        run_commit(control.generation, control.put_off);
     }
-    COST(COST_CONTROL, 1);
-    on_send_weights();
-    control.status->last_control = round;
 }
 
 // Between passes only (the host waits for quiet): whether the passes to
@@ -141,6 +169,8 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
     if (command == CONTROL_ABORT) {
         control.generation++;
         control.draining = true;
+        control.put_off = 0;
+        control.weights_put_off = 0;
         on_abort();
         control.status->waiting = WAITING_RESUME;
         control.status->last_control = payload;

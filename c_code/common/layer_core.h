@@ -241,6 +241,7 @@ static void layer_update_ready(void) {
     update_pending = true;
     control_pass_done();
     control_waiting(WAITING_COMMIT);
+    control_ready();
 }
 
 // The app has finished the sample's backward pass.
@@ -263,6 +264,9 @@ static inline void layer_update_applied(void) {
 }
 
 static bool on_commit(void) {
+    if (busy && params.training) {
+        return false;          // the batch's last pass is still running
+    }
     if (update_pending) {
         if (!control.scale_fresh || (optimizer.weight_decay > 0.0f
                                      && !control.learning_rate_fresh)) {

@@ -13,6 +13,7 @@ typedef struct vm vm_t;
 #define VM_CORE_ERROR 3  // a core called rt_error
 #define VM_BAD_CALL  4
 #define VM_CONTROL_FAILED 5  // some core did not carry out a control round
+#define VM_RUNNING   6   // vm_inject: the budget ran out, work is left
 
 vm_t *vm_create(int32_t width, int32_t height, uint32_t dtcm_heap_bytes);
 void vm_destroy(vm_t *vm);
@@ -69,8 +70,9 @@ int vm_control(vm_t *vm, int32_t control_core, uint32_t key,
                const uint32_t *pre_payloads);
 // Packets from source cores as a board's host would send them (keys[i]
 // with payloads[i] from src_cores[i]), then the machine runs until quiet
-// (at most `budget` time units); nothing is expected of it: what reaches
-// the gatherers is kept for vm_get_outputs (the live edge, spiDNN/vm/live.py).
+// or for `budget` time units (VM_RUNNING: called again, with or without
+// packets, it goes on); nothing is expected of it: what reaches the
+// gatherers is kept for vm_get_outputs (the live edge, spiDNN/vm/live.py).
 int vm_inject(vm_t *vm, uint32_t n, const int32_t *src_cores,
               const uint32_t *keys, const uint32_t *payloads,
               uint64_t budget);

@@ -26,6 +26,7 @@ import collections
 import queue
 import threading
 import time
+import warnings
 
 import numpy
 from spinn_front_end_common.data import FecDataView
@@ -66,6 +67,8 @@ class _LiveRun:
         self.resends = collections.Counter()
         self.started = None
         self.stopped = None
+        #: Training with the data on the board: losses lost on the wire.
+        self.lost_losses = 0
         self.connection = LiveEventConnection(
             OUTPUT_LABEL, receive_labels=receive_labels,
             send_labels=send_labels, local_port=None)
@@ -115,18 +118,29 @@ class _LiveRun:
         packets = []
         deadline = time.perf_counter() + self.settings.timeout
         while len(packets) < n:
-            if self.closed.is_set():
-                raise _Closed()
             try:
-                packets.append(self.received.get(timeout=min(
-                    0.05, max(deadline - time.perf_counter(), 0.0))))
-            except queue.Empty:
-                if time.perf_counter() >= deadline:
-                    self.got[kind] += len(packets)
-                    raise _Lost(f"{len(packets)} of {n}") from None
+                packets.append(self.next_packet(deadline))
+            except _Lost:
+                self.got[kind] += len(packets)
+                raise _Lost(f"{len(packets)} of {n}") from None
         self.got[kind] += n
         return (numpy.array([k for k, _ in packets], dtype=numpy.uint32),
                 numpy.array([p for _, p in packets], dtype=numpy.uint32))
+
+    def next_packet(self, deadline=None):
+        """The next (key, payload); :py:class:`_Lost` when none comes by
+        ``deadline`` (by default, the timeout from now)."""
+        if deadline is None:
+            deadline = time.perf_counter() + self.settings.timeout
+        while True:
+            if self.closed.is_set():
+                raise _Closed()
+            try:
+                return self.received.get(timeout=min(
+                    0.05, max(deadline - time.perf_counter(), 0.0)))
+            except queue.Empty:
+                if time.perf_counter() >= deadline:
+                    raise _Lost() from None
 
     def drain(self):
         """Forgets packets that came back late."""
@@ -267,6 +281,90 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
     seconds = live.run()
     return sample_losses, weights, _report(
         graph, session, n_epochs * n, seconds, live)
+
+
+def fit_from_board(graph, session, data, progress, faults=None):
+    """Trains on the training set the feeder holds on the board
+    (:py:class:`~spiDNN.board_data.BoardData`): the host sends one
+    command to start and hears each sample's loss and, at the end, the
+    weights the feeder asks the cores for.
+
+    A lost weight message is asked for again once nothing has come for the
+    timeout; a lost loss message leaves the weights exact but the losses
+    unknown (NaN, with a warning); a run that goes quiet before its end
+    ends with an error naming how far it came.
+    """
+    _check_no_faults(faults)
+    n_epochs, n = data.n_epochs, data.n_samples
+    total = n_epochs * n
+    losses = numpy.full(total, numpy.nan, dtype=numpy.float32)
+    weights = []
+    # The feeder's rounds: its commits 1, 2, ..., then its weight request.
+    rounds = iter(range(graph.training.n_batches + 2, 2 ** 32))
+
+    def stream(live):
+        loss_key = graph.loss_key()
+        n_weights = graph.n_weights()
+        got = 0
+        weight_packets = {}
+        live.command(("train", next(rounds)))
+        progress.start_epoch(0)
+        requests = 0
+        while len(weight_packets) < n_weights:
+            try:
+                key, payload = live.next_packet()
+            except _Lost:
+                if got < total and not weight_packets:
+                    raise SpiDNNMachineError(
+                        f"training on the board went quiet after {got} of "
+                        f"{total} passes: nothing came back for "
+                        f"{live.settings.timeout} s (a loss message was "
+                        f"lost on the wire, or the machine stalled)"
+                    ) from None
+                if requests == live.settings.retries:
+                    raise SpiDNNMachineError(
+                        f"{len(weight_packets)} of {n_weights} weights came "
+                        f"back, {requests + 1} time(s): weight messages "
+                        f"were lost on the wire") from None
+                # Training is over; some weights were lost.
+                requests += 1
+                live.resends["weights"] += 1
+                live.command(("send_weights", next(rounds)))
+                continue
+            if key != loss_key:
+                weight_packets[key] = payload
+                continue
+            if got == total:
+                continue
+            losses[got] = numpy.uint32(payload).view(numpy.float32)
+            epoch, i = divmod(got, n)
+            got += 1
+            progress.update(i + 1, mean_loss(losses[epoch * n:got]))
+            if i + 1 == n:
+                progress.end_epoch(
+                    {"loss": mean_loss(losses[epoch * n:got])})
+                if epoch + 1 < n_epochs:
+                    progress.start_epoch(epoch + 1)
+        live.got["loss"] += got
+        live.got["weight"] += len(weight_packets)
+        if got < total:
+            live.lost_losses = total - got
+            losses[:] = numpy.nan
+        keys = numpy.fromiter(weight_packets, dtype=numpy.uint32)
+        payloads = numpy.fromiter(weight_packets.values(), dtype=numpy.uint32)
+        weights.extend(graph.decode_weights(keys, payloads)[0])
+
+    receive = [graph.loss_vertex.label] + [
+        vertex.label for vertex in graph.vertices_with_weights()]
+    live = _LiveRun(session, [CONTROL_LABEL], receive, stream)
+    seconds = live.run()
+    if live.lost_losses:
+        warnings.warn(
+            f"{live.lost_losses} of {total} sample losses were lost on the "
+            f"wire: the weights are exact, the losses unknown (NaN)",
+            RuntimeWarning, stacklevel=2)
+    return list(losses.reshape(n_epochs, n)), weights, _report(
+        graph, session, total, seconds, live)
 
 
 def _loss(live, commit, epoch, i):

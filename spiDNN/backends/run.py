@@ -1,8 +1,10 @@
 """One run of a model: a toolchain session, then the passes on a backend."""
 import contextlib
 
+from spiDNN.board_data import BoardData
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.graph import ModelGraph
+from spiDNN.live_io import LiveIO
 from spiDNN.toolchain.session import ToolchainSession
 
 
@@ -30,9 +32,16 @@ def predict(model, inputs):
 def fit(model, training, inputs, labels, order, progress):
     """(sample losses per epoch, trained weights, RunReport) of training
     through live I/O, on a board or the live virtual machine (the
-    in-process one trains through :py:func:`training_machine`)."""
+    in-process one trains through :py:func:`training_machine`): with the
+    training set in the board's SDRAM unless the model's ``LiveIO`` says
+    otherwise."""
     from spiDNN.backends import board
     with _session(model) as session:
+        if (session.live_io or LiveIO()).data_on_board:
+            data = BoardData(inputs, labels, order, training)
+            graph = ModelGraph(model, session, training, data)
+            return board.fit_from_board(graph, session, data, progress,
+                                        model.faults)
         graph = ModelGraph(model, session, training)
         return board.fit(graph, session, inputs, labels, order, progress,
                          model.faults)

@@ -69,6 +69,16 @@ REGIONS = {
     # training, the kernel's gradients and each state array, in the
     # WEIGHTS region's kernel layout
     "STREAM": 7,
+    # the feeder (training data on the board): the 256 float32 values its
+    # uint8 codes stand for; the samples it holds, a row each (uint8 codes
+    # padded to whole words, or float32); their labels (payload words); the
+    # order of every epoch (global sample indices); per optimizer step the
+    # learning rate and scale (float32 bits)
+    "TABLE": 8,
+    "SAMPLES": 9,
+    "SAMPLE_LABELS": 10,
+    "ORDER": 11,
+    "SCHEDULE": 12,
 }
 
 #: Optimizers the cores run (optimizer.h), by spiDNN.optimizers KIND.
@@ -333,6 +343,33 @@ LOSS_PARAMS = Struct("loss_params", [
 ])
 
 
+#: The feeder (c_code/feeder): training data held on the board, streamed
+#: in each epoch's order by the lead core (the others hold shards of the
+#: data on other chips and relay their samples through it).
+FEEDER_PARAMS = Struct("feeder_params", [
+    ("n_inputs", "values per input sample"),
+    ("label_width", "payload words per label"),
+    ("n_samples", "samples in the training set (per epoch)"),
+    ("n_epochs", "epochs to train"),
+    *BATCH_FIELDS[:1],
+    ("codes", "1: SAMPLES rows are uint8 codes into TABLE, padded to "
+              "words; 0: float32"),
+    ("shard_first", "the first sample this core holds"),
+    ("shard_count", "the samples this core holds"),
+    ("lead", "1: this core sends the samples, commits and relays the "
+             "host's commands"),
+    ("input_key", "lead: first key of the inputs (forward partition)"),
+    ("labels_key", "lead: first key of the label (labels partition)"),
+    ("control_key", "lead: first key of the control partition to the apps"),
+    ("relay_key", "first key of this core's relay partition to the lead"),
+    ("relay_base", "first key of the relay partition's first core"),
+    ("relay_atom_bits", "relay key bits numbering a value within a core"),
+    ("relay_n_cores", "cores in the relay partition"),
+    ("host_control_key", "first key of the host's control partition"),
+    ("loss_key", "key of the loss core's per-sample loss"),
+])
+
+
 def stream_region_words(n_neurons, n_inputs, training, n_states=0):
     """Words of a streamed core's STREAM region: two input vectors, then,
     training, the kernel's gradients and each state array (dense_stream.h
@@ -385,7 +422,8 @@ def c_header():
     # The control partition's keys: one per command.
     out += [f"#define N_CONTROLS {len(CONTROLS)}u",
             f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
-    for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, CORE_STATUS):
+    for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, FEEDER_PARAMS,
+                   CORE_STATUS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]
     return "\n".join(out)

@@ -24,17 +24,20 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
                  HasCustomAtomKeyMap):
     """The loss of one training run; its atoms are the model's outputs."""
 
-    def __init__(self, training, output_vertex, labels_vertex):
+    def __init__(self, training, output_vertex, labels_vertex,
+                 labels_partition=FORWARD):
         """
         :param training: the :py:class:`~spiDNN.training.TrainingRun`
         :param output_vertex: the output layer's vertex
         :param labels_vertex: the source streaming the labels
+        :param labels_partition: its partition that carries them
         """
         super().__init__(label=LABEL, max_atoms_per_core=training.n_outputs,
                          splitter=SplitterFixedLegacy())
         self.training = training
         self.output_vertex = output_vertex
         self.labels_vertex = labels_vertex
+        self.labels_partition = labels_partition
         #: The source of the host's control commands (set by the graph).
         self.control_vertex = None
 
@@ -90,7 +93,8 @@ class LossMachineVertex(AppMachineVertex):
                 training.output_activation],
             **training.batch_fields(),
             **prefixed("output", key_space(vertex.output_vertex, FORWARD)),
-            **prefixed("label", key_space(vertex.labels_vertex, FORWARD)),
+            **prefixed("label", key_space(
+                vertex.labels_vertex, vertex.labels_partition)),
             control_key=key_space(vertex.control_vertex, CONTROL)["base"])
 
     def regions(self):

@@ -11,7 +11,10 @@
 - ``weights``: each core's trained weights to the host after ``fit``;
 - ``loss``: each sample's loss to the host;
 - ``control``: the host's commands to every app core (abort, resume,
-  commit, send weights: ``layouts.CONTROLS``).
+  commit, send weights: ``layouts.CONTROLS``);
+- ``labels``: with the training data on the board, each sample's label
+  from the feeder to the loss;
+- ``relay``: a feeder shard's samples to the lead feeder core.
 """
 FORWARD = "forward"
 SOFTMAX = "softmax"
@@ -22,3 +25,5 @@ GRADIENT_CHAIN = "gradient_chain"
 WEIGHTS = "weights"
 LOSS = "loss"
 CONTROL = "control"
+LABELS = "labels"
+RELAY = "relay"

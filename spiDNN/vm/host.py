@@ -33,7 +33,7 @@ class Host:
         self.replay = faults.replay
         self.max_replays = faults.max_replays
         self.control_core = core_of[
-            next(iter(graph.control_vertex.machine_vertices))]
+            next(iter(graph.host_control_vertex.machine_vertices))]
         self.control_keys = {command: graph.control_key(command)
                              for command in layouts.CONTROLS}
         self.core_names = {

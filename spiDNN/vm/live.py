@@ -16,7 +16,10 @@ What a board does at its edge, and what this does in its place:
   SDP buffer holds).
 
 Each batch of messages that arrive together is injected into the machine,
-which runs until quiet; what reached the gatherers goes out at once.
+which runs until quiet, a slice of events at a time: what reached the
+gatherers goes out after each slice, and messages that came meanwhile go
+in, as on a board that runs while the host talks to it (the feeder trains
+a whole run from one message).
 Messages can be dropped on purpose, by kind and number
 (:py:class:`spiDNN.LiveIO`), to test how the host recovers.
 """
@@ -45,10 +48,8 @@ logger = logging.getLogger(__name__)
 PAIRS_PER_MESSAGE = 31
 #: Seconds the edge waits for a message before it looks for a stop.
 POLL_SECONDS = 0.02
-#: Callbacks one batch of messages may cause before it is called a
-#: livelock (the board has no such limit; the host's timeouts catch a
-#: stalled pass, this only keeps the machine from running forever).
-BUDGET = 1 << 40
+#: Events the machine runs between looks at the sockets.
+SLICE = 1 << 18
 #: What the gatherer forwards, by the partition it came on.
 _KINDS = {FORWARD: "output", LOSS: "loss", WEIGHTS: "weight"}
 #: SCP: the IP tag command, its "set" sub-command, the OK result.
@@ -97,6 +98,8 @@ class LiveEdge:
                 tag.tag: (_host(tag.ip_address), tag.port)
                 for tag in self._gatherer_tags}
             self._kinds = _gathered_kinds()
+            #: The machine has work left from its last slice.
+            self._running = False
         except BaseException:
             self.close()
             raise
@@ -118,13 +121,14 @@ class LiveEdge:
     def serve(self, stop_requested):
         """Carries messages in and out until ``stop_requested()``."""
         while not stop_requested() and self.failure is None:
-            ready, _, _ = select.select(list(self._sockets), [], [],
-                                        POLL_SECONDS)
+            ready, _, _ = select.select(
+                list(self._sockets), [], [],
+                0.0 if self._running else POLL_SECONDS)
             cores, keys, payloads = [], [], []
             for sock in ready:
                 for data, sender in _drain(sock):
                     self._take(sock, data, sender, cores, keys, payloads)
-            if keys:
+            if keys or self._running:
                 self._run(cores, keys, payloads)
 
     def _take(self, sock, data, sender, cores, keys, payloads):
@@ -177,8 +181,9 @@ class LiveEdge:
         return False
 
     def _run(self, cores, keys, payloads):
-        rc, message = self.vm.inject(cores, keys, payloads, BUDGET)
-        if rc != binding.VM_OK:
+        rc, message = self.vm.inject(cores, keys, payloads, SLICE)
+        self._running = rc == binding.VM_RUNNING
+        if rc not in (binding.VM_OK, binding.VM_RUNNING):
             self.failure = message
             return
         out_keys, out_payloads = self.vm.outputs()

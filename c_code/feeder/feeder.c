@@ -1,0 +1,275 @@
+// feeder: the training set held in SDRAM, streamed to the first layer and
+// the loss in each epoch's order, so that no sample crosses the host link.
+//
+// The host writes the samples (uint8 codes into a table of the data's 256
+// values when it has no more, otherwise float32), their labels, the order
+// of every epoch (it shuffles from the model's seed) and each optimizer
+// step's learning rate and scale.  When one chip's SDRAM cannot hold the
+// set, each of several cores holds a shard of it on its own chip; one of
+// them, the lead, owns the keys the layers know.
+//
+// On the host's "train" the sample of pass 0 goes out; each further pass
+// starts when the loss core's loss of the one before comes back, as it
+// would from a host, but without the round trip.  The core holding the
+// pass's sample reads it by DMA; the lead sends it (inputs, then label),
+// the others send it to the lead, which sends it on.  After a batch's last
+// loss the lead sends the step's learning rate, scale and commit (the
+// cores apply it once their backward pass is done, control.h), and after
+// the last pass it asks the cores for their weights.  The lead also
+// carries the host's own commands on to every core: the apps know a
+// single control source.
+#include <spin1_api.h>
+#include <debug.h>
+#include <data_specification.h>
+#include <simulation.h>
+
+#include "spidnn_layouts.h"
+#include "app_init.h"
+#include "cost.h"
+#include "spidnn_math.h"
+
+// The inputs' transfer calls nothing back; the label's, queued after it,
+// finds both done (a core's transfers complete in the order asked for).
+#define DMA_TAG_INPUTS 1u
+#define DMA_TAG_LABEL 2u
+
+static feeder_params_t params;
+static core_status_t *status;
+
+static const float *table;          // the values the codes stand for
+static const uint32_t *samples;     // SDRAM rows of this core's shard
+static const uint32_t *labels;      // SDRAM labels of this core's shard
+static const uint32_t *order;       // every epoch's order, in turn
+static const uint32_t *schedule;    // per step: learning rate, scale bits
+static uint32_t row_words;          // words per SAMPLES row
+
+static uint32_t *row;               // the sample read by DMA
+static uint32_t *row_labels;        // and its label
+static uint32_t *relayed;           // lead: inputs then label, relayed
+static uint32_t n_relayed;
+static bool relay_wanted;           // lead: the pass's sample is relayed
+
+static bool started;
+static uint32_t pass;               // passes started so far, all epochs
+static uint32_t total_passes;
+static uint32_t in_epoch;           // the pass's position in its epoch
+static uint32_t in_batch;           // passes done in the current batch
+static uint32_t step;               // commits sent so far
+
+static uint32_t decoded(uint32_t i) {
+    if (params.codes) {
+        const uint8_t *codes = (const uint8_t *) row;
+        return float_to_bits(table[codes[i]]);
+    }
+    return row[i];
+}
+
+static void send(uint32_t key, uint32_t payload) {
+    while (!spin1_send_mc_packet(key, payload, WITH_PAYLOAD)) {
+        // The router's queue is full: retry, as every spin1 app does.
+    }
+}
+
+// The lead: the sample's inputs to the first layer, its label to the loss.
+static void send_sample(const uint32_t *inputs_words, bool from_row,
+                        const uint32_t *label_words) {
+    COST(COST_SEND, params.n_inputs + params.label_width);
+    for (uint32_t i = 0; i < params.n_inputs; i++) {
+        send(params.input_key + i, from_row ? decoded(i) : inputs_words[i]);
+    }
+    for (uint32_t j = 0; j < params.label_width; j++) {
+        send(params.labels_key + j, label_words[j]);
+    }
+}
+
+// The sample read: the lead sends it, another core relays it to the lead.
+static void sample_read(uint unused0, uint unused1) {
+    (void) unused0;
+    (void) unused1;
+    if (params.lead) {
+        send_sample(NULL, true, row_labels);
+        return;
+    }
+    COST(COST_SEND, params.n_inputs + params.label_width);
+    for (uint32_t i = 0; i < params.n_inputs; i++) {
+        send(params.relay_key + i, decoded(i));
+    }
+    for (uint32_t j = 0; j < params.label_width; j++) {
+        send(params.relay_key + params.n_inputs + j, row_labels[j]);
+    }
+}
+
+// The lead: a sample another core relayed is all in.
+static void send_relayed(uint unused0, uint unused1) {
+    (void) unused0;
+    (void) unused1;
+    send_sample(relayed, false, &relayed[params.n_inputs]);
+}
+
+// Pass `pass` begins: the core holding its sample reads it; the lead
+// waits for it from that core if it is not its own.
+static void start_pass(void) {
+    uint32_t sample = order[pass];
+    uint32_t local = sample - params.shard_first;   // wraps below the shard
+    if (local < params.shard_count) {
+        relay_wanted = false;
+        if (spin1_dma_transfer(DMA_TAG_INPUTS,
+                (void *) &samples[local * row_words], row,
+                DMA_READ, row_words * sizeof(uint32_t)) == 0
+                || spin1_dma_transfer(DMA_TAG_LABEL,
+                (void *) &labels[local * params.label_width], row_labels,
+                DMA_READ, params.label_width * sizeof(uint32_t)) == 0) {
+            log_error("feeder: the DMA queue is full");
+            rt_error(RTE_SWERR);
+        }
+    } else if (params.lead) {
+        relay_wanted = true;
+        if (n_relayed == params.n_inputs + params.label_width) {
+            // The other core was quicker than this one's loss.
+            n_relayed = 0;
+            send_relayed(0, 0);
+        }
+    }
+}
+
+// Sending is kept out of the DMA and packet callbacks, as spin1 apps
+// keep interrupt work short.
+static void label_read(uint unused, uint tag) {
+    (void) unused;
+    (void) tag;
+    spin1_schedule_callback(sample_read, 0, 0, COMPUTE_PRIORITY);
+}
+
+
+// The lead: a batch ended, so its update may be applied.
+static void send_commit(void) {
+    COST(COST_SEND, 3);
+    send(params.control_key + CONTROL_LEARNING_RATE, schedule[2 * step]);
+    send(params.control_key + CONTROL_SCALE, schedule[2 * step + 1]);
+    step++;
+    // Round numbers 1, 2, ...: the host's own start after these.
+    send(params.control_key + CONTROL_COMMIT, step);
+}
+
+static void loss_received(uint unused0, uint unused1) {
+    (void) unused0;
+    (void) unused1;
+    status->passes_done++;
+    in_epoch++;
+    in_batch++;
+    bool epoch_end = in_epoch == params.n_samples;
+    if (in_batch == params.batch_size || epoch_end) {
+        in_batch = 0;
+        if (params.lead) {
+            send_commit();
+        }
+    }
+    if (epoch_end) {
+        in_epoch = 0;
+    }
+    pass++;
+    if (pass < total_passes) {
+        start_pass();
+    } else if (params.lead) {
+        send(params.control_key + CONTROL_SEND_WEIGHTS, step + 1);
+    }
+}
+
+static void start(uint unused0, uint unused1) {
+    (void) unused0;
+    (void) unused1;
+    start_pass();
+}
+
+// A command from the host: the lead carries it on to the apps; "train"
+// also starts the stream, once.
+static void host_command(uint32_t command, uint32_t payload) {
+    if (params.lead) {
+        send(params.control_key + command, payload);
+    }
+    status->last_control = payload;
+    if (command == CONTROL_TRAIN && !started) {
+        started = true;
+        spin1_schedule_callback(start, 0, 0, COMPUTE_PRIORITY);
+    }
+}
+
+// The lead: a value of a sample another core holds.
+static void relay_received(uint32_t key, uint32_t payload) {
+    uint32_t offset = key - params.relay_base;
+    uint32_t i = offset & ((1u << params.relay_atom_bits) - 1u);
+    if ((offset >> params.relay_atom_bits) >= params.relay_n_cores
+            || i >= params.n_inputs + params.label_width) {
+        log_error("feeder: unexpected key 0x%08x", key);
+        return;
+    }
+    relayed[i] = payload;
+    if (++n_relayed == params.n_inputs + params.label_width
+            && relay_wanted) {
+        n_relayed = 0;
+        relay_wanted = false;
+        spin1_schedule_callback(send_relayed, 0, 0, COMPUTE_PRIORITY);
+    }
+}
+
+static void receive_packet(uint key, uint payload) {
+    COST(COST_RECEIVE, 1);
+    if (key == params.loss_key) {
+        if (started && pass < total_passes) {
+            spin1_schedule_callback(loss_received, 0, 0, COMPUTE_PRIORITY);
+        }
+        return;
+    }
+    uint32_t command = key - params.host_control_key;
+    if (command < N_CONTROLS) {
+        host_command(command, payload);
+    } else if (params.lead && key - params.relay_base
+            < (params.relay_n_cores << params.relay_atom_bits)) {
+        relay_received(key, payload);
+    }
+    // Other keys: another core's relay, for the lead only; or the loss
+    // core's metrics, which the host reads.
+}
+
+static bool initialise(void) {
+    data_specification_metadata_t *ds = app_initialise(
+            &params, sizeof(params));
+    if (ds == NULL) {
+        return false;
+    }
+    status = data_specification_get_region(REGION_STATUS, ds);
+    status->passes_done = 0;
+    status->waiting = WAITING_INPUTS;
+    status->last_control = 0;
+    table = data_specification_get_region(REGION_TABLE, ds);
+    samples = data_specification_get_region(REGION_SAMPLES, ds);
+    labels = data_specification_get_region(REGION_SAMPLE_LABELS, ds);
+    order = data_specification_get_region(REGION_ORDER, ds);
+    schedule = data_specification_get_region(REGION_SCHEDULE, ds);
+    row_words = params.codes ? (params.n_inputs + 3u) / 4u : params.n_inputs;
+    row = (uint32_t *) dtcm_alloc(row_words);
+    row_labels = (uint32_t *) dtcm_alloc(params.label_width);
+    relayed = params.lead && params.relay_n_cores > 1
+            ? (uint32_t *) dtcm_alloc(params.n_inputs + params.label_width)
+            : NULL;
+    n_relayed = 0;
+    relay_wanted = false;
+    started = false;
+    pass = 0;
+    total_passes = params.n_samples * params.n_epochs;
+    in_epoch = 0;
+    in_batch = 0;
+    step = 0;
+    return simulation_dma_transfer_done_callback_on(DMA_TAG_LABEL,
+                                                    label_read);
+}
+
+void c_main(void) {
+    if (!initialise()) {
+        log_error("feeder: initialisation failed");
+        rt_error(RTE_SWERR);
+        return;
+    }
+    spin1_callback_on(MCPL_PACKET_RECEIVED, receive_packet, PACKET_PRIORITY);
+    simulation_run();
+}
