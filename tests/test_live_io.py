@@ -104,8 +104,9 @@ def test_live_fit_matches_keras():
         numpy.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
 
 
-def quick(**drop):
-    return spiDNN.LiveIO(drop=drop, timeout=0.5, retries=2)
+def quick(data_on_board=True, **drop):
+    return spiDNN.LiveIO(drop=drop, timeout=0.5, retries=2,
+                         data_on_board=data_on_board)
 
 
 @pytest.mark.parametrize("drop", [{"input": [2]}, {"output": [1, 4]},
@@ -127,11 +128,13 @@ def test_predictions_recover_lost_inputs_and_outputs(drop):
     {"control": [0]}, {"control": [2]}, {"weight": [0]},
     {"control": [3], "weight": [0]}])
 def test_training_recovers_lost_commits_and_weights(drop):
-    """A lost commit is sent again (carried out once, as the next pass's
-    loss shows), lost weights are asked for again: the same bits."""
+    """Host-streamed: a lost commit is sent again (carried out once, as the
+    next pass's loss shows), lost weights are asked for again: the same
+    bits."""
     x, y = data(10)
     expected = fit(dense_model(optimizer="adam"), x, y)
-    model = dense_model(live_io=quick(**drop), optimizer="adam")
+    model = dense_model(live_io=quick(data_on_board=False, **drop),
+                        optimizer="adam")
     got = fit(model, x, y)
     assert got[0] == expected[0]
     assert_same_bits(got[1], expected[1])
@@ -142,7 +145,8 @@ def test_training_recovers_lost_commits_and_weights(drop):
     ("input", 4), ("labels", 5), ("loss", 3)])
 def test_training_names_a_lost_pass_within_seconds(kind, number):
     x, y = data(10)
-    model = dense_model(live_io=quick(**{kind: [number]}))
+    model = dense_model(live_io=quick(data_on_board=False,
+                                      **{kind: [number]}))
     before = model.get_weights()
     start = time.perf_counter()
     with pytest.raises(spiDNN.SpiDNNMachineError) as error:

@@ -289,10 +289,11 @@ def fit_from_board(graph, session, data, progress, faults=None):
     command to start and hears each sample's loss and, at the end, the
     weights the feeder asks the cores for.
 
-    A lost weight message is asked for again once nothing has come for the
-    timeout; a lost loss message leaves the weights exact but the losses
-    unknown (NaN, with a warning); a run that goes quiet before its end
-    ends with an error naming how far it came.
+    A lost start is sent again while nothing has come back, and lost
+    weights are asked for again once nothing has come for the timeout; a
+    lost loss message leaves the weights exact but the losses unknown
+    (NaN, with a warning); a run that goes quiet before its end ends with
+    an error naming how far it came.
     """
     _check_no_faults(faults)
     n_epochs, n = data.n_epochs, data.n_samples
@@ -306,14 +307,22 @@ def fit_from_board(graph, session, data, progress, faults=None):
         loss_key = graph.loss_key()
         n_weights = graph.n_weights()
         got = 0
+        running = 0.0           # the epoch's losses so far, for progress
         weight_packets = {}
         live.command(("train", next(rounds)))
         progress.start_epoch(0)
-        requests = 0
+        starts = requests = 0
         while len(weight_packets) < n_weights:
             try:
                 key, payload = live.next_packet()
             except _Lost:
+                if got == 0 and not weight_packets and (
+                        starts < live.settings.retries):
+                    # The start may have been lost: the feeder starts once.
+                    starts += 1
+                    live.resends["train"] += 1
+                    live.command(("train", next(rounds)))
+                    continue
                 if got < total and not weight_packets:
                     raise SpiDNNMachineError(
                         f"training on the board went quiet after {got} of "
@@ -338,8 +347,9 @@ def fit_from_board(graph, session, data, progress, faults=None):
                 continue
             losses[got] = numpy.uint32(payload).view(numpy.float32)
             epoch, i = divmod(got, n)
+            running = (running if i else 0.0) + float(losses[got])
             got += 1
-            progress.update(i + 1, mean_loss(losses[epoch * n:got]))
+            progress.update(i + 1, running / (i + 1))
             if i + 1 == n:
                 progress.end_epoch(
                     {"loss": mean_loss(losses[epoch * n:got])})
