@@ -102,8 +102,12 @@ def main(argv=None):
               f"{100 * share:.1f} %")
         print(f"    host link: {live[kind]['host_link']}")
     fit = resident["fit"]
+    training = fit["host_link"]["training_seconds"]
+    fit["training_samples_per_second"] = len(x) / training
     print(f"  fit, data on the board: {fit['samples_per_second']:,.1f}/s "
-          f"(streaming {fit['machine_samples_per_second']:,.1f}/s), "
+          f"(streaming {fit['machine_samples_per_second']:,.1f}/s, of which "
+          f"the passes {training:.2f} s, {len(x) / training:,.1f}/s, and "
+          f"the weights' download the rest), "
           f"{fit['samples_per_second'] / live['fit']['samples_per_second']:,.1f}"
           f" x host-streamed")
     print(f"    host link: {fit['host_link']}")

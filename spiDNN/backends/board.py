@@ -24,6 +24,7 @@ most ``LiveIO.timeout`` for each:
 """
 import collections
 import queue
+import socket
 import threading
 import time
 import warnings
@@ -39,6 +40,12 @@ from spiDNN.history import mean_loss
 from spiDNN.live_io import LiveIO
 from spiDNN.run_report import RunReport
 from spiDNN.vertices import layouts
+
+#: Bytes of the host's receive buffer: the weights come back in one burst,
+#: faster than Python reads them (the kernel caps it at
+#: net.core.rmem_max; spinnman asks for 1 MiB).
+RECEIVE_BUFFER_BYTES = 16 * 1024 * 1024
+
 
 class _Lost(Exception):
     """Fewer packets came back than were expected, within the timeout:
@@ -67,11 +74,17 @@ class _LiveRun:
         self.resends = collections.Counter()
         self.started = None
         self.stopped = None
-        #: Training with the data on the board: losses lost on the wire.
+        #: Training with the data on the board: losses lost on the wire, and
+        #: seconds from the start to the last loss.
         self.lost_losses = 0
+        self.training_seconds = None
         self.connection = LiveEventConnection(
             OUTPUT_LABEL, receive_labels=receive_labels,
             send_labels=send_labels, local_port=None)
+        # spinnman keeps the socket to itself; a larger buffer is all that
+        # is asked of it.
+        self.connection._socket.setsockopt(  # pylint: disable=protected-access
+            socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
         for label in receive_labels:
             # Raw keys: the decoders read them as the VM's gatherer gives
             # them.
@@ -175,6 +188,8 @@ class _LiveRun:
         counts = self.session.simulator.live_counts
         link = {"sent": dict(self.sent), "received": dict(self.got),
                 "resends": dict(self.resends)}
+        if self.training_seconds is not None:
+            link["training_seconds"] = self.training_seconds
         if counts is not None:
             link["edge_messages"] = dict(counts[0])
             link["edge_dropped"] = dict(counts[1])
@@ -346,6 +361,7 @@ def fit_from_board(graph, session, data, progress, faults=None):
             if got == total:
                 continue
             losses[got] = numpy.uint32(payload).view(numpy.float32)
+            live.training_seconds = time.perf_counter() - live.started
             epoch, i = divmod(got, n)
             running = (running if i else 0.0) + float(losses[got])
             got += 1
