@@ -1,4 +1,4 @@
-// Sending float32 values in multicast payloads.
+// Sending float32 values (and other words) in multicast payloads.
 #ifndef SPIDNN_SEND_H
 #define SPIDNN_SEND_H
 
@@ -7,10 +7,15 @@
 
 #include "spidnn_math.h"
 
-static inline void send_float(uint32_t key, float value) {
-    while (!spin1_send_mc_packet(key, float_to_bits(value), WITH_PAYLOAD)) {
+// A payload word, whatever it stands for.
+static inline void send_word(uint32_t key, uint32_t payload) {
+    while (!spin1_send_mc_packet(key, payload, WITH_PAYLOAD)) {
         // The router's queue is full: retry, as every spin1 app does.
     }
+}
+
+static inline void send_float(uint32_t key, float value) {
+    send_word(key, float_to_bits(value));
 }
 
 // values[i] at first_key + i.

@@ -26,6 +26,7 @@
 #include "spidnn_layouts.h"
 #include "app_init.h"
 #include "cost.h"
+#include "send.h"
 #include "spidnn_math.h"
 
 // The inputs' transfer calls nothing back; the label's, queued after it,
@@ -64,21 +65,15 @@ static uint32_t decoded(uint32_t i) {
     return row[i];
 }
 
-static void send(uint32_t key, uint32_t payload) {
-    while (!spin1_send_mc_packet(key, payload, WITH_PAYLOAD)) {
-        // The router's queue is full: retry, as every spin1 app does.
-    }
-}
-
 // The lead: the sample's inputs to the first layer, its label to the loss.
 static void send_sample(const uint32_t *inputs_words, bool from_row,
                         const uint32_t *label_words) {
     COST(COST_SEND, params.n_inputs + params.label_width);
     for (uint32_t i = 0; i < params.n_inputs; i++) {
-        send(params.input_key + i, from_row ? decoded(i) : inputs_words[i]);
+        send_word(params.input_key + i, from_row ? decoded(i) : inputs_words[i]);
     }
     for (uint32_t j = 0; j < params.label_width; j++) {
-        send(params.labels_key + j, label_words[j]);
+        send_word(params.labels_key + j, label_words[j]);
     }
 }
 
@@ -92,10 +87,10 @@ static void sample_read(uint unused0, uint unused1) {
     }
     COST(COST_SEND, params.n_inputs + params.label_width);
     for (uint32_t i = 0; i < params.n_inputs; i++) {
-        send(params.relay_key + i, decoded(i));
+        send_word(params.relay_key + i, decoded(i));
     }
     for (uint32_t j = 0; j < params.label_width; j++) {
-        send(params.relay_key + params.n_inputs + j, row_labels[j]);
+        send_word(params.relay_key + params.n_inputs + j, row_labels[j]);
     }
 }
 
@@ -144,11 +139,11 @@ static void label_read(uint unused, uint tag) {
 // The lead: a batch ended, so its update may be applied.
 static void send_commit(void) {
     COST(COST_SEND, 3);
-    send(params.control_key + CONTROL_LEARNING_RATE, schedule[2 * step]);
-    send(params.control_key + CONTROL_SCALE, schedule[2 * step + 1]);
+    send_word(params.control_key + CONTROL_LEARNING_RATE, schedule[2 * step]);
+    send_word(params.control_key + CONTROL_SCALE, schedule[2 * step + 1]);
     step++;
     // Round numbers 1, 2, ...: the host's own start after these.
-    send(params.control_key + CONTROL_COMMIT, step);
+    send_word(params.control_key + CONTROL_COMMIT, step);
 }
 
 static void loss_received(uint unused0, uint unused1) {
@@ -171,7 +166,7 @@ static void loss_received(uint unused0, uint unused1) {
     if (pass < total_passes) {
         start_pass();
     } else if (params.lead) {
-        send(params.control_key + CONTROL_SEND_WEIGHTS, step + 1);
+        send_word(params.control_key + CONTROL_SEND_WEIGHTS, step + 1);
     }
 }
 
@@ -185,7 +180,7 @@ static void start(uint unused0, uint unused1) {
 // also starts the stream, once.
 static void host_command(uint32_t command, uint32_t payload) {
     if (params.lead) {
-        send(params.control_key + command, payload);
+        send_word(params.control_key + command, payload);
     }
     status->last_control = payload;
     if (command == CONTROL_TRAIN && !started) {
