@@ -36,8 +36,7 @@ from spinn_front_end_common.utility_models import (
     ReverseIpTagMultiCastSource)
 
 from spiDNN.core_layers import core_layers
-from spiDNN.errors import SpiDNNMachineError
-from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
 from spiDNN.vertices.feeder import FeederVertex
 from spiDNN.vertices.keys import index_of_keys, key_space
 from spiDNN.vertices.loss import LossVertex
