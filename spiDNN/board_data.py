@@ -44,15 +44,14 @@ class BoardData:
         bits = numpy.ascontiguousarray(inputs, dtype=numpy.float32).view(
             numpy.uint32)
         values = numpy.unique(bits)
+        self.table = numpy.zeros(TABLE_SIZE, dtype=numpy.uint32)
         if len(values) <= TABLE_SIZE:
-            self.table = numpy.zeros(TABLE_SIZE, dtype=numpy.uint32)
             self.table[:len(values)] = values
             codes = numpy.zeros(
                 (self.n_samples, -(-self.n_inputs // 4) * 4), dtype=numpy.uint8)
             codes[:, :self.n_inputs] = numpy.searchsorted(values, bits)
             rows = codes.view(numpy.uint32)
         else:
-            self.table = numpy.zeros(TABLE_SIZE, dtype=numpy.uint32)
             rows = bits
         #: The rows are uint8 codes into the table (else float32).
         self.coded = rows is not bits

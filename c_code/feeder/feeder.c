@@ -25,6 +25,7 @@
 
 #include "spidnn_layouts.h"
 #include "app_init.h"
+#include "batch.h"
 #include "cost.h"
 #include "send.h"
 #include "spidnn_math.h"
@@ -53,8 +54,7 @@ static bool relay_wanted;           // lead: the pass's sample is relayed
 static bool started;
 static uint32_t pass;               // passes started so far, all epochs
 static uint32_t total_passes;
-static uint32_t in_epoch;           // the pass's position in its epoch
-static uint32_t in_batch;           // passes done in the current batch
+static batch_counter_t batch;       // where the batches end, as the cores
 static uint32_t step;               // commits sent so far
 
 static uint32_t decoded(uint32_t i) {
@@ -65,32 +65,29 @@ static uint32_t decoded(uint32_t i) {
     return row[i];
 }
 
-// The lead: the sample's inputs to the first layer, its label to the loss.
-static void send_sample(const uint32_t *inputs_words, bool from_row,
-                        const uint32_t *label_words) {
+// A sample: its inputs (`inputs`, or the row read, decoded, if NULL) at
+// input_key + i, its label at label_key + j.
+static void send_sample(uint32_t input_key, uint32_t label_key,
+                        const uint32_t *inputs, const uint32_t *label) {
     COST(COST_SEND, params.n_inputs + params.label_width);
     for (uint32_t i = 0; i < params.n_inputs; i++) {
-        send_word(params.input_key + i, from_row ? decoded(i) : inputs_words[i]);
+        send_word(input_key + i, inputs == NULL ? decoded(i) : inputs[i]);
     }
     for (uint32_t j = 0; j < params.label_width; j++) {
-        send_word(params.labels_key + j, label_words[j]);
+        send_word(label_key + j, label[j]);
     }
 }
 
-// The sample read: the lead sends it, another core relays it to the lead.
+// The sample read: the lead sends it to the first layer and the loss,
+// another core relays it to the lead.
 static void sample_read(uint unused0, uint unused1) {
     (void) unused0;
     (void) unused1;
     if (params.lead) {
-        send_sample(NULL, true, row_labels);
-        return;
-    }
-    COST(COST_SEND, params.n_inputs + params.label_width);
-    for (uint32_t i = 0; i < params.n_inputs; i++) {
-        send_word(params.relay_key + i, decoded(i));
-    }
-    for (uint32_t j = 0; j < params.label_width; j++) {
-        send_word(params.relay_key + params.n_inputs + j, row_labels[j]);
+        send_sample(params.input_key, params.labels_key, NULL, row_labels);
+    } else {
+        send_sample(params.relay_key, params.relay_key + params.n_inputs,
+                    NULL, row_labels);
     }
 }
 
@@ -98,7 +95,8 @@ static void sample_read(uint unused0, uint unused1) {
 static void send_relayed(uint unused0, uint unused1) {
     (void) unused0;
     (void) unused1;
-    send_sample(relayed, false, &relayed[params.n_inputs]);
+    send_sample(params.input_key, params.labels_key, relayed,
+                &relayed[params.n_inputs]);
 }
 
 // Pass `pass` begins: the core holding its sample reads it; the lead
@@ -135,7 +133,6 @@ static void label_read(uint unused, uint tag) {
     spin1_schedule_callback(sample_read, 0, 0, COMPUTE_PRIORITY);
 }
 
-
 // The lead: a batch ended, so its update may be applied.
 static void send_commit(void) {
     COST(COST_SEND, 3);
@@ -150,17 +147,8 @@ static void loss_received(uint unused0, uint unused1) {
     (void) unused0;
     (void) unused1;
     status->passes_done++;
-    in_epoch++;
-    in_batch++;
-    bool epoch_end = in_epoch == params.n_samples;
-    if (in_batch == params.batch_size || epoch_end) {
-        in_batch = 0;
-        if (params.lead) {
-            send_commit();
-        }
-    }
-    if (epoch_end) {
-        in_epoch = 0;
+    if (batch_sample_done(&batch) && params.lead) {
+        send_commit();
     }
     pass++;
     if (pass < total_passes) {
@@ -191,10 +179,10 @@ static void host_command(uint32_t command, uint32_t payload) {
 
 // The lead: a value of a sample another core holds.
 static void relay_received(uint32_t key, uint32_t payload) {
-    uint32_t offset = key - params.relay_base;
-    uint32_t i = offset & ((1u << params.relay_atom_bits) - 1u);
-    if ((offset >> params.relay_atom_bits) >= params.relay_n_cores
-            || i >= params.n_inputs + params.label_width) {
+    // receive_packet found the key among the relay partition's cores.
+    uint32_t i = (key - params.relay_base)
+            & ((1u << params.relay_atom_bits) - 1u);
+    if (i >= params.n_inputs + params.label_width) {
         log_error("feeder: unexpected key 0x%08x", key);
         return;
     }
@@ -252,8 +240,7 @@ static bool initialise(void) {
     started = false;
     pass = 0;
     total_passes = params.n_samples * params.n_epochs;
-    in_epoch = 0;
-    in_batch = 0;
+    batch_init(&batch, params.batch_size, params.n_samples);
     step = 0;
     return simulation_dma_transfer_done_callback_on(DMA_TAG_LABEL,
                                                     label_read);

@@ -18,7 +18,7 @@ from spinn_front_end_common.data import FecDataView
 from spiDNN.vertices import layouts
 from spiDNN.vertices.app_machine_vertex import (
     APP_BASE_BYTES, AppMachineVertex, struct_words)
-from spiDNN.vertices.keys import key_space
+from spiDNN.vertices.keys import NO_KEY_SPACE, key_space
 from spiDNN.vertices.partitions import (
     CONTROL, FORWARD, LABELS, LOSS, RELAY)
 
@@ -83,12 +83,15 @@ class FeederMachineVertex(AppMachineVertex):
         lead = self.shard == 0
         first, count = data.shards[self.shard]
         loss_machine_vertex = next(iter(vertex.loss_vertex.machine_vertices))
-        relay = (key_space(vertex, RELAY) if len(data.shards) > 1 else
-                 {"base": 0, "atom_bits": 0})
+        # A single core has no relay partition.
+        sharded = len(data.shards) > 1
+        relay = key_space(vertex, RELAY) if sharded else NO_KEY_SPACE
 
         def key(partition):
-            return routing_infos.get_key_from(self, partition) if (
-                lead or partition == RELAY) else 0
+            """This core's first key of a partition it sends on (the lead
+            sends all but the relay, which only shards have)."""
+            sends = sharded if partition == RELAY else lead
+            return routing_infos.get_key_from(self, partition) if sends else 0
 
         return layouts.FEEDER_PARAMS.pack(
             n_inputs=data.n_inputs, label_width=data.label_width,
@@ -97,9 +100,9 @@ class FeederMachineVertex(AppMachineVertex):
             shard_first=first, shard_count=count, lead=int(lead),
             input_key=key(FORWARD), labels_key=key(LABELS),
             control_key=key(CONTROL),
-            relay_key=key(RELAY) if len(data.shards) > 1 else 0,
-            relay_base=relay["base"], relay_atom_bits=relay["atom_bits"],
-            relay_n_cores=len(data.shards) if len(data.shards) > 1 else 0,
+            relay_key=key(RELAY), relay_base=relay["base"],
+            relay_atom_bits=relay["atom_bits"],
+            relay_n_cores=len(data.shards) if sharded else 0,
             host_control_key=key_space(
                 vertex.host_control_vertex, CONTROL)["base"],
             loss_key=routing_infos.get_key_from(loss_machine_vertex, LOSS))

@@ -349,9 +349,8 @@ LOSS_PARAMS = Struct("loss_params", [
 FEEDER_PARAMS = Struct("feeder_params", [
     ("n_inputs", "values per input sample"),
     ("label_width", "payload words per label"),
-    ("n_samples", "samples in the training set (per epoch)"),
+    *BATCH_FIELDS,
     ("n_epochs", "epochs to train"),
-    *BATCH_FIELDS[:1],
     ("codes", "1: SAMPLES rows are uint8 codes into TABLE, padded to "
               "words; 0: float32"),
     ("shard_first", "the first sample this core holds"),
