@@ -151,24 +151,18 @@ static void route(vm_t *vm, const vm_timed_t *entry) {
     uint32_t key = entry->ev.a, payload = entry->ev.b;
     vm->clock.router_visits++;
     finished_at(vm, entry->time);
-    uint32_t route;
-    int32_t found = vm_lookup(here, key);
-    if (found >= 0) {
-        route = here->routes[found].route;
-    } else if (entry->in >= 0) {
-        route = 1u << ((entry->in + 3) % VM_N_LINKS);  // default: on
-    } else {
+    vm_fanout_t out;
+    if (!vm_router_decide(&here->router, key, entry->in, &out)) {
         vm->stats.dropped++;
         return;
     }
-    for (uint32_t procs = route >> VM_N_LINKS; procs; procs &= procs - 1) {
+    for (uint32_t procs = out.procs; procs; procs &= procs - 1) {
         vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
                    (int) entry->has_payload);
     }
     uint64_t serialise = entry->has_payload
             ? vm->clock.link_payload_ps : vm->clock.link_ps;
-    for (uint32_t links = route & ((1u << VM_N_LINKS) - 1); links;
-            links &= links - 1) {
+    for (uint32_t links = out.links; links; links &= links - 1) {
         int32_t l = __builtin_ctz(links);
         int32_t next = here->links[l];
         if (next < 0 || entry->hops + 1 >= VM_MAX_HOPS) {
@@ -180,7 +174,7 @@ static void route(vm_t *vm, const vm_timed_t *entry) {
         here->link_busy_ps[l] += serialise;
         here->link_packets[l]++;
         vm->clock.link_crossings++;
-        post_route(vm, next, (l + 3) % VM_N_LINKS, key, payload,
+        post_route(vm, next, vm_link_opposite(l), key, payload,
                    (int) entry->has_payload, entry->hops + 1,
                    start + serialise + vm->clock.hop_ps);
     }

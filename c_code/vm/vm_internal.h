@@ -16,12 +16,10 @@
 #include <simulation.h>
 #include "spidnn_layouts.h"
 #include "vm_map.h"
+#include "vm_router.h"
 
-#define VM_N_LINKS          6
 #define VM_CORES_PER_CHIP   18      // core 0 is the monitor
-#define VM_MAX_ROUTES       1024    // router entries per chip
 #define VM_SDRAM_BYTES      (128u * 1024u * 1024u)
-#define VM_MAX_HOPS         256     // a packet going round in circles dies
 #define VM_LOG_BYTES        256
 #define VM_MAX_PARTITIONS   8       // outgoing partitions counted per core
 #define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
@@ -29,10 +27,6 @@
 #define VM_DMA_QUEUE        16      // spin1's DMA queue length
 #define VM_MAX_REINJECTIONS 16      // a packet reinjected more is given up
 #define VM_NEVER            UINT64_MAX
-
-typedef struct vm_route {
-    uint32_t key, mask, route;      // route: bits 0-5 links, 6+ processors
-} vm_route_t;
 
 // A multicast packet on its way, at a router.
 typedef struct vm_packet {
@@ -68,11 +62,7 @@ typedef struct vm_chip {
     // and reinjects (one packet: a second drop before then is lost).
     uint32_t has_dropped;
     vm_packet_t dropped;
-    vm_route_t *routes;
-    uint32_t n_routes;
-    // Every key looked up, and the entry that matched it or -1
-    // (vm_lookup.c).
-    vm_map_t seen;
+    vm_router_t router;
     int32_t cores[VM_CORES_PER_CHIP];   // core index per processor, -1 none
     uint64_t sdram_used;
     // The virtual clock: when the chip's SDRAM is next free for a DMA
@@ -336,13 +326,6 @@ void vm_route(vm_t *vm, const vm_packet_t *packet);
 // `tree` (its targets and drops) rather than to the cores.
 void vm_route_tree(vm_t *vm, int32_t chip, uint32_t key, vm_tree_t *tree);
 
-// The index of the first entry of chip's table matching key, or -1.
-int32_t vm_lookup(vm_chip_t *chip, uint32_t key);
-// Forgets what was worked out from chip's old table: the answers
-// vm_lookup kept, and every multicast tree.
-void vm_routes_changed(vm_t *vm, vm_chip_t *chip);
-// Frees chip's table and index.
-void vm_routes_free(vm_chip_t *chip);
 void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
                 uint32_t payload, int has_payload);
 // Records a packet delivered to a core while it is traced (for the

@@ -79,6 +79,13 @@ int vm_add_link(vm_t *vm, int32_t x, int32_t y, int32_t link,
     return 0;
 }
 
+// Forgets what was worked out from a router's old table: its answers
+// and every multicast tree that passed through it.
+static void routes_changed(vm_t *vm, vm_router_t *router) {
+    vm_router_forget(router);
+    vm_trees_clear(vm);
+}
+
 int vm_set_routes(vm_t *vm, int32_t x, int32_t y, uint32_t n,
                   const uint32_t *keys, const uint32_t *masks,
                   const uint32_t *routes) {
@@ -92,34 +99,34 @@ int vm_set_routes(vm_t *vm, int32_t x, int32_t y, uint32_t n,
                 "router holds %d", x, y, n, VM_MAX_ROUTES);
         return -1;
     }
-    vm_chip_t *chip = &vm->chips[c];
-    free(chip->routes);
-    chip->routes = malloc(sizeof(vm_route_t) * (n ? n : 1));
+    vm_router_t *router = &vm->chips[c].router;
+    free(router->routes);
+    router->routes = malloc(sizeof(vm_route_t) * (n ? n : 1));
     for (uint32_t i = 0; i < n; i++) {
-        chip->routes[i] = (vm_route_t) {keys[i], masks[i], routes[i]};
+        router->routes[i] = (vm_route_t) {keys[i], masks[i], routes[i]};
     }
-    chip->n_routes = n;
-    vm_routes_changed(vm, chip);
+    router->n_routes = n;
+    routes_changed(vm, router);
     return 0;
 }
 
 int vm_remove_route(vm_t *vm, int32_t x, int32_t y, uint32_t index) {
     int32_t c = chip_index(vm, x, y);
-    if (c < 0 || index >= vm->chips[c].n_routes) {
+    if (c < 0 || index >= vm->chips[c].router.n_routes) {
         vm_fail(vm, "no routing entry %u on chip (%d, %d)", index, x, y);
         return -1;
     }
-    vm_chip_t *chip = &vm->chips[c];
-    memmove(&chip->routes[index], &chip->routes[index + 1],
-            sizeof(vm_route_t) * (chip->n_routes - index - 1));
-    chip->n_routes--;
-    vm_routes_changed(vm, chip);
+    vm_router_t *router = &vm->chips[c].router;
+    memmove(&router->routes[index], &router->routes[index + 1],
+            sizeof(vm_route_t) * (router->n_routes - index - 1));
+    router->n_routes--;
+    routes_changed(vm, router);
     return 0;
 }
 
 uint32_t vm_n_routes(vm_t *vm, int32_t x, int32_t y) {
     int32_t c = chip_index(vm, x, y);
-    return c < 0 ? 0 : vm->chips[c].n_routes;
+    return c < 0 ? 0 : vm->chips[c].router.n_routes;
 }
 
 // The charge counter of cores whose app has none (cost.h), and of edge
@@ -248,7 +255,7 @@ void vm_destroy(vm_t *vm) {
         free(core->trace);
     }
     for (int32_t i = 0; i < vm->n_chips; i++) {
-        vm_routes_free(&vm->chips[i]);
+        vm_router_free(&vm->chips[i].router);
     }
     if (vm_active == vm) {
         vm_active = NULL;

@@ -1,6 +1,6 @@
 // A hash map from 64-bit keys to int32 values that only grows (until
 // cleared): the machine's memory of what it has worked out once, such as
-// a router's answer for a key (vm_lookup.c) or a key's multicast tree
+// a router's answer for a key (vm_router.c) or a key's multicast tree
 // (vm_trees.c).  Open addressing, at most half full, so probes stay short.
 #ifndef SPIDNN_VM_MAP_H
 #define SPIDNN_VM_MAP_H

@@ -149,10 +149,7 @@ static int links_usable(const vm_chip_t *chip, uint32_t links) {
 }
 
 // Routes one packet from the router it is at to every destination its
-// key reaches.  Links are numbered E, NE, N, W, SW, S; a packet that
-// arrives on link l and matches no entry is default-routed out of link
-// (l + 3) % 6, straight on; one a core sends that matches nothing is
-// dropped.  With `tree` (vm_trees.c; never with faults), the chips whose
+// key reaches, each router deciding as vm_router_decide says.  With `tree` (vm_trees.c; never with faults), the chips whose
 // processors it reaches and the branches dropped go into the tree
 // instead of the packet being delivered.
 static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
@@ -187,22 +184,15 @@ static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
                 continue;
             }
         }
-        uint32_t route;
+        vm_fanout_t out;
         if (emergency >= 0) {
             // The second leg of an emergency route takes no table lookup.
-            route = 1u << emergency;
-        } else {
-            int32_t entry = vm_lookup(here, key);
-            if (entry >= 0) {
-                route = here->routes[entry].route;
-            } else if (in >= 0) {
-                route = 1u << ((in + 3) % VM_N_LINKS);
-            } else {
-                dropped++;
-                continue;
-            }
+            out = (vm_fanout_t) {1u << emergency, 0};
+        } else if (!vm_router_decide(&here->router, key, in, &out)) {
+            dropped++;
+            continue;
         }
-        uint32_t links = route & ((1u << VM_N_LINKS) - 1);
+        uint32_t links = out.links;
         if (faulty && (links & here->links_down)
                 && (emergency >= 0 || !links_usable(here, links))) {
             vm->faults.counts.dropped_dead_link++;
@@ -210,10 +200,10 @@ static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
             continue;
         }
         // Visit only the set bits: processors first, then links.
-        if (tree != NULL && (route >> VM_N_LINKS)) {
-            vm_tree_add_target(vm, c, route >> VM_N_LINKS);
+        if (tree != NULL && out.procs) {
+            vm_tree_add_target(vm, c, out.procs);
         }
-        for (uint32_t procs = tree == NULL ? route >> VM_N_LINKS : 0; procs;
+        for (uint32_t procs = tree == NULL ? out.procs : 0; procs;
                 procs &= procs - 1) {
             vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key,
                        payload, has_payload);
@@ -232,7 +222,7 @@ static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
                 // the dead link, for default routing's sake.
                 next_in = (l + 4) % VM_N_LINKS;
             } else {
-                next_in = (l + 3) % VM_N_LINKS;
+                next_in = vm_link_opposite(l);
             }
             int32_t next = here->links[l];
             if (next < 0 || hops + 1 >= VM_MAX_HOPS || top >= VM_MAX_HOPS) {
