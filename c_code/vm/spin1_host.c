@@ -27,13 +27,13 @@ void spin1_callback_off(uint event_id) {
 uint spin1_schedule_callback(callback_t cback, uint arg0, uint arg1,
                              uint priority) {
     (void) priority;   // queued callbacks run one at a time, in order
-    vm_enqueue(vm_active, (vm_event_t) {
+    vm_post(vm_active, (vm_event_t) {
         VM_EV_SCHEDULED, vm_active->current, arg0, arg1, cback});
     return 1;
 }
 
 uint spin1_trigger_user_event(uint arg0, uint arg1) {
-    vm_enqueue(vm_active, (vm_event_t) {
+    vm_post(vm_active, (vm_event_t) {
         VM_EV_USER, vm_active->current, arg0, arg1, NULL});
     return 1;
 }

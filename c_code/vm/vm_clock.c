@@ -21,7 +21,7 @@
 // before: the clock is slightly optimistic there.
 //
 // With the clock off (no cost table: vm_set_clock never called) the
-// machine runs as vm_run.c describes, one time unit per callback.
+// machine runs as vm_untimed.c describes, one time unit per callback.
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,26 +106,27 @@ static void post_source(vm_t *vm, int32_t source, uint64_t time) {
             {VM_EV_SOURCE, source, 0, 0, NULL}, -1, 0, 0});
 }
 
-void vm_clock_send(vm_t *vm, int32_t source, uint32_t key,
-                   uint32_t payload, int has_payload) {
-    if (source >= 0) {
-        // The host's packet: the source core sends it in its turn.
-        vm_core_t *src = &vm->cores[source];
-        if (src->outbox_len == src->outbox_cap) {
-            src->outbox_cap = src->outbox_cap ? 2 * src->outbox_cap : 1024;
-            src->outbox = realloc(src->outbox,
-                                  2 * sizeof(uint32_t) * src->outbox_cap);
-        }
-        if (src->outbox_head == src->outbox_len) {
-            src->outbox_head = src->outbox_len = 0;
-            post_source(vm, source, later(vm->clock.host_time,
-                                          src->source_free));
-        }
-        src->outbox[2 * src->outbox_len] = key;
-        src->outbox[2 * src->outbox_len + 1] = payload;
-        src->outbox_len++;
-        return;
+void vm_clock_host_send(vm_t *vm, int32_t source, uint32_t key,
+                        uint32_t payload) {
+    // The source core sends it in its turn.
+    vm_core_t *src = &vm->cores[source];
+    if (src->outbox_len == src->outbox_cap) {
+        src->outbox_cap = src->outbox_cap ? 2 * src->outbox_cap : 1024;
+        src->outbox = realloc(src->outbox,
+                              2 * sizeof(uint32_t) * src->outbox_cap);
     }
+    if (src->outbox_head == src->outbox_len) {
+        src->outbox_head = src->outbox_len = 0;
+        post_source(vm, source, later(vm->clock.host_time,
+                                      src->source_free));
+    }
+    src->outbox[2 * src->outbox_len] = key;
+    src->outbox[2 * src->outbox_len + 1] = payload;
+    src->outbox_len++;
+}
+
+void vm_clock_send(vm_t *vm, uint32_t key, uint32_t payload,
+                   int has_payload) {
     vm->stats.sent++;
     post_route(vm, vm->cores[vm->current].chip, -1, key, payload,
                has_payload, 0, vm_clock_core_time(vm) + vm->clock.hop_ps);
@@ -215,8 +216,9 @@ static inline uint64_t run_timed(vm_t *vm, int32_t c, uint64_t start,
     return duration;
 }
 
-int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
-                    uint32_t payload) {
+// A packet callback at the clock's now, pre-empting.
+static void run_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
+                       uint32_t payload) {
     vm_core_t *core = &vm->cores[c];
     uint64_t start = later(vm->clock.now, core->fiq_free);
     uint64_t duration = run_timed(
@@ -229,7 +231,6 @@ int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
     if (core->task_end > start) {
         core->task_end += duration;    // it pre-empted the queued callback
     }
-    return 1;
 }
 
 // One wake event per core at most: the core takes its queue in turn.
@@ -260,6 +261,35 @@ void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time) {
     }
 }
 
+void vm_clock_deliver(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
+                      uint32_t payload) {
+    if (vm->cores[c].priorities[event] <= 0) {
+        run_packet(vm, c, event, key, payload);
+    } else {
+        vm_clock_post(vm, (vm_event_t) {
+                event == MCPL_PACKET_RECEIVED ? VM_EV_PACKET_PAYLOAD
+                                              : VM_EV_PACKET,
+                c, key, payload, NULL}, vm->clock.now);
+    }
+}
+
+void vm_clock_post_ticks(vm_t *vm, uint32_t n_ticks) {
+    // Every tick at its time (the period is in microseconds).
+    uint64_t start = vm->clock.last;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm_core_t *core = &vm->cores[i];
+        if (core->kind != VM_CORE_APP || core->timer_period == 0
+                || core->callbacks[TIMER_TICK] == NULL) {
+            continue;
+        }
+        uint64_t period = (uint64_t) core->timer_period * 1000000u;
+        for (uint32_t t = 0; t < n_ticks; t++) {
+            vm_clock_post(vm, (vm_event_t) {VM_EV_TIMER, i, t + 1, 0, NULL},
+                          start + (uint64_t) (t + 1) * period);
+        }
+    }
+}
+
 // A core's turn to run its next queued callback, unless a packet
 // callback has pushed the running one's end further.
 static void wake(vm_t *vm, int32_t c, uint64_t now) {
@@ -283,6 +313,20 @@ static void wake(vm_t *vm, int32_t c, uint64_t now) {
         wake_at(vm, c, later(core->waiting[core->w_head].time,
                              core->task_end));
     }
+}
+
+void vm_clock_host_turn(vm_t *vm) {
+    vm->clock.host_time = vm->clock.last;
+}
+
+void vm_clock_control_begins(vm_t *vm) {
+    vm->clock.host_time = vm->clock.last;
+    vm->clock.in_control = 1;
+}
+
+void vm_clock_control_ends(vm_t *vm) {
+    vm->clock.control_ps += vm->clock.last - vm->clock.host_time;
+    vm->clock.in_control = 0;
 }
 
 void vm_clock_count_pass(vm_t *vm, int training, int committed) {
@@ -322,6 +366,15 @@ int vm_clock_run(vm_t *vm, uint64_t budget) {
     return VM_OK;
 }
 
+void vm_clock_clear(vm_t *vm) {
+    vm->clock.n = 0;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm->cores[i].w_len = 0;
+        vm->cores[i].wake_pending = 0;
+        vm->cores[i].outbox_head = vm->cores[i].outbox_len = 0;
+    }
+}
+
 void vm_clock_free(vm_t *vm) {
     free(vm->clock.heap);
     free(vm->clock.log);
@@ -329,89 +382,5 @@ void vm_clock_free(vm_t *vm) {
         free(vm->cores[i].costs);
         free(vm->cores[i].waiting);
         free(vm->cores[i].outbox);
-    }
-}
-
-// ---- The interface (vm_api.h).
-
-void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,
-                  uint64_t link_payload_ps, uint64_t source_ps,
-                  uint64_t dma_byte_ps, uint64_t dma_setup_ps) {
-    vm->clock.on = 1;
-    vm->clock.timed = 1;
-    vm->clock.dma_byte_ps = dma_byte_ps;
-    vm->clock.dma_setup_ps = dma_setup_ps;
-    vm->clock.hop_ps = hop_ps;
-    vm->clock.link_ps = link_ps;
-    vm->clock.link_payload_ps = link_payload_ps;
-    vm->clock.source_ps = source_ps;
-}
-
-int vm_set_core_costs(vm_t *vm, int32_t core, uint32_t n_lines,
-                      const uint64_t *base_ps, const uint64_t *slope_ps) {
-    if (core < 0 || core >= vm->n_cores || n_lines != VM_N_COST_LINES) {
-        vm_fail(vm, "core %d: %u cost lines given, %u expected", core,
-                n_lines, VM_N_COST_LINES);
-        return -1;
-    }
-    vm_core_t *c = &vm->cores[core];
-    if (c->app_lines == NULL) {
-        vm_fail(vm, "core %d's app has no cost points (cost.h)", core);
-        return -1;
-    }
-    if (c->costs == NULL) {
-        c->costs = malloc(sizeof(vm_cost_line_t) * VM_N_COST_LINES);
-    }
-    for (uint32_t i = 0; i < n_lines; i++) {
-        c->costs[i] = (vm_cost_line_t) {base_ps[i], slope_ps[i]};
-    }
-    *c->app_lines = c->costs;
-    return 0;
-}
-
-void vm_clock_log(vm_t *vm, uint32_t capacity) {
-    free(vm->clock.log);
-    vm->clock.log = malloc(4 * sizeof(uint64_t) * (capacity ? capacity : 1));
-    vm->clock.log_len = 0;
-    vm->clock.log_cap = capacity;
-}
-
-uint32_t vm_get_clock_log(vm_t *vm, uint32_t n, uint64_t *out) {
-    uint32_t got = vm->clock.log_len < n ? (uint32_t) vm->clock.log_len : n;
-    memcpy(out, vm->clock.log, 4 * sizeof(uint64_t) * got);
-    return (uint32_t) vm->clock.log_len;
-}
-
-void vm_pause_clock(vm_t *vm, uint32_t paused) {
-    vm->clock.on = vm->clock.timed && !vm->clock.spent && !paused;
-}
-
-void vm_time_passes(vm_t *vm, uint64_t n) {
-    vm->clock.timed_limit = n;
-}
-
-void vm_get_clock(vm_t *vm, uint64_t *out9) {
-    out9[0] = vm->clock.timed;
-    out9[1] = vm->clock.last;
-    out9[2] = vm->clock.control_ps;
-    out9[3] = vm->clock.router_visits;
-    out9[4] = vm->clock.link_crossings;
-    out9[5] = vm->clock.passes;
-    out9[6] = vm->clock.commits;
-    out9[7] = vm->clock.passes_run;
-    out9[8] = vm->clock.commits_run;
-}
-
-void vm_get_core_clock(vm_t *vm, int32_t core, uint64_t *out3) {
-    out3[0] = vm->cores[core].busy_ps;
-    out3[1] = vm->cores[core].fiq_ps;
-    out3[2] = vm->cores[core].control_busy_ps;
-}
-
-// Per link of a chip: busy picoseconds then packets (out12).
-void vm_get_link_clock(vm_t *vm, int32_t chip, uint64_t *out12) {
-    for (int l = 0; l < VM_N_LINKS; l++) {
-        out12[l] = vm->chips[chip].link_busy_ps[l];
-        out12[VM_N_LINKS + l] = vm->chips[chip].link_packets[l];
     }
 }

@@ -65,7 +65,7 @@ uint spin1_dma_transfer(uint tag, void *system_address, void *tcm_address,
                         tcm_address};
     vm_event_t ev = {VM_EV_SCHEDULED, vm->current, id, tag, dma_complete};
     if (!vm->clock.on) {
-        vm_enqueue(vm, ev);
+        vm_post(vm, ev);
         return id;
     }
     vm_chip_t *chip = &vm->chips[core->chip];
@@ -86,6 +86,12 @@ bool simulation_dma_transfer_done_callback_on(uint tag, callback_t callback) {
     }
     vm_current_core()->dma_callbacks[tag] = callback;
     return true;
+}
+
+void vm_dma_clear(vm_t *vm) {
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm->cores[i].dma_head = vm->cores[i].dma_len = 0;
+    }
 }
 
 void vm_dma_free(vm_t *vm) {

@@ -315,19 +315,44 @@ typedef struct vm {
 // The machine the spin1 calls act on (set by every vm_* entry point).
 extern vm_t *vm_active;
 
-vm_core_t *vm_current_core(void);
-void vm_enqueue(vm_t *vm, vm_event_t ev);
+// The scheduler (vm_sched.c).
+void vm_post(vm_t *vm, vm_event_t ev);
 void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload);
+void vm_host_send(vm_t *vm, int32_t source, uint32_t key, uint32_t payload);
+void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
+                uint32_t payload, int has_payload);
+int vm_run_until_quiet(vm_t *vm, uint64_t budget);
+int vm_fire_ticks(vm_t *vm, uint32_t n_ticks, uint64_t budget);
+int vm_work_left(const vm_t *vm);
+int vm_stop_on_error(vm_t *vm);
+
+// The untimed machine (vm_untimed.c).
+void vm_untimed_post(vm_t *vm, vm_event_t ev);
+void vm_untimed_deliver(vm_t *vm, int32_t c, uint32_t event, callback_t cb,
+                        uint32_t key, uint32_t payload, int stalled);
+void vm_untimed_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
+                     int has_payload);
+int vm_untimed_busy(const vm_t *vm);
+int vm_untimed_run(vm_t *vm, uint64_t budget);
+void vm_untimed_clear(vm_t *vm);
+void vm_untimed_free(vm_t *vm);
+
+// Cores (vm_core.c).
+vm_core_t *vm_current_core(void);
+int32_t vm_core_run_main(vm_t *vm, int32_t core);
+int vm_core_error(vm_t *vm, int32_t index);
+callback_t vm_event_callback(const vm_core_t *core, vm_event_t ev);
+void vm_run_event(vm_t *vm, vm_event_t ev);
+
 void vm_count_sent(vm_core_t *core, uint32_t key);
 void vm_fail(vm_t *vm, const char *format, ...);
+int vm_allocate_dtcm(vm_t *vm);
 void vm_route(vm_t *vm, const vm_packet_t *packet);
 // Follows key from chip's router as vm_route would without faults, into
 // `tree` (its targets and drops) rather than to the cores.
 void vm_route_tree(vm_t *vm, int32_t chip, uint32_t key, vm_tree_t *tree);
 
-void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
-                uint32_t payload, int has_payload);
 // Records a packet delivered to a core while it is traced (for the
 // calibration that replays a core's packets on the ARM build).
 static inline void vm_trace_delivery(vm_core_t *core, uint32_t key,
@@ -342,16 +367,21 @@ static inline void vm_trace_delivery(vm_core_t *core, uint32_t key,
 }
 
 // The virtual clock (vm_clock.c).
-// A packet a core sends (current >= 0) or a source injects (`source`).
-void vm_clock_send(vm_t *vm, int32_t source, uint32_t key,
-                   uint32_t payload, int has_payload);
+void vm_clock_send(vm_t *vm, uint32_t key, uint32_t payload,
+                   int has_payload);
+void vm_clock_host_send(vm_t *vm, int32_t source, uint32_t key,
+                        uint32_t payload);
+void vm_clock_deliver(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
+                      uint32_t payload);
+void vm_clock_post_ticks(vm_t *vm, uint32_t n_ticks);
+void vm_clock_host_turn(vm_t *vm);
+void vm_clock_control_begins(vm_t *vm);
+void vm_clock_control_ends(vm_t *vm);
+void vm_clock_clear(vm_t *vm);
 // A queued callback for the running core, or a timer tick at `time`.
 void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time);
 // The time the running core has reached in its callback.
 uint64_t vm_clock_core_time(vm_t *vm);
-// A packet callback at the clock's now; false if the core runs it queued.
-int vm_clock_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
-                    uint32_t payload);
 // Counts a finished pass (and the commit round run after it, if
 // `committed`), and stops the clock once it has timed the passes
 // vm_time_passes asked for (training: to the end of a batch).
@@ -378,11 +408,6 @@ callback_t vm_event_callback(const vm_core_t *core, vm_event_t ev);
 void vm_run_event(vm_t *vm, vm_event_t ev);
 void vm_faults_free(vm_t *vm);
 
-// Core-major delivery (vm_mailbox.c), while the clock is off and no
-// fault is configured: nothing then depends on the callbacks' order.
-static inline int vm_mailbox_mode(const vm_t *vm) {
-    return !vm->clock.on && !vm->faults.active;
-}
 // The mail logs, once every core is added; false if out of memory.
 int vm_mail_start(vm_t *vm);
 // Puts a packet with a payload in chip's log, for the app cores of
@@ -406,5 +431,6 @@ void vm_trees_clear(vm_t *vm);
 
 // DMA (vm_dma.c): the transfers of a machine being freed.
 void vm_dma_free(vm_t *vm);
+void vm_dma_clear(vm_t *vm);
 
 #endif

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <data_specification.h>
 #include "vm_internal.h"
 #include "vm_api.h"
+
+vm_t *vm_active = NULL;
 
 void vm_fail(vm_t *vm, const char *format, ...) {
     va_list args;
@@ -237,6 +240,27 @@ int32_t vm_add_app_core(vm_t *vm, int32_t x, int32_t y, int32_t p,
     return index;
 }
 
+// Every core's DTCM heap as one zeroed block, in huge pages where the
+// host allows: a packet delivery then touches few pages, whichever core.
+int vm_allocate_dtcm(vm_t *vm) {
+    size_t bytes = (size_t) vm->n_cores * vm->dtcm_heap_bytes;
+    size_t huge_page = 2u << 20;
+    bytes = (bytes + huge_page - 1) / huge_page * huge_page;
+    void *arena = NULL;
+    if (bytes == 0 || posix_memalign(&arena, huge_page, bytes) != 0) {
+        vm_fail(vm, "cannot allocate %zu bytes of DTCM", bytes);
+        return VM_BAD_CALL;
+    }
+    madvise(arena, bytes, MADV_HUGEPAGE);
+    memset(arena, 0, bytes);
+    vm->dtcm_arena = arena;
+    for (int32_t i = 0; i < vm->n_cores; i++) {
+        vm->cores[i].dtcm = vm->dtcm_arena
+                + (size_t) i * vm->dtcm_heap_bytes;
+    }
+    return VM_OK;
+}
+
 void vm_destroy(vm_t *vm) {
     if (vm == NULL) {
         return;
@@ -244,8 +268,7 @@ void vm_destroy(vm_t *vm) {
     vm_faults_free(vm);
     vm_clock_free(vm);
     vm_dma_free(vm);
-    vm_mail_free(vm);
-    vm_trees_clear(vm);
+    vm_untimed_free(vm);
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm_core_t *core = &vm->cores[i];
         if (core->handle != NULL) {
@@ -264,7 +287,6 @@ void vm_destroy(vm_t *vm) {
     free(vm->cores);
     free(vm->chips);
     free(vm->chip_at);
-    free(vm->queue);
     free(vm->out_keys);
     free(vm->out_payloads);
     free(vm);

@@ -90,7 +90,7 @@ static void take(vm_t *vm, vm_mailbox_t *box, int32_t c, uint32_t p,
 // Runs the log of the next ready chip, in rounds: every core takes what
 // was there at the round's start, and what they send to this chip
 // meanwhile makes the next round.  An rt_error jumps out of here
-// (vm_run.c clears the rest).
+// (vm_stop_on_error clears the rest).
 void vm_mail_drain_next(vm_t *vm) {
     int32_t chip = vm->ready[vm->r_head];
     vm->r_head = (vm->r_head + 1) % (size_t) vm->n_chips;

@@ -1,0 +1,131 @@
+// The untimed machine: callbacks run one at a time in arrival order, one
+// time unit each (so runs are deterministic), packets routed hop by hop
+// (vm_walk.c) or, with no fault configured, core by core through the
+// chips' mail logs (vm_mailbox.c).
+#include <stdlib.h>
+
+#include "vm_internal.h"
+#include "vm_api.h"
+
+#define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
+
+// Doubles the ring buffer, unrolling it to start at index 0.
+static void grow_queue(vm_t *vm) {
+    size_t cap = vm->q_cap ? 2 * vm->q_cap : 4096;
+    vm_event_t *q = malloc(sizeof(vm_event_t) * cap);
+    for (size_t i = 0; i < vm->q_len; i++) {
+        q[i] = vm->queue[(vm->q_head + i) & (vm->q_cap - 1)];
+    }
+    free(vm->queue);
+    vm->queue = q;
+    vm->q_head = 0;
+    vm->q_cap = cap;
+}
+
+static inline void enqueue(vm_t *vm, vm_event_t ev) {
+    if (__builtin_expect(vm->q_len == vm->q_cap, 0)) {
+        grow_queue(vm);
+    }
+    // The capacity is a power of two: wrap with a mask.
+    vm->queue[(vm->q_head + vm->q_len) & (vm->q_cap - 1)] = ev;
+    vm->q_len++;
+}
+
+void vm_untimed_post(vm_t *vm, vm_event_t ev) {
+    enqueue(vm, ev);
+}
+
+void vm_untimed_deliver(vm_t *vm, int32_t c, uint32_t event, callback_t cb,
+                        uint32_t key, uint32_t payload, int stalled) {
+    vm_core_t *core = &vm->cores[c];
+    if (core->priorities[event] <= 0 && !stalled
+            && vm->preemption_depth < VM_MAX_PREEMPTION) {
+        // A FIQ or IRQ callback pre-empts whatever the core is running,
+        // as on the chip: run it now, then resume the interrupted core.
+        int32_t interrupted = vm->current;
+        vm->current = c;
+        vm->preemption_depth++;
+        vm->stats.events++;
+        cb(key, payload);
+        vm->preemption_depth--;
+        vm->current = interrupted;
+        return;
+    }
+    enqueue(vm, (vm_event_t) {
+        event == MCPL_PACKET_RECEIVED ? VM_EV_PACKET_PAYLOAD : VM_EV_PACKET,
+        c, key, payload, NULL});
+}
+
+void vm_untimed_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
+                     int has_payload) {
+    vm->stats.sent++;
+    vm_packet_t packet = {key, payload, (uint32_t) has_payload, chip, -1, -1,
+                          0};
+    if (vm->faults.n_rules == 0 || !vm_fault_at_source(vm, &packet)) {
+        vm_route(vm, &packet);
+    }
+    if (vm->faults.n_dropped_chips > 0) {
+        vm_reinject(vm);
+    }
+}
+
+static void dispatch(vm_t *vm, vm_event_t ev) {
+    vm_core_t *core = &vm->cores[ev.core];
+    if (core->stalled_until > vm->now) {
+        vm_hold(core, ev);   // it runs when the stall ends
+        return;
+    }
+    vm_run_event(vm, ev);
+}
+
+int vm_untimed_busy(const vm_t *vm) {
+    return vm->r_len > 0 || vm->q_len > 0;
+}
+
+int vm_untimed_run(vm_t *vm, uint64_t budget) {
+    uint64_t start = vm->now;
+    for (;;) {
+        uint64_t next = vm->faults.active ? vm_faults_release(vm) : VM_NEVER;
+        if (vm_untimed_busy(vm) && vm->now - start >= budget) {
+            vm_fail(vm, "the pass did not finish within %llu time units",
+                    (unsigned long long) budget);
+            return VM_TIMEOUT;
+        }
+        if (vm->r_len > 0) {
+            // Packets first, as their callbacks would pre-empt.
+            vm_mail_drain_next(vm);
+            continue;
+        }
+        if (vm->q_len == 0) {
+            if (next == VM_NEVER) {
+                return VM_OK;
+            }
+            // Idle until a delayed packet or a stall's end.
+            if (next - start >= budget) {
+                vm->now = start + budget;
+                vm_fail(vm, "the pass did not finish within %llu time units",
+                        (unsigned long long) budget);
+                return VM_TIMEOUT;
+            }
+            if (next > vm->now) {
+                vm->now = next;
+            }
+            continue;
+        }
+        vm_event_t ev = vm->queue[vm->q_head];
+        vm->q_head = (vm->q_head + 1) & (vm->q_cap - 1);
+        vm->q_len--;
+        dispatch(vm, ev);
+    }
+}
+
+void vm_untimed_clear(vm_t *vm) {
+    vm->q_len = 0;
+    vm_mail_clear(vm);
+}
+
+void vm_untimed_free(vm_t *vm) {
+    free(vm->queue);
+    vm_mail_free(vm);
+    vm_trees_clear(vm);
+}
