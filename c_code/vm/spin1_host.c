@@ -9,7 +9,11 @@
 #include <debug.h>
 #include <data_specification.h>
 #include <simulation.h>
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_core.h"
+#include "vm_machine.h"
+#include "vm_sched.h"
+#include "vm_stats.h"
 
 void spin1_callback_on(uint event_id, callback_t cback, int priority) {
     if (event_id < NUM_EVENTS) {

@@ -6,7 +6,11 @@
 #include <string.h>
 
 #include <data_specification.h>
-#include "vm_internal.h"
+#include "vm_clock.h"
+#include "vm_core.h"
+#include "vm_machine.h"
+#include "vm_mailbox.h"
+#include "vm_sched.h"
 #include "vm_api.h"
 
 // The app's STATUS region (control.h), where the host reads its progress.

@@ -25,7 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_clock.h"
+#include "vm_core.h"
+#include "vm_machine.h"
+#include "vm_router.h"
+#include "vm_sched.h"
 #include "vm_api.h"
 
 static inline int earlier(const vm_timed_t *a, const vm_timed_t *b) {

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_clock.h"
+#include "vm_core.h"
+#include "vm_machine.h"
 #include "vm_api.h"
 
 void vm_set_clock(vm_t *vm, uint64_t hop_ps, uint64_t link_ps,

@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 #include <setjmp.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_core.h"
+#include "vm_machine.h"
 #include "vm_api.h"
 
 vm_core_t *vm_current_core(void) {

@@ -14,7 +14,14 @@
 #include <spin1_api.h>
 #include <simulation.h>
 #include <debug.h>
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_clock.h"
+#include "vm_core.h"
+#include "vm_dma.h"
+#include "vm_machine.h"
+#include "vm_sched.h"
+
+#define VM_DMA_QUEUE        16      // spin1's DMA queue length
 
 typedef struct vm_dma {
     uint32_t id, tag, direction, length;

@@ -18,7 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_core.h"
+#include "vm_faults.h"
+#include "vm_machine.h"
+#include "vm_walk.h"
+
+#define VM_MAX_REINJECTIONS 16      // a packet reinjected more is given up
 
 // xorshift64*: small, fast and good enough to pick which packets fail.
 static uint32_t draw(vm_faults_t *f) {

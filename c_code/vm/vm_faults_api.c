@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_core.h"
+#include "vm_faults.h"
+#include "vm_machine.h"
 #include "vm_api.h"
 
 static uint32_t probability_threshold(float p) {

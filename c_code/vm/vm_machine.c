@@ -9,7 +9,15 @@
 #include <sys/mman.h>
 
 #include <data_specification.h>
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_clock.h"
+#include "vm_core.h"
+#include "vm_dma.h"
+#include "vm_faults.h"
+#include "vm_machine.h"
+#include "vm_router.h"
+#include "vm_trees.h"
+#include "vm_untimed.h"
 #include "vm_api.h"
 
 vm_t *vm_active = NULL;

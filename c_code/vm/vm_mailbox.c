@@ -19,7 +19,11 @@
 // depends on the order: the clock is off and no fault is configured.
 #include <stdlib.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_core.h"
+#include "vm_mailbox.h"
+#include "vm_machine.h"
+#include "vm_stats.h"
 
 int vm_mail_start(vm_t *vm) {
     size_t n = (size_t) vm->n_chips;

@@ -4,7 +4,15 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_clock.h"
+#include "vm_core.h"
+#include "vm_dma.h"
+#include "vm_faults.h"
+#include "vm_machine.h"
+#include "vm_sched.h"
+#include "vm_stats.h"
+#include "vm_untimed.h"
 #include "vm_api.h"
 
 void vm_post(vm_t *vm, vm_event_t ev) {

@@ -17,7 +17,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vm_internal.h"
+#include "vm_core.h"
+#include "vm_machine.h"
 #include "vm_api.h"
 
 // Maps the executable segment described by `ph` of the file `fd` over

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_internal.h"
+#include "vm_core.h"
+#include "vm_machine.h"
+#include "vm_stats.h"
 #include "vm_api.h"
 
 // Counts a packet a core sends, in total and by partition.

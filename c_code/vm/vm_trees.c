@@ -8,7 +8,12 @@
 // then a key's way from a chip never changes until the tables do.
 #include <stdlib.h>
 
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_machine.h"
+#include "vm_mailbox.h"
+#include "vm_sched.h"
+#include "vm_trees.h"
+#include "vm_walk.h"
 
 // Trees kept at most; then they are all forgotten (the host's weight
 // download sends millions of keys once each).

@@ -4,7 +4,14 @@
 // chips' mail logs (vm_mailbox.c).
 #include <stdlib.h>
 
-#include "vm_internal.h"
+#include "vm_core.h"
+#include "vm_faults.h"
+#include "vm_machine.h"
+#include "vm_mailbox.h"
+#include "vm_packet.h"
+#include "vm_trees.h"
+#include "vm_untimed.h"
+#include "vm_walk.h"
 #include "vm_api.h"
 
 #define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks

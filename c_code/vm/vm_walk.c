@@ -2,7 +2,13 @@
 // router from where it is to every destination its key reaches, around
 // dead links and through the faults on the way; or, when nothing can
 // change it, by the key's remembered tree (vm_trees.c).
-#include "vm_internal.h"
+#include "vm_chip.h"
+#include "vm_faults.h"
+#include "vm_machine.h"
+#include "vm_router.h"
+#include "vm_sched.h"
+#include "vm_trees.h"
+#include "vm_walk.h"
 
 // Core-major delivery (vm_mailbox.c), while the clock is off and no
 // fault is configured: nothing then depends on the callbacks' order.
