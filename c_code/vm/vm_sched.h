@@ -6,10 +6,10 @@
 
 #include <stdint.h>
 
-#include "vm_chip.h"
 #include "vm_event.h"
 
 typedef struct vm vm_t;
+typedef struct vm_chip vm_chip_t;
 
 // A queued callback for the running core (spin1_schedule_callback, a
 // user event, a DMA's completion).
