@@ -42,7 +42,8 @@ setup(
                 "SpiNNaker, or on a virtual SpiNNaker machine",
     long_description=open(os.path.join(HERE, "README.rst")).read(),
     packages=find_packages(include=["spiDNN", "spiDNN.*"]),
-    package_data={"spiDNN": ["binaries/host/*.so", "binaries/*.aplx"]},
+    package_data={"spiDNN": ["binaries/host/*.so", "binaries/*.aplx",
+                            "costs/arm_costs.json"]},
     python_requires=">=3.10",
     install_requires=[
         "spinnakergraphfrontend == 1!7.4.1",
@@ -55,7 +56,7 @@ setup(
         "test": ["pytest", "tensorflow-cpu", "scikit-learn", "matplotlib",
                  "unicorn", "pyelftools"],
         # The ARM instruction counts (benchmarks/arm_kernel_costs.py) and
-        # the cost table's measurement (python -m spiDNN.calibration.measure).
+        # the cost table's measurement (python -m tools.calibration.measure).
         "arm": ["unicorn", "pyelftools"],
     },
     cmdclass={"build_py": BuildPyWithC, "build_ext": BuildExtWithC},

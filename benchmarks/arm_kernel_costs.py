@@ -26,7 +26,7 @@ import numpy
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
-from spiDNN.vertices import layouts  # noqa: E402
+from spiDNN.abi import layouts  # noqa: E402
 from results_file import write_json  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join("benchmarks", "results",

@@ -9,7 +9,7 @@ sample and bottleneck (spiDNN/vm/timing.py), on the cores the model uses
 and on a whole SpiN-5 board filled with copies of the model (data-
 parallel, the copies' gradient exchange left out).  Keras trains and
 predicts the same on the CPU; its energy is RAPL's where readable, else
-the estimate spiDNN.host_energy documents (said in the output).  The
+the estimate tools.host_energy documents (said in the output).  The
 virtual machine's own slow-down from the clock is the predict time with
 the clock over the predict time without it, measured back to back.
 
@@ -31,8 +31,11 @@ import numpy  # noqa: E402
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 import spiDNN  # noqa: E402
-from spiDNN import datasets, host_energy, power_model  # noqa: E402
+from spiDNN import datasets  # noqa: E402
+from spiDNN.costs import power_model  # noqa: E402
+from tools import host_energy  # noqa: E402
 from spiDNN.layers import Dense, Input  # noqa: E402
+from spiDNN.costs import fabric  # noqa: E402
 from spiDNN.vm import clock  # noqa: E402
 from results_file import write_json  # noqa: E402
 
@@ -169,10 +172,10 @@ def main(argv=None):
                                 dtype=numpy.float32)
     y = y[:args.samples]
     results = {"samples": len(x), "timing_assumptions": {
-        "hop_seconds": clock.HOP_SECONDS,
-        "link_bits_per_second": clock.LINK_BITS_PER_SECOND,
-        "source_cycles_per_packet": clock.SOURCE_CYCLES_PER_PACKET,
-        "host_round_trip_seconds": clock.HOST_ROUND_TRIP_SECONDS},
+        "hop_seconds": fabric.HOP_SECONDS,
+        "link_bits_per_second": fabric.LINK_BITS_PER_SECOND,
+        "source_cycles_per_packet": fabric.SOURCE_CYCLES_PER_PACKET,
+        "host_round_trip_seconds": fabric.HOST_ROUND_TRIP_SECONDS},
         "models": {}}
     started = time.perf_counter()
     for name in args.models:

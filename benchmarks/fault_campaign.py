@@ -37,7 +37,7 @@ from spiDNN import Drop, Faults, Stall  # noqa: E402
 from spiDNN.errors import SpiDNNMachineError  # noqa: E402
 from spiDNN.layers import (  # noqa: E402
     Conv2D, Dense, Dropout, Input, MaxPooling2D)
-from spiDNN.vm.mapped import MappedModel, identical  # noqa: E402
+from tools.mapped import MappedModel, identical  # noqa: E402
 from results_file import write_json  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join("benchmarks", "results", "fault_campaign.json")

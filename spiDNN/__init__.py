@@ -4,7 +4,7 @@ from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNError, SpiDNNMachineError)
 from spiDNN.faults import DeadLink, Drop, Faults, Stall
 from spiDNN.live_io import LiveIO
-from spiDNN.keras_models import from_keras, load_model
+from spiDNN.keras.models import from_keras, load_model
 from spiDNN.model import Model
 
 #: Keras' name for a stack of layers: ``spiDNN.Sequential([Input(...),

@@ -10,8 +10,8 @@ import numpy
 
 from spiDNN.arrays import check_finite, numeric_array
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.keras_settings import first_unsupported
-from spiDNN.vertices.layouts import LOSSES
+from spiDNN.keras.settings import first_unsupported
+from spiDNN.abi.layouts import LOSSES
 
 MEAN_SQUARED_ERROR = "mean_squared_error"
 CATEGORICAL_CROSSENTROPY = "categorical_crossentropy"

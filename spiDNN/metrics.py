@@ -1,7 +1,7 @@
 """Metrics the loss core computes beside the loss (c_code/common/metrics.h):
 Keras' accuracies, by the names Keras gives them in History."""
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.vertices.layouts import METRICS
+from spiDNN.abi.layouts import METRICS
 
 #: The loss a metric needs the labels of: sparse accuracy reads a class
 #: index, the others a vector of values.

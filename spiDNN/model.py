@@ -6,21 +6,21 @@ import numpy
 
 from spiDNN import losses, metrics, optimizers
 from spiDNN.arrays import check_finite, numeric_array
-from spiDNN.core_layers import core_layers
+from spiDNN.compiler.lowering import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.history import History
+from spiDNN.training.history import History
 from spiDNN.layers.input import Input
 from spiDNN.live_io import live_io_settings
 from spiDNN.faults import Faults
 from spiDNN.layers.arguments import non_negative_int, positive_int
-from spiDNN.toolchain.config import board_from_user_cfg, find_user_cfgs
+from spiDNN.machines.toolchain.config import board_from_user_cfg, find_user_cfgs
 from spiDNN.layers.layer import Layer
-from spiDNN import planner
-from spiDNN.planner import APP_CORES_PER_CHIP, boards_for
-from spiDNN.progress import Progress
-from spiDNN.training import TrainingRun
-from spiDNN.vertices.layouts import DTCM_HEAP_BYTES
-from spiDNN.vertices.loss import loss_dtcm_bytes
+from spiDNN.compiler import planner
+from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
+from spiDNN.training.progress import Progress
+from spiDNN.training.run import TrainingRun
+from spiDNN.abi.layouts import DTCM_HEAP_BYTES
+from spiDNN.compiler.vertices.loss import loss_dtcm_bytes
 
 #: fit's batch size when none is given: the original spiDNN's 1 for
 #: ``fit(x, y, loss)``, Keras' 32 for a model set up with ``compile``.
@@ -86,7 +86,7 @@ class Model:
         self.faults = faults
         self.live_io = live_io_settings(live_io)
         self.last_run = None
-        #: The last plan of the layers' slices (spiDNN.planner.Plan): of
+        #: The last plan of the layers' slices (spiDNN.compiler.planner.Plan): of
         #: the last run, or for inference as the layers were added.
         self.plan = None
         self.loss = None
@@ -265,7 +265,7 @@ class Model:
             positive_int(batch_size, "batch_size")
         inputs = self._check_inputs(x)
         self.check_fits()
-        from spiDNN.backends.run import predict
+        from spiDNN.machines.run import predict
         outputs, self.last_run = predict(self, inputs)
         return outputs.reshape((len(outputs),) + self.output_shape)
 
@@ -368,7 +368,7 @@ class Model:
             return self._fit_on_board(training, inputs, labels, order,
                                       progress, validation, callbacks,
                                       initial_epoch)
-        from spiDNN import fitting
+        from spiDNN.training import loop as fitting
         # As Keras: training that diverged leaves non-finite weights and a
         # nan loss in the History, not an error.
         return fitting.fit(self, training, inputs, labels, order, progress,
@@ -382,7 +382,7 @@ class Model:
                 "through live I/O (on a board, or live_io=True), fit "
                 "takes no validation, callbacks, metrics or initial_epoch "
                 "yet; they run on the virtual machine in-process")
-        from spiDNN.backends.run import fit
+        from spiDNN.machines.run import fit
         sample_losses, weights, self.last_run = fit(
             self, training, inputs, labels, order, progress)
         self._take_weights(weights)
@@ -407,7 +407,7 @@ class Model:
             len(inputs), None, 1, batch_size, None, False, 0, y)
         labels = self._check_labels(training, y, len(inputs))
         self.check_fits(training)
-        from spiDNN import fitting
+        from spiDNN.training import loop as fitting
         logs = fitting.evaluate(self, training, inputs, labels)
         if return_dict:
             return logs
@@ -481,7 +481,7 @@ class Model:
     def to_keras(self):
         """An equivalent ``keras.Sequential`` holding this model's weights
         (Flatten made explicit where spiDNN flattens implicitly)."""
-        from spiDNN.keras_models import to_keras
+        from spiDNN.keras.models import to_keras
         self._pull_weights()
         return to_keras(self)
 

@@ -13,8 +13,8 @@ import numbers
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.keras_settings import first_unsupported
-from spiDNN.vertices import layouts
+from spiDNN.keras.settings import first_unsupported
+from spiDNN.abi import layouts
 
 _F32_MAX = float(numpy.finfo(numpy.float32).max)
 

@@ -1,6 +1,12 @@
 """Shared fixtures: Keras as the oracle, and scikit-learn's digits."""
 import os
+import sys
 import tempfile
+
+# The developer tools (tools/: calibration, fault rigs) live beside the
+# package, not in it.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")

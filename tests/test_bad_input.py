@@ -3,10 +3,10 @@ import numpy
 import pytest
 
 import spiDNN
-from spiDNN.core_layers import core_layers
+from spiDNN.compiler.lowering import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers import Dense, Input
-from spiDNN.vertices import layouts
+from spiDNN.abi import layouts
 
 from conftest import spidnn_model
 

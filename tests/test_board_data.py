@@ -10,8 +10,8 @@ import numpy
 import pytest
 
 import spiDNN
-from spiDNN import board_data
-from spiDNN.backends import run
+from spiDNN.compiler import board_data
+from spiDNN.machines import run
 from spiDNN.layers import Dense, Input
 
 from test_live_io import (
@@ -183,7 +183,7 @@ def test_board_data_keeps_exact_values():
 
 def _training(n):
     from spiDNN import losses, optimizers
-    from spiDNN.training import TrainingRun
+    from spiDNN.training.run import TrainingRun
     return TrainingRun(
         loss=losses.get("sparse_categorical_crossentropy"),
         optimizer=optimizers.get(optimizers.SGD(0.1)), batch_size=3,

@@ -3,7 +3,7 @@ import os
 
 import numpy
 
-from spiDNN.toolchain import config
+from spiDNN.machines.toolchain import config
 
 from conftest import spidnn_model
 

@@ -1,22 +1,23 @@
-"""The virtual clock's cost table (spiDNN/vm/arm_costs.json): measured
+"""The virtual clock's cost table (spiDNN/costs/arm_costs.json): measured
 from the current sources, consistent with the kernel's own cost, from
 an ARM build that computes what the host build computes, and predicting
 the callbacks it was measured on.
 
-Re-measure a stale table with ``python -m spiDNN.calibration.measure``.
+Re-measure a stale table with ``python -m tools.calibration.measure``.
 """
 import json
 import os
 import shutil
+import subprocess
 
 import numpy
 import pytest
 
 import spiDNN
-from spiDNN.calibration import fit, sources
-from spiDNN.calibration.sources import sources_digest
+from tools.calibration import fit
+from tools.calibration.code_digest import code_digest
 from spiDNN.layers import Dense, Input
-from spiDNN.vm import clock
+from spiDNN.costs import table as table_module
 
 needs_arm = pytest.mark.skipif(
     shutil.which("arm-none-eabi-gcc") is None,
@@ -25,34 +26,44 @@ needs_arm = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def table():
-    with open(clock.TABLE) as f:
+    with open(table_module.TABLE) as f:
         return json.load(f)
 
 
-def test_table_is_measured_from_these_sources(table):
-    assert table["sources_sha256"] == sources_digest(), (
-        "the cost table is stale: run python -m spiDNN.calibration.measure")
+@needs_arm
+def test_table_is_measured_from_this_code(table):
+    from tools.calibration.measure import measured_code_digest
+    assert table["code_sha256"] == measured_code_digest(), (
+        "the cost table is stale: the apps' ARM code changed; run "
+        "python -m tools.calibration.measure")
 
 
-def test_digest_sees_a_changed_line(tmp_path):
-    for folder in sources.C_FOLDERS + [sources.PYTHON_FOLDER]:
-        shutil.copytree(os.path.join(sources.ROOT, folder),
-                        tmp_path / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    os.makedirs(tmp_path / "spiDNN" / "vertices")
-    shutil.copy(os.path.join(sources.ROOT, sources.LAYOUTS),
-                tmp_path / sources.LAYOUTS)
-    assert sources_digest(str(tmp_path)) == sources_digest()
-    send = tmp_path / "c_code" / "common" / "send.h"
-    lines = send.read_text().splitlines(keepends=True)
-    lines[-3] = lines[-3].replace("}", "}  ")
-    send.write_text("".join(lines))
-    assert sources_digest(str(tmp_path)) != sources_digest()
+def _compiled(tmp_path, name, source):
+    """An ARM object of ``source``, built as the calibration builds."""
+    c_file = tmp_path / f"{name}.c"
+    c_file.write_text(source)
+    elf = tmp_path / f"{name}.o"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=arm968e-s", "-mthumb",
+                    "-Os", "-c", str(c_file), "-o", str(elf)], check=True)
+    return str(elf)
+
+
+@needs_arm
+def test_digest_keys_on_code_not_text(tmp_path):
+    """A comment or a renamed variable leaves the digest as it was; a
+    changed constant changes it."""
+    body = "int scale(int x) {{ int {v} = x * {k}; return {v}; }}\n"
+    original = _compiled(tmp_path, "a", body.format(v="y", k=3))
+    commented = _compiled(tmp_path, "b", "// why it scales\n"
+                          + body.format(v="scaled", k=3))
+    changed = _compiled(tmp_path, "c", body.format(v="y", k=5))
+    assert code_digest({"app": original}) == code_digest({"app": commented})
+    assert code_digest({"app": original}) != code_digest({"app": changed})
 
 
 @pytest.fixture(scope="module")
 def images():
-    from spiDNN.calibration.measure import build_images
+    from tools.calibration.measure import build_images
     return build_images()
 
 
@@ -62,8 +73,8 @@ def test_dense_forward_slope_is_the_kernel_loop(table, images):
     within 10 % of the loop measured alone (88.8 instructions a multiply,
     counting a Thumb BL as its two halves; 86.8 where unicorn counts it
     as one, benchmarks/arm_kernel_costs.py)."""
-    from spiDNN.calibration import probe
-    from spiDNN.calibration.measure import ARM_TRACE
+    from tools.calibration import probe
+    from tools.calibration.measure import ARM_TRACE
     instructions, cycles = probe.per_input(probe.dense_forward(
         os.path.join(ARM_TRACE, "probe.elf")))
     forward = table["apps"]["dense"]["points"]["forward"]
@@ -76,8 +87,8 @@ def test_dense_forward_slope_is_the_kernel_loop(table, images):
 def replayed(images):
     """A small MLP's fit and predict on the VM, every app core replayed
     on its ARM build: [(run, index, Replayed)]."""
-    from spiDNN.calibration.capture import Capture
-    from spiDNN.calibration.replay import replay
+    from tools.calibration.capture import Capture
+    from tools.calibration.replay import replay
     model = spiDNN.Model(seed=0)
     model.add(Input(6))
     model.add(Dense(4, activation="tanh", neurons_per_core=2))
@@ -97,7 +108,7 @@ def replayed(images):
 
 @needs_arm
 def test_arm_build_sends_what_the_host_build_sends(replayed):
-    from spiDNN.calibration.replay import check_sends
+    from tools.calibration.replay import check_sends
     compared = 0
     for run, index, result in replayed:
         problems, bitwise, _ = check_sends(run, index, result)

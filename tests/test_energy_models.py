@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from spiDNN import host_energy
-from spiDNN.power_model import SpiNNakerPower, predict_energy
+from tools import host_energy
+from spiDNN.costs.power_model import SpiNNakerPower, predict_energy
 
 # Every component non-zero, so each input's effect shows.
 POWER = SpiNNakerPower(joules_per_link_crossing=2e-9)

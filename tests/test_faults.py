@@ -1,7 +1,7 @@
 """Faults on demand and recovery (spiDNN.Faults): a run with faults either
 gives exactly the fault-free result or ends within seconds with an error
 naming the cores that could not go on.  Each campaign maps its model once
-and runs it on a fresh virtual machine per fault (spiDNN/vm/mapped.py)."""
+and runs it on a fresh virtual machine per fault (tools/mapped.py)."""
 import time
 
 import numpy
@@ -13,7 +13,7 @@ from spiDNN import DeadLink, Drop, Faults, Stall
 from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
 from spiDNN.layers import Conv2D, Dense, Dropout, Input, MaxPooling2D
 
-from spiDNN.vm.mapped import MappedModel, identical
+from tools.mapped import MappedModel, identical
 
 from conftest import spidnn_model
 

@@ -9,7 +9,7 @@ no SpiNNaker toolchain, no virtual machine, no Keras.
 
 ``window_kernel.h`` needs ``window_params_t`` from the generated header
 ``spidnn_layouts.h``; it is generated into a temporary folder from
-``spiDNN/vertices/layouts.py``, the same definition the Python side packs
+``spiDNN/abi/layouts.py``, the same definition the Python side packs
 the region with.
 """
 import ctypes
@@ -22,12 +22,12 @@ import sys
 import numpy
 import pytest
 
-from spiDNN.vertices.layouts import POOL_MODES, WINDOW_PARAMS
+from spiDNN.abi.layouts import POOL_MODES, WINDOW_PARAMS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS = os.path.join(REPO, "c_code", "kernels")
 COMMON = os.path.join(REPO, "c_code", "common")
-LAYOUTS = os.path.join(REPO, "spiDNN", "vertices", "layouts.py")
+LAYOUTS = os.path.join(REPO, "spiDNN", "abi", "layouts.py")
 
 ATOL = 1e-5
 RTOL = 1e-5

@@ -7,7 +7,7 @@ import pytest
 
 import spiDNN
 from spiDNN.layers import Dense, Input
-from spiDNN.planner import APP_CORES_PER_CHIP, CHIPS_PER_BOARD
+from spiDNN.compiler.planner import APP_CORES_PER_CHIP, CHIPS_PER_BOARD
 
 
 def _pair(n_in, hidden, n_out=10, output="softmax", inputs_per_core=None,
@@ -79,7 +79,7 @@ def test_sixteen_million_weights_map_and_train():
     assert model.boards_needed() == 1
     assert model.last_run.chips <= CHIPS_PER_BOARD
     for layer in model.plan.layers:
-        assert layer.dtcm_bytes <= spiDNN.vertices.layouts.DTCM_HEAP_BYTES
+        assert layer.dtcm_bytes <= spiDNN.abi.layouts.DTCM_HEAP_BYTES
 
 
 def test_a_model_of_several_boards_predicts_like_keras():

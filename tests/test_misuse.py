@@ -11,7 +11,7 @@ import pytest
 
 import spiDNN
 from spiDNN.layers import Dense, Input
-from spiDNN.vertices.layer_vertex import LayerMachineVertex
+from spiDNN.compiler.vertices.layer_vertex import LayerMachineVertex
 
 from conftest import spidnn_model
 

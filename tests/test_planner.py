@@ -8,7 +8,7 @@ import spiDNN
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers import (
     Conv2D, Dense, Flatten, Input, MaxPooling2D)
-from spiDNN.vm import clock
+from spiDNN.costs import table
 
 from conftest import keras_model, spidnn_model
 
@@ -24,7 +24,7 @@ def _mlp(n_inputs, spec, inputs_per_core="auto", **kwargs):
 
 
 def _seconds(cycles):
-    return cycles / clock.clock_hz()
+    return cycles / table.clock_hz()
 
 
 def test_auto_is_the_default_and_the_users_choice_wins():
@@ -179,7 +179,7 @@ def test_training_plans_again_for_its_dtcm():
     assert model.plan.training
     assert model.plan.layers[0].n_cores >= predicting
     for layer in model.plan.layers:
-        assert layer.dtcm_bytes <= spiDNN.vertices.layouts.DTCM_HEAP_BYTES
+        assert layer.dtcm_bytes <= spiDNN.abi.layouts.DTCM_HEAP_BYTES
 
 
 def test_a_core_budget_relaxes_the_pace():

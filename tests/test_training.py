@@ -6,7 +6,7 @@ import threading
 import numpy
 
 import spiDNN
-from spiDNN.vertices import layouts
+from spiDNN.abi import layouts
 
 from conftest import keras_model, spidnn_model, spidnn_temp_folders
 

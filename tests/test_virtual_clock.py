@@ -8,7 +8,7 @@ import pytest
 
 import spiDNN
 from spiDNN.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
-from spiDNN.vertices import layouts
+from spiDNN.abi import layouts
 from spiDNN.vm import binding, clock
 from spiDNN.vm.binding import CORE_GATHERER, CORE_SOURCE
 from spiDNN.vm.machine import VirtualMachine

@@ -4,8 +4,8 @@ import numpy
 import pytest
 
 from spiDNN.errors import SpiDNNMachineError
-from spiDNN import planner
-from spiDNN.vertices import layouts
+from spiDNN.compiler import planner
+from spiDNN.abi import layouts
 from spiDNN.vm import binding
 from spiDNN.vm.machine import VirtualMachine
 

@@ -1,6 +1,6 @@
 // The spin1 / front-end-common API for the calibration build: an app
 // compiled for the ARM968 and run in an instruction-set emulator
-// (spiDNN/calibration), which measures what each callback costs.
+// (tools/calibration), which measures what each callback costs.
 //
 // There is no event loop here.  The emulator plays spin1's part from
 // outside: it reads the callback table, calls a packet callback for each

@@ -1,6 +1,6 @@
 // Cost points: where a piece of an app's work begins, for the virtual
 // clock.  COST(COST_<NAME>, size) marks it (the points and their sizes:
-// spiDNN/vertices/layouts.py, COST_POINTS); the work runs until the next
+// spiDNN/abi/layouts.py, COST_POINTS); the work runs until the next
 // mark or the end of the callback.
 //
 // The host build adds the point's measured cost for the size (spiDNN/vm/

@@ -5,8 +5,8 @@ from spiDNN.initializers import glorot_uniform, zeros
 from spiDNN.layers.arguments import padding_mode, positive_int
 from spiDNN.layers.layer import activation_name, unique_name
 from spiDNN.layers.windowed import WindowedLayer
-from spiDNN.vertices.conv import ConvVertex
-from spiDNN.vertices.dense import DenseVertex
+from spiDNN.compiler.vertices.conv import ConvVertex
+from spiDNN.compiler.vertices.dense import DenseVertex
 
 #: Element-wise activations: Keras' softmax on a conv is over the channels
 #: of each position, which spiDNN does not compute.

@@ -3,7 +3,7 @@ from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.initializers import glorot_uniform, zeros
 from spiDNN.layers.arguments import positive_int
 from spiDNN.layers.layer import Layer, activation_name, unique_name
-from spiDNN.vertices.dense import DenseVertex
+from spiDNN.compiler.vertices.dense import DenseVertex
 
 
 class Dense(Layer):
@@ -18,7 +18,7 @@ class Dense(Layer):
         ``"tanh"`` or ``"softmax"``
     :param neurons_per_core: how many of the layer's neurons share a core
         (1 is one neuron per core); ``"auto"``, the default, leaves it to
-        the planner (``spiDNN.planner``), which shows its choice in
+        the planner (``spiDNN.compiler.planner``), which shows its choice in
         ``Model.summary()``
     :param weights_in: where each core keeps its kernel (and input
         vectors): ``"dtcm"``, ``"sdram"`` (streamed through DMA), or

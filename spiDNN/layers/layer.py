@@ -10,7 +10,7 @@ import numpy
 from spiDNN.arrays import check_finite
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers.arguments import positive_int
-from spiDNN.vertices import layouts
+from spiDNN.abi import layouts
 
 _counters = defaultdict(itertools.count)
 
@@ -147,7 +147,7 @@ class Layer:
     # ------------------------------------------------------------ machine
     def request_slice(self, neurons_per_core):
         """Takes the user's ``neurons_per_core``: a number, or ``"auto"``
-        (or None) to leave it to the planner (spiDNN.planner)."""
+        (or None) to leave it to the planner (spiDNN.compiler.planner)."""
         self.requested_neurons_per_core = (
             None if neurons_per_core is None or (
                 isinstance(neurons_per_core, str)

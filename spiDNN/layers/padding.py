@@ -4,7 +4,7 @@ It runs on the pool app as a 1x1 window whose padding reads as zero."""
 from spiDNN.layers.arguments import zero_padding_2d
 from spiDNN.layers.layer import unique_name
 from spiDNN.layers.windowed import WindowedLayer
-from spiDNN.vertices.pool import PoolVertex
+from spiDNN.compiler.vertices.pool import PoolVertex
 
 
 class ZeroPadding2D(WindowedLayer):

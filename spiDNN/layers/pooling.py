@@ -2,7 +2,7 @@
 from spiDNN.layers.arguments import padding_mode
 from spiDNN.layers.layer import unique_name
 from spiDNN.layers.windowed import WindowedLayer
-from spiDNN.vertices.pool import PoolVertex
+from spiDNN.compiler.vertices.pool import PoolVertex
 
 
 class _Pooling(WindowedLayer):

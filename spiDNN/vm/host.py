@@ -9,7 +9,7 @@ pass replace those of the failed attempt.
 """
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.faults import NO_FAULTS
-from spiDNN.vertices import layouts
+from spiDNN.abi import layouts
 from spiDNN.vm import binding
 
 #: What a core's status says it waits for, by number (layouts.WAITING).

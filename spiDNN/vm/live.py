@@ -39,7 +39,7 @@ from spinnman.messages.eieio import EIEIOType, read_eieio_data_message
 from spinnman.messages.eieio.data_messages import EIEIODataMessage
 
 from spiDNN.errors import SpiDNNMachineError
-from spiDNN.vertices.partitions import FORWARD, LOSS, WEIGHTS
+from spiDNN.abi.partitions import FORWARD, LOSS, WEIGHTS
 from spiDNN.vm import binding
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import tempfile
 import numpy
 
 from spiDNN.errors import SpiDNNInternalError, SpiDNNMachineError
-from spiDNN.vertices import layouts
+from spiDNN.abi import layouts
 from spiDNN.vm import binding
 from spiDNN.vm.binding import as_pointer
 

@@ -18,16 +18,15 @@ The clock times only a run's first passes (clock.TIMED_PASSES, in
 training whole batches): the latency, bottleneck and commit above are
 their averages, and the counts of passes and commits are the whole run's.
 
-Energy is the power model's (spiDNN.power_model) for that time and for
+Energy is the power model's (spiDNN.costs.power_model) for that time and for
 the cycles, router visits and link crossings the timed passes counted,
 scaled to the whole run.
 """
 import collections
 
-from spiDNN import power_model
-from spiDNN.vm import clock
+from spiDNN.costs import fabric, power_model, table
 
-PS = clock.PS
+PS = fabric.PS
 
 
 def _busiest(busy):
@@ -51,7 +50,7 @@ def predict(vm, core_layers):
     all_passes, all_commits = totals["passes_run"], totals["commits_run"]
     # What the timed passes counted, per pass of the whole run.
     scale = all_passes / passes
-    hz = clock.clock_hz()
+    hz = table.clock_hz()
     core_busy, pass_busy, core_fiq = {}, {}, {}
     layer_busy = collections.Counter()
     for index, layer in core_layers.items():
@@ -67,7 +66,7 @@ def predict(vm, core_layers):
         for link, (busy, packets) in enumerate(vm.link_clock(chip)):
             if packets:
                 link_busy[f"link {link} of chip ({x}, {y})"] = busy
-    source_ps = clock.source_packet_ps()
+    source_ps = table.source_packet_ps()
     # A source's packets are counted in every pass, timed or not.
     source_busy = {vm.core_labels[i]:
                    vm.core_stats(i)["sent"] * source_ps / scale
@@ -87,7 +86,7 @@ def predict(vm, core_layers):
                 else "compute-bound core")
     if all_commits:
         commit = totals["control_ps"] / commits
-        round_trip = clock.HOST_ROUND_TRIP_SECONDS * PS
+        round_trip = fabric.HOST_ROUND_TRIP_SECONDS * PS
         total_ps = (all_commits * (latency + round_trip + commit)
                     + (all_passes - all_commits) * bottleneck)
     else:

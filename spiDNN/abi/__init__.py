@@ -1,0 +1,1 @@
+"""The Python-C contract: region layouts, enums and partition names (standard library only)."""

@@ -1,0 +1,432 @@
+"""The one definition of every SDRAM region and enum the C apps share.
+
+Python packs region data from these definitions; ``python3 layouts.py``
+prints the C header ``spidnn_layouts.h`` that the apps compile against, so
+the two sides can never disagree about a field's position.  The module
+imports nothing outside the standard library: the C build runs it as a
+plain script.
+"""
+import struct
+import sys
+
+#: Bytes of DTCM a SpiNNaker core has for its data and stack.
+DTCM_BYTES = 64 * 1024
+#: DTCM kept back for the stack and the apps' static data; what is left is
+#: the heap that ``spin1_malloc`` hands out (on the chip and in the VM).
+DTCM_RESERVED_BYTES = 8 * 1024
+DTCM_HEAP_BYTES = DTCM_BYTES - DTCM_RESERVED_BYTES
+#: Floats per DMA transfer of a streamed layer (stream.h): 1 KiB blocks.
+STREAM_BLOCK = 256
+
+#: Activation functions, by Keras name, with the id the C apps use.
+ACTIVATIONS = {
+    "linear": 0,
+    "relu": 1,
+    "sigmoid": 2,
+    "tanh": 3,
+    "softmax": 4,
+}
+
+#: Losses the loss app computes, by Keras name, with the id the C apps use.
+LOSSES = {
+    "mean_squared_error": 0,
+    "categorical_crossentropy": 1,
+    "sparse_categorical_crossentropy": 2,
+    "binary_crossentropy": 3,
+}
+
+#: Pooling modes of the pool app (ZeroPadding is a 1x1 "pad" window whose
+#: padded positions count as zeros).
+POOL_MODES = {
+    "max": 0,
+    "average": 1,
+    "pad": 2,
+}
+
+#: Where a layer's cores get dL/d(output) from in the backward pass.
+GRADIENT_SOURCES = {
+    # The next layer is Dense: it sends its deltas, and each core keeps a
+    # copy of its neurons' outgoing weights (shared parameters).
+    "dense_deltas": 0,
+    # The loss or a windowed layer sends dL/d(output) of every neuron,
+    # keyed by the neuron's index in this layer.
+    "direct": 1,
+}
+
+#: Regions of the data specification, shared by every spiDNN app.
+REGIONS = {
+    "SYSTEM": 0,     # simulation header written by the toolchain
+    "PARAMS": 1,     # the app's parameter struct
+    "WEIGHTS": 2,    # float32 kernel then biases, in the app's layout
+    "OUTGOING": 3,   # training: float32 rows of the next Dense kernel,
+                     # then their optimizer state (has_state)
+    "WINDOW": 4,     # conv and pool: the window geometry and exchanges
+    "STATUS": 5,     # the core's progress, which the host reads (CORE_STATUS)
+    # training with optimizer state to resume from: each state array in
+    # the WEIGHTS region's layout, one after the other
+    "OPTIMIZER_STATE": 6,
+    # a streamed layer (layer_params.streamed): two input vectors, then,
+    # training, the kernel's gradients and each state array, in the
+    # WEIGHTS region's kernel layout
+    "STREAM": 7,
+    # the feeder (training data on the board): the 256 float32 values its
+    # uint8 codes stand for; the samples it holds, a row each (uint8 codes
+    # padded to whole words, or float32); their labels (payload words); the
+    # order of every epoch (global sample indices); per optimizer step the
+    # learning rate and scale (float32 bits)
+    "TABLE": 8,
+    "SAMPLES": 9,
+    "SAMPLE_LABELS": 10,
+    "ORDER": 11,
+    "SCHEDULE": 12,
+}
+
+#: Optimizers the cores run (optimizer.h), by spiDNN.optimizers KIND.
+OPTIMIZERS = {
+    "sgd": 0,
+    "adam": 1,
+    "rmsprop": 2,
+}
+
+#: An optimizer's constants on the cores (float32 bits where a float), as
+#: Keras casts them; each step's scale comes with its commit.
+OPTIMIZER_FIELDS = [
+    ("optimizer", "one of OPTIMIZER_*"),
+    ("momentum", "float32: SGD's and RMSprop's momentum"),
+    ("nesterov", "1: SGD's Nesterov momentum"),
+    ("one_minus_beta_1", "float32: Adam's 1 - beta_1"),
+    ("one_minus_beta_2", "float32: Adam's 1 - beta_2"),
+    ("rho", "float32: RMSprop's rho"),
+    ("one_minus_rho", "float32: RMSprop's 1 - rho"),
+    ("epsilon", "float32: Adam's and RMSprop's epsilon"),
+    ("weight_decay", "float32: Keras' weight_decay, 0: none"),
+    ("clipvalue", "float32: Keras' clipvalue, 0: none"),
+    ("has_state", "1: the optimizer's state starts from OPTIMIZER_STATE "
+                  "(and the OUTGOING rows' after them), not zeros"),
+]
+
+#: What the host tells every app core on the control partition (key =
+#: control base + command; the payload is the host's round number, which
+#: the core writes back into its status as the acknowledgement).
+CONTROLS = {
+    # Drop the pass in flight: forget what it gathered, take the state
+    # of the last commit back, and ignore packets until RESUME.
+    "abort": 0,
+    # Take packets again: the host replays from the last commit.
+    "resume": 1,
+    # The batch's passes all completed: apply the update it prepared.
+    "commit": 2,
+    # Send the trained weights to the host.
+    "send_weights": 3,
+    # The next commit's scale (float32 bits in the payload, no round
+    # number): the learning rate, or Adam's step size.  A commit that has
+    # an update to apply waits for it (and is not acknowledged without).
+    "scale": 4,
+    # Passes from now on evaluate: forward without dropout, the loss and
+    # metrics, no gradients, no batches counted (validation, evaluate).
+    "evaluate": 5,
+    # Passes from now on train again.
+    "train": 6,
+    # The next commit's learning rate (float32 bits, no round number), for
+    # weight decay, which scales by it whatever the optimizer's scale is.
+    "learning_rate": 7,
+}
+
+#: Metrics the loss core computes per sample (metrics.h) and sends at
+#: loss_key + 1 + id, by Keras name.
+METRICS = {
+    "sparse_categorical_accuracy": 0,
+    "categorical_accuracy": 1,
+    "binary_accuracy": 2,
+}
+
+#: What a core waits for, written to its status at every change, so that
+#: a run that cannot go on names what each core was waiting for.
+WAITING = {
+    "inputs": 0,              # the next sample's input vector
+    "softmax": 1,             # the softmax layer's z, sideways
+    "gradients": 2,           # dL/da from the next layer or the loss
+    "softmax_backward": 3,    # the softmax layer's dL/dp, sideways
+    "exchange": 4,            # a windowed layer's deltas, sideways
+    "chain": 5,               # a conv layer's gradient sums at a batch end
+    "commit": 6,              # the host's commit of the batch
+    "resume": 7,              # the host's resume after an abort
+}
+
+
+def _cost_points():
+    """The virtual clock's cost points (c_code/common/cost.h), by name.
+
+    Each marks where a piece of an app's work begins and names the size
+    its cost grows with; the app says COST(COST_<NAME>, size) there.  The
+    cost table (spiDNN/costs/arm_costs.json) gives each app's instructions
+    and cycles per point as base + slope * size, measured on the ARM
+    build.  Points with a variant per activation, loss or optimizer come
+    in that dict's order, so the apps add the variant's id to the first.
+    """
+    names = [
+        "receive",            # a packet callback: 1
+        "receive_other",      # ... of a packet that is not an input: 1
+        "forward_start",      # a forward pass begins: neurons
+        "forward",            # the app's forward maths: its multiplies
+        "softmax",            # the softmax of the whole layer: its units
+        "send",               # a loop sending stored values: packets
+        "gradient_dense",     # dL/da through the outgoing rows: n * next
+        "gradient_direct",    # dL/da as received: neurons
+        "softmax_backward",   # the softmax's gradient: the layer's units
+        "outgoing_accumulate",  # the outgoing rows' gradients: n * next
+        "accumulate",         # the app's weight gradients: its multiplies
+        "input_gradient",     # a windowed layer's dL/dx: its multiplies
+        "chain",              # conv: a link of the gradient-sum chain
+        "control",            # a control command carried out: 1
+        "metric",             # one metric of a sample: outputs
+    ]
+    for variants in (ACTIVATIONS, LOSSES, POOL_MODES):
+        assert list(variants.values()) == list(range(len(variants)))
+    # f(z) and its packet, inferring, then training (which keeps more)
+    names += [f"output_{name}" for name in ACTIVATIONS]
+    names += [f"train_output_{name}" for name in ACTIVATIONS]
+    names += [f"loss_{name}" for name in LOSSES]          # loss, gradient
+    # The pool app's window maths, per mode: its reads
+    names += [f"pool_forward_{name}" for name in POOL_MODES]
+    names += [f"pool_gradient_{name}" for name in POOL_MODES]
+    # An optimizer's step, per weight (optimizer.h: update_cost_point)
+    names += ["update_sgd", "update_sgd_momentum", "update_sgd_nesterov",
+              "update_adam", "update_rmsprop", "update_rmsprop_momentum"]
+    return {name: i for i, name in enumerate(names)}
+
+
+COST_POINTS = _cost_points()
+
+def float_bits(value):
+    """A float32's bits as a 32-bit field (struct fields are all words)."""
+    return struct.unpack("<I", struct.pack("<f", value))[0]
+
+
+class Struct:
+    """A C struct of 32-bit fields, packed little-endian as on the ARM."""
+
+    def __init__(self, name, fields):
+        self.name = name
+        self.fields = [field for field, _ in fields]
+        self.comments = dict(fields)
+        self._format = "<" + "I" * len(self.fields)
+
+    @property
+    def n_bytes(self):
+        return 4 * len(self.fields)
+
+    def pack(self, **values):
+        missing = set(self.fields) - set(values)
+        extra = set(values) - set(self.fields)
+        if missing or extra:
+            raise ValueError(
+                f"{self.name}: missing {sorted(missing)}, "
+                f"unknown {sorted(extra)}")
+        return struct.pack(
+            self._format, *(int(values[f]) for f in self.fields))
+
+    def c_definition(self):
+        lines = ["typedef struct {"]
+        for field in self.fields:
+            lines.append(f"    uint32_t {field};  // {self.comments[field]}")
+        lines.append(f"}} {self.name}_t;")
+        return "\n".join(lines)
+
+
+#: How a receiver turns a sender's key into the sender's neuron index:
+#: ``index = ((key - base) >> atom_bits) * atoms_per_core
+#:           + ((key - base) & ((1 << atom_bits) - 1))``,
+#: which is ``key - base`` whenever atoms_per_core is a power of two.
+KEY_SPACE_FIELDS = [
+    ("base", "first key of the sending layer's partition"),
+    ("atom_bits", "key bits that number a neuron within its core"),
+    ("atoms_per_core", "neurons per sending core"),
+    ("n_atoms", "neurons in the sending layer"),
+]
+
+
+def key_space_fields(prefix):
+    return [(f"{prefix}_{name}", text) for name, text in KEY_SPACE_FIELDS]
+
+
+#: How many samples make a batch: every training core counts samples
+#: itself (batch.h), so no packet is spent on batch boundaries.
+BATCH_FIELDS = [
+    ("batch_size", "samples per batch (the epoch's last may be shorter)"),
+    ("n_samples", "samples per epoch"),
+]
+
+#: What every layer app (dense, conv, pool) reads: its slice, the forward
+#: and backward protocol (layer_core.h) and the training run.
+LAYER_PARAMS = Struct("layer_params", [
+    ("n_neurons", "neurons (output elements) on this core"),
+    ("first_neuron", "index in the layer of this core's first neuron"),
+    ("activation", "one of ACTIVATION_*"),
+    ("forward_key", "key of this core's first neuron, forward partition"),
+    ("softmax_key", "key of this core's first neuron, softmax partition"),
+    *key_space_fields("input"),
+    *key_space_fields("peer"),
+    ("training", "1: run the backward pass and update weights"),
+    ("sends_logits", "1: forward z to a loss that takes logits"),
+    ("gradient_source", "one of GRADIENT_SOURCE_*"),
+    ("sends_backward", "1: send gradients to the previous layer"),
+    ("backward_key", "key of this core's first backward packet"),
+    ("softmax_backward_key", "first key, softmax_backward partition"),
+    ("weights_key", "first key of the weights partition (trained weights)"),
+    *OPTIMIZER_FIELDS,
+    *BATCH_FIELDS,
+    *key_space_fields("next"),
+    *key_space_fields("peer_backward"),
+    ("dropout_rate", "float32 bits: the Dropout after the layer, 0: none"),
+    ("dropout_seed", "seed of the dropout masks"),
+    ("control_key", "first key of the host's control partition"),
+    ("streamed", "1: the input vectors and the kernel live in SDRAM (the "
+                 "STREAM and WEIGHTS regions) and stream through DMA"),
+    ("block_first", "first input element this core takes (a 2-D split: "
+                    "its input block; else 0)"),
+    ("block_inputs", "input elements this core takes (all, unless 2-D)"),
+    ("partial", "1: a 2-D split's core before the last input block: its "
+                "sums go on to the next block's core, with no bias"),
+    *key_space_fields("carry"),
+])
+
+#: The geometry of a windowed layer (conv, pooling, zero padding) over a
+#: channels_last (height, width, channels) input; 1-D layers have height 1.
+WINDOW_PARAMS = Struct("window_params", [
+    ("in_height", "input rows"),
+    ("in_width", "input columns"),
+    ("in_channels", "input channels"),
+    ("out_height", "output rows"),
+    ("out_width", "output columns"),
+    ("out_channels", "output channels (filters)"),
+    ("kernel_height", "window rows"),
+    ("kernel_width", "window columns"),
+    ("stride_height", "rows between windows"),
+    ("stride_width", "columns between windows"),
+    ("pad_top", "rows of padding above the input"),
+    ("pad_left", "columns of padding left of the input"),
+    ("pool_mode", "pool app: one of POOL_MODE_*"),
+    ("filter_first", "conv: the first filter of this core's kernel copy"),
+    ("n_filters", "conv: the filters of this core's kernel copy"),
+    ("owned_first", "first input element whose gradient this core sends"),
+    ("n_owned", "input elements whose gradient this core sends"),
+    ("exchange_key", "key of this core's first delta, exchange partition"),
+    *key_space_fields("exchange"),
+    ("chain_key", "conv: first key of this core's gradient-sum partition"),
+    *key_space_fields("chain"),
+    ("chain_previous", "conv: core adding its sum before this one, or -1"),
+    ("chain_last", "conv: the core whose sums are the totals"),
+])
+
+#: A core's progress in SDRAM, written by the core and read by the host
+#: (on a board through the transceiver, in the VM from the core's block).
+CORE_STATUS = Struct("core_status", [
+    ("passes_done", "passes this core has finished, all of its part"),
+    ("waiting", "one of WAITING_*: what the core waits for now"),
+    ("last_control", "round number of the last control it carried out"),
+])
+
+LOSS_PARAMS = Struct("loss_params", [
+    ("loss", "one of LOSS_*"),
+    ("from_logits", "1: the outputs are the last layer's z (as Keras)"),
+    ("label_width", "values per label: outputs, or 1 for sparse labels"),
+    ("backward_key", "key of the output layer's first delta"),
+    ("loss_key", "key of the per-sample loss sent to the host"),
+    ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),
+    ("output_activation", "one of ACTIVATION_*: what the metrics apply to "
+                          "logits (from_logits)"),
+    *BATCH_FIELDS,
+    *key_space_fields("output"),
+    *key_space_fields("label"),
+    ("control_key", "first key of the host's control partition"),
+])
+
+
+#: The feeder (c_code/feeder): training data held on the board, streamed
+#: in each epoch's order by the lead core (the others hold shards of the
+#: data on other chips and relay their samples through it).
+FEEDER_PARAMS = Struct("feeder_params", [
+    ("n_inputs", "values per input sample"),
+    ("label_width", "payload words per label"),
+    *BATCH_FIELDS,
+    ("n_epochs", "epochs to train"),
+    ("codes", "1: SAMPLES rows are uint8 codes into TABLE, padded to "
+              "words; 0: float32"),
+    ("shard_first", "the first sample this core holds"),
+    ("shard_count", "the samples this core holds"),
+    ("lead", "1: this core sends the samples, commits and relays the "
+             "host's commands"),
+    ("input_key", "lead: first key of the inputs (forward partition)"),
+    ("labels_key", "lead: first key of the label (labels partition)"),
+    ("control_key", "lead: first key of the control partition to the apps"),
+    ("relay_key", "first key of this core's relay partition to the lead"),
+    ("relay_base", "first key of the relay partition's first core"),
+    ("relay_atom_bits", "relay key bits numbering a value within a core"),
+    ("relay_n_cores", "cores in the relay partition"),
+    ("host_control_key", "first key of the host's control partition"),
+    ("loss_key", "key of the loss core's per-sample loss"),
+])
+
+
+def stream_region_words(n_neurons, n_inputs, training, n_states=0):
+    """Words of a streamed core's STREAM region: two input vectors, then,
+    training, the kernel's gradients and each state array (dense_stream.h
+    reads it in this order)."""
+    kernel = n_neurons * n_inputs
+    return 2 * n_inputs + (kernel * (1 + n_states) if training else 0)
+
+
+def layer_dtcm_bytes(n_neurons, n_inputs, training, gradient_source,
+                     n_next, dropout, n_states=0, streamed=False,
+                     carried=False):
+    """DTCM that layer_core.h allocates for any layer app.
+
+    :param n_inputs: the inputs the core takes (its block, 2-D)
+    :param n_next: training with dense deltas: the next layer's units
+    :param n_states: the optimizer's state arrays per weight array
+    :param streamed: the input vectors live in SDRAM
+    :param carried: 2-D: the previous input block's sums arrive
+    """
+    # inputs twice (unless in SDRAM), z, a, sent (and the carried sums)
+    floats = (0 if streamed else 2 * n_inputs) + (
+        4 if carried else 3) * n_neurons
+    if training:
+        floats += n_neurons                      # deltas
+        if gradient_source == GRADIENT_SOURCES["dense_deltas"]:
+            # deltas, then rows, their gradients and optimizer state
+            floats += n_next + (2 + n_states) * n_neurons * n_next
+        else:
+            floats += n_neurons                  # dL/da received
+        if dropout:
+            floats += n_neurons                  # the mask
+    return 4 * floats
+
+
+def c_header():
+    """The text of ``spidnn_layouts.h``."""
+    out = ["// Generated by spiDNN/abi/layouts.py: do not edit.",
+           "#ifndef SPIDNN_LAYOUTS_H", "#define SPIDNN_LAYOUTS_H",
+           "#include <stdint.h>", "",
+           f"#define DTCM_HEAP_BYTES {DTCM_HEAP_BYTES}u",
+           f"#define STREAM_BLOCK {STREAM_BLOCK}u", ""]
+    for prefix, values in (("ACTIVATION", ACTIVATIONS), ("LOSS", LOSSES),
+                           ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
+                           ("GRADIENT_SOURCE", GRADIENT_SOURCES),
+                           ("CONTROL", CONTROLS), ("WAITING", WAITING),
+                           ("OPTIMIZER", OPTIMIZERS), ("METRIC", METRICS),
+                           ("COST", COST_POINTS)):
+        out += [f"#define {prefix}_{name.upper()} {value}u"
+                for name, value in values.items()] + [""]
+    # The control partition's keys: one per command.
+    out += [f"#define N_CONTROLS {len(CONTROLS)}u",
+            f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
+    for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, FEEDER_PARAMS,
+                   CORE_STATUS):
+        out += [params.c_definition(), ""]
+    out += ["#endif", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(c_header())

@@ -1,0 +1,341 @@
+"""A model as an application graph: sources, layers, loss and gatherer.
+
+Predicting: the input source feeds the first layer, each layer the next
+(``forward``; ``softmax`` self-edges on softmax layers), and the output
+layer's ``forward`` goes to the live packet gatherer at the machine's edge.
+
+A third source carries the host's control commands to every app core
+(``control``: abort and resume for a replay, commit, send the weights).
+
+Training adds a second source streaming the labels and the loss vertex;
+the output layer's ``forward`` goes to the loss, ``backward`` runs from the
+loss down to the first layer, softmax layers add ``softmax_backward``
+self-edges, and the gatherer receives each sample's ``loss`` and, at the
+end, every core's ``weights``.
+
+A layer split 2-D (``inputs_per_core``) has a vertex per input block
+(``LayerVertex``): each takes its block's inputs (``forward``, routed to
+it alone), the blocks before the last send their sums on to the next
+(``forward``), and, training, the last block's deltas go back to them as
+well as to the previous layer (``backward``).  When the first layer is
+split so, the input source has a core per block.
+
+With the training data on the board (``board_data``), the feeder takes the
+place of the input and label sources and, for the apps, of the control
+source: it streams the samples itself, paced by the loss it hears, and
+carries on the host's commands, which now go to it alone
+(``vertices/feeder.py``).
+"""
+import numpy
+from pacman.model.graphs.application import ApplicationEdge
+from spinn_front_end_common.data import FecDataView
+from spinn_front_end_common.utilities.utility_objs import (
+    LivePacketGatherParameters)
+from spinnman.messages.eieio import EIEIOType
+from spinn_front_end_common.utility_models import (
+    ReverseIpTagMultiCastSource)
+
+from spiDNN.compiler.lowering import core_layers
+from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
+from spiDNN.compiler.vertices.feeder import FeederVertex
+from spiDNN.compiler.vertices.keys import index_of_keys, key_space
+from spiDNN.compiler.vertices.loss import LossVertex
+from spiDNN.abi import layouts
+from spiDNN.abi.partitions import (
+    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, RELAY, WEIGHTS)
+
+INPUT_LABEL = "input"
+LABELS_LABEL = "labels"
+CONTROL_LABEL = "control"
+OUTPUT_LABEL = "output"
+#: Where a board's live packet gatherer sends outputs (unused virtually).
+LIVE_OUTPUT_PORT = 17895
+LIVE_INPUT_PORT = 12345
+LIVE_LABELS_PORT = 12346
+LIVE_CONTROL_PORT = 12347
+
+
+class ModelGraph:
+    """The vertices of one model added to the current toolchain session.
+
+    :param training: a :py:class:`~spiDNN.training.run.TrainingRun` to build
+        the training graph, or None for forward passes only
+    :param board_data: training: a :py:class:`~spiDNN.compiler.board_data.BoardData`
+        to keep the training set on the board, streamed by the feeder
+    """
+
+    def __init__(self, model, session, training=None, board_data=None):
+        self.session = session
+        self.training = training
+        self.core_layers = core_layers(model.layers)
+        self.layers = [core.layer for core in self.core_layers]
+        first = self.layers[0] if self.layers else None
+        #: The host's commands (to every app, or to the feeder).
+        self.host_control_vertex = self._source(
+            CONTROL_LABEL, len(layouts.CONTROLS), LIVE_CONTROL_PORT)
+        self.feeder = None
+        if board_data is not None:
+            if first is not None and len(first.input_blocks()) > 1:
+                raise SpiDNNConfigurationError(
+                    "the feeder sends every input to one input block: keep "
+                    "the data on the host (spiDNN.LiveIO(data_on_board="
+                    "False)) for a first layer split by inputs_per_core")
+            self.feeder = FeederVertex(board_data, self.host_control_vertex)
+            self.session.add_vertex(self.feeder)
+            self._edge(self.host_control_vertex, self.feeder, CONTROL)
+            if len(board_data.shards) > 1:
+                self._edge(self.feeder, self.feeder, RELAY)
+            self.input_vertex = self.control_vertex = self.feeder
+        else:
+            self.input_vertex = self._source(
+                INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT,
+                first.inputs_per_core if first is not None else None)
+            self.control_vertex = self.host_control_vertex
+        #: Every layer's vertices (each input block's, 2-D), in order.
+        self.layer_vertices = []
+        source = previous = self.input_vertex
+        for core in self.core_layers:
+            vertex = self._add_layer(core, source, training)
+            if vertex.training and core.sends_backward:
+                self._edge(vertex, previous, BACKWARD)
+                previous.next_vertex = vertex
+            source = previous = vertex
+        self.output_vertex = source
+        if training:
+            self._add_loss(training)
+        else:
+            self._gather(self.output_vertex, [FORWARD])
+
+    def _add_layer(self, core, source, training):
+        """The layer's vertices, each input block's (one, 1-D), with
+        their edges; the last block's, which is the layer's."""
+        # Layers before the first with weights only forward.
+        training = training if core.needs_backward else None
+        blocks = core.layer.input_blocks()
+        split = len(blocks) > 1
+        vertices = []
+        for index, (lo, hi) in enumerate(blocks):
+            vertex = core.layer.vertex_class(
+                core, source, training, (index, lo, hi) if split else None)
+            self._add_app_vertex(vertex)
+            self._edge(source, vertex, FORWARD)
+            if vertices:
+                vertex.previous_block = vertices[-1]
+                self._edge(vertices[-1], vertex, FORWARD)
+            vertices.append(vertex)
+        last = vertices[-1]
+        last.block_vertices = vertices
+        for vertex in vertices[:-1]:
+            vertex.last_block = vertex.next_vertex = last
+            if training:
+                self._edge(last, vertex, BACKWARD)
+        for partition in last.self_partitions():
+            self._edge(last, last, partition)
+        self.layer_vertices += vertices
+        return last
+
+    def _source(self, label, n_keys, port, keys_per_core=None):
+        """A reverse IP tag source of ``n_keys``, on a core per
+        ``keys_per_core`` (None: one core)."""
+        live = self.session.is_live
+        vertex = ReverseIpTagMultiCastSource(
+            n_keys=n_keys, label=label,
+            max_atoms_per_core=keys_per_core or n_keys,
+            receive_port=port if live else None,
+            reserve_reverse_ip_tag=live)
+        self.session.add_vertex(vertex)
+        return vertex
+
+    def _add_app_vertex(self, vertex):
+        """An app's vertex, under the host's control."""
+        self.session.add_vertex(vertex)
+        vertex.control_vertex = self.control_vertex
+        self._edge(self.control_vertex, vertex, CONTROL)
+
+    def _edge(self, pre, post, partition):
+        self.session.add_edge(ApplicationEdge(pre, post), partition)
+
+    def _gather(self, vertex, partitions):
+        FecDataView.add_live_packet_gatherer_parameters(
+            LivePacketGatherParameters(
+                port=LIVE_OUTPUT_PORT, hostname="localhost",
+                label=OUTPUT_LABEL,
+                # Every value is float32 bits in the payload of its key.
+                message_type=EIEIOType.KEY_PAYLOAD_32_BIT,
+                use_payload_prefix=False, payload_as_time_stamps=False),
+            vertex, partitions)
+
+    def _add_loss(self, training):
+        if self.feeder is not None:
+            self.labels_vertex, labels_partition = self.feeder, LABELS
+        else:
+            self.labels_vertex, labels_partition = self._source(
+                LABELS_LABEL, training.label_width, LIVE_LABELS_PORT), FORWARD
+        self.loss_vertex = LossVertex(
+            training, self.output_vertex, self.labels_vertex,
+            labels_partition)
+        self._add_app_vertex(self.loss_vertex)
+        self._edge(self.output_vertex, self.loss_vertex, FORWARD)
+        self._edge(self.labels_vertex, self.loss_vertex, labels_partition)
+        if self.feeder is not None:
+            # Each loss starts the next pass.
+            self.feeder.loss_vertex = self.loss_vertex
+            self._edge(self.loss_vertex, self.feeder, LOSS)
+        self._edge(self.loss_vertex, self.output_vertex, BACKWARD)
+        self.output_vertex.next_vertex = self.loss_vertex
+        self._gather(self.loss_vertex, [LOSS])
+        for vertex in self.vertices_with_weights():
+            self._gather(vertex, [WEIGHTS])
+
+    def app_vertices(self):
+        """Every vertex of the graph but the gatherer: sources, layers and
+        the loss."""
+        vertices = [self.input_vertex, self.host_control_vertex]
+        vertices += self.layer_vertices
+        if self.training:
+            vertices += [self.labels_vertex, self.loss_vertex]
+        return list(dict.fromkeys(vertices))
+
+    def vertices_with_weights(self):
+        """The layer vertices that send weights back after training."""
+        return [vertex for vertex in self.layer_vertices
+                if vertex.layer.weights]
+
+    # ------------------------------------------------- after the mapping
+    def input_keys(self):
+        """Key of each input element, in order."""
+        return _keys_of(self.input_vertex)
+
+    def input_key_sources(self):
+        """The input source's machine vertex sending each input element,
+        in order (a core per input block of a first layer split 2-D)."""
+        return _senders_of(self.input_vertex)
+
+    def label_keys(self):
+        """Key of each label value, in order."""
+        return _keys_of(self.labels_vertex)
+
+    def decode_outputs(self, out_keys, out_payloads):
+        """Outputs (n_samples, n_out) from the gathered forward packets,
+        each sample's in arrival order; each neuron must send once."""
+        space = key_space(self.output_vertex, FORWARD)
+        n_samples, n_out = out_keys.shape
+        index = index_of_keys(space, out_keys.astype(numpy.int64))
+        if not numpy.array_equal(
+                numpy.sort(index, axis=1),
+                numpy.broadcast_to(numpy.arange(n_out), index.shape)):
+            raise SpiDNNMachineError(
+                "the output layer did not send each of its neurons once")
+        outputs = numpy.empty((n_samples, n_out), dtype=numpy.float32)
+        outputs[numpy.arange(n_samples)[:, None], index] = (
+            out_payloads.view(numpy.float32))
+        return outputs
+
+    def loss_key(self):
+        machine_vertex = next(iter(self.loss_vertex.machine_vertices))
+        return FecDataView.get_routing_infos().get_key_from(
+            machine_vertex, LOSS)
+
+    def packets_lower_bound(self):
+        """Packets per sample if every input and neuron sent once forward,
+        and backward each layer sent what its contract needs (one delta
+        per neuron; windowed layers also dL/dx), with the labels, the
+        loss's gradients and the loss value."""
+        forward = self.layers[0].n_inputs + sum(
+            layer.units for layer in self.layers)
+        if not self.training:
+            return forward
+        return (forward + self.training.label_width
+                + self.layers[-1].units + 1
+                + sum(vertex.backward_packets()
+                      for vertex in self.layer_vertices))
+
+    def deliveries_per_sample(self):
+        """A bound on the packets the cores receive per sample."""
+        return sum(vertex.deliveries_per_sample()
+                   for vertex in self.layer_vertices)
+
+    def n_weights(self):
+        """Packets the cores send asked for their weights (the weights and
+        each optimizer state array)."""
+        return sum(vertex.n_sent_packets(machine_vertex)
+                   for vertex in self.vertices_with_weights()
+                   for machine_vertex in vertex.machine_vertices)
+
+    def decode_weights(self, keys, payloads):
+        """(weights, optimizer state) from the ``weights`` packets: the
+        trained weights in Keras' order, and per state kind a list shaped
+        the same ([] without state); every value must arrive exactly
+        once."""
+        routing_infos = FecDataView.get_routing_infos()
+        blocks = sorted(
+            (routing_infos.get_key_from(machine_vertex, WEIGHTS),
+             id(machine_vertex), machine_vertex)
+            for vertex in self.vertices_with_weights()
+            for machine_vertex in vertex.machine_vertices)
+        bases = numpy.array([b[0] for b in blocks], dtype=numpy.int64)
+        keys = keys.astype(numpy.int64)
+        which = numpy.searchsorted(bases, keys, side="right") - 1
+        if numpy.any(which < 0):
+            raise SpiDNNMachineError("a weights packet with an unknown key")
+        values = payloads.view(numpy.float32)
+        # Each core's packets, by one sort (not a pass over all of them
+        # per core: a model of thousands of cores sends millions).
+        order = numpy.argsort(which, kind="stable")
+        bounds = numpy.searchsorted(which[order], numpy.arange(len(blocks) + 1))
+        sent = {}
+        for b, (base, _, machine_vertex) in enumerate(blocks):
+            vertex = machine_vertex.app_vertex
+            n = vertex.n_sent_packets(machine_vertex)
+            mine = order[bounds[b]:bounds[b + 1]]
+            offset = keys[mine] - base
+            name = f"{vertex.layer.name} core {machine_vertex.core_index}"
+            if numpy.any(offset >= max(n, 1)) or (n == 0 and len(mine)):
+                raise SpiDNNMachineError(
+                    f"{name}: a weights packet with an unknown key")
+            seen = numpy.bincount(offset, minlength=n)
+            if not numpy.all(seen == 1):
+                raise SpiDNNMachineError(
+                    f"{name}: {numpy.count_nonzero(seen == 0)} weights did "
+                    f"not come back and {numpy.count_nonzero(seen > 1)} came "
+                    f"back twice")
+            if n:
+                array = numpy.empty(n, dtype=numpy.float32)
+                array[offset] = values[mine]
+                sent[machine_vertex] = array
+        n_states = self.training.optimizer.n_states if self.training else 0
+        # Each core's block: its weights, then each state in their layout;
+        # the layer's vertex (its last input block's) puts them together.
+        weights, state = [], [[] for _ in range(n_states)]
+        for vertex in self.vertices_with_weights():
+            if vertex.last_block is not vertex:
+                continue
+            mine = {mv: v for mv, v in sent.items()
+                    if mv.app_vertex.last_block is vertex}
+            for k in range(1 + n_states):
+                part = {mv: numpy.split(v, 1 + n_states)[k]
+                        for mv, v in mine.items()}
+                arrays = vertex.weights_from_cores(part)
+                (weights if k == 0 else state[k - 1]).extend(arrays)
+        return weights, state
+
+    def control_key(self, command):
+        """The key the host sends a control command (``layouts.CONTROLS``)
+        on."""
+        return (key_space(self.host_control_vertex, CONTROL)["base"]
+                + layouts.CONTROLS[command])
+
+
+def _senders_of(source_vertex):
+    return [machine_vertex
+            for machine_vertex in sorted(source_vertex.machine_vertices,
+                                         key=lambda v: v.vertex_slice.lo_atom)
+            for _ in range(machine_vertex.vertex_slice.n_atoms)]
+
+
+def _keys_of(source_vertex):
+    """Each element's key, its core's keys numbering its elements."""
+    space = key_space(source_vertex, FORWARD)
+    per_core = space["atoms_per_core"]
+    return [space["base"] + ((i // per_core) << space["atom_bits"])
+            + i % per_core for i in range(space["n_atoms"])]

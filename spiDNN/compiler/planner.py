@@ -1,0 +1,419 @@
+"""The planner: how many of each layer's neurons share a core.
+
+For every layer the user left to it (``neurons_per_core="auto"``, the
+default), the planner prices each slice size with the cost table that
+the virtual clock uses (each vertex's ``work``: what one core runs per
+sample, in the ARM cycles measured on the app's ARM build) and chooses:
+
+1. the least predicted time per sample on the board: a pipelined model
+   runs at the pace of its slowest core (or of the source streaming the
+   inputs, or of the loss core), so the target is the smallest that any
+   layer's slowest core can reach, with the layers the user sliced
+   themselves as they are;
+2. at that pace, the fewest cores: a layer that is not the bottleneck
+   takes as many neurons per core as keep its cores within the target,
+   which leaves chips free and the virtual machine less to do;
+3. within every limit of a core and the machine: DTCM (with the
+   optimizer's state when training) and the application cores of the
+   boards: those the model was given (``n_boards``), else as many boards
+   as its plan of fewest cores needs (the planner does not take more
+   boards for speed); the target is relaxed until the cores fit.
+
+A Dense layer may also split its inputs (a 2-D split,
+``inputs_per_core``): a core per input block and slice of neurons, the
+blocks' sums carried from core to core in input order.  A core then
+receives and multiplies only its block, which is what a wide layer's
+pace needs (receiving each input costs a core about as much as
+multiplying it); the input source takes a core per block of the first
+layer, so its pace splits too.
+
+A user's explicit ``neurons_per_core`` always wins; one that breaks a
+limit is refused with the limit it breaks.  The plan and the reason for
+each choice are kept on the model (``model.plan``) and printed by
+``summary()``.
+"""
+import dataclasses
+
+from spiDNN.compiler.lowering import core_layers
+from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.abi import layouts
+from spiDNN.costs import fabric, table
+
+#: Application cores per chip (18 cores, one the monitor).
+APP_CORES_PER_CHIP = 17
+#: Chips on a SpiNN-5 board.
+CHIPS_PER_BOARD = 48
+#: SDRAM a chip offers the apps (spinn_machine's version_spin1:
+#: max_sdram_per_chip); a streamed core's data must fit one chip's.
+CHIP_SDRAM_BYTES = 123469792
+#: Cores of a chip that may stream at once, sharing its SDRAM.
+STREAMING_CORES_PER_CHIP = 16
+#: The most input blocks the planner considers for a layer, and the
+#: fewest inputs a block may have (each block adds a core per slice and
+#: the carried sums' packets: below this it buys little pace for them).
+MAX_INPUT_BLOCKS = 16
+MIN_INPUTS_PER_CORE = 32
+#: The share of a board's application cores a plan may fill: PACMAN's
+#: placer keeps each vertex's cores on neighbouring chips and leaves
+#: some cores of partly filled chips unused (a plan of 811 of a board's
+#: 816 failed to place).
+PLACEABLE_FRACTION = 0.9
+
+
+def placeable_cores(n_boards):
+    """Application cores a plan may take on ``n_boards`` boards."""
+    return int(PLACEABLE_FRACTION * n_boards * CHIPS_PER_BOARD
+               * APP_CORES_PER_CHIP)
+
+
+def boards_for(n_cores):
+    """Boards to run ``n_cores`` application cores (at least one)."""
+    boards = 1
+    while placeable_cores(boards) < n_cores:
+        boards += 1
+    return boards
+
+
+@dataclasses.dataclass
+class Option:
+    """One slice size of a layer (and input block, 2-D), and where its
+    kernel lives."""
+    neurons_per_core: int
+    n_cores: int
+    cycles: float          # of its fullest core, per sample
+    dtcm_bytes: int
+    streamed: bool = False
+    inputs_per_core: int = None    # None: every input (1-D)
+    #: The first layer's: the pace of the input source's fullest core,
+    #: and the source's cores beyond one (a core per input block).
+    source_cycles: float = 0.0
+    extra_source_cores: int = 0
+
+    @property
+    def pace(self):
+        """Cycles per sample of the layer, or of its source if slower."""
+        return max(self.cycles, self.source_cycles)
+
+
+@dataclasses.dataclass
+class LayerPlan:
+    name: str
+    neurons_per_core: int
+    n_cores: int
+    cycles: float
+    dtcm_bytes: int
+    reason: str
+    streamed: bool = False
+    inputs_per_core: int = None    # None: every input on each core
+
+
+@dataclasses.dataclass
+class Plan:
+    """A model's plan for one kind of run (training or not)."""
+    training: bool
+    layers: list
+    #: The predicted pace of the pipeline: cycles per sample of its
+    #: slowest part, and what that part is.
+    bottleneck_cycles: float
+    bottleneck: str
+
+    @property
+    def n_cores(self):
+        return sum(layer.n_cores for layer in self.layers)
+
+    def lines(self):
+        """The plan as summary() prints it."""
+        hz = table.clock_hz()
+        run = "training" if self.training else "inference"
+        lines = [f"Plan for {run}: {self.bottleneck} sets the pace, "
+                 f"{_us(self.bottleneck_cycles, hz)} per sample (predicted "
+                 f"on a board)"]
+        for layer in self.layers:
+            where = ("kernel and inputs streamed from SDRAM"
+                     if layer.streamed else "in DTCM")
+            split = ("" if layer.inputs_per_core is None else
+                     f" x {layer.inputs_per_core} inputs")
+            lines.append(
+                f"  {layer.name}: {layer.neurons_per_core}{split} per core "
+                f"on {layer.n_cores} core(s), {where}, "
+                f"{_us(layer.cycles, hz)} per sample, {layer.dtcm_bytes} B "
+                f"DTCM: {layer.reason}")
+        return lines
+
+
+def _us(cycles, hz):
+    return f"{cycles / hz * 1e6:.1f} us"
+
+
+def plan(model, training=None):
+    """Chooses the slices of ``model``'s auto layers for a run (training
+    or not), sets each layer's ``neurons_per_core``, and returns the
+    :py:class:`Plan`; refuses a model that breaks a limit."""
+    cores = core_layers(model.layers)
+    options = {core: _options(core, training) for core in cores}
+    floor, floor_name = _floor(training)
+    # The fastest each layer can go, the explicit ones as they are.
+    target, slowest = floor, floor_name
+    for core in cores:
+        fastest = min(options[core], key=lambda o: o.pace)
+        if fastest.pace > target:
+            target, slowest = fastest.pace, _pacer(core, fastest)
+    chosen = {core: _fewest_within(options[core], target) for core in cores}
+    n_boards = model.n_boards or _boards_of_fewest(options, training)
+    budget = _core_budget(n_boards, training)
+    if _cores(chosen) > budget:
+        target, slowest, chosen = _relax(cores, options, target, budget,
+                                         n_boards)
+    layers = []
+    for core in cores:
+        option = chosen[core]
+        core.layer.neurons_per_core = option.neurons_per_core
+        core.layer.streamed = option.streamed
+        core.layer.inputs_per_core = option.inputs_per_core
+        layers.append(LayerPlan(
+            core.layer.name, option.neurons_per_core, option.n_cores,
+            option.cycles, option.dtcm_bytes,
+            _reason(core, options[core], option, target, slowest),
+            option.streamed, option.inputs_per_core))
+    result = Plan(bool(training), layers, target, slowest)
+    model.plan = result
+    return result
+
+
+def _pacer(core, option):
+    """What sets a layer's option's pace: the layer, or its source."""
+    if option.source_cycles > option.cycles:
+        return "the input source"
+    return core.layer.name
+
+
+def _block_sizes(layer):
+    """The input blocks to consider: None (every input on each core),
+    then sizes of 2 .. MAX_INPUT_BLOCKS blocks of at least
+    MIN_INPUTS_PER_CORE inputs (only the user's, when
+    they gave one, or gave neurons_per_core: their slice is theirs)."""
+    if not (layer.plans_own_blocks and layer.plans_own_slice):
+        requested = layer.requested_inputs_per_core
+        return [requested if requested is not None
+                and requested < layer.n_inputs else None]
+    n = layer.n_inputs
+    sizes = sorted({-(-n // k) for k in range(2, MAX_INPUT_BLOCKS + 1)
+                    if MIN_INPUTS_PER_CORE <= -(-n // k) < n}, reverse=True)
+    return [None] + sizes
+
+
+def _options(core, training):
+    """The layer's slice sizes (and input blocks, 2-D) that fit a core,
+    fewest cores first (only the user's, when they gave one): each with
+    its kernel in DTCM where it fits, else, where the app can, streamed
+    from SDRAM."""
+    layer = core.layer
+    granularity = layer.slice_granularity
+    positions = layer.units // granularity
+    if layer.plans_own_slice:
+        sizes = sorted({-(-positions // c) for c in range(1, positions + 1)},
+                       reverse=True)
+    else:
+        sizes = [layer.requested_neurons_per_core // granularity]
+    storages = {"auto": (False, True), "dtcm": (False,),
+                "sdram": (True,)}[layer.weights_in]
+    if not layer.vertex_class.CAN_STREAM:
+        storages = (False,)
+    options, refused = [], None
+    for per_core in sizes:
+        n = min(per_core * granularity, layer.units)
+        for inputs in _block_sizes(layer):
+            n_blocks = layer.blocks_of(inputs)
+            kinds = _block_cores(n_blocks)
+            for streamed in storages:
+                dtcm = _dtcm_bytes(core, n, training, streamed, inputs, kinds)
+                sdram = _sdram_bytes(core, n, training, streamed, inputs)
+                if not dtcm_fits(dtcm) or sdram > CHIP_SDRAM_BYTES:
+                    refused = (n, dtcm, sdram)
+                    continue
+                options.append(Option(
+                    n, -(-positions // per_core) * n_blocks,
+                    _cycles(core, n, training, streamed, inputs, kinds), dtcm,
+                    streamed, inputs, _source_cycles(core, inputs),
+                    n_blocks - 1 if core.is_first else 0))
+                break
+    if not options:
+        raise _refusal(core, training, *refused)
+    return options
+
+
+def _source_cycles(core, inputs):
+    """The first layer's: the input source's fullest core's cycles per
+    sample (a core per input block, 2-D)."""
+    if not core.is_first:
+        return 0.0
+    return (inputs or core.layer.n_inputs) * fabric.SOURCE_CYCLES_PER_PACKET
+
+
+def _block_cores(n_blocks):
+    """The kinds of core of a split into ``n_blocks`` input blocks:
+    (carried, partial) of the last block's and, before it, the first's
+    and a middle one's."""
+    kinds = [(n_blocks > 1, False)]
+    if n_blocks > 1:
+        kinds.append((False, True))
+    if n_blocks > 2:
+        kinds.append((True, True))
+    return kinds
+
+
+def _dtcm_bytes(core, n, training, streamed, inputs, kinds):
+    """DTCM of the layer's fullest core, of its ``kinds``
+    (_block_cores)."""
+    return max(core.dtcm_bytes(training, n, streamed, inputs, carried,
+                               partial)
+               for carried, partial in kinds)
+
+
+def _cycles(core, n, training, streamed, inputs, kinds):
+    """Predicted cycles per sample of the layer's fullest core, of its
+    ``kinds`` (_block_cores): its work, and, streamed, no less than its
+    share of the chip's SDRAM takes to move its kernel (and, training,
+    its gradients) and inputs."""
+    layer = core.layer
+    app = layer.vertex_class.MACHINE_VERTEX.APP_NAME
+    cycles = max(table.work_cycles(app, layer.vertex_class.work(
+        core, n, training, inputs, carried, partial))
+        for carried, partial in kinds)
+    if not streamed:
+        return cycles
+    inputs = inputs or layer.n_inputs
+    kernel = n * inputs
+    words = kernel + inputs
+    if training and core.needs_backward:
+        # gradients read and written, inputs again; the update each batch
+        words += 2 * kernel + inputs + kernel * 2 * (
+            2 + training.optimizer.n_states) / training.batch_size
+    sharing = min(STREAMING_CORES_PER_CHIP, layer.units // n or 1)
+    seconds = 4 * words * sharing / fabric.SDRAM_BYTES_PER_SECOND
+    return max(cycles, seconds * table.clock_hz())
+
+
+def _sdram_bytes(core, n, training, streamed, inputs=None):
+    """A bound on a core's SDRAM: its weights (and state to resume from)
+    and, streamed, its STREAM region; what a chip must hold for it."""
+    inputs = inputs or core.layer.n_inputs
+    training = training if core.needs_backward else None
+    n_states = training.optimizer.n_states if training else 0
+    words = n * (inputs + 1) * (1 + n_states)
+    if streamed:
+        words += layouts.stream_region_words(n, inputs, bool(training),
+                                             n_states)
+    return 4 * words
+
+
+def _refusal(core, training, n, dtcm, sdram):
+    layer = core.layer
+    what = "neurons" if layer.slice_granularity == 1 else "output elements"
+    if sdram > CHIP_SDRAM_BYTES:
+        limit = (f"needs {sdram} bytes of SDRAM per core; a SpiNNaker chip "
+                 f"has {CHIP_SDRAM_BYTES}")
+    else:
+        limit = (f"needs {dtcm} bytes of DTCM per core; a SpiNNaker core "
+                 f"has {layouts.DTCM_HEAP_BYTES} for data")
+    advice = ("Use fewer neurons_per_core or a smaller layer."
+              if not layer.plans_own_slice else
+              f"Even {n} {what} per core (the least it can take) do not "
+              f"fit.")
+    return SpiDNNConfigurationError(
+        f"layer {layer.name} ({n} {what} per core, {layer.n_inputs} "
+        f"inputs) {limit}{' to train' if training else ''}. {advice}")
+
+
+def dtcm_fits(n_bytes):
+    """Whether a core's data fits its DTCM (the stack kept back)."""
+    return n_bytes <= layouts.DTCM_HEAP_BYTES
+
+
+def _fewest_within(options, target):
+    """The option with the fewest cores whose pace is within target (the
+    fastest if none is)."""
+    within = [o for o in options if o.pace <= target]
+    if within:
+        return min(within, key=lambda o: (o.n_cores, o.pace))
+    return min(options, key=lambda o: (o.pace, o.n_cores))
+
+
+def _floor(training):
+    """The pace no layer's choice changes: training, the labels source
+    and the loss core (the input source's pace goes with the first
+    layer's input blocks)."""
+    parts = [(0.0, "nothing")]
+    if training:
+        parts.append((training.label_width * fabric.SOURCE_CYCLES_PER_PACKET,
+                      "the labels source"))
+        from spiDNN.compiler.vertices.loss import LossVertex
+        parts.append((table.work_cycles("loss", LossVertex.work(training)),
+                      "the loss core"))
+    return max(parts)
+
+
+def _cores(chosen):
+    """The cores of the layers' chosen options, with any input source
+    cores beyond the one the budget counts."""
+    return sum(o.n_cores + o.extra_source_cores for o in chosen.values())
+
+
+def _other_cores(training):
+    """The input and control sources and the gatherer; training, the
+    labels source and the loss core too."""
+    return 3 + (2 if training else 0)
+
+
+def _boards_of_fewest(options, training):
+    """Boards the plan of fewest cores needs (at least one)."""
+    return boards_for(sum(min(o.n_cores + o.extra_source_cores for o in layer)
+                          for layer in options.values())
+                      + _other_cores(training))
+
+
+def _core_budget(n_boards, training):
+    """Application cores the layers may take on ``n_boards``."""
+    return placeable_cores(n_boards) - _other_cores(training)
+
+
+def _relax(cores, options, target, budget, n_boards):
+    """The smallest target above ``target`` whose fewest cores fit the
+    budget (the cores fall as the target rises: a bisection); refuses a
+    model that does not fit at any."""
+    candidates = sorted({o.pace for core in cores for o in options[core]
+                         if o.pace > target})
+
+    def at(candidate):
+        return {core: _fewest_within(options[core], candidate)
+                for core in cores}
+    lo, hi = 0, len(candidates)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _cores(at(candidates[mid])) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo < len(candidates):
+        chosen = at(candidates[lo])
+        slowest = max(cores, key=lambda core: chosen[core].pace)
+        return candidates[lo], _pacer(slowest, chosen[slowest]), chosen
+    fewest = sum(min(o.n_cores for o in options[core]) for core in cores)
+    raise SpiDNNConfigurationError(
+        f"the layers need at least {fewest} cores (each slice within a "
+        f"core's DTCM); the model's {n_boards} board(s) have {budget} "
+        f"application cores for them. Give more n_boards.")
+
+
+def _reason(core, options, option, target, slowest):
+    layer = core.layer
+    if not layer.plans_own_slice:
+        return "neurons_per_core given"
+    if layer.name == slowest:
+        return "the bottleneck: its fastest slice within the limits"
+    reason = "the fewest cores that keep up with the pace"
+    # Options run from one core up: if the fewest that fit are more than
+    # one, DTCM ruled out fewer.
+    if option.n_cores == min(o.n_cores for o in options) > 1:
+        reason += "; more per core would not fit DTCM"
+    return reason

@@ -1,0 +1,111 @@
+"""The conv app's vertices: Conv1D and Conv2D.
+
+Every core holds the whole kernel (Keras' layout, then the biases).  At
+each batch end the cores add up their kernel gradients along a chain in
+core order on ``gradient_chain`` (conv.c); the last core's sums are the
+totals every core applies.  After training core 0 sends the weights.
+"""
+import numpy
+
+from spiDNN.compiler.vertices.keys import key_space, prefixed
+from spiDNN.compiler.vertices.layer_vertex import LayerMachineVertex, received_work
+from spiDNN.abi.partitions import GRADIENT_CHAIN
+from spiDNN.compiler.vertices.window import NO_CORE, WindowVertex
+
+
+class ConvMachineVertex(LayerMachineVertex):
+    APP_NAME = "conv"
+
+
+class ConvVertex(WindowVertex):
+    """A convolution: whole output positions, every filter, per core."""
+
+    MACHINE_VERTEX = ConvMachineVertex
+
+    @property
+    def n_params(self):
+        """Kernel weights and biases: what every core holds."""
+        return sum(w.size for w in self.layer.weights)
+
+    @classmethod
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
+                        inputs=None, partial=False):
+        n_params = sum(w.size for w in core_layer.layer.weights)
+        # The weights; training adds their totals, the running sums, the
+        # optimizer's state and the sums of each output position (conv.c).
+        floats = n_params * (
+            3 + training.optimizer.n_states if training else 1)
+        if training:
+            floats += n_params * (
+                n_neurons // core_layer.layer.slice_granularity)
+        return floats + super().app_dtcm_floats(
+            core_layer, n_neurons, training, streamed, inputs, partial)
+
+    @classmethod
+    def _multiplies(cls, core_layer):
+        """Multiplies per output element (conv.c's window_multiplies)."""
+        return cls.window_size(core_layer) * core_layer.layer.geometry[
+            "in_channels"]
+
+    @classmethod
+    def forward_work(cls, core_layer, n_neurons, inputs):
+        return [("forward", 1, n_neurons * cls._multiplies(core_layer))]
+
+    @classmethod
+    def backward_work(cls, core_layer, n_neurons, training, inputs,
+                      sends_backward):
+        n_params = sum(w.size for w in core_layer.layer.weights)
+        # The batch's gradient chain: the sums in and the totals back.
+        per_batch = 1 / training.batch_size
+        positions = n_neurons // core_layer.layer.slice_granularity
+        return ([("accumulate", 1, n_neurons * cls._multiplies(core_layer)),
+                 ("chain", per_batch, n_params * positions)]
+                + [(point, calls * per_batch, size) for point, calls, size
+                   in received_work(2 * n_params)]
+                + super().backward_work(core_layer, n_neurons, training,
+                                        inputs, sends_backward))
+
+    @classmethod
+    def input_gradient_work(cls, core_layer, n_owned):
+        return [("input_gradient", n_owned, cls.window_size(core_layer)
+                 * core_layer.layer.geometry["out_channels"])]
+
+    def weights_words(self, vertex_slice, arrays=None):
+        kernel, bias = arrays or self.layer.weights
+        return numpy.concatenate([kernel.ravel(), bias]).astype(
+            numpy.float32).view(numpy.uint32)
+
+    def n_weight_packets(self, machine_vertex):
+        return self.n_params if machine_vertex.core_index == 0 else 0
+
+    def weights_from_cores(self, values):
+        kernel, bias = self.layer.weights
+        (sent,) = [v for mv, v in values.items() if mv.core_index == 0]
+        return [sent[:kernel.size].reshape(kernel.shape).copy(),
+                sent[kernel.size:].copy()]
+
+    def key_space_shape(self, partition_id):
+        if partition_id == GRADIENT_CHAIN:
+            return self.n_params, self.n_params * self.layer.n_cores
+        return super().key_space_shape(partition_id)
+
+    def extra_deliveries(self):
+        # The batch-end chain, counted as if every sample ended a batch.
+        cores = self.layer.n_cores
+        return super().extra_deliveries() + cores * cores * self.n_params
+
+    def window_fields(self, machine_vertex):
+        fields = {**super().window_fields(machine_vertex),
+                  "n_filters": self.layer.filters}
+        if self.training:
+            index = machine_vertex.core_index
+            fields.update({
+                "chain_key": machine_vertex._key(GRADIENT_CHAIN),
+                **prefixed("chain", key_space(self, GRADIENT_CHAIN)),
+                "chain_previous": index - 1 if index else NO_CORE,
+                "chain_last": self.layer.n_cores - 1})
+        return fields
+
+    def self_partitions(self):
+        return super().self_partitions() + (
+            [GRADIENT_CHAIN] if self.training else [])

@@ -1,0 +1,110 @@
+"""The dense app's vertices: a layer, and a slice of its neurons per core.
+
+It runs Dense layers and convolutions whose window covers their whole
+input (``layer.kernel`` is then the reshaped conv kernel).
+
+Weights on a core: its neurons' kernel rows (one per neuron) then their
+biases; sent back after training as neuron j's row then its bias, at
+``weights key + j * (n_inputs + 1) + i``.  In a 2-D split a row is the
+part of the core's input block, and a partial core has no biases.
+"""
+import numpy
+
+from spiDNN.errors import SpiDNNMachineError
+from spiDNN.abi import layouts
+from spiDNN.compiler.vertices.layer_vertex import LayerMachineVertex, LayerVertex
+
+
+class DenseMachineVertex(LayerMachineVertex):
+    APP_NAME = "dense"
+
+
+class DenseVertex(LayerVertex):
+    """A Dense layer: ``neurons_per_core`` neurons on each core."""
+
+    MACHINE_VERTEX = DenseMachineVertex
+    SENDS_DELTAS = True
+    CAN_STREAM = True
+
+    @classmethod
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
+                        inputs=None, partial=False):
+        layer = core_layer.layer
+        inputs = layer.n_inputs if inputs is None else inputs
+        n_states = training.optimizer.n_states if training else 0
+        biases = 0 if partial else n_neurons
+        if streamed:
+            # The biases (with their gradients and state) and the
+            # stream's double buffers (dense_stream.h): kernel and input
+            # blocks, and, training, gradient and state blocks.
+            floats = biases * ((2 + n_states) if training else 1)
+            floats += 2 * layouts.STREAM_BLOCK * (
+                2 + ((1 + n_states) if training else 0))
+        else:
+            floats = n_neurons * inputs + biases     # kernel rows, biases
+            if training:     # their gradients and the optimizer's state
+                floats *= 2 + n_states
+        if layer.activation == "softmax" and not partial:
+            floats += 3 * layer.units    # the layer's z, p and dL/dp
+        return floats
+
+    @classmethod
+    def forward_work(cls, core_layer, n_neurons, inputs):
+        return [("forward", 1, n_neurons * inputs)]
+
+    @classmethod
+    def backward_work(cls, core_layer, n_neurons, training, inputs,
+                      sends_backward):
+        work = [("accumulate", 1, n_neurons * inputs)]
+        if sends_backward:
+            work.append(("send", 1, n_neurons))
+        return work
+
+    def backward_packets(self):
+        return self.layer.units if self.sends_backward else 0
+
+    def _rows(self, vertex_slice):
+        return slice(vertex_slice.lo_atom, vertex_slice.hi_atom + 1)
+
+    @property
+    def _inputs(self):
+        return slice(self.block_first, self.block_first + self.block_inputs)
+
+    @property
+    def _row_words(self):
+        """Words per neuron: its row of the block, and its bias."""
+        return self.block_inputs + (0 if self.is_partial else 1)
+
+    def weights_words(self, vertex_slice, arrays=None):
+        kernel, bias = arrays or (self.layer.kernel, self.layer.bias)
+        neurons = self._rows(vertex_slice)
+        kernel = numpy.reshape(kernel, (-1, self.layer.units))
+        parts = [kernel[self._inputs, neurons].T.ravel()]
+        if not self.is_partial:
+            parts.append(bias[neurons])
+        data = numpy.concatenate(parts).astype(numpy.float32)
+        return data.view(numpy.uint32)
+
+    def n_weight_packets(self, machine_vertex):
+        return machine_vertex.vertex_slice.n_atoms * self._row_words
+
+    def weights_from_cores(self, values):
+        """(The last block's vertex assembles the blocks' values.)"""
+        n_in = self.layer.n_inputs
+        rows = numpy.empty((self.layer.units, n_in + 1), dtype=numpy.float32)
+        for machine_vertex, sent in values.items():
+            vertex_slice = machine_vertex.vertex_slice
+            block = machine_vertex.app_vertex
+            sent = sent.reshape(vertex_slice.n_atoms, block._row_words)
+            rows[self._rows(vertex_slice), block._inputs] = (
+                sent[:, :block.block_inputs])
+            if not block.is_partial:
+                rows[self._rows(vertex_slice), n_in] = sent[:, -1]
+        if len(values) != sum(len(block.machine_vertices)
+                              for block in self.block_vertices):
+            raise SpiDNNMachineError(
+                f"{self.layer.name}: not every core sent its weights")
+        # Keras' shape: (inputs, units), or a fully connected conv's kernel.
+        kernel_shape = self.layer.weights[0].shape
+        return [numpy.ascontiguousarray(rows[:, :n_in].T).reshape(
+                    kernel_shape), rows[:, n_in].copy()]

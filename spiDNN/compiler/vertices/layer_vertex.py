@@ -1,0 +1,479 @@
+"""What every layer's vertex shares (dense, conv, pool): the layer_params
+struct of layer_core.h, the weights and outgoing regions, and the key
+spaces of the forward and backward protocol.
+
+A subclass states its app (its machine vertex class), its backward
+contract (``SENDS_DELTAS``: whether the previous layer computes dL/da from
+this layer's deltas with a copy of its kernel rows, as Dense allows), its
+DTCM beyond layer_core.h's, and how its weights are laid out on the cores
+and sent back.
+"""
+import numpy
+
+from pacman.model.graphs.application import ApplicationVertex
+from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
+from pacman.model.partitioner_splitters import SplitterFixedLegacy
+from pacman.model.resources import ConstantSDRAM
+from pacman.utilities.utility_calls import get_keys
+from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
+from spinn_front_end_common.data import FecDataView
+
+from spiDNN import optimizers
+from spiDNN.abi import layouts
+from spiDNN.compiler.vertices.app_machine_vertex import (
+    APP_BASE_BYTES, AppMachineVertex, struct_words)
+from spiDNN.compiler.vertices.keys import NO_KEY_SPACE, key_space, prefixed
+from spiDNN.abi.partitions import (
+    BACKWARD, CONTROL, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
+
+
+class LayerSplitter(SplitterFixedLegacy):
+    """Slices of ``neurons_per_core``; in a 2-D split, each core receives
+    only what its block needs (``LayerVertex.sources_of``), so a source
+    core's keys are routed to the blocks that take them and no others."""
+
+    def get_source_specific_in_coming_vertices(self, source_vertex,
+                                               partition_id):
+        vertex = self.governed_app_vertex
+        if not vertex.is_block_of_split:
+            return super().get_source_specific_in_coming_vertices(
+                source_vertex, partition_id)
+        return [(target, vertex.sources_of(target, source_vertex,
+                                            partition_id))
+                for target in self.get_in_coming_vertices(partition_id)]
+
+
+class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
+                  HasCustomAtomKeyMap):
+    """A layer: ``neurons_per_core`` of its output elements on each core.
+
+    In a 2-D split (``layer.inputs_per_core``) the layer has one vertex
+    per input block, the same slices of neurons on each: the last block's
+    vertex is the layer's (it adds the biases, applies the activation and
+    sends on), the ones before it are "partial": each core sends its sums
+    on to the next block's core of the same slice (``forward``) and takes
+    its neurons' deltas from the last block's core (``backward``).
+
+    :param core_layer: the :py:class:`~spiDNN.compiler.lowering.CoreLayer`
+    :param source_vertex: the application vertex feeding it
+    :param training: the :py:class:`~spiDNN.training.run.TrainingRun`, or None
+        to run forward passes only
+    :param block: (index, first input, end) of the input block, or None
+        for all the inputs
+    """
+
+    MACHINE_VERTEX = None
+    #: Bytes of the app's regions beyond params, weights and outgoing.
+    EXTRA_REGION_BYTES = 0
+    #: The previous layer keeps this layer's kernel rows and receives its
+    #: deltas; otherwise this layer sends dL/da of the previous layer.
+    SENDS_DELTAS = False
+    #: The app can keep its kernel and input vectors in SDRAM and stream
+    #: them through DMA (layer_params.streamed).
+    CAN_STREAM = False
+
+    def __init__(self, core_layer, source_vertex, training=None, block=None):
+        self.core_layer = core_layer
+        self.layer = core_layer.layer
+        n_blocks = self.layer.n_blocks if block is not None else 1
+        self.block_index, self.block_first, end = block or (
+            0, 0, self.layer.n_inputs)
+        self.block_inputs = end - self.block_first
+        #: This vertex's block comes before the last: its cores' sums go
+        #: on to the next block's.
+        self.is_partial = self.block_index < n_blocks - 1
+        #: The layer is split 2-D (this is one of its blocks).
+        self.is_block_of_split = n_blocks > 1
+        label = self.layer.name
+        if self.is_partial:
+            label += f"[inputs {self.block_first}:{end}]"
+        super().__init__(label=label,
+                         max_atoms_per_core=self.layer.neurons_per_core,
+                         splitter=LayerSplitter())
+        self.source_vertex = source_vertex
+        #: 2-D: the previous block's vertex (whose sums this one carries
+        #: on), and the last block's (the layer's own); set by the graph.
+        self.previous_block = None
+        self.last_block = self
+        #: The layer's block vertices, on the last block's (the graph's).
+        self.block_vertices = [self]
+        self.training = training
+        #: Where dL/d(output) comes from: the next layer's or the loss's
+        #: vertex (set by the graph once it exists).
+        self.next_vertex = None
+        #: The source of the host's control commands (set by the graph).
+        self.control_vertex = None
+
+    # ----------------------------------------------------- the contract
+    @classmethod
+    def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
+                        inputs=None, partial=False):
+        """DTCM floats the app allocates beyond layer_core.h's (with its
+        kernel in SDRAM, when ``streamed``; in a 2-D split, for ``inputs``
+        of the layer's inputs, ``partial`` if not the last block's)."""
+        raise NotImplementedError
+
+    def backward_packets(self):
+        """Packets the layer sends per sample in the backward pass."""
+        raise NotImplementedError
+
+    def extra_deliveries(self):
+        """Packet deliveries per sample beyond the forward gathers."""
+        return 0
+
+    def weights_words(self, vertex_slice):
+        """The WEIGHTS region of a core, as uint32 words."""
+        raise NotImplementedError
+
+    def n_weight_packets(self, machine_vertex):
+        """Weights a core sends to the host after training."""
+        raise NotImplementedError
+
+    def weights_from_cores(self, values):
+        """The layer's weights in Keras' layout from
+        {machine vertex: float32 array of the values it sent, by key
+        offset}."""
+        raise NotImplementedError
+
+    def extra_regions(self, machine_vertex):
+        """[(region name, words)] beyond params, weights and outgoing."""
+        return []
+
+    def self_partitions(self):
+        """Partitions from the layer to itself: a softmax's exchanges."""
+        if not self.exchanges_softmax:
+            return []
+        return [SOFTMAX] + ([SOFTMAX_BACKWARD] if self.training else [])
+
+    def sources_of(self, machine_vertex, source_vertex, partition_id):
+        """2-D: the source's machine vertices whose keys
+        ``machine_vertex`` takes: its input block's cores, its slice's
+        core of the previous block (the carry) or of the last (deltas);
+        any other source's (the next layer's, the control's): all."""
+        lo, hi = self.block_first, self.block_first + self.block_inputs
+        if source_vertex is self.source_vertex and partition_id == FORWARD:
+            return [v for v in source_vertex.machine_vertices
+                    if v.vertex_slice.lo_atom < hi
+                    and v.vertex_slice.hi_atom >= lo]
+        if source_vertex is not self and source_vertex in (
+                self.previous_block, self.last_block):
+            same = machine_vertex.vertex_slice.lo_atom
+            return [v for v in source_vertex.machine_vertices
+                    if v.vertex_slice.lo_atom == same]
+        return [source_vertex]
+
+    def key_space_shape(self, partition_id):
+        """(atoms per core, atoms) of a partition whose keys do not number
+        the layer's neurons, else None."""
+        return None
+
+    # ------------------------------------------- the work of one core
+    @classmethod
+    def work(cls, core_layer, n_neurons, training, inputs=None,
+             carried=False, partial=False):
+        """What one core of ``n_neurons`` runs per sample: [(cost point,
+        calls, size of each call)] of c_code/common/cost.h's points, and
+        ``packet`` and ``task`` for the entries to callbacks; work done
+        once a batch counts 1 / batch_size of a call per sample.  The
+        planner prices it with the cost table (spiDNN.costs.table.work_cycles).
+
+        In a 2-D split, the core takes ``inputs`` of the layer's inputs,
+        its sums start from the previous block's (``carried``), and a
+        ``partial`` core sends them on and takes its deltas directly."""
+        layer, n = core_layer.layer, n_neurons
+        training = training if core_layer.needs_backward else None
+        inputs = layer.n_inputs if inputs is None else inputs
+        units = layer.units
+        softmax = not partial and _exchanges_softmax(core_layer, training)
+        work = received_work(inputs, first=True)
+        if carried:
+            work += received_work(n)
+        work += [("task", 1, 0), ("forward_start", 1, n)]
+        work += cls.forward_work(core_layer, n, inputs)
+        output = "train_output_" if training else "output_"
+        if partial:
+            work.append((output + "linear", 1, n))
+        elif softmax:
+            work += received_work(units) + [("task", 1, 0), ("send", 1, n),
+                                        ("softmax", 1, units),
+                                        (output + "linear", 1, n)]
+        else:
+            activation = ("linear" if _sends_logits(core_layer, training)
+                          else layer.activation)
+            work.append((output + activation, 1, n))
+        if not training:
+            return work
+        dense = not partial and core_layer.gradient_source == "dense_deltas"
+        n_next = core_layer.n_next if not partial else n
+        work += received_work(n_next if dense else n) + [("task", 1, 0)]
+        if dense:
+            work += [("gradient_dense", 1, n * n_next),
+                     ("outgoing_accumulate", 1, n * n_next)]
+        else:
+            work.append(("gradient_direct", 1, n))
+        if softmax:
+            work += received_work(units) + [("task", 1, 0),
+                                        ("softmax_backward", 1, units)]
+        # (The update runs in the host's commit round, which the clock
+        # counts apart from the passes, as the planner does.)
+        sends = not partial and (core_layer.sends_backward or carried)
+        return work + cls.backward_work(core_layer, n, training, inputs,
+                                        sends)
+
+    @classmethod
+    def forward_work(cls, core_layer, n_neurons, inputs):
+        """The app's forward maths over ``inputs`` of the layer's inputs:
+        [(cost point, calls, size)]."""
+        raise NotImplementedError
+
+    @classmethod
+    def backward_work(cls, core_layer, n_neurons, training, inputs,
+                      sends_backward):
+        """The app's backward work past the deltas, per sample (sending
+        the previous layer, or blocks, what they need if
+        ``sends_backward``)."""
+        raise NotImplementedError
+
+    # --------------------------------------------------------- the layer
+    @property
+    def n_atoms(self):
+        return self.layer.units
+
+    @property
+    def is_output(self):
+        return self.core_layer.is_output
+
+    @property
+    def sends_logits(self):
+        """The output layer hands z to a loss that takes logits (Keras'
+        cross-entropies after a softmax or a sigmoid); a partial core of a
+        2-D split hands its sums on, and takes dL/dz back."""
+        return self.is_partial or _sends_logits(self.core_layer,
+                                                self.training)
+
+    @property
+    def activation(self):
+        return "linear" if self.is_partial else self.layer.activation
+
+    @property
+    def exchanges_softmax(self):
+        return not self.is_partial and _exchanges_softmax(
+            self.core_layer, self.training)
+
+    @property
+    def sends_backward(self):
+        """Training, the cores send backward: to the previous layer, and
+        in a 2-D split to the blocks before the last."""
+        return (not self.is_partial and bool(self.training) and (
+            self.core_layer.sends_backward or self.is_block_of_split))
+
+    @property
+    def gradient_source(self):
+        """layouts.GRADIENT_SOURCES' name of the cores' dL/d(output)."""
+        return "direct" if self.is_partial else (
+            self.core_layer.gradient_source)
+
+    @property
+    def has_outgoing(self):
+        return bool(self.training) and self.gradient_source == "dense_deltas"
+
+    @property
+    def n_slices(self):
+        """The vertex's cores: the layer's slices of neurons."""
+        return -(-self.layer.units // self.layer.neurons_per_core)
+
+    def deliveries_per_sample(self):
+        """A bound on the packets the vertex's cores receive per sample."""
+        n = self.layer.neurons_per_core
+        forward = self.n_slices * (self.block_inputs + (
+            n if self.previous_block is not None else 0) + (
+            2 * self.layer.units if self.exchanges_softmax else 0))
+        if not self.training:
+            return forward
+        n_next = self.core_layer.n_next if not self.is_partial else n
+        return 2 * forward + self.n_slices * n_next + (
+            self.extra_deliveries())
+
+    @property
+    def n_states(self):
+        """The optimizer's state arrays per weight array (training)."""
+        return self.training.optimizer.n_states if self.training else 0
+
+    @property
+    def initial_state(self):
+        """The optimizer state to start from (per kind, arrays shaped as
+        the layer's weights), or None."""
+        return self.training.layer_state(self.layer) if self.training else (
+            None)
+
+    def n_sent_packets(self, machine_vertex):
+        """Packets a core sends asked for its weights: the weights, then
+        each optimizer state array in the same layout."""
+        return self.n_weight_packets(machine_vertex) * (1 + self.n_states)
+
+    def next_state(self):
+        """The next layer's optimizer state (the outgoing rows'), or
+        None."""
+        if not self.has_outgoing or not self.training:
+            return None
+        return self.training.layer_state(self.core_layer.next.layer)
+
+    def get_sdram_used_by_atoms(self, vertex_slice):
+        n = vertex_slice.n_atoms
+        words = len(self.weights_words(vertex_slice))
+        if self.initial_state is not None:
+            words *= 1 + self.n_states
+        if self.has_outgoing:
+            words += n * self.core_layer.n_next * (
+                1 + (self.n_states if self.next_state() is not None else 0))
+        words += self.stream_words(vertex_slice)
+        return ConstantSDRAM(
+            APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
+            + self.EXTRA_REGION_BYTES + 4 * words)
+
+    def stream_words(self, vertex_slice):
+        """Words of a streamed core's STREAM region; 0 unless streamed."""
+        if not self.layer.streamed:
+            return 0
+        return layouts.stream_region_words(
+            vertex_slice.n_atoms, self.block_inputs, bool(self.training),
+            self.n_states)
+
+    def create_machine_vertex(self, vertex_slice, sdram, label=None):
+        return self.MACHINE_VERTEX(self, vertex_slice, sdram, label)
+
+    def get_atom_key_map(self, pre_vertex, partition_id, routing_info):
+        """What a board's live connection accepts from the gatherer: each
+        weight's key for ``weights``, a key per neuron otherwise."""
+        base = routing_info.get_key_from(pre_vertex, partition_id)
+        vertex_slice = pre_vertex.vertex_slice
+        if partition_id == WEIGHTS:
+            return [(i, base + i)
+                    for i in range(self.n_sent_packets(pre_vertex))]
+        return list(enumerate(get_keys(base, vertex_slice),
+                              vertex_slice.lo_atom))
+
+
+class LayerMachineVertex(AppMachineVertex):
+    """One core's slice of a layer."""
+
+    def get_n_keys_for_partition(self, partition_id):
+        shape = self.app_vertex.key_space_shape(partition_id)
+        if shape is not None:
+            return shape[0]
+        if partition_id == WEIGHTS:
+            return max(1, self.app_vertex.n_sent_packets(self))
+        return super().get_n_keys_for_partition(partition_id)
+
+    def _key(self, partition_id, wanted=True):
+        if not wanted:
+            return 0
+        return FecDataView.get_routing_infos().get_key_from(
+            self, partition_id)
+
+    @property
+    def core_index(self):
+        """This core's place in its layer, 0 first."""
+        return (self.vertex_slice.lo_atom
+                // self.app_vertex.layer.neurons_per_core)
+
+    def params(self):
+        """The values of this core's ``layer_params`` struct."""
+        vertex = self.app_vertex
+        layer = vertex.layer
+        core_layer = vertex.core_layer
+        training = vertex.training
+        softmax = vertex.exchanges_softmax
+        return layouts.LAYER_PARAMS.pack(
+            n_neurons=self.vertex_slice.n_atoms,
+            first_neuron=self.vertex_slice.lo_atom,
+            activation=layouts.ACTIVATIONS[vertex.activation],
+            forward_key=self._key(FORWARD),
+            softmax_key=self._key(SOFTMAX, softmax),
+            **prefixed("input", key_space(vertex.source_vertex, FORWARD)),
+            **prefixed("peer", key_space(vertex, SOFTMAX)
+                       if softmax else NO_KEY_SPACE),
+            training=int(bool(training)),
+            sends_logits=int(vertex.sends_logits),
+            gradient_source=layouts.GRADIENT_SOURCES[
+                vertex.gradient_source],
+            sends_backward=int(vertex.sends_backward),
+            backward_key=self._key(BACKWARD, vertex.sends_backward),
+            softmax_backward_key=self._key(
+                SOFTMAX_BACKWARD, bool(training) and softmax),
+            weights_key=self._key(WEIGHTS, bool(training) and (
+                vertex.n_weight_packets(self) > 0)),
+            **(training.optimizer.fields(
+                vertex.initial_state is not None) if training
+               else optimizers.SGD().fields()),
+            **(training.batch_fields() if training else
+               {"batch_size": 0, "n_samples": 0}),
+            **prefixed("next", key_space(vertex.next_vertex, BACKWARD)
+                       if training else NO_KEY_SPACE),
+            **prefixed("peer_backward",
+                       key_space(vertex, SOFTMAX_BACKWARD)
+                       if training and softmax else NO_KEY_SPACE),
+            dropout_rate=layouts.float_bits(
+                core_layer.dropout_rate
+                if training and not vertex.is_partial else 0.0),
+            dropout_seed=(core_layer.dropout.seed
+                          if core_layer.dropout is not None else 0),
+            control_key=key_space(vertex.control_vertex, CONTROL)["base"],
+            streamed=int(layer.streamed),
+            block_first=vertex.block_first,
+            block_inputs=vertex.block_inputs,
+            partial=int(vertex.is_partial),
+            **prefixed("carry", key_space(vertex.previous_block, FORWARD)
+                       if vertex.previous_block is not None
+                       else NO_KEY_SPACE))
+
+    def outgoing_weights(self):
+        """The next Dense layer's kernel rows of this slice's neurons
+        (n, n_next): the copy the backward pass multiplies its deltas by;
+        then, resuming, the same rows of each optimizer state array."""
+        vertex = self.app_vertex
+        next_layer = vertex.core_layer.next.layer
+        lo, hi = self.vertex_slice.lo_atom, self.vertex_slice.hi_atom + 1
+        blocks = [next_layer.outgoing_rows(lo, hi)]
+        state = vertex.next_state()
+        if state is not None:
+            blocks += [next_layer.outgoing_rows(lo, hi, kernel=arrays[0])
+                       for arrays in state]
+        return numpy.concatenate([
+            numpy.ascontiguousarray(rows, dtype=numpy.float32).ravel()
+            for rows in blocks]).view(numpy.uint32)
+
+    def regions(self):
+        vertex = self.app_vertex
+        regions = [("PARAMS", struct_words(self.params()))]
+        weights = vertex.weights_words(self.vertex_slice)
+        if len(weights):
+            regions.append(("WEIGHTS", weights))
+        if vertex.initial_state is not None:
+            regions.append(("OPTIMIZER_STATE", numpy.concatenate([
+                vertex.weights_words(self.vertex_slice, arrays)
+                for arrays in vertex.initial_state])))
+        if vertex.has_outgoing:
+            regions.append(("OUTGOING", self.outgoing_weights()))
+        stream = vertex.stream_words(self.vertex_slice)
+        if stream:
+            # Zeros: the input vectors arrive, the gradients start at 0,
+            # and the state is copied in from OPTIMIZER_STATE (or 0).
+            regions.append(("STREAM", numpy.zeros(stream, numpy.uint32)))
+        return regions + vertex.extra_regions(self)
+
+
+def _sends_logits(core_layer, training):
+    return bool(training and core_layer.is_output and training.from_logits)
+
+
+def _exchanges_softmax(core_layer, training):
+    return (core_layer.layer.activation == "softmax"
+            and not _sends_logits(core_layer, training))
+
+
+def received_work(n_packets, first=False):
+    """The work of receiving ``n_packets``: each a packet callback, past
+    the input gather's test unless they are inputs (``first``)."""
+    work = [("packet", n_packets, 0), ("receive", n_packets, 1)]
+    return work if first else work + [("receive_other", n_packets, 1)]

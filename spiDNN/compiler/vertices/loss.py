@@ -1,0 +1,101 @@
+"""The loss app's vertex: one core between the output layer and the host."""
+from pacman.model.graphs.application import ApplicationVertex
+from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
+from pacman.model.partitioner_splitters import SplitterFixedLegacy
+from pacman.model.resources import ConstantSDRAM
+from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
+from spinn_front_end_common.data import FecDataView
+
+from spiDNN.abi import layouts
+from spiDNN.compiler.vertices.app_machine_vertex import (
+    APP_BASE_BYTES, AppMachineVertex, struct_words)
+from spiDNN.compiler.vertices.keys import key_space, prefixed
+from spiDNN.abi.partitions import BACKWARD, CONTROL, FORWARD, LOSS
+
+LABEL = "loss"
+
+
+def loss_dtcm_bytes(n_outputs):
+    """DTCM loss.c allocates: the outputs, a label and the gradient."""
+    return 4 * 3 * n_outputs
+
+
+class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
+                 HasCustomAtomKeyMap):
+    """The loss of one training run; its atoms are the model's outputs."""
+
+    def __init__(self, training, output_vertex, labels_vertex,
+                 labels_partition=FORWARD):
+        """
+        :param training: the :py:class:`~spiDNN.training.run.TrainingRun`
+        :param output_vertex: the output layer's vertex
+        :param labels_vertex: the source streaming the labels
+        :param labels_partition: its partition that carries them
+        """
+        super().__init__(label=LABEL, max_atoms_per_core=training.n_outputs,
+                         splitter=SplitterFixedLegacy())
+        self.training = training
+        self.output_vertex = output_vertex
+        self.labels_vertex = labels_vertex
+        self.labels_partition = labels_partition
+        #: The source of the host's control commands (set by the graph).
+        self.control_vertex = None
+
+    @property
+    def n_atoms(self):
+        return self.training.n_outputs
+
+    @staticmethod
+    def work(training):
+        """What the loss core runs per sample (LayerVertex.work's form)."""
+        n, received = training.n_outputs, (
+            training.n_outputs + training.label_width)
+        return [("packet", received, 0), ("receive", received, 1),
+                ("task", 1, 0), (f"loss_{training.loss}", 1, n),
+                ("send", 1, n), ("metric", len(training.metrics), n)]
+
+    def get_sdram_used_by_atoms(self, vertex_slice):
+        return ConstantSDRAM(
+            APP_BASE_BYTES + layouts.LOSS_PARAMS.n_bytes)
+
+    def create_machine_vertex(self, vertex_slice, sdram, label=None):
+        return LossMachineVertex(self, vertex_slice, sdram, label)
+
+    def get_atom_key_map(self, pre_vertex, partition_id, routing_info):
+        """The keys of ``loss``: the loss, then each metric (deltas do not
+        go to the host)."""
+        base = routing_info.get_key_from(pre_vertex, partition_id)
+        return [(i, base + i) for i in range(1 + len(layouts.METRICS))]
+
+
+class LossMachineVertex(AppMachineVertex):
+
+    APP_NAME = "loss"
+
+    def get_n_keys_for_partition(self, partition_id):
+        if partition_id == LOSS:
+            # The loss, then each metric the cores can compute.
+            return 1 + len(layouts.METRICS)
+        return super().get_n_keys_for_partition(partition_id)
+
+    def params(self):
+        vertex = self.app_vertex
+        training = vertex.training
+        routing_infos = FecDataView.get_routing_infos()
+        return layouts.LOSS_PARAMS.pack(
+            loss=layouts.LOSSES[training.loss],
+            from_logits=int(training.from_logits),
+            label_width=training.label_width,
+            backward_key=routing_infos.get_key_from(self, BACKWARD),
+            loss_key=routing_infos.get_key_from(self, LOSS),
+            metrics=training.metric_bits,
+            output_activation=layouts.ACTIVATIONS[
+                training.output_activation],
+            **training.batch_fields(),
+            **prefixed("output", key_space(vertex.output_vertex, FORWARD)),
+            **prefixed("label", key_space(
+                vertex.labels_vertex, vertex.labels_partition)),
+            control_key=key_space(vertex.control_vertex, CONTROL)["base"])
+
+    def regions(self):
+        return [("PARAMS", struct_words(self.params()))]

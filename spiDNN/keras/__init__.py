@@ -1,0 +1,67 @@
+"""``spiDNN.keras.fit``: train a compiled Keras model on SpiNNaker.
+
+    kmodel.compile(optimizer=keras.optimizers.SGD(0.05),
+                   loss="sparse_categorical_crossentropy")
+    spiDNN.keras.fit(kmodel, x, y, epochs=1)   # trains on the machine
+    kmodel.evaluate(x_test, y_test)             # trained weights, host
+
+The Keras model is converted (``spiDNN.from_keras``), trained with the
+optimizer, loss and metrics it was compiled with, and the trained weights
+are written back into it.  A compile setting spiDNN does not compute on
+the machine is refused before anything runs.
+"""
+from spiDNN import losses, optimizers
+from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.keras.models import from_keras
+
+#: compile() settings spiDNN follows only at their defaults.
+_COMPILE_DEFAULTS = {"loss_weights": None, "weighted_metrics": None}
+
+
+def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
+        seed=None, validation_data=None, validation_split=0.0,
+        callbacks=None, initial_epoch=0):
+    """Trains ``kmodel`` on the machine and writes its weights back.
+
+    The arguments after ``seed`` are Keras' ``fit``'s; callbacks get the
+    spiDNN model (``get_weights`` during training reads the cores).
+
+    :param seed: spiDNN's seed (sample shuffling and dropout masks)
+    :return: a ``keras.callbacks.History`` of the run's losses, metrics
+        and validation
+    """
+    import keras
+    if not getattr(kmodel, "compiled", False):
+        raise SpiDNNConfigurationError(
+            "compile the Keras model first: spiDNN.keras.fit trains with "
+            "the optimizer and loss it was compiled with")
+    config = kmodel._compile_config.config
+    for name, default in _COMPILE_DEFAULTS.items():
+        if config.get(name) not in (default, [], {}):
+            raise SpiDNNConfigurationError(
+                f"the Keras model was compiled with {name}="
+                f"{config[name]!r}, which spiDNN does not compute on the "
+                f"machine yet; compile it without")
+    optimizer = optimizers.get(kmodel.optimizer)
+    loss = losses.get(kmodel.loss)
+    model = from_keras(kmodel, seed=seed)
+    model.compile(optimizer=optimizer, loss=loss,
+                  metrics=config.get("metrics"))
+    # A Keras model trained before goes on from its optimizer's state.
+    model.optimizer_state = optimizers.state_from_keras(
+        optimizer, kmodel.optimizer)
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
+                        shuffle=shuffle, verbose=verbose,
+                        validation_data=validation_data,
+                        validation_split=validation_split,
+                        callbacks=callbacks, initial_epoch=initial_epoch)
+    kmodel.set_weights(model.get_weights())
+    optimizers.state_into_keras(optimizer, model.optimizer_state,
+                                kmodel.optimizer, kmodel.trainable_variables)
+    result = keras.callbacks.History()
+    result.set_model(kmodel)
+    result.history = dict(history.history)
+    result.epoch = list(history.epoch)
+    result.params = {"epochs": epochs, "verbose": verbose}
+    result.spidnn_run = model.last_run
+    return result

@@ -1,0 +1,268 @@
+"""Running passes on the virtual SpiNNaker machine."""
+import collections
+import time
+
+import numpy
+from spinn_front_end_common.data import FecDataView
+
+from spiDNN.errors import SpiDNNMachineError
+from spiDNN.machines.run_report import RunReport
+from spiDNN.abi import layouts
+from spiDNN.abi.partitions import CONTROL, GRADIENT_CHAIN, WEIGHTS
+from spiDNN.vm import clock, timing
+from spiDNN.vm.build import build_virtual_machine
+from spiDNN.vm.fault_setup import apply_faults
+from spiDNN.vm.host import Host
+
+#: Time units (callbacks) a pass may take per packet delivery it should
+#: need, before the host gives up on it (its timeout).
+EVENT_BUDGET_FACTOR = 4
+#: Samples streamed per call into the machine during fit, rounded up to
+#: whole batches (progress and the running loss are updated between calls).
+FIT_CHUNK = 256
+
+
+def _event_budget(graph, extra=0):
+    """The host's timeout for one pass: every delivery its layers expect,
+    times a margin."""
+    return EVENT_BUDGET_FACTOR * (graph.deliveries_per_sample() + extra) + 1000
+
+
+def _source_core(core_of, source_vertex):
+    return core_of[next(iter(source_vertex.machine_vertices))]
+
+
+def _input_cores(core_of, graph):
+    """The source core of each input element (a core per input block
+    when the first layer is split 2-D)."""
+    return [core_of[machine_vertex]
+            for machine_vertex in graph.input_key_sources()]
+
+
+def _machine(graph, session, faults):
+    """The started machine, its core per vertex, and the host driving it."""
+    vm, core_of = build_virtual_machine(session.simulator)
+    try:
+        if faults is not None:
+            apply_faults(vm, graph, core_of, faults)
+        elif clock.ENABLED:
+            clock.start_clock(vm)
+        return vm, core_of, Host(vm, graph, core_of, faults)
+    except BaseException:
+        vm.close()
+        raise
+
+
+def predict(graph, session, inputs, faults=None):
+    """Forward passes of ``inputs`` (float32, (n, n_in)) on the VM."""
+    session.map()
+    return predict_mapped(graph, session, inputs, faults)
+
+
+def predict_mapped(graph, session, inputs, faults=None):
+    """:py:func:`predict` on a fresh machine built from what ``session``
+    has mapped (which can build many)."""
+    vm, core_of, host = _machine(graph, session, faults)
+    with vm:
+        counted = _count_partitions(vm, core_of)
+        keys = graph.input_keys()
+        start = time.perf_counter()
+        out_keys, out_payloads = host.run(
+            _input_cores(core_of, graph), keys,
+            inputs.view(numpy.uint32), graph.output_vertex.n_atoms,
+            _event_budget(graph))
+        seconds = time.perf_counter() - start
+        outputs = graph.decode_outputs(out_keys, out_payloads)
+        report = _report(vm, host, session, graph, counted, len(inputs),
+                         seconds)
+    return outputs, report
+
+
+class TrainingMachine:
+    """The machine of one ``fit``, loaded once for all its epochs: train
+    chunks of whole batches, evaluate (validation), fetch the weights.
+
+    :param graph: the training :py:class:`~spiDNN.compiler.machine_graph.ModelGraph`,
+        mapped by ``session``
+    """
+
+    def __init__(self, graph, session, faults=None):
+        self.graph = graph
+        self.session = session
+        self.vm, core_of, self.host = _machine(graph, session, faults)
+        try:
+            self.counted = _count_partitions(self.vm, core_of)
+        except BaseException:
+            self.vm.close()
+            raise
+        self.keys = graph.input_keys() + graph.label_keys()
+        self.sources = (
+            _input_cores(core_of, graph)
+            + [_source_core(core_of, graph.labels_vertex)]
+            * len(graph.label_keys()))
+        training = graph.training
+        self.batch_size = training.batch_size
+        #: Samples per call: whole batches (commits fall inside a call).
+        self.chunk = -(-FIT_CHUNK // self.batch_size) * self.batch_size
+        self.budget = _event_budget(graph)
+        self.loss_key = graph.loss_key()
+        self.metric_keys = [self.loss_key + 1 + layouts.METRICS[kind]
+                            for _, kind in training.metrics]
+        #: The optimizer's steps so far (Keras' ``iterations``).
+        self.steps = training.initial_step
+        self.samples = 0
+        self.seconds = 0.0
+        self.evaluating = False
+
+    def _passes(self, inputs, labels, rows, commit_after=None,
+                commit_args=(), first=0):
+        """(losses, metrics) of passes of samples ``rows``."""
+        payloads = numpy.concatenate(
+            [inputs.view(numpy.uint32)[rows], labels[rows]], axis=1)
+        start = time.perf_counter()
+        out_keys, out_payloads = self.host.run(
+            self.sources, self.keys, payloads, 1 + len(self.metric_keys),
+            self.budget, commit_after, commit_args, first_pass=first)
+        self.seconds += time.perf_counter() - start
+        values = out_payloads.view(numpy.float32)
+        columns = []
+        for key in [self.loss_key] + self.metric_keys:
+            found = out_keys == key
+            if not numpy.all(found.sum(axis=1) == 1):
+                raise SpiDNNMachineError(
+                    "a pass did not send the host its loss and each of its "
+                    "metrics once")
+            columns.append(values[found])
+        return columns[0], numpy.stack(columns[1:], axis=1) if (
+            len(columns) > 1) else numpy.zeros((len(rows), 0), numpy.float32)
+
+    def _mode(self, evaluating):
+        if evaluating != self.evaluating:
+            self.host.control("evaluate" if evaluating else "train",
+                              self.budget, self.samples)
+            self.evaluating = evaluating
+
+    def train(self, inputs, labels, rows, first, epoch, n_epochs):
+        """Trains on samples ``rows`` (whole batches of the epoch, from its
+        sample ``first``); their (losses, metrics)."""
+        self._mode(False)
+        n_samples = self.graph.training.n_samples
+        index = numpy.arange(first, first + len(rows))
+        # The last pass of each batch (and of the epoch): a commit after.
+        commit_after = ((index + 1) % self.batch_size == 0) | (
+            index + 1 == n_samples)
+        batch = index // self.batch_size - first // self.batch_size
+        optimizer = self.graph.training.optimizer
+        steps = range(self.steps, self.steps + int(batch[-1]) + 1)
+        commit_args = [("scale", numpy.array(
+            [optimizer.step_scale(step) for step in steps],
+            dtype=numpy.float32)[batch])]
+        if optimizer.weight_decay:
+            commit_args.append(("learning_rate", numpy.array(
+                [optimizer.learning_rate_at(step) for step in steps],
+                dtype=numpy.float32)[batch]))
+        try:
+            result = self._passes(inputs, labels, rows, commit_after,
+                                  commit_args, first)
+        except SpiDNNMachineError as error:
+            raise SpiDNNMachineError(
+                f"training, epoch {epoch + 1} of {n_epochs}: {error}"
+            ) from None
+        self.steps += int(batch[-1]) + 1
+        self.samples += len(rows)
+        return result
+
+    def evaluate(self, inputs, labels, what="evaluating"):
+        """(losses, metrics) of every sample, without training."""
+        self._mode(True)
+        rows = numpy.arange(len(inputs))
+        try:
+            return self._passes(inputs, labels, rows)
+        except SpiDNNMachineError as error:
+            raise SpiDNNMachineError(f"{what}: {error}") from None
+
+    def weights(self):
+        """The weights on the cores now, in Keras' order, and the
+        optimizer's state (per kind, shaped the same)."""
+        n_weights = self.graph.n_weights()
+        try:
+            return self.graph.decode_weights(*self.host.fetch_weights(
+                n_weights, _event_budget(self.graph, n_weights),
+                self.samples))
+        except SpiDNNMachineError as error:
+            raise SpiDNNMachineError(
+                f"training, fetching the weights: {error}") from None
+
+    def report(self):
+        return _report(self.vm, self.host, self.session, self.graph,
+                       self.counted, max(self.samples, 1), self.seconds)
+
+    def close(self):
+        self.vm.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+def _count_partitions(vm, core_of):
+    """Asks the VM to count every core's packets by outgoing partition;
+    returns {core: [(vertex label, partition id)]}."""
+    routing_infos = FecDataView.get_routing_infos()
+    counted = {}
+    for machine_vertex, core in core_of.items():
+        partitions = sorted(routing_infos.get_partitions_from(machine_vertex))
+        if not partitions:
+            continue
+        infos = [routing_infos.get_info_from(machine_vertex, p)
+                 for p in partitions]
+        vm.count_partitions(core, [(i.key, i.mask) for i in infos])
+        label = machine_vertex.app_vertex.label
+        counted[core] = [(label, p) for p in partitions]
+    return counted
+
+
+def _report(vm, host, session, graph, counted, n_samples, seconds):
+    stats = vm.stats()
+    chips = {vm.core_locations[i][:2] for i in vm.app_cores}
+    per_partition = collections.Counter()
+    per_batch = collections.Counter()
+    n_batches = graph.training.n_batches if graph.training else 0
+    weight_packets = 0
+    for core, names in counted.items():
+        for (label, partition), sent in zip(
+                names, vm.partition_counts(core, len(names))):
+            name = f"{label}/{partition}"
+            if partition == WEIGHTS:
+                weight_packets += sent
+            elif partition == CONTROL:
+                # The host's, not the samples': commits per batch.
+                if n_batches:
+                    per_batch[name] += sent
+            else:
+                per_partition[name] += sent
+                if partition == GRADIENT_CHAIN:
+                    per_batch[name] += sent
+    return RunReport(
+        backend="virtual", samples=n_samples, cores=len(vm.app_cores),
+        chips=len(chips), packets_sent=stats["sent"],
+        packets_delivered=stats["delivered"],
+        packets_dropped=stats["dropped"],
+        max_routing_entries=vm.max_routing_entries(),
+        mapping_seconds=session.mapping_seconds, machine_seconds=seconds,
+        events=stats["events"],
+        packets_per_sample={name: count / n_samples
+                            for name, count in sorted(per_partition.items())},
+        packets_per_sample_lower_bound=graph.packets_lower_bound(),
+        packets_per_batch={name: count / n_batches
+                           for name, count in sorted(per_batch.items())},
+        weight_packets=weight_packets,
+        peak_dtcm_bytes=max(vm.core_stats(i)["dtcm_used"]
+                            for i in vm.app_cores),
+        faults={**vm.fault_counts(), "replays": host.replays,
+                "passes_replayed": host.passes_replayed,
+                "control_retries": host.control_retries},
+        **timing.predict(vm, host.core_layers))

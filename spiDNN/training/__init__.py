@@ -1,0 +1,1 @@
+"""Training: Keras' loop over a machine, its run, progress and History."""

@@ -1,0 +1,152 @@
+"""Keras' training loop around the machine: epochs on one loaded machine,
+metrics, validation, callbacks (``keras.callbacks.Callback`` protocol),
+``initial_epoch``; and ``evaluate``.
+
+The epochs of one ``fit`` run on one loaded machine: it is mapped once,
+and the weights come back to the host only when a callback asks for them
+(``model.get_weights()``, ``save``...) or at the end.  A callback that
+watches batches (``on_train_batch_end``, such as ``TerminateOnNaN``) makes
+the host run one batch per call, so that ``model.stop_training`` stops
+after exactly that batch, as in Keras.
+"""
+import numpy
+
+from spiDNN.training.history import History, mean_loss
+
+
+def _logs(losses, metrics, names, prefix=""):
+    """An epoch's (or a run's) loss and metrics, Keras' way: means over
+    the samples."""
+    logs = {f"{prefix}loss": mean_loss(losses)}
+    for column, name in enumerate(names):
+        logs[f"{prefix}{name}"] = mean_loss(metrics[:, column])
+    return logs
+
+
+def _watches_batches(callback):
+    for hook in ("on_train_batch_end", "on_batch_end",
+                 "on_train_batch_begin", "on_batch_begin"):
+        method = getattr(type(callback), hook, None)
+        if method is None:
+            continue
+        base = getattr(_base_callback(), hook, None)
+        if base is None or method is not base:
+            return True
+    return False
+
+
+def _base_callback():
+    import keras
+    return keras.callbacks.Callback
+
+
+class Callbacks:
+    """The user's callbacks, called in order."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks or [])
+        for callback in self.callbacks:
+            callback.set_model(model)
+            callback.set_params(params)
+        self.batch_level = any(map(_watches_batches, self.callbacks))
+
+    def __getattr__(self, hook):
+        def call(*args):
+            for callback in self.callbacks:
+                getattr(callback, hook)(*args)
+        return call
+
+
+def fit(model, training, inputs, labels, order, progress, validation,
+        callbacks, initial_epoch):
+    """Trains ``model`` on a machine loaded for this fit; returns its
+    :py:class:`~spiDNN.History`.
+
+    :param validation: (inputs, labels) to evaluate after each epoch, or
+        None
+    """
+    from spiDNN.machines.run import training_machine
+    with training_machine(model, training) as machine:
+        return fit_on(machine, model, training, inputs, labels, order,
+                      progress, validation, callbacks, initial_epoch)
+
+
+def fit_on(machine, model, training, inputs, labels, order, progress,
+           validation=None, callbacks=None, initial_epoch=0):
+    """:py:func:`fit` on a loaded
+    :py:class:`~spiDNN.machines.virtual.TrainingMachine`."""
+    names = [name for name, _ in training.metrics]
+    n = training.n_samples
+    history = History(training.history_params())
+    model.stop_training = False
+    model._resolved_metrics = training.metrics
+    calls = Callbacks(callbacks, model, {
+        "epochs": training.n_epochs, "verbose": progress.verbose,
+        "steps": -(-n // training.batch_size)})
+    model._weights_on_machine = lambda: machine.weights()[0]
+    try:
+        logs = {}
+        for skipped in range(initial_epoch):
+            order(skipped)      # the seeded orders stay in step
+        calls.on_train_begin({})
+        for epoch in range(initial_epoch, training.n_epochs):
+            progress.start_epoch(epoch)
+            calls.on_epoch_begin(epoch, {})
+            losses, metrics, done = _epoch(
+                machine, model, calls, inputs, labels, order(epoch),
+                epoch, training, names, progress)
+            logs = _logs(losses[:done], metrics[:done], names)
+            if validation is not None:
+                logs.update(_logs(*machine.evaluate(
+                    *validation, what=f"validation, epoch {epoch + 1}"),
+                    names, prefix="val_"))
+            progress.end_epoch(logs)
+            history.add_epoch(losses[:done], logs, epoch)
+            calls.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        weights, state = machine.weights()
+    finally:
+        model._weights_on_machine = None
+    model._take_weights(weights)
+    model.optimizer_state = {"iterations": machine.steps, "slots": state}
+    model.last_run = machine.report()
+    calls.on_train_end(logs)
+    return history
+
+
+def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
+           training, names, progress):
+    n, batch_size = len(epoch_order), training.batch_size
+    chunk = batch_size if calls.batch_level else machine.chunk
+    losses = numpy.empty(n, dtype=numpy.float32)
+    metrics = numpy.empty((n, len(names)), dtype=numpy.float32)
+    done = 0
+    for first in range(0, n, chunk):
+        rows = epoch_order[first:first + chunk]
+        batch = first // batch_size
+        if calls.batch_level:
+            calls.on_train_batch_begin(batch, {})
+        losses[first:first + len(rows)], metrics[first:first + len(rows)] = (
+            machine.train(inputs, labels, rows, first, epoch,
+                          training.n_epochs))
+        done = first + len(rows)
+        running = _logs(losses[:done], metrics[:done], names)
+        progress.update(done, running["loss"])
+        if calls.batch_level:
+            calls.on_train_batch_end(batch, running)
+            if model.stop_training:
+                break
+    return losses, metrics, done
+
+
+def evaluate(model, training, inputs, labels):
+    """(loss, {metric: value}) of ``model`` on (inputs, labels), computed
+    on the machine without training."""
+    from spiDNN.machines.run import training_machine
+    model._resolved_metrics = training.metrics
+    with training_machine(model, training) as machine:
+        losses, metrics = machine.evaluate(inputs, labels)
+        model.last_run = machine.report()
+    names = [name for name, _ in training.metrics]
+    return _logs(losses, metrics, names)

@@ -1,0 +1,58 @@
+"""One ``fit`` as the machine sees it: the loss, the optimizer and how
+many samples make a batch and the run."""
+import dataclasses
+
+from spiDNN import losses
+from spiDNN.abi import layouts
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingRun:
+    loss: str              # a Keras loss name (spiDNN.losses)
+    optimizer: object      # a spiDNN.optimizers.Optimizer
+    batch_size: int
+    n_samples: int         # per epoch
+    n_epochs: int
+    n_outputs: int
+    output_activation: str
+    #: [(History name, kind in layouts.METRICS)] the loss core computes
+    metrics: tuple = ()
+    #: The optimizer's state to start from: {layer name: [state arrays
+    #: of each kind, each a list shaped as the layer's weights]}, or None
+    optimizer_state: dict = None
+    #: The optimizer's steps before this run (Keras' ``iterations``)
+    initial_step: int = 0
+
+    def history_params(self):
+        """What a History of this run records as its ``params``."""
+        return {"epochs": self.n_epochs, "batch_size": self.batch_size,
+                "samples": self.n_samples, "loss": self.loss,
+                "optimizer": self.optimizer}
+
+    def layer_state(self, layer):
+        """The state arrays of ``layer`` to start from, or None."""
+        if not self.optimizer_state or not self.optimizer.n_states:
+            return None
+        return self.optimizer_state.get(layer.name)
+
+    @property
+    def from_logits(self):
+        return losses.takes_logits(self.loss, self.output_activation)
+
+    @property
+    def label_width(self):
+        return losses.label_width(self.loss, self.n_outputs)
+
+    @property
+    def metric_bits(self):
+        """The loss core's ``metrics`` field: a bit per metric kind."""
+        return sum(1 << layouts.METRICS[kind] for _, kind in self.metrics)
+
+    @property
+    def n_batches(self):
+        """Batches of the whole run (an epoch's last may be short)."""
+        return self.n_epochs * -(-self.n_samples // self.batch_size)
+
+    def batch_fields(self):
+        """The batch-counting fields every training core's params carry."""
+        return {"batch_size": self.batch_size, "n_samples": self.n_samples}

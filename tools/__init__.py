@@ -1,0 +1,1 @@
+"""Developer tools, outside the shipped package: calibration, host energy, fault rigs, the golden grid."""
