@@ -57,7 +57,7 @@ def one_per_core(model):
     """The same model with every layer at one neuron (or output position)
     per core."""
     for layer in model.layers:
-        if layer.vertex_class is not None:
+        if layer.takes_cores:
             layer.request_slice(layer.slice_granularity)
     return model
 

@@ -13,14 +13,11 @@ from spiDNN.layers.input import Input
 from spiDNN.live_io import live_io_settings
 from spiDNN.faults import Faults
 from spiDNN.layers.arguments import non_negative_int, positive_int
-from spiDNN.machines.toolchain.config import board_from_user_cfg, find_user_cfgs
 from spiDNN.layers.layer import Layer
 from spiDNN.compiler import planner
 from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
 from spiDNN.training.progress import Progress
 from spiDNN.training.run import TrainingRun
-from spiDNN.abi.layouts import DTCM_HEAP_BYTES
-from spiDNN.compiler.vertices.loss import loss_dtcm_bytes
 
 #: fit's batch size when none is given: the original spiDNN's 1 for
 #: ``fit(x, y, loss)``, Keras' 32 for a model set up with ``compile``.
@@ -131,7 +128,7 @@ class Model:
         previous = self.layers[-1] if self.layers else self.input
         layer.build(previous.output_shape, self._rng)
         self.layers.append(layer)
-        if layer.vertex_class is not None:
+        if layer.takes_cores:
             # Its forward pass must fit the machine before anything else
             # is added; training's needs are checked by fit.
             try:
@@ -356,11 +353,6 @@ class Model:
             validation = (val_inputs, self._check_labels(
                 training, y_val, len(val_inputs)))
         self.check_fits(training)
-        needed = loss_dtcm_bytes(training.n_outputs)
-        if needed > DTCM_HEAP_BYTES:
-            raise SpiDNNConfigurationError(
-                f"the loss core needs {needed} bytes of DTCM for "
-                f"{training.n_outputs} outputs; a core has {DTCM_HEAP_BYTES}")
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
                             training.n_epochs, len(inputs))
@@ -532,6 +524,8 @@ class Model:
 
 
 def _board_configured():
+    from spiDNN.machines.toolchain.config import (
+        board_from_user_cfg, find_user_cfgs)
     return board_from_user_cfg(find_user_cfgs()) is not None
 
 

@@ -7,6 +7,7 @@ changes only the shape) and a Dropout is a flag on the layer before it.
 import dataclasses
 
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.compiler.registry import vertex_class_of
 from spiDNN.layers.core import Dropout
 from spiDNN.abi import layouts
 
@@ -19,6 +20,11 @@ class CoreLayer:
     dropout: object = None            # the Dropout layer after it
     previous: "CoreLayer" = None
     next: "CoreLayer" = None
+
+    @property
+    def vertex_class(self):
+        """The application vertex class that runs the layer."""
+        return vertex_class_of(self.layer)
 
     @property
     def is_first(self):
@@ -49,7 +55,7 @@ class CoreLayer:
         """Where the cores get dL/d(output) from when training (layouts'
         GRADIENT_SOURCES): the next Dense layer's deltas, through a copy
         of its kernel rows, or one packet per neuron directly."""
-        if self.next is not None and self.next.layer.vertex_class.SENDS_DELTAS:
+        if self.next is not None and self.next.vertex_class.SENDS_DELTAS:
             return "dense_deltas"
         return "direct"
 
@@ -71,7 +77,7 @@ class CoreLayer:
         layer is planned); in a 2-D split, a core of ``inputs`` of the
         layer's inputs, its sums ``carried`` from the previous block's,
         ``partial`` if its block is not the last."""
-        vertex_class = self.layer.vertex_class
+        vertex_class = self.vertex_class
         training = training if self.needs_backward else None
         if n_neurons is None:
             n_neurons = min(self.layer.neurons_per_core, self.layer.units)
@@ -94,7 +100,7 @@ def core_layers(layers):
     """The CoreLayers of a model's layers (after its Input)."""
     result = []
     for layer in layers:
-        if layer.vertex_class is not None:
+        if layer.takes_cores:
             core = CoreLayer(layer, len(result))
             if result:
                 core.previous = result[-1]

@@ -115,7 +115,7 @@ class ModelGraph:
         split = len(blocks) > 1
         vertices = []
         for index, (lo, hi) in enumerate(blocks):
-            vertex = core.layer.vertex_class(
+            vertex = core.vertex_class(
                 core, source, training, (index, lo, hi) if split else None)
             self._add_app_vertex(vertex)
             self._edge(source, vertex, FORWARD)

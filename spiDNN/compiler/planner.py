@@ -177,7 +177,19 @@ def plan(model, training=None):
             option.streamed, option.inputs_per_core))
     result = Plan(bool(training), layers, target, slowest)
     model.plan = result
+    if training:
+        _check_loss_core(training)
     return result
+
+
+def _check_loss_core(training):
+    from spiDNN.compiler.vertices.loss import loss_dtcm_bytes
+    needed = loss_dtcm_bytes(training.n_outputs)
+    if not dtcm_fits(needed):
+        raise SpiDNNConfigurationError(
+            f"the loss core needs {needed} bytes of DTCM for "
+            f"{training.n_outputs} outputs; a core has "
+            f"{layouts.DTCM_HEAP_BYTES}")
 
 
 def _pacer(core, option):
@@ -217,7 +229,7 @@ def _options(core, training):
         sizes = [layer.requested_neurons_per_core // granularity]
     storages = {"auto": (False, True), "dtcm": (False,),
                 "sdram": (True,)}[layer.weights_in]
-    if not layer.vertex_class.CAN_STREAM:
+    if not core.vertex_class.CAN_STREAM:
         storages = (False,)
     options, refused = [], None
     for per_core in sizes:
@@ -276,8 +288,8 @@ def _cycles(core, n, training, streamed, inputs, kinds):
     share of the chip's SDRAM takes to move its kernel (and, training,
     its gradients) and inputs."""
     layer = core.layer
-    app = layer.vertex_class.MACHINE_VERTEX.APP_NAME
-    cycles = max(table.work_cycles(app, layer.vertex_class.work(
+    app = core.vertex_class.MACHINE_VERTEX.APP_NAME
+    cycles = max(table.work_cycles(app, core.vertex_class.work(
         core, n, training, inputs, carried, partial))
         for carried, partial in kinds)
     if not streamed:

@@ -5,8 +5,6 @@ from spiDNN.initializers import glorot_uniform, zeros
 from spiDNN.layers.arguments import padding_mode, positive_int
 from spiDNN.layers.layer import activation_name, unique_name
 from spiDNN.layers.windowed import WindowedLayer
-from spiDNN.compiler.vertices.conv import ConvVertex
-from spiDNN.compiler.vertices.dense import DenseVertex
 
 #: Element-wise activations: Keras' softmax on a conv is over the channels
 #: of each position, which spiDNN does not compute.
@@ -20,6 +18,7 @@ class _Conv(WindowedLayer):
     flattens in the input's channels_last order), and runs on the dense
     app, so its filters can be sliced over cores like neurons."""
 
+    takes_cores = True
     weight_names = ("kernel", "bias")
     ACTIVATIONS = CONV_ACTIVATIONS
 
@@ -35,10 +34,6 @@ class _Conv(WindowedLayer):
             g["kernel_height"], g["kernel_width"], g["pad_top"],
             g["pad_left"], g["out_height"], g["out_width"]) == (
             g["in_height"], g["in_width"], 0, 0, 1, 1)
-
-    @property
-    def vertex_class(self):
-        return DenseVertex if self.is_fully_connected else ConvVertex
 
     @property
     def slice_granularity(self):

@@ -3,7 +3,6 @@ from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.initializers import glorot_uniform, zeros
 from spiDNN.layers.arguments import positive_int
 from spiDNN.layers.layer import Layer, activation_name, unique_name
-from spiDNN.compiler.vertices.dense import DenseVertex
 
 
 class Dense(Layer):
@@ -35,7 +34,7 @@ class Dense(Layer):
         would run it 3.4 times faster)
     """
 
-    vertex_class = DenseVertex
+    takes_cores = True
     weight_names = ("kernel", "bias")
 
     def __init__(self, units, activation=None, neurons_per_core="auto",

@@ -35,13 +35,13 @@ def activation_name(activation, allowed=None):
 class Layer:
     """Base of the layers.
 
-    Subclasses set ``vertex_class`` (the application vertex running the
-    layer; None for layers that need no core, such as Flatten) and
-    ``weight_names``, and implement ``output_shape_for`` and, if they have
+    Subclasses set ``takes_cores`` (whether cores of the machine compute
+    the layer; not for Flatten or Dropout, say: spiDNN.compiler.registry
+    says which app does) and ``weight_names``, and implement ``output_shape_for`` and, if they have
     weights, ``initial_weights``.
     """
 
-    vertex_class = None
+    takes_cores = False
     weight_names = ()
     #: The planner chooses the input blocks of a 2-D split (Dense's
     #: inputs_per_core="auto"); other layers take all their inputs.
@@ -96,7 +96,7 @@ class Layer:
                 f"{self.output_shape} from input shape {self.input_shape}")
         self.weights = [w.astype(numpy.float32)
                         for w in self.initial_weights(rng)]
-        if self.vertex_class is not None:
+        if self.takes_cores:
             self._check_slice()
 
     def check_free(self):
@@ -204,7 +204,7 @@ class Layer:
     @property
     def n_cores(self):
         """Cores the layer's slices take (0 for a layer without a core)."""
-        if self.vertex_class is None:
+        if not self.takes_cores:
             return 0
         return -(-self.units // self.neurons_per_core) * self.n_blocks
 

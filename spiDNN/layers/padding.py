@@ -4,14 +4,13 @@ It runs on the pool app as a 1x1 window whose padding reads as zero."""
 from spiDNN.layers.arguments import zero_padding_2d
 from spiDNN.layers.layer import unique_name
 from spiDNN.layers.windowed import WindowedLayer
-from spiDNN.compiler.vertices.pool import PoolVertex
 
 
 class ZeroPadding2D(WindowedLayer):
     """``ZeroPadding2D(padding=1)``: an int, (rows, columns) or
     ((top, bottom), (left, right))."""
 
-    vertex_class = PoolVertex
+    takes_cores = True
     mode = "pad"
     rank = 2
 

@@ -2,11 +2,10 @@
 from spiDNN.layers.arguments import padding_mode
 from spiDNN.layers.layer import unique_name
 from spiDNN.layers.windowed import WindowedLayer
-from spiDNN.compiler.vertices.pool import PoolVertex
 
 
 class _Pooling(WindowedLayer):
-    vertex_class = PoolVertex
+    takes_cores = True
     mode = None
 
     def __init__(self, pool_size=2, strides=None, padding="valid",
