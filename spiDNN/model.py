@@ -8,7 +8,6 @@ from spiDNN import losses, metrics, optimizers
 from spiDNN.arrays import check_finite, numeric_array
 from spiDNN.compiler.lowering import core_layers
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.training.history import History
 from spiDNN.layers.input import Input
 from spiDNN.live_io import live_io_settings
 from spiDNN.faults import Faults
@@ -356,32 +355,11 @@ class Model:
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
                             training.n_epochs, len(inputs))
-        if self.live_io is not None or _board_configured():
-            return self._fit_on_board(training, inputs, labels, order,
-                                      progress, validation, callbacks,
-                                      initial_epoch)
-        from spiDNN.training import loop as fitting
+        from spiDNN.machines import run
         # As Keras: training that diverged leaves non-finite weights and a
         # nan loss in the History, not an error.
-        return fitting.fit(self, training, inputs, labels, order, progress,
-                           validation, callbacks, initial_epoch)
-
-    def _fit_on_board(self, training, inputs, labels, order, progress,
-                      validation, callbacks, initial_epoch):
-        if validation is not None or callbacks or initial_epoch or (
-                training.metrics):
-            raise SpiDNNConfigurationError(
-                "through live I/O (on a board, or live_io=True), fit "
-                "takes no validation, callbacks, metrics or initial_epoch "
-                "yet; they run on the virtual machine in-process")
-        from spiDNN.machines.run import fit
-        sample_losses, weights, self.last_run = fit(
-            self, training, inputs, labels, order, progress)
-        self._take_weights(weights)
-        history = History(training.history_params())
-        for epoch_losses in sample_losses:
-            history.add_epoch(epoch_losses)
-        return history
+        return run.fit(self, training, inputs, labels, order, progress,
+                       validation, callbacks, initial_epoch)
 
     def evaluate(self, x, y, batch_size=None, verbose="auto",
                  return_dict=False):
@@ -399,8 +377,12 @@ class Model:
             len(inputs), None, 1, batch_size, None, False, 0, y)
         labels = self._check_labels(training, y, len(inputs))
         self.check_fits(training)
-        from spiDNN.training import loop as fitting
-        logs = fitting.evaluate(self, training, inputs, labels)
+        from spiDNN.machines import run
+        from spiDNN.training import loop
+        self._resolved_metrics = training.metrics
+        losses, metrics, self.last_run = run.evaluate(
+            self, training, inputs, labels)
+        logs = loop.logs_of(losses, metrics, training)
         if return_dict:
             return logs
         values = list(logs.values())
@@ -521,12 +503,6 @@ class Model:
         if print_fn is not None:
             print_fn(text)
         return text
-
-
-def _board_configured():
-    from spiDNN.machines.toolchain.config import (
-        board_from_user_cfg, find_user_cfgs)
-    return board_from_user_cfg(find_user_cfgs()) is not None
 
 
 def _pair(value, what):

@@ -15,7 +15,6 @@ room (another chip, when one is full).
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.abi import layouts
 
 #: SDRAM one feeder core may hold: half a chip's 128 MiB, leaving the rest
 #: to the chip's other cores.
@@ -60,11 +59,11 @@ class BoardData:
         self.order = numpy.stack(
             [order(epoch) for epoch in range(self.n_epochs)]).astype(
                 numpy.uint32)
-        optimizer = training.optimizer
-        self.schedule = numpy.array(
-            [(layouts.float_bits(optimizer.learning_rate_at(step)),
-              layouts.float_bits(optimizer.step_scale(step)))
-             for step in range(training.n_batches)], dtype=numpy.uint32)
+        # Steps go on from where the optimizer's state left them.
+        learning_rates, scales = training.step_values(range(
+            training.initial_step, training.initial_step + training.n_batches))
+        self.schedule = numpy.stack([learning_rates, scales], axis=1).view(
+            numpy.uint32)
         row_bytes = 4 * (rows.shape[1] + self.label_width)
         per_shard = (shard_bytes or SHARD_BYTES) // row_bytes
         if per_shard == 0:

@@ -253,7 +253,9 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
     pass finishes), a commit after each batch."""
     _check_no_faults(faults)
     n_epochs, n = order.n_epochs, order.n_samples
-    batch_size = graph.training.batch_size
+    training = graph.training
+    # Steps go on from where the optimizer's state left them.
+    step = training.initial_step
     rounds = iter(range(1, 2 ** 32))
     sample_losses = [numpy.empty(n, dtype=numpy.float32)
                      for _ in range(n_epochs)]
@@ -263,6 +265,7 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
         _check_one_source_core(graph)
         loss_key = graph.loss_key()
         rows = inputs.view(numpy.uint32)
+        nonlocal step
         commit = None
         for epoch in range(n_epochs):
             progress.start_epoch(epoch)
@@ -275,14 +278,12 @@ def fit(graph, session, inputs, labels, order, progress, faults=None):
                     raise SpiDNNMachineError(
                         "a training pass sent something other than its loss")
                 sample_losses[epoch][i] = payloads.view(numpy.float32)[0]
-                if (i + 1) % batch_size == 0 or i + 1 == n:
-                    step = epoch * -(-n // batch_size) + i // batch_size
-                    optimizer = graph.training.optimizer
+                if training.ends_batch(i):
+                    learning_rate, scale = training.step_values([step])
+                    step += 1
                     commit = (
-                        ("learning_rate", layouts.float_bits(
-                            optimizer.learning_rate_at(step))),
-                        ("scale", layouts.float_bits(
-                            optimizer.step_scale(step))),
+                        ("learning_rate", layouts.float_bits(learning_rate[0])),
+                        ("scale", layouts.float_bits(scale[0])),
                         ("commit", next(rounds)))
                     live.command(*commit)
                 progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))

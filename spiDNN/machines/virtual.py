@@ -146,21 +146,15 @@ class TrainingMachine:
         """Trains on samples ``rows`` (whole batches of the epoch, from its
         sample ``first``); their (losses, metrics)."""
         self._mode(False)
-        n_samples = self.graph.training.n_samples
+        training = self.graph.training
         index = numpy.arange(first, first + len(rows))
-        # The last pass of each batch (and of the epoch): a commit after.
-        commit_after = ((index + 1) % self.batch_size == 0) | (
-            index + 1 == n_samples)
+        commit_after = training.ends_batch(index)
         batch = index // self.batch_size - first // self.batch_size
-        optimizer = self.graph.training.optimizer
-        steps = range(self.steps, self.steps + int(batch[-1]) + 1)
-        commit_args = [("scale", numpy.array(
-            [optimizer.step_scale(step) for step in steps],
-            dtype=numpy.float32)[batch])]
-        if optimizer.weight_decay:
-            commit_args.append(("learning_rate", numpy.array(
-                [optimizer.learning_rate_at(step) for step in steps],
-                dtype=numpy.float32)[batch]))
+        learning_rates, scales = training.step_values(
+            range(self.steps, self.steps + int(batch[-1]) + 1))
+        commit_args = [("scale", scales[batch])]
+        if training.optimizer.weight_decay:
+            commit_args.append(("learning_rate", learning_rates[batch]))
         try:
             result = self._passes(inputs, labels, rows, commit_after,
                                   commit_args, first)

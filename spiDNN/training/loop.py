@@ -57,24 +57,15 @@ class Callbacks:
         return call
 
 
-def fit(model, training, inputs, labels, order, progress, validation,
-        callbacks, initial_epoch):
-    """Trains ``model`` on a machine loaded for this fit; returns its
+def fit_on(machine, model, training, inputs, labels, order, progress,
+           validation=None, callbacks=None, initial_epoch=0):
+    """Trains ``model`` on a machine loaded for this fit
+    (:py:class:`~spiDNN.machines.virtual.TrainingMachine`); returns its
     :py:class:`~spiDNN.History`.
 
     :param validation: (inputs, labels) to evaluate after each epoch, or
         None
     """
-    from spiDNN.machines.run import training_machine
-    with training_machine(model, training) as machine:
-        return fit_on(machine, model, training, inputs, labels, order,
-                      progress, validation, callbacks, initial_epoch)
-
-
-def fit_on(machine, model, training, inputs, labels, order, progress,
-           validation=None, callbacks=None, initial_epoch=0):
-    """:py:func:`fit` on a loaded
-    :py:class:`~spiDNN.machines.virtual.TrainingMachine`."""
     names = [name for name, _ in training.metrics]
     n = training.n_samples
     history = History(training.history_params())
@@ -140,13 +131,7 @@ def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
     return losses, metrics, done
 
 
-def evaluate(model, training, inputs, labels):
-    """(loss, {metric: value}) of ``model`` on (inputs, labels), computed
-    on the machine without training."""
-    from spiDNN.machines.run import training_machine
-    model._resolved_metrics = training.metrics
-    with training_machine(model, training) as machine:
-        losses, metrics = machine.evaluate(inputs, labels)
-        model.last_run = machine.report()
-    names = [name for name, _ in training.metrics]
-    return _logs(losses, metrics, names)
+def logs_of(losses, metrics, training):
+    """``evaluate``'s logs: the loss and each metric, means over the
+    samples."""
+    return _logs(losses, metrics, [name for name, _ in training.metrics])

@@ -2,6 +2,8 @@
 many samples make a batch and the run."""
 import dataclasses
 
+import numpy
+
 from spiDNN import losses
 from spiDNN.abi import layouts
 
@@ -52,6 +54,28 @@ class TrainingRun:
     def n_batches(self):
         """Batches of the whole run (an epoch's last may be short)."""
         return self.n_epochs * -(-self.n_samples // self.batch_size)
+
+    @property
+    def batches_per_epoch(self):
+        return -(-self.n_samples // self.batch_size)
+
+    def ends_batch(self, index):
+        """Whether the passes at ``index`` (an epoch's sample numbers, 0
+        first) end a batch, so a commit follows them: every batch_size-th
+        and the epoch's last."""
+        index = numpy.asarray(index)
+        return ((index + 1) % self.batch_size == 0) | (
+            index + 1 == self.n_samples)
+
+    def step_values(self, steps):
+        """(learning rates, scales) of optimizer ``steps``, float32: what
+        each step's commit carries."""
+        optimizer = self.optimizer
+        steps = [int(step) for step in numpy.ravel(steps)]
+        return (numpy.array([optimizer.learning_rate_at(step)
+                             for step in steps], dtype=numpy.float32),
+                numpy.array([optimizer.step_scale(step) for step in steps],
+                            dtype=numpy.float32))
 
     def batch_fields(self):
         """The batch-counting fields every training core's params carry."""
