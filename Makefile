@@ -28,10 +28,10 @@ test: install arm-check
 # The MNIST suite (MLPs and LeNets, spiDNN against Keras): JSON, Markdown
 # and PNG in benchmarks/results/.  The quick mode takes about a minute.
 benchmark-quick: install
-	$(PYTHON) benchmarks/mnist_suite.py --quick
+	$(PYTHON) -m benchmarks.mnist_suite --quick
 
 benchmark: install
-	$(PYTHON) benchmarks/mnist_suite.py
+	$(PYTHON) -m benchmarks.mnist_suite
 
 clean:
 	$(MAKE) -C c_code clean

@@ -1,9 +1,11 @@
 """The MNIST benchmark runner as a smoke test: it runs end to end on a tiny
 MNIST-format folder and writes its JSON, table and plot (no figure is
 judged here; the figures belong to benchmarks/)."""
+import functools
 import importlib.util
 import json
 import os
+import sys
 
 import numpy
 
@@ -11,7 +13,7 @@ from conftest import upscale_to_mnist
 from test_datasets import write_idx
 
 SUITE = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks",
-                     "mnist_suite.py")
+                     "mnist_suite")
 
 
 def tiny_mnist(folder, digits, n_train=48, n_test=24):
@@ -28,9 +30,7 @@ def tiny_mnist(folder, digits, n_train=48, n_test=24):
 
 def test_suite_runs_and_writes_every_output(tmp_path, digits):
     tiny_mnist(tmp_path, digits)
-    spec = importlib.util.spec_from_file_location("mnist_suite", SUITE)
-    suite = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(suite)
+    suite = load_suite()
     output = tmp_path / "suite.json"
     suite.main(["--quick", "--mnist", str(tmp_path), "--train-samples",
                 "48", "--test-samples", "24", "--output", str(output)])
@@ -52,9 +52,17 @@ def test_suite_runs_and_writes_every_output(tmp_path, digits):
     assert models["mlp-300"]["supported"]
 
 
+@functools.cache
 def load_suite():
-    spec = importlib.util.spec_from_file_location("mnist_suite", SUITE)
+    """The suite's package, benchmarks/mnist_suite/, loaded from its folder
+    (benchmarks/ need not be on the path); registered as ``mnist_suite``,
+    the name a script in benchmarks/ imports it by, so that its modules'
+    relative imports find it."""
+    spec = importlib.util.spec_from_file_location(
+        "mnist_suite", os.path.join(SUITE, "__init__.py"),
+        submodule_search_locations=[SUITE])
     suite = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = suite
     spec.loader.exec_module(suite)
     return suite
 
