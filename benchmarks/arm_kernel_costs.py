@@ -14,7 +14,8 @@ executed.  A straight line ``a + b * size`` is fitted per function.
 Prints the table and writes benchmarks/results/arm_kernel_costs.json,
 with the SHA-256 of the sources it was measured from.  It needs unicorn
 and pyelftools (``pip install unicorn pyelftools``) and Debian's
-gcc-arm-none-eabi.
+gcc-arm-none-eabi.  The published figures are in
+benchmarks/published/arm_kernel_costs.json.
 """
 import hashlib
 import os

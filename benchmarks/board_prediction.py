@@ -16,7 +16,9 @@ the clock over the predict time without it, measured back to back.
     PYTHONPATH=. python benchmarks/board_prediction.py [--samples N]
         [--slices 1 4 8] [--mnist PATH]
 
-Prints a table and writes benchmarks/results/board_prediction.json.
+Prints a table and writes benchmarks/results/board_prediction.json; the
+published figures are in benchmarks/published/board_prediction.json (and
+.png) and README.rst.
 """
 import argparse
 import os

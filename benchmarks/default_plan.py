@@ -10,6 +10,9 @@ Then the time to map and generate the data of a 5,000-core model.
 
     PYTHONPATH=. python benchmarks/default_plan.py [--samples N]
         [--lenet-samples N]
+
+The published figures are in benchmarks/published/default_plan.json and
+README.rst.
 """
 import argparse
 import os

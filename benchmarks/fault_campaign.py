@@ -18,6 +18,8 @@ end quickly with a clear error, and what does recovery cost?
     PYTHONPATH=. python benchmarks/fault_campaign.py [--runs N] [--quick]
 
 Prints the figures and writes them to benchmarks/results/fault_campaign.json.
+The published figures are in benchmarks/published/fault_campaign.json and
+README.rst.
 """
 import argparse
 import os

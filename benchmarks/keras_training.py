@@ -13,7 +13,9 @@ one run.
     PYTHONPATH=. python benchmarks/keras_training.py [--train-samples N]
         [--epochs N] [--mnist PATH]
 
-Prints the figures and writes benchmarks/results/keras_training.json.
+Prints the figures and writes benchmarks/results/keras_training.json.  The
+published figures are in benchmarks/published/keras_training.json and
+README.rst.
 """
 import os
 import sys

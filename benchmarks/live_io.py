@@ -11,6 +11,9 @@ the same passes, which says how much of a host-streamed live run's time a
 real board would spend computing and how much the host link takes.
 
     PYTHONPATH=. python benchmarks/live_io.py [--samples N]
+
+The published figures are in benchmarks/published/live_io.json and
+README.rst.
 """
 import argparse
 import os
