@@ -17,7 +17,7 @@ from conftest import spidnn_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 C_CODE = os.path.join(ROOT, "c_code")
-EV_PACKET_PAYLOAD, EV_SCHEDULED, EV_TIMER = 1, 3, 4   # vm_internal.h
+EV_PACKET_PAYLOAD, EV_SCHEDULED, EV_TIMER = 1, 3, 4   # vm_event.h
 
 # The fabric's and the relay's costs, picoseconds: odd numbers, so a
 # term counted twice or missed shows.

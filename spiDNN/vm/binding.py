@@ -10,7 +10,7 @@ HOST_BINARIES = os.path.join(
 # Results of the run functions, as in vm_api.h.
 (VM_OK, VM_STALLED, VM_TIMEOUT, VM_CORE_ERROR, VM_BAD_CALL,
  VM_CONTROL_FAILED, VM_RUNNING) = range(7)
-# Kinds of edge core, as in vm_internal.h.
+# Kinds of edge core, as in vm_core.h.
 CORE_SOURCE, CORE_GATHERER = 1, 2
 
 _u32p = ctypes.POINTER(ctypes.c_uint32)

@@ -13,7 +13,7 @@ from spiDNN.vm import binding
 from spiDNN.vm.binding import as_pointer
 
 
-#: What vm_get_fault_counts reports, in its order (vm_internal.h).
+#: What vm_get_fault_counts reports, in its order (vm_faults.h).
 FAULT_COUNTS = ("dropped_random", "dropped_targeted", "dropped_dead_link",
                 "emergency_routed", "reinjected", "lost", "delayed",
                 "stalls")
@@ -296,7 +296,7 @@ class VirtualMachine:
 
     def timeline(self):
         """The callbacks kept: uint64 array (n, 4) of core, kind (as
-        vm_internal.h's VM_EV_*), start and end in picoseconds."""
+        vm_event.h's VM_EV_*), start and end in picoseconds."""
         n = self._lib.vm_get_clock_log(self._vm, 0, None)
         out = numpy.zeros((n, 4), dtype=numpy.uint64)
         self._lib.vm_get_clock_log(self._vm, n,
