@@ -1,4 +1,6 @@
-"""Shared fixtures: Keras as the oracle, and scikit-learn's digits."""
+"""Shared fixtures: Keras as the oracle, and scikit-learn's digits; and
+the tests' tiers (pytest.ini): each test is unit, machine, live or system,
+from its module's entry in MODULE_TIERS unless it is marked itself."""
 import os
 import sys
 import tempfile
@@ -16,6 +18,86 @@ import pytest  # noqa: E402
 
 import spiDNN  # noqa: E402
 from spiDNN.layers import Dense, Input  # noqa: E402
+
+#: The tiers, fastest first (pytest.ini describes them; ``make test-fast``
+#: runs the unit tier).
+TIERS = ("unit", "machine", "live", "system")
+
+#: Each test module's tier; a test marked ``@pytest.mark.<tier>`` itself
+#: takes that tier instead.  A module missing here fails the collection:
+#: a new module chooses its tier.
+MODULE_TIERS = {
+    "test_bad_input": "unit",
+    "test_benchmark_suite": "system",
+    "test_board_data": "live",
+    "test_cnn_digits": "machine",
+    "test_configuration": "machine",
+    "test_conv_matches_keras": "machine",
+    "test_conv_protocol": "machine",
+    "test_cost_table": "system",
+    "test_datasets": "unit",
+    "test_dropout": "machine",
+    "test_energy_models": "unit",
+    "test_examples": "system",
+    "test_faults": "machine",
+    "test_fit_matches_keras": "machine",
+    "test_keras_interop": "machine",
+    "test_kernels": "unit",
+    "test_large_layers": "machine",
+    "test_layers_import": "unit",
+    "test_live_io": "live",
+    "test_misuse": "machine",
+    "test_optimizers": "machine",
+    "test_original_conv1d": "unit",
+    "test_planner": "unit",
+    "test_predict_matches_keras": "machine",
+    "test_training": "machine",
+    "test_training_interface": "machine",
+    "test_virtual_clock": "machine",
+    "test_virtual_machine": "unit",
+}
+
+
+@pytest.hookimpl(tryfirst=True)     # before -m selects by the marks
+def pytest_collection_modifyitems(config, items):
+    """Gives each test its tier: its own mark, else its module's."""
+    problems = []
+    for item in items:
+        own = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+        module = item.module.__name__.rpartition(".")[2]
+        if len(own) > 1:
+            problems.append(f"{item.nodeid}: marked {sorted(own)}, "
+                            "choose one tier")
+        elif not own:
+            if module not in MODULE_TIERS:
+                problems.append(f"{item.nodeid}: no tier; add {module!r} "
+                                "to MODULE_TIERS in tests/conftest.py or "
+                                "mark the test with one of " + ", ".join(
+                                    TIERS))
+                continue
+            item.add_marker(MODULE_TIERS[module])
+    if problems:
+        raise pytest.UsageError("tests without exactly one tier:\n  "
+                                + "\n  ".join(problems))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A unit test maps nothing: entering a toolchain session (mapping a
+    graph through the SpiNNaker toolchain) fails it, fixtures included."""
+    if item.get_closest_marker("unit") is None:
+        yield
+        return
+    from spiDNN.machines.toolchain.session import ToolchainSession
+
+    def refuse(session):
+        raise AssertionError(
+            f"{item.nodeid} is a unit test but maps through the SpiNNaker "
+            "toolchain: mark it @pytest.mark.machine")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ToolchainSession, "__enter__", refuse)
+        yield
 
 
 def keras_model(n_inputs, spec, seed=0):

@@ -166,6 +166,7 @@ def test_keras_losses_and_optimizers_are_understood(model):
             from_logits=True))
 
 
+@pytest.mark.machine
 def test_layer_that_fits_for_predict_but_not_for_training():
     """Training doubles a core's kernel (its gradient) and adds its
     outgoing weights: refused before anything is mapped."""

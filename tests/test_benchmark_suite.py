@@ -8,6 +8,7 @@ import os
 import sys
 
 import numpy
+import pytest
 
 from conftest import upscale_to_mnist
 from test_datasets import write_idx
@@ -67,6 +68,7 @@ def load_suite():
     return suite
 
 
+@pytest.mark.unit
 def test_boosting_filter_keeps_alternately_right_and_wrong():
     suite = load_suite()
     labels = numpy.zeros(10, dtype=int)
@@ -87,6 +89,7 @@ def test_boosting_filter_keeps_alternately_right_and_wrong():
     assert len(kept) == 0 and draw["ran_out"]
 
 
+@pytest.mark.unit
 def test_boosting_filter_takes_disagreements_in_order():
     suite = load_suite()
     first = numpy.array([0, 1, 2, 3, 4, 5])
@@ -98,6 +101,7 @@ def test_boosting_filter_takes_disagreements_in_order():
     assert draw["available_disagreements"] == 3
 
 
+@pytest.mark.unit
 def test_boosting_trains_each_member_on_its_filtered_set():
     """run_boosted with a stand-in trainer (no machine, no Keras): member 2
     sees member 1's filter, member 3 the disagreements, the ensemble sums
@@ -152,6 +156,7 @@ def test_boosting_trains_each_member_on_its_filtered_set():
     assert result["filter_predict_seconds"] == 0.0   # none timed here
 
 
+@pytest.mark.unit
 def test_boosting_stops_at_an_empty_filtered_set():
     suite = load_suite()
     y = numpy.zeros(6, dtype=int)

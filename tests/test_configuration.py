@@ -2,6 +2,7 @@
 import os
 
 import numpy
+import pytest
 
 from spiDNN.machines.toolchain import config
 
@@ -22,6 +23,7 @@ def test_no_user_config_means_the_virtual_machine(tmp_path, monkeypatch):
     assert os.listdir(home) == [] and os.listdir(work) == []
 
 
+@pytest.mark.unit
 def test_a_user_config_naming_a_board_selects_it(tmp_path):
     cfg = tmp_path / ".spiNNakerGraphFrontEnd.cfg"
     cfg.write_text("[Machine]\nmachine_name = 192.168.240.253\n"

@@ -262,6 +262,7 @@ def test_trains_like_keras(input_shape, specs, loss, batch_size,
                              learning_rate, seed=seed, bias_shift=bias_shift)
 
 
+@pytest.mark.unit
 def test_relu_maxpool_ties_are_really_there():
     """The tie case above is only a test if windows do tie at zero."""
     import keras
@@ -425,6 +426,7 @@ def test_input_shape_spellings(make_input):
     assert_predicts_like_keras(model, reference, x)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name, base", [
     ("Conv1D", "conv1d"), ("Conv2D", "conv2d"),
     ("MaxPooling1D", "max_pooling1d"), ("MaxPooling2D", "max_pooling2d"),

@@ -301,6 +301,7 @@ def test_a_removed_routing_entry_ends_by_name(monkeypatch):
 
 
 # --------------------------------------------------------- arguments
+@pytest.mark.unit
 @pytest.mark.parametrize("make, match", [
     (lambda: Faults(drop_rate=2), "drop_rate must be a probability"),
     (lambda: Faults(delay_rate=-0.1), "delay_rate must be a probability"),

@@ -61,6 +61,7 @@ def _refusal_cases():
     ]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("index", range(7))
 def test_what_spiDNN_cannot_run_exactly_is_refused(index):
     import keras
@@ -71,6 +72,7 @@ def test_what_spiDNN_cannot_run_exactly_is_refused(index):
     assert layer.name in str(error.value)
 
 
+@pytest.mark.unit
 def test_a_branching_model_is_refused():
     import keras
     inputs = keras.Input((4,))
@@ -130,6 +132,7 @@ def _compile_refusals():
     ]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("index", range(8))
 def test_keras_fit_refuses_settings_it_would_ignore(index):
     settings, match = _compile_refusals()[index]
@@ -204,6 +207,7 @@ def _one_layer_models():
     }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("kind", sorted(_one_layer_models()))
 def test_round_trip_through_spiDNN_keeps_predictions(kind):
     """kmodel -> from_keras -> to_keras predicts as kmodel did, to 1e-6,

@@ -122,6 +122,7 @@ def test_streamed_and_dtcm_kernels_give_the_same_numbers(optimizer):
     assert results[0] == results[1]
 
 
+@pytest.mark.unit
 def test_weights_in_is_checked():
     with pytest.raises(spiDNN.errors.SpiDNNConfigurationError,
                        match="weights_in must be"):

@@ -23,12 +23,14 @@ def small_model():
     return spidnn_model(4, [(3, "tanh"), (2, "softmax")])
 
 
+@pytest.mark.unit
 def test_learning_rate_infinite_in_float32_is_refused():
     with pytest.raises(spiDNN.SpiDNNConfigurationError, match="float32"):
         small_model().fit(X, Y, loss="sparse_categorical_crossentropy",
                           learning_rate=1e39, verbose=0)
 
 
+@pytest.mark.unit
 def test_a_layer_belongs_to_one_model():
     dense = Dense(2)
     spiDNN.Model().add(Input(4)).add(dense)
@@ -100,6 +102,7 @@ def test_threads_that_predict_at_once_take_turns():
         numpy.testing.assert_array_equal(result, expected)
 
 
+@pytest.mark.unit
 def test_sample_orders_are_drawn_epoch_by_epoch():
     """A billion epochs do not draw a billion orders up front."""
     model = small_model()
@@ -133,6 +136,7 @@ def test_diverging_training_ends_as_in_keras():
                                          numpy.isfinite(theirs))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("what", ["inputs", "labels", "weights"])
 def test_values_infinite_in_float32_are_refused(what):
     """1e39 is a finite float64 but infinite on the machine."""

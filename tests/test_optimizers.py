@@ -121,6 +121,7 @@ def test_replays_keep_the_optimizer_state_exact():
         numpy.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.unit
 def test_step_scales_are_keras_float32_arithmetic():
     adam = Adam(0.01, beta_1=0.9, beta_2=0.999)
     for step in (0, 1, 9, 99):
@@ -154,6 +155,7 @@ def test_optimizer_state_counts_against_dtcm():
         model.fit(x, y, epochs=1, verbose=0)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("make, match", [
     (lambda: SGD(0.1, momentum=1.5), "momentum must be in"),
     (lambda: Adam(beta_1=1.0), "beta_1 must be in"),
@@ -176,6 +178,7 @@ def test_bad_optimizers(make, match):
         make()
 
 
+@pytest.mark.unit
 def test_names_give_keras_defaults():
     assert isinstance(spiDNN.optimizers.get("adam"), Adam)
     assert spiDNN.optimizers.get("rmsprop").learning_rate == 0.001

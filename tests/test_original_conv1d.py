@@ -49,6 +49,7 @@ def data(n, seed=0):
     return x, numpy.eye(3, dtype=numpy.float32)[classes]
 
 
+@pytest.mark.machine
 def test_original_usage_one_batch_per_epoch():
     """fit as the prototype called it (it shuffles by default): with one
     batch of 3 per epoch the order cannot change the update."""
@@ -74,6 +75,7 @@ def test_original_usage_one_batch_per_epoch():
         <= PREDICT_TOLERANCE
 
 
+@pytest.mark.machine
 def test_original_usage_in_order():
     """The same call on 20 samples in batches of 3 (the last one short),
     without shuffling: Keras' weights and losses step by step."""
@@ -99,6 +101,7 @@ def test_original_usage_in_order():
         <= PREDICT_TOLERANCE
 
 
+@pytest.mark.machine
 def test_original_model_shapes():
     model = original_model()
     kernel, bias, dense_kernel, dense_bias = model.get_weights()
@@ -134,6 +137,7 @@ def test_kernel_larger_than_input_under_valid_padding(input_shape, make):
         model.add(conv)
 
 
+@pytest.mark.machine
 def test_kernel_larger_than_input_is_fine_with_same_padding():
     model = spiDNN.Model().add(Input(5, 5, 1))
     model.add(_conv2d(2, 7, padding="same"))

@@ -38,6 +38,7 @@ def test_auto_is_the_default_and_the_users_choice_wins():
     assert "Plan for inference" in text and "neurons_per_core given" in text
 
 
+@pytest.mark.machine
 @pytest.mark.parametrize("training", [False, True])
 def test_the_plans_pace_is_the_clocks(training):
     """The planner's price of its bottleneck agrees with the virtual clock
@@ -60,6 +61,7 @@ def test_the_plans_pace_is_the_clocks(training):
     assert abs(planned / simulated - 1) < 0.1, (planned, simulated)
 
 
+@pytest.mark.machine
 def test_the_plan_is_as_fast_as_one_neuron_per_core_on_fewer_cores():
     """Slicing neurons only (1-D), the plan is as fast as one neuron per
     core on fewer cores; splitting inputs too (2-D, the default) it is
@@ -120,6 +122,7 @@ def _numbers(model, x, y, train):
     return result + [model.predict(x).tobytes()]
 
 
+@pytest.mark.machine
 @pytest.mark.parametrize("kind,sizes,train", [
     ("dense", ["auto", 2, 3, 9], True),
     # 2-D: blocks of the inputs (those of the layers after the first
@@ -166,6 +169,7 @@ def test_a_layer_no_slice_fits_is_refused_when_added():
     assert model.layers == []
 
 
+@pytest.mark.machine
 def test_training_plans_again_for_its_dtcm():
     """A slice that fits inference but not training's gradients and
     optimizer state gets more cores for fit."""
@@ -201,6 +205,7 @@ def test_a_model_too_big_for_its_boards_is_refused():
         model.add(Dense(3000, "relu", neurons_per_core=1))
 
 
+@pytest.mark.machine
 def test_predictions_equal_keras_at_the_planned_slices():
     spec = [(24, "relu"), (10, "softmax")]
     kmodel = keras_model(60, spec)

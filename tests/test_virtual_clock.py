@@ -71,6 +71,7 @@ def relay_chain(relay_app, monkeypatch):
     return build
 
 
+@pytest.mark.unit
 def test_a_chain_of_k_cores_takes_k_hops_and_callbacks(relay_chain):
     for k in (1, 5, 15):
         vm, _, source = relay_chain(k)
@@ -105,6 +106,7 @@ def _reference(n):
     return fiq, tasks
 
 
+@pytest.mark.unit
 def test_packets_reaching_a_busy_core_wait_and_pre_empt(relay_chain):
     n = 12
     vm, (core,), source = relay_chain(1)
@@ -130,6 +132,7 @@ def test_packets_reaching_a_busy_core_wait_and_pre_empt(relay_chain):
         assert list(timeline[:, 2]) == sorted(timeline[:, 2])
 
 
+@pytest.mark.unit
 def test_timer_ticks_fire_at_their_period(relay_chain):
     vm, (core,), _ = relay_chain(1)
     with vm:
@@ -142,6 +145,7 @@ def test_timer_ticks_fire_at_their_period(relay_chain):
         assert list(ticks[:, 3] - ticks[:, 2]) == [ENTRY_TASK + TICK] * 3
 
 
+@pytest.mark.unit
 def test_a_busy_link_queues_packets(relay_app, monkeypatch):
     """Two chips: n packets with payloads cross one link, each holding it
     for its serialisation time."""

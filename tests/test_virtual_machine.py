@@ -32,6 +32,7 @@ def test_only_17_application_cores_per_chip():
             vm.add_edge_core(0, 0, 18, 1, "past the last core")
 
 
+@pytest.mark.machine
 def test_dtcm_overflow_fails_on_the_core(monkeypatch):
     """With the host check off, the core's own spin1_malloc fails."""
     monkeypatch.setattr(planner, "dtcm_fits", lambda n_bytes: True)
@@ -41,6 +42,7 @@ def test_dtcm_overflow_fails_on_the_core(monkeypatch):
         model.predict(numpy.ones((1, 4)))
 
 
+@pytest.mark.machine
 def test_repeated_predicts_are_identical_and_leave_nothing():
     before = spidnn_temp_folders()
     model = spidnn_model(9, [(16, "tanh"), (5, "softmax")])
