@@ -1,11 +1,12 @@
 # spiDNN from a fresh clone: `make example` runs the main example on the
-# virtual machine; `make test` runs the whole test suite.
-# Both install what they need first.
+# virtual machine; `make test` runs the whole test suite, `make test-fast`
+# its unit tier (seconds); test-machine, test-live and test-system the
+# other tiers (pytest.ini).  Each installs what it needs first.
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
 .PHONY: install arm-toolchain example test arm-check benchmark \
-    benchmark-quick clean
+    benchmark-quick clean test-fast test-machine test-live test-system
 
 install:
 	$(PIP) install -q -e ".[test]"
@@ -24,6 +25,22 @@ arm-check: arm-toolchain
 
 test: install arm-check
 	$(PYTHON) -m pytest tests -q
+
+# The tiers (pytest.ini, tests/conftest.py): unit maps nothing through the
+# toolchain; machine runs models on the in-process virtual machine; live
+# the live I/O (fixed UDP ports: one run at a time); system the examples,
+# the benchmarks' tests and the cost table's ARM replays.
+test-fast: install
+	$(PYTHON) -m pytest tests -q -m unit
+
+test-machine: install
+	$(PYTHON) -m pytest tests -q -m machine
+
+test-live: install
+	$(PYTHON) -m pytest tests -q -m live
+
+test-system: install arm-check
+	$(PYTHON) -m pytest tests -q -m system
 
 # The MNIST suite (MLPs and LeNets, spiDNN against Keras): JSON, Markdown
 # and PNG in benchmarks/results/.  The quick mode takes about a minute.
