@@ -46,6 +46,7 @@ MODULE_TIERS = {
     "test_large_layers": "machine",
     "test_layers_import": "unit",
     "test_live_io": "live",
+    "test_live_training_loop": "live",
     "test_misuse": "machine",
     "test_optimizers": "machine",
     "test_original_conv1d": "unit",

@@ -8,9 +8,15 @@
 // set, each of several cores holds a shard of it on its own chip; one of
 // them, the lead, owns the keys the layers know.
 //
-// On the host's "train" the sample of pass 0 goes out; each further pass
-// starts when the loss core's loss of the one before comes back, as it
-// would from a host, but without the round trip.  The core holding the
+// The host's "train" carries the number of passes to run before it next
+// waits for the host (the end of an epoch, of a batch, or of the run: the
+// host's loop decides); each pass starts when the loss core's loss of the
+// one before comes back, as it would from a host, but without the round
+// trip.  A repeated "train" (the host sends it again when it hears
+// nothing) asks for nothing new.  The host's "evaluate" streams the
+// validation samples, held after the training set's, once each: the
+// lead carries the command on to the apps (whose passes then evaluate)
+// and, after the last validation loss, tells them to train again.  The core holding the
 // pass's sample reads it by DMA; the lead sends it (inputs, then label),
 // the others send it to the lead, which sends it on.  After a batch's last
 // loss the lead sends the step's learning rate, scale and commit (the
@@ -51,9 +57,13 @@ static uint32_t *relayed;           // lead: inputs then label, relayed
 static uint32_t n_relayed;
 static bool relay_wanted;           // lead: the pass's sample is relayed
 
-static bool started;
-static uint32_t pass;               // passes started so far, all epochs
+static bool streaming;              // a pass is in flight
+static uint32_t pass;               // training passes started, all epochs
+static uint32_t until;              // training passes the host asked for
 static uint32_t total_passes;
+static bool validating;             // the passes in flight evaluate
+static uint32_t validation_pass;    // validation passes started
+static uint32_t validation_round;   // the host's last "evaluate"
 static batch_counter_t batch;       // where the batches end, as the cores
 static uint32_t step;               // commits sent so far
 
@@ -99,10 +109,9 @@ static void send_relayed(uint unused0, uint unused1) {
                 &relayed[params.n_inputs]);
 }
 
-// Pass `pass` begins: the core holding its sample reads it; the lead
-// waits for it from that core if it is not its own.
-static void start_pass(void) {
-    uint32_t sample = order[pass];
+// A pass of `sample` begins: the core holding it reads it; the lead waits
+// for it from that core if it is not its own.
+static void start_sample(uint32_t sample) {
     uint32_t local = sample - params.shard_first;   // wraps below the shard
     if (local < params.shard_count) {
         relay_wanted = false;
@@ -143,37 +152,77 @@ static void send_commit(void) {
     send_word(params.control_key + CONTROL_COMMIT, step);
 }
 
+static void validation_loss_received(void) {
+    validation_pass++;
+    if (validation_pass < params.n_validation) {
+        start_sample(params.n_samples + validation_pass);
+        return;
+    }
+    streaming = false;
+    validating = false;
+    if (params.lead) {
+        send_word(params.control_key + CONTROL_TRAIN, validation_round);
+    }
+}
+
 static void loss_received(uint unused0, uint unused1) {
     (void) unused0;
     (void) unused1;
+    if (validating) {
+        validation_loss_received();
+        return;
+    }
     status->passes_done++;
     if (batch_sample_done(&batch) && params.lead) {
         send_commit();
     }
     pass++;
-    if (pass < total_passes) {
-        start_pass();
-    } else if (params.lead) {
+    if (pass < until) {
+        start_sample(order[pass]);
+        return;
+    }
+    streaming = false;
+    if (pass == total_passes && params.lead) {
         send_word(params.control_key + CONTROL_SEND_WEIGHTS, step + 1);
     }
 }
 
-static void start(uint unused0, uint unused1) {
+static void start_training(uint unused0, uint unused1) {
     (void) unused0;
     (void) unused1;
-    start_pass();
+    start_sample(order[pass]);
+}
+
+static void start_validation(uint unused0, uint unused1) {
+    (void) unused0;
+    (void) unused1;
+    start_sample(params.n_samples);
 }
 
 // A command from the host: the lead carries it on to the apps; "train"
-// also starts the stream, once.
+// runs the training passes up to its payload, "evaluate" the validation
+// passes (neither while passes are in flight: the host waits for them).
 static void host_command(uint32_t command, uint32_t payload) {
     if (params.lead) {
         send_word(params.control_key + command, payload);
     }
     status->last_control = payload;
-    if (command == CONTROL_TRAIN && !started) {
-        started = true;
-        spin1_schedule_callback(start, 0, 0, COMPUTE_PRIORITY);
+    if (streaming) {
+        return;
+    }
+    if (command == CONTROL_TRAIN && payload > pass) {
+        until = payload < total_passes ? payload : total_passes;
+        if (pass < until) {
+            streaming = true;
+            spin1_schedule_callback(start_training, 0, 0, COMPUTE_PRIORITY);
+        }
+    } else if (command == CONTROL_EVALUATE && payload != validation_round
+            && params.n_validation > 0) {
+        validation_round = payload;
+        validating = true;
+        validation_pass = 0;
+        streaming = true;
+        spin1_schedule_callback(start_validation, 0, 0, COMPUTE_PRIORITY);
     }
 }
 
@@ -198,7 +247,7 @@ static void relay_received(uint32_t key, uint32_t payload) {
 static void receive_packet(uint key, uint payload) {
     COST(COST_RECEIVE, 1);
     if (key == params.loss_key) {
-        if (started && pass < total_passes) {
+        if (streaming) {
             spin1_schedule_callback(loss_received, 0, 0, COMPUTE_PRIORITY);
         }
         return;
@@ -237,9 +286,13 @@ static bool initialise(void) {
             : NULL;
     n_relayed = 0;
     relay_wanted = false;
-    started = false;
+    streaming = false;
     pass = 0;
+    until = 0;
     total_passes = params.n_samples * params.n_epochs;
+    validating = false;
+    validation_pass = 0;
+    validation_round = 0;
     batch_init(&batch, params.batch_size, params.n_samples);
     step = 0;
     return simulation_dma_transfer_done_callback_on(DMA_TAG_LABEL,

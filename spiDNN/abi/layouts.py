@@ -351,6 +351,7 @@ FEEDER_PARAMS = Struct("feeder_params", [
     ("label_width", "payload words per label"),
     *BATCH_FIELDS,
     ("n_epochs", "epochs to train"),
+    ("n_validation", "validation samples, held after the training set's"),
     ("codes", "1: SAMPLES rows are uint8 codes into TABLE, padded to "
               "words; 0: float32"),
     ("shard_first", "the first sample this core holds"),

@@ -8,6 +8,9 @@ epoch's order is drawn here, from the model's generator, as host-streamed
 training draws it, and every optimizer step's learning rate and scale is
 worked out here, so the board needs no host to train.
 
+The validation samples, if any, are held after the training set's, so
+that validation needs no host either.
+
 When the samples do not fit one chip's share of SDRAM they are cut into
 shards, each held by a feeder core that the placer puts where there is
 room (another chip, when one is full).
@@ -31,15 +34,28 @@ class BoardData:
     :param order: the run's :py:class:`~spiDNN.model.EpochOrder`, whose
         epochs are all drawn here
     :param training: the run's :py:class:`~spiDNN.training.run.TrainingRun`
+    :param validation: (inputs, labels) to validate on, or None
+    :param first_epoch: the epoch the run starts from (Keras'
+        ``initial_epoch``): the orders of the epochs before it are drawn,
+        so that the seeded orders stay in step, but not held
     """
 
-    def __init__(self, inputs, labels, order, training, shard_bytes=None):
+    def __init__(self, inputs, labels, order, training, shard_bytes=None,
+                 validation=None, first_epoch=0):
         self.n_samples, self.n_inputs = inputs.shape
         self.label_width = labels.shape[1]
-        self.n_epochs = order.n_epochs
+        self.first_epoch = first_epoch
+        #: Epochs the feeder streams.
+        self.n_epochs = order.n_epochs - first_epoch
         self.batch_size = training.batch_size
         #: Values a shard relays to the lead per sample.
         self.relayed = self.n_inputs + self.label_width
+        self.validation = validation
+        if validation is not None:
+            inputs = numpy.concatenate([inputs, validation[0]])
+            labels = numpy.concatenate([labels, validation[1]])
+        self.n_validation = 0 if validation is None else len(validation[0])
+        n_rows = len(inputs)
         bits = numpy.ascontiguousarray(inputs, dtype=numpy.float32).view(
             numpy.uint32)
         values = numpy.unique(bits)
@@ -47,7 +63,7 @@ class BoardData:
         if len(values) <= TABLE_SIZE:
             self.table[:len(values)] = values
             codes = numpy.zeros(
-                (self.n_samples, -(-self.n_inputs // 4) * 4), dtype=numpy.uint8)
+                (n_rows, -(-self.n_inputs // 4) * 4), dtype=numpy.uint8)
             codes[:, :self.n_inputs] = numpy.searchsorted(values, bits)
             rows = codes.view(numpy.uint32)
         else:
@@ -56,12 +72,15 @@ class BoardData:
         self.coded = rows is not bits
         self._rows = rows
         self._labels = numpy.ascontiguousarray(labels, dtype=numpy.uint32)
-        self.order = numpy.stack(
-            [order(epoch) for epoch in range(self.n_epochs)]).astype(
+        #: Every epoch's order, those before first_epoch included.
+        self.orders = numpy.stack(
+            [order(epoch) for epoch in range(order.n_epochs)]).astype(
                 numpy.uint32)
+        #: The orders of the epochs the feeder streams.
+        self.order = self.orders[first_epoch:]
         # Steps go on from where the optimizer's state left them.
         learning_rates, scales = training.step_values(range(
-            training.initial_step, training.initial_step + training.n_batches))
+            training.initial_step, training.initial_step + self.n_batches))
         self.schedule = numpy.stack([learning_rates, scales], axis=1).view(
             numpy.uint32)
         row_bytes = 4 * (rows.shape[1] + self.label_width)
@@ -71,8 +90,17 @@ class BoardData:
                 f"one sample takes {row_bytes} bytes of SDRAM, more than a "
                 f"feeder core may hold")
         #: (first sample, samples) of each shard.
-        self.shards = [(first, min(per_shard, self.n_samples - first))
-                       for first in range(0, self.n_samples, per_shard)]
+        self.shards = [(first, min(per_shard, n_rows - first))
+                       for first in range(0, n_rows, per_shard)]
+
+    @property
+    def n_batches(self):
+        """The optimizer steps the feeder commits."""
+        return self.n_epochs * -(-self.n_samples // self.batch_size)
+
+    def epoch_order(self, epoch):
+        """Epoch ``epoch``'s order, as the run's EpochOrder drew it."""
+        return self.orders[epoch]
 
     def regions(self, shard):
         """[(region name, uint32 words)] of shard ``shard``'s core."""

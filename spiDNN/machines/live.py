@@ -21,179 +21,28 @@ most ``LiveIO.timeout`` for each:
 - a training pass whose loss still does not come ends the run with an
   error naming what may have been lost (replaying it from the last commit
   needs to know that commit arrived, which nothing on the wire says).
+
+Training runs on a machine with the in-process one's interface (train a
+chunk of an epoch, fetch the weights and the optimizer's state, report),
+which Keras' loop (spiDNN.training.loop) drives, callbacks and metrics
+included: :py:class:`LiveMachine` when the host streams the samples,
+:py:class:`FeederMachine` when the feeder streams them from the board's
+SDRAM.  The toolchain's live run goes on in a thread of its own while the
+loop runs in the caller's (wire.SteppedRun).
 """
-import collections
-import queue
-import socket
-import threading
 import time
 import warnings
 
 import numpy
-from spinn_front_end_common.data import FecDataView
-from spinn_front_end_common.utilities.connections import LiveEventConnection
-from spinn_utilities.socket_address import SocketAddress
 
-from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
-from spiDNN.compiler.machine_graph import CONTROL_LABEL, INPUT_LABEL, LABELS_LABEL, OUTPUT_LABEL
-from spiDNN.training.history import mean_loss
-from spiDNN.live_io import LiveIO
-from spiDNN.machines.run_report import RunReport
 from spiDNN.abi import layouts
-
-#: Bytes of the host's receive buffer: the weights come back in one burst,
-#: faster than Python reads them (the kernel caps it at
-#: net.core.rmem_max; spinnman asks for 1 MiB).
-RECEIVE_BUFFER_BYTES = 16 * 1024 * 1024
-
-
-class _Lost(Exception):
-    """Fewer packets came back than were expected, within the timeout:
-    its text is "got of expected"."""
-
-
-class _Closed(Exception):
-    """The run ended (stopped, failed or interrupted) while streaming."""
-
-
-class _LiveRun:
-    """One run: a connection that sends to ``send_labels`` and queues
-    every (key, payload) the gatherer forwards for ``receive_labels``;
-    ``stream(self)`` runs once the machine starts, and the run stops when
-    it returns."""
-
-    def __init__(self, session, send_labels, receive_labels, stream):
-        self.session = session
-        self.settings = session.live_io or LiveIO()
-        self.received = queue.Queue()
-        self.failure = []
-        self.closed = threading.Event()
-        #: Events sent and received, by kind, and the host's resends.
-        self.sent = collections.Counter()
-        self.got = collections.Counter()
-        self.resends = collections.Counter()
-        self.started = None
-        self.stopped = None
-        #: Training with the data on the board: losses lost on the wire, and
-        #: seconds from the start to the last loss.
-        self.lost_losses = 0
-        self.training_seconds = None
-        self.connection = LiveEventConnection(
-            OUTPUT_LABEL, receive_labels=receive_labels,
-            send_labels=send_labels, local_port=None)
-        # spinnman keeps the socket to itself; a larger buffer is all that
-        # is asked of it.
-        self.connection._socket.setsockopt(  # pylint: disable=protected-access
-            socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-        for label in receive_labels:
-            # Raw keys: the decoders read them as the VM's gatherer gives
-            # them.
-            self.connection.add_receive_no_time_callback(
-                label, lambda _, key, payload: self.received.put(
-                    (key, payload)), translate_key=False)
-        self.connection.add_start_resume_callback(
-            send_labels[0], lambda label, conn: threading.Thread(
-                target=self._guarded, args=(stream,), daemon=True,
-                name="spiDNN live stream").start())
-
-    def _guarded(self, stream):
-        self.started = time.perf_counter()
-        try:
-            stream(self)
-        except _Closed:
-            return
-        except SpiDNNMachineError as error:
-            self.failure.append(str(error))
-        except Exception as error:  # pylint: disable=broad-except
-            self.failure.append(f"the host's stream failed: {error!r}")
-        self.stopped = time.perf_counter()
-        if not self.closed.is_set():
-            self.session.simulator.stop_run()
-
-    def send(self, label, words):
-        """Events with payloads ``words`` from atoms 0, 1, ... of
-        ``label``."""
-        self.connection.send_events_with_payloads(
-            label, [(i, int(w)) for i, w in enumerate(words)])
-        self.sent[label] += len(words)
-
-    def command(self, *commands):
-        """Control commands [(name, payload)] in one message, so that they
-        arrive together or not at all."""
-        self.connection.send_events_with_payloads(
-            CONTROL_LABEL, [(layouts.CONTROLS[name], int(payload))
-                            for name, payload in commands])
-        self.sent[CONTROL_LABEL] += len(commands)
-
-    def take(self, n, kind):
-        """The next ``n`` packets, as two uint32 arrays; :py:class:`_Lost`
-        when the timeout passes first."""
-        packets = []
-        deadline = time.perf_counter() + self.settings.timeout
-        while len(packets) < n:
-            try:
-                packets.append(self.next_packet(deadline))
-            except _Lost:
-                self.got[kind] += len(packets)
-                raise _Lost(f"{len(packets)} of {n}") from None
-        self.got[kind] += n
-        return (numpy.array([k for k, _ in packets], dtype=numpy.uint32),
-                numpy.array([p for _, p in packets], dtype=numpy.uint32))
-
-    def next_packet(self, deadline=None):
-        """The next (key, payload); :py:class:`_Lost` when none comes by
-        ``deadline`` (by default, the timeout from now)."""
-        if deadline is None:
-            deadline = time.perf_counter() + self.settings.timeout
-        while True:
-            if self.closed.is_set():
-                raise _Closed()
-            try:
-                return self.received.get(timeout=min(
-                    0.05, max(deadline - time.perf_counter(), 0.0)))
-            except queue.Empty:
-                if time.perf_counter() >= deadline:
-                    raise _Lost() from None
-
-    def drain(self):
-        """Forgets packets that came back late."""
-        while True:
-            try:
-                self.received.get_nowait()
-            except queue.Empty:
-                return
-
-    def run(self):
-        """Maps and runs until the stream ends; its seconds."""
-        FecDataView.add_database_socket_address(
-            SocketAddress("localhost", self.connection.local_port, None))
-        try:
-            self.session.map(None)
-        finally:
-            self.closed.set()
-            self.connection.close()
-        if self.failure:
-            raise SpiDNNMachineError(self.failure[0] + self._edge_drops())
-        return (self.stopped or time.perf_counter()) - (
-            self.started or time.perf_counter())
-
-    def _edge_drops(self):
-        counts = self.session.simulator.live_counts
-        if not counts or not counts[1]:
-            return ""
-        return " (the virtual machine's edge dropped " + ", ".join(
-            f"{n} {kind} message(s)" for kind, n in counts[1].items()) + ")"
-
-    def host_link(self):
-        counts = self.session.simulator.live_counts
-        link = {"sent": dict(self.sent), "received": dict(self.got),
-                "resends": dict(self.resends)}
-        if self.training_seconds is not None:
-            link["training_seconds"] = self.training_seconds
-        if counts is not None:
-            link["edge_messages"] = dict(counts[0])
-            link["edge_dropped"] = dict(counts[1])
-        return link
+from spiDNN.compiler.machine_graph import (
+    CONTROL_LABEL, INPUT_LABEL, LABELS_LABEL)
+from spiDNN.errors import (
+    SpiDNNConfigurationError, SpiDNNInternalError, SpiDNNMachineError)
+from spiDNN.machines.run_report import RunReport
+from spiDNN.machines.virtual import FIT_CHUNK
+from spiDNN.machines.wire import HostLink, Lost, SteppedRun
 
 
 def _check_no_faults(faults):
@@ -228,7 +77,7 @@ def predict(graph, session, inputs, faults=None):
                 try:
                     keys, payloads = live.take(n_out, "output")
                     break
-                except _Lost as lost:
+                except Lost as lost:
                     if attempt == retries:
                         raise SpiDNNMachineError(
                             f"sample {s}: {lost} outputs came back, "
@@ -241,195 +90,370 @@ def predict(graph, session, inputs, faults=None):
                                  ("resume", next(rounds)))
             outputs[s] = graph.decode_outputs(keys[None], payloads[None])[0]
 
-    live = _LiveRun(session, [INPUT_LABEL, CONTROL_LABEL],
+    live = HostLink(session, [INPUT_LABEL, CONTROL_LABEL],
                     [graph.output_vertex.label], stream)
     seconds = live.run()
     return outputs, _report(graph, session, len(inputs), seconds, live)
 
 
-def fit(graph, session, inputs, labels, order, progress, faults=None):
-    """Trains one sample at a time, each sent once the previous one's
-    loss is back (the cores buffer the next inputs while their backward
-    pass finishes), a commit after each batch."""
-    _check_no_faults(faults)
-    n_epochs, n = order.n_epochs, order.n_samples
-    training = graph.training
-    # Steps go on from where the optimizer's state left them.
-    step = training.initial_step
-    rounds = iter(range(1, 2 ** 32))
-    sample_losses = [numpy.empty(n, dtype=numpy.float32)
-                     for _ in range(n_epochs)]
-    weights = []
-
-    def stream(live):
-        _check_one_source_core(graph)
-        loss_key = graph.loss_key()
-        rows = inputs.view(numpy.uint32)
-        nonlocal step
-        commit = None
-        for epoch in range(n_epochs):
-            progress.start_epoch(epoch)
-            for i, s in enumerate(order(epoch)):
-                live.send(INPUT_LABEL, rows[s])
-                live.send(LABELS_LABEL, labels[s])
-                keys, payloads = _loss(live, commit, epoch, i)
-                commit = None
-                if keys[0] != loss_key:
-                    raise SpiDNNMachineError(
-                        "a training pass sent something other than its loss")
-                sample_losses[epoch][i] = payloads.view(numpy.float32)[0]
-                if training.ends_batch(i):
-                    learning_rate, scale = training.step_values([step])
-                    step += 1
-                    commit = (
-                        ("learning_rate", layouts.float_bits(learning_rate[0])),
-                        ("scale", layouts.float_bits(scale[0])),
-                        ("commit", next(rounds)))
-                    live.command(*commit)
-                progress.update(i + 1, mean_loss(sample_losses[epoch][:i + 1]))
-            progress.end_epoch({"loss": mean_loss(sample_losses[epoch])})
-        weights.extend(_weights(live, graph, rounds, commit))
-
-    receive = [graph.loss_vertex.label] + [
-        vertex.label for vertex in graph.vertices_with_weights()]
-    live = _LiveRun(session, [INPUT_LABEL, LABELS_LABEL, CONTROL_LABEL],
-                    receive, stream)
-    seconds = live.run()
-    return sample_losses, weights, _report(
-        graph, session, n_epochs * n, seconds, live)
+def _metric_keys(graph):
+    """The keys of the loss and of each metric the loss core sends."""
+    loss_key = graph.loss_key()
+    return loss_key, [loss_key + 1 + layouts.METRICS[kind]
+                      for _, kind in graph.training.metrics]
 
 
-def fit_from_board(graph, session, data, progress, faults=None):
-    """Trains on the training set the feeder holds on the board
-    (:py:class:`~spiDNN.compiler.board_data.BoardData`): the host sends one
-    command to start and hears each sample's loss and, at the end, the
-    weights the feeder asks the cores for.
+def _pass_results(keys, payloads, loss_key, metric_keys):
+    """(loss, metrics) of one pass from its loss packets."""
+    values = payloads.view(numpy.float32)
+    found = {int(key): value for key, value in zip(keys, values)}
+    if set(found) != {loss_key, *metric_keys}:
+        raise SpiDNNMachineError(
+            "a training pass sent something other than its loss and "
+            "metrics")
+    return found[loss_key], [found[key] for key in metric_keys]
 
-    A lost start is sent again while nothing has come back, and lost
-    weights are asked for again once nothing has come for the timeout; a
-    lost loss message leaves the weights exact but the losses unknown
-    (NaN, with a warning); a run that goes quiet before its end ends with
-    an error naming how far it came.
-    """
-    _check_no_faults(faults)
-    n_epochs, n = data.n_epochs, data.n_samples
-    total = n_epochs * n
-    losses = numpy.full(total, numpy.nan, dtype=numpy.float32)
-    weights = []
-    # The feeder's rounds: its commits 1, 2, ..., then its weight request.
-    rounds = iter(range(graph.training.n_batches + 2, 2 ** 32))
 
-    def stream(live):
-        loss_key = graph.loss_key()
-        n_weights = graph.n_weights()
-        got = 0
-        running = 0.0           # the epoch's losses so far, for progress
-        weight_packets = {}
-        live.command(("train", next(rounds)))
-        progress.start_epoch(0)
-        starts = requests = 0
-        while len(weight_packets) < n_weights:
+class _LiveTraining:
+    """What both live machines share: the run, the training's keys and
+    the count of samples and optimizer steps."""
+
+    SEND_LABELS = ()
+
+    def __init__(self, graph, session, faults):
+        _check_no_faults(faults)
+        self.graph = graph
+        self.session = session
+        self.training = graph.training
+        self.batch_size = self.training.batch_size
+        #: The optimizer's steps so far (Keras' ``iterations``).
+        self.steps = self.training.initial_step
+        self.samples = 0
+        self._report = None
+        receive = [graph.loss_vertex.label] + [
+            vertex.label for vertex in graph.vertices_with_weights()]
+        self.run = SteppedRun(session, list(self.SEND_LABELS), receive)
+        self.loss_key, self.metric_keys = _metric_keys(graph)
+
+    @property
+    def n_results(self):
+        """Packets a pass sends the host: its loss and its metrics."""
+        return 1 + len(self.metric_keys)
+
+    def _call(self, work, what=None):
+        """``work(link)`` on the run; a failure ends the run and names
+        what the edge dropped, if it knows."""
+        try:
+            return self.run.call(work)
+        except SpiDNNMachineError as error:
             try:
-                key, payload = live.next_packet()
-            except _Lost:
-                if got == 0 and not weight_packets and (
-                        starts < live.settings.retries):
-                    # The start may have been lost: the feeder starts once.
+                self.run.stop()
+            except Exception:   # pylint: disable=broad-except
+                pass            # the failure is the news
+            message = f"{error}{self.run.link.edge_drops()}"
+            raise SpiDNNMachineError(
+                f"{what}: {message}" if what else message) from None
+
+    def evaluate(self, inputs, labels, what="evaluating"):
+        raise SpiDNNConfigurationError(
+            "validation and evaluate run on the in-process virtual machine "
+            "or, through live I/O, with the data on the board "
+            "(spiDNN.LiveIO(data_on_board=True)); not yet with the host "
+            "streaming the samples")
+
+    def report(self):
+        """The run's report; the run ends first (its link's counts are
+        complete only then)."""
+        if self._report is None:
+            self.run.stop()
+            self._report = _report(self.graph, self.session,
+                                   max(self.samples, 1),
+                                   self.run.seconds or 0.0, self.run.link)
+        return self._report
+
+    def close(self, failing=False):
+        try:
+            self.run.stop()
+        except Exception:       # pylint: disable=broad-except
+            if not failing:
+                raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc_info):
+        self.close(failing=exc_type is not None)
+        return False
+
+
+class LiveMachine(_LiveTraining):
+    """The machine of one fit through live I/O, the host streaming the
+    samples: one sample at a time, each sent once the previous one's loss
+    is back (the cores buffer the next inputs while their backward pass
+    finishes), a commit after each batch."""
+
+    SEND_LABELS = (INPUT_LABEL, LABELS_LABEL, CONTROL_LABEL)
+
+    def __init__(self, graph, session, faults=None):
+        super().__init__(graph, session, faults)
+        self.chunk = -(-FIT_CHUNK // self.batch_size) * self.batch_size
+        self.rounds = iter(range(1, 2 ** 32))
+        #: The last batch's commit: sent again if the next loss does not
+        #: come, and with the weights' request.
+        self.commit = None
+
+    def _commit(self, link):
+        learning_rate, scale = self.training.step_values([self.steps])
+        self.steps += 1
+        self.commit = (
+            ("learning_rate", layouts.float_bits(learning_rate[0])),
+            ("scale", layouts.float_bits(scale[0])),
+            ("commit", next(self.rounds)))
+        link.command(*self.commit)
+
+    def train(self, inputs, labels, rows, first, epoch, n_epochs):
+        """Trains on samples ``rows`` (of the epoch, from its sample
+        ``first``); their (losses, metrics)."""
+        ends = self.training.ends_batch(numpy.arange(first, first + len(rows)))
+        bits = inputs.view(numpy.uint32)
+
+        def work(link):
+            _check_one_source_core(self.graph)
+            losses = numpy.empty(len(rows), dtype=numpy.float32)
+            metrics = numpy.empty((len(rows), len(self.metric_keys)),
+                                  dtype=numpy.float32)
+            for k, s in enumerate(rows):
+                link.send(INPUT_LABEL, bits[s])
+                link.send(LABELS_LABEL, labels[s])
+                keys, payloads = self._results(link, epoch, first + k)
+                self.commit = None
+                losses[k], metrics[k] = _pass_results(
+                    keys, payloads, self.loss_key, self.metric_keys)
+                if ends[k]:
+                    self._commit(link)
+            return losses, metrics
+
+        result = self._call(work)
+        self.samples += len(rows)
+        return result
+
+    def _results(self, link, epoch, i):
+        """The loss and metrics of the pass just sent.  The batch's commit
+        before it may have been lost (the cores then wait for it): it is
+        sent again, as often as the settings' ``retries``."""
+        retries = link.settings.retries
+        commit = self.commit
+        for attempt in range(retries + 1 if commit else 1):
+            try:
+                return link.take(self.n_results, "loss")
+            except Lost:
+                if commit and attempt < retries:
+                    link.resends["commit"] += 1
+                    link.command(*commit)
+        after = " or the commit before it" if commit else ""
+        raise SpiDNNMachineError(
+            f"training stopped at sample {i} of epoch {epoch + 1}: its loss "
+            f"did not come back within {link.settings.timeout} s; its "
+            f"input, label or loss message{after} was lost on the wire")
+
+    def weights(self):
+        """The weights on the cores now, in Keras' order, and the
+        optimizer's state, asked for until they all come back.  The
+        request goes with the last batch's commit again (carried out
+        once), in case that was lost."""
+        graph = self.graph
+
+        def work(link):
+            retries = link.settings.retries
+            n_weights = graph.n_weights()
+            for attempt in range(retries + 1):
+                link.command(*(self.commit or ()),
+                             ("send_weights", next(self.rounds)))
+                try:
+                    return graph.decode_weights(*link.take(n_weights,
+                                                           "weight"))
+                except Lost as lost:
+                    if attempt == retries:
+                        raise SpiDNNMachineError(
+                            f"{lost} weights came back, {retries + 1} "
+                            f"time(s): weight messages were lost on the "
+                            f"wire") from None
+                    link.resends["weights"] += 1
+                    link.drain()
+
+        return self._call(work, "training, fetching the weights")
+
+
+class FeederMachine(_LiveTraining):
+    """The machine of one fit through live I/O with the training (and
+    validation) set on the board
+    (:py:class:`~spiDNN.compiler.board_data.BoardData`): the feeder
+    streams the samples, paced by the losses it hears, and commits each
+    batch itself; the host asks it for passes up to a number (the end of
+    the chunk Keras' loop trains, an epoch by default), for the
+    validation passes, and hears the losses and metrics.  After the run's
+    last pass the feeder has the cores send their weights.
+
+    A lost "train" or "evaluate" is sent again while nothing has come
+    back (the feeder carries a repeated one out once); lost weights are
+    asked for again once nothing has come for the timeout; a lost loss
+    message leaves the weights exact but that chunk's losses unknown
+    (NaN, with a warning); a run that goes quiet ends with an error
+    naming how far it came.
+    """
+
+    SEND_LABELS = (CONTROL_LABEL,)
+
+    def __init__(self, graph, session, data, faults=None, run_ahead=False):
+        super().__init__(graph, session, faults)
+        self.data = data
+        #: Nothing of the host's runs between the loop's chunks (no
+        #: validation, no callbacks): the feeder runs the whole run on
+        #: one "train", and the host takes every loss as it comes.
+        self.run_ahead = run_ahead
+        self._ahead = None
+        self.chunk = data.n_samples
+        self.total = data.n_epochs * data.n_samples
+        #: Training passes asked of the feeder so far.
+        self.passes = 0
+        # The feeder's rounds: its commits 1, 2, ..., then its weight
+        # request; the host's own after them.
+        self.rounds = iter(range(data.n_batches + 2, 2 ** 32))
+        self.lost_losses = 0
+        #: Weights that came back unasked, at the end of the run.
+        self._weights = {}
+
+    def train(self, inputs, labels, rows, first, epoch, n_epochs):
+        """The (losses, metrics) of samples ``rows`` (of the epoch, from
+        its sample ``first``), which the feeder streams in the order it
+        holds."""
+        if not numpy.array_equal(rows, self.data.epoch_order(epoch)[
+                first:first + len(rows)]):
+            raise SpiDNNInternalError(
+                "the loop's order is not the one on the board")
+        until = self.passes + len(rows)
+        what = f"training, epoch {epoch + 1} of {n_epochs}"
+        if self.run_ahead:
+            if self._ahead is None:
+                self._ahead = self._call(lambda link: self._passes(
+                    link, ("train", self.total), self.total,
+                    f"0 of {self.total} passes"), what)
+            losses, metrics = self._ahead
+            result = (losses[self.passes:until], metrics[self.passes:until])
+        else:
+            result = self._call(lambda link: self._passes(
+                link, ("train", until), len(rows),
+                f"{self.passes} of {self.total} passes"), what)
+        self.passes = until
+        self.samples += len(rows)
+        self.steps += int(numpy.count_nonzero(self.training.ends_batch(
+            numpy.arange(first, first + len(rows)))))
+        return result
+
+    def evaluate(self, inputs, labels, what="evaluating"):
+        """The (losses, metrics) of the validation samples on the board."""
+        if self.data.validation is None or (
+                inputs is not self.data.validation[0]):
+            return super().evaluate(inputs, labels, what)
+        command = ("evaluate", next(self.rounds))
+
+        def work(link):
+            return self._passes(link, command, len(inputs),
+                                "0 validation passes")
+
+        return self._call(work, what)
+
+    def _passes(self, link, command, n, where):
+        """Sends ``command`` and takes the loss and metrics of its ``n``
+        passes; the weights the feeder asks for after the run's last are
+        kept."""
+        results = {key: [] for key in [self.loss_key] + self.metric_keys}
+        got = starts = heard = 0
+        link.command(command)
+        # A pass's metrics may come after its loss.
+        while min(map(len, results.values())) < n:
+            try:
+                key, payload = link.next_packet()
+            except Lost:
+                if heard == 0 and starts < link.settings.retries:
+                    # The command may have been lost: it is carried out
+                    # once.
                     starts += 1
-                    live.resends["train"] += 1
-                    live.command(("train", next(rounds)))
+                    link.resends[command[0]] += 1
+                    link.command(command)
                     continue
-                if got < total and not weight_packets:
+                if heard == 0:
                     raise SpiDNNMachineError(
-                        f"training on the board went quiet after {got} of "
-                        f"{total} passes: nothing came back for "
-                        f"{live.settings.timeout} s (a loss message was "
+                        f"the board went quiet after {where}: nothing came "
+                        f"back for {link.settings.timeout} s (a message was "
                         f"lost on the wire, or the machine stalled)"
                     ) from None
-                if requests == live.settings.retries:
-                    raise SpiDNNMachineError(
-                        f"{len(weight_packets)} of {n_weights} weights came "
-                        f"back, {requests + 1} time(s): weight messages "
-                        f"were lost on the wire") from None
-                # Training is over; some weights were lost.
-                requests += 1
-                live.resends["weights"] += 1
-                live.command(("send_weights", next(rounds)))
-                continue
-            if key != loss_key:
-                weight_packets[key] = payload
-                continue
-            if got == total:
-                continue
-            losses[got] = numpy.uint32(payload).view(numpy.float32)
-            live.training_seconds = time.perf_counter() - live.started
-            epoch, i = divmod(got, n)
-            running = (running if i else 0.0) + float(losses[got])
-            got += 1
-            progress.update(i + 1, running / (i + 1))
-            if i + 1 == n:
-                progress.end_epoch(
-                    {"loss": mean_loss(losses[epoch * n:got])})
-                if epoch + 1 < n_epochs:
-                    progress.start_epoch(epoch + 1)
-        live.got["loss"] += got
-        live.got["weight"] += len(weight_packets)
-        if got < total:
-            live.lost_losses = total - got
-            losses[:] = numpy.nan
-        keys = numpy.fromiter(weight_packets, dtype=numpy.uint32)
-        payloads = numpy.fromiter(weight_packets.values(), dtype=numpy.uint32)
-        weights.extend(graph.decode_weights(keys, payloads)[0])
+                break           # loss messages lost on the wire
+            heard += 1
+            if key in results:
+                results[key].append(payload)
+                if key == self.loss_key:
+                    got += 1
+                    link.training_seconds = (time.perf_counter()
+                                             - link.started)
+            else:
+                self._weights[key] = payload
+        link.got["loss"] += got
+        if any(len(values) != n for values in results.values()):
+            self.lost_losses += n - min(map(len, results.values()))
+            return (numpy.full(n, numpy.nan, dtype=numpy.float32),
+                    numpy.full((n, len(self.metric_keys)), numpy.nan,
+                               dtype=numpy.float32))
+        columns = numpy.array(list(results.values()),
+                              dtype=numpy.uint32).view(numpy.float32)
+        return columns[0], columns[1:].T.copy()
 
-    receive = [graph.loss_vertex.label] + [
-        vertex.label for vertex in graph.vertices_with_weights()]
-    live = _LiveRun(session, [CONTROL_LABEL], receive, stream)
-    seconds = live.run()
-    if live.lost_losses:
-        warnings.warn(
-            f"{live.lost_losses} of {total} sample losses were lost on the "
-            f"wire: the weights are exact, the losses unknown (NaN)",
-            RuntimeWarning, stacklevel=2)
-    return list(losses.reshape(n_epochs, n)), weights, _report(
-        graph, session, total, seconds, live)
+    def weights(self):
+        """The weights on the cores now and the optimizer's state: those
+        the feeder had the cores send after the run's last pass, or asked
+        for, again until they all come back."""
+        graph = self.graph
+        n_weights = graph.n_weights()
+        packets = self._weights
 
+        def work(link):
+            requests = 0
+            if self.passes < self.total:
+                packets.clear()
+                link.command(("send_weights", next(self.rounds)))
+            while len(packets) < n_weights:
+                try:
+                    key, payload = link.next_packet()
+                except Lost:
+                    if requests == link.settings.retries:
+                        raise SpiDNNMachineError(
+                            f"{len(packets)} of {n_weights} weights came "
+                            f"back, {requests + 1} time(s): weight "
+                            f"messages were lost on the wire") from None
+                    requests += 1
+                    link.resends["weights"] += 1
+                    link.command(("send_weights", next(self.rounds)))
+                    continue
+                if key != self.loss_key and key not in self.metric_keys:
+                    packets[key] = payload
+            link.got["weight"] += len(packets)
+            keys = numpy.fromiter(packets, dtype=numpy.uint32)
+            payloads = numpy.fromiter(packets.values(), dtype=numpy.uint32)
+            # Only the weights sent after the run's last pass come unasked.
+            packets.clear()
+            return graph.decode_weights(keys, payloads)
 
-def _loss(live, commit, epoch, i):
-    """The loss of the pass just sent.  The batch's commit before it may
-    have been lost (the cores then wait for it): it is sent again, as
-    often as the settings' ``retries``."""
-    retries = live.settings.retries
-    for attempt in range(retries + 1 if commit else 1):
-        try:
-            return live.take(1, "loss")
-        except _Lost:
-            if commit and attempt < retries:
-                live.resends["commit"] += 1
-                live.command(*commit)
-    after = " or the commit before it" if commit else ""
-    raise SpiDNNMachineError(
-        f"training stopped at sample {i} of epoch {epoch + 1}: its loss did "
-        f"not come back within {live.settings.timeout} s; its input, label "
-        f"or loss message{after} was lost on the wire")
+        return self._call(work, "training, fetching the weights")
 
-
-def _weights(live, graph, rounds, commit):
-    """The trained weights, asked for until they all come back.  The
-    request goes with the last batch's commit again (carried out once), in
-    case that was lost."""
-    retries = live.settings.retries
-    n_weights = graph.n_weights()
-    for attempt in range(retries + 1):
-        live.command(*(commit or ()), ("send_weights", next(rounds)))
-        try:
-            return graph.decode_weights(*live.take(n_weights, "weight"))[0]
-        except _Lost as lost:
-            if attempt == retries:
-                raise SpiDNNMachineError(
-                    f"{lost} weights came back, {retries + 1} time(s): "
-                    f"weight messages were lost on the wire") from None
-            live.resends["weights"] += 1
-            live.drain()
+    def report(self):
+        report = super().report()
+        if self.lost_losses:
+            warnings.warn(
+                f"{self.lost_losses} of {self.total} sample losses were lost "
+                f"on the wire: the weights are exact, the losses unknown "
+                f"(NaN)", RuntimeWarning, stacklevel=2)
+            self.lost_losses = 0
+        return report
 
 
 def _report(graph, session, n_samples, seconds, live):

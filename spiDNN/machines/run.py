@@ -10,7 +10,6 @@ from spiDNN.compiler.machine_graph import ModelGraph
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.live_io import LiveIO
 from spiDNN.machines.toolchain.session import ToolchainSession
-from spiDNN.training.history import History
 
 
 def _session(model):
@@ -31,45 +30,49 @@ def predict(model, inputs):
 
 def fit(model, training, inputs, labels, order, progress, validation,
         callbacks, initial_epoch):
-    """Trains ``model`` on the configured machine; its History.  The
-    in-process machine runs Keras' loop (spiDNN.training.loop); through
-    live I/O the host streams the samples, or the feeder streams them from
-    the board's SDRAM (``LiveIO.data_on_board``)."""
+    """Trains ``model`` with Keras' loop (spiDNN.training.loop) on the
+    configured machine; its History."""
+    from spiDNN.training import loop
     with _session(model) as session:
-        if not session.is_live:
-            from spiDNN.training import loop
-            with _loaded(model, training, session) as machine:
-                return loop.fit_on(machine, model, training, inputs, labels,
-                                   order, progress, validation, callbacks,
-                                   initial_epoch)
-        if validation is not None or callbacks or initial_epoch or (
-                training.metrics):
-            raise SpiDNNConfigurationError(
-                "through live I/O (on a board, or live_io=True), fit "
-                "takes no validation, callbacks, metrics or initial_epoch "
-                "yet; they run on the virtual machine in-process")
-        sample_losses, weights, model.last_run = _live_fit(
-            model, session, training, inputs, labels, order, progress)
-    model._take_weights(weights)
-    history = History(training.history_params())
-    for epoch_losses in sample_losses:
-        history.add_epoch(epoch_losses)
-    return history
+        with _training_machine(model, session, training, inputs, labels,
+                               order, validation, callbacks,
+                               initial_epoch) as (machine, order):
+            return loop.fit_on(machine, model, training, inputs, labels,
+                               order, progress, validation, callbacks,
+                               initial_epoch)
 
 
-def _live_fit(model, session, training, inputs, labels, order, progress):
-    """(sample losses per epoch, trained weights, RunReport) of training
-    through live I/O: with the training set in the board's SDRAM unless
-    the model's ``LiveIO`` says otherwise."""
+@contextlib.contextmanager
+def _training_machine(model, session, training, inputs, labels, order,
+                      validation, callbacks, initial_epoch):
+    """The machine loaded for one fit, and the samples' order by epoch:
+    the in-process virtual machine, or through live I/O the feeder
+    streaming the data from the board's SDRAM (``LiveIO.data_on_board``,
+    the default) or the host streaming it."""
+    if not session.is_live:
+        with _loaded(model, training, session) as machine:
+            yield machine, order
+        return
     from spiDNN.machines import live
     if (session.live_io or LiveIO()).data_on_board:
-        data = BoardData(inputs, labels, order, training)
+        data = BoardData(inputs, labels, order, training,
+                         validation=validation, first_epoch=initial_epoch)
         graph = ModelGraph(model, session, training, data)
-        return live.fit_from_board(graph, session, data, progress,
-                                   model.faults)
+        with live.FeederMachine(
+                graph, session, data, model.faults,
+                run_ahead=validation is None and not callbacks) as machine:
+            yield machine, data.epoch_order
+        return
+    if validation is not None:
+        raise SpiDNNConfigurationError(
+            "validation through live I/O needs the data on the board "
+            "(spiDNN.LiveIO(data_on_board=True), the default) for now; with "
+            "the host streaming the samples, fit takes callbacks, metrics "
+            "and initial_epoch, but not validation_data or "
+            "validation_split")
     graph = ModelGraph(model, session, training)
-    return live.fit(graph, session, inputs, labels, order, progress,
-                    model.faults)
+    with live.LiveMachine(graph, session, model.faults) as machine:
+        yield machine, order
 
 
 def evaluate(model, training, inputs, labels):
