@@ -18,46 +18,30 @@
 #include "app_init.h"
 #include "cost.h"
 
-typedef struct optimizer_t {
-    uint32_t kind;                 // OPTIMIZER_*
-    float momentum;                // SGD, RMSprop
-    uint32_t nesterov;             // SGD
-    float one_minus_beta_1;        // Adam
-    float one_minus_beta_2;
-    float rho, one_minus_rho;      // RMSprop
-    float epsilon;                 // Adam, RMSprop
-    float weight_decay;            // 0: none
-    float clipvalue;               // 0: none
-    uint32_t has_state;            // the state starts from SDRAM
-} optimizer_t;
+#include "optimizers/types.h"
+// One header per optimizer, each defining <name>_n_states, <name>_cost_point
+// and <name>_step (a registered optimizer without its header fails to
+// compile).
+#include "optimizers/sgd.h"
+#include "optimizers/adam.h"
+#include "optimizers/rmsprop.h"
 
-#define MAX_STATES 2
-
-typedef struct trained_t {
-    float *weights;
-    float *grads;
-    float *state[MAX_STATES];      // momenta, velocities
-    uint32_t n;
-} trained_t;
-
-static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
-    return (optimizer_t) {p->optimizer, bits_to_float(p->momentum),
-            p->nesterov, bits_to_float(p->one_minus_beta_1),
-            bits_to_float(p->one_minus_beta_2), bits_to_float(p->rho),
-            bits_to_float(p->one_minus_rho), bits_to_float(p->epsilon),
-            bits_to_float(p->weight_decay), bits_to_float(p->clipvalue),
-            p->has_state};
-}
+// The dispatch over the optimizers: one switch each, its cases generated
+// from spiDNN/abi/optimizers.py's table (OPTIMIZER_LIST).  A switch, not a
+// table of function pointers, so that each update stays a static inline
+// function inlined here as before, no indirect call or pointer table
+// costs cycles or TCM.  optimizer_from_params stops a core given an id
+// that is not the table's, so no other kind reaches a switch.
+#define OPTIMIZER_DISPATCH(kind, call_of) \
+    switch (kind) { OPTIMIZER_LIST(call_of) default: __builtin_unreachable(); }
 
 // State arrays per weight array (as spiDNN.optimizers' n_states).
 static inline uint32_t optimizer_n_states(const optimizer_t *o) {
-    if (o->kind == OPTIMIZER_ADAM) {
-        return 2;
-    }
-    if (o->kind == OPTIMIZER_RMSPROP) {
-        return o->momentum > 0.0f ? 2 : 1;
-    }
-    return o->momentum != 0.0f ? 1 : 0;
+#define N_STATES(name, NAME) \
+    case OPTIMIZER_##NAME: return name##_n_states(o);
+    OPTIMIZER_DISPATCH(o->kind, N_STATES)
+#undef N_STATES
+    return 0;
 }
 
 // Registers n weights; allocates their zeroed gradient and state.
@@ -86,55 +70,6 @@ static inline void trained_forget(trained_t *t) {
     zero_floats(t->grads, t->n);
 }
 
-// w -= g lr; with momentum m = m momentum - g lr, then w += m, or with
-// Nesterov w += m momentum - g lr.
-static inline void sgd_step(const optimizer_t *o, trained_t *t, float lr) {
-    float *w = t->weights, *g = t->grads, *m = t->state[0];
-    for (uint32_t i = 0; i < t->n; i++) {
-        if (m == NULL) {
-            w[i] = w[i] - g[i] * lr;
-        } else {
-            m[i] = m[i] * o->momentum - g[i] * lr;
-            w[i] = w[i] + (o->nesterov ? m[i] * o->momentum - g[i] * lr
-                                       : m[i]);
-        }
-        g[i] = 0.0f;
-    }
-}
-
-// m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= m alpha / (sqrt(v)
-// + eps), alpha the step's scale.
-static inline void adam_step(const optimizer_t *o, trained_t *t,
-                             float alpha) {
-    float *w = t->weights, *g = t->grads;
-    float *m = t->state[0], *v = t->state[1];
-    for (uint32_t i = 0; i < t->n; i++) {
-        m[i] = m[i] + (g[i] - m[i]) * o->one_minus_beta_1;
-        v[i] = v[i] + (g[i] * g[i] - v[i]) * o->one_minus_beta_2;
-        w[i] = w[i] - (m[i] * alpha) / (spidnn_sqrtf(v[i]) + o->epsilon);
-        g[i] = 0.0f;
-    }
-}
-
-// v = rho v + (1 - rho) g^2; inc = lr g / sqrt(v + eps); w -= inc, or
-// with momentum m = momentum m + inc, w -= m.
-static inline void rmsprop_step(const optimizer_t *o, trained_t *t,
-                                float lr) {
-    float *w = t->weights, *g = t->grads;
-    float *v = t->state[0], *m = t->state[1];
-    for (uint32_t i = 0; i < t->n; i++) {
-        v[i] = o->rho * v[i] + o->one_minus_rho * (g[i] * g[i]);
-        float increment = (lr * g[i]) / spidnn_sqrtf(v[i] + o->epsilon);
-        if (m == NULL) {
-            w[i] = w[i] - increment;
-        } else {
-            m[i] = o->momentum * m[i] + increment;
-            w[i] = w[i] - m[i];
-        }
-        g[i] = 0.0f;
-    }
-}
-
 // What Keras does before every optimizer's step: clip each gradient to
 // [-clipvalue, clipvalue], then decay each weight, w - w wd lr.
 static inline void trained_prepare(const optimizer_t *o, trained_t *t,
@@ -150,34 +85,26 @@ static inline void trained_prepare(const optimizer_t *o, trained_t *t,
     }
 }
 
-// The cost point of a step: momentum costs each optimizer more per weight.
-static inline uint32_t update_cost_point(const optimizer_t *o) {
-    if (o->kind == OPTIMIZER_ADAM) {
-        return COST_UPDATE_ADAM;
-    }
-    if (o->kind == OPTIMIZER_RMSPROP) {
-        return o->momentum > 0.0f
-                ? COST_UPDATE_RMSPROP_MOMENTUM : COST_UPDATE_RMSPROP;
-    }
-    if (o->momentum == 0.0f) {
-        return COST_UPDATE_SGD;
-    }
-    return o->nesterov ? COST_UPDATE_SGD_NESTEROV : COST_UPDATE_SGD_MOMENTUM;
+// The cost point of a step, update_<variant>: momentum costs each
+// optimizer more per weight.
+static inline uint32_t optimizer_cost_point(const optimizer_t *o) {
+#define COST_POINT(name, NAME) \
+    case OPTIMIZER_##NAME: return name##_cost_point(o);
+    OPTIMIZER_DISPATCH(o->kind, COST_POINT)
+#undef COST_POINT
+    return COST_UPDATE_SGD;
 }
 
 // One step of the optimizer (after Keras' clipping and weight decay, with
 // the step's learning rate), then the gradient starts again at zero.
 static inline void trained_step(const optimizer_t *o, trained_t *t,
                                 float scale, float learning_rate) {
-    COST(update_cost_point(o), t->n);
+    COST(optimizer_cost_point(o), t->n);
     trained_prepare(o, t, learning_rate);
-    if (o->kind == OPTIMIZER_ADAM) {
-        adam_step(o, t, scale);
-    } else if (o->kind == OPTIMIZER_RMSPROP) {
-        rmsprop_step(o, t, scale);
-    } else {
-        sgd_step(o, t, scale);
-    }
+#define STEP(name, NAME) \
+    case OPTIMIZER_##NAME: name##_step(o, t, scale); break;
+    OPTIMIZER_DISPATCH(o->kind, STEP)
+#undef STEP
 }
 
 #endif

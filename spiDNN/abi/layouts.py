@@ -9,6 +9,11 @@ plain script.
 import struct
 import sys
 
+if __package__:
+    from spiDNN.abi import optimizers as _optimizers
+else:                       # run as a script by the C build
+    import optimizers as _optimizers
+
 #: Bytes of DTCM a SpiNNaker core has for its data and stack.
 DTCM_BYTES = 64 * 1024
 #: DTCM kept back for the stack and the apps' static data; what is left is
@@ -81,24 +86,17 @@ REGIONS = {
     "SCHEDULE": 12,
 }
 
-#: Optimizers the cores run (optimizer.h), by spiDNN.optimizers KIND.
-OPTIMIZERS = {
-    "sgd": 0,
-    "adam": 1,
-    "rmsprop": 2,
-}
+#: Optimizers the cores run (optimizer.h), by spiDNN.optimizers name: the
+#: ids of spiDNN/abi/optimizers.py's table.
+OPTIMIZERS = _optimizers.IDS
 
 #: An optimizer's constants on the cores (float32 bits where a float), as
-#: Keras casts them; each step's scale comes with its commit.
+#: Keras casts them; each step's scale comes with its commit.  The
+#: constants are every optimizer's of spiDNN/abi/optimizers.py, each once.
 OPTIMIZER_FIELDS = [
     ("optimizer", "one of OPTIMIZER_*"),
-    ("momentum", "float32: SGD's and RMSprop's momentum"),
-    ("nesterov", "1: SGD's Nesterov momentum"),
-    ("one_minus_beta_1", "float32: Adam's 1 - beta_1"),
-    ("one_minus_beta_2", "float32: Adam's 1 - beta_2"),
-    ("rho", "float32: RMSprop's rho"),
-    ("one_minus_rho", "float32: RMSprop's 1 - rho"),
-    ("epsilon", "float32: Adam's and RMSprop's epsilon"),
+    *((field, f"float32: {comment}" if kind == "float" else comment)
+      for field, (kind, comment) in _optimizers.constants().items()),
     ("weight_decay", "float32: Keras' weight_decay, 0: none"),
     ("clipvalue", "float32: Keras' clipvalue, 0: none"),
     ("has_state", "1: the optimizer's state starts from OPTIMIZER_STATE "
@@ -190,9 +188,9 @@ def _cost_points():
     # The pool app's window maths, per mode: its reads
     names += [f"pool_forward_{name}" for name in POOL_MODES]
     names += [f"pool_gradient_{name}" for name in POOL_MODES]
-    # An optimizer's step, per weight (optimizer.h: update_cost_point)
-    names += ["update_sgd", "update_sgd_momentum", "update_sgd_nesterov",
-              "update_adam", "update_rmsprop", "update_rmsprop_momentum"]
+    # An optimizer's step, per weight, per variant of each optimizer
+    # (spiDNN/abi/optimizers.py; optimizer.h: optimizer_cost_point)
+    names += _optimizers.cost_points()
     return {name: i for i, name in enumerate(names)}
 
 
@@ -419,6 +417,17 @@ def c_header():
                            ("COST", COST_POINTS)):
         out += [f"#define {prefix}_{name.upper()} {value}u"
                 for name, value in values.items()] + [""]
+    # Every optimizer (optimizer.h dispatches over the list: X(name, NAME)
+    # calls optimizers/<name>.h's name_*), their most state arrays, and
+    # their constants (optimizer.h's optimizer_t: X(f or u, field), a
+    # float32 or a word).
+    out += ["#define OPTIMIZER_LIST(X) " + " ".join(
+                f"X({e.name}, {e.name.upper()})" for e in _optimizers.TABLE),
+            f"#define N_OPTIMIZERS {len(_optimizers.TABLE)}u",
+            f"#define OPTIMIZER_MAX_STATES {_optimizers.MAX_STATES}u",
+            "#define OPTIMIZER_CONSTANTS(X) " + " ".join(
+                f"X({kind[0]}, {field})" for field, (kind, _)
+                in _optimizers.constants().items()), ""]
     # The control partition's keys: one per command.
     out += [f"#define N_CONTROLS {len(CONTROLS)}u",
             f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]

@@ -1,0 +1,56 @@
+// What every optimizer's update (optimizers/<name>.h) works on: the
+// optimizer's constants, as the host packed them (spiDNN/abi/optimizers.py
+// lists each optimizer's; OPTIMIZER_CONSTANTS is their union), and a
+// registered weight array with its gradient and state.
+#ifndef SPIDNN_OPTIMIZER_TYPES_H
+#define SPIDNN_OPTIMIZER_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spidnn_layouts.h"
+#include "spidnn_math.h"
+#include "app_init.h"
+
+// A constant's type in OPTIMIZER_CONSTANTS: f a float32, u a word.
+#define OPTIMIZER_TYPE_f float
+#define OPTIMIZER_TYPE_u uint32_t
+#define OPTIMIZER_READ_f(bits) bits_to_float(bits)
+#define OPTIMIZER_READ_u(bits) (bits)
+
+typedef struct optimizer_t {
+    uint32_t kind;                 // OPTIMIZER_*
+#define OPTIMIZER_FIELD(type, field) OPTIMIZER_TYPE_##type field;
+    OPTIMIZER_CONSTANTS(OPTIMIZER_FIELD)
+#undef OPTIMIZER_FIELD
+    float weight_decay;            // 0: none
+    float clipvalue;               // 0: none
+    uint32_t has_state;            // the state starts from SDRAM
+} optimizer_t;
+
+#define MAX_STATES OPTIMIZER_MAX_STATES
+
+typedef struct trained_t {
+    float *weights;
+    float *grads;
+    float *state[MAX_STATES];      // momenta, velocities
+    uint32_t n;
+} trained_t;
+
+static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
+    optimizer_t o;
+    o.kind = p->optimizer;
+    if (o.kind >= N_OPTIMIZERS) {   // optimizer.h dispatches on no other
+        log_error("unknown optimizer %u", o.kind);
+        rt_error(RTE_SWERR);
+    }
+#define OPTIMIZER_FIELD(type, field) o.field = OPTIMIZER_READ_##type(p->field);
+    OPTIMIZER_CONSTANTS(OPTIMIZER_FIELD)
+#undef OPTIMIZER_FIELD
+    o.weight_decay = bits_to_float(p->weight_decay);
+    o.clipvalue = bits_to_float(p->clipvalue);
+    o.has_state = p->has_state;
+    return o;
+}
+
+#endif
