@@ -7,6 +7,14 @@ and counts against DTCM.  The host computes each step's scale in float32
 as Keras does: the learning rate (a Keras schedule evaluated at the step)
 and, for Adam, ``lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``.  It sends the
 scale with the step's commit.
+
+An optimizer is its entry in spiDNN/abi/optimizers.py (what the cores
+need: id, constants, state arrays, cost points), its update in
+c_code/common/optimizers/<name>.h, and its class here, registered with
+``@register``: argument checking, the constants' values, n_states, the
+step's scale, its Keras counterpart (class, settings, slots) and the
+settings the calibration measures each cost point with.  ``get``, the
+Keras conversion and the state's round trip all go through the registry.
 """
 import numbers
 
@@ -15,6 +23,7 @@ import numpy
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras.settings import first_unsupported
 from spiDNN.abi import layouts
+from spiDNN.abi import optimizers as abi
 
 _F32_MAX = float(numpy.finfo(numpy.float32).max)
 
@@ -56,7 +65,25 @@ class Optimizer:
         holds, and is refused
     """
 
+    #: Its entry in spiDNN/abi/optimizers.py's table.
+    ABI = None
+    #: Its name (``ABI.name``, set by ``register``).
     KIND = None
+    #: The Keras optimizer computing the same updates:
+    #: ``keras.optimizers.<KERAS>``, whose arguments this class takes.
+    KERAS = None
+    #: Keras' settings taken over besides learning_rate, weight_decay and
+    #: clipvalue (this class's arguments of the same names).
+    KERAS_SETTINGS = ()
+    #: Keras' settings spiDNN computes only at these values (any other is
+    #: refused, never ignored).
+    KERAS_FIXED = {}
+    #: The Keras optimizer variables holding each state array, in
+    #: ``ABI.states``' order (the cores').
+    KERAS_SLOTS = ()
+    #: Per ABI variant (cost point update_<variant>): the settings that
+    #: the calibration (tools/calibration/grid.py) measures it with.
+    CALIBRATION = {}
 
     def __init__(self, learning_rate, weight_decay=None, clipvalue=None):
         self.learning_rate = _learning_rate(learning_rate)
@@ -86,30 +113,87 @@ class Optimizer:
 
     def fields(self, has_state=False):
         """The optimizer's fields of a core's params; ``has_state``: its
-        state starts from the OPTIMIZER_STATE region."""
-        fields = {"optimizer": layouts.OPTIMIZERS[self.KIND],
-                  "momentum": 0.0, "nesterov": 0,
-                  "one_minus_beta_1": 0.0, "one_minus_beta_2": 0.0,
-                  "rho": 0.0, "one_minus_rho": 0.0, "epsilon": 0.0,
-                  "weight_decay": float(_f32(self.weight_decay or 0.0)),
-                  "clipvalue": float(_f32(self.clipvalue or 0.0)),
-                  "has_state": int(has_state)}
-        fields.update(self.constants())
-        return {name: (layouts.float_bits(value)
-                       if isinstance(value, float) else value)
-                for name, value in fields.items()}
+        state starts from the OPTIMIZER_STATE region.  Other optimizers'
+        constants are 0."""
+        constants = self.constants()
+        mine = {field for field, _, _ in self.ABI.constants}
+        if set(constants) != mine:
+            raise AssertionError(
+                f"{type(self).__name__}.constants() gives "
+                f"{sorted(constants)}, its ABI entry {sorted(mine)}")
+        types = abi.constants()
+        fields = {"optimizer": layouts.OPTIMIZERS[self.KIND]}
+        for field, (kind, _) in types.items():
+            value = constants.get(field, 0)
+            fields[field] = (layouts.float_bits(float(value))
+                             if kind == "float" else int(value))
+        fields.update(
+            weight_decay=layouts.float_bits(
+                float(_f32(self.weight_decay or 0.0))),
+            clipvalue=layouts.float_bits(float(_f32(self.clipvalue or 0.0))),
+            has_state=int(has_state))
+        return fields
 
     def __repr__(self):
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({settings})"
 
 
+#: The registered optimizers, by name, in the ABI table's order.
+_REGISTRY = {}
+
+
+def register(cls):
+    """Registers an optimizer class (a decorator): checks it against its
+    ABI entry, and makes it known to ``get``, the Keras conversion, the
+    state's round trip and the calibration."""
+    entry = cls.ABI
+    if abi.BY_NAME.get(getattr(entry, "name", None)) is not entry:
+        raise AssertionError(f"{cls.__name__}.ABI is not an entry of "
+                             f"spiDNN/abi/optimizers.py's table")
+    if len(cls.KERAS_SLOTS) != len(entry.states):
+        raise AssertionError(f"{cls.__name__}: a Keras slot per state "
+                             f"array {entry.states}")
+    if set(cls.CALIBRATION) != set(entry.variants):
+        raise AssertionError(f"{cls.__name__}: calibration settings per "
+                             f"variant {entry.variants}")
+    cls.KIND = entry.name
+    _REGISTRY[entry.name] = cls
+    order = [name for name in abi.BY_NAME if name in _REGISTRY]
+    for name in order:
+        _REGISTRY[name] = _REGISTRY.pop(name)
+    return cls
+
+
+def registered():
+    """The optimizer classes, in the ABI table's order."""
+    return list(_REGISTRY.values())
+
+
+def calibration_optimizers():
+    """{variant: a function making an optimizer that runs it}: every
+    cost point update_<variant> of every registered optimizer."""
+    return {variant: (lambda cls=cls, settings=settings: cls(**settings))
+            for cls in registered()
+            for variant, settings in ((v, cls.CALIBRATION[v])
+                                      for v in cls.ABI.variants)}
+
+
+@register
 class SGD(Optimizer):
     """``keras.optimizers.SGD``: ``w <- w - lr g``; with momentum,
     ``m <- momentum m - lr g``, then ``w <- w + m`` (or, Nesterov,
     ``w <- w + momentum m - lr g``)."""
 
-    KIND = "sgd"
+    ABI = abi.BY_NAME["sgd"]
+    KERAS = "SGD"
+    KERAS_SETTINGS = ("momentum", "nesterov")
+    KERAS_SLOTS = ("momentums",)
+    CALIBRATION = {
+        "sgd": dict(learning_rate=0.1),
+        "sgd_momentum": dict(learning_rate=0.1, momentum=0.9),
+        "sgd_nesterov": dict(learning_rate=0.1, momentum=0.9, nesterov=True),
+    }
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False,
                  weight_decay=None, clipvalue=None):
@@ -127,10 +211,16 @@ class SGD(Optimizer):
                 "nesterov": int(self.nesterov)}
 
 
+@register
 class Adam(Optimizer):
     """``keras.optimizers.Adam`` (amsgrad off)."""
 
-    KIND = "adam"
+    ABI = abi.BY_NAME["adam"]
+    KERAS = "Adam"
+    KERAS_SETTINGS = ("beta_1", "beta_2", "epsilon")
+    KERAS_FIXED = {"amsgrad": False}
+    KERAS_SLOTS = ("_momentums", "_velocities")
+    CALIBRATION = {"adam": dict(learning_rate=0.01)}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, weight_decay=None, clipvalue=None):
@@ -161,10 +251,19 @@ class Adam(Optimizer):
                     / (one - beta_1_power))
 
 
+@register
 class RMSprop(Optimizer):
     """``keras.optimizers.RMSprop`` (centered off)."""
 
-    KIND = "rmsprop"
+    ABI = abi.BY_NAME["rmsprop"]
+    KERAS = "RMSprop"
+    KERAS_SETTINGS = ("rho", "momentum", "epsilon")
+    KERAS_FIXED = {"centered": False}
+    KERAS_SLOTS = ("_velocities", "_momentums")
+    CALIBRATION = {
+        "rmsprop": dict(learning_rate=0.01),
+        "rmsprop_momentum": dict(learning_rate=0.01, momentum=0.5),
+    }
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0,
                  epsilon=1e-7, weight_decay=None, clipvalue=None):
@@ -185,19 +284,16 @@ class RMSprop(Optimizer):
                 "epsilon": float(_f32(self.epsilon))}
 
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
-
-#: The Keras optimizer variables holding each state kind, in the cores'
-#: order (optimizer.h).
-_KERAS_SLOTS = {"sgd": ["momentums"], "adam": ["_momentums", "_velocities"],
-                "rmsprop": ["_velocities", "_momentums"]}
+missing = [name for name in abi.BY_NAME if name not in _REGISTRY]
+assert not missing, f"optimizers in the ABI table with no class: {missing}"
+del missing
 
 
 def to_keras(optimizer):
     """The Keras optimizer computing the same updates."""
     import keras
     settings = {name: value for name, value in vars(optimizer).items()}
-    return getattr(keras.optimizers, type(optimizer).__name__)(**settings)
+    return getattr(keras.optimizers, optimizer.KERAS)(**settings)
 
 
 def state_from_keras(optimizer, keras_optimizer):
@@ -208,7 +304,7 @@ def state_from_keras(optimizer, keras_optimizer):
     iterations = int(keras_optimizer.iterations.numpy())
     if iterations == 0:
         return None
-    names = _KERAS_SLOTS[optimizer.KIND][:optimizer.n_states]
+    names = optimizer.KERAS_SLOTS[:optimizer.n_states]
     return {"iterations": iterations,
             "slots": [[numpy.asarray(v.numpy(), dtype=numpy.float32)
                        for v in getattr(keras_optimizer, name)]
@@ -222,20 +318,13 @@ def state_into_keras(optimizer, state, keras_optimizer, variables):
         keras_optimizer.build(variables)
     if state is None:
         return
-    for name, arrays in zip(_KERAS_SLOTS[optimizer.KIND], state["slots"]):
+    for name, arrays in zip(optimizer.KERAS_SLOTS, state["slots"]):
         for variable, array in zip(getattr(keras_optimizer, name), arrays):
             variable.assign(array)
     keras_optimizer.iterations.assign(state["iterations"])
 
-#: Per Keras optimizer: the settings taken over, and those spiDNN computes
-#: only at these values (any other is refused, never ignored).
+#: The settings every Keras optimizer's counterpart takes over.
 _COMMON = ("learning_rate", "weight_decay", "clipvalue")
-_KERAS = {
-    "SGD": (_COMMON + ("momentum", "nesterov"), {}),
-    "Adam": (_COMMON + ("beta_1", "beta_2", "epsilon"), {"amsgrad": False}),
-    "RMSprop": (_COMMON + ("rho", "momentum", "epsilon"),
-                {"centered": False}),
-}
 _KERAS_DEFAULTS = {
     "clipnorm": None, "global_clipnorm": None, "use_ema": False,
     "loss_scale_factor": None, "gradient_accumulation_steps": None,
@@ -244,9 +333,20 @@ _KERAS_DEFAULTS = {
 _KERAS_IDLE = {"name", "ema_momentum", "ema_overwrite_frequency"}
 
 
+def _by_keras(identifier):
+    """The registered class whose Keras counterpart ``identifier`` is an
+    instance of (by its class's name), or None."""
+    name = type(identifier).__name__
+    for cls in registered():
+        if cls.KERAS == name:
+            return cls
+    return None
+
+
 def _from_keras(optimizer):
     name = type(optimizer).__name__
-    taken, fixed = _KERAS[name]
+    cls = _by_keras(optimizer)
+    taken, fixed = _COMMON + tuple(cls.KERAS_SETTINGS), cls.KERAS_FIXED
     config = optimizer.get_config()
     unsupported = first_unsupported(
         config, {**_KERAS_DEFAULTS, **fixed},
@@ -261,21 +361,23 @@ def _from_keras(optimizer):
     schedule = getattr(optimizer, "_learning_rate", None)
     if callable(schedule) and hasattr(schedule, "get_config"):
         settings["learning_rate"] = schedule
-    return _BY_NAME[name.lower()](**settings)
+    return cls(**settings)
 
 
 def get(identifier):
     """An optimizer from an instance, a name (``"sgd"``, ``"adam"``,
-    ``"rmsprop"``, with Keras' defaults), or a Keras SGD, Adam or RMSprop
-    whose settings spiDNN computes exactly."""
+    ``"rmsprop"``: each registered optimizer's, with Keras' defaults), or
+    a Keras SGD, Adam or RMSprop (each registered one's counterpart) whose
+    settings spiDNN computes exactly."""
     if isinstance(identifier, Optimizer):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    if type(identifier).__name__ in _KERAS and hasattr(
+    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
+        return _REGISTRY[identifier.lower()]()
+    if _by_keras(identifier) is not None and hasattr(
             identifier, "get_config"):
         return _from_keras(identifier)
+    names = [cls.__name__ for cls in registered()]
     raise SpiDNNConfigurationError(
         f"unknown optimizer {identifier!r}; spiDNN trains with "
-        f"spiDNN.optimizers.SGD, Adam or RMSprop (or their names, or the "
-        f"Keras ones)")
+        f"spiDNN.optimizers.{', '.join(names[:-1])} or {names[-1]} (or "
+        f"their names, or the Keras ones)")

@@ -231,3 +231,67 @@ def test_keras_fit_carries_the_optimizer_state_both_ways():
     assert int(kmodel.optimizer.iterations.numpy()) == 8
     for ours, theirs in zip(kmodel.get_weights(), reference.get_weights()):
         numpy.testing.assert_allclose(ours, theirs, atol=TOLERANCE)
+
+
+@pytest.mark.unit
+def test_every_optimizer_is_one_abi_entry_one_class_and_one_c_header():
+    """The registry (spiDNN/optimizers.py) is the ABI table's
+    (spiDNN/abi/optimizers.py), in its order, and everything derives from
+    it: get(name), the generated header's ids, dispatch list and update
+    points, each optimizer's C header, and the calibration's cases."""
+    import os
+    from spiDNN import optimizers
+    from spiDNN.abi import layouts, optimizers as abi
+    from tools.calibration import grid
+    classes = optimizers.registered()
+    assert [cls.ABI for cls in classes] == list(abi.TABLE)
+    assert layouts.OPTIMIZERS == {e.name: i for i, e in enumerate(abi.TABLE)}
+    header = layouts.c_header()
+    assert "#define OPTIMIZER_LIST(X) " + " ".join(
+        f"X({e.name}, {e.name.upper()})" for e in abi.TABLE) in header
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for cls in classes:
+        assert isinstance(optimizers.get(cls.KIND), cls)
+        assert os.path.exists(os.path.join(
+            root, "c_code", "common", "optimizers", f"{cls.KIND}.h"))
+        for variant in cls.ABI.variants:
+            assert f"#define COST_UPDATE_{variant.upper()} " in header
+            made = grid.OPTIMIZERS[variant]()
+            assert type(made) is cls
+            fields = made.fields()
+            layouts.LAYER_PARAMS.pack(**{
+                name: fields.get(name, 0)
+                for name in layouts.LAYER_PARAMS.fields})
+    assert set(grid.OPTIMIZERS) == set(
+        name[len("update_"):] for name in abi.cost_points())
+    assert {case.optimizer for case in grid.FIT.values()} == set(
+        grid.OPTIMIZERS)
+
+
+@pytest.mark.unit
+def test_an_unnamed_variant_gets_calibration_cases():
+    from tools.calibration import grid
+    cases = {"only": grid.FIT["mlp-3-relu-softmax-k1"]}
+    grid._every_variant(cases)
+    assert {case.optimizer for case in cases.values()} == set(
+        grid.OPTIMIZERS)
+
+
+@pytest.mark.unit
+def test_each_optimizer_converts_to_keras_and_back():
+    """Each registered optimizer's Keras class, settings and slot
+    variables: to_keras and get(Keras) round-trip what the cores get, and the
+    Keras optimizer built over a variable holds KERAS_SLOTS."""
+    from spiDNN import optimizers
+    for cls in optimizers.registered():
+        for settings in cls.CALIBRATION.values():
+            ours = cls(**settings)
+            theirs = optimizers.to_keras(ours)
+            assert type(theirs).__name__ == cls.KERAS
+            back = optimizers.get(theirs)       # Keras' float32 settings
+            assert type(back) is cls and back.fields() == ours.fields()
+            assert back.learning_rate_at(0) == ours.learning_rate_at(0)
+            variable = keras.Variable(numpy.zeros(3, numpy.float32))
+            theirs.build([variable])
+            for name in cls.KERAS_SLOTS[:ours.n_states]:
+                assert len(getattr(theirs, name)) == 1

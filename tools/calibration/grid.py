@@ -24,20 +24,16 @@ from spiDNN.layers import (
 N_SAMPLES = 6
 BATCH_SIZE = 3
 
-OPTIMIZERS = {
-    "sgd": lambda: optimizers.SGD(0.1),
-    "momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
-    "nesterov": lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
-    "adam": lambda: optimizers.Adam(0.01),
-    "rmsprop": lambda: optimizers.RMSprop(0.01),
-    "rmsprop-momentum": lambda: optimizers.RMSprop(0.01, momentum=0.5),
-}
+#: Every variant of every registered optimizer (spiDNN/optimizers.py),
+#: each a cost point update_<variant>, with the settings it is measured
+#: with: a case names its optimizer's variant.
+OPTIMIZERS = optimizers.calibration_optimizers()
 
 MSE, CCE = "mean_squared_error", "categorical_crossentropy"
 SCCE, BCE = "sparse_categorical_crossentropy", "binary_crossentropy"
 
-#: A model to run: its optimizer's name (optimizers.py's variants share
-#: a cost point) and a function that runs it.
+#: A model to run: its optimizer's variant (the update_<variant> cost
+#: point it reaches) and a function that runs it.
 Case = collections.namedtuple("Case", "optimizer run")
 
 
@@ -88,17 +84,17 @@ FIT = {
     "mlp-3-relu-softmax-k1": mlp(3, [(4, "relu"), (3, "softmax")], 1, CCE,
                                  "sgd", metrics=["accuracy"]),
     "mlp-10-tanh-linear-k2": mlp(10, [(4, "tanh"), (2, "linear")], 2, MSE,
-                                 "momentum"),
+                                 "sgd_momentum"),
     "mlp-30-sigmoid-k4": mlp(30, [(8, "sigmoid"), (2, "sigmoid")], 4, BCE,
                              "adam", metrics=["accuracy"]),
     "mlp-30-relu-softmax-k8": mlp(30, [(8, "relu"), (4, "softmax")], 8,
                                   SCCE, "rmsprop", metrics=["accuracy"],
                                   validation=True),
     "mlp-64-linear-tanh-k8": mlp(64, [(8, "linear"), (3, "tanh")], 8, MSE,
-                                 "nesterov", batch_size=4),
+                                 "sgd_nesterov", batch_size=4),
     "mlp-10-three-layers-k2": mlp(10, [(6, "relu"), (4, "sigmoid"),
                                        (3, "softmax")], 2, CCE,
-                                  "rmsprop-momentum", batch_size=2),
+                                  "rmsprop_momentum", batch_size=2),
     "mlp-3-softmax-hidden-k1": mlp(3, [(3, "softmax"), (2, "linear")], 1,
                                    MSE, "adam"),
     "mlp-30-tanh-softmax-k4": mlp(30, [(12, "tanh"), (5, "softmax")], 4,
@@ -108,15 +104,15 @@ FIT = {
     "mlp-3-sigmoid-k4-rmsprop": mlp(3, [(8, "sigmoid"), (1, "sigmoid")], 4,
                                     BCE, "rmsprop"),
     "mlp-10-wide-k8": mlp(10, [(16, "tanh"), (8, "relu"), (3, "softmax")],
-                          8, CCE, "momentum", metrics=["accuracy"]),
+                          8, CCE, "sgd_momentum", metrics=["accuracy"]),
     "mlp-30-linear-sgd-k1": mlp(30, [(4, "linear"), (2, "tanh")], 1, MSE,
                                 "sgd", validation=True),
     "mlp-10-softmax-k2-momentum": mlp(10, [(6, "softmax"), (3, "softmax")],
-                                      2, CCE, "momentum"),
+                                      2, CCE, "sgd_momentum"),
     "mlp-dropout": model((10,), lambda: [
         Dense(6, activation="relu", neurons_per_core=3),
         Dropout(0.3, seed=1), Dense(2, activation="sigmoid")], BCE,
-        "momentum"),
+        "sgd_momentum"),
     # Convolution, pooling and padding, in every position.
     "conv-relu-flatten": model((6, 6, 2), lambda: [
         Conv2D(3, 3, activation="relu", neurons_per_core=6), Flatten(),
@@ -132,7 +128,7 @@ FIT = {
     "pad-conv-relu": model((5, 5, 1), lambda: [
         ZeroPadding2D(1, neurons_per_core=6),
         Conv2D(3, 3, strides=2, activation="relu"), Flatten(),
-        Dense(2, activation="softmax")], CCE, "momentum",
+        Dense(2, activation="softmax")], CCE, "sgd_momentum",
         metrics=["accuracy"]),
     "conv-conv": model((6, 6, 1), lambda: [
         Conv2D(4, 3, activation="linear", neurons_per_core=4),
@@ -141,7 +137,7 @@ FIT = {
     "conv-k5-s2-sigmoid": model((9, 9, 1), lambda: [
         Conv2D(2, 5, strides=2, activation="sigmoid", neurons_per_core=2),
         Flatten(), Dense(2, activation="softmax")], SCCE,
-        "rmsprop-momentum"),
+        "rmsprop_momentum"),
     "conv-1x1-maxpool": model((8, 8, 3), lambda: [
         Conv2D(6, 1, activation="tanh", neurons_per_core=12),
         MaxPooling2D(2, neurons_per_core=6), Flatten(),
@@ -149,7 +145,7 @@ FIT = {
     "conv-avgpool-nesterov": model((10, 10, 1), lambda: [
         Conv2D(3, 3, activation="relu", neurons_per_core=24),
         AveragePooling2D(2, neurons_per_core=12), Flatten(),
-        Dense(4, activation="softmax")], SCCE, "nesterov",
+        Dense(4, activation="softmax")], SCCE, "sgd_nesterov",
         metrics=["accuracy"]),
     "maxpool-conv-tanh": model((6, 6, 2), lambda: [
         MaxPooling2D(2, neurons_per_core=4),
@@ -157,7 +153,7 @@ FIT = {
         Dense(2, activation="sigmoid")], BCE, "adam"),
     "conv-maxpool-rmsprop": model((6, 6, 1), lambda: [
         Conv2D(2, 3, activation="relu"), MaxPooling2D(2), Flatten(),
-        Dense(2, activation="softmax")], CCE, "rmsprop-momentum"),
+        Dense(2, activation="softmax")], CCE, "rmsprop_momentum"),
     "conv-pool-conv": model((8, 8, 1), lambda: [
         Conv2D(2, 3, activation="relu", neurons_per_core=6),
         MaxPooling2D(2, neurons_per_core=6),
@@ -179,6 +175,36 @@ FIT = {
         Dense(3, activation="linear")], MSE, "sgd"),
 }
 
+def variant_cases(variant):
+    """Cases that measure an optimizer's variant that no case above
+    names: Dense cores of a few sizes, a convolution and a pooling core
+    before Dense (which updates its copy of the next kernel)."""
+    return {
+        f"{variant}-mlp-10-k2": mlp(10, [(6, "relu"), (3, "softmax")], 2,
+                                    CCE, variant),
+        f"{variant}-mlp-30-k4": mlp(30, [(8, "tanh"), (2, "sigmoid")], 4,
+                                    BCE, variant, batch_size=2),
+        f"{variant}-conv-maxpool": model((6, 6, 1), lambda: [
+            Conv2D(2, 3, activation="relu", neurons_per_core=4),
+            MaxPooling2D(2), Flatten(), Dense(2, activation="softmax")],
+            SCCE, variant),
+    }
+
+
+def _every_variant(cases):
+    """``cases`` and variant_cases of each variant none of them names:
+    a new optimizer is measured without an edit here."""
+    named = {case.optimizer for case in cases.values()}
+    unknown = named - set(OPTIMIZERS)
+    assert not unknown, f"cases name no registered variant: {unknown}"
+    for variant in OPTIMIZERS:
+        if variant not in named:
+            cases.update(variant_cases(variant))
+    return cases
+
+
+FIT = _every_variant(FIT)
+
 HELD_OUT = {
     "held-out-mlp-20": mlp(20, [(6, "relu"), (4, "softmax")], 3, CCE,
                            "adam", metrics=["accuracy"]),
@@ -192,5 +218,5 @@ HELD_OUT = {
         ZeroPadding2D(1), Conv2D(2, 3, activation="tanh",
                                  neurons_per_core=4),
         AveragePooling2D(2), Flatten(), Dense(2, activation="linear")],
-        MSE, "momentum"),
+        MSE, "sgd_momentum"),
 }

@@ -6,6 +6,8 @@ import collections
 import re
 import time
 
+from spiDNN.abi import layouts
+from spiDNN.abi import optimizers as abi_optimizers
 from tools.calibration.capture import Capture
 from tools.calibration.replay import check_sends, replay
 
@@ -27,6 +29,21 @@ def chosen_cores(run):
 def layer_kind(label):
     """"max_pooling2d_3" -> "max_pooling2d"."""
     return re.sub(r"_\d+$", "", label or "")
+
+
+#: The optimizers' update points (update_<variant>), by id.
+UPDATE_POINTS = {layouts.COST_POINTS[name]: name
+                 for name in abi_optimizers.cost_points()}
+
+
+def _variant_problems(label, variant, callbacks):
+    """A core reaching an update point other than its case's variant's:
+    the cores and spiDNN/optimizers.py disagree on the variant."""
+    reached = {UPDATE_POINTS[point] for callback in callbacks
+               for point, _, _, _ in callback.segments()
+               if point in UPDATE_POINTS}
+    return [f"{label}: reached {sorted(reached)}, its case's optimizer "
+            f"is update_{variant}"] if reached - {f"update_{variant}"} else []
 
 
 class Measurement:
@@ -56,6 +73,8 @@ class Measurement:
                           for _, fmt, args in replayed.logs]
             self.compared += compared
             self.counted += counted
+            self.problems += _variant_problems(core.label, optimizer,
+                                               replayed.callbacks)
             app = core.app
             self.cores[app].append(CoreResult(
                 optimizer, layer_kind(core.layer), replayed.callbacks))

@@ -2,19 +2,17 @@
 app its entries, its points' lines, their variants, how well the lines
 predict the fitted and the held-out models, and the app's memory use.
 """
+from spiDNN.abi import optimizers as abi_optimizers
 from tools.calibration import cycle_model, fit
 
 #: SpiNNaker's ARM968 clock (the VM's virtual clock runs at this rate).
 CLOCK_HZ = 200e6
-#: Each update point is fitted on its optimizer's defaults (Keras' too):
-#: SGD and RMSprop without momentum.  The point cannot tell momentum or
-#: Nesterov apart (its size is the weights), which cost up to three times
-#: as much a weight; "variants" gives each.
-DEFAULT_OPTIMIZERS = ("sgd", "adam", "rmsprop")
 #: Points whose cost depends on what their size does not say, fitted
-#: apart per optimizer of the grid's models (update_*: momentum and
-#: Nesterov) and per layer kind (pooling's modes share the pool app).
-BY_OPTIMIZER = ("update_sgd", "update_adam", "update_rmsprop")
+#: apart per optimizer variant of the grid's models (each variant of each
+#: registered optimizer has a point of its own, update_<variant>, so these
+#: only show a point two variants were to share) and per layer kind
+#: (pooling's modes share the pool app).
+BY_OPTIMIZER = tuple(abi_optimizers.cost_points())
 BY_LAYER = ("forward", "input_gradient")
 NOTES = (
     "A callback costs entry[kind] (packet: the packet-received callback; "
@@ -22,8 +20,8 @@ NOTES = (
     "base + slope * size of the mark's point (cycles at clock_hz), the "
     "mark's segment running to the next mark or the callback's return.  "
     "Lines are least squares over the measured segments, held to a base "
-    "and slope of at least zero.  update_* are fitted on the optimizers' "
-    "defaults (no momentum): see each app's variants.  A point an app "
+    "and slope of at least zero.  update_<variant>: each variant of each "
+    "optimizer (momentum, Nesterov) has a point of its own.  A point an app "
     "never reached takes another app's line (spiDNN/vm/clock.py).")
 
 
@@ -56,11 +54,6 @@ def app_table(measurement, app, images):
     callbacks = measurement.callbacks(app)
     entry = fit.fit_entries(callbacks)
     points = fit.fit_points(callbacks)
-    defaults = fit.fit_points(measurement.callbacks(
-        app, lambda core: core.optimizer in DEFAULT_OPTIMIZERS))
-    for name, line in defaults.items():
-        if name.startswith("update_"):
-            points[name] = line
     return {
         "entry": entry, "points": points,
         "variants": _variants(measurement, app),
