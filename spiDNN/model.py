@@ -131,7 +131,7 @@ class Model:
             # Its forward pass must fit the machine before anything else
             # is added; training's needs are checked by fit.
             try:
-                planner.plan(self)
+                self.check_fits()
             except SpiDNNConfigurationError:
                 self.layers.pop()
                 raise
@@ -212,18 +212,20 @@ class Model:
 
     # ----------------------------------------------------------- machine
     def cores_needed(self):
-        """Application cores: each layer's slices, plus input and output
-        (the input source on a core per input block of a first layer
-        split 2-D)."""
-        layers = [layer for layer in self.layers if layer.n_cores]
-        sources = layers[0].n_blocks if layers else 1
-        return 1 + sources + sum(layer.n_cores for layer in layers)
+        """Application cores of the last plan: each layer's slices, plus
+        input and output (the input source on a core per input block of a
+        first layer split 2-D)."""
+        if self.plan is None:
+            return 2
+        return self.plan.cores_needed()
 
     def check_fits(self, training=None):
         """Plans the slices left to the planner for this run (training or
         not), and refuses a model that would break a limit of the
-        machine; the plan is ``self.plan``."""
-        return planner.plan(self, training)
+        machine; the plan, frozen, is ``self.plan``, which the run's
+        machine graph takes its slicing from."""
+        self.plan = planner.plan(self.layers, training, self.n_boards)
+        return self.plan
 
     def boards_needed(self):
         if self.n_boards is not None:
@@ -483,7 +485,10 @@ class Model:
         rows = [(f"{self.input.name} (Input)",
                  str((None,) + self.input.output_shape), 0, 0,
                  self.n_inputs)]
-        rows += [layer.summary_row() for layer in self.layers]
+        rows += [layer.summary_row(
+            self.plan.layer(layer.name).n_cores
+            if layer.takes_cores and self.plan is not None else 0)
+            for layer in self.layers]
         header = ("Layer (type)", "Output Shape", "Param #", "Cores",
                   "Packets/sample")
         widths = [max(len(str(row[i])) for row in rows + [header]) + 2

@@ -45,6 +45,7 @@ MODULE_TIERS = {
     "test_kernels": "unit",
     "test_large_layers": "machine",
     "test_layers_import": "unit",
+    "test_lowering": "unit",
     "test_live_io": "live",
     "test_live_training_loop": "live",
     "test_misuse": "machine",

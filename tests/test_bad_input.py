@@ -24,7 +24,7 @@ def test_layer_too_big_for_a_core_is_refused():
     with pytest.raises(SpiDNNConfigurationError, match="DTCM"):
         model.add(Dense(1, weights_in="dtcm", inputs_per_core=None))
     model.add(Dense(1, weights_in="dtcm", inputs_per_core="auto"))
-    assert model.layers[-1].n_blocks > 1
+    assert model.plan.layers[-1].n_blocks > 1
 
 
 def test_too_many_neurons_per_core_is_refused():
@@ -33,7 +33,7 @@ def test_too_many_neurons_per_core_is_refused():
         model.add(Dense(128, neurons_per_core=64, weights_in="dtcm"))
     # The same layer fits at one neuron per core.
     model.add(Dense(128))
-    assert core_layers(model.layers)[0].dtcm_bytes(None) <= (
+    assert core_layers(model.layers, model.plan)[0].dtcm_bytes(None) <= (
         layouts.DTCM_HEAP_BYTES)
 
 

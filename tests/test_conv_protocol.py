@@ -39,7 +39,8 @@ def test_packets_per_sample_and_per_batch():
     # The kernel gradient sums: every weight once per core and batch; the
     # host's step scale and commit once per batch, and its request for the
     # weights once.
-    assert conv.n_cores == 4 and conv_1.n_cores == 1
+    assert model.plan.layer(conv.name).n_cores == 4
+    assert model.plan.layer(conv_1.name).n_cores == 1
     n_batches = 2 * 3
     assert run.packets_per_batch == {
         f"{conv.name}/gradient_chain": 4 * 30,

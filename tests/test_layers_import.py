@@ -31,3 +31,28 @@ def test_the_compiler_finds_each_layers_vertex():
     # on the dense app.
     assert names == ["ConvVertex", "PoolVertex", "DenseVertex",
                      "DenseVertex"]
+
+
+def test_every_app_is_one_entry_of_the_apps_list():
+    """c_code/<app>/<app>.c, its vertex, the layers it runs: one entry
+    each in spiDNN/abi/apps.py, which the C build's app list, the
+    calibration and the registry derive from."""
+    import os
+    import inspect
+    import spiDNN.layers
+    from spiDNN.abi.apps import APPS, CALIBRATED
+    from spiDNN.compiler.registry import APP_OF_LAYER, vertex_class
+    from tools.calibration import measure
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for app in APPS:
+        assert os.path.isfile(os.path.join(root, "c_code", app.name,
+                                           f"{app.name}.c")), app.name
+        vertex = vertex_class(app)
+        if app.layers:
+            assert vertex.MACHINE_VERTEX.APP_NAME == app.name
+    takes_cores = {name for name, kind in vars(spiDNN.layers).items()
+                   if inspect.isclass(kind) and kind.takes_cores}
+    assert takes_cores == set(APP_OF_LAYER)
+    assert measure.APPS == CALIBRATED
+    assert set(os.listdir(os.path.join(root, "c_code"))) >= {
+        app.name for app in APPS}

@@ -157,14 +157,15 @@ def test_neurons_per_core_not_a_multiple_of_filters(neurons_per_core):
 def test_neurons_per_core_multiple_of_filters(neurons_per_core):
     model = spiDNN.Model().add(Input(6, 6, 1)).add(
         _conv2d(4, 3, neurons_per_core=neurons_per_core))
-    assert model.layers[0].n_cores == -(-64 // min(neurons_per_core, 64))
+    assert model.plan.layers[0].n_cores == -(-64 // min(neurons_per_core,
+                                                       64))
 
 
 def test_a_conv_covering_its_input_slices_filters_freely():
     """One output position: it runs as a Dense layer, any slice."""
     model = spiDNN.Model().add(Input(6, 6, 1)).add(
         _conv2d(4, 6, neurons_per_core=3))
-    assert model.layers[0].n_cores == 2
+    assert model.plan.layers[0].n_cores == 2
 
 
 def test_pooling_neurons_per_core_follows_its_channels():

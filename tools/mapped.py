@@ -46,6 +46,7 @@ class MappedModel(contextlib.AbstractContextManager):
         self._stack = contextlib.ExitStack()
         self.session = self._stack.enter_context(ToolchainSession())
         try:
+            model.check_fits(self.training)
             self.graph = ModelGraph(model, self.session, self.training)
             self.session.map()
         except BaseException:

@@ -1,5 +1,13 @@
-"""The model as the machine sees it: the layers that take cores, each with
-its neighbours and the Dropout (if any) that its cores apply.
+"""Lowering: the model as the machine sees it, the layers that take cores
+as nodes, each knowing the node it takes its input from and those that
+consume its output (a chain is the one case today), and the Dropout (if
+any) that its cores apply.
+
+Lowering is pure: it reads the user's layers and changes none of them.
+Without a plan each node has the slicing the user asked for (the
+planner's starting point); with one (``spiDNN.compiler.planner.Plan``,
+frozen) each node carries the plan's slicing, which the machine graph's
+vertices read.
 
 Flatten needs no core (the machine numbers neurons channels last, so it
 changes only the shape) and a Dropout is a flag on the layer before it.
@@ -12,14 +20,79 @@ from spiDNN.layers.core import Dropout
 from spiDNN.abi import layouts
 
 
+@dataclasses.dataclass(frozen=True)
+class Slicing:
+    """How a layer's work is cut over cores."""
+    neurons_per_core: int
+    #: The cores keep the kernel and inputs in SDRAM.
+    streamed: bool = False
+    #: Inputs each core takes (None: all of them, a 1-D split).
+    inputs_per_core: int = None
+
+
+def requested_slicing(layer):
+    """The slicing the user asked for: their neurons_per_core (or one core
+    for the layer), their inputs_per_core (when it splits), in DTCM."""
+    requested = layer.requested_inputs_per_core
+    return Slicing(
+        layer.units if layer.plans_own_slice else min(
+            layer.requested_neurons_per_core, layer.units),
+        False, requested if requested is not None
+        and requested < layer.n_inputs else None)
+
+
 @dataclasses.dataclass(eq=False)
 class CoreLayer:
-    """A layer with cores, in the order of the model."""
+    """A layer with cores, a node of the lowered model."""
     layer: object
     index: int
+    slicing: Slicing
     dropout: object = None            # the Dropout layer after it
-    previous: "CoreLayer" = None
-    next: "CoreLayer" = None
+    #: The nodes it takes its input from (none: the model's input) and
+    #: those that take its output (none: the loss or the output).
+    inputs: list = dataclasses.field(default_factory=list)
+    consumers: list = dataclasses.field(default_factory=list)
+
+    @property
+    def previous(self):
+        return self.inputs[0] if self.inputs else None
+
+    @property
+    def next(self):
+        return self.consumers[0] if self.consumers else None
+
+    @property
+    def neurons_per_core(self):
+        return self.slicing.neurons_per_core
+
+    @property
+    def streamed(self):
+        return self.slicing.streamed
+
+    @property
+    def inputs_per_core(self):
+        return self.slicing.inputs_per_core
+
+    @property
+    def n_blocks(self):
+        """Blocks its inputs are split in across cores (1: a 1-D split)."""
+        return blocks_of(self.layer, self.inputs_per_core)
+
+    def input_blocks(self):
+        """[(first, end)] of each input block, in order."""
+        n_inputs = self.layer.n_inputs
+        size = self.inputs_per_core or n_inputs
+        return [(lo, min(lo + size, n_inputs))
+                for lo in range(0, n_inputs, size)]
+
+    @property
+    def n_slices(self):
+        """Slices of its neurons (each on a core per input block)."""
+        return -(-self.layer.units // self.neurons_per_core)
+
+    @property
+    def n_cores(self):
+        return self.n_slices * self.n_blocks
 
     @property
     def vertex_class(self):
@@ -80,9 +153,9 @@ class CoreLayer:
         vertex_class = self.vertex_class
         training = training if self.needs_backward else None
         if n_neurons is None:
-            n_neurons = min(self.layer.neurons_per_core, self.layer.units)
+            n_neurons = min(self.neurons_per_core, self.layer.units)
         if streamed is None:
-            streamed = self.layer.streamed
+            streamed = self.streamed
         if inputs is None:
             inputs = self.layer.n_inputs
         source = layouts.GRADIENT_SOURCES[
@@ -96,15 +169,27 @@ class CoreLayer:
                 self, n_neurons, training, streamed, inputs, partial)
 
 
-def core_layers(layers):
-    """The CoreLayers of a model's layers (after its Input)."""
+def blocks_of(layer, inputs_per_core):
+    """Input blocks of ``inputs_per_core`` of ``layer``'s inputs (None:
+    one, all of them)."""
+    if inputs_per_core is None:
+        return 1
+    return -(-layer.n_inputs // inputs_per_core)
+
+
+def core_layers(layers, plan=None):
+    """The lowered nodes of a model's layers (after its Input), with the
+    slicing of ``plan`` (a :py:class:`~spiDNN.compiler.planner.Plan`), or
+    as the user asked without one."""
     result = []
     for layer in layers:
         if layer.takes_cores:
-            core = CoreLayer(layer, len(result))
+            slicing = (plan.slicing_of(layer.name) if plan is not None
+                       else requested_slicing(layer))
+            core = CoreLayer(layer, len(result), slicing)
             if result:
-                core.previous = result[-1]
-                result[-1].next = core
+                core.inputs.append(result[-1])
+                result[-1].consumers.append(core)
             result.append(core)
         elif isinstance(layer, Dropout):
             if not result:

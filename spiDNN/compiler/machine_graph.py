@@ -36,7 +36,8 @@ from spinn_front_end_common.utility_models import (
     ReverseIpTagMultiCastSource)
 
 from spiDNN.compiler.lowering import core_layers
-from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
+from spiDNN.errors import (
+    SpiDNNConfigurationError, SpiDNNInternalError, SpiDNNMachineError)
 from spiDNN.compiler.vertices.feeder import FeederVertex
 from spiDNN.compiler.vertices.keys import index_of_keys, key_space
 from spiDNN.compiler.vertices.loss import LossVertex
@@ -67,15 +68,19 @@ class ModelGraph:
     def __init__(self, model, session, training=None, board_data=None):
         self.session = session
         self.training = training
-        self.core_layers = core_layers(model.layers)
+        # The run's plan: the model's check_fits made it for this run.
+        if model.plan is None or model.plan.training != bool(training):
+            raise SpiDNNInternalError(
+                "the machine graph needs the model planned for its run "
+                "(Model.check_fits)")
+        self.core_layers = core_layers(model.layers, model.plan)
         self.layers = [core.layer for core in self.core_layers]
-        first = self.layers[0] if self.layers else None
         #: The host's commands (to every app, or to the feeder).
         self.host_control_vertex = self._source(
             CONTROL_LABEL, len(layouts.CONTROLS), LIVE_CONTROL_PORT)
         self.feeder = None
         if board_data is not None:
-            if first is not None and len(first.input_blocks()) > 1:
+            if self.core_layers and self.core_layers[0].n_blocks > 1:
                 raise SpiDNNConfigurationError(
                     "the feeder sends every input to one input block: keep "
                     "the data on the host (spiDNN.LiveIO(data_on_board="
@@ -89,7 +94,8 @@ class ModelGraph:
         else:
             self.input_vertex = self._source(
                 INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT,
-                first.inputs_per_core if first is not None else None)
+                self.core_layers[0].inputs_per_core if self.core_layers
+                else None)
             self.control_vertex = self.host_control_vertex
         #: Every layer's vertices (each input block's, 2-D), in order.
         self.layer_vertices = []
@@ -111,7 +117,7 @@ class ModelGraph:
         their edges; the last block's, which is the layer's."""
         # Layers before the first with weights only forward.
         training = training if core.needs_backward else None
-        blocks = core.layer.input_blocks()
+        blocks = core.input_blocks()
         split = len(blocks) > 1
         vertices = []
         for index, (lo, hi) in enumerate(blocks):

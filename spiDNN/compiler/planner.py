@@ -28,13 +28,14 @@ multiplying it); the input source takes a core per block of the first
 layer, so its pace splits too.
 
 A user's explicit ``neurons_per_core`` always wins; one that breaks a
-limit is refused with the limit it breaks.  The plan and the reason for
-each choice are kept on the model (``model.plan``) and printed by
-``summary()``.
+limit is refused with the limit it breaks.  The plan is returned frozen
+(the layers are not changed): the model keeps its last (``model.plan``),
+``summary()`` prints it with the reason for each choice, and lowering
+hands its slicing to the machine graph.
 """
 import dataclasses
 
-from spiDNN.compiler.lowering import core_layers
+from spiDNN.compiler.lowering import Slicing, blocks_of, core_layers
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.abi import layouts
 from spiDNN.costs import fabric, table
@@ -95,7 +96,7 @@ class Option:
         return max(self.cycles, self.source_cycles)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class LayerPlan:
     name: str
     neurons_per_core: int
@@ -105,13 +106,19 @@ class LayerPlan:
     reason: str
     streamed: bool = False
     inputs_per_core: int = None    # None: every input on each core
+    n_blocks: int = 1              # input blocks (a core per slice each)
+
+    @property
+    def slicing(self):
+        return Slicing(self.neurons_per_core, self.streamed,
+                       self.inputs_per_core)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Plan:
     """A model's plan for one kind of run (training or not)."""
     training: bool
-    layers: list
+    layers: tuple
     #: The predicted pace of the pipeline: cycles per sample of its
     #: slowest part, and what that part is.
     bottleneck_cycles: float
@@ -120,6 +127,22 @@ class Plan:
     @property
     def n_cores(self):
         return sum(layer.n_cores for layer in self.layers)
+
+    def layer(self, name):
+        """The plan of the layer named ``name``."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def slicing_of(self, name):
+        return self.layer(name).slicing
+
+    def cores_needed(self):
+        """Application cores: each layer's, the input source's (a core
+        per input block of a first layer split 2-D) and the output's."""
+        sources = self.layers[0].n_blocks if self.layers else 1
+        return 1 + sources + self.n_cores
 
     def lines(self):
         """The plan as summary() prints it."""
@@ -145,11 +168,13 @@ def _us(cycles, hz):
     return f"{cycles / hz * 1e6:.1f} us"
 
 
-def plan(model, training=None):
-    """Chooses the slices of ``model``'s auto layers for a run (training
-    or not), sets each layer's ``neurons_per_core``, and returns the
-    :py:class:`Plan`; refuses a model that breaks a limit."""
-    cores = core_layers(model.layers)
+def plan(layers, training=None, n_boards=None):
+    """The :py:class:`Plan` of a model's ``layers`` for a run (training or
+    not): the slices of the layers left to the planner, the users' as
+    they gave them; refuses a model that breaks a limit.  ``n_boards``:
+    the model's boards (None: as many as its plan of fewest cores
+    needs)."""
+    cores = core_layers(layers)
     options = {core: _options(core, training) for core in cores}
     floor, floor_name = _floor(training)
     # The fastest each layer can go, the explicit ones as they are.
@@ -159,27 +184,21 @@ def plan(model, training=None):
         if fastest.pace > target:
             target, slowest = fastest.pace, _pacer(core, fastest)
     chosen = {core: _fewest_within(options[core], target) for core in cores}
-    n_boards = model.n_boards or _boards_of_fewest(options, training)
+    n_boards = n_boards or _boards_of_fewest(options, training)
     budget = _core_budget(n_boards, training)
     if _cores(chosen) > budget:
         target, slowest, chosen = _relax(cores, options, target, budget,
                                          n_boards)
-    layers = []
-    for core in cores:
-        option = chosen[core]
-        core.layer.neurons_per_core = option.neurons_per_core
-        core.layer.streamed = option.streamed
-        core.layer.inputs_per_core = option.inputs_per_core
-        layers.append(LayerPlan(
-            core.layer.name, option.neurons_per_core, option.n_cores,
-            option.cycles, option.dtcm_bytes,
-            _reason(core, options[core], option, target, slowest),
-            option.streamed, option.inputs_per_core))
-    result = Plan(bool(training), layers, target, slowest)
-    model.plan = result
+    planned = tuple(
+        LayerPlan(core.layer.name, option.neurons_per_core, option.n_cores,
+                  option.cycles, option.dtcm_bytes,
+                  _reason(core, options[core], option, target, slowest),
+                  option.streamed, option.inputs_per_core,
+                  blocks_of(core.layer, option.inputs_per_core))
+        for core in cores for option in [chosen[core]])
     if training:
         _check_loss_core(training)
-    return result
+    return Plan(bool(training), planned, target, slowest)
 
 
 def _check_loss_core(training):
@@ -235,7 +254,7 @@ def _options(core, training):
     for per_core in sizes:
         n = min(per_core * granularity, layer.units)
         for inputs in _block_sizes(layer):
-            n_blocks = layer.blocks_of(inputs)
+            n_blocks = blocks_of(layer, inputs)
             kinds = _block_cores(n_blocks)
             for streamed in storages:
                 dtcm = _dtcm_bytes(core, n, training, streamed, inputs, kinds)

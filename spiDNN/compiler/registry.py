@@ -1,5 +1,6 @@
-"""Which vertex class runs which layer: the one map from a layer's kind to
-the application vertex (and so the C app) that computes it.
+"""Which vertex class runs which layer, from the apps' one list
+(spiDNN.abi.apps): each app names the layer kinds it runs and its vertex
+class.
 
 Layers are Keras-shaped and know no vertex, so that ``spiDNN.layers``
 (and ``spiDNN``) load no toolchain module; the compiler looks a layer's
@@ -8,36 +9,33 @@ the vertex modules, which import PACMAN.
 """
 import importlib
 
+from spiDNN.abi.apps import APPS, BY_NAME
 from spiDNN.errors import SpiDNNInternalError
 
-DENSE = "spiDNN.compiler.vertices.dense:DenseVertex"
-CONV = "spiDNN.compiler.vertices.conv:ConvVertex"
-POOL = "spiDNN.compiler.vertices.pool:PoolVertex"
-
-#: Layer class name -> its vertex class, "module:class".
-VERTEX_CLASSES = {
-    "Dense": DENSE,
-    "Conv1D": CONV,
-    "Conv2D": CONV,
-    "MaxPooling1D": POOL,
-    "MaxPooling2D": POOL,
-    "AveragePooling1D": POOL,
-    "AveragePooling2D": POOL,
-    # A 1x1 window whose padded positions read as zeros.
-    "ZeroPadding2D": POOL,
-}
+#: Layer class name -> the app that runs it.
+APP_OF_LAYER = {kind: app for app in APPS for kind in app.layers}
 
 
-def vertex_class_of(layer):
-    """The vertex class running ``layer`` (a layer that takes cores)."""
+def app_of(layer):
+    """The app running ``layer`` (a layer that takes cores)."""
     kind = type(layer).__name__
-    if kind not in VERTEX_CLASSES:
-        raise SpiDNNInternalError(f"no vertex runs {kind} layers")
-    where = VERTEX_CLASSES[kind]
-    if where == CONV and layer.is_fully_connected:
+    if kind not in APP_OF_LAYER:
+        raise SpiDNNInternalError(f"no app runs {kind} layers")
+    app = APP_OF_LAYER[kind]
+    if app.name == "conv" and layer.is_fully_connected:
         # A window over the whole input is a Dense over the flattened
         # input (the kernel's layout flattens channels last), so its
         # filters slice over cores like neurons.
-        where = DENSE
-    module, name = where.split(":")
+        app = BY_NAME["dense"]
+    return app
+
+
+def vertex_class(app):
+    """The vertex class of ``app`` (imported now)."""
+    module, name = app.vertex.split(":")
     return getattr(importlib.import_module(module), name)
+
+
+def vertex_class_of(layer):
+    """The vertex class running ``layer``."""
+    return vertex_class(app_of(layer))

@@ -55,13 +55,10 @@ class Layer:
         #: Where the user asked the cores to keep their kernel: "auto",
         #: "dtcm" or "sdram" (layers that can stream it: Dense).
         self.weights_in = "auto"
-        #: Planned: the cores keep the kernel and inputs in SDRAM.
-        self.streamed = False
         #: The user's input block size for a 2-D split (None: the planner
-        #: chooses, for layers that can split their inputs: Dense).
+        #: chooses, for layers that can split their inputs: Dense).  What
+        #: the planner chose is in the model's plan, not here.
         self.requested_inputs_per_core = None
-        #: Planned: inputs each core takes (None: all, a 1-D split).
-        self.inputs_per_core = None
         self.input_shape = None
         self.output_shape = None
         self.weights = []
@@ -153,7 +150,6 @@ class Layer:
                 isinstance(neurons_per_core, str)
                 and neurons_per_core == "auto")
             else positive_int(neurons_per_core, "neurons_per_core"))
-        self.neurons_per_core = None
 
     @property
     def plans_own_slice(self):
@@ -166,13 +162,8 @@ class Layer:
         return 1
 
     def _check_slice(self):
-        """The user's slice against the built shape; until the planner
-        runs, an auto layer takes one core."""
-        requested = self.requested_inputs_per_core
-        self.inputs_per_core = (requested if requested is not None
-                                and requested < self.n_inputs else None)
+        """The user's slice against the built shape."""
         if self.plans_own_slice:
-            self.neurons_per_core = self.units
             return
         granularity = self.slice_granularity
         if self.requested_neurons_per_core % granularity:
@@ -181,39 +172,14 @@ class Layer:
                 f"({self.requested_neurons_per_core}) must be a multiple "
                 f"of its {granularity} output channels (a core computes "
                 f"whole output positions)")
-        self.neurons_per_core = min(self.requested_neurons_per_core,
-                                    self.units)
 
-    @property
-    def n_blocks(self):
-        """Blocks its inputs are split in across cores (1: a 1-D split)."""
-        return self.blocks_of(self.inputs_per_core)
-
-    def blocks_of(self, inputs_per_core):
-        """Input blocks of ``inputs_per_core`` (None: one, all inputs)."""
-        if inputs_per_core is None:
-            return 1
-        return -(-self.n_inputs // inputs_per_core)
-
-    def input_blocks(self):
-        """[(first, end)] of each input block, in order."""
-        size = self.inputs_per_core or self.n_inputs
-        return [(lo, min(lo + size, self.n_inputs))
-                for lo in range(0, self.n_inputs, size)]
-
-    @property
-    def n_cores(self):
-        """Cores the layer's slices take (0 for a layer without a core)."""
-        if not self.takes_cores:
-            return 0
-        return -(-self.units // self.neurons_per_core) * self.n_blocks
-
-    def summary_row(self):
+    def summary_row(self, n_cores):
         """(name, output shape, parameters, cores, packets its cores send
-        per predicted sample) for Model.summary."""
+        per predicted sample) for Model.summary, on ``n_cores`` (the
+        plan's)."""
         # Each output element once; a softmax's z once more, sideways.
         sent = self.units * (2 if getattr(self, "activation", None)
-                             == "softmax" else 1) if self.n_cores else 0
+                             == "softmax" else 1) if n_cores else 0
         return (f"{self.name} ({type(self).__name__})",
                 str((None,) + self.output_shape),
-                sum(w.size for w in self.weights), self.n_cores, sent)
+                sum(w.size for w in self.weights), n_cores, sent)

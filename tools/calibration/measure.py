@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from spiDNN.abi import apps
 from tools.calibration import grid, table
 from tools.calibration.arm_core import ArmImage
 from tools.calibration.measurement import Measurement
@@ -25,7 +26,7 @@ from spiDNN.costs.table import TABLE
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 ARM_TRACE = os.path.join(ROOT, "c_code", "build", "arm-trace")
-APPS = ("dense", "conv", "pool", "loss")
+APPS = apps.CALIBRATED
 
 
 def build_images():

@@ -86,12 +86,12 @@ class ConvVertex(WindowVertex):
 
     def key_space_shape(self, partition_id):
         if partition_id == GRADIENT_CHAIN:
-            return self.n_params, self.n_params * self.layer.n_cores
+            return self.n_params, self.n_params * self.core_layer.n_cores
         return super().key_space_shape(partition_id)
 
     def extra_deliveries(self):
         # The batch-end chain, counted as if every sample ended a batch.
-        cores = self.layer.n_cores
+        cores = self.core_layer.n_cores
         return super().extra_deliveries() + cores * cores * self.n_params
 
     def window_fields(self, machine_vertex):
@@ -103,7 +103,7 @@ class ConvVertex(WindowVertex):
                 "chain_key": machine_vertex._key(GRADIENT_CHAIN),
                 **prefixed("chain", key_space(self, GRADIENT_CHAIN)),
                 "chain_previous": index - 1 if index else NO_CORE,
-                "chain_last": self.layer.n_cores - 1})
+                "chain_last": self.core_layer.n_cores - 1})
         return fields
 
     def self_partitions(self):

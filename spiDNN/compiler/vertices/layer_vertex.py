@@ -47,7 +47,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                   HasCustomAtomKeyMap):
     """A layer: ``neurons_per_core`` of its output elements on each core.
 
-    In a 2-D split (``layer.inputs_per_core``) the layer has one vertex
+    In a 2-D split (the plan's ``inputs_per_core``) the layer has one vertex
     per input block, the same slices of neurons on each: the last block's
     vertex is the layer's (it adds the biases, applies the activation and
     sends on), the ones before it are "partial": each core sends its sums
@@ -75,7 +75,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def __init__(self, core_layer, source_vertex, training=None, block=None):
         self.core_layer = core_layer
         self.layer = core_layer.layer
-        n_blocks = self.layer.n_blocks if block is not None else 1
+        n_blocks = core_layer.n_blocks if block is not None else 1
         self.block_index, self.block_first, end = block or (
             0, 0, self.layer.n_inputs)
         self.block_inputs = end - self.block_first
@@ -88,7 +88,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if self.is_partial:
             label += f"[inputs {self.block_first}:{end}]"
         super().__init__(label=label,
-                         max_atoms_per_core=self.layer.neurons_per_core,
+                         max_atoms_per_core=core_layer.neurons_per_core,
                          splitter=LayerSplitter())
         self.source_vertex = source_vertex
         #: 2-D: the previous block's vertex (whose sums this one carries
@@ -280,11 +280,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     @property
     def n_slices(self):
         """The vertex's cores: the layer's slices of neurons."""
-        return -(-self.layer.units // self.layer.neurons_per_core)
+        return self.core_layer.n_slices
 
     def deliveries_per_sample(self):
         """A bound on the packets the vertex's cores receive per sample."""
-        n = self.layer.neurons_per_core
+        n = self.core_layer.neurons_per_core
         forward = self.n_slices * (self.block_inputs + (
             n if self.previous_block is not None else 0) + (
             2 * self.layer.units if self.exchanges_softmax else 0))
@@ -333,7 +333,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     def stream_words(self, vertex_slice):
         """Words of a streamed core's STREAM region; 0 unless streamed."""
-        if not self.layer.streamed:
+        if not self.core_layer.streamed:
             return 0
         return layouts.stream_region_words(
             vertex_slice.n_atoms, self.block_inputs, bool(self.training),
@@ -375,12 +375,11 @@ class LayerMachineVertex(AppMachineVertex):
     def core_index(self):
         """This core's place in its layer, 0 first."""
         return (self.vertex_slice.lo_atom
-                // self.app_vertex.layer.neurons_per_core)
+                // self.app_vertex.core_layer.neurons_per_core)
 
     def params(self):
         """The values of this core's ``layer_params`` struct."""
         vertex = self.app_vertex
-        layer = vertex.layer
         core_layer = vertex.core_layer
         training = vertex.training
         softmax = vertex.exchanges_softmax
@@ -419,7 +418,7 @@ class LayerMachineVertex(AppMachineVertex):
             dropout_seed=(core_layer.dropout.seed
                           if core_layer.dropout is not None else 0),
             control_key=key_space(vertex.control_vertex, CONTROL)["base"],
-            streamed=int(layer.streamed),
+            streamed=int(core_layer.streamed),
             block_first=vertex.block_first,
             block_inputs=vertex.block_inputs,
             partial=int(vertex.is_partial),

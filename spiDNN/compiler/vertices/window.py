@@ -55,7 +55,7 @@ class WindowVertex(LayerVertex):
     @property
     def n_owned(self):
         """q: input elements whose gradient each core sends."""
-        return -(-self.layer.n_inputs // self.layer.n_cores)
+        return -(-self.layer.n_inputs // self.core_layer.n_cores)
 
     def backward_packets(self):
         if not self.sends_backward:
@@ -65,7 +65,7 @@ class WindowVertex(LayerVertex):
     def extra_deliveries(self):
         if not self.sends_backward:
             return 0
-        return self.layer.n_cores * self.layer.units
+        return self.core_layer.n_cores * self.layer.units
 
     def key_space_shape(self, partition_id):
         if partition_id == BACKWARD:
