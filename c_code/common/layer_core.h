@@ -103,17 +103,50 @@ static uint32_t training_passes;   // forward passes in training so far
 
 static void start_forward_if_ready(void);
 
+// ---- The core's phase.  One sample at a time goes through the core;
+// the next sample's inputs (and carry) may gather meanwhile, which is
+// data (inputs_waiting, carry_waiting), not phase.
+//
+//   LAYER_IDLE --compute_forward(), queued by start_forward_if_ready()
+//       once the inputs (and carry) are in--> LAYER_SAMPLE
+//   LAYER_SAMPLE --sample_finished(): from forward_sent() when the pass
+//       does not train, or from layer_sample_done() when the sample is
+//       not its batch's last--> LAYER_IDLE
+//   LAYER_SAMPLE --layer_sample_done(): the batch's last--> LAYER_BATCH_END
+//   LAYER_BATCH_END --layer_update_ready()--> LAYER_UPDATE_READY
+//   LAYER_UPDATE_READY --on_commit()--> LAYER_APPLYING
+//   LAYER_APPLYING --layer_update_applied() (at once if the app applied
+//       it in app_apply_update)--> LAYER_IDLE
+//   any but LAYER_APPLYING --on_abort()--> LAYER_IDLE (a committed
+//       update runs to its end: it is part of the commit)
+//
+// A forward starts only in LAYER_IDLE; a training core puts a commit off
+// in LAYER_SAMPLE and LAYER_BATCH_END.  Where in its sample a core is
+// (softmax exchange, waiting for gradients, ...) is no phase of the
+// core's: nothing branches on it; the host reads it in the status
+// (control_waiting).
+typedef enum {
+    LAYER_IDLE,           // no sample in flight: waiting for inputs
+    LAYER_SAMPLE,         // a sample's forward and backward passes run
+    LAYER_BATCH_END,      // after the batch's last sample: the app prepares
+    LAYER_UPDATE_READY,   // the update is prepared: waiting for the commit
+    LAYER_APPLYING,       // committed: the app applies the update
+} layer_phase_t;
+
+static layer_phase_t phase;
 static bool inputs_waiting;       // a complete input vector not yet used
 // 2-D: the previous block's sums are complete.  One buffer is enough:
 // that core sends the next sample's only after this one's forward (it
 // waits for the deltas, which this core's layer sends after it).
 static bool carry_waiting;
-static bool busy;                 // forward sent; the sample not yet done
-static bool update_pending;       // a batch ended; waiting for the commit
-static bool applying;             // committed; the app applies the update
 // The state of the last commit, which an abort takes back.
 static batch_counter_t committed_batch;
 static uint32_t committed_passes;
+
+// A sample's forward or backward pass, or its batch's end, runs.
+static inline bool sample_in_flight(void) {
+    return phase == LAYER_SAMPLE || phase == LAYER_BATCH_END;
+}
 
 static bool is_softmax_layer(void) {
     // A softmax that sends logits leaves the softmax to the loss.
@@ -141,13 +174,18 @@ static void send_forward(uint32_t j, float value) {
 }
 
 // The forward values are sent: on to the backward pass, or done.
+// The sample is done (not a batch's end): the next may start.
+static void sample_finished(void) {
+    phase = LAYER_IDLE;
+    control_pass_done();
+    start_forward_if_ready();
+}
+
 static void forward_sent(void) {
     if (training_pass()) {
         control_waiting(WAITING_GRADIENTS);
     } else {
-        busy = false;
-        control_pass_done();
-        start_forward_if_ready();
+        sample_finished();
     }
 }
 
@@ -211,7 +249,7 @@ static void compute_forward(uint generation, uint unused) {
         incoming = used;
         input_gather.values = incoming;
     }
-    busy = true;
+    phase = LAYER_SAMPLE;
     if (training_pass()) {
         if (dropout_rate > 0.0f) {
             for (uint32_t j = 0; j < params.n_neurons; j++) {
@@ -228,8 +266,8 @@ static void compute_forward(uint generation, uint unused) {
 }
 
 static void start_forward_if_ready(void) {
-    if (inputs_waiting && (carry_waiting || carry == NULL) && !busy
-            && !update_pending && !applying) {
+    if (inputs_waiting && (carry_waiting || carry == NULL)
+            && phase == LAYER_IDLE) {
         schedule(compute_forward, 0);
     }
 }
@@ -237,8 +275,7 @@ static void start_forward_if_ready(void) {
 // The batch's update is prepared: the pass is done, and the next waits
 // for the host's commit.
 static void layer_update_ready(void) {
-    busy = false;
-    update_pending = true;
+    phase = LAYER_UPDATE_READY;
     control_pass_done();
     control_waiting(WAITING_COMMIT);
     control_ready();
@@ -247,27 +284,26 @@ static void layer_update_ready(void) {
 // The app has finished the sample's backward pass.
 static void layer_sample_done(void) {
     if (batch_sample_done(&batch)) {
+        phase = LAYER_BATCH_END;
         if (app_batch_end()) {
             layer_update_ready();
         }
         return;
     }
-    busy = false;
-    control_pass_done();
-    start_forward_if_ready();
+    sample_finished();
 }
 
 // The app has applied the committed update: the next sample may start.
 static inline void layer_update_applied(void) {
-    applying = false;
+    phase = LAYER_IDLE;
     start_forward_if_ready();
 }
 
 static bool on_commit(void) {
-    if (busy && params.training) {
+    if (sample_in_flight() && params.training) {
         return false;          // the batch's last pass is still running
     }
-    if (update_pending) {
+    if (phase == LAYER_UPDATE_READY) {
         if (!control.scale_fresh || (optimizer.weight_decay > 0.0f
                                      && !control.learning_rate_fresh)) {
             return false;      // the host sends them again
@@ -278,8 +314,10 @@ static bool on_commit(void) {
             outgoing_update(&outgoing, &optimizer, control.scale,
                             control.learning_rate);
         }
-        applying = !app_apply_update(control.scale, control.learning_rate);
-        update_pending = false;
+        phase = LAYER_APPLYING;
+        if (app_apply_update(control.scale, control.learning_rate)) {
+            phase = LAYER_IDLE;
+        }
         control_waiting(WAITING_INPUTS);
     }
     committed_batch = batch;
@@ -296,8 +334,9 @@ static void on_abort(void) {
     gather_reset(&carry_gather);
     inputs_waiting = false;
     carry_waiting = false;
-    busy = false;
-    update_pending = false;
+    if (phase != LAYER_APPLYING) {
+        phase = LAYER_IDLE;
+    }
     if (params.training) {
         batch = committed_batch;
         training_passes = committed_passes;
@@ -515,9 +554,7 @@ static bool layer_initialise(void) {
     }
     inputs_waiting = false;
     carry_waiting = false;
-    busy = false;
-    update_pending = false;
-    applying = false;
+    phase = LAYER_IDLE;
     return app_setup(ds);
 }
 

@@ -13,6 +13,7 @@
 // weights_key + j * n_inputs + i.
 #include "layer_core.h"
 #include "dense_kernel.h"
+#include "dense_stream.h"
 
 static float *kernel;         // [n_neurons][n_inputs], row per neuron
 static float *bias;           // [n_neurons]
@@ -24,8 +25,6 @@ static trained_t bias_trained;
 static inline bool has_bias(void) {
     return !params.partial;
 }
-
-#include "dense_stream.h"
 
 static bool app_setup(data_specification_metadata_t *ds) {
     uint32_t n = params.n_neurons;
@@ -39,7 +38,12 @@ static bool app_setup(data_specification_metadata_t *ds) {
         }
     }
     if (params.streamed) {
-        stream_setup(ds, region);
+        kernel = (float *) region;
+        dense_stream_t config = {
+            n, n_inputs, bias, carry, &optimizer,
+            params.training ? &kernel_trained : NULL,
+            layer_forward_done, layer_sample_done, layer_update_applied};
+        stream_setup(&config, ds, kernel);
     } else {
         kernel = dtcm_alloc(n * n_inputs);
         spin1_memcpy(kernel, region, n * n_inputs * sizeof(float));
@@ -80,6 +84,9 @@ static void send_deltas(const float *deltas) {
 static bool app_backward(const float *x, const float *deltas) {
     COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
     if (params.streamed) {
+        for (uint32_t j = 0; has_bias() && j < params.n_neurons; j++) {
+            bias_trained.grads[j] += deltas[j];
+        }
         stream_gradients(x, deltas);
         send_deltas(deltas);
         return false;
@@ -96,6 +103,9 @@ static bool app_batch_end(void) {
 
 static bool app_apply_update(float scale, float learning_rate) {
     if (params.streamed) {
+        if (has_bias()) {
+            trained_step(&optimizer, &bias_trained, scale, learning_rate);
+        }
         stream_update(scale, learning_rate);
         return false;
     }
@@ -108,7 +118,10 @@ static bool app_apply_update(float scale, float learning_rate) {
 
 static void app_abort(void) {
     if (params.streamed) {
-        stream_abort();
+        // A committed update runs to its end, the biases' step with it.
+        if (stream_abort() && params.training && has_bias()) {
+            trained_forget(&bias_trained);
+        }
     } else if (params.training) {
         trained_forget(&kernel_trained);
         if (has_bias()) {

@@ -10,11 +10,32 @@
 // z is the DTCM kernel's bit for bit.  The update runs over the kernel's
 // words in order, each block one optimizer step of its own (elementwise,
 // so the same numbers).
+//
+// This file streams the kernel only: dense.c hands it the slice's shape,
+// the kernel's trained_t and what to call as each stream ends
+// (dense_stream_t, through stream_setup), and keeps the biases itself.
 #ifndef SPIDNN_DENSE_STREAM_H
 #define SPIDNN_DENSE_STREAM_H
 
+#include "app_init.h"
+#include "dense_kernel.h"
+#include "optimizer.h"
 #include "stream.h"
 
+typedef struct dense_stream_t {
+    uint32_t n_neurons;
+    uint32_t n_inputs;               // the core's input block
+    const float *bias;               // added after the last block, or NULL
+    const float *carry;              // 2-D: the previous block's sums
+    const optimizer_t *optimizer;
+    trained_t *trained;              // training: the kernel's, else NULL
+    void (*forward_done)(void);      // z is complete
+    void (*gradients_done)(void);    // the sample's gradients are added
+    void (*update_done)(void);       // the update is applied
+} dense_stream_t;
+
+static dense_stream_t dstream;
+static float *kernel_sdram;        // [n_neurons][dstream.n_inputs], in SDRAM
 static float *kbuf[2], *xbuf[2], *gbuf[2], *sbuf[2][MAX_STATES];
 static uint32_t row_blocks;        // blocks per kernel row
 static const float *stream_x;      // the sample's inputs (SDRAM)
@@ -25,28 +46,29 @@ static bool updating;              // the running stream is the update
 
 // Input block b and neuron j of job q; the block's first input and size.
 static uint32_t block_of(uint32_t q, uint32_t *j, uint32_t *first) {
-    uint32_t b = q / params.n_neurons;
-    *j = q % params.n_neurons;
+    uint32_t b = q / dstream.n_neurons;
+    *j = q % dstream.n_neurons;
     *first = b * STREAM_BLOCK;
-    uint32_t left = n_inputs - *first;
+    uint32_t left = dstream.n_inputs - *first;
     return left < STREAM_BLOCK ? left : STREAM_BLOCK;
 }
 
 static uint32_t n_row_jobs(void) {
-    return row_blocks * params.n_neurons;
+    return row_blocks * dstream.n_neurons;
 }
 
-// The row block (of `array`, [n][n_inputs] in SDRAM) into buf, and the
+// The row block (of `array`, [n][dstream.n_inputs] in SDRAM) into buf, and the
 // input block once per block, when its first neuron's job reads.
 static uint32_t row_reads(uint32_t q, float *array, float **buf,
                           stream_transfer_t *t) {
     uint32_t j, first;
     uint32_t n = block_of(q, &j, &first);
-    t[0] = (stream_transfer_t) {&array[j * n_inputs + first], buf[q & 1u], n};
+    t[0] = (stream_transfer_t) {
+        &array[j * dstream.n_inputs + first], buf[q & 1u], n};
     if (j > 0) {
         return 1;
     }
-    uint32_t b = q / params.n_neurons;
+    uint32_t b = q / dstream.n_neurons;
     t[1] = (stream_transfer_t) {(float *) &stream_x[first], xbuf[b & 1u], n};
     return 2;
 }
@@ -58,20 +80,23 @@ static uint32_t no_transfers(uint32_t q, stream_transfer_t *t) {
 
 // ---- Forward.
 static uint32_t forward_reads(uint32_t q, stream_transfer_t *t) {
-    return row_reads(q, kernel, kbuf, t);
+    return row_reads(q, kernel_sdram, kbuf, t);
 }
 
 static void forward_block(uint32_t q) {
     uint32_t j, first;
     uint32_t n = block_of(q, &j, &first);
-    uint32_t b = q / params.n_neurons;
-    float start = b > 0 ? stream_z[j] : carry != NULL ? carry[j] : 0.0f;
+    uint32_t b = q / dstream.n_neurons;
+    float start = b > 0 ? stream_z[j]
+            : dstream.carry != NULL ? dstream.carry[j] : 0.0f;
     float acc = dense_dot(start, kbuf[q & 1u], xbuf[b & 1u], n);
-    stream_z[j] = b + 1 == row_blocks && has_bias() ? acc + bias[j] : acc;
+    stream_z[j] = b + 1 == row_blocks && dstream.bias != NULL
+            ? acc + dstream.bias[j] : acc;
 }
 
+// done: dstream.forward_done, from stream_setup.
 static stream_job_t forward_job = {
-    0, forward_reads, forward_block, no_transfers, layer_forward_done};
+    0, forward_reads, forward_block, no_transfers, NULL};
 
 static bool stream_forward(const float *x, float *out) {
     stream_x = x;
@@ -84,31 +109,31 @@ static bool stream_forward(const float *x, float *out) {
 
 // ---- Gradients.
 static uint32_t gradient_reads(uint32_t q, stream_transfer_t *t) {
-    return row_reads(q, kernel_trained.grads, gbuf, t);
+    return row_reads(q, dstream.trained->grads, gbuf, t);
 }
 
 static void gradient_block(uint32_t q) {
     uint32_t j, first;
     uint32_t n = block_of(q, &j, &first);
-    uint32_t b = q / params.n_neurons;
+    uint32_t b = q / dstream.n_neurons;
     dense_add_scaled(gbuf[q & 1u], xbuf[b & 1u], stream_delta[j], n);
 }
 
 static uint32_t gradient_writes(uint32_t q, stream_transfer_t *t) {
     uint32_t j, first;
     uint32_t n = block_of(q, &j, &first);
+    float *grads = dstream.trained->grads;
     t[0] = (stream_transfer_t) {
-        &kernel_trained.grads[j * n_inputs + first], gbuf[q & 1u], n};
+        &grads[j * dstream.n_inputs + first], gbuf[q & 1u], n};
     return 1;
 }
 
+// done: dstream.gradients_done, from stream_setup.
 static stream_job_t gradient_job = {
-    0, gradient_reads, gradient_block, gradient_writes, layer_sample_done};
+    0, gradient_reads, gradient_block, gradient_writes, NULL};
 
+// The kernel's gradients of the sample (the caller adds the biases').
 static void stream_gradients(const float *x, const float *deltas) {
-    for (uint32_t j = 0; has_bias() && j < params.n_neurons; j++) {
-        bias_trained.grads[j] += deltas[j];
-    }
     stream_x = x;
     stream_delta = deltas;
     gradient_job.n_jobs = n_row_jobs();
@@ -118,7 +143,7 @@ static void stream_gradients(const float *x, const float *deltas) {
 
 // ---- The update: the kernel's words in blocks.
 static uint32_t update_block_size(uint32_t q) {
-    uint32_t left = kernel_trained.n - q * STREAM_BLOCK;
+    uint32_t left = dstream.trained->n - q * STREAM_BLOCK;
     return left < STREAM_BLOCK ? left : STREAM_BLOCK;
 }
 
@@ -127,12 +152,12 @@ static uint32_t update_block_size(uint32_t q) {
 static uint32_t update_transfers(uint32_t q, stream_transfer_t *t) {
     uint32_t first = q * STREAM_BLOCK, n = update_block_size(q);
     uint32_t count = 0;
-    t[count++] = (stream_transfer_t) {&kernel[first], kbuf[q & 1u], n};
+    t[count++] = (stream_transfer_t) {&kernel_sdram[first], kbuf[q & 1u], n};
     t[count++] = (stream_transfer_t) {
-        &kernel_trained.grads[first], gbuf[q & 1u], n};
-    for (uint32_t k = 0; k < optimizer_n_states(&optimizer); k++) {
+        &dstream.trained->grads[first], gbuf[q & 1u], n};
+    for (uint32_t k = 0; k < optimizer_n_states(dstream.optimizer); k++) {
         t[count++] = (stream_transfer_t) {
-            &kernel_trained.state[k][first], sbuf[q & 1u][k], n};
+            &dstream.trained->state[k][first], sbuf[q & 1u][k], n};
     }
     return count;
 }
@@ -141,24 +166,22 @@ static void update_block(uint32_t q) {
     trained_t view = {kbuf[q & 1u], gbuf[q & 1u],
                       {sbuf[q & 1u][0], sbuf[q & 1u][1]},
                       update_block_size(q)};
-    trained_step(&optimizer, &view, stream_scale, stream_learning_rate);
+    trained_step(dstream.optimizer, &view, stream_scale, stream_learning_rate);
 }
 
 static void update_done(void) {
     updating = false;
-    layer_update_applied();
+    dstream.update_done();
 }
 
 static stream_job_t update_job = {
     0, update_transfers, update_block, update_transfers, update_done};
 
+// The kernel's update (the caller steps the biases').
 static void stream_update(float scale, float learning_rate) {
-    if (has_bias()) {
-        trained_step(&optimizer, &bias_trained, scale, learning_rate);
-    }
     stream_scale = scale;
     stream_learning_rate = learning_rate;
-    update_job.n_jobs = (kernel_trained.n + STREAM_BLOCK - 1) / STREAM_BLOCK;
+    update_job.n_jobs = (dstream.trained->n + STREAM_BLOCK - 1) / STREAM_BLOCK;
     updating = true;
     stream_start(&update_job);
 }
@@ -167,46 +190,52 @@ static void stream_update(float scale, float learning_rate) {
 // gradients start again from zero once its write-backs are out.  A
 // committed update runs to its end: it is part of the commit.
 static void zero_kernel_grads(void) {
-    zero_floats(kernel_trained.grads, kernel_trained.n);
+    zero_floats(dstream.trained->grads, dstream.trained->n);
 }
 
-static void stream_abort(void) {
+// False while the update runs (nothing is forgotten: the caller keeps
+// the biases' gradients too).
+static bool stream_abort(void) {
     if (updating) {
-        return;
+        return false;
     }
-    stream_cancel(params.training ? zero_kernel_grads : NULL);
-    if (params.training && has_bias()) {
-        trained_forget(&bias_trained);
-    }
+    stream_cancel(dstream.trained != NULL ? zero_kernel_grads : NULL);
+    return true;
 }
 
 // ---- Set-up: the kernel stays in the WEIGHTS region; the gradients and
-// state follow the input vectors in the STREAM region.
-static void stream_setup(data_specification_metadata_t *ds,
-                         const float *weights_region) {
-    uint32_t n = params.n_neurons;
-    kernel = (float *) weights_region;
-    row_blocks = (n_inputs + STREAM_BLOCK - 1) / STREAM_BLOCK;
+// state (in config->trained, when training) follow the input vectors in
+// the STREAM region.
+static void stream_setup(const dense_stream_t *config,
+                         data_specification_metadata_t *ds,
+                         float *weights_region) {
+    dstream = *config;
+    forward_job.done = dstream.forward_done;
+    gradient_job.done = dstream.gradients_done;
+    uint32_t n = dstream.n_neurons;
+    kernel_sdram = weights_region;
+    row_blocks = (dstream.n_inputs + STREAM_BLOCK - 1) / STREAM_BLOCK;
     stream_init();
     for (uint32_t s = 0; s < 2; s++) {
         kbuf[s] = dtcm_alloc(STREAM_BLOCK);
         xbuf[s] = dtcm_alloc(STREAM_BLOCK);
     }
-    if (!params.training) {
+    if (dstream.trained == NULL) {
         return;
     }
     float *region = data_specification_get_region(REGION_STREAM, ds);
-    kernel_trained.weights = kernel;
-    kernel_trained.n = n * n_inputs;
-    kernel_trained.grads = &region[2 * n_inputs];
+    dstream.trained->weights = kernel_sdram;
+    dstream.trained->n = n * dstream.n_inputs;
+    uint32_t n_in = dstream.n_inputs;
+    dstream.trained->grads = &region[2 * n_in];
     for (uint32_t k = 0; k < MAX_STATES; k++) {
-        kernel_trained.state[k] = k < optimizer_n_states(&optimizer)
-                ? &region[2 * n_inputs + (k + 1) * n * n_inputs] : NULL;
+        dstream.trained->state[k] = k < optimizer_n_states(dstream.optimizer)
+                ? &region[2 * n_in + (k + 1) * n * n_in] : NULL;
     }
     for (uint32_t s = 0; s < 2; s++) {
         gbuf[s] = dtcm_alloc(STREAM_BLOCK);
         for (uint32_t k = 0; k < MAX_STATES; k++) {
-            sbuf[s][k] = k < optimizer_n_states(&optimizer)
+            sbuf[s][k] = k < optimizer_n_states(dstream.optimizer)
                     ? dtcm_alloc(STREAM_BLOCK) : NULL;
         }
     }
