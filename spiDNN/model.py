@@ -16,6 +16,7 @@ from spiDNN.layers.layer import Layer
 from spiDNN.compiler import planner
 from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
 from spiDNN.training.progress import Progress
+from spiDNN.training.order import EpochOrder
 from spiDNN.training.run import TrainingRun
 
 #: fit's batch size when none is given: the original spiDNN's 1 for
@@ -29,28 +30,6 @@ def _per_layer(layers, weights):
     for layer in layers:
         yield layer, weights[start:start + layer.n_weights]
         start += layer.n_weights
-
-
-class EpochOrder:
-    """The order of the samples, epoch by epoch: ``order(epoch)``, asked
-    for epochs 0, 1, ... in turn, draws each epoch's permutation when it
-    starts (from the model's generator, so runs repeat exactly), so a long
-    run holds one epoch's order at a time."""
-
-    def __init__(self, n_samples, n_epochs, rng=None):
-        self.n_samples = n_samples
-        self.n_epochs = n_epochs
-        self._rng = rng
-        self._next = 0
-
-    def __call__(self, epoch):
-        if epoch != self._next:
-            raise ValueError(f"epoch {epoch} asked for before epoch "
-                             f"{self._next}")
-        self._next += 1
-        if self._rng is None:
-            return numpy.arange(self.n_samples)
-        return self._rng.permutation(self.n_samples)
 
 
 class Model:

@@ -191,5 +191,5 @@ def _training(n):
 
 
 def _order(n):
-    from spiDNN.model import EpochOrder
+    from spiDNN.training.order import EpochOrder
     return EpochOrder(n, 1)

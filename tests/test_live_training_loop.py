@@ -124,3 +124,24 @@ def test_validation_with_the_host_streaming_is_refused_by_name():
                        match="data_on_board=True"):
         train(spiDNN.LiveIO(data_on_board=False), epochs=1,
               validation_split=0.25)
+
+
+def test_evaluate_with_the_data_on_the_board_as_in_process():
+    trained = model()
+    trained.fit(X, Y, epochs=1, batch_size=4, verbose=0)
+    live = model(spiDNN.LiveIO())
+    live.set_weights(trained.get_weights())
+    expected = trained.evaluate(X, Y, return_dict=True)
+    got = live.evaluate(X, Y, return_dict=True)
+    assert got.keys() == expected.keys() == {"loss", "accuracy"}
+    for key in expected:
+        assert numpy.float32(got[key]) == numpy.float32(expected[key]), key
+    link = live.last_run.host_link
+    assert link["sent"] == {"control": 1}
+    assert link["received"]["loss"] == len(X)
+
+
+def test_evaluate_with_the_host_streaming_is_refused_by_name():
+    with pytest.raises(spiDNN.SpiDNNConfigurationError,
+                       match="data_on_board=True"):
+        model(spiDNN.LiveIO(data_on_board=False)).evaluate(X, Y)

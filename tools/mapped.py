@@ -10,7 +10,7 @@ from spiDNN.training import loop as fitting
 from spiDNN import losses, optimizers
 from spiDNN.machines import virtual
 from spiDNN.compiler.machine_graph import ModelGraph
-from spiDNN.model import EpochOrder
+from spiDNN.training.order import EpochOrder
 from spiDNN.training.progress import Progress
 from spiDNN.machines.toolchain.session import ToolchainSession
 from spiDNN.training.run import TrainingRun

@@ -31,7 +31,7 @@ class BoardData:
 
     :param inputs: float32 (n_samples, n_inputs)
     :param labels: uint32 payload words (n_samples, label_width)
-    :param order: the run's :py:class:`~spiDNN.model.EpochOrder`, whose
+    :param order: the run's :py:class:`~spiDNN.training.order.EpochOrder`, whose
         epochs are all drawn here
     :param training: the run's :py:class:`~spiDNN.training.run.TrainingRun`
     :param validation: (inputs, labels) to validate on, or None
@@ -109,7 +109,7 @@ class BoardData:
         return [("TABLE", self.table),
                 ("SAMPLES", self._rows[first:first + count].ravel()),
                 ("SAMPLE_LABELS", self._labels[first:first + count].ravel()),
-                ("ORDER", self.order.ravel()),
+                ("ORDER", self.order.ravel() if self.order.size else _NONE),
                 ("SCHEDULE", schedule if len(schedule) else _NONE)]
 
 

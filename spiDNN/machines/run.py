@@ -10,6 +10,7 @@ from spiDNN.compiler.machine_graph import ModelGraph
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.live_io import LiveIO
 from spiDNN.machines.toolchain.session import ToolchainSession
+from spiDNN.training.order import EpochOrder
 
 
 def _session(model):
@@ -77,13 +78,23 @@ def _training_machine(model, session, training, inputs, labels, order,
 
 def evaluate(model, training, inputs, labels):
     """(losses, metrics) of every sample, and the RunReport, on the
-    in-process virtual machine."""
+    configured machine: through live I/O, the samples on the board, which
+    the feeder streams as a validation set."""
     with _session(model) as session:
-        if session.is_live:
+        if not session.is_live:
+            with _loaded(model, training, session) as machine:
+                losses, metrics = machine.evaluate(inputs, labels)
+                return losses, metrics, machine.report()
+        if not (session.live_io or LiveIO()).data_on_board:
             raise SpiDNNConfigurationError(
-                "evaluate runs on the virtual machine in-process, not yet "
-                "through live I/O (on a board, or live_io=True)")
-        with _loaded(model, training, session) as machine:
+                "evaluate through live I/O needs the data on the board "
+                "(spiDNN.LiveIO(data_on_board=True), the default) for now")
+        from spiDNN.machines import live
+        data = BoardData(inputs[:0], labels[:0], EpochOrder(0, 1), training,
+                         validation=(inputs, labels))
+        graph = ModelGraph(model, session, training, data)
+        with live.FeederMachine(graph, session, data,
+                                model.faults) as machine:
             losses, metrics = machine.evaluate(inputs, labels)
             return losses, metrics, machine.report()
 
