@@ -17,7 +17,7 @@ from spiDNN.compiler import planner
 from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
 from spiDNN.training.progress import Progress
 from spiDNN.training.order import EpochOrder
-from spiDNN.training.run import TrainingRun
+from spiDNN.training.training_run import TrainingRun
 
 #: fit's batch size when none is given: the original spiDNN's 1 for
 #: ``fit(x, y, loss)``, Keras' 32 for a model set up with ``compile``.
@@ -412,7 +412,8 @@ class Model:
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
             n_outputs=self.layers[-1].units,
-            output_activation=core_layers(self.layers)[-1].layer.activation,
+            output_activation=[layer for layer in self.layers
+                               if layer.takes_cores][-1].activation,
             metrics=tuple(metrics.resolve(
                 self._compiled_metrics, loss_name, numpy.ndim(y) if y is not None
                 else 2, self.layers[-1].units)),

@@ -183,7 +183,7 @@ def test_board_data_keeps_exact_values():
 
 def _training(n):
     from spiDNN import losses, optimizers
-    from spiDNN.training.run import TrainingRun
+    from spiDNN.training.training_run import TrainingRun
     return TrainingRun(
         loss=losses.get("sparse_categorical_crossentropy"),
         optimizer=optimizers.get(optimizers.SGD(0.1)), batch_size=3,

@@ -57,7 +57,7 @@ def test_nodes_know_inputs_consumers_and_the_plans_slicing():
 
 
 def _training(built):
-    from spiDNN.training.run import TrainingRun
+    from spiDNN.training.training_run import TrainingRun
     return TrainingRun(loss="categorical_crossentropy",
                        optimizer=spiDNN.optimizers.Adam(), batch_size=4,
                        n_samples=8, n_epochs=1, n_outputs=4,

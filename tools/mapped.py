@@ -13,7 +13,7 @@ from spiDNN.compiler.machine_graph import ModelGraph
 from spiDNN.training.order import EpochOrder
 from spiDNN.training.progress import Progress
 from spiDNN.machines.toolchain.session import ToolchainSession
-from spiDNN.training.run import TrainingRun
+from spiDNN.training.training_run import TrainingRun
 
 
 class MappedModel(contextlib.AbstractContextManager):

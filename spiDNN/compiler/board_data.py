@@ -33,7 +33,7 @@ class BoardData:
     :param labels: uint32 payload words (n_samples, label_width)
     :param order: the run's :py:class:`~spiDNN.training.order.EpochOrder`, whose
         epochs are all drawn here
-    :param training: the run's :py:class:`~spiDNN.training.run.TrainingRun`
+    :param training: the run's :py:class:`~spiDNN.training.training_run.TrainingRun`
     :param validation: (inputs, labels) to validate on, or None
     :param first_epoch: the epoch the run starts from (Keras'
         ``initial_epoch``): the orders of the epochs before it are drawn,

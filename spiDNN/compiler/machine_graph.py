@@ -59,7 +59,7 @@ LIVE_CONTROL_PORT = 12347
 class ModelGraph:
     """The vertices of one model added to the current toolchain session.
 
-    :param training: a :py:class:`~spiDNN.training.run.TrainingRun` to build
+    :param training: a :py:class:`~spiDNN.training.training_run.TrainingRun` to build
         the training graph, or None for forward passes only
     :param board_data: training: a :py:class:`~spiDNN.compiler.board_data.BoardData`
         to keep the training set on the board, streamed by the feeder

@@ -56,7 +56,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     :param core_layer: the :py:class:`~spiDNN.compiler.lowering.CoreLayer`
     :param source_vertex: the application vertex feeding it
-    :param training: the :py:class:`~spiDNN.training.run.TrainingRun`, or None
+    :param training: the :py:class:`~spiDNN.training.training_run.TrainingRun`, or None
         to run forward passes only
     :param block: (index, first input, end) of the input block, or None
         for all the inputs

@@ -27,7 +27,7 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
     def __init__(self, training, output_vertex, labels_vertex,
                  labels_partition=FORWARD):
         """
-        :param training: the :py:class:`~spiDNN.training.run.TrainingRun`
+        :param training: the :py:class:`~spiDNN.training.training_run.TrainingRun`
         :param output_vertex: the output layer's vertex
         :param labels_vertex: the source streaming the labels
         :param labels_partition: its partition that carries them
