@@ -70,24 +70,16 @@ def predict(graph, session, inputs, faults=None):
 
     def stream(live):
         _check_one_source_core(graph)
-        retries = live.settings.retries
         for s, row in enumerate(inputs.view(numpy.uint32)):
-            for attempt in range(retries + 1):
-                live.send(INPUT_LABEL, row)
-                try:
-                    keys, payloads = live.take(n_out, "output")
-                    break
-                except Lost as lost:
-                    if attempt == retries:
-                        raise SpiDNNMachineError(
-                            f"sample {s}: {lost} outputs came back, "
-                            f"{retries + 1} time(s); its input or output "
-                            f"messages were lost on the wire") from None
-                    # Cores may hold part of its inputs: forget them.
-                    live.resends["input"] += 1
-                    live.drain()
-                    live.command(("abort", next(rounds)),
-                                 ("resume", next(rounds)))
+            keys, payloads = live.take_asking(
+                lambda: live.send(INPUT_LABEL, row), n_out, "output",
+                "input", lambda lost, times, s=s: (
+                    f"sample {s}: {lost} outputs came back, {times} "
+                    f"time(s); its input or output messages were lost on "
+                    f"the wire"),
+                # Cores may hold part of its inputs: forget them.
+                lambda: live.command(("abort", next(rounds)),
+                                     ("resume", next(rounds))))
             outputs[s] = graph.decode_outputs(keys[None], payloads[None])[0]
 
     live = HostLink(session, [INPUT_LABEL, CONTROL_LABEL],
@@ -264,22 +256,13 @@ class LiveMachine(_LiveTraining):
         graph = self.graph
 
         def work(link):
-            retries = link.settings.retries
-            n_weights = graph.n_weights()
-            for attempt in range(retries + 1):
-                link.command(*(self.commit or ()),
-                             ("send_weights", next(self.rounds)))
-                try:
-                    return graph.decode_weights(*link.take(n_weights,
-                                                           "weight"))
-                except Lost as lost:
-                    if attempt == retries:
-                        raise SpiDNNMachineError(
-                            f"{lost} weights came back, {retries + 1} "
-                            f"time(s): weight messages were lost on the "
-                            f"wire") from None
-                    link.resends["weights"] += 1
-                    link.drain()
+            return graph.decode_weights(*link.take_asking(
+                lambda: link.command(*(self.commit or ()),
+                                     ("send_weights", next(self.rounds))),
+                graph.n_weights(), "weight", "weights",
+                lambda lost, times: (
+                    f"{lost} weights came back, {times} time(s): weight "
+                    f"messages were lost on the wire")))
 
         return self._call(work, "training, fetching the weights")
 

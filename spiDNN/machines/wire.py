@@ -123,6 +123,26 @@ class HostLink:
         return (numpy.array([k for k, _ in packets], dtype=numpy.uint32),
                 numpy.array([p for _, p in packets], dtype=numpy.uint32))
 
+    def take_asking(self, ask, n, kind, resend_kind, failure,
+                    before_asking_again=None):
+        """The ``n`` packets of ``kind`` that ``ask()`` asks for, asked for
+        again (late packets forgotten, ``before_asking_again()`` first) as
+        often as the settings' ``retries``; then a SpiDNNMachineError
+        whose text is ``failure(lost, times asked)``."""
+        retries = self.settings.retries
+        for attempt in range(retries + 1):
+            ask()
+            try:
+                return self.take(n, kind)
+            except Lost as lost:
+                if attempt == retries:
+                    raise SpiDNNMachineError(
+                        failure(lost, retries + 1)) from None
+                self.resends[resend_kind] += 1
+                self.drain()
+                if before_asking_again is not None:
+                    before_asking_again()
+
     def next_packet(self, deadline=None):
         """The next (key, payload); :py:class:`Lost` when none comes by
         ``deadline`` (by default, the timeout from now)."""
