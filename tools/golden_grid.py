@@ -26,6 +26,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy  # noqa: E402
 
 import spiDNN  # noqa: E402
+from spiDNN.layers import layer as layer_module  # noqa: E402
 from spiDNN.layers import (  # noqa: E402
     AveragePooling1D, Conv1D, Conv2D, Dense, Dropout, Flatten, Input,
     MaxPooling2D, ZeroPadding2D)
@@ -247,6 +248,9 @@ def record(names=None):
     for name, case in CASES.items():
         if names and name not in names:
             continue
+        # Layer names count per kind in a process: each case starts them
+        # again, so that a subset of the cases records the same names.
+        layer_module._counters.clear()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             results[name] = case()
