@@ -91,16 +91,36 @@ def test_callbacks_metrics_and_initial_epoch_as_in_process(data_on_board):
         train(False, **kwargs))
 
 
-def test_validation_split_with_the_data_on_the_board_as_in_process():
+@pytest.mark.parametrize("data_on_board", [True, False],
+                         ids=["data-on-board", "host-streamed"])
+def test_validation_split_as_in_process(data_on_board):
     kwargs = dict(epochs=2, validation_split=0.25)
-    live = train(spiDNN.LiveIO(), **kwargs)
+    live = train(spiDNN.LiveIO(data_on_board=data_on_board), **kwargs)
     assert_same_runs(live, train(False, **kwargs))
     assert {"val_loss", "val_accuracy"} <= set(live[1].history)
     link = live[0].last_run.host_link
-    # A train and an evaluate an epoch, the weights read at each epoch's
-    # end; no sample on the wire.
-    assert link["sent"] == {"control": 2 * 2 + 2}
-    assert set(link["edge_messages"]) == {"control", "loss", "weight"}
+    if data_on_board:
+        # A train and an evaluate an epoch, the weights read at each
+        # epoch's end; no sample on the wire.
+        assert link["sent"] == {"control": 2 * 2 + 2}
+        assert set(link["edge_messages"]) == {"control", "loss", "weight"}
+    else:
+        # Every training and validation sample's inputs, each epoch.
+        assert link["sent"]["input"] == 2 * len(X) * X.shape[1]
+
+
+def test_a_lost_validation_start_is_sent_again():
+    """The validation's evaluate_passes travels with the epoch's last
+    commit: lost, the cores wait for the commit, and the host sends both
+    again (without it, the validation passes would train)."""
+    kwargs = dict(epochs=2, validation_split=0.25)
+    expected = train(False, **kwargs)
+    # Control messages: a commit per batch (4 in the 16 training samples,
+    # the last one pending), then the validation's; drop that one.
+    live = train(spiDNN.LiveIO(data_on_board=False, timeout=0.5,
+                               drop={"control": [3]}), **kwargs)
+    assert_same_runs(live, expected)
+    assert live[0].last_run.host_link["resends"]["commit"] >= 1
 
 
 def test_stop_training_stops_the_feeder():
@@ -119,11 +139,6 @@ def test_batch_callbacks_see_each_batch_on_the_board():
     assert len(live[2].seen) == 2 * (6 + 1)
 
 
-def test_validation_with_the_host_streaming_is_refused_by_name():
-    with pytest.raises(spiDNN.SpiDNNConfigurationError,
-                       match="data_on_board=True"):
-        train(spiDNN.LiveIO(data_on_board=False), epochs=1,
-              validation_split=0.25)
 
 
 def test_evaluate_with_the_data_on_the_board_as_in_process():

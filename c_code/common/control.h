@@ -56,6 +56,7 @@ typedef struct control_t {
     float learning_rate;       // the next commit's learning rate
     bool learning_rate_fresh;  // one came since the last commit
     bool evaluating;           // passes evaluate: no gradients, no batches
+    uint32_t evaluate_left;    // evaluate_passes: passes left to evaluate
     uint32_t last_commit;      // round number of the last commit applied
     uint32_t put_off;          // a commit's round not carried out yet, or 0
     uint32_t weights_put_off;  // a weight request's round waiting for it
@@ -77,6 +78,7 @@ static inline void control_init(uint32_t key,
     control.learning_rate = 0.0f;
     control.learning_rate_fresh = false;
     control.evaluating = false;
+    control.evaluate_left = 0;
     control.last_commit = 0;
     control.put_off = 0;
     control.weights_put_off = 0;
@@ -154,10 +156,20 @@ static inline void control_ready(void) {
     }
 }
 
-// Between passes only (the host waits for quiet): whether the passes to
-// come train or evaluate.
+// Whether the passes to come train or evaluate.  Only a pass's forward
+// part and the loss read it, so a switch that comes while the last
+// training pass's backward part still runs (the host has its loss) takes
+// effect from the next pass.
 static inline bool evaluating(void) {
     return control.evaluating;
+}
+
+// An evaluated pass is done: after the passes evaluate_passes asked for,
+// the core trains again.
+static inline void control_evaluated(void) {
+    if (control.evaluate_left != 0 && --control.evaluate_left == 0) {
+        control.evaluating = false;
+    }
 }
 
 // Takes a control packet; false if the key is not one.
@@ -189,7 +201,13 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         control.learning_rate_fresh = true;
     } else if (command == CONTROL_EVALUATE || command == CONTROL_TRAIN) {
         control.evaluating = command == CONTROL_EVALUATE;
+        control.evaluate_left = 0;
         control.status->last_control = payload;
+    } else if (command == CONTROL_EVALUATE_PASSES) {
+        if (control.evaluate_left == 0 && payload != 0) {
+            control.evaluate_left = payload;
+            control.evaluating = true;
+        }
     } else {
         schedule(run_send_weights, payload);
     }

@@ -185,6 +185,7 @@ static void forward_sent(void) {
     if (training_pass()) {
         control_waiting(WAITING_GRADIENTS);
     } else {
+        control_evaluated();
         sample_finished();
     }
 }

@@ -50,7 +50,8 @@ static void compute_loss(uint generation, uint unused) {
     bool from_logits = params.from_logits != 0;
     float loss = loss_compute(params.loss, from_logits, n, outputs, labels,
                               label_index, scale, gradient);
-    if (!evaluating()) {
+    bool evaluated = evaluating();
+    if (!evaluated) {
         COST(COST_SEND, n);
         send_floats(params.backward_key, gradient, n);
         batch_sample_done(&batch);
@@ -63,6 +64,9 @@ static void compute_loss(uint generation, uint unused) {
                     metric, n, outputs, labels, label_index, from_logits,
                     params.output_activation));
         }
+    }
+    if (evaluated) {
+        control_evaluated();
     }
     control_pass_done();
 }

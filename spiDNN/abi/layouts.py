@@ -128,6 +128,12 @@ CONTROLS = {
     # The next commit's learning rate (float32 bits, no round number), for
     # weight decay, which scales by it whatever the optimizer's scale is.
     "learning_rate": 7,
+    # The next `payload` passes evaluate, then the core trains again by
+    # itself (a host across a lossy wire sends it with the commit before
+    # the passes, so that neither arrives without the other, and needs
+    # no message to train again).  Ignored while such passes are under
+    # way: the host asking again.
+    "evaluate_passes": 8,
 }
 
 #: Metrics the loss core computes per sample (metrics.h) and sends at

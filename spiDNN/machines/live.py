@@ -148,10 +148,10 @@ class _LiveTraining:
 
     def evaluate(self, inputs, labels, what="evaluating"):
         raise SpiDNNConfigurationError(
-            "validation and evaluate run on the in-process virtual machine "
-            "or, through live I/O, with the data on the board "
-            "(spiDNN.LiveIO(data_on_board=True)); not yet with the host "
-            "streaming the samples")
+            "evaluate through live I/O needs the data on the board "
+            "(spiDNN.LiveIO(data_on_board=True), the default) for now; "
+            "with the host streaming the samples, only fit's validation "
+            "runs through it")
 
     def report(self):
         """The run's report; the run ends first (its link's counts are
@@ -182,7 +182,15 @@ class LiveMachine(_LiveTraining):
     """The machine of one fit through live I/O, the host streaming the
     samples: one sample at a time, each sent once the previous one's loss
     is back (the cores buffer the next inputs while their backward pass
-    finishes), a commit after each batch."""
+    finishes), a commit after each batch.
+
+    The commit that ends a chunk of the loop's is sent with whatever the
+    host asks next: the next chunk's first sample, the weights' request,
+    or the validation passes' ``evaluate_passes``, so that a validation
+    that does not arrive cannot let its passes train: without the commit
+    the cores wait, and the host asks again.  The cores train again by
+    themselves after the validation passes.
+    """
 
     SEND_LABELS = (INPUT_LABEL, LABELS_LABEL, CONTROL_LABEL)
 
@@ -193,46 +201,88 @@ class LiveMachine(_LiveTraining):
         #: The last batch's commit: sent again if the next loss does not
         #: come, and with the weights' request.
         self.commit = None
+        #: The commit that ended the last chunk, not sent yet.
+        self.pending = None
 
-    def _commit(self, link):
+    def _commit(self, link, now):
         learning_rate, scale = self.training.step_values([self.steps])
         self.steps += 1
-        self.commit = (
+        commit = (
             ("learning_rate", layouts.float_bits(learning_rate[0])),
             ("scale", layouts.float_bits(scale[0])),
             ("commit", next(self.rounds)))
-        link.command(*self.commit)
+        if now:
+            self.commit = commit
+            link.command(*commit)
+        else:
+            self.pending = commit
+
+    def _take_pending(self):
+        """The pending commit's commands (now the last commit sent)."""
+        if self.pending is None:
+            return ()
+        self.commit, self.pending = self.pending, None
+        return self.commit
 
     def train(self, inputs, labels, rows, first, epoch, n_epochs):
         """Trains on samples ``rows`` (of the epoch, from its sample
         ``first``); their (losses, metrics)."""
         ends = self.training.ends_batch(numpy.arange(first, first + len(rows)))
-        bits = inputs.view(numpy.uint32)
 
         def work(link):
             _check_one_source_core(self.graph)
-            losses = numpy.empty(len(rows), dtype=numpy.float32)
-            metrics = numpy.empty((len(rows), len(self.metric_keys)),
-                                  dtype=numpy.float32)
-            for k, s in enumerate(rows):
-                link.send(INPUT_LABEL, bits[s])
-                link.send(LABELS_LABEL, labels[s])
-                keys, payloads = self._results(link, epoch, first + k)
-                self.commit = None
-                losses[k], metrics[k] = _pass_results(
-                    keys, payloads, self.loss_key, self.metric_keys)
-                if ends[k]:
-                    self._commit(link)
-            return losses, metrics
+            pending = self._take_pending()
+            if pending:
+                link.command(*pending)
+            return self._passes(
+                link, inputs, labels, rows, lambda k: (
+                    f"training stopped at sample {first + k} of epoch "
+                    f"{epoch + 1}"), ends)
 
         result = self._call(work)
         self.samples += len(rows)
         return result
 
-    def _results(self, link, epoch, i):
-        """The loss and metrics of the pass just sent.  The batch's commit
-        before it may have been lost (the cores then wait for it): it is
-        sent again, as often as the settings' ``retries``."""
+    def evaluate(self, inputs, labels, what="evaluating"):
+        """The (losses, metrics) of ``inputs`` evaluated after a chunk of
+        training (validation): sent with its commit, which the cores wait
+        for."""
+        if self.pending is None:
+            return super().evaluate(inputs, labels, what)
+        bundle = self._take_pending() + (("evaluate_passes", len(inputs)),)
+
+        def work(link):
+            link.command(*bundle)
+            self.commit = bundle
+            return self._passes(link, inputs, labels,
+                                numpy.arange(len(inputs)),
+                                lambda k: f"{what} stopped at sample {k}")
+
+        return self._call(work)
+
+    def _passes(self, link, inputs, labels, rows, stopped, ends=None):
+        """The (losses, metrics) of passes of samples ``rows``, a commit
+        after each that ``ends``, the chunk's last one pending."""
+        bits = inputs.view(numpy.uint32)
+        losses = numpy.empty(len(rows), dtype=numpy.float32)
+        metrics = numpy.empty((len(rows), len(self.metric_keys)),
+                              dtype=numpy.float32)
+        for k, s in enumerate(rows):
+            link.send(INPUT_LABEL, bits[s])
+            link.send(LABELS_LABEL, labels[s])
+            keys, payloads = self._results(link, stopped(k))
+            self.commit = None
+            losses[k], metrics[k] = _pass_results(
+                keys, payloads, self.loss_key, self.metric_keys)
+            if ends is not None and ends[k]:
+                self._commit(link, now=k + 1 < len(rows))
+        return losses, metrics
+
+    def _results(self, link, stopped):
+        """The loss and metrics of the pass just sent.  The commit before
+        it (with what came with it) may have been lost (the cores then
+        wait for it): it is sent again, as often as the settings'
+        ``retries``."""
         retries = link.settings.retries
         commit = self.commit
         for attempt in range(retries + 1 if commit else 1):
@@ -244,9 +294,9 @@ class LiveMachine(_LiveTraining):
                     link.command(*commit)
         after = " or the commit before it" if commit else ""
         raise SpiDNNMachineError(
-            f"training stopped at sample {i} of epoch {epoch + 1}: its loss "
-            f"did not come back within {link.settings.timeout} s; its "
-            f"input, label or loss message{after} was lost on the wire")
+            f"{stopped}: its loss did not come back within "
+            f"{link.settings.timeout} s; its input, label or loss "
+            f"message{after} was lost on the wire")
 
     def weights(self):
         """The weights on the cores now, in Keras' order, and the
@@ -254,6 +304,8 @@ class LiveMachine(_LiveTraining):
         request goes with the last batch's commit again (carried out
         once), in case that was lost."""
         graph = self.graph
+
+        self._take_pending()
 
         def work(link):
             return graph.decode_weights(*link.take_asking(

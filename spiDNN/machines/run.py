@@ -64,13 +64,6 @@ def _training_machine(model, session, training, inputs, labels, order,
                 run_ahead=validation is None and not callbacks) as machine:
             yield machine, data.epoch_order
         return
-    if validation is not None:
-        raise SpiDNNConfigurationError(
-            "validation through live I/O needs the data on the board "
-            "(spiDNN.LiveIO(data_on_board=True), the default) for now; with "
-            "the host streaming the samples, fit takes callbacks, metrics "
-            "and initial_epoch, but not validation_data or "
-            "validation_split")
     graph = ModelGraph(model, session, training)
     with live.LiveMachine(graph, session, model.faults) as machine:
         yield machine, order
