@@ -59,7 +59,7 @@ void spin1_log(uint32_t level, const char *format, ...) {
 void cost_dense_forward(uint32_t n_in, const float *kernel,
                         const float *x, float *z) {
     static const float bias[1] = {0.0f};
-    dense_forward(1, n_in, kernel, bias, x, z);
+    dense_forward(1, n_in, kernel, bias, NULL, x, z);
 }
 
 void cost_dense_accumulate(uint32_t n_in, const float *x,
