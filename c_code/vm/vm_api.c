@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <data_specification.h>
+#include "vm_build.h"
 #include "vm_clock.h"
 #include "vm_core.h"
 #include "vm_machine.h"

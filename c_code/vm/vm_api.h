@@ -4,16 +4,10 @@
 
 #include <stdint.h>
 
-typedef struct vm vm_t;
+// Results of the run functions: VM_OK and the rest.
+#include "vm_results.h"
 
-// Results of the run functions.
-#define VM_OK        0
-#define VM_STALLED   1   // the machine went quiet before the pass finished
-#define VM_TIMEOUT   2   // the pass did not finish within its time budget
-#define VM_CORE_ERROR 3  // a core called rt_error
-#define VM_BAD_CALL  4
-#define VM_CONTROL_FAILED 5  // some core did not carry out a control round
-#define VM_RUNNING   6   // vm_inject: the budget ran out, work is left
+typedef struct vm vm_t;
 
 vm_t *vm_create(int32_t width, int32_t height, uint32_t dtcm_heap_bytes);
 void vm_destroy(vm_t *vm);

@@ -29,9 +29,9 @@
 #include "vm_clock.h"
 #include "vm_core.h"
 #include "vm_machine.h"
+#include "vm_results.h"
 #include "vm_router.h"
 #include "vm_sched.h"
-#include "vm_api.h"
 
 static inline int earlier(const vm_timed_t *a, const vm_timed_t *b) {
     return a->time < b->time || (a->time == b->time && a->seq < b->seq);

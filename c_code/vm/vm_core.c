@@ -6,7 +6,7 @@
 #include "vm_chip.h"
 #include "vm_core.h"
 #include "vm_machine.h"
-#include "vm_api.h"
+#include "vm_results.h"
 
 vm_core_t *vm_current_core(void) {
     return &vm_active->cores[vm_active->current];

@@ -1,5 +1,5 @@
 // The virtual SpiNNaker machine: chips, routers, cores and the state of
-// each part of it (vm_machine.c builds it).
+// each part of it (vm_build.c builds it).
 //
 // One vm_t holds a machine built from the toolchain's placements and
 // routing tables.  Every application core runs a private copy of its app's
@@ -60,7 +60,5 @@ extern vm_t *vm_active;
 
 // Sets the machine's error message (vm_error).
 void vm_fail(vm_t *vm, const char *format, ...);
-// Every core's DTCM heap, once every core is added; VM_OK or VM_BAD_CALL.
-int vm_allocate_dtcm(vm_t *vm);
 
 #endif

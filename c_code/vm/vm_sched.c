@@ -10,10 +10,10 @@
 #include "vm_dma.h"
 #include "vm_faults.h"
 #include "vm_machine.h"
+#include "vm_results.h"
 #include "vm_sched.h"
 #include "vm_stats.h"
 #include "vm_untimed.h"
-#include "vm_api.h"
 
 void vm_post(vm_t *vm, vm_event_t ev) {
     if (vm->clock.on) {

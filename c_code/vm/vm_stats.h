@@ -1,4 +1,5 @@
-// What the machine counts as it runs (vm_stats.c).
+// What the machine counts as it runs (vm_stats.c; the host reads it
+// through vm_stats_api.c).
 #ifndef SPIDNN_VM_STATS_H
 #define SPIDNN_VM_STATS_H
 

@@ -9,10 +9,10 @@
 #include "vm_machine.h"
 #include "vm_mailbox.h"
 #include "vm_packet.h"
+#include "vm_results.h"
 #include "vm_trees.h"
 #include "vm_untimed.h"
 #include "vm_walk.h"
-#include "vm_api.h"
 
 #define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
 
