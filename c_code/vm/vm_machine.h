@@ -13,11 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm_clock.h"
+#include "vm_chip.h"
+#include "vm_clock_state.h"
+#include "vm_core_state.h"
 #include "vm_event.h"
-#include "vm_faults.h"
+#include "vm_faults_state.h"
 #include "vm_map.h"
 #include "vm_stats.h"
+#include "vm_untimed_state.h"
 
 typedef struct vm {
     struct vm_chip *chips;

@@ -5,22 +5,7 @@
 
 #include <stdint.h>
 
-// A packet in a chip's mail log (vm_mailbox.c), for the MCPL_PACKET_
-// RECEIVED callbacks of the chip's processors in `procs` (spiDNN's
-// packets all carry a payload).
-typedef struct vm_mail {
-    uint32_t key, payload, procs;
-} vm_mail_t;
-
-// A chip's mail log on the untimed machine (vm_mailbox.c): the packets
-// delivered and not yet taken.  Apart from vm_chip_t, which is large.
-typedef struct vm_mailbox {
-    vm_mail_t *log;
-    uint32_t len, cap;
-    uint32_t pending;               // processors with packets to take
-    uint32_t ready;                 // the chip is in the ready ring
-    uint32_t app_procs;             // processors that run an app
-} vm_mailbox_t;
+#include "vm_untimed_state.h"
 
 typedef struct vm vm_t;
 

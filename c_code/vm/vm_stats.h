@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "vm_core.h"
+#include "vm_core_state.h"
 
 typedef struct vm_stats {
     uint64_t sent;                  // packets sent by cores and sources

@@ -5,18 +5,7 @@
 
 #include <stdint.h>
 
-// Where a key sent from a chip goes (vm_trees.c): the targets
-// [first, first + n) of the machine's list, and the branches that ended
-// without a way on.
-typedef struct vm_tree {
-    uint32_t first, n, dropped;
-} vm_tree_t;
-
-// A chip whose processors in `procs` take a tree's packets.
-typedef struct vm_target {
-    int32_t chip;
-    uint32_t procs;
-} vm_target_t;
+#include "vm_untimed_state.h"
 
 typedef struct vm vm_t;
 
