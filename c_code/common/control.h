@@ -35,16 +35,22 @@
 #include "cost.h"
 #include "spidnn_math.h"
 
-// ---- Hooks: each app (through layer_core.h for the layer apps) defines
-// these.
-// Forgets the pass in flight and takes back the last commit's state.
-static void on_abort(void);
-// Applies the update the batch prepared (if any, with control.scale) and
-// takes a snapshot; false if it needs a scale that has not come, or if the
-// core has not finished the batch yet (it then calls control_ready()).
-static bool on_commit(void);
-// Sends the trained weights (if any) to the host.
-static void on_send_weights(void);
+// ---- Hooks: what the core does on each command, handed over by its user
+// (layer_core.h for the layer apps, the loss app) at control_init, so that
+// this header depends on nothing of theirs.  They run once a batch or a
+// run, not per packet: calling them through pointers costs nothing that
+// shows.
+typedef struct control_hooks_t {
+    // Forgets the pass in flight and takes back the last commit's state.
+    void (*abort)(void);
+    // Applies the update the batch prepared (if any, with control.scale)
+    // and takes a snapshot; false if it needs a scale that has not come,
+    // or if the core has not finished the batch yet (it then calls
+    // control_ready()).
+    bool (*commit)(void);
+    // Sends the trained weights (if any) to the host.
+    void (*send_weights)(void);
+} control_hooks_t;
 
 typedef struct control_t {
     uint32_t key;              // the control partition's first key
@@ -60,13 +66,16 @@ typedef struct control_t {
     uint32_t last_commit;      // round number of the last commit applied
     uint32_t put_off;          // a commit's round not carried out yet, or 0
     uint32_t weights_put_off;  // a weight request's round waiting for it
+    const control_hooks_t *hooks;
 } control_t;
 
 static control_t control;
 
 static inline void control_init(uint32_t key,
-                                data_specification_metadata_t *ds) {
+                                data_specification_metadata_t *ds,
+                                const control_hooks_t *hooks) {
     control.key = key;
+    control.hooks = hooks;
     control.status = data_specification_get_region(REGION_STATUS, ds);
     control.status->passes_done = 0;
     control.status->waiting = WAITING_INPUTS;
@@ -119,7 +128,7 @@ static void run_send_weights(uint generation, uint round) {
         return;
     }
     COST(COST_CONTROL, 1);
-    on_send_weights();
+    control.hooks->send_weights();
     control.status->last_control = round;
 }
 
@@ -135,7 +144,7 @@ static void run_commit(uint generation, uint round) {
         return;
     }
     COST(COST_CONTROL, 1);
-    if (on_commit()) {
+    if (control.hooks->commit()) {
         control.status->last_control = round;
         control.last_commit = round;
         control.put_off = 0;
@@ -183,11 +192,11 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         control.draining = true;
         control.put_off = 0;
         control.weights_put_off = 0;
-        on_abort();
+        control.hooks->abort();
         control.status->waiting = WAITING_RESUME;
         control.status->last_control = payload;
     } else if (command == CONTROL_RESUME) {
-        on_abort();      // forget what stale packets left while draining
+        control.hooks->abort();  // forget what stale packets left draining
         control.draining = false;
         control.status->waiting = WAITING_INPUTS;
         control.status->last_control = payload;

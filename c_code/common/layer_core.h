@@ -354,6 +354,9 @@ static void on_send_weights(void) {
     }
 }
 
+static const control_hooks_t layer_control_hooks = {
+    .abort = on_abort, .commit = on_commit, .send_weights = on_send_weights};
+
 static void finish_backward(void) {
     if (gradient_from_dense()) {
         COST(COST_OUTGOING_ACCUMULATE, params.n_neurons * outgoing.n_next);
@@ -541,7 +544,7 @@ static bool layer_initialise(void) {
     dropout_rate = 0.0f;
     training_passes = 0;
     committed_passes = 0;
-    control_init(params.control_key, ds);
+    control_init(params.control_key, ds, &layer_control_hooks);
     if (is_softmax_layer()) {
         key_space_t peers = key_space_of(params.peer_base,
                 params.peer_atom_bits, params.peer_atoms_per_core,

@@ -87,6 +87,9 @@ static bool on_commit(void) {
 static void on_send_weights(void) {
 }
 
+static const control_hooks_t loss_control_hooks = {
+    .abort = on_abort, .commit = on_commit, .send_weights = on_send_weights};
+
 static void receive_packet(uint key, uint payload) {
     COST(COST_RECEIVE, 1);
     uint32_t got = gather_receive(&output_gather, key, payload);
@@ -117,7 +120,7 @@ static bool initialise(void) {
     }
     batch_init(&batch, params.batch_size, params.n_samples);
     committed_batch = batch;
-    control_init(params.control_key, ds);
+    control_init(params.control_key, ds, &loss_control_hooks);
     uint32_t n = params.output_n_atoms;
     outputs = dtcm_alloc(n);
     labels = dtcm_alloc(n);
