@@ -25,13 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm_arrive.h"
 #include "vm_chip.h"
 #include "vm_clock.h"
 #include "vm_core.h"
 #include "vm_machine.h"
 #include "vm_results.h"
 #include "vm_router.h"
-#include "vm_sched.h"
 
 static inline int earlier(const vm_timed_t *a, const vm_timed_t *b) {
     return a->time < b->time || (a->time == b->time && a->seq < b->seq);
@@ -150,42 +150,6 @@ static void source_sends(vm_t *vm, int32_t source, uint64_t time) {
     }
 }
 
-// A packet leaves the router of entry->ev.core at entry->time: to its
-// local cores at once, and onto each link when the link is free.
-static void route(vm_t *vm, const vm_timed_t *entry) {
-    vm_chip_t *here = &vm->chips[entry->ev.core];
-    uint32_t key = entry->ev.a, payload = entry->ev.b;
-    vm->clock.router_visits++;
-    finished_at(vm, entry->time);
-    vm_fanout_t out;
-    if (!vm_router_decide(&here->router, key, entry->in, &out)) {
-        vm->stats.dropped++;
-        return;
-    }
-    for (uint32_t procs = out.procs; procs; procs &= procs - 1) {
-        vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
-                   (int) entry->has_payload);
-    }
-    uint64_t serialise = entry->has_payload
-            ? vm->clock.link_payload_ps : vm->clock.link_ps;
-    for (uint32_t links = out.links; links; links &= links - 1) {
-        int32_t l = __builtin_ctz(links);
-        int32_t next = here->links[l];
-        if (next < 0 || entry->hops + 1 >= VM_MAX_HOPS) {
-            vm->stats.dropped++;
-            continue;
-        }
-        uint64_t start = later(entry->time, here->link_free[l]);
-        here->link_free[l] = start + serialise;
-        here->link_busy_ps[l] += serialise;
-        here->link_packets[l]++;
-        vm->clock.link_crossings++;
-        post_route(vm, next, vm_link_opposite(l), key, payload,
-                   (int) entry->has_payload, entry->hops + 1,
-                   start + serialise + vm->clock.hop_ps);
-    }
-}
-
 // ---- Callbacks.
 
 // Runs `cb` (NULL: none, the event is lost) on core c from `start`, as
@@ -266,8 +230,10 @@ void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time) {
     }
 }
 
-void vm_clock_deliver(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
-                      uint32_t payload) {
+// A packet for core c's callback for `event`: run at once if it
+// pre-empts, else queued.
+static void deliver(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
+                    uint32_t payload) {
     if (vm->cores[c].priorities[event] <= 0) {
         run_packet(vm, c, event, key, payload);
     } else {
@@ -277,6 +243,56 @@ void vm_clock_deliver(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
                 c, key, payload, NULL}, vm->clock.now);
     }
 }
+
+// A packet reaches processor p of chip at the clock's now.
+static void arrive(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
+                   uint32_t payload, int has_payload) {
+    int32_t c = vm_arrive(vm, chip, p, key, payload, has_payload);
+    if (c >= 0) {
+        deliver(vm, c, has_payload ? MCPL_PACKET_RECEIVED
+                                   : MC_PACKET_RECEIVED, key, payload);
+    }
+}
+
+// ---- Packets on their way.
+
+// A packet leaves the router of entry->ev.core at entry->time: to its
+// local cores at once, and onto each link when the link is free.
+static void route(vm_t *vm, const vm_timed_t *entry) {
+    vm_chip_t *here = &vm->chips[entry->ev.core];
+    uint32_t key = entry->ev.a, payload = entry->ev.b;
+    vm->clock.router_visits++;
+    finished_at(vm, entry->time);
+    vm_fanout_t out;
+    if (!vm_router_decide(&here->router, key, entry->in, &out)) {
+        vm->stats.dropped++;
+        return;
+    }
+    for (uint32_t procs = out.procs; procs; procs &= procs - 1) {
+        arrive(vm, here, (uint32_t) __builtin_ctz(procs), key, payload,
+               (int) entry->has_payload);
+    }
+    uint64_t serialise = entry->has_payload
+            ? vm->clock.link_payload_ps : vm->clock.link_ps;
+    for (uint32_t links = out.links; links; links &= links - 1) {
+        int32_t l = __builtin_ctz(links);
+        int32_t next = here->links[l];
+        if (next < 0 || entry->hops + 1 >= VM_MAX_HOPS) {
+            vm->stats.dropped++;
+            continue;
+        }
+        uint64_t start = later(entry->time, here->link_free[l]);
+        here->link_free[l] = start + serialise;
+        here->link_busy_ps[l] += serialise;
+        here->link_packets[l]++;
+        vm->clock.link_crossings++;
+        post_route(vm, next, vm_link_opposite(l), key, payload,
+                   (int) entry->has_payload, entry->hops + 1,
+                   start + serialise + vm->clock.hop_ps);
+    }
+}
+
+// ---- Timer ticks and queued callbacks' turns.
 
 void vm_clock_post_ticks(vm_t *vm, uint32_t n_ticks) {
     // Every tick at its time (the period is in microseconds).

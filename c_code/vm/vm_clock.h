@@ -16,10 +16,6 @@ void vm_clock_send(vm_t *vm, uint32_t key, uint32_t payload,
 // A packet the host gave a source core, which sends it in its turn.
 void vm_clock_host_send(vm_t *vm, int32_t source, uint32_t key,
                         uint32_t payload);
-// A packet for core c's callback for `event`: run at once if it
-// pre-empts, else queued.
-void vm_clock_deliver(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
-                      uint32_t payload);
 // A queued callback for the running core, or a timer tick at `time`.
 void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time);
 // Every timer core's next n_ticks ticks, each at its time.

@@ -1,5 +1,5 @@
-// Faults on demand and the chip's recovery from them (vm_faults.c; the
-// host's settings: vm_faults_api.c).
+// Faults on demand (vm_faults.c; the chip's recovery from them:
+// vm_recovery.h; the host's settings: vm_faults_api.c).
 #ifndef SPIDNN_VM_FAULTS_H
 #define SPIDNN_VM_FAULTS_H
 
@@ -16,12 +16,10 @@ typedef struct vm vm_t;
 int vm_fault_at_router(vm_t *vm, const vm_packet_t *packet);
 int vm_fault_at_source(vm_t *vm, const vm_packet_t *packet);
 void vm_router_drop(vm_t *vm, const vm_packet_t *packet);
-// The monitors reinject what the routers captured.
-void vm_reinject(vm_t *vm);
-// Reinjects captured drops and releases what is due; the time of the next
-// release, or VM_NEVER.
-uint64_t vm_faults_release(vm_t *vm);
+// A core's stall begins with the packet it is set for (vm_set_stall).
 void vm_stall_check(vm_t *vm, vm_core_t *core);
+// Keeps an event for a stalled core, which runs it once the stall ends
+// (vm_recovery.c).
 void vm_hold(vm_core_t *core, vm_event_t ev);
 void vm_faults_free(vm_t *vm);
 

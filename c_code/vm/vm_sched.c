@@ -1,6 +1,6 @@
 // The scheduler's interface (vm_sched.h): each operation goes to the
 // virtual clock while it is on, else to the untimed machine.  What both
-// share, the end of a packet's way at a processor, is here.
+// share, the end of a packet's way at a processor, is vm_arrive.c's.
 #include <setjmp.h>
 #include <stdlib.h>
 
@@ -8,8 +8,8 @@
 #include "vm_clock.h"
 #include "vm_core.h"
 #include "vm_dma.h"
-#include "vm_faults.h"
 #include "vm_machine.h"
+#include "vm_queue.h"
 #include "vm_results.h"
 #include "vm_sched.h"
 #include "vm_stats.h"
@@ -40,52 +40,6 @@ void vm_host_send(vm_t *vm, int32_t source, uint32_t key,
         vm_clock_host_send(vm, source, key, payload);
     } else {
         vm_untimed_send(vm, src->chip, key, payload, 1);
-    }
-}
-
-static void record_output(vm_t *vm, uint32_t key, uint32_t payload) {
-    if (vm->n_out == vm->cap_out) {
-        vm->cap_out = vm->cap_out ? 2 * vm->cap_out : 1024;
-        vm->out_keys = realloc(vm->out_keys, sizeof(uint32_t) * vm->cap_out);
-        vm->out_payloads = realloc(
-                vm->out_payloads, sizeof(uint32_t) * vm->cap_out);
-    }
-    vm->out_keys[vm->n_out] = key;
-    vm->out_payloads[vm->n_out] = payload;
-    vm->n_out++;
-    vm->stats.gathered++;
-}
-
-void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
-                uint32_t payload, int has_payload) {
-    int32_t c = p < VM_CORES_PER_CHIP ? chip->cores[p] : -1;
-    if (c < 0 || vm->cores[c].kind == VM_CORE_SOURCE
-            || vm->cores[c].errored) {
-        vm->stats.dropped++;
-        return;
-    }
-    vm_core_t *core = &vm->cores[c];
-    core->received++;
-    vm->stats.delivered++;
-    vm_trace_delivery(core, key, payload, has_payload);
-    if (core->kind == VM_CORE_GATHERER) {
-        record_output(vm, key, payload);
-        return;
-    }
-    uint32_t event = has_payload ? MCPL_PACKET_RECEIVED : MC_PACKET_RECEIVED;
-    callback_t cb = core->callbacks[event];
-    if (cb == NULL) {
-        return;   // no callback: the packet is lost, as on the chip
-    }
-    int stalled = 0;
-    if (__builtin_expect(core->stall_at != 0, 0)) {
-        vm_stall_check(vm, core);
-        stalled = core->stalled_until != 0;
-    }
-    if (vm->clock.on) {
-        vm_clock_deliver(vm, c, event, key, payload);
-    } else {
-        vm_untimed_deliver(vm, c, event, cb, key, payload, stalled);
     }
 }
 

@@ -9,7 +9,6 @@
 #include "vm_event.h"
 
 typedef struct vm vm_t;
-typedef struct vm_chip vm_chip_t;
 
 // A queued callback for the running core (spin1_schedule_callback, a
 // user event, a DMA's completion).
@@ -19,9 +18,6 @@ void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload);
 // A packet the host gave a source core to send (it carries a payload).
 void vm_host_send(vm_t *vm, int32_t source, uint32_t key, uint32_t payload);
-// A packet reaches processor p of chip.
-void vm_deliver(vm_t *vm, vm_chip_t *chip, uint32_t p, uint32_t key,
-                uint32_t payload, int has_payload);
 // Runs until nothing is left to happen, or `budget` time units; a core's
 // rt_error stops the machine (vm_stop_on_error).
 int vm_run_until_quiet(vm_t *vm, uint64_t budget);

@@ -1,5 +1,9 @@
-// Multicast trees for the untimed machine: where a packet a core sends
-// with a key goes, worked out once through the routers' tables and then
+// A packet's way on the untimed machine (vm_route): by its key's
+// multicast tree where nothing can change the way, else router by router
+// (vm_walk.c).
+//
+// Multicast trees: where a packet a core sends with a key goes, worked
+// out once through the routers' tables (vm_route_tree) and then
 // remembered, so that a packet costs one look-up, not one per router it
 // passes (a 2-D split layer's packets cross several chips: perf showed
 // 52,000 table look-ups a sample for 784-128-10 at 2-D, 7,800 at 1-D).
@@ -11,7 +15,7 @@
 #include "vm_chip.h"
 #include "vm_machine.h"
 #include "vm_mailbox.h"
-#include "vm_sched.h"
+#include "vm_queue.h"
 #include "vm_trees.h"
 #include "vm_walk.h"
 
@@ -29,17 +33,8 @@ void vm_trees_clear(vm_t *vm) {
     vm->targets_len = vm->targets_cap = 0;
 }
 
-void vm_tree_add_target(vm_t *vm, int32_t chip, uint32_t procs) {
-    if (vm->targets_len == vm->targets_cap) {
-        vm->targets_cap = vm->targets_cap ? 2 * vm->targets_cap : 4096;
-        vm->targets = realloc(vm->targets,
-                              sizeof(vm_target_t) * vm->targets_cap);
-    }
-    vm->targets[vm->targets_len++] = (vm_target_t) {chip, procs};
-}
-
 // The tree of key from chip, worked out the first time.
-static const vm_tree_t *tree_of(vm_t *vm, int32_t chip, uint32_t key) {
+static const vm_tree_t *find_tree(vm_t *vm, int32_t chip, uint32_t key) {
     uint64_t both = (uint64_t) (uint32_t) chip << 32 | key;
     int32_t index = vm_map_get(&vm->tree_of, both);
     if (index != VM_MAP_EMPTY) {
@@ -60,9 +55,11 @@ static const vm_tree_t *tree_of(vm_t *vm, int32_t chip, uint32_t key) {
     return tree;
 }
 
-void vm_tree_deliver(vm_t *vm, int32_t chip, uint32_t key,
+// Delivers a packet with a payload that a core on chip sends, by the
+// key's remembered tree; mail mode only.
+static void tree_deliver(vm_t *vm, int32_t chip, uint32_t key,
                      uint32_t payload) {
-    const vm_tree_t *tree = tree_of(vm, chip, key);
+    const vm_tree_t *tree = find_tree(vm, chip, key);
     vm->stats.dropped += tree->dropped;
     for (uint32_t i = tree->first; i < tree->first + tree->n; i++) {
         vm_target_t target = vm->targets[i];
@@ -71,8 +68,24 @@ void vm_tree_deliver(vm_t *vm, int32_t chip, uint32_t key,
             vm_mail(vm, target.chip, apps, key, payload);
         }
         for (uint32_t rest = target.procs & ~apps; rest; rest &= rest - 1) {
-            vm_deliver(vm, &vm->chips[target.chip],
-                       (uint32_t) __builtin_ctz(rest), key, payload, 1);
+            vm_untimed_arrive(vm, &vm->chips[target.chip],
+                              (uint32_t) __builtin_ctz(rest), key, payload, 1);
         }
+    }
+}
+
+// Core-major delivery (vm_mailbox.c), while the clock is off and no
+// fault is configured: nothing then depends on the callbacks' order.
+static inline int mailbox_mode(const vm_t *vm) {
+    return !vm->clock.on && !vm->faults.active;
+}
+
+void vm_route(vm_t *vm, const vm_packet_t *packet) {
+    if (mailbox_mode(vm) && packet->has_payload && packet->in < 0
+            && packet->emergency < 0) {
+        // The usual: by the key's remembered tree.
+        tree_deliver(vm, packet->chip, packet->key, packet->payload);
+    } else {
+        vm_walk(vm, packet);
     }
 }

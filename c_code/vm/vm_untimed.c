@@ -1,7 +1,8 @@
 // The untimed machine: callbacks run one at a time in arrival order, one
-// time unit each (so runs are deterministic), packets routed hop by hop
-// (vm_walk.c) or, with no fault configured, core by core through the
-// chips' mail logs (vm_mailbox.c).
+// time unit each (so runs are deterministic), from its event queue
+// (vm_queue.c), packets routed hop by hop (vm_walk.c) or, with no fault
+// configured, core by core through the chips' mail logs (vm_mailbox.c),
+// and the chip's recovery from faults between events (vm_recovery.c).
 #include <stdlib.h>
 
 #include "vm_core.h"
@@ -9,59 +10,11 @@
 #include "vm_machine.h"
 #include "vm_mailbox.h"
 #include "vm_packet.h"
+#include "vm_queue.h"
+#include "vm_recovery.h"
 #include "vm_results.h"
 #include "vm_trees.h"
 #include "vm_untimed.h"
-#include "vm_walk.h"
-
-#define VM_MAX_PREEMPTION   64      // nested pre-empting packet callbacks
-
-// Doubles the ring buffer, unrolling it to start at index 0.
-static void grow_queue(vm_t *vm) {
-    size_t cap = vm->q_cap ? 2 * vm->q_cap : 4096;
-    vm_event_t *q = malloc(sizeof(vm_event_t) * cap);
-    for (size_t i = 0; i < vm->q_len; i++) {
-        q[i] = vm->queue[(vm->q_head + i) & (vm->q_cap - 1)];
-    }
-    free(vm->queue);
-    vm->queue = q;
-    vm->q_head = 0;
-    vm->q_cap = cap;
-}
-
-static inline void enqueue(vm_t *vm, vm_event_t ev) {
-    if (__builtin_expect(vm->q_len == vm->q_cap, 0)) {
-        grow_queue(vm);
-    }
-    // The capacity is a power of two: wrap with a mask.
-    vm->queue[(vm->q_head + vm->q_len) & (vm->q_cap - 1)] = ev;
-    vm->q_len++;
-}
-
-void vm_untimed_post(vm_t *vm, vm_event_t ev) {
-    enqueue(vm, ev);
-}
-
-void vm_untimed_deliver(vm_t *vm, int32_t c, uint32_t event, callback_t cb,
-                        uint32_t key, uint32_t payload, int stalled) {
-    vm_core_t *core = &vm->cores[c];
-    if (core->priorities[event] <= 0 && !stalled
-            && vm->preemption_depth < VM_MAX_PREEMPTION) {
-        // A FIQ or IRQ callback pre-empts whatever the core is running,
-        // as on the chip: run it now, then resume the interrupted core.
-        int32_t interrupted = vm->current;
-        vm->current = c;
-        vm->preemption_depth++;
-        vm->stats.events++;
-        cb(key, payload);
-        vm->preemption_depth--;
-        vm->current = interrupted;
-        return;
-    }
-    enqueue(vm, (vm_event_t) {
-        event == MCPL_PACKET_RECEIVED ? VM_EV_PACKET_PAYLOAD : VM_EV_PACKET,
-        c, key, payload, NULL});
-}
 
 void vm_untimed_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
                      int has_payload) {
@@ -119,10 +72,7 @@ int vm_untimed_run(vm_t *vm, uint64_t budget) {
             }
             continue;
         }
-        vm_event_t ev = vm->queue[vm->q_head];
-        vm->q_head = (vm->q_head + 1) & (vm->q_cap - 1);
-        vm->q_len--;
-        dispatch(vm, ev);
+        dispatch(vm, vm_queue_take(vm));
     }
 }
 

@@ -1,19 +1,26 @@
 // A packet's way through the fabric on the untimed machine: router by
 // router from where it is to every destination its key reaches, around
-// dead links and through the faults on the way; or, when nothing can
-// change it, by the key's remembered tree (vm_trees.c).
+// dead links and through the faults on the way.  The same walk, without
+// faults, works out a key's multicast tree for vm_trees.c, which keeps
+// it and asks for a walk only when the tree cannot serve.
+#include <stdlib.h>
+
 #include "vm_chip.h"
 #include "vm_faults.h"
 #include "vm_machine.h"
+#include "vm_queue.h"
 #include "vm_router.h"
-#include "vm_sched.h"
-#include "vm_trees.h"
 #include "vm_walk.h"
 
-// Core-major delivery (vm_mailbox.c), while the clock is off and no
-// fault is configured: nothing then depends on the callbacks' order.
-static inline int mailbox_mode(const vm_t *vm) {
-    return !vm->clock.on && !vm->faults.active;
+// Adds to the tree being worked out a chip whose `procs` take it: the
+// tree's targets follow one another in the machine's list.
+static void add_target(vm_t *vm, int32_t chip, uint32_t procs) {
+    if (vm->targets_len == vm->targets_cap) {
+        vm->targets_cap = vm->targets_cap ? 2 * vm->targets_cap : 4096;
+        vm->targets = realloc(vm->targets,
+                              sizeof(vm_target_t) * vm->targets_cap);
+    }
+    vm->targets[vm->targets_len++] = (vm_target_t) {chip, procs};
 }
 
 // Where a packet leaves a router by a link that is down: around it, by
@@ -92,12 +99,12 @@ static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
         }
         // Visit only the set bits: processors first, then links.
         if (tree != NULL && out.procs) {
-            vm_tree_add_target(vm, c, out.procs);
+            add_target(vm, c, out.procs);
         }
         for (uint32_t procs = tree == NULL ? out.procs : 0; procs;
                 procs &= procs - 1) {
-            vm_deliver(vm, here, (uint32_t) __builtin_ctz(procs), key,
-                       payload, has_payload);
+            vm_untimed_arrive(vm, here, (uint32_t) __builtin_ctz(procs), key,
+                              payload, has_payload);
         }
         for (; links; links &= links - 1) {
             int32_t l = __builtin_ctz(links);
@@ -134,14 +141,8 @@ static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
     }
 }
 
-void vm_route(vm_t *vm, const vm_packet_t *packet) {
-    if (mailbox_mode(vm) && packet->has_payload && packet->in < 0
-            && packet->emergency < 0) {
-        // The usual: by the key's remembered tree.
-        vm_tree_deliver(vm, packet->chip, packet->key, packet->payload);
-    } else {
-        walk(vm, packet, NULL);
-    }
+void vm_walk(vm_t *vm, const vm_packet_t *packet) {
+    walk(vm, packet, NULL);
 }
 
 void vm_route_tree(vm_t *vm, int32_t chip, uint32_t key, vm_tree_t *tree) {
