@@ -11,6 +11,7 @@
 #include <simulation.h>
 #include "vm_chip.h"
 #include "vm_core.h"
+#include "vm_dma.h"
 #include "vm_machine.h"
 #include "vm_sched.h"
 #include "vm_stats.h"
@@ -124,4 +125,29 @@ void simulation_set_exit_function(exit_callback_t exit_function) {
 
 void simulation_run(void) {
     spin1_start(SYNC_WAIT);
+}
+
+static int in_dtcm(const vm_core_t *core, const void *address, uint length) {
+    const uint8_t *p = address;
+    return core->dtcm != NULL && p >= core->dtcm
+            && p + length <= core->dtcm + vm_active->dtcm_heap_bytes;
+}
+
+uint spin1_dma_transfer(uint tag, void *system_address, void *tcm_address,
+                        uint direction, uint length) {
+    vm_t *vm = vm_active;
+    vm_core_t *core = vm_current_core();
+    if (!in_dtcm(core, tcm_address, length)) {
+        log_error("DMA of %u bytes to or from outside the core's DTCM",
+                  length);
+        rt_error(RTE_SWERR);
+    }
+    uint32_t id;
+    if (!vm_dma_queue(core, tag, system_address, tcm_address, direction,
+                      length, &id)) {
+        return 0;        // spin1's queue is full
+    }
+    vm_post_dma(vm, (vm_event_t) {VM_EV_SCHEDULED, vm->current, id, tag,
+                                  vm_dma_complete}, length);
+    return id;
 }

@@ -292,6 +292,21 @@ static void route(vm_t *vm, const vm_timed_t *entry) {
     }
 }
 
+void vm_clock_post_dma(vm_t *vm, vm_event_t ev, uint32_t length) {
+    // The core's DMA engine takes one transfer at a time, and the chip's
+    // cores share its SDRAM.
+    vm_core_t *core = &vm->cores[ev.core];
+    vm_chip_t *chip = &vm->chips[core->chip];
+    uint64_t start = vm_clock_core_time(vm);
+    start = start > core->dma_free ? start : core->dma_free;
+    start = start > chip->sdram_free ? start : chip->sdram_free;
+    uint64_t busy = vm->clock.dma_setup_ps
+            + (uint64_t) length * vm->clock.dma_byte_ps;
+    core->dma_free = chip->sdram_free = start + busy;
+    chip->sdram_busy_ps += busy;
+    vm_clock_post(vm, ev, start + busy);
+}
+
 // ---- Timer ticks and queued callbacks' turns.
 
 void vm_clock_post_ticks(vm_t *vm, uint32_t n_ticks) {

@@ -18,6 +18,9 @@ void vm_clock_host_send(vm_t *vm, int32_t source, uint32_t key,
                         uint32_t payload);
 // A queued callback for the running core, or a timer tick at `time`.
 void vm_clock_post(vm_t *vm, vm_event_t ev, uint64_t time);
+// A DMA transfer's completion for the running core (ev.core), `length`
+// bytes: when the core's DMA engine and its chip's SDRAM have moved them.
+void vm_clock_post_dma(vm_t *vm, vm_event_t ev, uint32_t length);
 // Every timer core's next n_ticks ticks, each at its time.
 void vm_clock_post_ticks(vm_t *vm, uint32_t n_ticks);
 // The time the running core has reached in its callback.

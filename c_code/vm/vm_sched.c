@@ -23,6 +23,14 @@ void vm_post(vm_t *vm, vm_event_t ev) {
     }
 }
 
+void vm_post_dma(vm_t *vm, vm_event_t ev, uint32_t length) {
+    if (vm->clock.on) {
+        vm_clock_post_dma(vm, ev, length);
+    } else {
+        vm_untimed_post(vm, ev);
+    }
+}
+
 void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload) {
     if (vm->clock.on) {

@@ -13,6 +13,10 @@ typedef struct vm vm_t;
 // A queued callback for the running core (spin1_schedule_callback, a
 // user event, a DMA's completion).
 void vm_post(vm_t *vm, vm_event_t ev);
+// A DMA transfer's completion for the running core, once `length` bytes
+// have moved (vm_dma.c): as the next event, or with the clock on, when
+// the core's DMA engine and its chip's SDRAM are free and done.
+void vm_post_dma(vm_t *vm, vm_event_t ev, uint32_t length);
 // A packet the running core sends into chip's router.
 void vm_send(vm_t *vm, int32_t chip, uint32_t key, uint32_t payload,
              int has_payload);
