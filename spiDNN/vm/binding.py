@@ -7,7 +7,7 @@ from spiDNN.errors import SpiDNNInternalError
 HOST_BINARIES = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "binaries", "host")
 
-# Results of the run functions, as in vm_api.h.
+# Results of the run functions, as in vm_results.h.
 (VM_OK, VM_STALLED, VM_TIMEOUT, VM_CORE_ERROR, VM_BAD_CALL,
  VM_CONTROL_FAILED, VM_RUNNING) = range(7)
 # Kinds of edge core, as in vm_core.h.
