@@ -229,7 +229,14 @@ class SteppedRun:
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name="spiDNN live run")
         self._thread.start()
-        self._wait(self._ready)
+        try:
+            self._wait(self._ready)
+        except BaseException:
+            # Ctrl-C while mapping: the stream ends as soon as it starts.
+            self.link.cancelled.set()
+            self._requests.put(None)
+            self._thread.join()
+            raise
 
     def _run(self):
         try:
