@@ -220,3 +220,37 @@ def test_round_trip_through_spiDNN_keeps_predictions(kind):
     back = spiDNN.from_keras(kmodel).to_keras()
     numpy.testing.assert_allclose(back.predict(x, verbose=0),
                                   kmodel.predict(x, verbose=0), atol=1e-6)
+
+
+@pytest.mark.unit
+def test_every_unsupported_layer_and_setting_is_named_at_once():
+    """One error lists them all, by the names and arguments the user
+    wrote, with no config dicts or object reprs; a residual merge is
+    named, not the layer after it."""
+    import keras
+    kmodel = keras.Sequential([
+        keras.Input((8, 8, 3)),
+        keras.layers.Conv2D(4, 3, use_bias=False, name="stem",
+                            kernel_regularizer=keras.regularizers.L2(1e-4)),
+        keras.layers.BatchNormalization(name="bn"), keras.layers.ReLU(),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+    with pytest.raises(SpiDNNConfigurationError) as error:
+        spiDNN.from_keras(kmodel)
+    message = str(error.value)
+    for expected in ("5 thing(s) to change",
+                     "'stem' (Conv2D): use_bias=False (spiDNN supports True)",
+                     "'stem' (Conv2D): kernel_regularizer=L2(l2=0.0001)",
+                     "'bn' (BatchNormalization): spiDNN has no such layer",
+                     "(ReLU): spiDNN has no such layer",
+                     "(GlobalAveragePooling2D): spiDNN has no such layer"):
+        assert expected in message
+    assert "{" not in message and " at 0x" not in message
+    inputs = keras.Input((6,))
+    x = keras.layers.Dense(4, name="first")(inputs)
+    y = keras.layers.Dense(4, name="second")(x)
+    y += x
+    residual = keras.Model(inputs, keras.layers.Dense(2, name="out")(y))
+    with pytest.raises(SpiDNNConfigurationError) as error:
+        spiDNN.from_keras(residual)
+    message = str(error.value)
+    assert "(Add) merges 2 inputs" in message and "'out'" not in message

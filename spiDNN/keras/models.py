@@ -10,7 +10,7 @@ layer and the setting, never silently ignored.
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.keras.settings import first_unsupported
+from spiDNN.keras.settings import shown, unsupported
 
 #: Settings every converted layer must leave at these values (when the
 #: layer has them): spiDNN has no regularisers, constraints, dilation,
@@ -41,36 +41,52 @@ _IGNORABLE = {"name", "trainable", "dtype", "kernel_initializer",
               "bias_initializer"}
 
 
-def _refuse(layer, what):
-    raise SpiDNNConfigurationError(
-        f"Keras layer {layer.name!r} ({type(layer).__name__}): {what}; "
-        f"spiDNN cannot run it exactly")
+def _named(layer):
+    return f"{layer.name!r} ({type(layer).__name__})"
 
 
-def _chain(kmodel):
-    """The model's layers in order, after checking it is one chain."""
+def _chain_problems(kmodel):
+    """What keeps the model from being one chain: more than one input or
+    output, a layer applied twice, a layer (or operation, such as
+    ``x + y``) that merges several inputs or does not take the one before
+    it."""
     import keras
+    problems = []
     if len(kmodel.inputs) != 1 or len(kmodel.outputs) != 1:
-        raise SpiDNNConfigurationError(
-            "spiDNN converts models with one input and one output")
-    layers = [layer for layer in kmodel.layers
-              if not isinstance(layer, keras.layers.InputLayer)]
-    if not isinstance(kmodel, keras.Sequential):
-        previous = None
-        for layer in kmodel.layers:
-            nodes = layer._inbound_nodes
-            sources = ([t._keras_history[0] for t in nodes[0].input_tensors]
-                       if nodes and nodes[0].input_tensors else [])
-            if len(nodes) != 1 or (previous is not None
-                                   and sources != [previous]):
-                raise SpiDNNConfigurationError(
-                    f"layer {layer.name!r} does not follow the one before "
-                    f"it: spiDNN converts models that are a single chain")
-            previous = layer
-    return layers
+        problems.append(
+            f"the model has {len(kmodel.inputs)} input(s) and "
+            f"{len(kmodel.outputs)} output(s): spiDNN converts models with "
+            f"one of each, a single chain, for now")
+    if isinstance(kmodel, keras.Sequential):
+        return problems
+    previous = None
+    operations = getattr(kmodel, "operations", kmodel.layers)
+    for operation in operations:
+        if isinstance(operation, keras.layers.InputLayer):
+            continue
+        nodes = operation._inbound_nodes
+        sources = ([t._keras_history[0] for t in nodes[0].input_tensors]
+                   if nodes and nodes[0].input_tensors else [])
+        sources = [source for source in sources
+                   if not isinstance(source, keras.layers.InputLayer)]
+        if len(nodes) > 1:
+            problems.append(f"{_named(operation)} is applied {len(nodes)} "
+                            f"times: spiDNN converts models that are a "
+                            f"single chain, each layer used once, for now")
+        elif len(nodes[0].input_tensors) > 1:
+            problems.append(f"{_named(operation)} merges "
+                            f"{len(nodes[0].input_tensors)} inputs: spiDNN "
+                            f"converts models that are a single chain for "
+                            f"now")
+        elif sources != ([previous] if previous is not None else []):
+            problems.append(f"{_named(operation)} does not take the output "
+                            f"of the layer before it: spiDNN converts "
+                            f"models that are a single chain for now")
+        previous = operation
+    return problems
 
 
-def _check_settings(layer, config, dtype):
+def _settings_problems(layer, config, dtype):
     config = dict(config)
     # Keras' None means its default image data format, channels last; a
     # dilation of ones is none.
@@ -79,66 +95,91 @@ def _check_settings(layer, config, dtype):
     if "dilation_rate" in config and all(v == 1 for v in numpy.atleast_1d(
             config["dilation_rate"])):
         config["dilation_rate"] = 1
-    unsupported = first_unsupported(
-        config, _MUST_BE, _IGNORABLE | set(_CARRIED[type(layer).__name__]))
-    if unsupported:
-        name, value = unsupported
-        _refuse(layer, f"{name}={value!r}" + (
-            f" (spiDNN supports {_MUST_BE[name]!r})" if name in _MUST_BE
-            else " is not supported"))
+    problems = [
+        f"{_named(layer)}: {name}={shown(value)}" + (
+            f" (spiDNN supports {shown(_MUST_BE[name])})" if name in _MUST_BE
+            else " is not supported")
+        for name, value in unsupported(
+            config, _MUST_BE,
+            _IGNORABLE | set(_CARRIED[type(layer).__name__]))]
     if dtype != "float32":
-        _refuse(layer, f"dtype {dtype!r} (spiDNN computes in float32)")
+        problems.append(f"{_named(layer)}: dtype {dtype!r} (spiDNN computes "
+                        f"in float32)")
+    return problems
 
 
 def _activation_into_previous(layer, layers):
-    """A Keras ``Activation`` layer, folded into the layer before it."""
+    """A Keras ``Activation`` layer, folded into the layer before it; what
+    stops it, if anything."""
     from spiDNN.layers.layer import activation_name
     previous = layers[-1] if layers else None
     if previous is None or not previous.weight_names or (
             previous.activation != "linear"):
-        _refuse(layer, "an Activation must follow a Dense or convolution "
-                       "that has no activation of its own")
+        return [f"{_named(layer)}: an Activation must follow a Dense or "
+                f"convolution that has no activation of its own"]
     try:
         previous.activation = activation_name(
             layer.get_config()["activation"], previous.ACTIVATIONS)
     except SpiDNNConfigurationError as error:
-        _refuse(layer, str(error))
+        return [f"{_named(layer)}: {error}"]
+    return []
+
+
+def _converted(layer, layers):
+    """Appends the spiDNN layer of Keras ``layer`` to ``layers``; what
+    spiDNN cannot run exactly of it, if anything."""
+    import spiDNN
+    kind = type(layer).__name__
+    if kind == "Activation":
+        return _activation_into_previous(layer, layers)
+    if kind not in _CARRIED:
+        return [f"{_named(layer)}: spiDNN has no such layer yet"]
+    config = layer.get_config()
+    problems = _settings_problems(layer, config, layer.dtype_policy.name)
+    # Its first application's input (a shared layer is refused above).
+    shape = layer._inbound_nodes[0].input_tensors[0].shape
+    if kind == "Dense" and len(shape) > 2:
+        problems.append(
+            f"{_named(layer)}: a Dense on inputs of shape "
+            f"{tuple(shape[1:])} acts on their last axis in Keras; add a "
+            f"Flatten before it")
+    if problems:
+        return problems
+    try:
+        layers.append(getattr(spiDNN.layers, kind)(
+            **{name: config[name] for name in _CARRIED[kind]},
+            name=layer.name))
+    except SpiDNNConfigurationError as error:
+        return [f"{_named(layer)}: {error}"]
+    return []
 
 
 def from_keras(kmodel, seed=None):
     """An equivalent :py:class:`spiDNN.Model` of a Keras model, with its
-    weights.
+    weights.  A model spiDNN cannot run exactly is refused with one error
+    that names every layer and setting in the way, as the user wrote them.
 
     :param kmodel: a built ``keras.Sequential`` or single-chain functional
         model over spiDNN's layers (Dense, Conv1D/2D, pooling,
         ZeroPadding2D, Flatten, Dropout, Activation)
     :param seed: the spiDNN model's seed (its dropout masks)
     """
+    import keras
     import spiDNN
     from spiDNN.layers import Input
     if not getattr(kmodel, "built", False) or not kmodel.inputs:
         raise SpiDNNConfigurationError(
             "build the Keras model first (give it a keras.Input)")
+    problems = _chain_problems(kmodel)
     layers = []
-    for layer in _chain(kmodel):
-        kind = type(layer).__name__
-        if kind == "Activation":
-            _activation_into_previous(layer, layers)
-            continue
-        if kind not in _CARRIED:
-            _refuse(layer, "spiDNN has no such layer")
-        config = layer.get_config()
-        _check_settings(layer, config, layer.dtype_policy.name)
-        kwargs = {name: config[name] for name in _CARRIED[kind]}
-        if kind == "Dense" and len(layer.input.shape) > 2:
-            _refuse(layer, f"a Dense on inputs of shape "
-                           f"{tuple(layer.input.shape[1:])} acts on their "
-                           f"last axis in Keras; add a Flatten before it")
-        try:
-            layers.append(getattr(spiDNN.layers, kind)(**kwargs,
-                                                       name=layer.name))
-        except SpiDNNConfigurationError as error:
-            _refuse(layer, str(error))
+    for layer in kmodel.layers:
+        if not isinstance(layer, keras.layers.InputLayer):
+            problems += _converted(layer, layers)
+    if problems:
+        raise SpiDNNConfigurationError(
+            f"spiDNN cannot run this Keras model exactly; "
+            f"{len(problems)} thing(s) to change:\n"
+            + "\n".join(f"  - {problem}" for problem in problems))
     model = spiDNN.Model(seed=seed)
     model.add(Input(shape=tuple(kmodel.inputs[0].shape[1:])))
     for layer in layers:
