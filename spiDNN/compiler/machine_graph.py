@@ -242,6 +242,13 @@ class ModelGraph:
         return FecDataView.get_routing_infos().get_key_from(
             machine_vertex, LOSS)
 
+    def metric_keys(self):
+        """The key of each metric the loss core sends, after the loss's
+        (layouts.METRICS)."""
+        loss_key = self.loss_key()
+        return [loss_key + 1 + layouts.METRICS[kind]
+                for _, kind in self.training.metrics]
+
     def packets_lower_bound(self):
         """Packets per sample if every input and neuron sent once forward,
         and backward each layer sent what its contract needs (one delta

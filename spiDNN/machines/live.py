@@ -41,7 +41,6 @@ from spiDNN.compiler.machine_graph import (
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNInternalError, SpiDNNMachineError)
 from spiDNN.machines.run_report import RunReport
-from spiDNN.machines.virtual import FIT_CHUNK
 from spiDNN.machines.wire import HostLink, Lost, SteppedRun
 
 
@@ -88,13 +87,6 @@ def predict(graph, session, inputs, faults=None):
     return outputs, _report(graph, session, len(inputs), seconds, live)
 
 
-def _metric_keys(graph):
-    """The keys of the loss and of each metric the loss core sends."""
-    loss_key = graph.loss_key()
-    return loss_key, [loss_key + 1 + layouts.METRICS[kind]
-                      for _, kind in graph.training.metrics]
-
-
 def _pass_results(keys, payloads, loss_key, metric_keys):
     """(loss, metrics) of one pass from its loss packets."""
     values = payloads.view(numpy.float32)
@@ -125,7 +117,8 @@ class _LiveTraining:
         receive = [graph.loss_vertex.label] + [
             vertex.label for vertex in graph.vertices_with_weights()]
         self.run = SteppedRun(session, list(self.SEND_LABELS), receive)
-        self.loss_key, self.metric_keys = _metric_keys(graph)
+        self.loss_key = graph.loss_key()
+        self.metric_keys = graph.metric_keys()
 
     @property
     def n_results(self):
@@ -196,7 +189,7 @@ class LiveMachine(_LiveTraining):
 
     def __init__(self, graph, session, faults=None):
         super().__init__(graph, session, faults)
-        self.chunk = -(-FIT_CHUNK // self.batch_size) * self.batch_size
+        self.chunk = self.training.chunk
         self.rounds = iter(range(1, 2 ** 32))
         #: The last batch's commit: sent again if the next loss does not
         #: come, and with the weights' request.

@@ -7,7 +7,6 @@ from spinn_front_end_common.data import FecDataView
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.machines.run_report import RunReport
-from spiDNN.abi import layouts
 from spiDNN.abi.partitions import CONTROL, GRADIENT_CHAIN, WEIGHTS
 from spiDNN.vm import clock, timing
 from spiDNN.vm.build import build_virtual_machine
@@ -17,9 +16,6 @@ from spiDNN.vm.host import Host
 #: Time units (callbacks) a pass may take per packet delivery it should
 #: need, before the host gives up on it (its timeout).
 EVENT_BUDGET_FACTOR = 4
-#: Samples streamed per call into the machine during fit, rounded up to
-#: whole batches (progress and the running loss are updated between calls).
-FIT_CHUNK = 256
 
 
 def _event_budget(graph, extra=0):
@@ -103,11 +99,10 @@ class TrainingMachine:
         training = graph.training
         self.batch_size = training.batch_size
         #: Samples per call: whole batches (commits fall inside a call).
-        self.chunk = -(-FIT_CHUNK // self.batch_size) * self.batch_size
+        self.chunk = training.chunk
         self.budget = _event_budget(graph)
         self.loss_key = graph.loss_key()
-        self.metric_keys = [self.loss_key + 1 + layouts.METRICS[kind]
-                            for _, kind in training.metrics]
+        self.metric_keys = graph.metric_keys()
         #: The optimizer's steps so far (Keras' ``iterations``).
         self.steps = training.initial_step
         self.samples = 0

@@ -57,9 +57,8 @@ class HostLink:
         self.resends = collections.Counter()
         self.started = None
         self.stopped = None
-        #: Training with the data on the board: losses lost on the wire, and
-        #: seconds from the start to the last loss.
-        self.lost_losses = 0
+        #: Training with the data on the board: seconds from the start to
+        #: the last loss.
         self.training_seconds = None
         self.connection = LiveEventConnection(
             OUTPUT_LABEL, receive_labels=receive_labels,

@@ -8,6 +8,11 @@ from spiDNN import losses
 from spiDNN.abi import layouts
 
 
+#: Samples streamed per call into the machine during fit, rounded up to
+#: whole batches (progress and the running loss are updated between calls).
+FIT_CHUNK = 256
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingRun:
     loss: str              # a Keras loss name (spiDNN.losses)
@@ -54,6 +59,12 @@ class TrainingRun:
     def n_batches(self):
         """Batches of the whole run (an epoch's last may be short)."""
         return self.n_epochs * -(-self.n_samples // self.batch_size)
+
+    @property
+    def chunk(self):
+        """Samples a machine trains per call of the loop: FIT_CHUNK,
+        rounded up to whole batches (commits fall inside a call)."""
+        return -(-FIT_CHUNK // self.batch_size) * self.batch_size
 
     @property
     def batches_per_epoch(self):
