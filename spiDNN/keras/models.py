@@ -65,17 +65,17 @@ def _chain_problems(kmodel):
         if isinstance(operation, keras.layers.InputLayer):
             continue
         nodes = operation._inbound_nodes
-        sources = ([t._keras_history[0] for t in nodes[0].input_tensors]
-                   if nodes and nodes[0].input_tensors else [])
-        sources = [source for source in sources
-                   if not isinstance(source, keras.layers.InputLayer)]
+        inputs = nodes[0].input_tensors if nodes else []
+        sources = [t._keras_history[0] for t in inputs
+                   if not isinstance(t._keras_history[0],
+                                     keras.layers.InputLayer)]
         if len(nodes) > 1:
             problems.append(f"{_named(operation)} is applied {len(nodes)} "
                             f"times: spiDNN converts models that are a "
                             f"single chain, each layer used once, for now")
-        elif len(nodes[0].input_tensors) > 1:
+        elif len(inputs) > 1:
             problems.append(f"{_named(operation)} merges "
-                            f"{len(nodes[0].input_tensors)} inputs: spiDNN "
+                            f"{len(inputs)} inputs: spiDNN "
                             f"converts models that are a single chain for "
                             f"now")
         elif sources != ([previous] if previous is not None else []):

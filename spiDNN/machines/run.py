@@ -8,7 +8,6 @@ import contextlib
 from spiDNN.compiler.board_data import BoardData
 from spiDNN.compiler.machine_graph import ModelGraph
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.live_io import LiveIO
 from spiDNN.machines.toolchain.session import ToolchainSession
 from spiDNN.training.order import EpochOrder
 
@@ -55,7 +54,7 @@ def _training_machine(model, session, training, inputs, labels, order,
             yield machine, order
         return
     from spiDNN.machines import live
-    if (session.live_io or LiveIO()).data_on_board:
+    if session.live_settings.data_on_board:
         data = BoardData(inputs, labels, order, training,
                          validation=validation, first_epoch=initial_epoch)
         graph = ModelGraph(model, session, training, data)
@@ -78,7 +77,7 @@ def evaluate(model, training, inputs, labels):
             with _loaded(model, training, session) as machine:
                 losses, metrics = machine.evaluate(inputs, labels)
                 return losses, metrics, machine.report()
-        if not (session.live_io or LiveIO()).data_on_board:
+        if not session.live_settings.data_on_board:
             raise SpiDNNConfigurationError(
                 "evaluate through live I/O needs the data on the board "
                 "(spiDNN.LiveIO(data_on_board=True), the default) for now")

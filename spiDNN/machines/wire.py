@@ -20,7 +20,6 @@ from spinn_utilities.socket_address import SocketAddress
 from spiDNN.abi import layouts
 from spiDNN.compiler.machine_graph import CONTROL_LABEL, OUTPUT_LABEL
 from spiDNN.errors import SpiDNNMachineError
-from spiDNN.live_io import LiveIO
 
 #: Bytes of the host's receive buffer: the weights come back in one burst,
 #: faster than Python reads them (the kernel caps it at
@@ -45,7 +44,7 @@ class HostLink:
 
     def __init__(self, session, send_labels, receive_labels, stream):
         self.session = session
-        self.settings = session.live_io or LiveIO()
+        self.settings = session.live_settings
         self.received = queue.Queue()
         self.failure = []
         self.closed = threading.Event()
@@ -260,8 +259,8 @@ class SteppedRun:
                 return
             try:
                 request.value = request.work(link)
-            except Closed:
-                request.error = Closed()
+            except Closed as closed:
+                request.error = closed
                 request.done.set()
                 return
             except BaseException as error:  # pylint: disable=broad-except
@@ -270,10 +269,9 @@ class SteppedRun:
 
     def _wait(self, event):
         """Waits for ``event``; the run's failure if it ends first."""
-        while not event.wait(0.05):
-            if self._ended.is_set() and not event.is_set():
-                break
-        if self._ended.is_set() and not event.is_set() or (
+        while not event.wait(0.05) and not self._ended.is_set():
+            pass
+        if not event.is_set() or (
                 event is self._ready and self._error is not None):
             self._thread.join()
             raise self._failure()

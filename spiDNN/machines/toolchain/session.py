@@ -23,6 +23,7 @@ from spinn_front_end_common.data import FecDataView
 from spinn_utilities.data.utils_data_writer import UtilsDataWriter
 from spinn_utilities.log import FormatAdapter
 
+from spiDNN.live_io import LiveIO
 from spiDNN.machines.toolchain.simulator import SpiDNNSimulator
 from spiDNN.compiler.vertices import keys
 
@@ -82,6 +83,12 @@ class ToolchainSession:
     @property
     def is_virtual(self):
         return self.simulator.is_virtual
+
+    @property
+    def live_settings(self):
+        """The run's :py:class:`spiDNN.LiveIO`: the model's, or the
+        defaults (a board's live I/O, when the model asked for none)."""
+        return self.live_io or LiveIO()
 
     @property
     def is_live(self):
