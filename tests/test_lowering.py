@@ -44,9 +44,11 @@ def test_nodes_know_inputs_consumers_and_the_plans_slicing():
     built = model()
     nodes = core_layers(built.layers, built.plan)
     conv, hidden, output = nodes
-    assert conv.inputs == [] and conv.consumers == [hidden]
+    # None: the model's input.
+    assert conv.inputs == [None] and conv.consumers == [hidden]
     assert hidden.inputs == [conv] and hidden.consumers == [output]
-    assert output.consumers == []
+    assert output.consumers == [] and output.is_output
+    assert hidden.uses == [(output, 0)] and not hidden.is_output
     assert hidden.dropout is built.layers[3]
     assert hidden.neurons_per_core == 7 and hidden.n_cores == 3
     assert [node.n_cores for node in nodes] == [

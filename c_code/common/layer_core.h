@@ -9,10 +9,17 @@
 // softmax layer first exchanges z sideways so every core holds the layer's
 // z.
 //
-// Backward: dL/da of each neuron comes either from the next Dense layer's
-// deltas through the core's copy of the outgoing weights (outgoing.h), or
-// directly, one packet per neuron keyed by its index in this layer (from
-// the loss or a windowed layer).  The core applies the dropout mask and
+// A core's input vector comes from one source layer or several (a
+// merge's, the SOURCES region): each sends its neurons once, and the core
+// keeps the slice of each it takes, one after the other.
+//
+// Backward: dL/da of each neuron comes from each consumer of the layer
+// (the GRADIENTS region), either a Dense layer's deltas through the
+// core's copy of its outgoing weights (outgoing.h), or directly, one
+// packet per neuron keyed by its index in this layer (from the loss, a
+// windowed layer or a merge).  A layer that fans out to several consumers
+// sums their contributions in the region's order, whatever order the
+// packets arrive in.  The core applies the dropout mask and
 // its activation's gradient and hands the deltas to the app, which adds
 // its weight gradients and sends what the previous layer needs.  Every
 // core counts samples into batches itself (batch.h); at a batch end the
@@ -86,18 +93,26 @@ static float *activated;      // f(z), before dropout
 static float *sent;           // what each neuron sent forward
 static float *delta;          // training: dL/dz of each neuron
 static float *mask;           // training with dropout: each neuron's factor
-static float *next_delta;     // dense deltas received, or own dL/da
 static float *layer_z;        // softmax: the whole layer's pre-activations
 static float *layer_p;        // softmax: the whole layer's outputs
 static float *layer_g;        // softmax training: the whole layer's dL/dp
 static float *carry;          // 2-D: the previous block's sums, or NULL
 
-static gather_t input_gather;
-static gather_t gradient_gather;
+// The sources of the input vector, each into its part of `incoming`.
+static uint32_t n_sources;
+static gather_t input_gathers[MAX_SOURCES];
+static uint32_t source_offsets[MAX_SOURCES];
+static uint32_t sources_complete;  // of the vector gathering now
+// Training: each consumer's dL/d(output): dense deltas through its
+// outgoing rows, or the core's own dL/da directly.
+static uint32_t n_gradients;
+static uint32_t gradient_kinds[MAX_GRADIENTS];
+static gather_t gradient_gathers[MAX_GRADIENTS];
+static outgoing_t outgoings[MAX_GRADIENTS];
+static uint32_t gradients_complete;
 static gather_t softmax_gather;
 static gather_t softmax_backward_gather;
 static gather_t carry_gather;
-static outgoing_t outgoing;
 static float dropout_rate;
 static uint32_t training_passes;   // forward passes in training so far
 
@@ -158,8 +173,16 @@ static bool training_pass(void) {
     return params.training && !evaluating();
 }
 
-static bool gradient_from_dense(void) {
-    return params.gradient_source == GRADIENT_SOURCE_DENSE_DELTAS;
+static bool from_dense(uint32_t u) {
+    return gradient_kinds[u] == GRADIENT_SOURCE_DENSE_DELTAS;
+}
+
+// Points the source gathers at `incoming`, each at its part.
+static void gather_inputs_into(float *vector) {
+    incoming = vector;
+    for (uint32_t s = 0; s < n_sources; s++) {
+        input_gathers[s].values = &vector[source_offsets[s]];
+    }
 }
 
 static void send_forward(uint32_t j, float value) {
@@ -247,8 +270,7 @@ static void compute_forward(uint generation, uint unused) {
         // stream in); the next sample's may arrive meanwhile.
         float *used = inputs;
         inputs = incoming;
-        incoming = used;
-        input_gather.values = incoming;
+        gather_inputs_into(used);
     }
     phase = LAYER_SAMPLE;
     if (training_pass()) {
@@ -311,9 +333,11 @@ static bool on_commit(void) {
         }
         control.scale_fresh = false;
         control.learning_rate_fresh = false;
-        if (gradient_from_dense()) {
-            outgoing_update(&outgoing, &optimizer, control.scale,
-                            control.learning_rate);
+        for (uint32_t u = 0; u < n_gradients; u++) {
+            if (from_dense(u)) {
+                outgoing_update(&outgoings[u], &optimizer, control.scale,
+                                control.learning_rate);
+            }
         }
         phase = LAYER_APPLYING;
         if (app_apply_update(control.scale, control.learning_rate)) {
@@ -328,8 +352,14 @@ static bool on_commit(void) {
 }
 
 static void on_abort(void) {
-    gather_reset(&input_gather);
-    gather_reset(&gradient_gather);
+    for (uint32_t s = 0; s < n_sources; s++) {
+        gather_reset(&input_gathers[s]);
+    }
+    sources_complete = 0;
+    for (uint32_t u = 0; u < n_gradients; u++) {
+        gather_reset(&gradient_gathers[u]);
+    }
+    gradients_complete = 0;
     gather_reset(&softmax_gather);
     gather_reset(&softmax_backward_gather);
     gather_reset(&carry_gather);
@@ -341,8 +371,10 @@ static void on_abort(void) {
     if (params.training) {
         batch = committed_batch;
         training_passes = committed_passes;
-        if (gradient_from_dense()) {
-            outgoing_zero(&outgoing);
+        for (uint32_t u = 0; u < n_gradients; u++) {
+            if (from_dense(u)) {
+                outgoing_zero(&outgoings[u]);
+            }
         }
     }
     app_abort();
@@ -358,9 +390,13 @@ static const control_hooks_t layer_control_hooks = {
     .abort = on_abort, .commit = on_commit, .send_weights = on_send_weights};
 
 static void finish_backward(void) {
-    if (gradient_from_dense()) {
-        COST(COST_OUTGOING_ACCUMULATE, params.n_neurons * outgoing.n_next);
-        outgoing_accumulate(&outgoing, sent, next_delta);
+    for (uint32_t u = 0; u < n_gradients; u++) {
+        if (from_dense(u)) {
+            COST(COST_OUTGOING_ACCUMULATE,
+                 params.n_neurons * outgoings[u].n_next);
+            outgoing_accumulate(&outgoings[u], sent,
+                                gradient_gathers[u].values);
+        }
     }
     if (app_backward(inputs, delta)) {
         layer_sample_done();
@@ -385,21 +421,35 @@ static void finish_softmax_backward(uint generation, uint unused) {
     finish_backward();
 }
 
+// dL/d(sent value) of each neuron into `delta`: consumer u's part (its
+// deltas through the outgoing rows, or the value it sent), added to the
+// parts before it, so the sum runs in the consumers' order.
+static void gather_consumer(uint32_t u) {
+    const float *values = gradient_gathers[u].values;
+    if (from_dense(u)) {
+        COST(COST_GRADIENT_DENSE, params.n_neurons * outgoings[u].n_next);
+    } else {
+        COST(COST_GRADIENT_DIRECT, params.n_neurons);
+    }
+    for (uint32_t j = 0; j < params.n_neurons; j++) {
+        float g = from_dense(u)
+                ? outgoing_gradient(&outgoings[u], j, values) : values[j];
+        delta[j] = u == 0 ? g : delta[j] + g;
+    }
+}
+
 static void compute_backward(uint generation, uint unused) {
     (void) unused;
     if (stale(generation)) {
         return;
     }
-    if (gradient_from_dense()) {
-        COST(COST_GRADIENT_DENSE, params.n_neurons * outgoing.n_next);
-    } else {
-        COST(COST_GRADIENT_DIRECT, params.n_neurons);
+    for (uint32_t u = 0; u < n_gradients; u++) {
+        gather_consumer(u);
     }
+    COST(COST_DELTA, params.n_neurons);
     for (uint32_t j = 0; j < params.n_neurons; j++) {
         // dL/d(sent value): dL/dz itself when the loss took logits.
-        float g = gradient_from_dense()
-                ? outgoing_gradient(&outgoing, j, next_delta)
-                : next_delta[j];
+        float g = delta[j];
         if (dropout_rate > 0.0f) {
             g *= mask[j];
         }
@@ -419,17 +469,46 @@ static void compute_backward(uint generation, uint unused) {
     }
 }
 
-static void receive_packet(uint key, uint payload) {
-    COST(COST_RECEIVE, 1);
-    uint32_t got = gather_receive(&input_gather, key, payload);
-    if (got != GATHER_NOT_MINE) {
-        if (got == GATHER_COMPLETE) {
+// A packet of the input vector: true if it was one.
+static bool receive_input(uint32_t key, uint32_t payload) {
+    for (uint32_t s = 0; s < n_sources; s++) {
+        uint32_t got = gather_receive(&input_gathers[s], key, payload);
+        if (got == GATHER_NOT_MINE) {
+            continue;
+        }
+        if (got == GATHER_COMPLETE && ++sources_complete == n_sources) {
+            sources_complete = 0;
             inputs_waiting = true;
             start_forward_if_ready();
         }
+        return true;
+    }
+    return false;
+}
+
+// A packet of a consumer's gradients: true if it was one.
+static bool receive_gradient(uint32_t key, uint32_t payload) {
+    for (uint32_t u = 0; u < n_gradients; u++) {
+        uint32_t got = gather_receive(&gradient_gathers[u], key, payload);
+        if (got == GATHER_NOT_MINE) {
+            continue;
+        }
+        if (got == GATHER_COMPLETE && ++gradients_complete == n_gradients) {
+            gradients_complete = 0;
+            schedule(compute_backward, 0);
+        }
+        return true;
+    }
+    return false;
+}
+
+static void receive_packet(uint key, uint payload) {
+    COST(COST_RECEIVE, 1);
+    if (receive_input(key, payload)) {
         return;
     }
     COST(COST_RECEIVE_OTHER, 1);
+    uint32_t got;
     if (carry != NULL) {
         got = gather_receive(&carry_gather, key, payload);
         if (got != GATHER_NOT_MINE) {
@@ -440,14 +519,8 @@ static void receive_packet(uint key, uint payload) {
             return;
         }
     }
-    if (params.training) {
-        got = gather_receive(&gradient_gather, key, payload);
-        if (got != GATHER_NOT_MINE) {
-            if (got == GATHER_COMPLETE) {
-                schedule(compute_backward, 0);
-            }
-            return;
-        }
+    if (params.training && receive_gradient(key, payload)) {
+        return;
     }
     if (is_softmax_layer()) {
         got = gather_receive(&softmax_gather, key, payload);
@@ -472,6 +545,53 @@ static void receive_packet(uint key, uint payload) {
     }
 }
 
+static key_space_t key_space_at(const uint32_t *fields) {
+    return key_space_of(fields[0], fields[1], fields[2], fields[3]);
+}
+
+// The SOURCES region: a count, then a source_t per source.
+static bool read_sources(const uint32_t *region) {
+    n_sources = region[0];
+    if (n_sources == 0 || n_sources > MAX_SOURCES) {
+        log_error("%u sources", n_sources);
+        return false;
+    }
+    const source_t *sources = (const source_t *) &region[1];
+    uint32_t offset = 0;
+    for (uint32_t s = 0; s < n_sources; s++) {
+        source_offsets[s] = offset;
+        gather_init(&input_gathers[s], key_space_at(&sources[s].base),
+                &incoming[offset], sources[s].first, sources[s].n);
+        offset += sources[s].n;
+    }
+    sources_complete = 0;
+    return offset == n_inputs;
+}
+
+// The GRADIENTS region: a count, then a gradient_t per consumer, in the
+// order their parts are summed; the OUTGOING region holds each dense
+// consumer's rows (then their state), one after the other.
+static void read_gradients(const uint32_t *region, const float *rows) {
+    n_gradients = region[0];
+    const gradient_t *consumers = (const gradient_t *) &region[1];
+    uint32_t n = params.n_neurons;
+    for (uint32_t u = 0; u < n_gradients; u++) {
+        key_space_t space = key_space_at(&consumers[u].base);
+        gradient_kinds[u] = consumers[u].source;
+        if (from_dense(u)) {
+            gather_init_all(&gradient_gathers[u], space,
+                    dtcm_alloc(space.n_atoms));
+            outgoing_init(&outgoings[u], n, space.n_atoms, rows, &optimizer);
+            rows += n * space.n_atoms * (1 + (optimizer.has_state
+                    ? optimizer_n_states(&optimizer) : 0));
+        } else {
+            gather_init(&gradient_gathers[u], space, dtcm_alloc(n),
+                    params.first_neuron, n);
+        }
+    }
+    gradients_complete = 0;
+}
+
 static void initialise_training(data_specification_metadata_t *ds) {
     uint32_t n = params.n_neurons;
     batch_init(&batch, params.batch_size, params.n_samples);
@@ -479,27 +599,15 @@ static void initialise_training(data_specification_metadata_t *ds) {
     optimizer = optimizer_from_params(&params);
     dropout_rate = bits_to_float(params.dropout_rate);
     if (!params.streamed) {
-        incoming = dtcm_alloc(n_inputs);
-        input_gather.values = incoming;
+        gather_inputs_into(dtcm_alloc(n_inputs));
     }
     sent = dtcm_alloc(n);
     delta = dtcm_alloc(n);
     if (dropout_rate > 0.0f) {
         mask = dtcm_alloc(n);
     }
-    key_space_t next = key_space_of(params.next_base, params.next_atom_bits,
-            params.next_atoms_per_core, params.next_n_atoms);
-    if (gradient_from_dense()) {
-        next_delta = dtcm_alloc(next.n_atoms);
-        gather_init_all(&gradient_gather, next, next_delta);
-        outgoing_init(&outgoing, n, next.n_atoms,
-                data_specification_get_region(REGION_OUTGOING, ds),
-                &optimizer);
-    } else {
-        next_delta = dtcm_alloc(n);
-        gather_init(&gradient_gather, next, next_delta,
-                params.first_neuron, n);
-    }
+    read_gradients(data_specification_get_region(REGION_GRADIENTS, ds),
+            data_specification_get_region(REGION_OUTGOING, ds));
     if (is_softmax_layer()) {
         key_space_t peers = key_space_of(params.peer_backward_base,
                 params.peer_backward_atom_bits,
@@ -516,9 +624,6 @@ static bool layer_initialise(void) {
     if (ds == NULL) {
         return false;
     }
-    key_space_t input_space = key_space_of(params.input_base,
-            params.input_atom_bits, params.input_atoms_per_core,
-            params.input_n_atoms);
     n_inputs = params.block_inputs;
     uint32_t n = params.n_neurons;
     if (params.streamed) {
@@ -529,8 +634,10 @@ static bool layer_initialise(void) {
         inputs = dtcm_alloc(n_inputs);
         incoming = inputs;  // training gives the next sample its own buffer
     }
-    gather_init(&input_gather, input_space, incoming, params.block_first,
-            n_inputs);
+    if (!read_sources(data_specification_get_region(REGION_SOURCES, ds))) {
+        log_error("the sources do not make the %u inputs", n_inputs);
+        return false;
+    }
     carry = NULL;
     if (params.carry_n_atoms > 0) {
         carry = dtcm_alloc(n);

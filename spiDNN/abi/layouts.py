@@ -84,6 +84,35 @@ REGIONS = {
     "SAMPLE_LABELS": 10,
     "ORDER": 11,
     "SCHEDULE": 12,
+    # every layer app: where its input vector comes from, a SOURCE record
+    # per source layer after their count (a merge has several)
+    "SOURCES": 13,
+    # every layer app, training: where dL/d(output) comes from, a GRADIENT
+    # record per consumer after their count (a layer that fans out to
+    # several consumers sums theirs in this order)
+    "GRADIENTS": 14,
+    # the merge app: MERGE_PARAMS, then a MERGE_INPUT record per source
+    "MERGE": 15,
+}
+
+#: Sources (inputs) and consumers (gradient sources) a layer core takes
+#: at most: the C apps' static arrays.
+MAX_SOURCES = 8
+MAX_GRADIENTS = 8
+
+#: What the merge app computes from its sources, element by element (or,
+#: concatenate, by placing them side by side); "scale" is one source times
+#: a constant plus an offset (Rescaling; a standalone activation layer is
+#: a scale by 1 plus 0 with its activation).
+MERGE_OPS = {
+    "add": 0,
+    "subtract": 1,
+    "multiply": 2,
+    "average": 3,
+    "maximum": 4,
+    "minimum": 5,
+    "concatenate": 6,
+    "scale": 7,
 }
 
 #: Optimizers the cores run (optimizer.h), by spiDNN.optimizers name: the
@@ -177,6 +206,7 @@ def _cost_points():
         "send",               # a loop sending stored values: packets
         "gradient_dense",     # dL/da through the outgoing rows: n * next
         "gradient_direct",    # dL/da as received: neurons
+        "delta",              # dL/dz from dL/da (mask, f'): neurons
         "softmax_backward",   # the softmax's gradient: the layer's units
         "outgoing_accumulate",  # the outgoing rows' gradients: n * next
         "accumulate",         # the app's weight gradients: its multiplies
@@ -185,7 +215,7 @@ def _cost_points():
         "control",            # a control command carried out: 1
         "metric",             # one metric of a sample: outputs
     ]
-    for variants in (ACTIVATIONS, LOSSES, POOL_MODES):
+    for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS):
         assert list(variants.values()) == list(range(len(variants)))
     # f(z) and its packet, inferring, then training (which keeps more)
     names += [f"output_{name}" for name in ACTIVATIONS]
@@ -194,6 +224,10 @@ def _cost_points():
     # The pool app's window maths, per mode: its reads
     names += [f"pool_forward_{name}" for name in POOL_MODES]
     names += [f"pool_gradient_{name}" for name in POOL_MODES]
+    # The merge app's maths, per op: the elements it reads (forward), or
+    # the dL/dx it computes (backward)
+    names += [f"merge_forward_{name}" for name in MERGE_OPS]
+    names += [f"merge_backward_{name}" for name in MERGE_OPS]
     # An optimizer's step, per weight, per variant of each optimizer
     # (spiDNN/abi/optimizers.py; optimizer.h: optimizer_cost_point)
     names += _optimizers.cost_points()
@@ -269,18 +303,15 @@ LAYER_PARAMS = Struct("layer_params", [
     ("activation", "one of ACTIVATION_*"),
     ("forward_key", "key of this core's first neuron, forward partition"),
     ("softmax_key", "key of this core's first neuron, softmax partition"),
-    *key_space_fields("input"),
     *key_space_fields("peer"),
     ("training", "1: run the backward pass and update weights"),
     ("sends_logits", "1: forward z to a loss that takes logits"),
-    ("gradient_source", "one of GRADIENT_SOURCE_*"),
     ("sends_backward", "1: send gradients to the previous layer"),
     ("backward_key", "key of this core's first backward packet"),
     ("softmax_backward_key", "first key, softmax_backward partition"),
     ("weights_key", "first key of the weights partition (trained weights)"),
     *OPTIMIZER_FIELDS,
     *BATCH_FIELDS,
-    *key_space_fields("next"),
     *key_space_fields("peer_backward"),
     ("dropout_rate", "float32 bits: the Dropout after the layer, 0: none"),
     ("dropout_seed", "seed of the dropout masks"),
@@ -293,6 +324,38 @@ LAYER_PARAMS = Struct("layer_params", [
     ("partial", "1: a 2-D split's core before the last input block: its "
                 "sums go on to the next block's core, with no bias"),
     *key_space_fields("carry"),
+])
+
+#: One source of a layer core's input vector (the SOURCES region): the
+#: sender's key space and the slice of its neurons the core takes, which
+#: follow the previous sources' in the vector.
+SOURCE = Struct("source", [
+    *KEY_SPACE_FIELDS,
+    ("first", "the first of the sender's neurons the core takes"),
+    ("n", "how many it takes"),
+])
+
+#: One consumer's dL/d(output) (the GRADIENTS region), training.
+GRADIENT = Struct("gradient", [
+    ("source", "one of GRADIENT_SOURCE_*"),
+    *KEY_SPACE_FIELDS,
+])
+
+#: The merge app's operation (the MERGE region, then a MERGE_INPUT per
+#: source).
+MERGE_PARAMS = Struct("merge_params", [
+    ("op", "one of MERGE_OP_*"),
+    ("n_sources", "its sources (the SOURCES region's)"),
+    ("scale", "float32 bits: scale's factor"),
+    ("offset", "float32 bits: scale's offset"),
+    ("row", "concatenate: output elements per row (the concatenated "
+            "axis and those after it); else 1"),
+])
+
+MERGE_INPUT = Struct("merge_input", [
+    ("sends", "training: 1 to send the source its dL/dx"),
+    ("backward_key", "key of this core's first dL/dx to the source"),
+    ("row", "concatenate: the source's elements per row; else 1"),
 ])
 
 #: The geometry of a windowed layer (conv, pooling, zero padding) over a
@@ -382,13 +445,13 @@ def stream_region_words(n_neurons, n_inputs, training, n_states=0):
     return 2 * n_inputs + (kernel * (1 + n_states) if training else 0)
 
 
-def layer_dtcm_bytes(n_neurons, n_inputs, training, gradient_source,
-                     n_next, dropout, n_states=0, streamed=False,
-                     carried=False):
+def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
+                     n_states=0, streamed=False, carried=False):
     """DTCM that layer_core.h allocates for any layer app.
 
     :param n_inputs: the inputs the core takes (its block, 2-D)
-    :param n_next: training with dense deltas: the next layer's units
+    :param gradients: training: (GRADIENT_SOURCES id, values gathered) of
+        each consumer: a next Dense layer's units, else the core's neurons
     :param n_states: the optimizer's state arrays per weight array
     :param streamed: the input vectors live in SDRAM
     :param carried: 2-D: the previous input block's sums arrive
@@ -398,11 +461,13 @@ def layer_dtcm_bytes(n_neurons, n_inputs, training, gradient_source,
         4 if carried else 3) * n_neurons
     if training:
         floats += n_neurons                      # deltas
-        if gradient_source == GRADIENT_SOURCES["dense_deltas"]:
-            # deltas, then rows, their gradients and optimizer state
-            floats += n_next + (2 + n_states) * n_neurons * n_next
-        else:
-            floats += n_neurons                  # dL/da received
+        for source, n_next in gradients:
+            floats += n_next                     # what arrives
+            if source == GRADIENT_SOURCES["dense_deltas"]:
+                # the rows, their gradients and optimizer state
+                floats += (2 + n_states) * n_neurons * n_next
+        if len(gradients) > 1:
+            floats += n_neurons                  # the consumers' sum
         if dropout:
             floats += n_neurons                  # the mask
     return 4 * floats
@@ -414,10 +479,13 @@ def c_header():
            "#ifndef SPIDNN_LAYOUTS_H", "#define SPIDNN_LAYOUTS_H",
            "#include <stdint.h>", "",
            f"#define DTCM_HEAP_BYTES {DTCM_HEAP_BYTES}u",
-           f"#define STREAM_BLOCK {STREAM_BLOCK}u", ""]
+           f"#define STREAM_BLOCK {STREAM_BLOCK}u",
+           f"#define MAX_SOURCES {MAX_SOURCES}u",
+           f"#define MAX_GRADIENTS {MAX_GRADIENTS}u", ""]
     for prefix, values in (("ACTIVATION", ACTIVATIONS), ("LOSS", LOSSES),
                            ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
                            ("GRADIENT_SOURCE", GRADIENT_SOURCES),
+                           ("MERGE_OP", MERGE_OPS),
                            ("CONTROL", CONTROLS), ("WAITING", WAITING),
                            ("OPTIMIZER", OPTIMIZERS), ("METRIC", METRICS),
                            ("COST", COST_POINTS)):
@@ -437,7 +505,8 @@ def c_header():
     # The control partition's keys: one per command.
     out += [f"#define N_CONTROLS {len(CONTROLS)}u",
             f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
-    for params in (LAYER_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, FEEDER_PARAMS,
+    for params in (LAYER_PARAMS, SOURCE, GRADIENT, MERGE_PARAMS,
+                   MERGE_INPUT, WINDOW_PARAMS, LOSS_PARAMS, FEEDER_PARAMS,
                    CORE_STATUS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]

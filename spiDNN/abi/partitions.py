@@ -3,7 +3,8 @@
 - ``forward``: activations, from the inputs and each layer to the next
   (and the labels into the loss);
 - ``softmax``: a softmax layer's z, sideways to the whole layer;
-- ``backward``: deltas, from each layer (and the loss) to the one before;
+- ``backward``: deltas, from each layer (and the loss) to the one before
+  (``backward_<k>``: a merge's to its source k);
 - ``softmax_backward``: a softmax layer's dL/dp, sideways;
 - ``exchange``: a windowed layer's deltas, sideways to the whole layer;
 - ``gradient_chain``: a conv layer's kernel gradients summed along its
@@ -27,3 +28,10 @@ LOSS = "loss"
 CONTROL = "control"
 LABELS = "labels"
 RELAY = "relay"
+
+
+def backward_to(k):
+    """The partition on which a layer sends its source ``k`` (its k-th
+    input, 0 first) gradients: ``backward``, or ``backward_<k>`` for a
+    merge's later sources."""
+    return BACKWARD if k == 0 else f"{BACKWARD}_{k}"

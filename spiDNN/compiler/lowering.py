@@ -1,7 +1,9 @@
 """Lowering: the model as the machine sees it, the layers that take cores
-as nodes, each knowing the node it takes its input from and those that
-consume its output (a chain is the one case today), and the Dropout (if
-any) that its cores apply.
+as nodes, each knowing the nodes it takes its input from and those that
+consume its output, and the Dropout (if any) that its cores apply.
+
+The model may branch and merge: a node lists its sources (a merge has
+several) and every use of its output, in the model's order.
 
 Lowering is pure: it reads the user's layers and changes none of them.
 Without a plan each node has the slicing the user asked for (the
@@ -10,7 +12,8 @@ frozen) each node carries the plan's slicing, which the machine graph's
 vertices read.
 
 Flatten needs no core (the machine numbers neurons channels last, so it
-changes only the shape) and a Dropout is a flag on the layer before it.
+changes only the shape) and a Dropout is a flag on the layer before it,
+which must feed nothing else.
 """
 import dataclasses
 
@@ -48,18 +51,22 @@ class CoreLayer:
     index: int
     slicing: Slicing
     dropout: object = None            # the Dropout layer after it
-    #: The nodes it takes its input from (none: the model's input) and
-    #: those that take its output (none: the loss or the output).
+    #: The node of each of its sources, in the layer's order (None: the
+    #: model's input); and each use of its output: (consumer, which of the
+    #: consumer's sources it is), in the model's order, which is the order
+    #: the cores sum the consumers' gradients in.
     inputs: list = dataclasses.field(default_factory=list)
-    consumers: list = dataclasses.field(default_factory=list)
+    uses: list = dataclasses.field(default_factory=list)
+    #: Its output is the model's: the loss takes it.
+    is_output: bool = False
+
+    @property
+    def consumers(self):
+        return [consumer for consumer, _ in self.uses]
 
     @property
     def previous(self):
         return self.inputs[0] if self.inputs else None
-
-    @property
-    def next(self):
-        return self.consumers[0] if self.consumers else None
 
     @property
     def neurons_per_core(self):
@@ -101,43 +108,48 @@ class CoreLayer:
 
     @property
     def is_first(self):
+        """It takes the model's input (its only source: layers with
+        weights take one)."""
         return self.previous is None
-
-    @property
-    def is_output(self):
-        return self.next is None
 
     @property
     def needs_backward(self):
         """Whether training needs this layer's backward pass: it or a layer
         before it has weights.  A first ZeroPadding, say, only forwards."""
-        core = self
-        while core is not None:
-            if core.layer.weights:
-                return True
-            core = core.previous
-        return False
+        return bool(self.layer.weights) or any(
+            source.needs_backward for source in self.inputs
+            if source is not None)
+
+    def sends_backward_to(self, k):
+        """Whether, training, the layer sends its source ``k`` gradients."""
+        source = self.inputs[k]
+        return source is not None and source.needs_backward
 
     @property
     def sends_backward(self):
-        """Whether, training, the layer sends the previous one gradients."""
-        return self.previous is not None and self.previous.needs_backward
+        """Whether, training, the layer sends any source gradients."""
+        return any(self.sends_backward_to(k)
+                   for k in range(len(self.inputs)))
 
-    @property
-    def gradient_source(self):
-        """Where the cores get dL/d(output) from when training (layouts'
-        GRADIENT_SOURCES): the next Dense layer's deltas, through a copy
-        of its kernel rows, or one packet per neuron directly."""
-        if self.next is not None and self.next.vertex_class.SENDS_DELTAS:
-            return "dense_deltas"
-        return "direct"
+    def gradients(self):
+        """Where, training, the cores get dL/d(output) from, in the order
+        they sum it (layouts' GRADIENT_SOURCES): [(kind, the consumer's
+        node, None for the loss)]: a Dense consumer's deltas through a
+        copy of its kernel rows, or one packet per neuron directly."""
+        if self.is_output:
+            return [("direct", None)]
+        return [("dense_deltas" if consumer.vertex_class.SENDS_DELTAS
+                 else "direct", consumer) for consumer in self.consumers]
 
-    @property
-    def n_next(self):
-        """Values a core gathers per sample in the backward pass."""
-        if self.gradient_source == "dense_deltas":
-            return self.next.layer.units
-        return self.layer.units
+    def gradients_received(self, n_neurons, partial=False):
+        """[(GRADIENT_SOURCES id, values gathered)] of each consumer for a
+        core of ``n_neurons`` (a partial core of a 2-D split: its
+        deltas, from the last block's core)."""
+        if partial:
+            return [(layouts.GRADIENT_SOURCES["direct"], n_neurons)]
+        return [(layouts.GRADIENT_SOURCES[kind],
+                 consumer.layer.units if kind == "dense_deltas"
+                 else n_neurons) for kind, consumer in self.gradients()]
 
     @property
     def dropout_rate(self):
@@ -158,11 +170,9 @@ class CoreLayer:
             streamed = self.streamed
         if inputs is None:
             inputs = self.layer.n_inputs
-        source = layouts.GRADIENT_SOURCES[
-            "direct" if partial else self.gradient_source]
         return layouts.layer_dtcm_bytes(
-            n_neurons, inputs, bool(training), source,
-            self.n_next if not partial else n_neurons,
+            n_neurons, inputs, bool(training),
+            self.gradients_received(n_neurons, partial),
             self.dropout_rate > 0 and not partial,
             training.optimizer.n_states if training else 0, streamed,
             carried) + 4 * vertex_class.app_dtcm_floats(
@@ -178,37 +188,105 @@ def blocks_of(layer, inputs_per_core):
 
 
 def core_layers(layers, plan=None):
-    """The lowered nodes of a model's layers (after its Input), with the
-    slicing of ``plan`` (a :py:class:`~spiDNN.compiler.planner.Plan`), or
-    as the user asked without one."""
+    """The lowered nodes of a model's layers (after its Input, in an order
+    where each comes after its sources, the output last), with the slicing
+    of ``plan`` (a :py:class:`~spiDNN.compiler.planner.Plan`), or as the
+    user asked without one.
+
+    A layer's sources are its ``inbound`` layers (the functional API's),
+    or, without, the layer before it in ``layers`` (a Sequential's)."""
     result = []
-    for layer in layers:
+    #: Each layer's output: the node that computes it (None: the input).
+    node_of = {}
+    fed = _consumer_counts(layers)
+    #: Nodes whose output feeds several layers before any Dropout.
+    fanned = set()
+
+    def source_node(layer):
+        return node_of.get(id(layer))
+
+    for i, layer in enumerate(layers):
+        sources = _sources_of(layers, i)
         if layer.takes_cores:
             slicing = (plan.slicing_of(layer.name) if plan is not None
                        else requested_slicing(layer))
-            core = CoreLayer(layer, len(result), slicing)
-            if result:
-                core.inputs.append(result[-1])
-                result[-1].consumers.append(core)
+            core = CoreLayer(layer, len(result), slicing,
+                             inputs=[source_node(s) for s in sources])
+            for k, source in enumerate(core.inputs):
+                if source is not None:
+                    source.uses.append((core, k))
+            node_of[id(layer)] = core
             result.append(core)
-        elif isinstance(layer, Dropout):
-            if not result:
-                raise SpiDNNConfigurationError(
-                    f"{layer.name}: a Dropout must follow a layer with "
-                    f"neurons (spiDNN drops on the cores of the layer "
-                    f"before it), not the Input")
-            if result[-1].dropout is not None:
-                raise SpiDNNConfigurationError(
-                    f"{layer.name}: two Dropouts after "
-                    f"{result[-1].layer.name}; combine them into one")
-            result[-1].dropout = layer
+        else:
+            node_of[id(layer)] = source_node(sources[0])
+            if isinstance(layer, Dropout):
+                _fold_dropout(layer, node_of[id(layer)],
+                              node_of[id(layer)] in fanned)
+        node = node_of[id(layer)]
+        if fed.get(id(layer), 0) > 1 and node is not None and (
+                node.dropout is None):
+            fanned.add(node)
+    if not result:
+        return result
+    output = node_of[id(layers[-1])]
+    if output is None:
+        raise SpiDNNConfigurationError(
+            f"the model's output ({layers[-1].name}) is its input: add a "
+            f"layer with neurons")
+    output.is_output = True
+    if output.uses:
+        raise SpiDNNConfigurationError(
+            f"{output.layer.name} is the model's output and feeds "
+            f"{', '.join(c.layer.name for c in output.consumers)} too: "
+            f"spiDNN takes its loss from an output that feeds no other "
+            f"layer")
     for core in result:
         if core.dropout is not None and not core.needs_backward:
             raise SpiDNNConfigurationError(
                 f"{core.dropout.name}: a Dropout before the first layer "
                 f"with weights is not supported")
-    if result and result[-1].dropout is not None:
+    if output.dropout is not None:
         raise SpiDNNConfigurationError(
-            f"{result[-1].dropout.name}: a Dropout after the output layer "
+            f"{output.dropout.name}: a Dropout after the output layer "
             f"is not supported: the loss takes the output layer's values")
     return result
+
+
+def _sources_of(layers, i):
+    """The layers (or Input) whose outputs layer ``i`` takes: its
+    ``inbound``, or the one before it."""
+    layer = layers[i]
+    inbound = getattr(layer, "inbound", None)
+    if inbound is not None:
+        return list(inbound)
+    return [layers[i - 1] if i else None]
+
+
+def _consumer_counts(layers):
+    """How many layers take each layer's output, by id."""
+    counts = {}
+    for i in range(len(layers)):
+        for source in _sources_of(layers, i):
+            counts[id(source)] = counts.get(id(source), 0) + 1
+    return counts
+
+
+def _fold_dropout(dropout, source, fanned):
+    """A Dropout becomes a flag on the cores computing its input, which
+    then drop what they send: only when the Dropout is all they feed
+    (not ``fanned`` out to other layers too)."""
+    if source is None:
+        raise SpiDNNConfigurationError(
+            f"{dropout.name}: a Dropout must follow a layer with "
+            f"neurons (spiDNN drops on the cores of the layer "
+            f"before it), not the Input")
+    if source.dropout is not None:
+        raise SpiDNNConfigurationError(
+            f"{dropout.name}: two Dropouts after "
+            f"{source.layer.name}; combine them into one")
+    if fanned:
+        raise SpiDNNConfigurationError(
+            f"{dropout.name}: its input feeds other layers too; spiDNN "
+            f"drops on the cores of {source.layer.name}, so a Dropout "
+            f"must be the only layer taking its output")
+    source.dropout = dropout

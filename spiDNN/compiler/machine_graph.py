@@ -43,7 +43,7 @@ from spiDNN.compiler.vertices.keys import index_of_keys, key_space
 from spiDNN.compiler.vertices.loss import LossVertex
 from spiDNN.abi import layouts
 from spiDNN.abi.partitions import (
-    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, RELAY, WEIGHTS)
+    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, RELAY, WEIGHTS, backward_to)
 
 INPUT_LABEL = "input"
 LABELS_LABEL = "labels"
@@ -80,7 +80,7 @@ class ModelGraph:
             CONTROL_LABEL, len(layouts.CONTROLS), LIVE_CONTROL_PORT)
         self.feeder = None
         if board_data is not None:
-            if self.core_layers and self.core_layers[0].n_blocks > 1:
+            if self._input_block_size() is not None:
                 raise SpiDNNConfigurationError(
                     "the feeder sends every input to one input block: keep "
                     "the data on the host (spiDNN.LiveIO(data_on_board="
@@ -94,27 +94,58 @@ class ModelGraph:
         else:
             self.input_vertex = self._source(
                 INPUT_LABEL, model.n_inputs, LIVE_INPUT_PORT,
-                self.core_layers[0].inputs_per_core if self.core_layers
-                else None)
+                self._input_block_size())
             self.control_vertex = self.host_control_vertex
         #: Every layer's vertices (each input block's, 2-D), in order.
         self.layer_vertices = []
-        source = previous = self.input_vertex
+        #: Each node's vertex (its last input block's, 2-D).
+        self.vertex_of = {}
         for core in self.core_layers:
-            vertex = self._add_layer(core, source, training)
-            if vertex.training and core.sends_backward:
-                self._edge(vertex, previous, BACKWARD)
-                previous.next_vertex = vertex
-            source = previous = vertex
-        self.output_vertex = source
+            sources = [self.input_vertex if source is None
+                       else self.vertex_of[source] for source in core.inputs]
+            self.vertex_of[core] = self._add_layer(core, sources, training)
+        for core in self.core_layers:
+            self._add_gradients(core)
+        self.output_vertex = self.vertex_of[self.core_layers[-1]]
         if training:
             self._add_loss(training)
         else:
             self._gather(self.output_vertex, [FORWARD])
 
-    def _add_layer(self, core, source, training):
+    def _input_block_size(self):
+        """The inputs per core of the input source: a first layer split
+        2-D takes a core's block each (None: one core sends them all)."""
+        first = [core for core in self.core_layers
+                 if any(source is None for source in core.inputs)]
+        split = [core for core in first if core.n_blocks > 1]
+        if not split:
+            return None
+        if len(first) > 1:
+            raise SpiDNNConfigurationError(
+                f"{split[0].layer.name} splits the model's input in blocks "
+                f"(inputs_per_core) but "
+                f"{', '.join(c.layer.name for c in first if c is not split[0])}"
+                f" takes the input too: give it inputs_per_core=None")
+        return split[0].inputs_per_core
+
+    def _add_gradients(self, core):
+        """Training: the backward edges from the node's consumers to its
+        vertex, in the order its cores sum their gradients."""
+        vertex = self.vertex_of[core]
+        if not vertex.training:
+            return
+        for consumer, k in core.uses:
+            partition = backward_to(k)
+            self._edge(self.vertex_of[consumer], vertex, partition)
+            vertex.gradient_uses.append(
+                (self.vertex_of[consumer], partition,
+                 "dense_deltas" if consumer.vertex_class.SENDS_DELTAS
+                 else "direct"))
+
+    def _add_layer(self, core, sources, training):
         """The layer's vertices, each input block's (one, 1-D), with
-        their edges; the last block's, which is the layer's."""
+        their edges from ``sources`` (a vertex per source of the node);
+        the last block's, which is the layer's."""
         # Layers before the first with weights only forward.
         training = training if core.needs_backward else None
         blocks = core.input_blocks()
@@ -122,9 +153,10 @@ class ModelGraph:
         vertices = []
         for index, (lo, hi) in enumerate(blocks):
             vertex = core.vertex_class(
-                core, source, training, (index, lo, hi) if split else None)
+                core, sources, training, (index, lo, hi) if split else None)
             self._add_app_vertex(vertex)
-            self._edge(source, vertex, FORWARD)
+            for source in dict.fromkeys(sources):
+                self._edge(source, vertex, FORWARD)
             if vertices:
                 vertex.previous_block = vertices[-1]
                 self._edge(vertices[-1], vertex, FORWARD)
@@ -132,9 +164,10 @@ class ModelGraph:
         last = vertices[-1]
         last.block_vertices = vertices
         for vertex in vertices[:-1]:
-            vertex.last_block = vertex.next_vertex = last
+            vertex.last_block = last
             if training:
                 self._edge(last, vertex, BACKWARD)
+                vertex.gradient_uses.append((last, BACKWARD, "direct"))
         for partition in last.self_partitions():
             self._edge(last, last, partition)
         self.layer_vertices += vertices
@@ -188,7 +221,8 @@ class ModelGraph:
             self.feeder.loss_vertex = self.loss_vertex
             self._edge(self.loss_vertex, self.feeder, LOSS)
         self._edge(self.loss_vertex, self.output_vertex, BACKWARD)
-        self.output_vertex.next_vertex = self.loss_vertex
+        self.output_vertex.gradient_uses.append(
+            (self.loss_vertex, BACKWARD, "direct"))
         self._gather(self.loss_vertex, [LOSS])
         for vertex in self.vertices_with_weights():
             self._gather(vertex, [WEIGHTS])
@@ -254,12 +288,12 @@ class ModelGraph:
         and backward each layer sent what its contract needs (one delta
         per neuron; windowed layers also dL/dx), with the labels, the
         loss's gradients and the loss value."""
-        forward = self.layers[0].n_inputs + sum(
+        forward = self.input_vertex.n_atoms + sum(
             layer.units for layer in self.layers)
         if not self.training:
             return forward
         return (forward + self.training.label_width
-                + self.layers[-1].units + 1
+                + self.output_vertex.layer.units + 1
                 + sum(vertex.backward_packets()
                       for vertex in self.layer_vertices))
 

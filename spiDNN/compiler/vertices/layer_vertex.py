@@ -55,7 +55,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     its neurons' deltas from the last block's core (``backward``).
 
     :param core_layer: the :py:class:`~spiDNN.compiler.lowering.CoreLayer`
-    :param source_vertex: the application vertex feeding it
+    :param source_vertices: the application vertex of each of its sources
     :param training: the :py:class:`~spiDNN.training.training_run.TrainingRun`, or None
         to run forward passes only
     :param block: (index, first input, end) of the input block, or None
@@ -72,7 +72,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     #: them through DMA (layer_params.streamed).
     CAN_STREAM = False
 
-    def __init__(self, core_layer, source_vertex, training=None, block=None):
+    def __init__(self, core_layer, source_vertices, training=None,
+                 block=None):
         self.core_layer = core_layer
         self.layer = core_layer.layer
         n_blocks = core_layer.n_blocks if block is not None else 1
@@ -90,7 +91,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         super().__init__(label=label,
                          max_atoms_per_core=core_layer.neurons_per_core,
                          splitter=LayerSplitter())
-        self.source_vertex = source_vertex
+        self.source_vertices = list(source_vertices)
+        self.source_vertex = self.source_vertices[0]
         #: 2-D: the previous block's vertex (whose sums this one carries
         #: on), and the last block's (the layer's own); set by the graph.
         self.previous_block = None
@@ -98,9 +100,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         #: The layer's block vertices, on the last block's (the graph's).
         self.block_vertices = [self]
         self.training = training
-        #: Where dL/d(output) comes from: the next layer's or the loss's
-        #: vertex (set by the graph once it exists).
-        self.next_vertex = None
+        #: Training: where dL/d(output) comes from, in the order the cores
+        #: sum it: [(vertex, its partition, GRADIENT_SOURCES kind)] of
+        #: each consumer (or the loss; a 2-D split's partial block: the
+        #: last block), set by the graph once they exist.
+        self.gradient_uses = []
         #: The source of the host's control commands (set by the graph).
         self.control_vertex = None
 
@@ -162,6 +166,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                     if v.vertex_slice.lo_atom == same]
         return [source_vertex]
 
+    def source_slices(self, vertex_slice):
+        """[(first, n)] of each source's neurons a core of
+        ``vertex_slice`` takes: its input block (all of them, 1-D)."""
+        return [(self.block_first, self.block_inputs)]
+
     def key_space_shape(self, partition_id):
         """(atoms per core, atoms) of a partition whose keys do not number
         the layer's neurons, else None."""
@@ -203,14 +212,16 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             work.append((output + activation, 1, n))
         if not training:
             return work
-        dense = not partial and core_layer.gradient_source == "dense_deltas"
-        n_next = core_layer.n_next if not partial else n
-        work += received_work(n_next if dense else n) + [("task", 1, 0)]
-        if dense:
-            work += [("gradient_dense", 1, n * n_next),
-                     ("outgoing_accumulate", 1, n * n_next)]
-        else:
-            work.append(("gradient_direct", 1, n))
+        gradients = core_layer.gradients_received(n, partial)
+        work += received_work(sum(size for _, size in gradients)) + [
+            ("task", 1, 0)]
+        for kind, size in gradients:
+            if kind == layouts.GRADIENT_SOURCES["dense_deltas"]:
+                work += [("gradient_dense", 1, n * size),
+                         ("outgoing_accumulate", 1, n * size)]
+            else:
+                work.append(("gradient_direct", 1, n))
+        work.append(("delta", 1, n))
         if softmax:
             work += received_work(units) + [("task", 1, 0),
                                         ("softmax_backward", 1, units)]
@@ -267,15 +278,15 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return (not self.is_partial and bool(self.training) and (
             self.core_layer.sends_backward or self.is_block_of_split))
 
-    @property
-    def gradient_source(self):
-        """layouts.GRADIENT_SOURCES' name of the cores' dL/d(output)."""
-        return "direct" if self.is_partial else (
-            self.core_layer.gradient_source)
+    def dense_uses(self):
+        """Training: the consumers whose kernel rows the cores copy (each
+        Dense consumer's deltas come through them)."""
+        return [vertex for vertex, _, kind in self.gradient_uses
+                if kind == "dense_deltas"] if self.training else []
 
     @property
     def has_outgoing(self):
-        return bool(self.training) and self.gradient_source == "dense_deltas"
+        return bool(self.dense_uses())
 
     @property
     def n_slices(self):
@@ -290,8 +301,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             2 * self.layer.units if self.exchanges_softmax else 0))
         if not self.training:
             return forward
-        n_next = self.core_layer.n_next if not self.is_partial else n
-        return 2 * forward + self.n_slices * n_next + (
+        gathered = sum(size for _, size in self.core_layer.gradients_received(
+            n, self.is_partial))
+        return 2 * forward + self.n_slices * gathered + (
             self.extra_deliveries())
 
     @property
@@ -311,22 +323,25 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         each optimizer state array in the same layout."""
         return self.n_weight_packets(machine_vertex) * (1 + self.n_states)
 
-    def next_state(self):
-        """The next layer's optimizer state (the outgoing rows'), or
+    def consumer_state(self, consumer):
+        """A Dense consumer's optimizer state (its outgoing rows'), or
         None."""
-        if not self.has_outgoing or not self.training:
-            return None
-        return self.training.layer_state(self.core_layer.next.layer)
+        return self.training.layer_state(consumer.layer)
 
     def get_sdram_used_by_atoms(self, vertex_slice):
         n = vertex_slice.n_atoms
         words = len(self.weights_words(vertex_slice))
         if self.initial_state is not None:
             words *= 1 + self.n_states
-        if self.has_outgoing:
-            words += n * self.core_layer.n_next * (
-                1 + (self.n_states if self.next_state() is not None else 0))
+        for consumer in self.dense_uses():
+            words += n * consumer.layer.units * (1 + (
+                self.n_states if self.consumer_state(consumer) is not None
+                else 0))
         words += self.stream_words(vertex_slice)
+        words += 1 + len(layouts.SOURCE.fields) * len(self.source_vertices)
+        if self.training:
+            words += 1 + len(layouts.GRADIENT.fields) * len(
+                self.gradient_uses)
         return ConstantSDRAM(
             APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
             + self.EXTRA_REGION_BYTES + 4 * words)
@@ -389,13 +404,10 @@ class LayerMachineVertex(AppMachineVertex):
             activation=layouts.ACTIVATIONS[vertex.activation],
             forward_key=self._key(FORWARD),
             softmax_key=self._key(SOFTMAX, softmax),
-            **prefixed("input", key_space(vertex.source_vertex, FORWARD)),
             **prefixed("peer", key_space(vertex, SOFTMAX)
                        if softmax else NO_KEY_SPACE),
             training=int(bool(training)),
             sends_logits=int(vertex.sends_logits),
-            gradient_source=layouts.GRADIENT_SOURCES[
-                vertex.gradient_source],
             sends_backward=int(vertex.sends_backward),
             backward_key=self._key(BACKWARD, vertex.sends_backward),
             softmax_backward_key=self._key(
@@ -407,8 +419,6 @@ class LayerMachineVertex(AppMachineVertex):
                else optimizers.SGD().fields()),
             **(training.batch_fields() if training else
                {"batch_size": 0, "n_samples": 0}),
-            **prefixed("next", key_space(vertex.next_vertex, BACKWARD)
-                       if training else NO_KEY_SPACE),
             **prefixed("peer_backward",
                        key_space(vertex, SOFTMAX_BACKWARD)
                        if training and softmax else NO_KEY_SPACE),
@@ -427,24 +437,48 @@ class LayerMachineVertex(AppMachineVertex):
                        else NO_KEY_SPACE))
 
     def outgoing_weights(self):
-        """The next Dense layer's kernel rows of this slice's neurons
-        (n, n_next): the copy the backward pass multiplies its deltas by;
-        then, resuming, the same rows of each optimizer state array."""
+        """Each Dense consumer's kernel rows of this slice's neurons
+        (n, its units): the copy the backward pass multiplies its deltas
+        by; then, resuming, the same rows of each optimizer state array;
+        the consumers one after the other, in the GRADIENTS region's
+        order."""
         vertex = self.app_vertex
-        next_layer = vertex.core_layer.next.layer
         lo, hi = self.vertex_slice.lo_atom, self.vertex_slice.hi_atom + 1
-        blocks = [next_layer.outgoing_rows(lo, hi)]
-        state = vertex.next_state()
-        if state is not None:
-            blocks += [next_layer.outgoing_rows(lo, hi, kernel=arrays[0])
-                       for arrays in state]
+        blocks = []
+        for consumer in vertex.dense_uses():
+            blocks.append(consumer.layer.outgoing_rows(lo, hi))
+            state = vertex.consumer_state(consumer)
+            if state is not None:
+                blocks += [consumer.layer.outgoing_rows(lo, hi,
+                                                        kernel=arrays[0])
+                           for arrays in state]
         return numpy.concatenate([
             numpy.ascontiguousarray(rows, dtype=numpy.float32).ravel()
             for rows in blocks]).view(numpy.uint32)
 
+    def source_records(self):
+        """The SOURCES region: each source's key space and the slice of
+        its neurons this core takes."""
+        vertex = self.app_vertex
+        slices = vertex.source_slices(self.vertex_slice)
+        return _records(layouts.SOURCE, [
+            {**key_space(source, FORWARD), "first": first, "n": n}
+            for source, (first, n) in zip(vertex.source_vertices, slices)])
+
+    def gradient_records(self):
+        """The GRADIENTS region: each consumer's kind and key space, in
+        the order the core sums their parts."""
+        return _records(layouts.GRADIENT, [
+            {"source": layouts.GRADIENT_SOURCES[kind],
+             **key_space(consumer, partition)}
+            for consumer, partition, kind in self.app_vertex.gradient_uses])
+
     def regions(self):
         vertex = self.app_vertex
-        regions = [("PARAMS", struct_words(self.params()))]
+        regions = [("PARAMS", struct_words(self.params())),
+                   ("SOURCES", self.source_records())]
+        if vertex.training:
+            regions.append(("GRADIENTS", self.gradient_records()))
         weights = vertex.weights_words(self.vertex_slice)
         if len(weights):
             regions.append(("WEIGHTS", weights))
@@ -460,6 +494,13 @@ class LayerMachineVertex(AppMachineVertex):
             # and the state is copied in from OPTIMIZER_STATE (or 0).
             regions.append(("STREAM", numpy.zeros(stream, numpy.uint32)))
         return regions + vertex.extra_regions(self)
+
+
+def _records(struct, records):
+    """A region of ``struct`` records after their count, as words."""
+    return numpy.concatenate([
+        numpy.array([len(records)], dtype=numpy.uint32),
+        *(struct_words(struct.pack(**fields)) for fields in records)])
 
 
 def _sends_logits(core_layer, training):
