@@ -34,9 +34,14 @@ def _per_layer(layers, weights):
 
 class Model:
     """A stack of layers: ``Model().add(Input(n)).add(Dense(...))``, or
-    as Keras' Sequential, ``Model([Input(n), Dense(...)])``.
+    as Keras' Sequential, ``Model([Input(n), Dense(...)])``; or, as Keras'
+    functional API, a graph of layers each called on its sources:
+    ``x = Input(n); y = Dense(8)(x); Model(inputs=x, outputs=y)`` (or
+    ``Model(x, y)``), which may branch and merge (Add, Concatenate, ...).
 
     :param layers: layers to add, an Input first
+    :param inputs: the functional API: the model's Input
+    :param outputs: the functional API: the output layer
     :param seed: seed of the initial weights (Keras' default initialisers)
     :param n_boards: boards of the machine; by default as many 48-chip
         boards as the model needs
@@ -48,9 +53,16 @@ class Model:
         ``LiveEventConnection`` over the loopback, as they would to a board
     """
 
-    def __init__(self, layers=None, seed=None, n_boards=None, faults=None,
-                 live_io=False):
+    def __init__(self, layers=None, outputs=None, *, inputs=None,
+                 seed=None, n_boards=None, faults=None, live_io=False,
+                 name=None):
+        if outputs is not None and inputs is None:
+            # Keras' Model(inputs, outputs), positionally.
+            inputs, layers = layers, None
+        self.name = name
         self._rng = numpy.random.default_rng(seed)
+        #: Built with the functional API (``add`` refuses more layers).
+        self.functional = False
         self.input = None
         self.layers = []
         self.n_boards = None if n_boards is None else positive_int(
@@ -83,6 +95,28 @@ class Model:
                     f"as seed=...")
             for layer in layers:
                 self.add(layer)
+        if inputs is not None or outputs is not None:
+            if layers is not None:
+                raise SpiDNNConfigurationError(
+                    "give Model either a list of layers (Sequential) or "
+                    "inputs and outputs (the functional API), not both")
+            self._build_graph(inputs, outputs)
+
+    def _build_graph(self, inputs, outputs, order=None):
+        """The functional API: the layers from ``inputs`` to ``outputs``
+        (in ``order``, a list, where given), their weights created in
+        that order."""
+        from spiDNN.functional import graph_layers
+        model_input, layers = graph_layers(inputs, outputs, order)
+        for layer in layers:
+            layer.check_free()
+        for layer in layers:
+            sources = [source.output_shape for source in layer.inbound]
+            layer.build(sources if layer.merges else sources[0], self._rng)
+        self.input, self.layers, self.functional = model_input, layers, True
+        self.check_fits()
+        for layer in layers:
+            layer.model = self
 
     # ----------------------------------------------------------- building
     def add(self, layer):
@@ -96,6 +130,17 @@ class Model:
         if not isinstance(layer, Layer):
             raise SpiDNNConfigurationError(
                 f"spiDNN cannot add {layer!r}: use spiDNN.layers")
+        if self.functional:
+            raise SpiDNNConfigurationError(
+                f"this model is built with the functional API: call "
+                f"{layer.name} on a layer's output and make a new "
+                f"spiDNN.Model(inputs, outputs)")
+        if layer.inbound is not None or layer.merges:
+            raise SpiDNNConfigurationError(
+                f"{layer.name} ({type(layer).__name__}) "
+                + ("merges several inputs" if layer.merges else
+                   "was called on a layer (the functional API)")
+                + ": build the model with spiDNN.Model(inputs, outputs)")
         if self.input is None:
             raise SpiDNNConfigurationError(
                 f"add an Input layer before {layer.name}")
@@ -412,8 +457,7 @@ class Model:
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
             n_outputs=self.layers[-1].units,
-            output_activation=[layer for layer in self.layers
-                               if layer.takes_cores][-1].activation,
+            output_activation=core_layers(self.layers)[-1].layer.activation,
             metrics=tuple(metrics.resolve(
                 self._compiled_metrics, loss_name, numpy.ndim(y) if y is not None
                 else 2, self.layers[-1].units)),

@@ -29,6 +29,9 @@ APPS = (
     App("pool", "spiDNN.compiler.vertices.pool:PoolVertex",
         ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
          "AveragePooling2D", "ZeroPadding2D")),
+    App("merge", "spiDNN.compiler.vertices.merge:MergeVertex",
+        ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+         "Concatenate", "Rescaling", "Activation", "ReLU", "Softmax")),
     App("loss", "spiDNN.compiler.vertices.loss:LossVertex"),
     # Only with the data on the board, which runs through live I/O.
     App("feeder", "spiDNN.compiler.vertices.feeder:FeederVertex",

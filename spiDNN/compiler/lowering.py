@@ -169,7 +169,7 @@ class CoreLayer:
         if streamed is None:
             streamed = self.streamed
         if inputs is None:
-            inputs = self.layer.n_inputs
+            inputs = self.layer.core_inputs(n_neurons)
         return layouts.layer_dtcm_bytes(
             n_neurons, inputs, bool(training),
             self.gradients_received(n_neurons, partial),

@@ -1,12 +1,17 @@
 """Layers, named and shaped as Keras' layers."""
+from spiDNN.layers.activation import Activation, ReLU, Rescaling, Softmax
 from spiDNN.layers.convolutional import Conv1D, Conv2D
 from spiDNN.layers.core import Dropout, Flatten
 from spiDNN.layers.dense import Dense
 from spiDNN.layers.input import Input
+from spiDNN.layers.merging import (
+    Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 from spiDNN.layers.padding import ZeroPadding2D
 from spiDNN.layers.pooling import (
     AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D)
 
 __all__ = ["Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-           "ZeroPadding2D", "Flatten", "Dropout"]
+           "ZeroPadding2D", "Flatten", "Dropout", "Add", "Subtract",
+           "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+           "Activation", "ReLU", "Softmax", "Rescaling"]

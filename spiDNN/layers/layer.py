@@ -42,6 +42,8 @@ class Layer:
     """
 
     takes_cores = False
+    #: The layer merges a list of inputs (Add, Concatenate, ...).
+    merges = False
     weight_names = ()
     #: The planner chooses the input blocks of a 2-D split (Dense's
     #: inputs_per_core="auto"); other layers take all their inputs.
@@ -63,6 +65,10 @@ class Layer:
         self.output_shape = None
         self.weights = []
         self.model = None
+        #: The layers (or Input) whose outputs it takes, once called on
+        #: them (the functional API); None in a Sequential stack, where
+        #: it takes the layer before it.
+        self.inbound = None
 
     @property
     def units(self):
@@ -71,7 +77,15 @@ class Layer:
 
     @property
     def n_inputs(self):
+        """Input elements (of all its inputs, a merge)."""
+        if self.merges:
+            return sum(math.prod(shape) for shape in self.input_shape)
         return math.prod(self.input_shape)
+
+    def core_inputs(self, n_neurons):
+        """Input elements a core of ``n_neurons`` takes: all of them,
+        unless the layer says otherwise (a merge takes its slice)."""
+        return self.n_inputs
 
     def output_shape_for(self, input_shape):
         raise NotImplementedError
@@ -83,18 +97,71 @@ class Layer:
         """The arguments of the equivalent Keras layer (``to_keras``)."""
         return {}
 
-    def build(self, input_shape, rng):
-        """Fixes the shapes and creates the weights (Keras' initialisers)."""
-        self.input_shape = tuple(input_shape)
+    def set_shapes(self, input_shape):
+        """Fixes the input and output shapes (a merge's input shape is
+        its inputs' shapes)."""
+        self.input_shape = (tuple(tuple(s) for s in input_shape)
+                            if self.merges else tuple(input_shape))
         self.output_shape = tuple(self.output_shape_for(self.input_shape))
         if not all(d > 0 for d in self.output_shape):
             raise SpiDNNConfigurationError(
                 f"layer {self.name} would have output shape "
                 f"{self.output_shape} from input shape {self.input_shape}")
+
+    def build(self, input_shape, rng):
+        """Fixes the shapes and creates the weights (Keras' initialisers)."""
+        self.set_shapes(input_shape)
         self.weights = [w.astype(numpy.float32)
                         for w in self.initial_weights(rng)]
         if self.takes_cores:
             self._check_slice()
+
+    # ------------------------------------------------- the functional API
+    def __call__(self, inputs):
+        """Applies the layer to ``inputs`` (an Input or a layer called
+        before; a merge takes a list of them), as Keras' functional API;
+        returns the layer, which stands for its output.  The model
+        (``spiDNN.Model(inputs, outputs)``) creates the weights."""
+        listed = isinstance(inputs, (list, tuple))
+        sources = list(inputs) if listed else [inputs]
+        kind = type(self).__name__
+        if self.merges != listed:
+            raise SpiDNNConfigurationError(
+                f"{self.name} ({kind}) takes "
+                + ("a list of inputs" if self.merges else
+                   "one input, not a list") + f", got {inputs!r}")
+        for source in sources:
+            if not isinstance(source, Layer) or source.output_shape is None:
+                raise SpiDNNConfigurationError(
+                    f"{self.name} ({kind}) must be called on an Input or a "
+                    f"layer already called on one, not {source!r}")
+        if self.inbound is not None:
+            raise SpiDNNConfigurationError(
+                f"{self.name} ({kind}) is already applied to "
+                f"{', '.join(s.name for s in self.inbound)}; spiDNN does "
+                f"not share a layer's weights between two uses yet: "
+                f"create another layer")
+        self.set_shapes([s.output_shape for s in sources] if self.merges
+                        else sources[0].output_shape)
+        self.inbound = sources
+        return self
+
+    @property
+    def shape(self):
+        """The output's shape with the batch axis, as a Keras tensor's."""
+        return (None,) + tuple(self.output_shape)
+
+    def __add__(self, other):
+        from spiDNN.layers.merging import Add
+        return Add()([self, other])
+
+    def __sub__(self, other):
+        from spiDNN.layers.merging import Subtract
+        return Subtract()([self, other])
+
+    def __mul__(self, other):
+        from spiDNN.layers.merging import Multiply
+        return Multiply()([self, other])
 
     def check_free(self):
         """A layer object belongs to one model (``model``), as its weights

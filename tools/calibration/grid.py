@@ -18,8 +18,9 @@ import numpy
 import spiDNN
 from spiDNN import optimizers
 from spiDNN.layers import (
-    AveragePooling2D, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D,
-    ZeroPadding2D)
+    Activation, Add, Average, AveragePooling2D, Concatenate, Conv2D, Dense,
+    Dropout, Flatten, Input, Maximum, MaxPooling2D, Minimum, Multiply,
+    Rescaling, Softmax, Subtract, ZeroPadding2D)
 
 N_SAMPLES = 6
 BATCH_SIZE = 3
@@ -49,16 +50,20 @@ def _labels(loss, n_outputs, rng):
 
 
 def _run(input_shape, layers, loss, optimizer, metrics=(), predict=True,
-         validation=False, batch_size=BATCH_SIZE, seed=0):
-    model = spiDNN.Model(seed=seed)
-    model.add(Input(*input_shape))
-    for layer in layers():
-        model.add(layer)
+         validation=False, batch_size=BATCH_SIZE, seed=0, graph=False):
+    if graph:
+        x = Input(*input_shape)
+        model = spiDNN.Model(x, layers(x), seed=seed)
+    else:
+        model = spiDNN.Model(seed=seed)
+        model.add(Input(*input_shape))
+        for layer in layers():
+            model.add(layer)
     model.compile(optimizer=OPTIMIZERS[optimizer](), loss=loss,
                   metrics=list(metrics) or None)
     rng = numpy.random.default_rng(seed)
     x = rng.normal(size=(N_SAMPLES, *input_shape)).astype(numpy.float32)
-    y = _labels(loss, model.layers[-1].n_units, rng)
+    y = _labels(loss, model.layers[-1].units, rng)
     if predict:
         model.predict(x)
     model.fit(x, y, epochs=1, batch_size=batch_size, shuffle=False,
@@ -70,6 +75,25 @@ def model(input_shape, layers, loss, optimizer, **kwargs):
     """A case: ``layers`` is a function returning fresh layers."""
     return Case(optimizer, lambda: _run(input_shape, layers, loss,
                                         optimizer, **kwargs))
+
+
+def graph(input_shape, build, loss, optimizer, **kwargs):
+    """A case built with the functional API: ``build(x)`` returns the
+    output of fresh layers called from the Input ``x``."""
+    return model(input_shape, build, loss, optimizer, graph=True, **kwargs)
+
+
+def _merged(op, per_core, n=3, units=6):
+    """x -> n Dense branches (one feeding the next too) merged by ``op``,
+    then a Dense: the merge's every cost point and a fan-out's sum."""
+    def build(x):
+        first = Dense(units, activation="relu", neurons_per_core=2)(x)
+        branches = [first] + [
+            Dense(units, activation="tanh", neurons_per_core=3)(first)
+            for _ in range(n - 1)]
+        merged = op(neurons_per_core=per_core)(branches)
+        return Dense(3, activation="softmax")(merged)
+    return build
 
 
 def mlp(n_in, spec, per_core, loss, optimizer, **kwargs):
@@ -173,6 +197,31 @@ FIT = {
         ZeroPadding2D(1, neurons_per_core=16),
         Conv2D(2, 3, activation="linear", neurons_per_core=8), Flatten(),
         Dense(3, activation="linear")], MSE, "sgd"),
+    # Merges (each op, 2 or 3 sources, 1 to 6 elements a core), fan-out
+    # to Dense and merge consumers, a standalone activation and softmax.
+    "merge-add-k2": graph((5,), _merged(Add, 2), CCE, "sgd"),
+    "merge-add2-k6": graph((8,), _merged(Add, 6, n=2), SCCE, "adam"),
+    "merge-subtract-k3": graph((4,), _merged(Subtract, 3, n=2), CCE,
+                               "sgd_momentum"),
+    "merge-multiply-k1": graph((6,), _merged(Multiply, 1), CCE, "sgd"),
+    "merge-average-k3": graph((5,), _merged(Average, 3, units=9), SCCE,
+                              "rmsprop"),
+    "merge-maximum-k2": graph((7,), _merged(Maximum, 2), CCE, "sgd"),
+    "merge-minimum-k6": graph((4,), _merged(Minimum, 6, n=2), CCE, "adam"),
+    "merge-concatenate": graph((5,), lambda x: Dense(2, activation="softmax")(
+        Concatenate(neurons_per_core=4)([
+            Dense(4, activation="relu", neurons_per_core=2)(x),
+            Dense(3, activation="tanh")(x)])), CCE, "sgd"),
+    "merge-concatenate-conv": graph((6, 6, 1), lambda x: Dense(
+        2, activation="softmax")(Flatten()(Concatenate(neurons_per_core=10)([
+            Conv2D(2, 3, activation="relu", neurons_per_core=4)(x),
+            Conv2D(3, 3, activation="linear", neurons_per_core=6)(x)]))),
+        SCCE, "sgd"),
+    "merge-scale-activation": graph((6,), lambda x: Softmax(
+        neurons_per_core=2)(Dense(4)(Activation(
+            "tanh", neurons_per_core=3)(Dense(6, neurons_per_core=2)(
+                Rescaling(0.5, 0.25, neurons_per_core=3)(x)))))),
+        CCE, "sgd"),
 }
 
 def variant_cases(variant):
@@ -219,4 +268,10 @@ HELD_OUT = {
                                  neurons_per_core=4),
         AveragePooling2D(2), Flatten(), Dense(2, activation="linear")],
         MSE, "sgd_momentum"),
+    "held-out-merge-add": graph((6,), _merged(Add, 4, units=8), CCE,
+                                "sgd_momentum"),
+    "held-out-merge-concatenate": graph((4,), lambda x: Dense(3)(
+        Concatenate(neurons_per_core=3)([
+            Dense(5, activation="relu", neurons_per_core=1)(x),
+            Dense(2, activation="relu")(x), x])), MSE, "adam"),
 }

@@ -28,16 +28,14 @@ from spiDNN.abi.partitions import (
 
 
 class LayerSplitter(SplitterFixedLegacy):
-    """Slices of ``neurons_per_core``; in a 2-D split, each core receives
-    only what its block needs (``LayerVertex.sources_of``), so a source
-    core's keys are routed to the blocks that take them and no others."""
+    """Slices of ``neurons_per_core``; each core receives only what it
+    needs where a layer says so (``LayerVertex.sources_of``: a 2-D
+    split's block, a merge's rows), so a source core's keys are routed to
+    the cores that take them and no others."""
 
     def get_source_specific_in_coming_vertices(self, source_vertex,
                                                partition_id):
         vertex = self.governed_app_vertex
-        if not vertex.is_block_of_split:
-            return super().get_source_specific_in_coming_vertices(
-                source_vertex, partition_id)
         return [(target, vertex.sources_of(target, source_vertex,
                                             partition_id))
                 for target in self.get_in_coming_vertices(partition_id)]
@@ -155,7 +153,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         core of the previous block (the carry) or of the last (deltas);
         any other source's (the next layer's, the control's): all."""
         lo, hi = self.block_first, self.block_first + self.block_inputs
-        if source_vertex is self.source_vertex and partition_id == FORWARD:
+        if (self.is_block_of_split and source_vertex is self.source_vertex
+                and partition_id == FORWARD):
             return [v for v in source_vertex.machine_vertices
                     if v.vertex_slice.lo_atom < hi
                     and v.vertex_slice.hi_atom >= lo]
@@ -164,7 +163,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             same = machine_vertex.vertex_slice.lo_atom
             return [v for v in source_vertex.machine_vertices
                     if v.vertex_slice.lo_atom == same]
-        return [source_vertex]
+        # A merge sends each source core only its neurons' gradients.
+        senders = getattr(source_vertex, "senders_to", lambda *_: None)(
+            partition_id, machine_vertex.vertex_slice.lo_atom,
+            machine_vertex.vertex_slice.hi_atom + 1)
+        return [source_vertex] if senders is None else senders
 
     def source_slices(self, vertex_slice):
         """[(first, n)] of each source's neurons a core of
@@ -191,7 +194,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         ``partial`` core sends them on and takes its deltas directly."""
         layer, n = core_layer.layer, n_neurons
         training = training if core_layer.needs_backward else None
-        inputs = layer.n_inputs if inputs is None else inputs
+        inputs = layer.core_inputs(n) if inputs is None else inputs
         units = layer.units
         softmax = not partial and _exchanges_softmax(core_layer, training)
         work = received_work(inputs, first=True)
@@ -430,7 +433,8 @@ class LayerMachineVertex(AppMachineVertex):
             control_key=key_space(vertex.control_vertex, CONTROL)["base"],
             streamed=int(core_layer.streamed),
             block_first=vertex.block_first,
-            block_inputs=vertex.block_inputs,
+            block_inputs=sum(n for _, n in vertex.source_slices(
+                self.vertex_slice)),
             partial=int(vertex.is_partial),
             **prefixed("carry", key_space(vertex.previous_block, FORWARD)
                        if vertex.previous_block is not None
