@@ -108,8 +108,12 @@ class Minimum(Merge):
 
 class Concatenate(Merge):
     """``Concatenate(axis=-1)([x, y, ...])``: the inputs side by side
-    along ``axis`` (of the output's axes, without the batch axis's; -1 is
-    the last, channels), their other axes equal."""
+    along ``axis`` (Keras counts the batch axis as 0; -1 is the last,
+    channels), their other axes equal.
+
+    A core holds whole rows (the concatenated axis and those after it),
+    so that its part of each input is one run of elements: flat inputs
+    concatenate on one core."""
     op = "concatenate"
 
     def __init__(self, axis=-1, neurons_per_core="auto", name=None):

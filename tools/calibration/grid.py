@@ -96,6 +96,14 @@ def _merged(op, per_core, n=3, units=6):
     return build
 
 
+def _scaled_activated(x):
+    """Rescaling, a standalone tanh and a standalone softmax output."""
+    scaled = Rescaling(0.5, 0.25, neurons_per_core=3)(x)
+    hidden = Activation("tanh", neurons_per_core=3)(
+        Dense(6, neurons_per_core=2)(scaled))
+    return Softmax(neurons_per_core=2)(Dense(4)(hidden))
+
+
 def mlp(n_in, spec, per_core, loss, optimizer, **kwargs):
     """Dense layers [(units, activation)], ``per_core`` neurons a core."""
     return model((n_in,), lambda: [
@@ -209,7 +217,7 @@ FIT = {
     "merge-maximum-k2": graph((7,), _merged(Maximum, 2), CCE, "sgd"),
     "merge-minimum-k6": graph((4,), _merged(Minimum, 6, n=2), CCE, "adam"),
     "merge-concatenate": graph((5,), lambda x: Dense(2, activation="softmax")(
-        Concatenate(neurons_per_core=4)([
+        Concatenate()([
             Dense(4, activation="relu", neurons_per_core=2)(x),
             Dense(3, activation="tanh")(x)])), CCE, "sgd"),
     "merge-concatenate-conv": graph((6, 6, 1), lambda x: Dense(
@@ -217,11 +225,7 @@ FIT = {
             Conv2D(2, 3, activation="relu", neurons_per_core=4)(x),
             Conv2D(3, 3, activation="linear", neurons_per_core=6)(x)]))),
         SCCE, "sgd"),
-    "merge-scale-activation": graph((6,), lambda x: Softmax(
-        neurons_per_core=2)(Dense(4)(Activation(
-            "tanh", neurons_per_core=3)(Dense(6, neurons_per_core=2)(
-                Rescaling(0.5, 0.25, neurons_per_core=3)(x)))))),
-        CCE, "sgd"),
+    "merge-scale-activation": graph((6,), _scaled_activated, CCE, "sgd"),
 }
 
 def variant_cases(variant):
@@ -271,7 +275,7 @@ HELD_OUT = {
     "held-out-merge-add": graph((6,), _merged(Add, 4, units=8), CCE,
                                 "sgd_momentum"),
     "held-out-merge-concatenate": graph((4,), lambda x: Dense(3)(
-        Concatenate(neurons_per_core=3)([
+        Concatenate()([
             Dense(5, activation="relu", neurons_per_core=1)(x),
             Dense(2, activation="relu")(x), x])), MSE, "adam"),
 }
