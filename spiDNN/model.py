@@ -104,6 +104,7 @@ class Model:
                 f"layer {layer.name} is already in the model")
         layer.check_free()          # before building changes its weights
         previous = self.layers[-1] if self.layers else self.input
+        layer.check_after(self.layers)
         layer.build(previous.output_shape, self._rng)
         self.layers.append(layer)
         if layer.takes_cores:

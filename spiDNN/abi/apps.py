@@ -28,7 +28,9 @@ APPS = (
         ("Conv1D", "Conv2D")),
     App("pool", "spiDNN.compiler.vertices.pool:PoolVertex",
         ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
-         "AveragePooling2D", "ZeroPadding2D")),
+         "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+         "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+         "ZeroPadding2D")),
     App("loss", "spiDNN.compiler.vertices.loss:LossVertex"),
     # Only with the data on the board, which runs through live I/O.
     App("feeder", "spiDNN.compiler.vertices.feeder:FeederVertex",

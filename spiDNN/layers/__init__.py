@@ -1,12 +1,16 @@
 """Layers, named and shaped as Keras' layers."""
 from spiDNN.layers.convolutional import Conv1D, Conv2D
-from spiDNN.layers.core import Dropout, Flatten
+from spiDNN.layers.core import Dropout, Flatten, Reshape
 from spiDNN.layers.dense import Dense
 from spiDNN.layers.input import Input
 from spiDNN.layers.padding import ZeroPadding2D
 from spiDNN.layers.pooling import (
-    AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D)
+    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+    MaxPooling1D, MaxPooling2D)
 
 __all__ = ["Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-           "ZeroPadding2D", "Flatten", "Dropout"]
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+           "ZeroPadding2D", "Flatten", "Reshape", "Dropout"]
