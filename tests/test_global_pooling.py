@@ -207,16 +207,6 @@ def test_from_keras_converts_and_to_keras_round_trips(kind):
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("name, base", [
-    ("GlobalMaxPooling1D", "global_max_pooling1d"),
-    ("GlobalMaxPooling2D", "global_max_pooling2d"),
-    ("GlobalAveragePooling1D", "global_average_pooling1d"),
-    ("GlobalAveragePooling2D", "global_average_pooling2d")])
-def test_default_names_are_keras_names(name, base):
-    assert getattr(spiDNN.layers, name)().name.startswith(base)
-
-
-@pytest.mark.unit
 @pytest.mark.parametrize("input_shape, keepdims, expected", [
     ((7, 7, 3), False, (3,)), ((7, 7, 3), True, (1, 1, 3)),
     ((1, 1, 2), True, (1, 1, 2))])
