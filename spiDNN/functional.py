@@ -80,3 +80,15 @@ def _in_order(found, order):
         raise SpiDNNConfigurationError(
             "the order does not hold every layer of the model")
     return ordered
+
+
+def preceding(layer, depth=4):
+    """The layers before ``layer`` along its first sources, nearest last
+    (at most ``depth``): what ``Layer.check_after`` reads."""
+    chain = []
+    source = layer.inbound[0] if layer.inbound else None
+    while isinstance(source, Layer) and not isinstance(source, Input) and (
+            len(chain) < depth):
+        chain.insert(0, source)
+        source = source.inbound[0] if source.inbound else None
+    return chain

@@ -106,10 +106,11 @@ class Model:
         """The functional API: the layers from ``inputs`` to ``outputs``
         (in ``order``, a list, where given), their weights created in
         that order."""
-        from spiDNN.functional import graph_layers
+        from spiDNN.functional import graph_layers, preceding
         model_input, layers = graph_layers(inputs, outputs, order)
         for layer in layers:
             layer.check_free()
+            layer.check_after(preceding(layer))
         for layer in layers:
             sources = [source.output_shape for source in layer.inbound]
             layer.build(sources if layer.merges else sources[0], self._rng)
@@ -149,6 +150,7 @@ class Model:
                 f"layer {layer.name} is already in the model")
         layer.check_free()          # before building changes its weights
         previous = self.layers[-1] if self.layers else self.input
+        layer.check_after(self.layers)
         layer.build(previous.output_shape, self._rng)
         self.layers.append(layer)
         if layer.takes_cores:

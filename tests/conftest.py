@@ -41,6 +41,7 @@ MODULE_TIERS = {
     "test_examples": "system",
     "test_faults": "machine",
     "test_fit_matches_keras": "machine",
+    "test_global_pooling": "machine",
     "test_keras_interop": "machine",
     "test_kernels": "unit",
     "test_large_layers": "machine",

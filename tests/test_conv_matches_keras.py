@@ -432,14 +432,18 @@ def test_input_shape_spellings(make_input):
     ("MaxPooling1D", "max_pooling1d"), ("MaxPooling2D", "max_pooling2d"),
     ("AveragePooling1D", "average_pooling1d"),
     ("AveragePooling2D", "average_pooling2d"),
+    ("GlobalMaxPooling1D", "global_max_pooling1d"),
+    ("GlobalMaxPooling2D", "global_max_pooling2d"),
+    ("GlobalAveragePooling1D", "global_average_pooling1d"),
+    ("GlobalAveragePooling2D", "global_average_pooling2d"),
     ("ZeroPadding2D", "zero_padding2d"), ("Flatten", "flatten"),
-    ("Dropout", "dropout")])
+    ("Reshape", "reshape"), ("Dropout", "dropout")])
 def test_default_names_are_keras_names(name, base):
     """Keras' names: base, base_1, base_2, ... (unique)."""
     import re
     import spiDNN
     args = {"Conv1D": (2, 3), "Conv2D": (2, 3), "ZeroPadding2D": (1,),
-            "Dropout": (0.5,)}.get(name, ())
+            "Dropout": (0.5,), "Reshape": ((-1,),)}.get(name, ())
     names = [getattr(spiDNN.layers, name)(*args).name for _ in range(3)]
     assert len(set(names)) == 3
     for each in names:

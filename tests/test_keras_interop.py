@@ -201,7 +201,11 @@ def _one_layer_models():
         "AveragePooling2D": ((6, 6, 2), [L.AveragePooling2D(
             2, padding="same")]),
         "ZeroPadding2D": ((4, 4, 1), [L.ZeroPadding2D(((1, 0), (2, 1)))]),
+        "GlobalMaxPooling1D": ((8, 2), [L.GlobalMaxPooling1D()]),
+        "GlobalAveragePooling2D": ((6, 5, 2), [L.GlobalAveragePooling2D(
+            keepdims=True)]),
         "Flatten": ((3, 3, 2), [L.Flatten(), L.Dense(2)]),
+        "Reshape": ((3, 3, 2), [L.Reshape((-1, 3)), L.Conv1D(2, 2)]),
         "Dropout": ((6,), [L.Dense(5), L.Dropout(0.3), L.Dense(2)]),
         "Activation": ((6,), [L.Dense(5), L.Activation("tanh")]),
     }
@@ -233,7 +237,8 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
         keras.layers.Conv2D(4, 3, use_bias=False, name="stem",
                             kernel_regularizer=keras.regularizers.L2(1e-4)),
         keras.layers.BatchNormalization(name="bn"), keras.layers.ReLU(),
-        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+        keras.layers.GlobalAveragePooling2D(data_format="channels_first"),
+        keras.layers.Dense(3)])
     with pytest.raises(SpiDNNConfigurationError) as error:
         spiDNN.from_keras(kmodel)
     message = str(error.value)
@@ -242,7 +247,8 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
                      "'stem' (Conv2D): kernel_regularizer=L2(l2=0.0001)",
                      "'bn' (BatchNormalization): spiDNN has no such layer",
                      "(ReLU): spiDNN has no such layer",
-                     "(GlobalAveragePooling2D): spiDNN has no such layer"):
+                     "(GlobalAveragePooling2D): data_format="
+                     "'channels_first' (spiDNN supports 'channels_last')"):
         assert expected in message
     assert "{" not in message and " at 0x" not in message
     inputs = keras.Input((6,))

@@ -64,3 +64,15 @@ def _training(built):
                        optimizer=spiDNN.optimizers.Adam(), batch_size=4,
                        n_samples=8, n_epochs=1, n_outputs=4,
                        output_activation="softmax")
+
+
+def test_reshape_takes_no_core_as_flatten():
+    """A Reshape is skipped, as Flatten: its neighbours are one edge."""
+    from spiDNN.layers import Conv1D, GlobalMaxPooling1D, Reshape
+    built = spiDNN.Model([Input(8, 8, 1), Conv2D(3, 3), Reshape((6, -1)),
+                          Conv1D(2, 2), GlobalMaxPooling1D(), Dense(4)])
+    nodes = core_layers(built.layers)
+    assert [type(node.layer).__name__ for node in nodes] == [
+        "Conv2D", "Conv1D", "GlobalMaxPooling1D", "Dense"]
+    assert [node.previous for node in nodes[1:]] == nodes[:-1]
+    assert nodes[1].layer.input_shape == (6, 18)

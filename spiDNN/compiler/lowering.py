@@ -11,9 +11,9 @@ planner's starting point); with one (``spiDNN.compiler.planner.Plan``,
 frozen) each node carries the plan's slicing, which the machine graph's
 vertices read.
 
-Flatten needs no core (the machine numbers neurons channels last, so it
-changes only the shape) and a Dropout is a flag on the layer before it,
-which must feed nothing else.
+Flatten and Reshape need no core (the machine numbers neurons row-major,
+channels last, so they change only the shape) and a Dropout is a flag on
+the layer before it, which must feed nothing else.
 """
 import dataclasses
 

@@ -32,8 +32,13 @@ _CARRIED = {
     "MaxPooling2D": ("pool_size", "strides", "padding"),
     "AveragePooling1D": ("pool_size", "strides", "padding"),
     "AveragePooling2D": ("pool_size", "strides", "padding"),
+    "GlobalMaxPooling1D": ("keepdims",),
+    "GlobalMaxPooling2D": ("keepdims",),
+    "GlobalAveragePooling1D": ("keepdims",),
+    "GlobalAveragePooling2D": ("keepdims",),
     "ZeroPadding2D": ("padding",),
     "Flatten": (),
+    "Reshape": ("target_shape",),
     "Dropout": ("rate", "seed"),
 }
 #: Settings that are only bookkeeping in Keras.
@@ -160,8 +165,8 @@ def from_keras(kmodel, seed=None):
     that names every layer and setting in the way, as the user wrote them.
 
     :param kmodel: a built ``keras.Sequential`` or single-chain functional
-        model over spiDNN's layers (Dense, Conv1D/2D, pooling,
-        ZeroPadding2D, Flatten, Dropout, Activation)
+        model over spiDNN's layers (Dense, Conv1D/2D, pooling and global
+        pooling, ZeroPadding2D, Flatten, Reshape, Dropout, Activation)
     :param seed: the spiDNN model's seed (its dropout masks)
     """
     import keras

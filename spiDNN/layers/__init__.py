@@ -1,17 +1,21 @@
 """Layers, named and shaped as Keras' layers."""
 from spiDNN.layers.activation import Activation, ReLU, Rescaling, Softmax
 from spiDNN.layers.convolutional import Conv1D, Conv2D
-from spiDNN.layers.core import Dropout, Flatten
+from spiDNN.layers.core import Dropout, Flatten, Reshape
 from spiDNN.layers.dense import Dense
 from spiDNN.layers.input import Input
 from spiDNN.layers.merging import (
     Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 from spiDNN.layers.padding import ZeroPadding2D
 from spiDNN.layers.pooling import (
-    AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D)
+    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+    MaxPooling1D, MaxPooling2D)
 
 __all__ = ["Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-           "ZeroPadding2D", "Flatten", "Dropout", "Add", "Subtract",
-           "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-           "Activation", "ReLU", "Softmax", "Rescaling"]
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+           "ZeroPadding2D", "Flatten", "Reshape", "Dropout", "Add",
+           "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+           "Concatenate", "Activation", "ReLU", "Softmax", "Rescaling"]

@@ -2,6 +2,7 @@
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.initializers import glorot_uniform, zeros
 from spiDNN.layers.arguments import positive_int
+from spiDNN.layers.core import Dropout, Reshape
 from spiDNN.layers.layer import Layer, activation_name, unique_name
 
 
@@ -61,6 +62,19 @@ class Dense(Layer):
 
     def output_shape_for(self, input_shape):
         return (self.n_units,)
+
+    def check_after(self, layers):
+        # spiDNN's Dense flattens a convolution's output, as the original
+        # spiDNN did; a shape the user asked for explicitly, Keras' Dense
+        # would take along its last axis.
+        shaped = next((layer for layer in reversed(layers)
+                       if not isinstance(layer, Dropout)), None)
+        if isinstance(shaped, Reshape) and len(shaped.output_shape) > 1:
+            raise SpiDNNConfigurationError(
+                f"{self.name}: a Dense after {shaped.name} (Reshape to "
+                f"{shaped.output_shape}) would act on the last axis in "
+                f"Keras, which spiDNN does not compute; reshape to one "
+                f"dimension or add a Flatten before it")
 
     def initial_weights(self, rng):
         return [glorot_uniform(rng, self.n_inputs, self.n_units),

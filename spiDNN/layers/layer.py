@@ -36,7 +36,7 @@ class Layer:
     """Base of the layers.
 
     Subclasses set ``takes_cores`` (whether cores of the machine compute
-    the layer; not for Flatten or Dropout, say: spiDNN.compiler.registry
+    the layer; not for Flatten, Reshape or Dropout, say: spiDNN.compiler.registry
     says which app does) and ``weight_names``, and implement ``output_shape_for`` and, if they have
     weights, ``initial_weights``.
     """
@@ -92,6 +92,10 @@ class Layer:
 
     def initial_weights(self, rng):
         return []
+
+    def check_after(self, layers):
+        """Refuses to follow ``layers`` (the model's layers before it,
+        Input excluded) where Keras would compute something else."""
 
     def keras_config(self):
         """The arguments of the equivalent Keras layer (``to_keras``)."""
