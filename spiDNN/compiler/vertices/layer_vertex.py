@@ -421,6 +421,7 @@ class LayerMachineVertex(AppMachineVertex):
             streamed=int(core_layer.streamed),
             block_first=vertex.block_first,
             block_inputs=vertex.block_inputs,
+            use_bias=int(vertex.layer.use_bias),
             partial=int(vertex.is_partial),
             **prefixed("carry", key_space(vertex.previous_block, FORWARD)
                        if vertex.previous_block is not None
