@@ -197,7 +197,7 @@ def trained_numbers(model, x, y):
 
 
 @pytest.mark.parametrize("layout", [
-    {"inputs_per_core": 250, "neurons_per_core": 3},
+    {"weights_in": "dtcm", "inputs_per_core": 250, "neurons_per_core": 3},
     {"weights_in": "sdram", "neurons_per_core": 3},
 ])
 def test_dense_layouts_give_the_plain_numbers(layout):
