@@ -249,3 +249,20 @@ def test_conv2d_slicings_give_the_same_numbers():
         assert all(numpy.array_equal(numpy.frombuffer(a, numpy.float32),
                                      numpy.frombuffer(b, numpy.float32))
                    for a, b in zip(results[0], other))
+
+
+def test_resumes_keras_optimizer_state(tmp_path):
+    """Adam's state per weight array, a kernel alone without a bias: a
+    saved Keras model trains on in spiDNN as in Keras."""
+    reference = keras_mlp()
+    x = inputs_for(reference, 64)
+    y = labels_for(x)
+    reference.compile(optimizer=OPTIMIZERS["adam"](), loss=LOSS)
+    reference.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    reference.save(tmp_path / "model.keras")
+    model = spiDNN.load_model(tmp_path / "model.keras")
+    for trained in (reference, model):
+        trained.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    error = max_error(model.get_weights(), reference.get_weights(),
+                      TRAIN_TOLERANCE)
+    print(f"resumed Adam: weights max error {error:.3g}")
