@@ -1,10 +1,9 @@
 """The conv app's vertices: Conv1D and Conv2D.
 
 Every core holds the whole kernel (Keras' layout, then the biases, with
-use_bias).  At
-each batch end the cores add up their kernel gradients along a chain in
-core order on ``gradient_chain`` (conv.c); the last core's sums are the
-totals every core applies.  After training core 0 sends the weights.
+use_bias).  At each batch end the cores add up their kernel gradients
+along a chain in core order on ``gradient_chain`` (conv.c); the last
+core's sums are the totals every core applies.  After training core 0 sends the weights.
 """
 import numpy
 
