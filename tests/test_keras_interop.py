@@ -50,7 +50,8 @@ def _refusal_cases():
     import keras
     layers = keras.layers
     return [
-        ((4,), layers.Dense(3, use_bias=False), "use_bias"),
+        ((4,), layers.Dense(3, activity_regularizer="l2"),
+         "activity_regularizer"),
         ((4,), layers.Dense(3, kernel_regularizer="l2"),
          "kernel_regularizer"),
         ((7, 7, 1), layers.Conv2D(2, 3, dilation_rate=2), "dilation_rate"),
@@ -234,7 +235,7 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
     import keras
     kmodel = keras.Sequential([
         keras.Input((8, 8, 3)),
-        keras.layers.Conv2D(4, 3, use_bias=False, name="stem",
+        keras.layers.Conv2D(4, 3, dilation_rate=2, name="stem",
                             kernel_regularizer=keras.regularizers.L2(1e-4)),
         keras.layers.BatchNormalization(name="bn"), keras.layers.ReLU(),
         keras.layers.GlobalAveragePooling2D(data_format="channels_first"),
@@ -243,7 +244,8 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
         spiDNN.from_keras(kmodel)
     message = str(error.value)
     for expected in ("5 thing(s) to change",
-                     "'stem' (Conv2D): use_bias=False (spiDNN supports True)",
+                     "'stem' (Conv2D): dilation_rate=(2, 2) (spiDNN "
+                     "supports 1)",
                      "'stem' (Conv2D): kernel_regularizer=L2(l2=0.0001)",
                      "'bn' (BatchNormalization): spiDNN has no such layer",
                      "(ReLU): spiDNN has no such layer",

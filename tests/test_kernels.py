@@ -55,15 +55,15 @@ void shim_dense_accumulate(uint32_t n, uint32_t n_in, const float *x,
 }
 
 void shim_conv_forward(const window_params_t *w, const float *weights,
-                       uint32_t first, uint32_t n, const float *x,
-                       float *z) {
-    conv_forward(w, weights, first, n, x, z);
+                       uint32_t use_bias, uint32_t first, uint32_t n,
+                       const float *x, float *z) {
+    conv_forward(w, weights, use_bias != 0, first, n, x, z);
 }
 
-void shim_conv_accumulate(const window_params_t *w, uint32_t first,
-                          uint32_t n, const float *x, const float *delta,
-                          float *grads) {
-    conv_accumulate(w, first, n, x, delta, grads, 0);
+void shim_conv_accumulate(const window_params_t *w, uint32_t use_bias,
+                          uint32_t first, uint32_t n, const float *x,
+                          const float *delta, float *grads) {
+    conv_accumulate(w, use_bias != 0, first, n, x, delta, grads, 0);
 }
 
 float shim_conv_input_gradient(const window_params_t *w,
@@ -102,8 +102,8 @@ _SIGNATURES = {
     "shim_window_params_size": (_U, []),
     "shim_dense_forward": (None, [_U, _U, _F, _F, _F, _F]),
     "shim_dense_accumulate": (None, [_U, _U, _F, _F, _F, _F]),
-    "shim_conv_forward": (None, [_P, _F, _U, _U, _F, _F]),
-    "shim_conv_accumulate": (None, [_P, _U, _U, _F, _F, _F]),
+    "shim_conv_forward": (None, [_P, _F, _U, _U, _U, _F, _F]),
+    "shim_conv_accumulate": (None, [_P, _U, _U, _U, _F, _F, _F]),
     "shim_conv_input_gradient": (ctypes.c_float, [_P, _F, _U, _F]),
     "shim_pool_forward": (None, [_P, _U, _U, _F, _F]),
     "shim_pool_input_gradient": (ctypes.c_float, [_P, _F, _U, _F]),
@@ -289,10 +289,11 @@ def pool_oracle(w, x, delta, mode):
 
 # ---- Calling the C.
 
-def c_conv_forward(lib, w, weights, x, first=0, n=None):
+def c_conv_forward(lib, w, weights, x, first=0, n=None, use_bias=True):
     n = w.out_height * w.out_width * w.out_channels if n is None else n
     z = numpy.zeros(n, dtype=numpy.float32)
-    lib.shim_conv_forward(w.ptr, _ptr(weights), first, n, _ptr(x), _ptr(z))
+    lib.shim_conv_forward(w.ptr, _ptr(weights), use_bias, first, n, _ptr(x),
+                          _ptr(z))
     return z
 
 
@@ -418,7 +419,7 @@ def test_conv(lib, case):
     grads = start.copy()
     flat_delta = delta.ravel()
     for lo, hi in zip(bounds, bounds[1:]):
-        lib.shim_conv_accumulate(w.ptr, lo, hi - lo, _ptr(x),
+        lib.shim_conv_accumulate(w.ptr, 1, lo, hi - lo, _ptr(x),
                                  _ptr(flat_delta[lo:hi]), _ptr(grads))
     kernel_grad, bias_grad = conv_oracle_kernel_gradient(w, x, delta)
     close(grads, start + numpy.concatenate(
@@ -442,6 +443,24 @@ def test_conv_input_gradient_is_transpose_of_forward(lib):
     assert abs(lhs - numpy.dot(dx.ravel(), x.ravel())) < 1e-4
 
 
+def test_conv_without_bias(lib):
+    """use_bias=False: the weights are the kernel alone, z has no bias and
+    the gradients stop at the kernel's."""
+    w, x, kernel, _, delta, _, _ = _conv_case(
+        (6, 5, 2, 3, (3, 2), (1, 2), "same"), 17)
+    zero = numpy.zeros(w.out_channels, dtype=numpy.float32)
+    weights = _f32(kernel.ravel())
+    close(c_conv_forward(lib, w, weights, x, use_bias=False),
+          conv_oracle_forward(w, x, kernel, zero))
+    # One float past the kernel that a bias gradient would land on.
+    grads = numpy.zeros(weights.size + 1, dtype=numpy.float32)
+    n_out = w.out_height * w.out_width * w.out_channels
+    lib.shim_conv_accumulate(w.ptr, 0, 0, n_out, _ptr(x),
+                             _ptr(delta.ravel()), _ptr(grads))
+    kernel_grad, _ = conv_oracle_kernel_gradient(w, x, delta)
+    close(grads, numpy.append(kernel_grad.ravel(), 0))
+
+
 @pytest.mark.parametrize("filter_first, n_filters", [(0, 2), (1, 2), (3, 1)])
 def test_conv_filter_subset(lib, filter_first, n_filters):
     """A core whose kernel copy holds filters [f0, f0 + nf) only."""
@@ -460,7 +479,7 @@ def test_conv_filter_subset(lib, filter_first, n_filters):
         first = p * w.out_channels + filter_first
         z = c_conv_forward(lib, sub, weights, x, first, n_filters)
         close(z, expected.reshape(-1, w.out_channels)[p, part])
-        lib.shim_conv_accumulate(sub.ptr, first, n_filters, _ptr(x),
+        lib.shim_conv_accumulate(sub.ptr, 1, first, n_filters, _ptr(x),
                                  _ptr(_f32(delta.reshape(
                                      -1, w.out_channels)[p, part])),
                                  _ptr(grads))

@@ -15,7 +15,7 @@
 
 #define NO_CORE 0xFFFFFFFFu
 
-static float *weights;       // kernel (Keras' layout) then biases
+static float *weights;       // kernel (Keras' layout) then biases, if any
 static trained_t trained;    // their gradients (then the batch's totals)
 static float *grads;         //   and the optimizer's state
 static float *position_grads;    // [positions][n_params]: the batch's sums
@@ -29,7 +29,8 @@ static bool chain_in_complete;   // the previous core's sums are all in
 
 static bool app_setup(data_specification_metadata_t *ds) {
     window_setup(ds);
-    n_params = conv_n_weights(&window) + window.n_filters;
+    n_params = conv_n_weights(&window)
+            + (params.use_bias ? window.n_filters : 0);
     weights = dtcm_alloc(n_params);
     spin1_memcpy(weights, data_specification_get_region(REGION_WEIGHTS, ds),
                  n_params * sizeof(float));
@@ -65,15 +66,15 @@ static uint32_t window_multiplies(void) {
 
 static bool app_forward(const float *x, float *out) {
     COST(COST_FORWARD, params.n_neurons * window_multiplies());
-    conv_forward(&window, weights, params.first_neuron, params.n_neurons,
-            x, out);
+    conv_forward(&window, weights, params.use_bias, params.first_neuron,
+            params.n_neurons, x, out);
     return true;
 }
 
 static bool app_backward(const float *x, const float *deltas) {
     COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
-    conv_accumulate(&window, params.first_neuron, params.n_neurons, x,
-            deltas, position_grads, n_params);
+    conv_accumulate(&window, params.use_bias, params.first_neuron,
+            params.n_neurons, x, deltas, position_grads, n_params);
     return window_backward(deltas);
 }
 

@@ -8,9 +8,10 @@
 // its weights to the host: neuron j's kernel row then its bias, at
 // weights_key + j * (n_inputs + 1) + i.
 //
-// In a 2-D split (layer_core.h) the row is the core's input block's part,
-// and a core before the last block has no bias: its rows go at
-// weights_key + j * n_inputs + i.
+// In a 2-D split (layer_core.h) the row is the core's input block's part.
+// A core without biases (one before the last block, or any core of a
+// layer with use_bias=False) sends its rows at weights_key + j * n_inputs
+// + i.
 #include "layer_core.h"
 #include "dense_kernel.h"
 #include "dense_stream.h"
@@ -20,10 +21,11 @@ static float *bias;           // [n_neurons]
 static trained_t kernel_trained;  // training: gradients, optimizer state
 static trained_t bias_trained;
 
-// The core has the neurons' biases: it is not a partial core of a 2-D
-// split (whose sums go on to the next input block's core).
+// The core has the neurons' biases: the layer has them (Keras' use_bias)
+// and this is not a partial core of a 2-D split (whose sums go on to the
+// next input block's core).
 static inline bool has_bias(void) {
-    return !params.partial;
+    return params.use_bias && !params.partial;
 }
 
 static bool app_setup(data_specification_metadata_t *ds) {

@@ -45,7 +45,7 @@ static inline int32_t window_output_index(uint32_t in, uint32_t pad,
 
 // ---- Convolution.  The kernel copy holds filters [f0, f0 + nf) in Keras'
 // layout, kernel[((i * kernel_width + j) * in_channels + c) * nf + f - f0],
-// then the nf biases.
+// then, with use_bias (Keras'; else none), the nf biases.
 
 static inline uint32_t conv_kernel_index(const window_params_t *w,
                                          uint32_t i, uint32_t j, uint32_t c,
@@ -61,8 +61,9 @@ static inline uint32_t conv_n_weights(const window_params_t *w) {
 
 // z of output elements [first, first + n).
 static inline void conv_forward(const window_params_t *w,
-                                const float *weights, uint32_t first,
-                                uint32_t n, const float *x, float *z) {
+                                const float *weights, bool use_bias,
+                                uint32_t first, uint32_t n, const float *x,
+                                float *z) {
     const float *bias = &weights[conv_n_weights(w)];
     for (uint32_t a = 0; a < n; a++) {
         uint32_t p = (first + a) / w->out_channels;
@@ -81,17 +82,19 @@ static inline void conv_forward(const window_params_t *w,
                 }
             }
         }
-        z[a] = acc + bias[f - w->filter_first];
+        z[a] = use_bias ? acc + bias[f - w->filter_first] : acc;
     }
 }
 
 // Adds one sample's gradients of output elements [first, first + n) with
 // deltas delta[0 .. n) to grads (laid out as the weights): one array for
 // all of them (position_stride 0), or one per output position,
-// position_stride floats apart ([first, first + n) being whole positions).
-static inline void conv_accumulate(const window_params_t *w, uint32_t first,
-                                   uint32_t n, const float *x,
-                                   const float *delta, float *all_grads,
+// position_stride floats apart ([first, first + n) being whole positions);
+// the biases' too with use_bias.
+static inline void conv_accumulate(const window_params_t *w, bool use_bias,
+                                   uint32_t first, uint32_t n,
+                                   const float *x, const float *delta,
+                                   float *all_grads,
                                    uint32_t position_stride) {
     for (uint32_t a = 0; a < n; a++) {
         uint32_t p = (first + a) / w->out_channels;
@@ -112,7 +115,9 @@ static inline void conv_accumulate(const window_params_t *w, uint32_t first,
                 }
             }
         }
-        bias_grad[f - w->filter_first] += d;
+        if (use_bias) {
+            bias_grad[f - w->filter_first] += d;
+        }
     }
 }
 

@@ -62,7 +62,8 @@ GRADIENT_SOURCES = {
 REGIONS = {
     "SYSTEM": 0,     # simulation header written by the toolchain
     "PARAMS": 1,     # the app's parameter struct
-    "WEIGHTS": 2,    # float32 kernel then biases, in the app's layout
+    "WEIGHTS": 2,    # float32 kernel then biases (use_bias), in the app's
+                     # layout
     "OUTGOING": 3,   # training: float32 rows of the next Dense kernel,
                      # then their optimizer state (has_state)
     "WINDOW": 4,     # conv and pool: the window geometry and exchanges
@@ -321,6 +322,8 @@ LAYER_PARAMS = Struct("layer_params", [
     ("block_first", "first input element this core takes (a 2-D split: "
                     "its input block; else 0)"),
     ("block_inputs", "input elements this core takes (all, unless 2-D)"),
+    ("use_bias", "1: the layer adds a bias to z (Keras' use_bias; "
+                 "0 for layers without weights)"),
     ("partial", "1: a 2-D split's core before the last input block: its "
                 "sums go on to the next block's core, with no bias"),
     *key_space_fields("carry"),

@@ -16,7 +16,6 @@ from spiDNN.keras.settings import shown, unsupported
 #: layer has them): spiDNN has no regularisers, constraints, dilation,
 #: groups, quantisation or layer-specific dtypes.
 _MUST_BE = {
-    "use_bias": True,
     "kernel_regularizer": None, "bias_regularizer": None,
     "activity_regularizer": None, "kernel_constraint": None,
     "bias_constraint": None, "quantization_config": None,
@@ -25,9 +24,11 @@ _MUST_BE = {
 }
 #: Per Keras class: the arguments carried over to the spiDNN layer.
 _CARRIED = {
-    "Dense": ("units", "activation"),
-    "Conv1D": ("filters", "kernel_size", "strides", "padding", "activation"),
-    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),
+    "Dense": ("units", "activation", "use_bias"),
+    "Conv1D": ("filters", "kernel_size", "strides", "padding", "activation",
+               "use_bias"),
+    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation",
+               "use_bias"),
     "MaxPooling1D": ("pool_size", "strides", "padding"),
     "MaxPooling2D": ("pool_size", "strides", "padding"),
     "AveragePooling1D": ("pool_size", "strides", "padding"),

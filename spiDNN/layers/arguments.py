@@ -2,6 +2,8 @@
 of windowed layers (TensorFlow's "valid" and "same" padding)."""
 import numbers
 
+import numpy
+
 from spiDNN.errors import SpiDNNConfigurationError
 
 
@@ -15,6 +17,15 @@ def positive_int(value, what):
         raise SpiDNNConfigurationError(
             f"{what} must be a positive integer, not {value}")
     return value
+
+
+def boolean(value, what):
+    """``value`` as a bool (True, False, or numpy's), or a clear error
+    naming ``what``."""
+    if not isinstance(value, (bool, numpy.bool_)):
+        raise SpiDNNConfigurationError(
+            f"{what} must be True or False, not {value!r}")
+    return bool(value)
 
 
 def non_negative_int(value, what):

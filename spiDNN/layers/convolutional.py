@@ -1,9 +1,9 @@
 """Conv1D and Conv2D, as Keras' (channels_last, no dilation or groups)."""
 import numpy
 
-from spiDNN.initializers import glorot_uniform, zeros
+from spiDNN.initializers import glorot_uniform
 from spiDNN.layers.arguments import padding_mode, positive_int
-from spiDNN.layers.layer import activation_name, unique_name
+from spiDNN.layers.layer import KernelAndBias, activation_name, unique_name
 from spiDNN.layers.windowed import WindowedLayer
 
 #: Element-wise activations: Keras' softmax on a conv is over the channels
@@ -11,7 +11,7 @@ from spiDNN.layers.windowed import WindowedLayer
 CONV_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 
 
-class _Conv(WindowedLayer):
+class _Conv(KernelAndBias, WindowedLayer):
     """A convolution.  One whose window covers its whole input (one output
     position, no padding, as LeNet-5's C5) is a Dense layer over the
     flattened input with the kernel reshaped (Keras' kernel layout
@@ -19,13 +19,12 @@ class _Conv(WindowedLayer):
     app, so its filters can be sliced over cores like neurons."""
 
     takes_cores = True
-    weight_names = ("kernel", "bias")
     ACTIVATIONS = CONV_ACTIVATIONS
 
     def keras_config(self):
         return {"filters": self.filters, "kernel_size": self.kernel_size,
                 "strides": self.strides, "padding": self.padding,
-                "activation": self.activation}
+                "activation": self.activation, "use_bias": self.use_bias}
 
     @property
     def is_fully_connected(self):
@@ -44,10 +43,6 @@ class _Conv(WindowedLayer):
         """The kernel as a Dense kernel (inputs, filters)."""
         return self.weights[0].reshape(self.n_inputs, self.filters)
 
-    @property
-    def bias(self):
-        return self.weights[1]
-
     def outgoing_rows(self, lo, hi, kernel=None):
         kernel = self.kernel if kernel is None else numpy.reshape(
             kernel, (self.n_inputs, self.filters))
@@ -55,9 +50,10 @@ class _Conv(WindowedLayer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  activation=None, neurons_per_core=None, name=None,
-                 stride=None):
+                 stride=None, use_bias=True):
         kind = type(self).__name__
         super().__init__(name or unique_name(kind.lower()), neurons_per_core)
+        self.take_use_bias(use_bias)
         if stride is not None:        # the original spiDNN's spelling
             strides = stride
         self.filters = positive_int(filters, f"{kind} filters")
@@ -74,14 +70,14 @@ class _Conv(WindowedLayer):
         window = self.geometry["kernel_height"] * self.geometry[
             "kernel_width"]
         shape = self.kernel_size + (self.input_shape[-1], self.filters)
-        return [glorot_uniform(rng, window * self.input_shape[-1],
-                               window * self.filters, shape),
-                zeros(self.filters)]
+        return self.with_bias(
+            glorot_uniform(rng, window * self.input_shape[-1],
+                           window * self.filters, shape), self.filters)
 
 
 class Conv1D(_Conv):
     """``Conv1D(filters, kernel_size, strides=1, padding="valid",
-    activation=None)`` over (steps, channels) inputs; the original spiDNN's
+    activation=None, use_bias=True)`` over (steps, channels) inputs; the original spiDNN's
     ``stride=`` works too.
 
     :param neurons_per_core: output elements per core, a multiple of
@@ -93,7 +89,7 @@ class Conv1D(_Conv):
 
 class Conv2D(_Conv):
     """``Conv2D(filters, kernel_size, strides=1, padding="valid",
-    activation=None)`` over (rows, columns, channels) inputs.
+    activation=None, use_bias=True)`` over (rows, columns, channels) inputs.
 
     :param neurons_per_core: output elements per core, a multiple of
         ``filters`` (whole positions with every filter); None chooses the

@@ -1,12 +1,13 @@
 """Dense: ``activation(x @ kernel + bias)``, as Keras' ``Dense``."""
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.initializers import glorot_uniform, zeros
+from spiDNN.initializers import glorot_uniform
 from spiDNN.layers.arguments import positive_int
 from spiDNN.layers.core import Dropout, Reshape
-from spiDNN.layers.layer import Layer, activation_name, unique_name
+from spiDNN.layers.layer import (
+    KernelAndBias, Layer, activation_name, unique_name)
 
 
-class Dense(Layer):
+class Dense(KernelAndBias, Layer):
     """A fully connected layer of ``units`` neurons.
 
     A Dense after a multi-dimensional layer flattens its input (channels
@@ -33,14 +34,17 @@ class Dense(Layer):
         they save: MNIST 784-128-10 trains 60 samples/s at its 2-D plan
         of 713 cores against 175 at one neuron per core, though a board
         would run it 3.4 times faster)
+    :param use_bias: as Keras': False, the layer has no bias (its weights
+        are the kernel alone)
     """
 
     takes_cores = True
-    weight_names = ("kernel", "bias")
 
     def __init__(self, units, activation=None, neurons_per_core="auto",
-                 name=None, weights_in="auto", inputs_per_core=None):
+                 name=None, weights_in="auto", inputs_per_core=None,
+                 use_bias=True):
         super().__init__(name or unique_name("dense"))
+        self.take_use_bias(use_bias)
         self.n_units = positive_int(units, "Dense units")
         self.activation = activation_name(activation)
         self.request_slice(neurons_per_core)
@@ -77,19 +81,16 @@ class Dense(Layer):
                 f"dimension or add a Flatten before it")
 
     def initial_weights(self, rng):
-        return [glorot_uniform(rng, self.n_inputs, self.n_units),
-                zeros(self.n_units)]
+        return self.with_bias(
+            glorot_uniform(rng, self.n_inputs, self.n_units), self.n_units)
 
     def keras_config(self):
-        return {"units": self.n_units, "activation": self.activation}
+        return {"units": self.n_units, "activation": self.activation,
+                "use_bias": self.use_bias}
 
     @property
     def kernel(self):
         return self.weights[0]
-
-    @property
-    def bias(self):
-        return self.weights[1]
 
     def outgoing_rows(self, lo, hi, kernel=None):
         """Kernel rows of the previous layer's neurons lo .. hi - 1: the

@@ -9,7 +9,8 @@ import numpy
 
 from spiDNN.arrays import check_finite
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.layers.arguments import positive_int
+from spiDNN.initializers import zeros
+from spiDNN.layers.arguments import boolean, positive_int
 from spiDNN.abi import layouts
 
 _counters = defaultdict(itertools.count)
@@ -45,6 +46,9 @@ class Layer:
     #: The layer merges a list of inputs (Add, Concatenate, ...).
     merges = False
     weight_names = ()
+    #: The layer adds a bias (Keras' use_bias); layers without weights
+    #: have none (their cores' layer_params.use_bias is 0).
+    use_bias = False
     #: The planner chooses the input blocks of a 2-D split (Dense's
     #: inputs_per_core="auto"); other layers take all their inputs.
     plans_own_blocks = False
@@ -254,3 +258,26 @@ class Layer:
         return (f"{self.name} ({type(self).__name__})",
                 str((None,) + self.output_shape),
                 sum(w.size for w in self.weights), n_cores, sent)
+
+
+class KernelAndBias:
+    """What Dense and the convolutions share: a kernel and, as Keras'
+    ``use_bias`` says, a bias per output channel, so that the weights are
+    [kernel, bias], or [kernel] alone, in Keras' order either way."""
+
+    def take_use_bias(self, use_bias):
+        self.use_bias = boolean(use_bias, f"{type(self).__name__} use_bias")
+
+    @property
+    def weight_names(self):
+        return ("kernel", "bias") if self.use_bias else ("kernel",)
+
+    @property
+    def bias(self):
+        """The biases, or None without (use_bias=False)."""
+        return self.weights[1] if self.use_bias else None
+
+    def with_bias(self, kernel, n_channels):
+        """The initial weights of ``kernel`` (Keras' zero biases after it,
+        with use_bias)."""
+        return [kernel] + ([zeros(n_channels)] if self.use_bias else [])

@@ -1,9 +1,9 @@
 """The conv app's vertices: Conv1D and Conv2D.
 
-Every core holds the whole kernel (Keras' layout, then the biases).  At
-each batch end the cores add up their kernel gradients along a chain in
-core order on ``gradient_chain`` (conv.c); the last core's sums are the
-totals every core applies.  After training core 0 sends the weights.
+Every core holds the whole kernel (Keras' layout, then the biases, with
+use_bias).  At each batch end the cores add up their kernel gradients
+along a chain in core order on ``gradient_chain`` (conv.c); the last
+core's sums are the totals every core applies.  After training core 0 sends the weights.
 """
 import numpy
 
@@ -24,7 +24,7 @@ class ConvVertex(WindowVertex):
 
     @property
     def n_params(self):
-        """Kernel weights and biases: what every core holds."""
+        """Kernel weights and biases (if any): what every core holds."""
         return sum(w.size for w in self.layer.weights)
 
     @classmethod
@@ -71,18 +71,20 @@ class ConvVertex(WindowVertex):
                  * core_layer.layer.geometry["out_channels"])]
 
     def weights_words(self, vertex_slice, arrays=None):
-        kernel, bias = arrays or self.layer.weights
-        return numpy.concatenate([kernel.ravel(), bias]).astype(
+        """(``arrays``: shaped as the layer's weights, such as a state's.)"""
+        return numpy.concatenate([
+            a.ravel() for a in arrays or self.layer.weights]).astype(
             numpy.float32).view(numpy.uint32)
 
     def n_weight_packets(self, machine_vertex):
         return self.n_params if machine_vertex.core_index == 0 else 0
 
     def weights_from_cores(self, values):
-        kernel, bias = self.layer.weights
         (sent,) = [v for mv, v in values.items() if mv.core_index == 0]
-        return [sent[:kernel.size].reshape(kernel.shape).copy(),
-                sent[kernel.size:].copy()]
+        shapes = [w.shape for w in self.layer.weights]
+        ends = numpy.cumsum([numpy.prod(shape) for shape in shapes])
+        return [part.reshape(shape).copy() for part, shape in zip(
+            numpy.split(sent, ends[:-1]), shapes)]
 
     def key_space_shape(self, partition_id):
         if partition_id == GRADIENT_CHAIN:

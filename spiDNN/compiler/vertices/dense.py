@@ -6,7 +6,9 @@ input (``layer.kernel`` is then the reshaped conv kernel).
 Weights on a core: its neurons' kernel rows (one per neuron) then their
 biases; sent back after training as neuron j's row then its bias, at
 ``weights key + j * (n_inputs + 1) + i``.  In a 2-D split a row is the
-part of the core's input block, and a partial core has no biases.
+part of the core's input block.  A core without biases (a 2-D split's
+partial core, or any core of a layer with use_bias=False) has the rows
+alone, sent at ``weights key + j * n_inputs + i``.
 """
 import numpy
 
@@ -32,7 +34,7 @@ class DenseVertex(LayerVertex):
         layer = core_layer.layer
         inputs = layer.n_inputs if inputs is None else inputs
         n_states = training.optimizer.n_states if training else 0
-        biases = 0 if partial else n_neurons
+        biases = n_neurons if _has_bias(layer, partial) else 0
         if streamed:
             # The biases (with their gradients and state) and the
             # stream's double buffers (dense_stream.h): kernel and input
@@ -71,17 +73,23 @@ class DenseVertex(LayerVertex):
         return slice(self.block_first, self.block_first + self.block_inputs)
 
     @property
+    def has_bias(self):
+        """The cores add the biases (dense.c's has_bias)."""
+        return _has_bias(self.layer, self.is_partial)
+
+    @property
     def _row_words(self):
         """Words per neuron: its row of the block, and its bias."""
-        return self.block_inputs + (0 if self.is_partial else 1)
+        return self.block_inputs + (1 if self.has_bias else 0)
 
     def weights_words(self, vertex_slice, arrays=None):
-        kernel, bias = arrays or (self.layer.kernel, self.layer.bias)
+        """(``arrays``: shaped as the layer's weights, such as a state's.)"""
+        kernel, *bias = arrays or self.layer.weights
         neurons = self._rows(vertex_slice)
         kernel = numpy.reshape(kernel, (-1, self.layer.units))
         parts = [kernel[self._inputs, neurons].T.ravel()]
-        if not self.is_partial:
-            parts.append(bias[neurons])
+        if self.has_bias:
+            parts.append(bias[0][neurons])
         data = numpy.concatenate(parts).astype(numpy.float32)
         return data.view(numpy.uint32)
 
@@ -98,7 +106,7 @@ class DenseVertex(LayerVertex):
             sent = sent.reshape(vertex_slice.n_atoms, block._row_words)
             rows[self._rows(vertex_slice), block._inputs] = (
                 sent[:, :block.block_inputs])
-            if not block.is_partial:
+            if block.has_bias:
                 rows[self._rows(vertex_slice), n_in] = sent[:, -1]
         if len(values) != sum(len(block.machine_vertices)
                               for block in self.block_vertices):
@@ -106,5 +114,13 @@ class DenseVertex(LayerVertex):
                 f"{self.layer.name}: not every core sent its weights")
         # Keras' shape: (inputs, units), or a fully connected conv's kernel.
         kernel_shape = self.layer.weights[0].shape
-        return [numpy.ascontiguousarray(rows[:, :n_in].T).reshape(
-                    kernel_shape), rows[:, n_in].copy()]
+        kernel = numpy.ascontiguousarray(rows[:, :n_in].T).reshape(
+            kernel_shape)
+        return [kernel] + ([rows[:, n_in].copy()] if self.layer.use_bias
+                           else [])
+
+
+def _has_bias(layer, partial):
+    """A core of ``layer`` adds biases: the layer has them, and the core
+    is not a 2-D split's partial one (whose sums go on unfinished)."""
+    return layer.use_bias and not partial

@@ -435,6 +435,7 @@ class LayerMachineVertex(AppMachineVertex):
             block_first=vertex.block_first,
             block_inputs=sum(n for _, n in vertex.source_slices(
                 self.vertex_slice)),
+            use_bias=int(vertex.layer.use_bias),
             partial=int(vertex.is_partial),
             **prefixed("carry", key_space(vertex.previous_block, FORWARD)
                        if vertex.previous_block is not None
