@@ -497,7 +497,9 @@ class Model:
         of the same layers)."""
         kmodel = self.to_keras()
         kmodel.load_weights(filepath)
-        self.set_weights(kmodel.get_weights())
+        # Layer by layer: a graph's Keras order may differ from spiDNN's.
+        self.set_weights([w for layer in self.layers if layer.weights
+                          for w in kmodel.get_layer(layer.name).get_weights()])
 
     def save(self, filepath, overwrite=True):
         """Saves the model as a Keras ``.keras`` file;

@@ -1,8 +1,9 @@
 """Keras models in and out: ``spiDNN.from_keras`` and ``Model.to_keras``.
 
-A Keras ``Sequential`` model, or a functional model that is a single
-chain, becomes an equivalent spiDNN model holding the same weights; a
-spiDNN model becomes a Keras ``Sequential``.  Every argument of a Keras
+A Keras ``Sequential`` or functional model (branches, merges and nested
+models included) becomes an equivalent spiDNN model holding the same
+weights; a spiDNN model becomes a Keras ``Sequential`` or, built with the
+functional API, a functional Keras model.  Every argument of a Keras
 layer is either carried over or checked to be one spiDNN computes exactly
 (its default, mostly): anything else is refused with an error naming the
 layer and the setting, never silently ignored.
@@ -10,6 +11,8 @@ layer and the setting, never silently ignored.
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.keras.graph import (
+    OPERATIONS, Walk, check_inputs_and_outputs, named, not_a_merge, problem)
 from spiDNN.keras.settings import shown, unsupported
 
 #: Settings every converted layer must leave at these values (when the
@@ -47,49 +50,7 @@ _IGNORABLE = {"name", "trainable", "dtype", "kernel_initializer",
               "bias_initializer"}
 
 
-def _named(layer):
-    return f"{layer.name!r} ({type(layer).__name__})"
-
-
-def _chain_problems(kmodel):
-    """What keeps the model from being one chain: more than one input or
-    output, a layer applied twice, a layer (or operation, such as
-    ``x + y``) that merges several inputs or does not take the one before
-    it."""
-    import keras
-    problems = []
-    if len(kmodel.inputs) != 1 or len(kmodel.outputs) != 1:
-        problems.append(
-            f"the model has {len(kmodel.inputs)} input(s) and "
-            f"{len(kmodel.outputs)} output(s): spiDNN converts models with "
-            f"one of each, a single chain, for now")
-    if isinstance(kmodel, keras.Sequential):
-        return problems
-    previous = None
-    operations = getattr(kmodel, "operations", kmodel.layers)
-    for operation in operations:
-        if isinstance(operation, keras.layers.InputLayer):
-            continue
-        nodes = operation._inbound_nodes
-        inputs = nodes[0].input_tensors if nodes else []
-        sources = [t._keras_history[0] for t in inputs
-                   if not isinstance(t._keras_history[0],
-                                     keras.layers.InputLayer)]
-        if len(nodes) > 1:
-            problems.append(f"{_named(operation)} is applied {len(nodes)} "
-                            f"times: spiDNN converts models that are a "
-                            f"single chain, each layer used once, for now")
-        elif len(inputs) > 1:
-            problems.append(f"{_named(operation)} merges "
-                            f"{len(inputs)} inputs: spiDNN "
-                            f"converts models that are a single chain for "
-                            f"now")
-        elif sources != ([previous] if previous is not None else []):
-            problems.append(f"{_named(operation)} does not take the output "
-                            f"of the layer before it: spiDNN converts "
-                            f"models that are a single chain for now")
-        previous = operation
-    return problems
+_named = named
 
 
 def _settings_problems(layer, config, dtype):
@@ -114,50 +75,107 @@ def _settings_problems(layer, config, dtype):
     return problems
 
 
-def _activation_into_previous(layer, layers):
-    """A Keras ``Activation`` layer, folded into the layer before it; what
-    stops it, if anything."""
-    from spiDNN.layers.layer import activation_name
-    previous = layers[-1] if layers else None
-    if previous is None or not previous.weight_names or (
-            previous.activation != "linear"):
-        return [f"{_named(layer)}: an Activation must follow a Dense or "
-                f"convolution that has no activation of its own"]
-    try:
-        previous.activation = activation_name(
-            layer.get_config()["activation"], previous.ACTIVATIONS)
-    except SpiDNNConfigurationError as error:
-        return [f"{_named(layer)}: {error}"]
-    return []
+#: Keras' merging layers: their arguments carried over.
+_MERGES = {"Add": (), "Subtract": (), "Multiply": (), "Average": (),
+           "Maximum": (), "Minimum": (), "Concatenate": ("axis",)}
+#: Keras' layers of an activation: the activation each computes, with
+#: the settings it has at that activation's values.
+_ACTIVATION_LAYERS = {
+    "ReLU": ("relu", {"max_value": None, "negative_slope": 0.0,
+                      "threshold": 0.0}),
+    "Softmax": ("softmax", {"axis": -1}),
+}
 
 
-def _converted(layer, layers):
-    """Appends the spiDNN layer of Keras ``layer`` to ``layers``; what
-    spiDNN cannot run exactly of it, if anything."""
-    import spiDNN
+def _activation_of(layer):
+    """(the activation a Keras Activation, ReLU or Softmax layer
+    computes, what spiDNN cannot compute of its settings)."""
+    config = layer.get_config()
     kind = type(layer).__name__
     if kind == "Activation":
-        return _activation_into_previous(layer, layers)
-    if kind not in _CARRIED:
-        return [f"{_named(layer)}: spiDNN has no such layer yet"]
+        return config["activation"], []
+    name, supported = _ACTIVATION_LAYERS[kind]
+    return name, [
+        f"{_named(layer)}: {key}={shown(value)} (spiDNN supports "
+        f"{shown(supported[key]) if key in supported else 'none'})"
+        for key, value in unsupported(config, supported, _IGNORABLE)]
+
+
+def _activation(layer, sources, alone, problems):
+    """An activation layer: folded into the layer before it where that is
+    a Dense or convolution without an activation of its own, feeding it
+    alone; else on cores of its own."""
+    import spiDNN
+    from spiDNN.layers.layer import activation_name
+    name, wrong = _activation_of(layer)
+    problems += wrong
+    source = sources[0]
+    if wrong or source is None:
+        return None
+    try:
+        if alone and getattr(source, "weight_names", ()) and (
+                source.activation == "linear") and source.model is None:
+            source.activation = activation_name(name, source.ACTIVATIONS)
+            return source
+        return spiDNN.layers.Activation(name, name=layer.name)(source)
+    except SpiDNNConfigurationError as error:
+        problems.append(problem(layer, error))
+        return None
+
+
+def _spidnn_layer(layer, kind, config):
+    """The spiDNN layer of a Keras layer spiDNN has."""
+    import spiDNN
+    carried = {**_CARRIED, **_MERGES, "Rescaling": ("scale", "offset")}
+    return getattr(spiDNN.layers, kind)(
+        **{name: config[name] for name in carried[kind]}, name=layer.name)
+
+
+def _convert(layer, sources, alone, problems):
+    """The spiDNN layer computing Keras ``layer`` (an operation) on the
+    spiDNN ``sources``; what stops it goes to ``problems``."""
+    import keras
+    import spiDNN
+    kind = type(layer).__name__
+    if not isinstance(layer, keras.layers.Layer):
+        if kind not in OPERATIONS or len(sources) != 2:
+            problems.append(not_a_merge(layer))
+            return None
+        return _called(layer, getattr(spiDNN.layers, OPERATIONS[kind])(
+            name=layer.name), sources, problems)
+    if kind == "Activation" or kind in _ACTIVATION_LAYERS:
+        return _activation(layer, sources, alone, problems)
+    if kind not in _CARRIED and kind not in _MERGES and kind != "Rescaling":
+        problems.append(f"{_named(layer)}: spiDNN has no such layer yet")
+        return None
     config = layer.get_config()
-    problems = _settings_problems(layer, config, layer.dtype_policy.name)
-    # Its first application's input (a shared layer is refused above).
+    found = _settings_problems(layer, config, layer.dtype_policy.name)
     shape = layer._inbound_nodes[0].input_tensors[0].shape
     if kind == "Dense" and len(shape) > 2:
-        problems.append(
+        found.append(
             f"{_named(layer)}: a Dense on inputs of shape "
             f"{tuple(shape[1:])} acts on their last axis in Keras; add a "
             f"Flatten before it")
-    if problems:
-        return problems
+    problems += found
+    if found:
+        return None
     try:
-        layers.append(getattr(spiDNN.layers, kind)(
-            **{name: config[name] for name in _CARRIED[kind]},
-            name=layer.name))
+        converted = _spidnn_layer(layer, kind, config)
     except SpiDNNConfigurationError as error:
-        return [f"{_named(layer)}: {error}"]
-    return []
+        problems.append(problem(layer, error))
+        return None
+    return _called(layer, converted, sources, problems)
+
+
+def _called(layer, converted, sources, problems):
+    """``converted`` called on ``sources`` (a list for a merge)."""
+    if any(source is None for source in sources):
+        return None           # what stops a source is said already
+    try:
+        return converted(sources if converted.merges else sources[0])
+    except SpiDNNConfigurationError as error:
+        problems.append(problem(layer, error))
+        return None
 
 
 def from_keras(kmodel, seed=None):
@@ -165,31 +183,35 @@ def from_keras(kmodel, seed=None):
     weights.  A model spiDNN cannot run exactly is refused with one error
     that names every layer and setting in the way, as the user wrote them.
 
-    :param kmodel: a built ``keras.Sequential`` or single-chain functional
-        model over spiDNN's layers (Dense, Conv1D/2D, pooling and global
-        pooling, ZeroPadding2D, Flatten, Reshape, Dropout, Activation)
+    :param kmodel: a built ``keras.Sequential`` or functional model (which
+        may branch and merge, and nest other models, which are flattened)
+        over spiDNN's layers (Dense, Conv1D/2D, pooling and global
+        pooling, ZeroPadding2D, Flatten, Reshape, Dropout, the merging
+        layers, Activation, ReLU, Softmax, Rescaling)
     :param seed: the spiDNN model's seed (its dropout masks)
     """
-    import keras
     import spiDNN
     from spiDNN.layers import Input
     if not getattr(kmodel, "built", False) or not kmodel.inputs:
         raise SpiDNNConfigurationError(
             "build the Keras model first (give it a keras.Input)")
-    problems = _chain_problems(kmodel)
-    layers = []
-    for layer in kmodel.layers:
-        if not isinstance(layer, keras.layers.InputLayer):
-            problems += _converted(layer, layers)
+    model_input = Input(shape=tuple(kmodel.inputs[0].shape[1:]))
+    walk = Walk(kmodel, model_input, _convert)
+    problems = check_inputs_and_outputs(kmodel) + walk.problems
+    if walk.output is model_input and not problems:
+        problems.append("the model's output is its input: spiDNN needs a "
+                        "layer with neurons")
     if problems:
         raise SpiDNNConfigurationError(
             f"spiDNN cannot run this Keras model exactly; "
             f"{len(problems)} thing(s) to change:\n"
             + "\n".join(f"  - {problem}" for problem in problems))
+    # The spiDNN layers in the Keras model's order, so that get_weights
+    # lists them as Keras does.
+    order = list(dict.fromkeys(walk.tensors[key] for key in walk.tensors
+                               if walk.tensors[key] is not model_input))
     model = spiDNN.Model(seed=seed)
-    model.add(Input(shape=tuple(kmodel.inputs[0].shape[1:])))
-    for layer in layers:
-        model.add(layer)
+    model._build_graph(model_input, walk.output, order)
     model.set_weights(kmodel.get_weights())
     return model
 
@@ -219,24 +241,58 @@ def load_model(filepath, seed=None):
     return model
 
 
+def _keras_layer(layer):
+    import keras
+    return getattr(keras.layers, type(layer).__name__)(
+        name=layer.name, **layer.keras_config())
+
+
+def _flattens(layer):
+    """spiDNN's Dense flattens a multi-dimensional input itself."""
+    return type(layer).__name__ == "Dense" and len(layer.input_shape) > 1
+
+
+def _flattened(layer, tensor):
+    import keras
+    return keras.layers.Flatten()(tensor) if _flattens(layer) else tensor
+
+
 def to_keras(model):
-    """A ``keras.Sequential`` equivalent to ``model``, with its weights;
-    compiled as ``model`` is, with its optimizer's state."""
+    """A Keras model equivalent to ``model``, with its weights: a
+    ``keras.Sequential`` for a stack of layers, a functional
+    ``keras.Model`` for a graph; compiled as ``model`` is, with its
+    optimizer's state."""
     import keras
     model._check_built()
-    klayers = [keras.Input(model.input.output_shape)]
+    kinput = keras.Input(model.input.output_shape)
+    if model.functional:
+        tensors = {id(model.input): kinput}
+        for layer in model.layers:
+            sources = [_flattened(layer, tensors[id(source)])
+                       for source in layer.inbound]
+            tensors[id(layer)] = _keras_layer(layer)(
+                sources if layer.merges else sources[0])
+        kmodel = keras.Model(kinput, tensors[id(model.layers[-1])],
+                             name=model.name)
+    else:
+        klayers = [kinput]
+        for layer in model.layers:
+            if _flattens(layer):
+                klayers.append(keras.layers.Flatten())
+            klayers.append(_keras_layer(layer))
+        kmodel = keras.Sequential(klayers, name=model.name)
+    # Layer by layer: a graph's Keras order may differ from spiDNN's.
+    variables = []
     for layer in model.layers:
-        if type(layer).__name__ == "Dense" and len(layer.input_shape) > 1:
-            klayers.append(keras.layers.Flatten())   # implicit in spiDNN
-        klayers.append(getattr(keras.layers, type(layer).__name__)(
-            name=layer.name, **layer.keras_config()))
-    kmodel = keras.Sequential(klayers)
-    kmodel.set_weights(model.get_weights())
+        if layer.weights:
+            klayer = kmodel.get_layer(layer.name)
+            klayer.set_weights(layer.get_weights())
+            variables += klayer.trainable_variables
     if model.optimizer is not None and model.loss is not None:
         from spiDNN import optimizers
         koptimizer = optimizers.to_keras(model.optimizer)
         kmodel.compile(optimizer=koptimizer, loss=model.loss,
                        metrics=model._compiled_metrics)
         optimizers.state_into_keras(model.optimizer, model.optimizer_state,
-                                    koptimizer, kmodel.trainable_variables)
+                                    koptimizer, variables)
     return kmodel
