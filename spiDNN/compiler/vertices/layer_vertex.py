@@ -199,7 +199,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                                         (output + "linear", 1, n)]
         else:
             activation = ("linear" if _sends_logits(core_layer, training)
-                          else layer.activation)
+                          else layouts.activation_kind(layer.activation))
             work.append((output + activation, 1, n))
         if not training:
             return work
@@ -253,7 +253,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     @property
     def activation(self):
-        return "linear" if self.is_partial else self.layer.activation
+        """The activation the cores compute (an alias resolved)."""
+        return "linear" if self.is_partial else layouts.activation_kind(
+            self.layer.activation)
 
     @property
     def exchanges_softmax(self):
