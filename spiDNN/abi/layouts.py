@@ -218,6 +218,8 @@ def _cost_points():
     # f(z) and its packet, inferring, then training (which keeps more)
     names += [f"output_{name}" for name in ACTIVATIONS]
     names += [f"train_output_{name}" for name in ACTIVATIONS]
+    # f'(z) times dL/da in the backward pass: neurons
+    names += [f"backward_{name}" for name in ACTIVATIONS]
     names += [f"loss_{name}" for name in LOSSES]          # loss, gradient
     # The pool app's window maths, per mode: its reads
     names += [f"pool_forward_{name}" for name in POOL_MODES]

@@ -211,6 +211,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                      ("outgoing_accumulate", 1, n * n_next)]
         else:
             work.append(("gradient_direct", 1, n))
+        if not partial and not softmax and not _sends_logits(core_layer,
+                                                             training):
+            work.append(("backward_" + layouts.activation_kind(
+                layer.activation), 1, n))
         if softmax:
             work += received_work(units) + [("task", 1, 0),
                                         ("softmax_backward", 1, units)]
