@@ -53,7 +53,7 @@ def test_bad_inputs(model, x, match):
 
 def test_unknown_activation():
     with pytest.raises(SpiDNNConfigurationError, match="unknown activation"):
-        Dense(3, activation="swish")
+        Dense(3, activation="celu")
 
 
 @pytest.mark.parametrize("units", [0, -3, 2.5, "ten", True])

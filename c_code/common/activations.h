@@ -5,6 +5,40 @@
 #include "spidnn_layouts.h"
 #include "spidnn_math.h"
 
+// Keras' and TensorFlow's constants, as float32 (TensorFlow casts them).
+#define SELU_SCALE 1.05070098735548f
+#define SELU_SCALE_ALPHA 1.75809934084738f     // scale * alpha
+#define LEAKY_RELU_SLOPE 0.2f                  // Keras' string default
+#define SQRT_HALF 0.707106781f                 // gelu's 1 / sqrt(2)
+#define TWO_OVER_SQRT_PI 1.12837917f           // erf' (0) of erfc's gradient
+#define GELU_TANH_SCALE 0.797884561f           // sqrt(2 / pi)
+#define GELU_TANH_CUBIC 0.044715f
+
+// min(max(x, 0), 6), TensorFlow's Relu6.
+static inline float relu6(float x) {
+    return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x);
+}
+
+// Keras 3's hard_sigmoid, relu6(x + 3) / 6, from r = relu6(x + 3).
+static inline float hard_sigmoid_of(float r) {
+    return r / 6.0f;
+}
+
+// Exact gelu as TensorFlow writes it: 0.5 z erfc(-z / sqrt 2).
+static inline float gelu(float z) {
+    return (0.5f * z) * spidnn_erfcf(-z * SQRT_HALF);
+}
+
+// TensorFlow's gelu(approximate=True):
+// 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))).
+static inline float gelu_tanh_inner(float z) {
+    return GELU_TANH_SCALE * (z + GELU_TANH_CUBIC * (z * z * z));
+}
+
+static inline float gelu_approximate(float z) {
+    return (0.5f * z) * (1.0f + spidnn_tanhf(gelu_tanh_inner(z)));
+}
+
 // f(z) for every activation but softmax, which needs the whole layer.
 static inline float activation_apply(uint32_t activation, float z) {
     switch (activation) {
@@ -14,13 +48,79 @@ static inline float activation_apply(uint32_t activation, float z) {
         return spidnn_sigmoidf(z);
     case ACTIVATION_TANH:
         return spidnn_tanhf(z);
+    case ACTIVATION_ELU:
+        return z < 0.0f ? spidnn_expf(z) - 1.0f : z;
+    case ACTIVATION_SELU:
+        return z < 0.0f ? SELU_SCALE_ALPHA * (spidnn_expf(z) - 1.0f)
+                        : SELU_SCALE * z;
+    case ACTIVATION_GELU:
+        return gelu(z);
+    case ACTIVATION_GELU_APPROXIMATE:
+        return gelu_approximate(z);
+    case ACTIVATION_SILU:
+        return z * spidnn_sigmoidf(z);
+    case ACTIVATION_LEAKY_RELU:
+        return z > 0.0f ? z : z * LEAKY_RELU_SLOPE;
+    case ACTIVATION_SOFTPLUS:
+        return spidnn_softplusf(z);
+    case ACTIVATION_SOFTSIGN:
+        return z / ((z < 0.0f ? -z : z) + 1.0f);
+    case ACTIVATION_HARD_SIGMOID:
+        return hard_sigmoid_of(relu6(z + 3.0f));
+    case ACTIVATION_RELU6:
+        return relu6(z);
+    case ACTIVATION_HARD_SILU:
+        return z * hard_sigmoid_of(relu6(z + 3.0f));
+    case ACTIVATION_MISH:
+        return z * spidnn_tanhf(spidnn_softplusf(z));
+    case ACTIVATION_EXPONENTIAL:
+        return spidnn_expf(z);
     default:
         return z;
     }
 }
 
+// The gradients of the composite activations, each as TensorFlow's
+// autodiff chains its ops' gradients (same products, same order), so that
+// the rounding matches as closely as it can.
+
+// 0.5 z erfc(w), w = -z / sqrt 2: erfc's gradient is -2/sqrt(pi) e^(-w^2).
+static inline float gelu_backward(float z, float grad) {
+    float w = -z * SQRT_HALF;
+    float through_erfc = (((0.5f * z) * grad) * -TWO_OVER_SQRT_PI)
+            * spidnn_expf(-(w * w));
+    return 0.5f * (grad * spidnn_erfcf(w)) - through_erfc * SQRT_HALF;
+}
+
+static inline float gelu_approximate_backward(float z, float grad) {
+    float t = spidnn_tanhf(gelu_tanh_inner(z));
+    float inner = GELU_TANH_SCALE * (((0.5f * z) * grad) * (1.0f - t * t));
+    return 0.5f * (grad * (1.0f + t)) + inner
+            + ((GELU_TANH_CUBIC * inner) * 3.0f) * (z * z);
+}
+
+// tf.nn.silu's own gradient: s (1 + z (1 - s)), s = sigmoid(z).
+static inline float silu_backward(float z, float grad) {
+    float s = spidnn_sigmoidf(z);
+    return grad * (s * (1.0f + z * (1.0f - s)));
+}
+
+// z hard_sigmoid(z): relu6's gradient passes where 0 < z + 3 < 6.
+static inline float hard_silu_backward(float z, float grad) {
+    float r = relu6(z + 3.0f);
+    float through_r = r > 0.0f && r < 6.0f ? (z * grad) / 6.0f : 0.0f;
+    return grad * hard_sigmoid_of(r) + through_r;
+}
+
+// z tanh(softplus(z)): softplus' gradient is sigmoid(z).
+static inline float mish_backward(float z, float grad) {
+    float t = spidnn_tanhf(spidnn_softplusf(z));
+    return grad * t + ((z * grad) * (1.0f - t * t)) * spidnn_sigmoidf(z);
+}
+
 // The derivative's factor for the backward pass, from the neuron's output
-// `a` (and `z`), as TensorFlow's gradients of these ops compute it.
+// `a` (and `z`), as TensorFlow's gradients of these ops compute it (its
+// Elu, Selu and Relu6 gradients take the output, the others z).
 static inline float activation_backward(uint32_t activation, float a,
                                         float z, float grad) {
     switch (activation) {
@@ -30,6 +130,36 @@ static inline float activation_backward(uint32_t activation, float a,
         return grad * a * (1.0f - a);
     case ACTIVATION_TANH:
         return grad * (1.0f - a * a);
+    case ACTIVATION_ELU:
+        return a < 0.0f ? (a + 1.0f) * grad : grad;
+    case ACTIVATION_SELU:
+        return a < 0.0f ? grad * (a + SELU_SCALE_ALPHA) : grad * SELU_SCALE;
+    case ACTIVATION_GELU:
+        return gelu_backward(z, grad);
+    case ACTIVATION_GELU_APPROXIMATE:
+        return gelu_approximate_backward(z, grad);
+    case ACTIVATION_SILU:
+        return silu_backward(z, grad);
+    case ACTIVATION_LEAKY_RELU:
+        return z > 0.0f ? grad : grad * LEAKY_RELU_SLOPE;
+    case ACTIVATION_SOFTPLUS:
+        return grad * spidnn_sigmoidf(z);
+    case ACTIVATION_SOFTSIGN: {
+        float d = (z < 0.0f ? -z : z) + 1.0f;
+        return grad / (d * d);
+    }
+    case ACTIVATION_HARD_SIGMOID: {
+        float r = relu6(z + 3.0f);
+        return r > 0.0f && r < 6.0f ? grad / 6.0f : 0.0f;
+    }
+    case ACTIVATION_RELU6:
+        return a > 0.0f && a < 6.0f ? grad : 0.0f;
+    case ACTIVATION_HARD_SILU:
+        return hard_silu_backward(z, grad);
+    case ACTIVATION_MISH:
+        return mish_backward(z, grad);
+    case ACTIVATION_EXPONENTIAL:
+        return grad * a;
     default:
         return grad;
     }

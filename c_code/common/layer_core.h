@@ -453,13 +453,19 @@ static void compute_backward(uint generation, uint unused) {
         if (dropout_rate > 0.0f) {
             g *= mask[j];
         }
-        if (params.sends_logits) {
-            delta[j] = g;
-        } else if (is_softmax_layer()) {
+        if (is_softmax_layer()) {
             send_float(params.softmax_backward_key + j, g);
         } else {
+            delta[j] = g;
+        }
+    }
+    // f'(z) in a loop of its own, so that its cost (from a multiply to
+    // erfc's polynomials) is its activation's point, not the gradient's.
+    if (!params.sends_logits && !is_softmax_layer()) {
+        COST(COST_BACKWARD_LINEAR + params.activation, params.n_neurons);
+        for (uint32_t j = 0; j < params.n_neurons; j++) {
             delta[j] = activation_backward(
-                    params.activation, activated[j], z[j], g);
+                    params.activation, activated[j], z[j], delta[j]);
         }
     }
     if (is_softmax_layer()) {

@@ -177,4 +177,54 @@ static inline float spidnn_log1pf(float x) {
     return spidnn_logf(u) * x / (u - 1.0f);
 }
 
+// erf(x) for |x| < 1 by its Taylor series x sum (-1)^n x^2n / (n! (2n+1))
+// 2/sqrt(pi): the terms fall fast enough there that ten are below float
+// rounding, and none cancels the others much.
+static inline float spidnn_erf_small(float x) {
+    float x2 = x * x;
+    return x * (1.12837917f + x2 * (-0.376126389f + x2 * (0.112837917f
+            + x2 * (-0.0268661706f + x2 * (0.00522397762f + x2 * (
+            -0.000854832702f + x2 * (0.000120553330f + x2 * (
+            -1.49256504e-05f + x2 * (1.64621144e-06f
+            + x2 * -1.63658447e-07f)))))))));
+}
+
+// erfc(x) = exp(-x^2) R(x) for x >= 1, R by a degree-9 polynomial in
+// t = 1 / (1 + x/2), fitted (least squares on Chebyshev nodes, in
+// double) to erfc(x) exp(x^2) over [1, 10.1], past which erfc underflows:
+// relative error below 4e-7 in float, where 1 - erf would keep none of
+// erfc's digits.
+static inline float spidnn_erfc_large(float x) {
+    float t = 1.0f / (1.0f + 0.5f * x);
+    float r = 3.212499855e-06f + t * (0.2819953267f + t * (0.2834442840f
+            + t * (0.2362824873f + t * (0.2288003066f + t * (
+            -0.08888072536f + t * (0.3704910060f + t * (-0.5693993886f
+            + t * (0.3240330240f + t * -0.06672443557f))))))));
+    return spidnn_expf(-x * x) * r;
+}
+
+// The complementary error function erfc(x) = 1 - erf(x), which TensorFlow's
+// exact gelu takes.
+static inline float spidnn_erfcf(float x) {
+    if (x >= 1.0f) {
+        return x > 10.1f ? 0.0f : spidnn_erfc_large(x);
+    }
+    if (x <= -1.0f) {
+        return 2.0f - (x < -10.1f ? 0.0f : spidnn_erfc_large(-x));
+    }
+    return 1.0f - spidnn_erf_small(x);
+}
+
+// log(1 + e^x) as TensorFlow's Softplus kernel computes it: x itself, or
+// e^x, beyond the threshold log(FLT_EPSILON) + 2 where log1p(e^x) would
+// round to them.
+static inline float spidnn_softplusf(float x) {
+    const float threshold = -13.9423847f;
+    if (x > -threshold) {
+        return x;
+    }
+    float e = spidnn_expf(x);
+    return x < threshold ? e : spidnn_log1pf(e);
+}
+
 #endif

@@ -30,7 +30,35 @@ ACTIVATIONS = {
     "sigmoid": 2,
     "tanh": 3,
     "softmax": 4,
+    "elu": 5,
+    "selu": 6,
+    "gelu": 7,
+    # Keras' gelu(approximate=True), which no Keras string names
+    "gelu_approximate": 8,
+    "silu": 9,
+    "leaky_relu": 10,
+    "softplus": 11,
+    "softsign": 12,
+    "hard_sigmoid": 13,
+    "relu6": 14,
+    "hard_silu": 15,
+    "mish": 16,
+    "exponential": 17,
 }
+
+#: Keras' other names for an activation, with the one they stand for.  A
+#: layer keeps the name its user wrote (errors and summaries show it);
+#: the cores and the cost table know the activation by the one it stands
+#: for (activation_kind).
+ACTIVATION_ALIASES = {
+    "swish": "silu",
+    "hard_swish": "hard_silu",
+}
+
+
+def activation_kind(name):
+    """The ACTIVATIONS name of activation ``name``, an alias resolved."""
+    return ACTIVATION_ALIASES.get(name, name)
 
 #: Losses the loss app computes, by Keras name, with the id the C apps use.
 LOSSES = {
@@ -221,6 +249,8 @@ def _cost_points():
     # f(z) and its packet, inferring, then training (which keeps more)
     names += [f"output_{name}" for name in ACTIVATIONS]
     names += [f"train_output_{name}" for name in ACTIVATIONS]
+    # f'(z) times dL/da in the backward pass: neurons
+    names += [f"backward_{name}" for name in ACTIVATIONS]
     names += [f"loss_{name}" for name in LOSSES]          # loss, gradient
     # The pool app's window maths, per mode: its reads
     names += [f"pool_forward_{name}" for name in POOL_MODES]

@@ -1,6 +1,7 @@
 """Conv1D and Conv2D, as Keras' (channels_last, no dilation or groups)."""
 import numpy
 
+from spiDNN.abi import layouts
 from spiDNN.initializers import glorot_uniform
 from spiDNN.layers.arguments import padding_mode, positive_int
 from spiDNN.layers.layer import KernelAndBias, activation_name, unique_name
@@ -8,7 +9,8 @@ from spiDNN.layers.windowed import WindowedLayer
 
 #: Element-wise activations: Keras' softmax on a conv is over the channels
 #: of each position, which spiDNN does not compute.
-CONV_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+CONV_ACTIVATIONS = tuple(name for name in layouts.ACTIVATIONS
+                         if name != "softmax")
 
 
 class _Conv(KernelAndBias, WindowedLayer):

@@ -15,8 +15,10 @@ class Dense(KernelAndBias, Layer):
     too.
 
     :param units: number of neurons
-    :param activation: ``None``/``"linear"``, ``"relu"``, ``"sigmoid"``,
-        ``"tanh"`` or ``"softmax"``
+    :param activation: a Keras activation name (``None`` is
+        ``"linear"``): spiDNN.abi.layouts.ACTIVATIONS has them, with
+        ``"swish"`` and ``"hard_swish"`` as Keras' aliases and
+        ``"gelu_approximate"`` for Keras' ``gelu(approximate=True)``
     :param neurons_per_core: how many of the layer's neurons share a core
         (1 is one neuron per core); ``"auto"``, the default, leaves it to
         the planner (``spiDNN.compiler.planner``), which shows its choice in

@@ -23,10 +23,14 @@ def unique_name(base):
 
 
 def activation_name(activation, allowed=None):
-    """Keras' activation name, or a clear error."""
+    """Keras' activation name, as the user wrote it (an alias such as
+    ``"swish"`` stays so: layouts.activation_kind resolves it for the
+    cores), or a clear error naming what they wrote."""
     name = "linear" if activation is None else activation
-    allowed = sorted(layouts.ACTIVATIONS) if allowed is None else allowed
-    if name not in allowed:
+    allowed = set(layouts.ACTIVATIONS if allowed is None else allowed)
+    allowed |= {alias for alias, kind in layouts.ACTIVATION_ALIASES.items()
+                if kind in allowed}
+    if not isinstance(name, str) or name not in allowed:
         raise SpiDNNConfigurationError(
             f"unknown activation {activation!r}; here spiDNN knows "
             f"{sorted(allowed)}")

@@ -17,6 +17,7 @@ import numpy
 
 import spiDNN
 from spiDNN import optimizers
+from spiDNN.abi import layouts
 from spiDNN.layers import (
     Activation, Add, Average, AveragePooling2D, Concatenate, Conv2D, Dense,
     Dropout, Flatten, Input, Maximum, MaxPooling2D, Minimum, Multiply,
@@ -256,7 +257,21 @@ def _every_variant(cases):
     return cases
 
 
-FIT = _every_variant(FIT)
+#: The activations the cases above compute; activation_cases measures
+#: the others.
+NAMED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
+
+
+def activation_cases():
+    """A Dense case for each activation the cases above do not name, its
+    cores of 3 and 2 neurons (two sizes for the line) over inputs of both
+    signs: a new activation is measured without an edit here."""
+    return {
+        f"mlp-10-{name}-k3": mlp(10, [(5, name), (2, name)], 3, MSE, "sgd")
+        for name in layouts.ACTIVATIONS if name not in NAMED_ACTIVATIONS}
+
+
+FIT = _every_variant({**FIT, **activation_cases()})
 
 HELD_OUT = {
     "held-out-mlp-20": mlp(20, [(6, "relu"), (4, "softmax")], 3, CCE,

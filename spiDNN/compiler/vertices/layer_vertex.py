@@ -211,7 +211,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                                         (output + "linear", 1, n)]
         else:
             activation = ("linear" if _sends_logits(core_layer, training)
-                          else layer.activation)
+                          else layouts.activation_kind(layer.activation))
             work.append((output + activation, 1, n))
         if not training:
             return work
@@ -225,6 +225,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             else:
                 work.append(("gradient_direct", 1, n))
         work.append(("delta", 1, n))
+        if not partial and not softmax and not _sends_logits(core_layer,
+                                                             training):
+            work.append(("backward_" + layouts.activation_kind(
+                layer.activation), 1, n))
         if softmax:
             work += received_work(units) + [("task", 1, 0),
                                         ("softmax_backward", 1, units)]
@@ -267,7 +271,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     @property
     def activation(self):
-        return "linear" if self.is_partial else self.layer.activation
+        """The activation the cores compute (an alias resolved)."""
+        return "linear" if self.is_partial else layouts.activation_kind(
+            self.layer.activation)
 
     @property
     def exchanges_softmax(self):

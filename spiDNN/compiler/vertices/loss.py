@@ -89,8 +89,8 @@ class LossMachineVertex(AppMachineVertex):
             backward_key=routing_infos.get_key_from(self, BACKWARD),
             loss_key=routing_infos.get_key_from(self, LOSS),
             metrics=training.metric_bits,
-            output_activation=layouts.ACTIVATIONS[
-                training.output_activation],
+            output_activation=layouts.ACTIVATIONS[layouts.activation_kind(
+                training.output_activation)],
             **training.batch_fields(),
             **prefixed("output", key_space(vertex.output_vertex, FORWARD)),
             **prefixed("label", key_space(
