@@ -519,6 +519,12 @@ class Model:
             for layer in self.layers]
         header = ("Layer (type)", "Output Shape", "Param #", "Cores",
                   "Packets/sample")
+        if self.functional:
+            # As Keras' summary of a functional model: each layer's inputs.
+            header += ("Connected to",)
+            rows = [rows[0] + ("-",)] + [
+                row + (", ".join(source.name for source in layer.inbound),)
+                for row, layer in zip(rows[1:], self.layers)]
         widths = [max(len(str(row[i])) for row in rows + [header]) + 2
                   for i in range(len(header))]
         lines = ["".join(str(v).ljust(w) for v, w in zip(header, widths))]

@@ -31,6 +31,7 @@ MODULE_TIERS = {
     "test_bad_input": "unit",
     "test_benchmark_suite": "system",
     "test_board_data": "live",
+    "test_branches": "machine",
     "test_cnn_digits": "machine",
     "test_configuration": "machine",
     "test_conv_matches_keras": "machine",

@@ -32,6 +32,8 @@ class Walk:
         #: id(Keras tensor) -> the spiDNN layer (or Input) computing it.
         self.tensors = {}
         self.names = collections.Counter()
+        #: The spiDNN layers, in the order their Keras layers come.
+        self.order = []
         self.output = self._walk(kmodel, [model_input])[0]
 
     def _walk(self, kmodel, sources):
@@ -85,7 +87,11 @@ class Walk:
             self.problems.append(
                 f"two layers are named {operation.name!r} (one in a nested "
                 f"model): spiDNN names each layer once; rename one")
-        return [self.convert(operation, sources, alone, self.problems)]
+        converted = self.convert(operation, sources, alone, self.problems)
+        if converted is not None and all(converted is not layer
+                                         for layer in self.order):
+            self.order.append(converted)
+        return [converted]
 
 
 def _nodes_in(kmodel, operation):

@@ -44,6 +44,10 @@ _CARRIED = {
     "Flatten": (),
     "Reshape": ("target_shape",),
     "Dropout": ("rate", "seed"),
+    "Rescaling": ("scale", "offset"),
+    # The merging layers.
+    "Add": (), "Subtract": (), "Multiply": (), "Average": (), "Maximum": (),
+    "Minimum": (), "Concatenate": ("axis",),
 }
 #: Settings that are only bookkeeping in Keras.
 _IGNORABLE = {"name", "trainable", "dtype", "kernel_initializer",
@@ -75,9 +79,6 @@ def _settings_problems(layer, config, dtype):
     return problems
 
 
-#: Keras' merging layers: their arguments carried over.
-_MERGES = {"Add": (), "Subtract": (), "Multiply": (), "Average": (),
-           "Maximum": (), "Minimum": (), "Concatenate": ("axis",)}
 #: Keras' layers of an activation: the activation each computes, with
 #: the settings it has at that activation's values.
 _ACTIVATION_LAYERS = {
@@ -126,9 +127,8 @@ def _activation(layer, sources, alone, problems):
 def _spidnn_layer(layer, kind, config):
     """The spiDNN layer of a Keras layer spiDNN has."""
     import spiDNN
-    carried = {**_CARRIED, **_MERGES, "Rescaling": ("scale", "offset")}
     return getattr(spiDNN.layers, kind)(
-        **{name: config[name] for name in carried[kind]}, name=layer.name)
+        **{name: config[name] for name in _CARRIED[kind]}, name=layer.name)
 
 
 def _convert(layer, sources, alone, problems):
@@ -145,7 +145,7 @@ def _convert(layer, sources, alone, problems):
             name=layer.name), sources, problems)
     if kind == "Activation" or kind in _ACTIVATION_LAYERS:
         return _activation(layer, sources, alone, problems)
-    if kind not in _CARRIED and kind not in _MERGES and kind != "Rescaling":
+    if kind not in _CARRIED:
         problems.append(f"{_named(layer)}: spiDNN has no such layer yet")
         return None
     config = layer.get_config()
@@ -208,10 +208,8 @@ def from_keras(kmodel, seed=None):
             + "\n".join(f"  - {problem}" for problem in problems))
     # The spiDNN layers in the Keras model's order, so that get_weights
     # lists them as Keras does.
-    order = list(dict.fromkeys(walk.tensors[key] for key in walk.tensors
-                               if walk.tensors[key] is not model_input))
     model = spiDNN.Model(seed=seed)
-    model._build_graph(model_input, walk.output, order)
+    model._build_graph(model_input, walk.output, walk.order)
     model.set_weights(kmodel.get_weights())
     return model
 
