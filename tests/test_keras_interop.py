@@ -74,13 +74,17 @@ def test_what_spiDNN_cannot_run_exactly_is_refused(index):
 
 
 @pytest.mark.unit
-def test_a_branching_model_is_refused():
+def test_a_branching_model_converts_and_a_shared_layer_is_refused():
     import keras
     inputs = keras.Input((4,))
     left, right = keras.layers.Dense(3)(inputs), keras.layers.Dense(3)(inputs)
     kmodel = keras.Model(inputs, keras.layers.Add()([left, right]))
-    with pytest.raises(SpiDNNConfigurationError, match="single chain"):
-        spiDNN.from_keras(kmodel)
+    model = spiDNN.from_keras(kmodel)
+    assert model.functional and type(model.layers[-1]).__name__ == "Add"
+    shared = keras.layers.Dense(4)
+    twice = keras.Model(inputs, shared(shared(inputs)))
+    with pytest.raises(SpiDNNConfigurationError, match="applied 2 times"):
+        spiDNN.from_keras(twice)
 
 
 def test_to_keras_makes_the_implicit_flatten_explicit():

@@ -190,6 +190,7 @@ def from_keras(kmodel, seed=None):
         layers, Activation, ReLU, Softmax, Rescaling)
     :param seed: the spiDNN model's seed (its dropout masks)
     """
+    import keras
     import spiDNN
     from spiDNN.layers import Input
     if not getattr(kmodel, "built", False) or not kmodel.inputs:
@@ -210,6 +211,9 @@ def from_keras(kmodel, seed=None):
     # lists them as Keras does.
     model = spiDNN.Model(seed=seed)
     model._build_graph(model_input, walk.output, walk.order)
+    # A Sequential stays one: more layers may be added, and to_keras gives
+    # a Sequential back.
+    model.functional = not isinstance(kmodel, keras.Sequential)
     model.set_weights(kmodel.get_weights())
     return model
 
