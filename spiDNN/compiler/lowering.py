@@ -141,6 +141,25 @@ class CoreLayer:
         return [("dense_deltas" if consumer.vertex_class.SENDS_DELTAS
                  else "direct", consumer) for consumer in self.consumers]
 
+    def gradient_packets(self, n_neurons, partial=False):
+        """Packets a core of ``n_neurons`` receives per sample in the
+        backward pass: each Dense consumer's deltas; of a direct
+        consumer's, all of them (the loss's and a windowed layer's reach
+        every core of the layer), but a merge's and, 2-D, the last block's
+        reach only the core holding their neurons."""
+        if partial:
+            return n_neurons
+
+        def packets(kind, consumer):
+            if kind == "dense_deltas":
+                return consumer.layer.units
+            if consumer is not None and (
+                    consumer.vertex_class.ROUTES_GRADIENTS_TO_HOLDERS):
+                return n_neurons
+            return self.layer.units
+        return sum(packets(kind, consumer)
+                   for kind, consumer in self.gradients())
+
     def gradients_received(self, n_neurons, partial=False):
         """[(GRADIENT_SOURCES id, values gathered)] of each consumer for a
         core of ``n_neurons`` (a partial core of a 2-D split: its

@@ -66,6 +66,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     #: The previous layer keeps this layer's kernel rows and receives its
     #: deltas; otherwise this layer sends dL/da of the previous layer.
     SENDS_DELTAS = False
+    #: Its dL/dx packets are routed only to the source cores holding
+    #: their neurons (a merge's), not to every core of the source.
+    ROUTES_GRADIENTS_TO_HOLDERS = False
     #: The app can keep its kernel and input vectors in SDRAM and stream
     #: them through DMA (layer_params.streamed).
     CAN_STREAM = False
@@ -216,7 +219,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if not training:
             return work
         gradients = core_layer.gradients_received(n, partial)
-        work += received_work(sum(size for _, size in gradients)) + [
+        work += received_work(core_layer.gradient_packets(n, partial)) + [
             ("task", 1, 0)]
         for kind, size in gradients:
             if kind == layouts.GRADIENT_SOURCES["dense_deltas"]:
@@ -310,8 +313,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             2 * self.layer.units if self.exchanges_softmax else 0))
         if not self.training:
             return forward
-        gathered = sum(size for _, size in self.core_layer.gradients_received(
-            n, self.is_partial))
+        gathered = self.core_layer.gradient_packets(n, self.is_partial)
         return 2 * forward + self.n_slices * gathered + (
             self.extra_deliveries())
 

@@ -26,6 +26,7 @@ class MergeVertex(LayerVertex):
     """A merging, rescaling or activation layer."""
 
     MACHINE_VERTEX = MergeMachineVertex
+    ROUTES_GRADIENTS_TO_HOLDERS = True
     EXTRA_REGION_BYTES = layouts.MERGE_PARAMS.n_bytes + (
         layouts.MAX_SOURCES * layouts.MERGE_INPUT.n_bytes)
 
@@ -85,9 +86,8 @@ class MergeVertex(LayerVertex):
         forward = self.n_slices * self.layer.core_inputs(n)
         if not self.training:
             return forward
-        gathered = sum(size for _, size in
-                       self.core_layer.gradients_received(n))
-        return 2 * forward + self.n_slices * gathered
+        return 2 * forward + self.n_slices * (
+            self.core_layer.gradient_packets(n))
 
     # ------------------------------------------------------- the routes
     def sources_of(self, machine_vertex, source_vertex, partition_id):
