@@ -235,13 +235,14 @@ def test_round_trip_through_spiDNN_keeps_predictions(kind):
 def test_every_unsupported_layer_and_setting_is_named_at_once():
     """One error lists them all, by the names and arguments the user
     wrote, with no config dicts or object reprs; a residual merge is
-    named, not the layer after it."""
+    named, and a layer applied twice."""
     import keras
     kmodel = keras.Sequential([
         keras.Input((8, 8, 3)),
         keras.layers.Conv2D(4, 3, dilation_rate=2, name="stem",
                             kernel_regularizer=keras.regularizers.L2(1e-4)),
-        keras.layers.BatchNormalization(name="bn"), keras.layers.ReLU(),
+        keras.layers.BatchNormalization(name="bn"),
+        keras.layers.UpSampling2D(),
         keras.layers.GlobalAveragePooling2D(data_format="channels_first"),
         keras.layers.Dense(3)])
     with pytest.raises(SpiDNNConfigurationError) as error:
@@ -252,17 +253,19 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
                      "supports 1)",
                      "'stem' (Conv2D): kernel_regularizer=L2(l2=0.0001)",
                      "'bn' (BatchNormalization): spiDNN has no such layer",
-                     "(ReLU): spiDNN has no such layer",
+                     "(UpSampling2D): spiDNN has no such layer",
                      "(GlobalAveragePooling2D): data_format="
                      "'channels_first' (spiDNN supports 'channels_last')"):
         assert expected in message
     assert "{" not in message and " at 0x" not in message
     inputs = keras.Input((6,))
     x = keras.layers.Dense(4, name="first")(inputs)
-    y = keras.layers.Dense(4, name="second")(x)
-    y += x
+    shared = keras.layers.Dense(4, name="shared")
+    y = shared(x)
+    y += shared(y)
     residual = keras.Model(inputs, keras.layers.Dense(2, name="out")(y))
     with pytest.raises(SpiDNNConfigurationError) as error:
         spiDNN.from_keras(residual)
     message = str(error.value)
-    assert "(Add) merges 2 inputs" in message and "'out'" not in message
+    assert "'shared' (Dense) is applied 2 times" in message
+    assert "'out'" not in message and "'first'" not in message
