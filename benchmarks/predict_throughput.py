@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # quiet TensorFlow's logs
 import spiDNN  # noqa: E402
 import spiDNN.datasets  # noqa: E402
 from spiDNN.layers import Dense, Input  # noqa: E402
-from results_file import write_json  # noqa: E402
+from results_file import aligned, run_benchmark  # noqa: E402
 
 #: Samples per second spiDNN's predict should reach (machine time).
 TARGET_SAMPLES_PER_SECOND = 1000.0
@@ -135,15 +135,11 @@ def table(results):
         ("target samples/s", f"{results['target_samples_per_second']:,.0f}"),
         ("target met", "yes" if results["target_met"] else "NO"),
     ]
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    return "\n".join(aligned(rows))
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    results = run(args)
-    print(table(results))
-    write_json(results, args.output)
+    run_benchmark(parse_args, run, table, argv)
 
 
 if __name__ == "__main__":

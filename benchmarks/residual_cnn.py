@@ -17,18 +17,15 @@ visible) against the lower bound, and the predicted board time.
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 import spiDNN  # noqa: E402
 import spiDNN.datasets  # noqa: E402
-from results_file import write_json  # noqa: E402
+from results_file import aligned, run_benchmark  # noqa: E402
 
 BATCH_SIZE = 32
 LOSS = "sparse_categorical_crossentropy"
@@ -182,8 +179,7 @@ def table(results):
          f"{r['predicted_board_train_samples_per_second']:,.0f} / "
          f"{r['predicted_board_predict_samples_per_second']:,.0f}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    lines = aligned(rows)
     lines += ["packets per train sample by layer/partition:"] + [
         f"  {key}: {value:,.1f}" for key, value in sorted(
             r["packets_per_train_sample"].items())]
@@ -191,11 +187,7 @@ def table(results):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    results = run(args)
-    print(table(results))
-    write_json(results, args.output)
-    return results
+    return run_benchmark(parse_args, run, table, argv)
 
 
 if __name__ == "__main__":

@@ -12,3 +12,19 @@ def write_json(results, path):
         json.dump(results, stream, indent=2)
         stream.write("\n")
     print(f"\nresults written to {path}")
+
+
+def aligned(rows):
+    """[(name, value)] as lines, the values in one column."""
+    width = max(len(name) for name, _ in rows)
+    return [f"{name:<{width}}  {value}" for name, value in rows]
+
+
+def run_benchmark(parse_args, run, table, argv=None):
+    """A benchmark's main: its figures run, printed and written to the
+    JSON file of its ``--output``."""
+    args = parse_args(argv)
+    results = run(args)
+    print(table(results))
+    write_json(results, args.output)
+    return results

@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # quiet TensorFlow's logs
 import spiDNN  # noqa: E402
 import spiDNN.datasets  # noqa: E402
 from spiDNN.layers import Dense, Input  # noqa: E402
-from results_file import write_json  # noqa: E402
+from results_file import aligned, run_benchmark  # noqa: E402
 
 #: spiDNN training samples/s over Keras' that the project aims for.
 TARGET_RATIO = 1 / 20
@@ -173,16 +173,11 @@ def table(results):
          f"ratio {'yes' if results['target_ratio_met'] else 'NO'}, "
          f"accuracy {'yes' if results['target_accuracy_met'] else 'NO'}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    return "\n".join(aligned(rows))
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    results = run(args)
-    print(table(results))
-    write_json(results, args.output)
-    return results
+    return run_benchmark(parse_args, run, table, argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import pytest
 
 import spiDNN
 from spiDNN.layers import (
-    Activation, Add, Concatenate, Dense, Input, Maximum, ReLU)
+    Add, Concatenate, Dense, Input, ReLU)
 from tests.branch_oracle import (
     assert_predicts_as_keras, assert_trains_as_keras, samples)
 

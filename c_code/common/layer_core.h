@@ -475,37 +475,47 @@ static void compute_backward(uint generation, uint unused) {
     }
 }
 
-// A packet of the input vector: true if it was one.
-static bool receive_input(uint32_t key, uint32_t payload) {
-    for (uint32_t s = 0; s < n_sources; s++) {
-        uint32_t got = gather_receive(&input_gathers[s], key, payload);
+// A packet for one of `n` gathers that complete together (a vector's
+// sources, or a sample's consumers): GATHER_NOT_MINE if for none, and
+// GATHER_COMPLETE once the last of them completes (counted in *done).
+static uint32_t gather_together(gather_t *gathers, uint32_t n,
+                                uint32_t *done, uint32_t key,
+                                uint32_t payload) {
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t got = gather_receive(&gathers[i], key, payload);
         if (got == GATHER_NOT_MINE) {
             continue;
         }
-        if (got == GATHER_COMPLETE && ++sources_complete == n_sources) {
-            sources_complete = 0;
-            inputs_waiting = true;
-            start_forward_if_ready();
+        if (got == GATHER_COMPLETE && ++*done < n) {
+            return GATHER_STORED;
         }
-        return true;
+        if (got == GATHER_COMPLETE) {
+            *done = 0;
+        }
+        return got;
     }
-    return false;
+    return GATHER_NOT_MINE;
+}
+
+// A packet of the input vector: true if it was one.
+static bool receive_input(uint32_t key, uint32_t payload) {
+    uint32_t got = gather_together(input_gathers, n_sources,
+            &sources_complete, key, payload);
+    if (got == GATHER_COMPLETE) {
+        inputs_waiting = true;
+        start_forward_if_ready();
+    }
+    return got != GATHER_NOT_MINE;
 }
 
 // A packet of a consumer's gradients: true if it was one.
 static bool receive_gradient(uint32_t key, uint32_t payload) {
-    for (uint32_t u = 0; u < n_gradients; u++) {
-        uint32_t got = gather_receive(&gradient_gathers[u], key, payload);
-        if (got == GATHER_NOT_MINE) {
-            continue;
-        }
-        if (got == GATHER_COMPLETE && ++gradients_complete == n_gradients) {
-            gradients_complete = 0;
-            schedule(compute_backward, 0);
-        }
-        return true;
+    uint32_t got = gather_together(gradient_gathers, n_gradients,
+            &gradients_complete, key, payload);
+    if (got == GATHER_COMPLETE) {
+        schedule(compute_backward, 0);
     }
-    return false;
+    return got != GATHER_NOT_MINE;
 }
 
 static void receive_packet(uint key, uint payload) {
