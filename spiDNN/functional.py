@@ -6,31 +6,33 @@ from spiDNN.layers.input import Input
 from spiDNN.layers.layer import Layer
 
 
-def _single(value, what):
-    """The one Input or output of ``value`` (a layer or a list of one)."""
+def _listed(value, what):
+    """The Inputs or outputs of ``value`` (a layer or a list of them)."""
     values = list(value) if isinstance(value, (list, tuple)) else [value]
-    if len(values) != 1:
+    for one in values:
+        if not isinstance(one, Layer) or (
+                what == "input" and not isinstance(one, Input)):
+            raise SpiDNNConfigurationError(
+                f"spiDNN.Model's {what}s must be "
+                + ("Inputs" if what == "input" else "layers called on them")
+                + f", not {one!r}")
+    if not values or len({id(one) for one in values}) != len(values):
         raise SpiDNNConfigurationError(
-            f"spiDNN.Model takes one {what} for now, got {len(values)}: "
-            f"merge the {what}s into one (Concatenate)")
-    if not isinstance(values[0], Layer):
-        raise SpiDNNConfigurationError(
-            f"spiDNN.Model's {what} must be "
-            + ("an Input" if what == "input" else "a layer called on one")
-            + f", not {values[0]!r}")
-    return values[0]
+            f"spiDNN.Model needs its {what}s once each, got {value!r}")
+    return values
 
 
 def graph_layers(inputs, outputs, order=None):
-    """(the Input, the layers from it to the output): every layer the
+    """(the Inputs, the layers from them to the output): every layer the
     output depends on, after its sources, the output last; in ``order``
     (a list of layers) where given, which must be such an order."""
-    model_input = _single(inputs, "input")
-    output = _single(outputs, "output")
-    if not isinstance(model_input, Input):
+    model_inputs = _listed(inputs, "input")
+    outputs = _listed(outputs, "output")
+    if len(outputs) != 1:
         raise SpiDNNConfigurationError(
-            f"spiDNN.Model's input must be an Input, not {model_input.name} "
-            f"({type(model_input).__name__})")
+            f"spiDNN.Model takes one output for now, got {len(outputs)}: "
+            f"give each output a model of its own")
+    output = outputs[0]
     found = []
     seen = set()
     # Depth first from the output, sources in their order, without
@@ -41,10 +43,11 @@ def graph_layers(inputs, outputs, order=None):
         if id(layer) in seen and not expanded:
             continue
         if isinstance(layer, Input):
-            if layer is not model_input:
+            if all(layer is not one for one in model_inputs):
                 raise SpiDNNConfigurationError(
                     f"the output depends on {layer.name}, an Input that is "
-                    f"not the model's ({model_input.name})")
+                    f"not one of the model's "
+                    f"({', '.join(one.name for one in model_inputs)})")
             continue
         if expanded:
             found.append(layer)
@@ -61,7 +64,7 @@ def graph_layers(inputs, outputs, order=None):
     if order is not None:
         found = _in_order(found, order)
     found.remove(output)
-    return model_input, found + [output]
+    return model_inputs, found + [output]
 
 
 def _in_order(found, order):

@@ -64,6 +64,8 @@ class Model:
         #: Built with the functional API (``add`` refuses more layers).
         self.functional = False
         self.input = None
+        #: The Inputs (a Sequential's one; the functional API's, in order).
+        self.inputs = []
         self.layers = []
         self.n_boards = None if n_boards is None else positive_int(
             n_boards, "n_boards")
@@ -107,14 +109,15 @@ class Model:
         (in ``order``, a list, where given), their weights created in
         that order."""
         from spiDNN.functional import graph_layers, preceding
-        model_input, layers = graph_layers(inputs, outputs, order)
+        model_inputs, layers = graph_layers(inputs, outputs, order)
         for layer in layers:
             layer.check_free()
             layer.check_after(preceding(layer))
         for layer in layers:
             sources = [source.output_shape for source in layer.inbound]
             layer.build(sources if layer.merges else sources[0], self._rng)
-        self.input, self.layers, self.functional = model_input, layers, True
+        self.inputs, self.layers, self.functional = model_inputs, layers, True
+        self.input = model_inputs[0]
         self.check_fits()
         for layer in layers:
             layer.model = self
@@ -127,6 +130,7 @@ class Model:
                 raise SpiDNNConfigurationError(
                     "the model already has an Input layer")
             self.input = layer
+            self.inputs = [layer]
             return self
         if not isinstance(layer, Layer):
             raise SpiDNNConfigurationError(
@@ -166,7 +170,8 @@ class Model:
 
     @property
     def n_inputs(self):
-        return self.input.units
+        """Input elements of a sample, of all the Inputs."""
+        return sum(model_input.units for model_input in self.inputs)
 
     @property
     def output_shape(self):
@@ -250,7 +255,8 @@ class Model:
         not), and refuses a model that would break a limit of the
         machine; the plan, frozen, is ``self.plan``, which the run's
         machine graph takes its slicing from."""
-        self.plan = planner.plan(self.layers, training, self.n_boards)
+        self.plan = planner.plan(self.layers, training, self.n_boards,
+                                 self.inputs)
         return self.plan
 
     def boards_needed(self):
@@ -260,22 +266,36 @@ class Model:
 
     def _check_inputs(self, x):
         """Inputs as a contiguous float32 array (n_samples, n_inputs), from
-        (n_samples, *input shape) or already flat, or a clear error."""
-        array = numeric_array(x, "inputs")
-        shape = self.input.output_shape
-        if array.ndim >= 1 and array.shape[1:] == shape:
-            array = array.reshape(len(array), self.n_inputs)
-        if array.ndim != 2 or array.shape[1] != self.n_inputs:
-            expected = (f"(n_samples, {', '.join(map(str, shape))})"
-                        + (f" or (n_samples, {self.n_inputs})"
-                           if len(shape) > 1 else ""))
+        (n_samples, *input shape) or already flat, or a clear error; with
+        several Inputs, a list of such arrays (or a dict by the Inputs'
+        names), one per Input, side by side."""
+        if len(self.inputs) == 1:
+            return _input_rows(x, self.input, "inputs")
+        if isinstance(x, numpy.ndarray) and x.dtype == numpy.float32 and (
+                x.ndim == 2 and x.shape[1] == self.n_inputs):
+            # Already side by side, as fit's validation_split leaves them.
+            check_finite(x, "inputs")
+            return numpy.ascontiguousarray(x)
+        if isinstance(x, dict):
+            missing = [one.name for one in self.inputs if one.name not in x]
+            if missing or len(x) != len(self.inputs):
+                raise SpiDNNConfigurationError(
+                    f"inputs by name must give exactly "
+                    f"{', '.join(one.name for one in self.inputs)}; got "
+                    f"{', '.join(map(str, x))}")
+            x = [x[one.name] for one in self.inputs]
+        if not isinstance(x, (list, tuple)) or len(x) != len(self.inputs):
             raise SpiDNNConfigurationError(
-                f"inputs must have shape {expected}, got {array.shape}")
-        if len(array) == 0:
-            raise SpiDNNConfigurationError("inputs hold no samples")
-        check_finite(array, "inputs")
-        array = array.astype(numpy.float32)
-        return numpy.ascontiguousarray(array)
+                f"the model has {len(self.inputs)} Inputs "
+                f"({', '.join(one.name for one in self.inputs)}): give a "
+                f"list of as many arrays, not {type(x).__name__}")
+        rows = [_input_rows(part, one, f"inputs of {one.name}")
+                for part, one in zip(x, self.inputs)]
+        if len({len(part) for part in rows}) != 1:
+            raise SpiDNNConfigurationError(
+                f"the inputs hold different numbers of samples: "
+                f"{', '.join(str(len(part)) for part in rows)}")
+        return numpy.ascontiguousarray(numpy.concatenate(rows, axis=1))
 
     def predict(self, x, batch_size=None, verbose=0):
         """Outputs of the model for ``x`` (n_samples, n_inputs).
@@ -365,6 +385,8 @@ class Model:
         if not any(layer.weights for layer in self.layers):
             raise SpiDNNConfigurationError(
                 "the model has no weights to train")
+        if validation_split and validation_data is None:
+            x = self._check_inputs(x)      # the Inputs side by side first
         x, y, validation_data = _split_validation(
             x, y, validation_data, validation_split)
         inputs = self._check_inputs(x)
@@ -510,9 +532,8 @@ class Model:
         """Prints each layer's output shape and parameters, as Keras'
         summary does, with its cores and the packets they send per
         predicted sample; then the chips (and returns the text)."""
-        rows = [(f"{self.input.name} (Input)",
-                 str((None,) + self.input.output_shape), 0, 0,
-                 self.n_inputs)]
+        rows = [(f"{one.name} (Input)", str((None,) + one.output_shape), 0,
+                 0, one.units) for one in self.inputs]
         rows += [layer.summary_row(
             self.plan.layer(layer.name).n_cores
             if layer.takes_cores and self.plan is not None else 0)
@@ -522,9 +543,10 @@ class Model:
         if self.functional:
             # As Keras' summary of a functional model: each layer's inputs.
             header += ("Connected to",)
-            rows = [rows[0] + ("-",)] + [
+            n = len(self.inputs)
+            rows = [row + ("-",) for row in rows[:n]] + [
                 row + (", ".join(source.name for source in layer.inbound),)
-                for row, layer in zip(rows[1:], self.layers)]
+                for row, layer in zip(rows[n:], self.layers)]
         widths = [max(len(str(row[i])) for row in rows + [header]) + 2
                   for i in range(len(header))]
         lines = ["".join(str(v).ljust(w) for v, w in zip(header, widths))]
@@ -542,6 +564,25 @@ class Model:
         if print_fn is not None:
             print_fn(text)
         return text
+
+
+def _input_rows(x, model_input, what):
+    """One Input's samples as float32 rows (n_samples, its elements)."""
+    array = numeric_array(x, what)
+    shape = model_input.output_shape
+    n_inputs = model_input.units
+    if array.ndim >= 1 and array.shape[1:] == shape:
+        array = array.reshape(len(array), n_inputs)
+    if array.ndim != 2 or array.shape[1] != n_inputs:
+        expected = (f"(n_samples, {', '.join(map(str, shape))})"
+                    + (f" or (n_samples, {n_inputs})"
+                       if len(shape) > 1 else ""))
+        raise SpiDNNConfigurationError(
+            f"{what} must have shape {expected}, got {array.shape}")
+    if len(array) == 0:
+        raise SpiDNNConfigurationError(f"{what} hold no samples")
+    check_finite(array, what)
+    return numpy.ascontiguousarray(array.astype(numpy.float32))
 
 
 def _pair(value, what):

@@ -7,7 +7,7 @@ import pytest
 
 import spiDNN
 from spiDNN.compiler import planner
-from spiDNN.compiler.lowering import core_layers
+from spiDNN.compiler.lowering import ModelInput, core_layers
 from spiDNN.layers import Conv2D, Dense, Dropout, Flatten, Input
 
 
@@ -44,8 +44,7 @@ def test_nodes_know_inputs_consumers_and_the_plans_slicing():
     built = model()
     nodes = core_layers(built.layers, built.plan)
     conv, hidden, output = nodes
-    # None: the model's input.
-    assert conv.inputs == [None] and conv.consumers == [hidden]
+    assert conv.inputs == [ModelInput(0)] and conv.consumers == [hidden]
     assert hidden.inputs == [conv] and hidden.consumers == [output]
     assert output.consumers == [] and output.is_output
     assert hidden.uses == [(output, 0)] and not hidden.is_output

@@ -44,6 +44,20 @@ def requested_slicing(layer):
         and requested < layer.n_inputs else None)
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelInput:
+    """One of the model's Inputs as a node's source: the input source
+    sends every Input's elements, one Input after the other, so Input
+    ``index``'s start at ``offset``."""
+    index: int
+    offset: int = 0
+
+
+def is_node(source):
+    """Whether a node's source is a layer's node (not a model input)."""
+    return isinstance(source, CoreLayer)
+
+
 @dataclasses.dataclass(eq=False)
 class CoreLayer:
     """A layer with cores, a node of the lowered model."""
@@ -51,8 +65,8 @@ class CoreLayer:
     index: int
     slicing: Slicing
     dropout: object = None            # the Dropout layer after it
-    #: The node of each of its sources, in the layer's order (None: the
-    #: model's input); and each use of its output: (consumer, which of the
+    #: The node of each of its sources, in the layer's order (or a
+    #: ModelInput); and each use of its output: (consumer, which of the
     #: consumer's sources it is), in the model's order, which is the order
     #: the cores sum the consumers' gradients in.
     inputs: list = dataclasses.field(default_factory=list)
@@ -110,7 +124,7 @@ class CoreLayer:
     def is_first(self):
         """It takes the model's input (its only source: layers with
         weights take one)."""
-        return self.previous is None
+        return not is_node(self.previous)
 
     @property
     def needs_backward(self):
@@ -118,12 +132,12 @@ class CoreLayer:
         before it has weights.  A first ZeroPadding, say, only forwards."""
         return bool(self.layer.weights) or any(
             source.needs_backward for source in self.inputs
-            if source is not None)
+            if is_node(source))
 
     def sends_backward_to(self, k):
         """Whether, training, the layer sends its source ``k`` gradients."""
         source = self.inputs[k]
-        return source is not None and source.needs_backward
+        return is_node(source) and source.needs_backward
 
     @property
     def sends_backward(self):
@@ -206,23 +220,30 @@ def blocks_of(layer, inputs_per_core):
     return -(-layer.n_inputs // inputs_per_core)
 
 
-def core_layers(layers, plan=None):
+def core_layers(layers, plan=None, inputs=None):
     """The lowered nodes of a model's layers (after its Input, in an order
     where each comes after its sources, the output last), with the slicing
     of ``plan`` (a :py:class:`~spiDNN.compiler.planner.Plan`), or as the
     user asked without one.
 
     A layer's sources are its ``inbound`` layers (the functional API's),
-    or, without, the layer before it in ``layers`` (a Sequential's)."""
+    or, without, the layer before it in ``layers`` (a Sequential's).
+    ``inputs``: the model's Inputs, in order (None: one)."""
     result = []
-    #: Each layer's output: the node that computes it (None: the input).
-    node_of = {}
+    #: Each layer's output: the node that computes it (or a ModelInput).
+    node_of = {id(None): ModelInput(0)}
+    offset = 0
+    for k, model_input in enumerate(inputs or ()):
+        node_of[id(model_input)] = ModelInput(k, offset)
+        offset += model_input.units
     fed = _consumer_counts(layers)
     #: Nodes whose output feeds several layers before any Dropout.
     fanned = set()
 
     def source_node(layer):
-        return node_of.get(id(layer))
+        if id(layer) not in node_of and type(layer).__name__ == "Input":
+            node_of[id(layer)] = ModelInput(0)      # a model's one Input
+        return node_of[id(layer)]
 
     for i, layer in enumerate(layers):
         sources = _sources_of(layers, i)
@@ -232,7 +253,7 @@ def core_layers(layers, plan=None):
             core = CoreLayer(layer, len(result), slicing,
                              inputs=[source_node(s) for s in sources])
             for k, source in enumerate(core.inputs):
-                if source is not None:
+                if is_node(source):
                     source.uses.append((core, k))
             node_of[id(layer)] = core
             result.append(core)
@@ -242,13 +263,13 @@ def core_layers(layers, plan=None):
                 _fold_dropout(layer, node_of[id(layer)],
                               node_of[id(layer)] in fanned)
         node = node_of[id(layer)]
-        if fed.get(id(layer), 0) > 1 and node is not None and (
+        if fed.get(id(layer), 0) > 1 and is_node(node) and (
                 node.dropout is None):
             fanned.add(node)
     if not result:
         return result
     output = node_of[id(layers[-1])]
-    if output is None:
+    if not is_node(output):
         raise SpiDNNConfigurationError(
             f"the model's output ({layers[-1].name}) is its input: add a "
             f"layer with neurons")
@@ -294,7 +315,7 @@ def _fold_dropout(dropout, source, fanned):
     """A Dropout becomes a flag on the cores computing its input, which
     then drop what they send: only when the Dropout is all they feed
     (not ``fanned`` out to other layers too)."""
-    if source is None:
+    if not is_node(source):
         raise SpiDNNConfigurationError(
             f"{dropout.name}: a Dropout must follow a layer with "
             f"neurons (spiDNN drops on the cores of the layer "

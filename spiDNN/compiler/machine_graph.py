@@ -35,7 +35,7 @@ from spinnman.messages.eieio import EIEIOType
 from spinn_front_end_common.utility_models import (
     ReverseIpTagMultiCastSource)
 
-from spiDNN.compiler.lowering import core_layers
+from spiDNN.compiler.lowering import core_layers, is_node
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNInternalError, SpiDNNMachineError)
 from spiDNN.compiler.vertices.feeder import FeederVertex
@@ -68,12 +68,14 @@ class ModelGraph:
     def __init__(self, model, session, training=None, board_data=None):
         self.session = session
         self.training = training
+        self.model_inputs = model.inputs
         # The run's plan: the model's check_fits made it for this run.
         if model.plan is None or model.plan.training != bool(training):
             raise SpiDNNInternalError(
                 "the machine graph needs the model planned for its run "
                 "(Model.check_fits)")
-        self.core_layers = core_layers(model.layers, model.plan)
+        self.core_layers = core_layers(model.layers, model.plan,
+                                       model.inputs)
         self.layers = [core.layer for core in self.core_layers]
         #: The host's commands (to every app, or to the feeder).
         self.host_control_vertex = self._source(
@@ -101,8 +103,8 @@ class ModelGraph:
         #: Each node's vertex (its last input block's, 2-D).
         self.vertex_of = {}
         for core in self.core_layers:
-            sources = [self.input_vertex if source is None
-                       else self.vertex_of[source] for source in core.inputs]
+            sources = [self.vertex_of[source] if is_node(source)
+                       else self.input_vertex for source in core.inputs]
             self.vertex_of[core] = self._add_layer(core, sources, training)
         for core in self.core_layers:
             self._add_gradients(core)
@@ -116,16 +118,15 @@ class ModelGraph:
         """The inputs per core of the input source: a first layer split
         2-D takes a core's block each (None: one core sends them all)."""
         first = [core for core in self.core_layers
-                 if any(source is None for source in core.inputs)]
+                 if not all(is_node(source) for source in core.inputs)]
         split = [core for core in first if core.n_blocks > 1]
         if not split:
             return None
-        if len(first) > 1:
+        if len(first) > 1 or len(self.model_inputs) > 1:
             raise SpiDNNConfigurationError(
                 f"{split[0].layer.name} splits the model's input in blocks "
-                f"(inputs_per_core) but "
-                f"{', '.join(c.layer.name for c in first if c is not split[0])}"
-                f" takes the input too: give it inputs_per_core=None")
+                f"(inputs_per_core) but other layers take the model's "
+                f"inputs too: give it inputs_per_core=None")
         return split[0].inputs_per_core
 
     def _add_gradients(self, core):

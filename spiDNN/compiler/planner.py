@@ -168,13 +168,13 @@ def _us(cycles, hz):
     return f"{cycles / hz * 1e6:.1f} us"
 
 
-def plan(layers, training=None, n_boards=None):
+def plan(layers, training=None, n_boards=None, inputs=None):
     """The :py:class:`Plan` of a model's ``layers`` for a run (training or
     not): the slices of the layers left to the planner, the users' as
     they gave them; refuses a model that breaks a limit.  ``n_boards``:
     the model's boards (None: as many as its plan of fewest cores
     needs)."""
-    cores = core_layers(layers)
+    cores = core_layers(layers, inputs=inputs)
     options = {core: _options(core, training) for core in cores}
     floor, floor_name = _floor(training)
     # The fastest each layer can go, the explicit ones as they are.

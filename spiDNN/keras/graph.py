@@ -26,7 +26,7 @@ class Walk:
     operation's output (or None if it cannot, having noted why), ``alone``
     saying whether its source's output feeds it alone."""
 
-    def __init__(self, kmodel, model_input, convert):
+    def __init__(self, kmodel, model_inputs, convert):
         self.convert = convert
         self.problems = []
         #: id(Keras tensor) -> the spiDNN layer (or Input) computing it.
@@ -34,7 +34,7 @@ class Walk:
         self.names = collections.Counter()
         #: The spiDNN layers, in the order their Keras layers come.
         self.order = []
-        self.output = self._walk(kmodel, [model_input])[0]
+        self.output = self._walk(kmodel, list(model_inputs))[0]
 
     def _walk(self, kmodel, sources):
         import keras
@@ -103,12 +103,11 @@ def _nodes_in(kmodel, operation):
             if f"{id(operation)}_ib-{i}" in keys]
 
 
-def check_inputs_and_outputs(kmodel):
-    """What spiDNN cannot take yet of the model's inputs and outputs."""
-    if len(kmodel.inputs) != 1 or len(kmodel.outputs) != 1:
-        return [f"the model has {len(kmodel.inputs)} input(s) and "
-                f"{len(kmodel.outputs)} output(s): spiDNN converts models "
-                f"with one of each for now"]
+def check_outputs(kmodel):
+    """What spiDNN cannot take yet of the model's outputs."""
+    if len(kmodel.outputs) != 1:
+        return [f"the model has {len(kmodel.outputs)} outputs: spiDNN "
+                f"converts models with one output for now"]
     return []
 
 

@@ -12,7 +12,7 @@ import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras.graph import (
-    OPERATIONS, Walk, check_inputs_and_outputs, named, not_a_merge, problem)
+    OPERATIONS, Walk, check_outputs, named, not_a_merge, problem)
 from spiDNN.keras.settings import shown, unsupported
 
 #: Settings every converted layer must leave at these values (when the
@@ -196,10 +196,12 @@ def from_keras(kmodel, seed=None):
     if not getattr(kmodel, "built", False) or not kmodel.inputs:
         raise SpiDNNConfigurationError(
             "build the Keras model first (give it a keras.Input)")
-    model_input = Input(shape=tuple(kmodel.inputs[0].shape[1:]))
-    walk = Walk(kmodel, model_input, _convert)
-    problems = check_inputs_and_outputs(kmodel) + walk.problems
-    if walk.output is model_input and not problems:
+    model_inputs = [Input(shape=tuple(tensor.shape[1:]),
+                          name=_input_name(kmodel, k))
+                    for k, tensor in enumerate(kmodel.inputs)]
+    walk = Walk(kmodel, model_inputs, _convert)
+    problems = check_outputs(kmodel) + walk.problems
+    if isinstance(walk.output, Input) and not problems:
         problems.append("the model's output is its input: spiDNN needs a "
                         "layer with neurons")
     if problems:
@@ -210,12 +212,18 @@ def from_keras(kmodel, seed=None):
     # The spiDNN layers in the Keras model's order, so that get_weights
     # lists them as Keras does.
     model = spiDNN.Model(seed=seed)
-    model._build_graph(model_input, walk.output, walk.order)
+    model._build_graph(model_inputs, walk.output, walk.order)
     # A Sequential stays one: more layers may be added, and to_keras gives
     # a Sequential back.
     model.functional = not isinstance(kmodel, keras.Sequential)
     model.set_weights(kmodel.get_weights())
     return model
+
+
+def _input_name(kmodel, k):
+    """The name of the Keras model's Input ``k`` (its InputLayer's)."""
+    history = getattr(kmodel.inputs[k], "_keras_history", None)
+    return history.operation.name if history is not None else None
 
 
 def _compile_from_keras(model, kmodel):
@@ -266,16 +274,19 @@ def to_keras(model):
     optimizer's state."""
     import keras
     model._check_built()
-    kinput = keras.Input(model.input.output_shape)
+    kinputs = [keras.Input(one.output_shape, name=one.name)
+               for one in model.inputs]
+    kinput = kinputs[0]
     if model.functional:
-        tensors = {id(model.input): kinput}
+        tensors = {id(one): tensor
+                   for one, tensor in zip(model.inputs, kinputs)}
         for layer in model.layers:
             sources = [_flattened(layer, tensors[id(source)])
                        for source in layer.inbound]
             tensors[id(layer)] = _keras_layer(layer)(
                 sources if layer.merges else sources[0])
-        kmodel = keras.Model(kinput, tensors[id(model.layers[-1])],
-                             name=model.name)
+        kmodel = keras.Model(kinputs if len(kinputs) > 1 else kinput,
+                             tensors[id(model.layers[-1])], name=model.name)
     else:
         klayers = [kinput]
         for layer in model.layers:

@@ -94,6 +94,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                          splitter=LayerSplitter())
         self.source_vertices = list(source_vertices)
         self.source_vertex = self.source_vertices[0]
+        #: Where each source's elements start in its sender's numbering:
+        #: the input source sends every Input's, one after the other.
+        self.source_offsets = [getattr(source, "offset", 0)
+                               for source in core_layer.inputs]
         #: 2-D: the previous block's vertex (whose sums this one carries
         #: on), and the last block's (the layer's own); set by the graph.
         self.previous_block = None
@@ -155,7 +159,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         ``machine_vertex`` takes: its input block's cores, its slice's
         core of the previous block (the carry) or of the last (deltas);
         any other source's (the next layer's, the control's): all."""
-        lo, hi = self.block_first, self.block_first + self.block_inputs
+        lo = self.source_offsets[0] + self.block_first
+        hi = lo + self.block_inputs
         if (self.is_block_of_split and source_vertex is self.source_vertex
                 and partition_id == FORWARD):
             return [v for v in source_vertex.machine_vertices
@@ -175,7 +180,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def source_slices(self, vertex_slice):
         """[(first, n)] of each source's neurons a core of
         ``vertex_slice`` takes: its input block (all of them, 1-D)."""
-        return [(self.block_first, self.block_inputs)]
+        return [(self.source_offsets[0] + self.block_first,
+                 self.block_inputs)]
 
     def key_space_shape(self, partition_id):
         """(atoms per core, atoms) of a partition whose keys do not number

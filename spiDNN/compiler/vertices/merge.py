@@ -55,8 +55,9 @@ class MergeVertex(LayerVertex):
         row = self.layer.row
         first_row = vertex_slice.lo_atom // row
         n_rows = -(-vertex_slice.n_atoms // row)
-        return [(first_row * k_row, n_rows * k_row)
-                for k_row in self.layer.source_rows()]
+        return [(offset + first_row * k_row, n_rows * k_row)
+                for offset, k_row in zip(self.source_offsets,
+                                         self.layer.source_rows())]
 
     def _rows(self):
         return self.layer.source_rows()
