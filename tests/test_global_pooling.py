@@ -151,19 +151,30 @@ def test_slicing_changes_no_bit(pool):
                for a, b in zip(per_position[1], one_core[1]))
 
 
-def test_relu_zeros_tie_harmlessly_in_the_global_max():
-    """TensorFlow shares a global max's gradient between tied maxima,
-    spiDNN gives it to the first; after a relu the ties are at zero, whose
-    relu gradient is zero either way, so training matches Keras'."""
-    specs = [layer("Conv1D", 4, 3, activation="relu"),
-             layer("GlobalMaxPooling1D")] + softmax_head()
-    reference = keras_model((12, 2), specs, seed=1, bias_shift=-1.5)
-    x, y = data((12, 2), n=64, seed=6)
-    conv = reference.layers[0](x).numpy()
-    assert (conv.max(axis=1) == 0).mean() > 0.1      # all-zero channels
-    model = spidnn_model((12, 2), specs, reference.get_weights())
+def test_tied_maxima_share_the_global_maxs_gradient():
+    """As TensorFlow's reduce_max: a channel's tied maxima share its
+    gradient equally.  The convolution reads channel 0 alone (kernel
+    [1, 0]), whose integer values tie, so channel 1's weight learns the
+    mean of channel 1 over the tied steps, not its value at the first."""
+    import keras
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((8, 2))
+    pooled = keras.layers.GlobalMaxPooling1D()(
+        keras.layers.Conv1D(1, 1)(inputs))
+    reference = keras.Model(inputs, keras.layers.Dense(2)(pooled))
+    weights = reference.get_weights()
+    weights[0] = numpy.array([[[1.0], [0.0]]], dtype=numpy.float32)
+    reference.set_weights(weights)
+    rng = numpy.random.default_rng(4)
+    x = numpy.stack([rng.integers(0, 3, (32, 8)),
+                     rng.uniform(-1, 1, (32, 8))], axis=-1).astype(
+                         numpy.float32)
+    ties = (x[..., 0] == x[..., 0].max(axis=1, keepdims=True)).sum(axis=1)
+    assert (ties > 1).mean() > 0.5
+    y = rng.normal(size=(32, 2)).astype(numpy.float32)
+    model = spiDNN.from_keras(reference)
     for each in (model, reference):
-        each.compile(optimizer=optimizer("sgd"), loss=SCCE)
+        each.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
     model.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0)
     reference.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0)
     for ours, theirs in zip(model.get_weights(), reference.get_weights()):

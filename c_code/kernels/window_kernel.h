@@ -192,9 +192,26 @@ static inline uint32_t pool_count(const window_params_t *w, uint32_t a) {
     return count;
 }
 
+// Input elements of output element a's window equal to its max.
+static inline uint32_t pool_ties(const window_params_t *w, uint32_t a,
+                                 const float *x, float max) {
+    uint32_t p = a / w->out_channels, c = a % w->out_channels;
+    uint32_t oh = p / w->out_width, ow = p % w->out_width;
+    uint32_t ties = 0;
+    for (uint32_t i = 0; i < w->kernel_height; i++) {
+        for (uint32_t j = 0; j < w->kernel_width; j++) {
+            int32_t pos = window_input_position(w, oh, ow, i, j);
+            if (pos >= 0 && x[(uint32_t) pos * w->in_channels + c] == max) {
+                ties++;
+            }
+        }
+    }
+    return ties;
+}
+
 static inline float pool_value(const window_params_t *w, uint32_t a,
                                const float *x) {
-    if (w->pool_mode == POOL_MODE_MAX || w->pool_mode == POOL_MODE_PAD) {
+    if (w->pool_mode != POOL_MODE_AVERAGE) {
         // A 1x1 padding window holds one element or none (a zero).
         int32_t e = pool_argmax(w, a, x);
         return e < 0 ? 0.0f : x[e];
@@ -243,6 +260,12 @@ static inline float pool_input_gradient(const window_params_t *w,
                     * w->out_channels + c;
             if (w->pool_mode == POOL_MODE_AVERAGE) {
                 g += layer_delta[a] / (float) pool_count(w, a);
+            } else if (w->pool_mode == POOL_MODE_MAX_SHARED) {
+                // TensorFlow's: grad * (x == max) / (number of maxima).
+                float max = pool_value(w, a, x);
+                if (x[b] == max) {
+                    g += layer_delta[a] / (float) pool_ties(w, a, x, max);
+                }
             } else if (pool_argmax(w, a, x) == (int32_t) b) {
                 g += layer_delta[a];
             }

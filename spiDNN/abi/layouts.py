@@ -74,6 +74,9 @@ POOL_MODES = {
     "max": 0,
     "average": 1,
     "pad": 2,
+    # Keras' global max (TensorFlow's reduce_max): tied maxima share the
+    # gradient equally, where max pooling gives it all to the first.
+    "max_shared": 3,
 }
 
 #: Where a layer's cores get dL/d(output) from in the backward pass.

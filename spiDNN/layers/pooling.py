@@ -65,7 +65,8 @@ class _GlobalPooling(WindowedLayer):
     mode = None
 
     def __init__(self, keepdims=False, neurons_per_core=None, name=None):
-        super().__init__(name or _keras_name("global_", self.mode, self.rank),
+        super().__init__(name or _keras_name(
+            "global_", self.mode.split("_")[0], self.rank),
                          neurons_per_core)
         if not isinstance(keepdims, bool):
             raise SpiDNNConfigurationError(
@@ -87,15 +88,16 @@ class _GlobalPooling(WindowedLayer):
 
 class GlobalMaxPooling1D(_GlobalPooling):
     """``GlobalMaxPooling1D(keepdims=False)``: output (channels,), or
-    (1, channels) with keepdims.  The gradient goes to the first maximum
-    of each channel (TensorFlow shares it between tied maxima)."""
-    mode, rank = "max", 1
+    (1, channels) with keepdims.  Tied maxima of a channel share its
+    gradient equally, as TensorFlow's reduce_max (max pooling gives it to
+    the first)."""
+    mode, rank = "max_shared", 1
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
     """``GlobalMaxPooling2D(keepdims=False)``: output (channels,), or
     (1, 1, channels) with keepdims; the gradient as GlobalMaxPooling1D's."""
-    mode, rank = "max", 2
+    mode, rank = "max_shared", 2
 
 
 class GlobalAveragePooling1D(_GlobalPooling):

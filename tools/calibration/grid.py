@@ -20,8 +20,9 @@ from spiDNN import optimizers
 from spiDNN.abi import layouts
 from spiDNN.layers import (
     Activation, Add, Average, AveragePooling2D, Concatenate, Conv2D, Dense,
-    Dropout, Flatten, Input, Maximum, MaxPooling2D, Minimum, Multiply,
-    Rescaling, Softmax, Subtract, ZeroPadding2D)
+    Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Input,
+    Maximum, MaxPooling2D, Minimum, Multiply, Rescaling, Softmax, Subtract,
+    ZeroPadding2D)
 
 N_SAMPLES = 6
 BATCH_SIZE = 3
@@ -206,6 +207,14 @@ FIT = {
         ZeroPadding2D(1, neurons_per_core=16),
         Conv2D(2, 3, activation="linear", neurons_per_core=8), Flatten(),
         Dense(3, activation="linear")], MSE, "sgd"),
+    # Global pooling: one window over the whole input.
+    "conv-global-max": model((6, 6, 1), lambda: [
+        Conv2D(3, 3, activation="relu", neurons_per_core=6),
+        GlobalMaxPooling2D(), Dense(3, activation="softmax")], SCCE, "sgd"),
+    "conv-global-average": model((5, 5, 2), lambda: [
+        Conv2D(2, 2, activation="tanh", neurons_per_core=8),
+        GlobalAveragePooling2D(), Dense(2, activation="sigmoid")], BCE,
+        "adam"),
     # Merges (each op, 2 or 3 sources, 1 to 6 elements a core), fan-out
     # to Dense and merge consumers, a standalone activation and softmax.
     "merge-add-k2": graph((5,), _merged(Add, 2), CCE, "sgd"),
