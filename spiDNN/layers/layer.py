@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy
 
 from spiDNN.arrays import check_finite
-from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.errors import SpiDNNConfigurationError, SpiDNNInternalError
 from spiDNN.initializers import zeros
 from spiDNN.layers.arguments import boolean, positive_int
 from spiDNN.abi import layouts
@@ -163,17 +163,23 @@ class Layer:
         """The output's shape with the batch axis, as a Keras tensor's."""
         return (None,) + tuple(self.output_shape)
 
+    #: The merge layer classes of ``x + y``, ``x - y`` and ``x * y``,
+    #: which spiDNN.layers.merging registers (it builds on this module).
+    OPERATORS = {}
+
+    def _operator(self, op, other):
+        if op not in Layer.OPERATORS:
+            raise SpiDNNInternalError("spiDNN.layers.merging is not loaded")
+        return Layer.OPERATORS[op]()([self, other])
+
     def __add__(self, other):
-        from spiDNN.layers.merging import Add
-        return Add()([self, other])
+        return self._operator("add", other)
 
     def __sub__(self, other):
-        from spiDNN.layers.merging import Subtract
-        return Subtract()([self, other])
+        return self._operator("subtract", other)
 
     def __mul__(self, other):
-        from spiDNN.layers.merging import Multiply
-        return Multiply()([self, other])
+        return self._operator("multiply", other)
 
     def check_free(self):
         """A layer object belongs to one model (``model``), as its weights

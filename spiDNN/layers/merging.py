@@ -160,3 +160,6 @@ class Concatenate(Merge):
 
     def keras_config(self):
         return {"axis": self.axis}
+
+
+Layer.OPERATORS.update(add=Add, subtract=Subtract, multiply=Multiply)
