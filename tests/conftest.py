@@ -58,6 +58,7 @@ MODULE_TIERS = {
     "test_predict_matches_keras": "machine",
     "test_training": "machine",
     "test_training_interface": "machine",
+    "test_upsampling": "machine",
     "test_use_bias": "machine",
     "test_virtual_clock": "machine",
     "test_virtual_machine": "unit",

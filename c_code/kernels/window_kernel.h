@@ -209,8 +209,37 @@ static inline uint32_t pool_ties(const window_params_t *w, uint32_t a,
     return ties;
 }
 
+// Upsampling: the input element that output element a repeats.
+static inline uint32_t upsampled_from(const window_params_t *w,
+                                      uint32_t a) {
+    uint32_t p = a / w->out_channels, c = a % w->out_channels;
+    uint32_t ih = (p / w->out_width) / w->kernel_height;
+    uint32_t iw = (p % w->out_width) / w->kernel_width;
+    return (ih * w->in_width + iw) * w->in_channels + c;
+}
+
+// Upsampling: dL/dx of input element b, its repeats' deltas summed row
+// by row.
+static inline float upsampled_gradient(const window_params_t *w,
+                                       uint32_t b, const float *delta) {
+    uint32_t pos = b / w->in_channels, c = b % w->in_channels;
+    uint32_t ih = pos / w->in_width, iw = pos % w->in_width;
+    float g = 0.0f;
+    for (uint32_t i = 0; i < w->kernel_height; i++) {
+        uint32_t oh = ih * w->kernel_height + i;
+        for (uint32_t j = 0; j < w->kernel_width; j++) {
+            uint32_t ow = iw * w->kernel_width + j;
+            g += delta[(oh * w->out_width + ow) * w->out_channels + c];
+        }
+    }
+    return g;
+}
+
 static inline float pool_value(const window_params_t *w, uint32_t a,
                                const float *x) {
+    if (w->pool_mode == POOL_MODE_UPSAMPLE) {
+        return x[upsampled_from(w, a)];
+    }
     if (w->pool_mode != POOL_MODE_AVERAGE) {
         // A 1x1 padding window holds one element or none (a zero).
         int32_t e = pool_argmax(w, a, x);
@@ -241,6 +270,9 @@ static inline void pool_forward(const window_params_t *w, uint32_t first,
 static inline float pool_input_gradient(const window_params_t *w,
                                         const float *x, uint32_t b,
                                         const float *layer_delta) {
+    if (w->pool_mode == POOL_MODE_UPSAMPLE) {
+        return upsampled_gradient(w, b, layer_delta);
+    }
     uint32_t pos = b / w->in_channels, c = b % w->in_channels;
     uint32_t ih = pos / w->in_width, iw = pos % w->in_width;
     float g = 0.0f;

@@ -30,7 +30,7 @@ APPS = (
         ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
          "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
          "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-         "ZeroPadding2D")),
+         "ZeroPadding2D", "UpSampling1D", "UpSampling2D", "RepeatVector")),
     App("merge", "spiDNN.compiler.vertices.merge:MergeVertex",
         ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
          "Concatenate", "Rescaling", "Activation", "ReLU", "Softmax")),

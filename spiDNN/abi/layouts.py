@@ -77,6 +77,10 @@ POOL_MODES = {
     # Keras' global max (TensorFlow's reduce_max): tied maxima share the
     # gradient equally, where max pooling gives it all to the first.
     "max_shared": 3,
+    # UpSampling and RepeatVector: each input element repeated over a
+    # kernel_height x kernel_width block of the output (the window's size
+    # is the repeat factor, not a window read).
+    "upsample": 4,
 }
 
 #: Where a layer's cores get dL/d(output) from in the backward pass.

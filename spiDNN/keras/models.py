@@ -45,6 +45,9 @@ _CARRIED = {
     "Reshape": ("target_shape",),
     "Dropout": ("rate", "seed"),
     "Rescaling": ("scale", "offset"),
+    "UpSampling1D": ("size",),
+    "UpSampling2D": ("size", "interpolation"),
+    "RepeatVector": ("n",),
     # The merging layers.
     "Add": (), "Subtract": (), "Multiply": (), "Average": (), "Maximum": (),
     "Minimum": (), "Concatenate": ("axis",),

@@ -7,6 +7,7 @@ from spiDNN.layers.input import Input
 from spiDNN.layers.merging import (
     Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 from spiDNN.layers.padding import ZeroPadding2D
+from spiDNN.layers.upsampling import RepeatVector, UpSampling1D, UpSampling2D
 from spiDNN.layers.pooling import (
     AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
@@ -18,4 +19,5 @@ __all__ = ["Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "ZeroPadding2D", "Flatten", "Reshape", "Dropout", "Add",
            "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-           "Concatenate", "Activation", "ReLU", "Softmax", "Rescaling"]
+           "Concatenate", "Activation", "ReLU", "Softmax", "Rescaling",
+           "UpSampling1D", "UpSampling2D", "RepeatVector"]

@@ -21,8 +21,8 @@ from spiDNN.abi import layouts
 from spiDNN.layers import (
     Activation, Add, Average, AveragePooling2D, Concatenate, Conv2D, Dense,
     Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Input,
-    Maximum, MaxPooling2D, Minimum, Multiply, Rescaling, Softmax, Subtract,
-    ZeroPadding2D)
+    Maximum, MaxPooling2D, Minimum, Multiply, Rescaling, RepeatVector,
+    Softmax, Subtract, UpSampling2D, ZeroPadding2D)
 
 N_SAMPLES = 6
 BATCH_SIZE = 3
@@ -215,6 +215,14 @@ FIT = {
         Conv2D(2, 2, activation="tanh", neurons_per_core=8),
         GlobalAveragePooling2D(), Dense(2, activation="sigmoid")], BCE,
         "adam"),
+    "conv-upsample": model((4, 4, 1), lambda: [
+        Conv2D(2, 2, activation="relu", neurons_per_core=4),
+        UpSampling2D((2, 3), neurons_per_core=6), Flatten(),
+        Dense(2, activation="softmax")], CCE, "sgd"),
+    "dense-repeat": model((5,), lambda: [
+        Dense(3, activation="tanh", neurons_per_core=2),
+        RepeatVector(4, neurons_per_core=3), Flatten(),
+        Dense(2, activation="linear")], MSE, "sgd_momentum"),
     # Merges (each op, 2 or 3 sources, 1 to 6 elements a core), fan-out
     # to Dense and merge consumers, a standalone activation and softmax.
     "merge-add-k2": graph((5,), _merged(Add, 2), CCE, "sgd"),
