@@ -52,7 +52,8 @@ def _refusal_cases():
     return [
         ((4,), layers.Dense(3, activity_regularizer="l2"),
          "activity_regularizer"),
-        ((4,), layers.Dense(3, kernel_regularizer="l2"),
+        ((4,), layers.Dense(3, kernel_regularizer=(
+            keras.regularizers.OrthogonalRegularizer())),
          "kernel_regularizer"),
         ((7, 7, 1), layers.Conv2D(2, 3, dilation_rate=2), "dilation_rate"),
         ((7, 1), layers.Conv1D(2, 3, padding="causal"), "causal"),
