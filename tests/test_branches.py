@@ -293,7 +293,7 @@ def test_keras_models_with_several_problems_name_them_all():
     import keras
     from keras import layers
     inputs = keras.Input((4,))
-    x = layers.Dense(4, kernel_regularizer="l2")(inputs)
+    x = layers.Dense(4, activity_regularizer="l2")(inputs)
     shared = layers.Dense(4)
     y = shared(shared(x))
     z = layers.LayerNormalization()(y)
@@ -302,7 +302,7 @@ def test_keras_models_with_several_problems_name_them_all():
         spiDNN.from_keras(kmodel)
     text = str(error.value)
     for part in ("1 input(s) and 2 output(s)", "applied 2 times",
-                 "kernel_regularizer=", "LayerNormalization"):
+                 "activity_regularizer=", "LayerNormalization"):
         assert part in text, text
     assert "{" not in text
 
