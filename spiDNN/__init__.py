@@ -1,5 +1,6 @@
 """spiDNN: Keras-style neural networks trained and run on SpiNNaker."""
-from spiDNN import keras, layers, losses, metrics, optimizers, plot
+from spiDNN import (
+    keras, layers, losses, metrics, optimizers, plot, regularizers)
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNError, SpiDNNMachineError)
 from spiDNN.faults import DeadLink, Drop, Faults, Stall
@@ -12,6 +13,7 @@ from spiDNN.model import Model
 Sequential = Model
 
 __all__ = ["Model", "Sequential", "from_keras", "load_model", "keras",
-           "layers", "losses", "optimizers", "metrics", "plot", "Faults",
+           "layers", "losses", "optimizers", "metrics", "plot", "regularizers",
+           "Faults",
            "LiveIO", "Drop", "Stall", "DeadLink", "SpiDNNError",
            "SpiDNNConfigurationError", "SpiDNNMachineError"]

@@ -38,6 +38,7 @@ MODULE_TIERS = {
     "test_conv_protocol": "machine",
     "test_cost_table": "system",
     "test_datasets": "unit",
+    "test_regularizers": "machine",
     "test_dropout": "machine",
     "test_energy_models": "unit",
     "test_examples": "system",

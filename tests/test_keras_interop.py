@@ -52,7 +52,8 @@ def _refusal_cases():
     return [
         ((4,), layers.Dense(3, activity_regularizer="l2"),
          "activity_regularizer"),
-        ((4,), layers.Dense(3, kernel_regularizer="l2"),
+        ((4,), layers.Dense(3, kernel_regularizer=(
+            keras.regularizers.OrthogonalRegularizer())),
          "kernel_regularizer"),
         ((7, 7, 1), layers.Conv2D(2, 3, dilation_rate=2), "dilation_rate"),
         ((7, 1), layers.Conv1D(2, 3, padding="causal"), "causal"),
@@ -240,9 +241,9 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
     kmodel = keras.Sequential([
         keras.Input((8, 8, 3)),
         keras.layers.Conv2D(4, 3, dilation_rate=2, name="stem",
-                            kernel_regularizer=keras.regularizers.L2(1e-4)),
+                            activity_regularizer=keras.regularizers.L2(1e-4)),
         keras.layers.BatchNormalization(name="bn"),
-        keras.layers.UpSampling2D(),
+        keras.layers.LayerNormalization(),
         keras.layers.GlobalAveragePooling2D(data_format="channels_first"),
         keras.layers.Dense(3)])
     with pytest.raises(SpiDNNConfigurationError) as error:
@@ -251,9 +252,11 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
     for expected in ("5 thing(s) to change",
                      "'stem' (Conv2D): dilation_rate=(2, 2) (spiDNN "
                      "supports 1)",
-                     "'stem' (Conv2D): kernel_regularizer=L2(l2=0.0001)",
+                     "'stem' (Conv2D): activity_regularizer=L2(l2=0.0001) "
+                     "(spiDNN computes kernel_regularizer and "
+                     "bias_regularizer",
                      "'bn' (BatchNormalization): spiDNN has no such layer",
-                     "(UpSampling2D): spiDNN has no such layer",
+                     "(LayerNormalization): spiDNN has no such layer",
                      "(GlobalAveragePooling2D): data_format="
                      "'channels_first' (spiDNN supports 'channels_last')"):
         assert expected in message

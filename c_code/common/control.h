@@ -50,6 +50,9 @@ typedef struct control_hooks_t {
     bool (*commit)(void);
     // Sends the trained weights (if any) to the host.
     void (*send_weights)(void);
+    // Sends the core's part of its layer's weight penalty (if any) to
+    // the host; NULL: the core has none.
+    void (*send_penalty)(void);
 } control_hooks_t;
 
 typedef struct control_t {
@@ -66,6 +69,7 @@ typedef struct control_t {
     uint32_t last_commit;      // round number of the last commit applied
     uint32_t put_off;          // a commit's round not carried out yet, or 0
     uint32_t weights_put_off;  // a weight request's round waiting for it
+    uint32_t penalty_put_off;  // a penalty request's round waiting for it
     const control_hooks_t *hooks;
 } control_t;
 
@@ -91,6 +95,7 @@ static inline void control_init(uint32_t key,
     control.last_commit = 0;
     control.put_off = 0;
     control.weights_put_off = 0;
+    control.penalty_put_off = 0;
 }
 
 static inline void control_waiting(uint32_t what) {
@@ -118,18 +123,43 @@ static inline bool stale(uint generation) {
     return generation != control.generation;
 }
 
-static void run_send_weights(uint generation, uint round) {
+// A request for what the weights are now (themselves, their penalty):
+// asked after the last commit, it waits for that commit, which moves
+// them.  A NULL hook: the core has nothing to send, and acknowledges.
+static void run_request(uint generation, uint round, void (*hook)(void),
+                        uint32_t *put_off_round) {
     if (stale(generation)) {
         return;
     }
     if (control.put_off != 0) {
-        // The weights are asked for after the last commit, which waits.
-        control.weights_put_off = round;
+        *put_off_round = round;
         return;
     }
     COST(COST_CONTROL, 1);
-    control.hooks->send_weights();
+    if (hook != NULL) {
+        hook();
+    }
     control.status->last_control = round;
+}
+
+static void run_send_weights(uint generation, uint round) {
+    run_request(generation, round, control.hooks->send_weights,
+                &control.weights_put_off);
+}
+
+static void run_send_penalty(uint generation, uint round) {
+    run_request(generation, round, control.hooks->send_penalty,
+                &control.penalty_put_off);
+}
+
+// Carries out a request put off for the commit just applied.
+static void run_put_off(uint generation, uint32_t *put_off_round,
+                        callback_t run) {
+    if (*put_off_round != 0) {
+        uint32_t round = *put_off_round;
+        *put_off_round = 0;
+        run(generation, round);
+    }
 }
 
 static void run_commit(uint generation, uint round) {
@@ -148,11 +178,8 @@ static void run_commit(uint generation, uint round) {
         control.status->last_control = round;
         control.last_commit = round;
         control.put_off = 0;
-        if (control.weights_put_off != 0) {
-            uint32_t weights_round = control.weights_put_off;
-            control.weights_put_off = 0;
-            run_send_weights(generation, weights_round);
-        }
+        run_put_off(generation, &control.penalty_put_off, run_send_penalty);
+        run_put_off(generation, &control.weights_put_off, run_send_weights);
     } else {
         control.put_off = round;
     }
@@ -192,6 +219,7 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         control.draining = true;
         control.put_off = 0;
         control.weights_put_off = 0;
+        control.penalty_put_off = 0;
         control.hooks->abort();
         control.status->waiting = WAITING_RESUME;
         control.status->last_control = payload;
@@ -217,6 +245,8 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
             control.evaluate_left = payload;
             control.evaluating = true;
         }
+    } else if (command == CONTROL_SEND_PENALTY) {
+        schedule(run_send_penalty, payload);
     } else {
         schedule(run_send_weights, payload);
     }

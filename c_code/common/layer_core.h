@@ -77,6 +77,10 @@ static bool app_apply_update(float scale, float learning_rate);
 static void app_abort(void);
 // Sends the trained weights to the host.
 static void app_send_weights(void);
+// This core's part of its layer's weight penalty (the regulariser's, of
+// the weights as they are): false if it has no part (no weights, or a
+// copy of weights another core reports).
+static bool app_penalty(float *penalty);
 // Takes packets of the app's own partitions; false if the key is not one.
 static bool app_receive(uint32_t key, uint32_t payload);
 
@@ -386,8 +390,34 @@ static void on_send_weights(void) {
     }
 }
 
+// The layer has a weight regulariser (spiDNN.regularizers): a factor is
+// not 0.
+static bool layer_regularised(void) {
+    return (params.kernel_l1 | params.kernel_l2 | params.bias_l1
+            | params.bias_l2) != 0;
+}
+
+// The kernel's and the biases' regularisers.
+static inline regulariser_t kernel_regulariser(void) {
+    return regulariser_from_bits(params.kernel_l1, params.kernel_l2);
+}
+
+static inline regulariser_t bias_regulariser(void) {
+    return regulariser_from_bits(params.bias_l1, params.bias_l2);
+}
+
+// One packet, the core's part of the penalty: the host adds the parts
+// of every core to the losses of the batch these weights train.
+static void on_send_penalty(void) {
+    float penalty;
+    if (params.training && layer_regularised() && app_penalty(&penalty)) {
+        send_float(params.penalty_key, penalty);
+    }
+}
+
 static const control_hooks_t layer_control_hooks = {
-    .abort = on_abort, .commit = on_commit, .send_weights = on_send_weights};
+    .abort = on_abort, .commit = on_commit, .send_weights = on_send_weights,
+    .send_penalty = on_send_penalty};
 
 static void finish_backward(void) {
     for (uint32_t u = 0; u < n_gradients; u++) {
@@ -597,7 +627,9 @@ static void read_gradients(const uint32_t *region, const float *rows) {
         if (from_dense(u)) {
             gather_init_all(&gradient_gathers[u], space,
                     dtcm_alloc(space.n_atoms));
-            outgoing_init(&outgoings[u], n, space.n_atoms, rows, &optimizer);
+            outgoing_init(&outgoings[u], n, space.n_atoms, rows, &optimizer,
+                    regulariser_from_bits(consumers[u].kernel_l1,
+                                          consumers[u].kernel_l2));
             rows += n * space.n_atoms * (1 + (optimizer.has_state
                     ? optimizer_n_states(&optimizer) : 0));
         } else {

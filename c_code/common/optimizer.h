@@ -53,6 +53,75 @@ static inline void trained_init(trained_t *t, const optimizer_t *o,
         t->state[k] = k < optimizer_n_states(o) ? dtcm_zeros(n) : NULL;
     }
     t->n = n;
+    t->regulariser[0] = t->regulariser[1] = (regulariser_t) {0.0f, 0.0f};
+    t->split = n;
+}
+
+// The weights' regularisers: `first` for weights 0 .. split - 1, `rest`
+// for the others.
+static inline void trained_regularise(trained_t *t, regulariser_t first,
+                                      uint32_t split, regulariser_t rest) {
+    t->regulariser[0] = first;
+    t->regulariser[1] = rest;
+    t->split = split;
+}
+
+static inline bool regularises(regulariser_t r) {
+    return r.l1 != 0.0f || r.l2 != 0.0f;
+}
+
+// The penalty's gradient of weight w, as TensorFlow differentiates
+// Keras' l1 * sum(abs(w)) + l2 * sum(square(w)): l1 sign(w) (sign 0 at
+// 0) plus l2 (2 w), the terms in the order Keras' L1L2 adds them.
+static inline float penalty_gradient(regulariser_t r, float w) {
+    float g = 0.0f;
+    if (r.l1 != 0.0f) {
+        g = w > 0.0f ? r.l1 : (w < 0.0f ? -r.l1 : 0.0f);
+    }
+    if (r.l2 != 0.0f) {
+        g = g + r.l2 * (2.0f * w);
+    }
+    return g;
+}
+
+// Adds each weight's penalty gradient to the batch's mean gradient (the
+// loss's), before Keras' clipping and the step, as Keras differentiates
+// the batch's mean loss plus the penalties.  Element by element, so the
+// same on every slicing and on every copy of the weights.
+static inline void trained_add_penalty_gradients(trained_t *t) {
+    for (uint32_t part = 0; part < 2; part++) {
+        regulariser_t r = t->regulariser[part];
+        uint32_t lo = part == 0 ? 0 : t->split;
+        uint32_t hi = part == 0 ? t->split : t->n;
+        for (uint32_t i = lo; regularises(r) && i < hi; i++) {
+            t->grads[i] = t->grads[i] + penalty_gradient(r, t->weights[i]);
+        }
+    }
+}
+
+// The penalty of n weights, in float32: l1 times their sum of |w| plus
+// l2 times their sum of w^2, each sum in index order.
+static inline float penalty_of(regulariser_t r, const float *w, uint32_t n) {
+    float l1_sum = 0.0f, l2_sum = 0.0f;
+    for (uint32_t i = 0; regularises(r) && i < n; i++) {
+        l1_sum += w[i] < 0.0f ? -w[i] : w[i];
+        l2_sum += w[i] * w[i];
+    }
+    float penalty = 0.0f;
+    if (r.l1 != 0.0f) {
+        penalty = penalty + r.l1 * l1_sum;
+    }
+    if (r.l2 != 0.0f) {
+        penalty = penalty + r.l2 * l2_sum;
+    }
+    return penalty;
+}
+
+// The penalty of the trained weights (both parts).
+static inline float trained_penalty(const trained_t *t) {
+    return penalty_of(t->regulariser[0], t->weights, t->split)
+            + penalty_of(t->regulariser[1], &t->weights[t->split],
+                         t->n - t->split);
 }
 
 // Copies state array k of `region` (n_states blocks of `stride` floats,
@@ -100,6 +169,7 @@ static inline uint32_t optimizer_cost_point(const optimizer_t *o) {
 static inline void trained_step(const optimizer_t *o, trained_t *t,
                                 float scale, float learning_rate) {
     COST(optimizer_cost_point(o), t->n);
+    trained_add_penalty_gradients(t);
     trained_prepare(o, t, learning_rate);
 #define STEP(name, NAME) \
     case OPTIMIZER_##NAME: name##_step(o, t, scale); break;

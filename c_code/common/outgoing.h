@@ -3,7 +3,9 @@
 // its deltas (one packet per neuron) and the core computes
 // dL/da_j = sum_k W[j][k] delta_k itself.  It adds the same products the
 // next layer adds to its kernel gradient, in the same order, so the two
-// copies update identically and never diverge.
+// copies update identically and never diverge: the next layer's kernel
+// regulariser too, whose penalty gradient each step adds to the rows'
+// (the next layer's cores report the penalty; this copy does not).
 #ifndef SPIDNN_OUTGOING_H
 #define SPIDNN_OUTGOING_H
 
@@ -21,12 +23,14 @@ typedef struct outgoing_t {
 
 static inline void outgoing_init(outgoing_t *o, uint32_t n, uint32_t n_next,
                                  const float *region,
-                                 const optimizer_t *optimizer) {
+                                 const optimizer_t *optimizer,
+                                 regulariser_t regulariser) {
     o->n = n;
     o->n_next = n_next;
     o->rows = dtcm_alloc(n * n_next);
     spin1_memcpy(o->rows, region, n * n_next * sizeof(float));
     trained_init(&o->trained, optimizer, o->rows, n * n_next);
+    trained_regularise(&o->trained, regulariser, n * n_next, regulariser);
     if (optimizer->has_state) {
         // The same state as the next layer's rows: the copies stay equal.
         trained_load_state(&o->trained, &region[n * n_next], n * n_next, 0);

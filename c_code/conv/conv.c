@@ -9,7 +9,10 @@
 // of the layer receives, are the totals: the same additions in the same
 // order whatever the packet timing and however many positions each core
 // has, so all copies apply identical updates (on the host's commit), and
-// every slicing the same as one position per core.  Packets per batch: the kernel and biases once
+// every slicing the same as one position per core.  Regularised, each
+// copy adds the same penalty gradients (kernel, then biases) to the
+// totals at its step, and the first core alone reports the penalty.
+// Packets per batch: the kernel and biases once
 // per core.  The backward pass to the previous layer is window_core.h's.
 #include "window_core.h"
 
@@ -36,6 +39,8 @@ static bool app_setup(data_specification_metadata_t *ds) {
                  n_params * sizeof(float));
     if (params.training) {
         trained_init(&trained, &optimizer, weights, n_params);
+        trained_regularise(&trained, kernel_regulariser(),
+                conv_n_weights(&window), bias_regulariser());
         grads = trained.grads;
         n_positions = params.n_neurons / window.out_channels;
         position_grads = dtcm_zeros(n_positions * n_params);
@@ -153,6 +158,12 @@ static void app_send_weights(void) {
                         trained.state[k], n_params);
         }
     }
+}
+
+// Every core holds the weights: the first reports their penalty.
+static bool app_penalty(float *penalty) {
+    *penalty = trained_penalty(&trained);
+    return window.chain_previous == NO_CORE;
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

@@ -9,6 +9,11 @@
 // weights_key + j * (n_inputs + 1) + i.
 //
 // In a 2-D split (layer_core.h) the row is the core's input block's part.
+//
+// Regularised (spiDNN.regularizers), each step adds the penalty gradient
+// of every kernel and bias weight the core holds (element by element, so
+// every slicing the same), and each core reports the penalty of its part
+// of the kernel and of its biases.
 // A core without biases (one before the last block, or any core of a
 // layer with use_bias=False) sends its rows at weights_key + j * n_inputs
 // + i.
@@ -51,6 +56,14 @@ static bool app_setup(data_specification_metadata_t *ds) {
         spin1_memcpy(kernel, region, n * n_inputs * sizeof(float));
         if (params.training) {
             trained_init(&kernel_trained, &optimizer, kernel, n * n_inputs);
+        }
+    }
+    if (params.training) {
+        trained_regularise(&kernel_trained, kernel_regulariser(),
+                n * n_inputs, kernel_regulariser());
+        if (has_bias()) {
+            trained_regularise(&bias_trained, bias_regulariser(), n,
+                    bias_regulariser());
         }
     }
     if (params.training && optimizer.has_state) {
@@ -155,6 +168,14 @@ static void app_send_weights(void) {
                 kernel_trained.state[k],
                 has_bias() ? bias_trained.state[k] : NULL);
     }
+}
+
+// The penalty of the core's part of the kernel (in SDRAM, streamed: read
+// in place) plus its biases'.
+static bool app_penalty(float *penalty) {
+    *penalty = trained_penalty(&kernel_trained)
+            + (has_bias() ? trained_penalty(&bias_trained) : 0.0f);
+    return true;
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

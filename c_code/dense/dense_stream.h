@@ -163,9 +163,13 @@ static uint32_t update_transfers(uint32_t q, stream_transfer_t *t) {
 }
 
 static void update_block(uint32_t q) {
+    uint32_t n = update_block_size(q);
+    // The kernel's regulariser: its penalty gradient is element by
+    // element, so block by block the same as on the DTCM kernel.
     trained_t view = {kbuf[q & 1u], gbuf[q & 1u],
-                      {sbuf[q & 1u][0], sbuf[q & 1u][1]},
-                      update_block_size(q)};
+                      {sbuf[q & 1u][0], sbuf[q & 1u][1]}, n,
+                      {dstream.trained->regulariser[0],
+                       dstream.trained->regulariser[0]}, n};
     trained_step(dstream.optimizer, &view, stream_scale, stream_learning_rate);
 }
 

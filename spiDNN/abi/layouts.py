@@ -199,6 +199,10 @@ CONTROLS = {
     # no message to train again).  Ignored while such passes are under
     # way: the host asking again.
     "evaluate_passes": 8,
+    # Send the host this core's part of its layer's weight penalty
+    # (spiDNN.regularizers) of the weights as they are now: one packet on
+    # the penalty partition, from each core that has a part.
+    "send_penalty": 9,
 }
 
 #: Metrics the loss core computes per sample (metrics.h) and sends at
@@ -333,6 +337,15 @@ BATCH_FIELDS = [
     ("n_samples", "samples per epoch"),
 ]
 
+#: A layer's Keras weight regularisers (spiDNN.regularizers): the penalty
+#: l1 sum|w| + l2 sum w^2 of its kernel and of its biases; 0: no term.
+REGULARIZER_FIELDS = [
+    ("kernel_l1", "float32: the kernel regulariser's l1, 0: none"),
+    ("kernel_l2", "float32: the kernel regulariser's l2, 0: none"),
+    ("bias_l1", "float32: the bias regulariser's l1, 0: none"),
+    ("bias_l2", "float32: the bias regulariser's l2, 0: none"),
+]
+
 #: What every layer app (dense, conv, pool) reads: its slice, the forward
 #: and backward protocol (layer_core.h) and the training run.
 LAYER_PARAMS = Struct("layer_params", [
@@ -364,6 +377,9 @@ LAYER_PARAMS = Struct("layer_params", [
     ("partial", "1: a 2-D split's core before the last input block: its "
                 "sums go on to the next block's core, with no bias"),
     *key_space_fields("carry"),
+    *REGULARIZER_FIELDS,
+    ("penalty_key", "key of the penalty partition (the core's part of "
+                    "its layer's weight penalty, asked by send_penalty)"),
 ])
 
 #: One source of a layer core's input vector (the SOURCES region): the
@@ -379,6 +395,10 @@ SOURCE = Struct("source", [
 GRADIENT = Struct("gradient", [
     ("source", "one of GRADIENT_SOURCE_*"),
     *KEY_SPACE_FIELDS,
+    # A Dense consumer's rows here are a copy of its kernel's: they take
+    # the same penalty gradient, or the copies would part.
+    ("kernel_l1", "float32: dense deltas: the consumer's kernel l1"),
+    ("kernel_l2", "float32: dense deltas: the consumer's kernel l2"),
 ])
 
 #: The merge app's operation (the MERGE region, then a MERGE_INPUT per

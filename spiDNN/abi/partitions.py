@@ -11,6 +11,8 @@
   cores at each batch end;
 - ``weights``: each core's trained weights to the host after ``fit``;
 - ``loss``: each sample's loss to the host;
+- ``penalty``: a regularised layer's cores' parts of its weight penalty
+  to the host, one packet each when asked (``send_penalty``);
 - ``control``: the host's commands to every app core (abort, resume,
   commit, send weights: ``layouts.CONTROLS``);
 - ``labels``: with the training data on the board, each sample's label
@@ -25,6 +27,7 @@ EXCHANGE = "exchange"
 GRADIENT_CHAIN = "gradient_chain"
 WEIGHTS = "weights"
 LOSS = "loss"
+PENALTY = "penalty"
 CONTROL = "control"
 LABELS = "labels"
 RELAY = "relay"

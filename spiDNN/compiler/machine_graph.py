@@ -11,7 +11,8 @@ Training adds a second source streaming the labels and the loss vertex;
 the output layer's ``forward`` goes to the loss, ``backward`` runs from the
 loss down to the first layer, softmax layers add ``softmax_backward``
 self-edges, and the gatherer receives each sample's ``loss`` and, at the
-end, every core's ``weights``.
+end, every core's ``weights``; a regularised layer's cores send it
+their parts of the weight penalty (``penalty``) when the host asks.
 
 A layer split 2-D (``inputs_per_core``) has a vertex per input block
 (``LayerVertex``): each takes its block's inputs (``forward``, routed to
@@ -43,7 +44,8 @@ from spiDNN.compiler.vertices.keys import index_of_keys, key_space
 from spiDNN.compiler.vertices.loss import LossVertex
 from spiDNN.abi import layouts
 from spiDNN.abi.partitions import (
-    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, RELAY, WEIGHTS, backward_to)
+    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, PENALTY, RELAY, WEIGHTS,
+    backward_to)
 
 INPUT_LABEL = "input"
 LABELS_LABEL = "labels"
@@ -227,6 +229,8 @@ class ModelGraph:
         self._gather(self.loss_vertex, [LOSS])
         for vertex in self.vertices_with_weights():
             self._gather(vertex, [WEIGHTS])
+        for vertex in self.regularised_vertices():
+            self._gather(vertex, [PENALTY])
 
     def app_vertices(self):
         """Every vertex of the graph but the gatherer: sources, layers and
@@ -236,6 +240,16 @@ class ModelGraph:
         if self.training:
             vertices += [self.labels_vertex, self.loss_vertex]
         return list(dict.fromkeys(vertices))
+
+    def regularised_vertices(self):
+        """Training: the layer vertices with a weight regulariser."""
+        return [vertex for vertex in self.layer_vertices
+                if vertex.regularised]
+
+    @property
+    def regularised(self):
+        """A regulariser adds a penalty to the training loss."""
+        return bool(self.regularised_vertices())
 
     def vertices_with_weights(self):
         """The layer vertices that send weights back after training."""
@@ -366,6 +380,33 @@ class ModelGraph:
                 arrays = vertex.weights_from_cores(part)
                 (weights if k == 0 else state[k - 1]).extend(arrays)
         return weights, state
+
+    def n_penalty_packets(self):
+        """Packets the cores send asked for their parts of the penalty."""
+        return sum(vertex.sends_penalty(machine_vertex)
+                   for vertex in self.regularised_vertices()
+                   for machine_vertex in vertex.machine_vertices)
+
+    def decode_penalty(self, keys, payloads):
+        """The model's weight penalty from the ``penalty`` packets: the
+        cores' parts added in their keys' order (a fixed order, whatever
+        order they arrive in), in float64, as a float32; each core's must
+        arrive once."""
+        keys = numpy.asarray(keys, dtype=numpy.int64)
+        expected = sorted(
+            FecDataView.get_routing_infos().get_key_from(
+                machine_vertex, PENALTY)
+            for vertex in self.regularised_vertices()
+            for machine_vertex in vertex.machine_vertices
+            if vertex.sends_penalty(machine_vertex))
+        order = numpy.argsort(keys, kind="stable")
+        if not numpy.array_equal(keys[order], expected):
+            raise SpiDNNMachineError(
+                f"{len(keys)} penalty packets reached the host, not one from "
+                f"each of the {len(expected)} regularised cores")
+        parts = numpy.asarray(payloads, dtype=numpy.uint32)[order].view(
+            numpy.float32)
+        return numpy.float32(numpy.sum(parts, dtype=numpy.float64))
 
     def control_key(self, command):
         """The key the host sends a control command (``layouts.CONTROLS``)

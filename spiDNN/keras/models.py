@@ -16,22 +16,30 @@ from spiDNN.keras.graph import (
 from spiDNN.keras.settings import shown, unsupported
 
 #: Settings every converted layer must leave at these values (when the
-#: layer has them): spiDNN has no regularisers, constraints, dilation,
-#: groups, quantisation or layer-specific dtypes.
+#: layer has them): spiDNN has no activity regularisers, constraints,
+#: dilation, groups, quantisation or layer-specific dtypes.
 _MUST_BE = {
-    "kernel_regularizer": None, "bias_regularizer": None,
     "activity_regularizer": None, "kernel_constraint": None,
     "bias_constraint": None, "quantization_config": None,
     "lora_rank": None, "groups": 1, "noise_shape": None,
     "data_format": "channels_last", "dilation_rate": 1,
 }
+#: Why a setting of _MUST_BE is refused, where more than its value says.
+_WHY = {
+    "activity_regularizer": (
+        "spiDNN computes kernel_regularizer and bias_regularizer, not a "
+        "penalty of the layer's outputs: remove it"),
+}
+#: Weight regularisers: carried as Keras' objects (spiDNN.regularizers
+#: takes them), not as their config dicts.
+_REGULARIZERS = ("kernel_regularizer", "bias_regularizer")
 #: Per Keras class: the arguments carried over to the spiDNN layer.
 _CARRIED = {
-    "Dense": ("units", "activation", "use_bias"),
+    "Dense": ("units", "activation", "use_bias", *_REGULARIZERS),
     "Conv1D": ("filters", "kernel_size", "strides", "padding", "activation",
-               "use_bias"),
+               "use_bias", *_REGULARIZERS),
     "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation",
-               "use_bias"),
+               "use_bias", *_REGULARIZERS),
     "MaxPooling1D": ("pool_size", "strides", "padding"),
     "MaxPooling2D": ("pool_size", "strides", "padding"),
     "AveragePooling1D": ("pool_size", "strides", "padding"),
@@ -71,6 +79,7 @@ def _settings_problems(layer, config, dtype):
         config["dilation_rate"] = 1
     problems = [
         f"{_named(layer)}: {name}={shown(value)}" + (
+            f" ({_WHY[name]})" if name in _WHY else
             f" (spiDNN supports {shown(_MUST_BE[name])})" if name in _MUST_BE
             else " is not supported")
         for name, value in unsupported(
@@ -131,7 +140,8 @@ def _spidnn_layer(layer, kind, config):
     """The spiDNN layer of a Keras layer spiDNN has."""
     import spiDNN
     return getattr(spiDNN.layers, kind)(
-        **{name: config[name] for name in _CARRIED[kind]}, name=layer.name)
+        **{name: getattr(layer, name) if name in _REGULARIZERS
+           else config[name] for name in _CARRIED[kind]}, name=layer.name)
 
 
 def _convert(layer, sources, alone, problems):

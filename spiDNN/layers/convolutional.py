@@ -26,7 +26,8 @@ class _Conv(KernelAndBias, WindowedLayer):
     def keras_config(self):
         return {"filters": self.filters, "kernel_size": self.kernel_size,
                 "strides": self.strides, "padding": self.padding,
-                "activation": self.activation, "use_bias": self.use_bias}
+                "activation": self.activation, "use_bias": self.use_bias,
+                **self.regularizer_config()}
 
     @property
     def is_fully_connected(self):
@@ -52,10 +53,12 @@ class _Conv(KernelAndBias, WindowedLayer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  activation=None, neurons_per_core=None, name=None,
-                 stride=None, use_bias=True):
+                 stride=None, use_bias=True, kernel_regularizer=None,
+                 bias_regularizer=None):
         kind = type(self).__name__
         super().__init__(name or unique_name(kind.lower()), neurons_per_core)
         self.take_use_bias(use_bias)
+        self.take_regularizers(kernel_regularizer, bias_regularizer)
         if stride is not None:        # the original spiDNN's spelling
             strides = stride
         self.filters = positive_int(filters, f"{kind} filters")
@@ -79,7 +82,8 @@ class _Conv(KernelAndBias, WindowedLayer):
 
 class Conv1D(_Conv):
     """``Conv1D(filters, kernel_size, strides=1, padding="valid",
-    activation=None, use_bias=True)`` over (steps, channels) inputs; the original spiDNN's
+    activation=None, use_bias=True, kernel_regularizer=None,
+    bias_regularizer=None)`` over (steps, channels) inputs; the original spiDNN's
     ``stride=`` works too.
 
     :param neurons_per_core: output elements per core, a multiple of
@@ -91,7 +95,8 @@ class Conv1D(_Conv):
 
 class Conv2D(_Conv):
     """``Conv2D(filters, kernel_size, strides=1, padding="valid",
-    activation=None, use_bias=True)`` over (rows, columns, channels) inputs.
+    activation=None, use_bias=True, kernel_regularizer=None,
+    bias_regularizer=None)`` over (rows, columns, channels) inputs.
 
     :param neurons_per_core: output elements per core, a multiple of
         ``filters`` (whole positions with every filter); None chooses the

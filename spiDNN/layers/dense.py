@@ -38,15 +38,21 @@ class Dense(KernelAndBias, Layer):
         would run it 3.4 times faster)
     :param use_bias: as Keras': False, the layer has no bias (its weights
         are the kernel alone)
+    :param kernel_regularizer: as Keras': None, a
+        :py:mod:`spiDNN.regularizers` L1, L2 or L1L2, Keras' own, or
+        ``"l1"``, ``"l2"``, ``"l1_l2"``
+    :param bias_regularizer: the same for the biases
     """
 
     takes_cores = True
 
     def __init__(self, units, activation=None, neurons_per_core="auto",
                  name=None, weights_in="auto", inputs_per_core=None,
-                 use_bias=True):
+                 use_bias=True, kernel_regularizer=None,
+                 bias_regularizer=None):
         super().__init__(name or unique_name("dense"))
         self.take_use_bias(use_bias)
+        self.take_regularizers(kernel_regularizer, bias_regularizer)
         self.n_units = positive_int(units, "Dense units")
         self.activation = activation_name(activation)
         self.request_slice(neurons_per_core)
@@ -88,7 +94,7 @@ class Dense(KernelAndBias, Layer):
 
     def keras_config(self):
         return {"units": self.n_units, "activation": self.activation,
-                "use_bias": self.use_bias}
+                "use_bias": self.use_bias, **self.regularizer_config()}
 
     @property
     def kernel(self):

@@ -278,6 +278,44 @@ class KernelAndBias:
     def take_use_bias(self, use_bias):
         self.use_bias = boolean(use_bias, f"{type(self).__name__} use_bias")
 
+    def take_regularizers(self, kernel_regularizer, bias_regularizer):
+        """Keras' kernel_regularizer and bias_regularizer
+        (spiDNN.regularizers: L1, L2, L1L2, their Keras names, or Keras'
+        own); the cores add their penalties' gradients to each step's."""
+        from spiDNN import regularizers
+        kind = type(self).__name__
+        self.kernel_regularizer = regularizers.get(
+            kernel_regularizer, f"{kind} kernel_regularizer")
+        self.bias_regularizer = regularizers.get(
+            bias_regularizer, f"{kind} bias_regularizer")
+
+    @property
+    def regularised(self):
+        """A regulariser adds a penalty of this layer's weights (a bias
+        regulariser counts only where there are biases)."""
+        return self.kernel_regularizer is not None or (
+            self.use_bias and self.bias_regularizer is not None)
+
+    def regularizer_fields(self):
+        """The cores' kernel_l1, kernel_l2, bias_l1, bias_l2 (float32
+        bits; 0: none)."""
+        from spiDNN import regularizers
+        from spiDNN.abi import layouts
+        kernel = regularizers.fields_of(self.kernel_regularizer)
+        bias = regularizers.fields_of(
+            self.bias_regularizer if self.use_bias else None)
+        return {name: layouts.float_bits(value) for name, value in zip(
+            ("kernel_l1", "kernel_l2", "bias_l1", "bias_l2"),
+            kernel + bias)}
+
+    def regularizer_config(self):
+        """The regularisers as Keras layer arguments (Keras' objects)."""
+        from spiDNN import regularizers
+        return {"kernel_regularizer": regularizers.to_keras(
+                    self.kernel_regularizer),
+                "bias_regularizer": regularizers.to_keras(
+                    self.bias_regularizer)}
+
     @property
     def weight_names(self):
         return ("kernel", "bias") if self.use_bias else ("kernel",)

@@ -28,12 +28,27 @@ def predict(model, inputs):
         return virtual.predict(graph, session, inputs, model.faults)
 
 
+def _refuse_regularised_live(model, session, what):
+    """Through live I/O the host does not yet ask the cores for the weight
+    penalty (spiDNN.regularizers), which a regularised model's losses must
+    include: refused rather than reported without it."""
+    named = [layer.name for layer in model.layers
+             if getattr(layer, "regularised", False)]
+    if session.is_live and named:
+        raise SpiDNNConfigurationError(
+            f"{what} through live I/O does not compute the weight penalty "
+            f"yet: {', '.join(named)} have a kernel_regularizer or "
+            f"bias_regularizer; run on the in-process virtual machine "
+            f"(live_io=False) or remove them")
+
+
 def fit(model, training, inputs, labels, order, progress, validation,
         callbacks, initial_epoch):
     """Trains ``model`` with Keras' loop (spiDNN.training.loop) on the
     configured machine; its History."""
     from spiDNN.training import loop
     with _session(model) as session:
+        _refuse_regularised_live(model, session, "fit")
         with _training_machine(model, session, training, inputs, labels,
                                order, validation, callbacks,
                                initial_epoch) as (machine, order):
@@ -73,6 +88,7 @@ def evaluate(model, training, inputs, labels):
     configured machine: through live I/O, the samples on the board, which
     the feeder streams as a validation set."""
     with _session(model) as session:
+        _refuse_regularised_live(model, session, "evaluate")
         if not session.is_live:
             with _loaded(model, training, session) as machine:
                 losses, metrics = machine.evaluate(inputs, labels)

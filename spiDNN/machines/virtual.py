@@ -7,7 +7,7 @@ from spinn_front_end_common.data import FecDataView
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.machines.run_report import RunReport
-from spiDNN.abi.partitions import CONTROL, GRADIENT_CHAIN, WEIGHTS
+from spiDNN.abi.partitions import CONTROL, GRADIENT_CHAIN, PENALTY, WEIGHTS
 from spiDNN.vm import clock, timing
 from spiDNN.vm.build import build_virtual_machine
 from spiDNN.vm.fault_setup import apply_faults
@@ -137,10 +137,42 @@ class TrainingMachine:
                               self.budget, self.samples)
             self.evaluating = evaluating
 
+    def penalty(self):
+        """The weight penalty of the weights on the cores now (0 without
+        a regulariser): the regularised cores' parts, asked for."""
+        if not self.graph.regularised:
+            return numpy.float32(0.0)
+        try:
+            return self.graph.decode_penalty(*self.host.fetch_penalty(
+                self.graph.n_penalty_packets(), self.budget, self.samples))
+        except SpiDNNMachineError as error:
+            raise SpiDNNMachineError(
+                f"training, the weight penalty: {error}") from None
+
     def train(self, inputs, labels, rows, first, epoch, n_epochs):
         """Trains on samples ``rows`` (whole batches of the epoch, from its
-        sample ``first``); their (losses, metrics)."""
+        sample ``first``); their (losses, metrics).
+
+        Regularised, a batch at a time: each batch's losses gain the
+        penalty of the weights it trains from, which the cores report
+        before it (Keras' compute_loss adds the regularisers' penalties
+        to the batch's mean loss, and its logged loss is the mean of
+        that over the batches, weighted by their sizes: the mean over
+        the samples of loss + the batch's penalty)."""
         self._mode(False)
+        if not self.graph.regularised:
+            return self._train(inputs, labels, rows, first, epoch, n_epochs)
+        losses, metrics = [], []
+        for lo in range(0, len(rows), self.batch_size):
+            penalty = self.penalty()
+            batch_losses, batch_metrics = self._train(
+                inputs, labels, rows[lo:lo + self.batch_size], first + lo,
+                epoch, n_epochs)
+            losses.append(batch_losses + penalty)
+            metrics.append(batch_metrics)
+        return numpy.concatenate(losses), numpy.concatenate(metrics)
+
+    def _train(self, inputs, labels, rows, first, epoch, n_epochs):
         training = self.graph.training
         index = numpy.arange(first, first + len(rows))
         commit_after = training.ends_batch(index)
@@ -166,9 +198,13 @@ class TrainingMachine:
         self._mode(True)
         rows = numpy.arange(len(inputs))
         try:
-            return self._passes(inputs, labels, rows)
+            losses, metrics = self._passes(inputs, labels, rows)
         except SpiDNNMachineError as error:
             raise SpiDNNMachineError(f"{what}: {error}") from None
+        if self.graph.regularised:
+            # Keras' test step adds the penalty too (of weights that stay).
+            losses = losses + self.penalty()
+        return losses, metrics
 
     def weights(self):
         """The weights on the cores now, in Keras' order, and the
@@ -227,8 +263,9 @@ def _report(vm, host, session, graph, counted, n_samples, seconds):
             name = f"{label}/{partition}"
             if partition == WEIGHTS:
                 weight_packets += sent
-            elif partition == CONTROL:
-                # The host's, not the samples': commits per batch.
+            elif partition in (CONTROL, PENALTY):
+                # The host's, not the samples': commits (and penalty
+                # parts) per batch.
                 if n_batches:
                     per_batch[name] += sent
             else:

@@ -120,16 +120,29 @@ class Host:
         Untimed: the clock predicts the passes, and a model's millions of
         weight packets, all sent at once, would each be an event in its
         heap."""
+        return self._fetch("send_weights", "weights", n_weights, budget,
+                           at_pass)
+
+    def fetch_penalty(self, n_parts, budget, at_pass):
+        """The ``penalty`` packets of the regularised cores: (keys,
+        payloads).  Untimed as the weights are: the clock predicts the
+        passes, not the penalty's round before each batch."""
+        return self._fetch("send_penalty", "penalty parts", n_parts, budget,
+                           at_pass)
+
+    def _fetch(self, command, what, n_packets, budget, at_pass):
+        """The packets that control ``command`` makes the cores send, all
+        ``n_packets`` of them (the round is repeated until they are)."""
         self.vm.pause_clock()
         for attempt in range(self.max_replays + 1):
-            self.control("send_weights", budget, at_pass)
+            self.control(command, budget, at_pass)
             keys, payloads = self.vm.outputs()
-            if len(keys) == n_weights:
+            if len(keys) == n_packets:
                 self.vm.pause_clock(False)
                 return keys, payloads
             self.control_retries += 1
         raise self.error(
-            at_pass, f"{len(keys)} of {n_weights} weights reached the host",
+            at_pass, f"{len(keys)} of {n_packets} {what} reached the host",
             attempt)
 
     def error(self, n_done, message, replays):

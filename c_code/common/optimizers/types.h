@@ -30,12 +30,28 @@ typedef struct optimizer_t {
 
 #define MAX_STATES OPTIMIZER_MAX_STATES
 
+// A Keras weight regulariser (spiDNN/regularizers.py): the penalty
+// l1 sum|w| + l2 sum w^2, a term left out where its factor is 0.
+typedef struct regulariser_t {
+    float l1;
+    float l2;
+} regulariser_t;
+
 typedef struct trained_t {
     float *weights;
     float *grads;
     float *state[MAX_STATES];      // momenta, velocities
     uint32_t n;
+    // The weights' regularisers: [0] for weights 0 .. split - 1 (a
+    // kernel), [1] for the rest (a conv's biases after its kernel).
+    regulariser_t regulariser[2];
+    uint32_t split;
 } trained_t;
+
+static inline regulariser_t regulariser_from_bits(uint32_t l1,
+                                                  uint32_t l2) {
+    return (regulariser_t) {bits_to_float(l1), bits_to_float(l2)};
+}
 
 static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
     optimizer_t o;

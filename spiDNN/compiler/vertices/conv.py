@@ -108,6 +108,10 @@ class ConvVertex(WindowVertex):
                 "chain_last": self.core_layer.n_cores - 1})
         return fields
 
+    def sends_penalty(self, machine_vertex):
+        # Every core holds the weights: the first reports their penalty.
+        return self.regularised and machine_vertex.core_index == 0
+
     def self_partitions(self):
         return super().self_partitions() + (
             [GRADIENT_CHAIN] if self.training else [])

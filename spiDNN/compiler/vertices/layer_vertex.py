@@ -24,7 +24,10 @@ from spiDNN.compiler.vertices.app_machine_vertex import (
     APP_BASE_BYTES, AppMachineVertex, struct_words)
 from spiDNN.compiler.vertices.keys import NO_KEY_SPACE, key_space, prefixed
 from spiDNN.abi.partitions import (
-    BACKWARD, CONTROL, FORWARD, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
+    BACKWARD, CONTROL, FORWARD, PENALTY, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
+
+#: The regulariser fields of a layer without a regulariser.
+_NO_REGULARIZER = {name: 0 for name, _ in layouts.REGULARIZER_FIELDS}
 
 
 class LayerSplitter(SplitterFixedLegacy):
@@ -335,6 +338,32 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return self.training.layer_state(self.layer) if self.training else (
             None)
 
+    def regularizer_fields(self):
+        """Training: the layer's regularisers' factors (float32 bits,
+        layouts.REGULARIZER_FIELDS); zeros without."""
+        fields = getattr(self.layer, "regularizer_fields", None)
+        if not self.training or fields is None:
+            return dict(_NO_REGULARIZER)
+        return fields()
+
+    @property
+    def regularised(self):
+        """Training, a regulariser adds a penalty of the layer's weights."""
+        return any(self.regularizer_fields().values())
+
+    def sends_penalty(self, machine_vertex):
+        """The core sends a part of the layer's penalty when asked: every
+        core of a regularised layer holding weights of its own."""
+        return self.regularised
+
+    def consumer_regularizer(self, consumer, kind):
+        """A consumer's kernel regulariser's factors, for the copy of its
+        rows the cores keep (a Dense consumer's); zeros for the others."""
+        fields = consumer.regularizer_fields() if kind == "dense_deltas" else (
+            _NO_REGULARIZER)
+        return {"kernel_l1": fields["kernel_l1"],
+                "kernel_l2": fields["kernel_l2"]}
+
     def n_sent_packets(self, machine_vertex):
         """Packets a core sends asked for its weights: the weights, then
         each optimizer state array in the same layout."""
@@ -395,6 +424,8 @@ class LayerMachineVertex(AppMachineVertex):
             return shape[0]
         if partition_id == WEIGHTS:
             return max(1, self.app_vertex.n_sent_packets(self))
+        if partition_id == PENALTY:
+            return 1
         return super().get_n_keys_for_partition(partition_id)
 
     def _key(self, partition_id, wanted=True):
@@ -453,7 +484,9 @@ class LayerMachineVertex(AppMachineVertex):
             partial=int(vertex.is_partial),
             **prefixed("carry", key_space(vertex.previous_block, FORWARD)
                        if vertex.previous_block is not None
-                       else NO_KEY_SPACE))
+                       else NO_KEY_SPACE),
+            **vertex.regularizer_fields(),
+            penalty_key=self._key(PENALTY, vertex.sends_penalty(self)))
 
     def outgoing_weights(self):
         """Each Dense consumer's kernel rows of this slice's neurons
@@ -489,7 +522,8 @@ class LayerMachineVertex(AppMachineVertex):
         the order the core sums their parts."""
         return _records(layouts.GRADIENT, [
             {"source": layouts.GRADIENT_SOURCES[kind],
-             **key_space(consumer, partition)}
+             **key_space(consumer, partition),
+             **self.app_vertex.consumer_regularizer(consumer, kind)}
             for consumer, partition, kind in self.app_vertex.gradient_uses])
 
     def regions(self):
