@@ -134,11 +134,56 @@ def _graph(per_core, weights_in="dtcm", inputs_per_core=None):
                                  kernel_regularizer="l1")(merged), seed=7)
 
 
-def _trained(model, x, y):
-    model.compile(optimizer="adam", loss="mse")
+def _trained(model, x, y, loss="mse", validation_data=None):
+    model.compile(optimizer="adam", loss=loss)
     history = model.fit(x, y, batch_size=8, epochs=1, shuffle=False,
-                        verbose=0)
+                        verbose=0, validation_data=validation_data)
     return model.get_weights(), history
+
+
+def _histories_of(graphs, x, y, loss="mse"):
+    """The History of each graph trained an epoch, validated on the
+    first 16 samples."""
+    return [_trained(graph, x, y, loss, (x[:16], y[:16]))[1].history
+            for graph in graphs]
+
+
+def test_the_dense_penalty_in_the_history_is_bit_identical_across_slicings():
+    """Each neuron's penalty is the same float32 on whichever core holds
+    it (its row, then its bias), and the host adds them in neuron order:
+    the loss and val_loss lists are equal, not merely close, at 1, 3
+    and every neuron per core and streamed from SDRAM."""
+    x, y = samples((6,), 48)
+    y = y[:, :3]
+    histories = _histories_of(
+        [_graph(1), _graph(3), _graph(None), _graph(2, "sdram"),
+         _graph(None, "sdram")], x, y)
+    assert all(h == histories[0] for h in histories[1:]), histories
+
+
+def _conv_graph(per_core):
+    """Regularised Conv2Ds (kernel and biases) before a regularised Dense,
+    at ``per_core`` output positions (Dense: neurons) per core (None:
+    all on one core)."""
+    from spiDNN.layers import Flatten
+    x = Input((6, 6, 1))
+    a = Conv2D(3, 3, activation="relu", neurons_per_core=3 * (per_core or 16),
+               kernel_regularizer=regularizers.L1L2(0.01, 0.03),
+               bias_regularizer="l1")(x)
+    b = Conv2D(2, 3, padding="same", neurons_per_core=2 * (per_core or 16),
+               kernel_regularizer="l2")(a)
+    c = Dense(7, activation="tanh", neurons_per_core=per_core or 7,
+              kernel_regularizer="l2", bias_regularizer="l1")(Flatten()(b))
+    return spiDNN.Model(x, Dense(3, activation="softmax",
+                                 neurons_per_core=per_core or 3)(c), seed=3)
+
+
+def test_the_conv_penalty_in_the_history_is_bit_identical_across_slicings():
+    x, y = samples((6, 6, 1), 48, classes=3)
+    histories = _histories_of(
+        [_conv_graph(1), _conv_graph(3), _conv_graph(None)], x, y,
+        "categorical_crossentropy")
+    assert all(h == histories[0] for h in histories[1:]), histories
 
 
 def test_regularised_weights_are_bit_identical_across_slicings():
