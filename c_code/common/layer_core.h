@@ -77,10 +77,14 @@ static bool app_apply_update(float scale, float learning_rate);
 static void app_abort(void);
 // Sends the trained weights to the host.
 static void app_send_weights(void);
-// This core's part of its layer's weight penalty (the regulariser's, of
-// the weights as they are): false if it has no part (no weights, or a
-// copy of weights another core reports).
-static bool app_penalty(float *penalty);
+// How many parts of its layer's weight penalty (the regulariser's, of
+// the weights as they are) this core reports: 0 without weights, or with
+// a copy of weights another core reports.
+static uint32_t app_penalty_parts(void);
+// Part `part` of them, each computed alike on whichever core holds it
+// (a Dense core's: one per neuron), so the host's sum of the parts, in
+// its fixed order, is the same on every slicing.
+static float app_penalty(uint32_t part);
 // Takes packets of the app's own partitions; false if the key is not one.
 static bool app_receive(uint32_t key, uint32_t payload);
 
@@ -406,12 +410,15 @@ static inline regulariser_t bias_regulariser(void) {
     return regulariser_from_bits(params.bias_l1, params.bias_l2);
 }
 
-// One packet, the core's part of the penalty: the host adds the parts
-// of every core to the losses of the batch these weights train.
+// A packet per part of the penalty the core holds, part p at
+// penalty_key + p: the host adds the parts of every core, in the layers'
+// and their parts' order, to the losses of the batch these weights train.
 static void on_send_penalty(void) {
-    float penalty;
-    if (params.training && layer_regularised() && app_penalty(&penalty)) {
-        send_float(params.penalty_key, penalty);
+    if (!params.training || !layer_regularised()) {
+        return;
+    }
+    for (uint32_t p = 0; p < app_penalty_parts(); p++) {
+        send_float(params.penalty_key + p, app_penalty(p));
     }
 }
 

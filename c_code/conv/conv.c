@@ -160,10 +160,15 @@ static void app_send_weights(void) {
     }
 }
 
-// Every core holds the weights: the first reports their penalty.
-static bool app_penalty(float *penalty) {
-    *penalty = trained_penalty(&trained);
-    return window.chain_previous == NO_CORE;
+// Every core holds the whole kernel: the first reports its penalty, one
+// sum in the kernel's order whatever the slicing.
+static uint32_t app_penalty_parts(void) {
+    return window.chain_previous == NO_CORE ? 1 : 0;
+}
+
+static float app_penalty(uint32_t part) {
+    (void) part;
+    return trained_penalty(&trained);
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

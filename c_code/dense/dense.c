@@ -12,8 +12,8 @@
 //
 // Regularised (spiDNN.regularizers), each step adds the penalty gradient
 // of every kernel and bias weight the core holds (element by element, so
-// every slicing the same), and each core reports the penalty of its part
-// of the kernel and of its biases.
+// every slicing the same), and each core reports the penalty of each of
+// its neurons (its kernel row's, then its bias's: every slicing the same).
 // A core without biases (one before the last block, or any core of a
 // layer with use_bias=False) sends its rows at weights_key + j * n_inputs
 // + i.
@@ -170,12 +170,22 @@ static void app_send_weights(void) {
     }
 }
 
-// The penalty of the core's part of the kernel (in SDRAM, streamed: read
-// in place) plus its biases'.
-static bool app_penalty(float *penalty) {
-    *penalty = trained_penalty(&kernel_trained)
-            + (has_bias() ? trained_penalty(&bias_trained) : 0.0f);
-    return true;
+// A part per neuron: a core's float32 sum over its slice of neurons would
+// round by the slicing.
+static uint32_t app_penalty_parts(void) {
+    return params.n_neurons;
+}
+
+// Neuron j's penalty: its kernel row's (in SDRAM, streamed: read in
+// place) in input order, then its bias's.  In a 2-D split each input
+// block's core reports its part of the row, the last the bias too.
+static float app_penalty(uint32_t j) {
+    float penalty = penalty_of(kernel_regulariser(),
+            &kernel_trained.weights[j * n_inputs], n_inputs);
+    if (has_bias()) {
+        penalty = penalty + penalty_of(bias_regulariser(), &bias[j], 1);
+    }
+    return penalty;
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

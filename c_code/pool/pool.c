@@ -48,9 +48,13 @@ static void app_send_weights(void) {
 }
 
 // No weights: no part of a penalty.
-static bool app_penalty(float *penalty) {
-    (void) penalty;
-    return false;
+static uint32_t app_penalty_parts(void) {
+    return 0;
+}
+
+static float app_penalty(uint32_t part) {
+    (void) part;
+    return 0.0f;
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

@@ -383,30 +383,40 @@ class ModelGraph:
 
     def n_penalty_packets(self):
         """Packets the cores send asked for their parts of the penalty."""
-        return sum(vertex.sends_penalty(machine_vertex)
-                   for vertex in self.regularised_vertices()
-                   for machine_vertex in vertex.machine_vertices)
+        return len(self._penalty_keys())
+
+    def _penalty_keys(self):
+        """The ``penalty`` packets' keys in the order the host adds them:
+        the layers' (and a 2-D split's blocks') in the model's order, each
+        one's parts in their order (a Dense's neurons'), whatever the
+        slicing."""
+        routing_infos = FecDataView.get_routing_infos()
+        return [routing_infos.get_key_from(machine_vertex, PENALTY) + part
+                for vertex in self.regularised_vertices()
+                for machine_vertex in sorted(
+                    vertex.machine_vertices,
+                    key=lambda v: v.vertex_slice.lo_atom)
+                for part in range(vertex.n_penalty_packets(machine_vertex))]
 
     def decode_penalty(self, keys, payloads):
         """The model's weight penalty from the ``penalty`` packets: the
-        cores' parts added in their keys' order (a fixed order, whatever
-        order they arrive in), in float64, as a float32; each core's must
-        arrive once."""
+        parts added in the fixed order of ``_penalty_keys`` (whatever
+        order they arrive in, and the same on every slicing: a Dense's
+        penalty is a part per neuron), in float64, as a float32; each
+        must arrive once.  A Dense split 2-D sends each input block's
+        parts of its rows, so its penalty rounds by its blocks."""
+        expected = numpy.asarray(self._penalty_keys(), dtype=numpy.int64)
         keys = numpy.asarray(keys, dtype=numpy.int64)
-        expected = sorted(
-            FecDataView.get_routing_infos().get_key_from(
-                machine_vertex, PENALTY)
-            for vertex in self.regularised_vertices()
-            for machine_vertex in vertex.machine_vertices
-            if vertex.sends_penalty(machine_vertex))
         order = numpy.argsort(keys, kind="stable")
-        if not numpy.array_equal(keys[order], expected):
+        if not numpy.array_equal(keys[order], numpy.sort(expected)):
             raise SpiDNNMachineError(
-                f"{len(keys)} penalty packets reached the host, not one from "
-                f"each of the {len(expected)} regularised cores")
+                f"{len(keys)} penalty packets reached the host, not the "
+                f"{len(expected)} parts of the regularised layers' penalty")
         parts = numpy.asarray(payloads, dtype=numpy.uint32)[order].view(
             numpy.float32)
-        return numpy.float32(numpy.sum(parts, dtype=numpy.float64))
+        # parts follow the sorted keys: put them in the adding order.
+        in_order = parts[numpy.searchsorted(keys[order], expected)]
+        return numpy.float32(numpy.sum(in_order, dtype=numpy.float64))
 
     def control_key(self, command):
         """The key the host sends a control command (``layouts.CONTROLS``)

@@ -9,7 +9,7 @@ import numpy
 
 from spiDNN.compiler.vertices.keys import key_space, prefixed
 from spiDNN.compiler.vertices.layer_vertex import LayerMachineVertex, received_work
-from spiDNN.abi.partitions import GRADIENT_CHAIN
+from spiDNN.abi.partitions import GRADIENT_CHAIN, PENALTY
 from spiDNN.compiler.vertices.window import NO_CORE, WindowVertex
 
 
@@ -89,6 +89,8 @@ class ConvVertex(WindowVertex):
     def key_space_shape(self, partition_id):
         if partition_id == GRADIENT_CHAIN:
             return self.n_params, self.n_params * self.core_layer.n_cores
+        if partition_id == PENALTY:   # a key per core, the first's used
+            return 1, self.core_layer.n_cores
         return super().key_space_shape(partition_id)
 
     def extra_deliveries(self):
@@ -108,9 +110,10 @@ class ConvVertex(WindowVertex):
                 "chain_last": self.core_layer.n_cores - 1})
         return fields
 
-    def sends_penalty(self, machine_vertex):
-        # Every core holds the weights: the first reports their penalty.
-        return self.regularised and machine_vertex.core_index == 0
+    def n_penalty_packets(self, machine_vertex):
+        # Every core holds the whole kernel: the first reports its
+        # penalty, one sum the same on every slicing.
+        return int(self.regularised and machine_vertex.core_index == 0)
 
     def self_partitions(self):
         return super().self_partitions() + (

@@ -351,10 +351,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         """Training, a regulariser adds a penalty of the layer's weights."""
         return any(self.regularizer_fields().values())
 
-    def sends_penalty(self, machine_vertex):
-        """The core sends a part of the layer's penalty when asked: every
-        core of a regularised layer holding weights of its own."""
-        return self.regularised
+    def n_penalty_packets(self, machine_vertex):
+        """The parts of the layer's penalty the core sends when asked:
+        one per neuron of a regularised layer (its row's and bias's, the
+        same on every slicing), keyed by the neuron."""
+        return machine_vertex.vertex_slice.n_atoms if self.regularised else 0
 
     def consumer_regularizer(self, consumer, kind):
         """A consumer's kernel regulariser's factors, for the copy of its
@@ -424,8 +425,6 @@ class LayerMachineVertex(AppMachineVertex):
             return shape[0]
         if partition_id == WEIGHTS:
             return max(1, self.app_vertex.n_sent_packets(self))
-        if partition_id == PENALTY:
-            return 1
         return super().get_n_keys_for_partition(partition_id)
 
     def _key(self, partition_id, wanted=True):
@@ -486,7 +485,7 @@ class LayerMachineVertex(AppMachineVertex):
                        if vertex.previous_block is not None
                        else NO_KEY_SPACE),
             **vertex.regularizer_fields(),
-            penalty_key=self._key(PENALTY, vertex.sends_penalty(self)))
+            penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0))
 
     def outgoing_weights(self):
         """Each Dense consumer's kernel rows of this slice's neurons
