@@ -9,9 +9,14 @@ it: each step's gradient gains ``l1 sign(w) + l2 2w`` (TensorFlow's
 gradients of ``abs`` and ``square``, sign 0 at 0), added to the batch's
 mean gradient before the optimizer's clipping and step
 (c_code/common/optimizer.h, trained_regularise); and before each batch
-every regularised core sends the host its part of the penalty of the
-weights that batch trains from (the ``send_penalty`` control command),
-which the host adds to the batch's losses (spiDNN/machines/virtual.py).
+every regularised core sends the host its parts of the penalty of the
+weights that batch trains from (the ``send_penalty`` control command): a
+Dense core one per neuron (its row's, then its bias's), a convolution's
+first core its whole kernel's.  The host adds them in a fixed order
+(spiDNN.compiler.machine_graph, decode_penalty) to the batch's losses
+(spiDNN/machines/virtual.py), so the History is bit-identical on every
+1-D slicing; a Dense split 2-D (inputs_per_core) sends each input
+block's parts of its rows, so its penalty rounds by its blocks.
 Keras' ``activity_regularizer`` (a penalty of the layers' outputs) is
 not computed.
 """

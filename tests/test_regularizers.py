@@ -3,8 +3,8 @@ kernel_regularizer and bias_regularizer, L1, L2 and L1L2, on Dense and
 Conv2D, trained an epoch beside Keras from the same initial weights
 (the weights and the History, whose loss includes the penalty, within
 1e-4), a Dense after a regularised Dense (whose kernel rows the previous
-layer's cores copy), a residual CNN of L2 convolutions; bit-identical
-across slicings; carried by from_keras, to_keras and .keras files."""
+layer's cores copy), a residual CNN of L2 convolutions; the weights and
+the History (its penalty too) bit-identical across slicings; carried by from_keras, to_keras and .keras files."""
 import numpy
 import pytest
 
@@ -159,6 +159,11 @@ def test_the_dense_penalty_in_the_history_is_bit_identical_across_slicings():
         [_graph(1), _graph(3), _graph(None), _graph(2, "sdram"),
          _graph(None, "sdram")], x, y)
     assert all(h == histories[0] for h in histories[1:]), histories
+    # Split 2-D, the penalty rounds by the input blocks, but not by the
+    # neurons per core.
+    split = _histories_of([_graph(1, inputs_per_core=3),
+                           _graph(None, inputs_per_core=3)], x, y)
+    assert split[0] == split[1], split
 
 
 def _conv_graph(per_core):

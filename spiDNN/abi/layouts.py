@@ -200,8 +200,8 @@ CONTROLS = {
     # way: the host asking again.
     "evaluate_passes": 8,
     # Send the host this core's part of its layer's weight penalty
-    # (spiDNN.regularizers) of the weights as they are now: one packet on
-    # the penalty partition, from each core that has a part.
+    # (spiDNN.regularizers) of the weights as they are now: a packet per
+    # part on the penalty partition (a Dense core's: per neuron).
     "send_penalty": 9,
 }
 

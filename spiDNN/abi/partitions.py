@@ -12,7 +12,8 @@
 - ``weights``: each core's trained weights to the host after ``fit``;
 - ``loss``: each sample's loss to the host;
 - ``penalty``: a regularised layer's cores' parts of its weight penalty
-  to the host, one packet each when asked (``send_penalty``);
+  to the host when asked (``send_penalty``): a Dense's one per neuron,
+  keyed by it, a convolution's one from its first core;
 - ``control``: the host's commands to every app core (abort, resume,
   commit, send weights: ``layouts.CONTROLS``);
 - ``labels``: with the training data on the board, each sample's label
