@@ -264,14 +264,26 @@ def _keras_layers(layer):
         layer, Activation)
     if folded:
         config["activation"] = "linear"
-    layers = [getattr(keras.layers, type(layer).__name__)(
-        name=layer.name, **config)]
+    layers = [_keras_of(type(layer).__name__, layer.name, config)]
     if folded:
         kind, arguments = keras_layer_config(layer.activation,
                                              layer.activation_settings)
-        layers.append(getattr(keras.layers, kind)(
-            name=f"{layer.name}_{layer.activation}", **arguments))
+        layers.append(_keras_of(kind, f"{layer.name}_{layer.activation}",
+                                arguments))
     return layers
+
+
+def _keras_of(kind, name, arguments):
+    """Keras' layer ``kind``; its refusal of settings spiDNN computes
+    (ReLU's negative threshold, which Keras' relu function takes but its
+    layer does not) as an error naming the layer."""
+    import keras
+    try:
+        return getattr(keras.layers, kind)(name=name, **arguments)
+    except ValueError as error:
+        raise SpiDNNConfigurationError(
+            f"to_keras: {name}: Keras' {kind} layer refuses {arguments} "
+            f"({error})") from None
 
 
 def _applied(klayers, tensor):
