@@ -51,18 +51,29 @@ def _keras(kind):
 
 
 def kink_inputs(kinks, seed=0):
-    """N_SAMPLES rows of WIDTH: uniform over [-8, 8], then every kink and
-    its float32 neighbours in the first rows (the first batch)."""
+    """N_SAMPLES rows of WIDTH: uniform over [-2, 2], then every kink and
+    its nearest neighbours in the first rows (the first batch)."""
     rng = numpy.random.default_rng(seed)
-    x = rng.uniform(-8, 8, (N_SAMPLES, WIDTH)).astype(numpy.float32)
+    x = rng.uniform(-2, 2, (N_SAMPLES, WIDTH)).astype(numpy.float32)
     special = numpy.array([
         value for kink in kinks for value in (
-            kink, numpy.nextafter(numpy.float32(kink), numpy.float32(-9)),
-            numpy.nextafter(numpy.float32(kink), numpy.float32(9)),
-            kink - 1e-3, kink + 1e-3)], numpy.float32)
+            kink, *_neighbours(kink), kink - 1e-3, kink + 1e-3)],
+        numpy.float32)
     flat = x.ravel()
     flat[:len(special)] = special
     return x
+
+
+def _neighbours(kink):
+    """The floats either side of ``kink``; of 0 the smallest normal ones,
+    as TensorFlow's CPU kernels flush subnormals to zero and the cores do
+    not."""
+    if kink == 0:
+        tiny = numpy.finfo(numpy.float32).tiny
+        return -tiny, tiny
+    kink = numpy.float32(kink)
+    return (numpy.nextafter(kink, numpy.float32(-numpy.inf)),
+            numpy.nextafter(kink, numpy.float32(numpy.inf)))
 
 
 def _identity(dense):
