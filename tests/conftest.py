@@ -27,6 +27,7 @@ TIERS = ("unit", "machine", "live", "system")
 #: takes that tier instead.  A module missing here fails the collection:
 #: a new module chooses its tier.
 MODULE_TIERS = {
+    "test_activation_layers": "machine",
     "test_activations_match_keras": "machine",
     "test_bad_input": "unit",
     "test_benchmark_suite": "system",

@@ -67,7 +67,7 @@ def test_residual_cnn_trains_as_keras(optimizer):
     kinds = [type(layer).__name__ for layer in model.layers]
     # The ReLUs after a convolution fold into it; those after an Add
     # take cores of their own.
-    assert kinds.count("Add") == 2 and kinds.count("Activation") == 2
+    assert kinds.count("Add") == 2 and kinds.count("ReLU") == 2
     assert_trains_as_keras(kmodel, x, y, "categorical_crossentropy",
                            optimizer)
 
@@ -178,8 +178,8 @@ def test_standalone_activations_and_rescaling_as_keras():
     x, y = samples((5,), 64, classes=3)
     model = assert_predicts_as_keras(kmodel, x)
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Rescaling", "Dense", "Dense", "Add", "Activation", "Maximum",
-        "Activation", "Dense", "Dense", "Add", "Activation"]
+        "Rescaling", "Dense", "Dense", "Add", "ReLU", "Maximum",
+        "Activation", "Dense", "Dense", "Add", "Softmax"]
     assert model.layers[-1].activation == "softmax"
     assert_trains_as_keras(kmodel, x, y, "categorical_crossentropy",
                            "sgd_momentum")

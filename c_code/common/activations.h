@@ -14,6 +14,21 @@
 #define GELU_TANH_SCALE 0.797884561f           // sqrt(2 / pi)
 #define GELU_TANH_CUBIC 0.044715f
 
+// The constants of the activations that have settings (Keras' ReLU,
+// LeakyReLU and ELU layers'), from layer_params.activation_*.
+typedef struct {
+    float alpha;        // leaky_relu's and relu_parametric's negative slope,
+                        // elu_alpha's alpha
+    float max_value;    // relu_parametric's upper bound (with clip)
+    float threshold;    // relu_parametric's threshold
+    uint32_t clip;      // relu_parametric: one of ACTIVATION_CLIP_*
+} activation_params_t;
+
+// The constants of the activations named by a Keras string alone.
+static const activation_params_t ACTIVATION_PARAMS_DEFAULT = {
+    .alpha = LEAKY_RELU_SLOPE, .max_value = 0.0f, .threshold = 0.0f,
+    .clip = ACTIVATION_CLIP_NONE};
+
 // min(max(x, 0), 6), TensorFlow's Relu6.
 static inline float relu6(float x) {
     return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x);
@@ -39,8 +54,70 @@ static inline float gelu_approximate(float z) {
     return (0.5f * z) * (1.0f + spidnn_tanhf(gelu_tanh_inner(z)));
 }
 
+// Keras' relu(z, negative_slope, max_value, threshold) as its ReLU op
+// composes TensorFlow's: where(z > threshold, z, 0), clipped to
+// [0, max_value] (minimum, then maximum; or Relu6), less negative_slope
+// relu(-z + threshold).
+static inline float relu_parametric(float z, const activation_params_t *p) {
+    float x = z > p->threshold ? z : 0.0f;
+    if (p->clip == ACTIVATION_CLIP_RELU6) {
+        x = relu6(z);                      // no threshold, max_value 6
+    } else if (p->clip == ACTIVATION_CLIP_CLIP) {
+        x = x < p->max_value ? x : p->max_value;
+        x = x > 0.0f ? x : 0.0f;
+    }
+    if (p->alpha != 0.0f) {
+        float below = -z + p->threshold;
+        x -= p->alpha * (below > 0.0f ? below : 0.0f);
+    }
+    return x;
+}
+
+// Its gradient: where's passes above the threshold, minimum's and
+// maximum's where z is within [0, max_value] (both ends included), Relu6's
+// inside (0, 6); the negative part's, negative_slope times the gradient,
+// below the threshold (the two never both).
+static inline float relu_parametric_backward(float z, float grad,
+                                             const activation_params_t *p) {
+    bool passes;
+    if (p->clip == ACTIVATION_CLIP_RELU6) {
+        passes = z > 0.0f && z < 6.0f;
+    } else {
+        passes = z > p->threshold && (p->clip == ACTIVATION_CLIP_NONE
+                || (z <= p->max_value && z >= 0.0f));
+    }
+    if (passes) {
+        return grad;
+    }
+    return p->alpha != 0.0f && -z + p->threshold > 0.0f
+            ? p->alpha * grad : 0.0f;
+}
+
+// Keras' elu(z, alpha) for alpha != 1, as TensorFlow computes it:
+// where(z > 0, elu(z), alpha elu(z)).
+static inline float elu_of(float z) {
+    return z < 0.0f ? spidnn_expf(z) - 1.0f : z;
+}
+
+static inline float elu_alpha(float z, float alpha) {
+    float e = elu_of(z);
+    return z > 0.0f ? e : alpha * e;
+}
+
+// Its gradient: where's (alpha times it below 0), then EluGrad's from
+// elu(z), which the layer does not keep (it keeps alpha elu(z)).
+static inline float elu_alpha_backward(float z, float grad, float alpha) {
+    if (z > 0.0f) {
+        return grad;
+    }
+    float e = elu_of(z);
+    float g = alpha * grad;
+    return e < 0.0f ? (e + 1.0f) * g : g;
+}
+
 // f(z) for every activation but softmax, which needs the whole layer.
-static inline float activation_apply(uint32_t activation, float z) {
+static inline float activation_apply(uint32_t activation, float z,
+                                     const activation_params_t *p) {
     switch (activation) {
     case ACTIVATION_RELU:
         return z > 0.0f ? z : 0.0f;
@@ -60,7 +137,7 @@ static inline float activation_apply(uint32_t activation, float z) {
     case ACTIVATION_SILU:
         return z * spidnn_sigmoidf(z);
     case ACTIVATION_LEAKY_RELU:
-        return z > 0.0f ? z : z * LEAKY_RELU_SLOPE;
+        return z > 0.0f ? z : z * p->alpha;
     case ACTIVATION_SOFTPLUS:
         return spidnn_softplusf(z);
     case ACTIVATION_SOFTSIGN:
@@ -75,6 +152,10 @@ static inline float activation_apply(uint32_t activation, float z) {
         return z * spidnn_tanhf(spidnn_softplusf(z));
     case ACTIVATION_EXPONENTIAL:
         return spidnn_expf(z);
+    case ACTIVATION_RELU_PARAMETRIC:
+        return relu_parametric(z, p);
+    case ACTIVATION_ELU_ALPHA:
+        return elu_alpha(z, p->alpha);
     default:
         return z;
     }
@@ -122,7 +203,8 @@ static inline float mish_backward(float z, float grad) {
 // `a` (and `z`), as TensorFlow's gradients of these ops compute it (its
 // Elu, Selu and Relu6 gradients take the output, the others z).
 static inline float activation_backward(uint32_t activation, float a,
-                                        float z, float grad) {
+                                        float z, float grad,
+                                        const activation_params_t *p) {
     switch (activation) {
     case ACTIVATION_RELU:
         return z > 0.0f ? grad : 0.0f;
@@ -141,7 +223,7 @@ static inline float activation_backward(uint32_t activation, float a,
     case ACTIVATION_SILU:
         return silu_backward(z, grad);
     case ACTIVATION_LEAKY_RELU:
-        return z > 0.0f ? grad : grad * LEAKY_RELU_SLOPE;
+        return z > 0.0f ? grad : grad * p->alpha;
     case ACTIVATION_SOFTPLUS:
         return grad * spidnn_sigmoidf(z);
     case ACTIVATION_SOFTSIGN: {
@@ -160,6 +242,10 @@ static inline float activation_backward(uint32_t activation, float a,
         return mish_backward(z, grad);
     case ACTIVATION_EXPONENTIAL:
         return grad * a;
+    case ACTIVATION_RELU_PARAMETRIC:
+        return relu_parametric_backward(z, grad, p);
+    case ACTIVATION_ELU_ALPHA:
+        return elu_alpha_backward(z, grad, p->alpha);
     default:
         return grad;
     }

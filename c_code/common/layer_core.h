@@ -122,6 +122,7 @@ static gather_t softmax_gather;
 static gather_t softmax_backward_gather;
 static gather_t carry_gather;
 static float dropout_rate;
+static activation_params_t activation_params;   // the activation's settings
 static uint32_t training_passes;   // forward passes in training so far
 
 static void start_forward_if_ready(void);
@@ -255,7 +256,8 @@ static void layer_forward_done(void) {
         } else if (params.sends_logits) {
             send_forward(j, z[j]);
         } else {
-            send_forward(j, activation_apply(params.activation, z[j]));
+            send_forward(j, activation_apply(params.activation, z[j],
+                                             &activation_params));
         }
     }
     if (is_softmax_layer()) {
@@ -502,7 +504,8 @@ static void compute_backward(uint generation, uint unused) {
         COST(COST_BACKWARD_LINEAR + params.activation, params.n_neurons);
         for (uint32_t j = 0; j < params.n_neurons; j++) {
             delta[j] = activation_backward(
-                    params.activation, activated[j], z[j], delta[j]);
+                    params.activation, activated[j], z[j], delta[j],
+                    &activation_params);
         }
     }
     if (is_softmax_layer()) {
@@ -680,6 +683,11 @@ static bool layer_initialise(void) {
         return false;
     }
     n_inputs = params.block_inputs;
+    activation_params = (activation_params_t) {
+        .alpha = bits_to_float(params.activation_alpha),
+        .max_value = bits_to_float(params.activation_max_value),
+        .threshold = bits_to_float(params.activation_threshold),
+        .clip = params.activation_clip};
     uint32_t n = params.n_neurons;
     if (params.streamed) {
         // Both input vectors live in SDRAM, first in the STREAM region.

@@ -40,7 +40,10 @@ static inline float metric_value(uint32_t metric, uint32_t n,
     // Binary: the share of outputs on the right side of 0.5.
     float right = 0.0f;
     for (uint32_t i = 0; i < n; i++) {
-        float p = from_logits ? activation_apply(activation, out[i])
+        // (A loss takes logits after a sigmoid or softmax, which have
+        // no settings.)
+        float p = from_logits ? activation_apply(activation, out[i],
+                                                 &ACTIVATION_PARAMS_DEFAULT)
                               : out[i];
         float predicted = p > 0.5f ? 1.0f : 0.0f;
         right += predicted == y[i] ? 1.0f : 0.0f;

@@ -33,7 +33,8 @@ APPS = (
          "ZeroPadding2D", "UpSampling1D", "UpSampling2D", "RepeatVector")),
     App("merge", "spiDNN.compiler.vertices.merge:MergeVertex",
         ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-         "Concatenate", "Rescaling", "Activation", "ReLU", "Softmax")),
+         "Concatenate", "Rescaling", "Activation", "ReLU", "LeakyReLU",
+         "ELU", "Softmax")),
     App("loss", "spiDNN.compiler.vertices.loss:LossVertex"),
     # Only with the data on the board, which runs through live I/O.
     App("feeder", "spiDNN.compiler.vertices.feeder:FeederVertex",

@@ -44,6 +44,23 @@ ACTIVATIONS = {
     "hard_silu": 15,
     "mish": 16,
     "exponential": 17,
+    # Keras' ReLU(max_value, negative_slope, threshold) at settings no
+    # other id computes, and ELU(alpha) at alpha != 1: the layer's
+    # settings (layer_params.activation_*) give their constants.  No
+    # Keras string names them.
+    "relu_parametric": 18,
+    "elu_alpha": 19,
+}
+
+#: Which upper bound relu_parametric applies (layer_params.activation_clip):
+#: none; Keras' clip to [0, max_value] (TensorFlow's minimum then
+#: maximum, whose gradients pass at both ends); or TensorFlow's Relu6,
+#: which Keras uses at max_value 6 without a threshold (its gradient
+#: stops at 0 and 6).
+ACTIVATION_CLIPS = {
+    "none": 0,
+    "clip": 1,
+    "relu6": 2,
 }
 
 #: Keras' other names for an activation, with the one they stand for.  A
@@ -352,6 +369,12 @@ LAYER_PARAMS = Struct("layer_params", [
     ("n_neurons", "neurons (output elements) on this core"),
     ("first_neuron", "index in the layer of this core's first neuron"),
     ("activation", "one of ACTIVATION_*"),
+    ("activation_alpha", "float32 bits: leaky_relu's and relu_parametric's "
+                         "negative slope, elu_alpha's alpha"),
+    ("activation_max_value", "float32 bits: relu_parametric's max_value "
+                             "(with activation_clip)"),
+    ("activation_threshold", "float32 bits: relu_parametric's threshold"),
+    ("activation_clip", "relu_parametric: one of ACTIVATION_CLIP_*"),
     ("forward_key", "key of this core's first neuron, forward partition"),
     ("softmax_key", "key of this core's first neuron, softmax partition"),
     *key_space_fields("peer"),
@@ -542,7 +565,9 @@ def c_header():
            f"#define STREAM_BLOCK {STREAM_BLOCK}u",
            f"#define MAX_SOURCES {MAX_SOURCES}u",
            f"#define MAX_GRADIENTS {MAX_GRADIENTS}u", ""]
-    for prefix, values in (("ACTIVATION", ACTIVATIONS), ("LOSS", LOSSES),
+    for prefix, values in (("ACTIVATION", ACTIVATIONS),
+                           ("ACTIVATION_CLIP", ACTIVATION_CLIPS),
+                           ("LOSS", LOSSES),
                            ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
                            ("GRADIENT_SOURCE", GRADIENT_SOURCES),
                            ("MERGE_OP", MERGE_OPS),

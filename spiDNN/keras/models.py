@@ -14,6 +14,7 @@ from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras.graph import (
     OPERATIONS, Walk, check_outputs, named, not_a_merge, problem)
 from spiDNN.keras.settings import shown, unsupported
+from spiDNN.layers.activation_settings import keras_layer_config
 
 #: Settings every converted layer must leave at these values (when the
 #: layer has them): spiDNN has no activity regularisers, constraints,
@@ -92,35 +93,39 @@ def _settings_problems(layer, config, dtype):
 
 
 #: Keras' layers of an activation: the activation each computes, with
-#: the settings it has at that activation's values.
+#: the settings spiDNN takes from it (spiDNN.layers.activation_settings)
+#: and those it supports only at these values.
 _ACTIVATION_LAYERS = {
-    "ReLU": ("relu", {"max_value": None, "negative_slope": 0.0,
-                      "threshold": 0.0}),
-    "Softmax": ("softmax", {"axis": -1}),
+    "ReLU": ("relu", ("max_value", "negative_slope", "threshold"), {}),
+    "LeakyReLU": ("leaky_relu", ("negative_slope",), {}),
+    "ELU": ("elu", ("alpha",), {}),
+    "Softmax": ("softmax", (), {"axis": -1}),
 }
 
 
 def _activation_of(layer):
-    """(the activation a Keras Activation, ReLU or Softmax layer
-    computes, what spiDNN cannot compute of its settings)."""
+    """(the activation a Keras activation layer computes, its settings,
+    what spiDNN cannot compute of them)."""
     config = layer.get_config()
     kind = type(layer).__name__
     if kind == "Activation":
-        return config["activation"], []
-    name, supported = _ACTIVATION_LAYERS[kind]
-    return name, [
+        return config["activation"], {}, []
+    name, taken, supported = _ACTIVATION_LAYERS[kind]
+    # Keras' ELU leaves alpha out of its config: the layer has it.
+    settings = {key: getattr(layer, key) for key in taken}
+    return name, settings, [
         f"{_named(layer)}: {key}={shown(value)} (spiDNN supports "
         f"{shown(supported[key]) if key in supported else 'none'})"
-        for key, value in unsupported(config, supported, _IGNORABLE)]
+        for key, value in unsupported(config, supported,
+                                      _IGNORABLE | set(taken))]
 
 
 def _activation(layer, sources, alone, problems):
     """An activation layer: folded into the layer before it where that is
     a Dense or convolution without an activation of its own, feeding it
-    alone; else on cores of its own."""
+    alone; else on cores of its own (spiDNN's layer of the same name)."""
     import spiDNN
-    from spiDNN.layers.layer import activation_name
-    name, wrong = _activation_of(layer)
+    name, settings, wrong = _activation_of(layer)
     problems += wrong
     source = sources[0]
     if wrong or source is None:
@@ -128,9 +133,13 @@ def _activation(layer, sources, alone, problems):
     try:
         if alone and getattr(source, "weight_names", ()) and (
                 source.activation == "linear") and source.model is None:
-            source.activation = activation_name(name, source.ACTIVATIONS)
+            source.set_activation(name, settings)
             return source
-        return spiDNN.layers.Activation(name, name=layer.name)(source)
+        kind = type(layer).__name__
+        if kind == "Activation":
+            return spiDNN.layers.Activation(name, name=layer.name)(source)
+        return getattr(spiDNN.layers, kind)(**settings, name=layer.name)(
+            source)
     except SpiDNNConfigurationError as error:
         problems.append(problem(layer, error))
         return None
@@ -200,7 +209,7 @@ def from_keras(kmodel, seed=None):
         may branch and merge, and nest other models, which are flattened)
         over spiDNN's layers (Dense, Conv1D/2D, pooling and global
         pooling, ZeroPadding2D, Flatten, Reshape, Dropout, the merging
-        layers, Activation, ReLU, Softmax, Rescaling)
+        layers, Activation, ReLU, LeakyReLU, ELU, Softmax, Rescaling)
     :param seed: the spiDNN model's seed (its dropout masks)
     """
     import keras
@@ -264,10 +273,44 @@ def load_model(filepath, seed=None):
     return model
 
 
-def _keras_layer(layer):
+def _keras_layers(layer):
+    """The Keras layers computing ``layer``, in order: a Dense or
+    convolution that took in a parameterised activation (from_keras
+    folds Keras' ReLU, LeakyReLU or ELU so) is the layer, linear, then
+    Keras' layer of the activation."""
     import keras
-    return getattr(keras.layers, type(layer).__name__)(
-        name=layer.name, **layer.keras_config())
+    from spiDNN.layers.activation import Activation
+    config = layer.keras_config()
+    folded = bool(layer.activation_settings) and not isinstance(
+        layer, Activation)
+    if folded:
+        config["activation"] = "linear"
+    layers = [_keras_of(type(layer).__name__, layer.name, config)]
+    if folded:
+        kind, arguments = keras_layer_config(layer.activation,
+                                             layer.activation_settings)
+        layers.append(_keras_of(kind, f"{layer.name}_{layer.activation}",
+                                arguments))
+    return layers
+
+
+def _keras_of(kind, name, arguments):
+    """Keras' layer ``kind``; its refusal of settings spiDNN computes
+    (ReLU's negative threshold, which Keras' relu function takes but its
+    layer does not) as an error naming the layer."""
+    import keras
+    try:
+        return getattr(keras.layers, kind)(name=name, **arguments)
+    except ValueError as error:
+        raise SpiDNNConfigurationError(
+            f"to_keras: {name}: Keras' {kind} layer refuses {arguments} "
+            f"({error})") from None
+
+
+def _applied(klayers, tensor):
+    for klayer in klayers:
+        tensor = klayer(tensor)
+    return tensor
 
 
 def _flattens(layer):
@@ -296,8 +339,8 @@ def to_keras(model):
         for layer in model.layers:
             sources = [_flattened(layer, tensors[id(source)])
                        for source in layer.inbound]
-            tensors[id(layer)] = _keras_layer(layer)(
-                sources if layer.merges else sources[0])
+            tensors[id(layer)] = _applied(
+                _keras_layers(layer), sources if layer.merges else sources[0])
         kmodel = keras.Model(kinputs if len(kinputs) > 1 else kinput,
                              tensors[id(model.layers[-1])], name=model.name)
     else:
@@ -305,7 +348,7 @@ def to_keras(model):
         for layer in model.layers:
             if _flattens(layer):
                 klayers.append(keras.layers.Flatten())
-            klayers.append(_keras_layer(layer))
+            klayers += _keras_layers(layer)
         kmodel = keras.Sequential(klayers, name=model.name)
     # Layer by layer: a graph's Keras order may differ from spiDNN's.
     variables = []

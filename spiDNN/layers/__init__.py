@@ -1,5 +1,6 @@
 """Layers, named and shaped as Keras' layers."""
-from spiDNN.layers.activation import Activation, ReLU, Rescaling, Softmax
+from spiDNN.layers.activation import (
+    ELU, Activation, LeakyReLU, ReLU, Rescaling, Softmax)
 from spiDNN.layers.convolutional import Conv1D, Conv2D
 from spiDNN.layers.core import Dropout, Flatten, Reshape
 from spiDNN.layers.dense import Dense
@@ -19,5 +20,5 @@ __all__ = ["Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "ZeroPadding2D", "Flatten", "Reshape", "Dropout", "Add",
            "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-           "Concatenate", "Activation", "ReLU", "Softmax", "Rescaling",
-           "UpSampling1D", "UpSampling2D", "RepeatVector"]
+           "Concatenate", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
+           "Rescaling", "UpSampling1D", "UpSampling2D", "RepeatVector"]

@@ -1,11 +1,12 @@
 """Layers that transform one input element by element, on cores of their
-own (the merge app with one source): Activation, ReLU and Softmax, and
-Rescaling.
+own (the merge app with one source): Activation; ReLU, LeakyReLU and ELU
+with Keras' settings; Softmax; and Rescaling.
 
-An Activation (or ReLU, Softmax) right after a Dense or convolution
-without an activation of its own, and feeding nothing else, computes the
-same on that layer's cores: ``from_keras`` folds it so."""
+An Activation (or ReLU, LeakyReLU, ELU, Softmax) right after a Dense or
+convolution without an activation of its own, and feeding nothing else,
+computes the same on that layer's cores: ``from_keras`` folds it so."""
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.layers.activation_settings import keras_layer_config
 from spiDNN.layers.layer import Layer, activation_name, unique_name
 
 
@@ -55,14 +56,50 @@ class Activation(_Elementwise):
         return {"activation": self.activation}
 
 
-class ReLU(Activation):
-    """``ReLU()``: max(x, 0)."""
+class _Parameterised(Activation):
+    """Keras' layer of an activation with settings: the settings as its
+    arguments, and back (``keras_config``)."""
 
-    def __init__(self, neurons_per_core="auto", name=None):
-        super().__init__("relu", neurons_per_core, name or unique_name("re_lu"))
+    def __init__(self, activation, settings, neurons_per_core, name):
+        super().__init__(activation, neurons_per_core, name)
+        self.set_activation(activation, settings)
 
     def keras_config(self):
-        return {}
+        return keras_layer_config(self.activation,
+                                  self.activation_settings)[1]
+
+
+class ReLU(_Parameterised):
+    """``ReLU(max_value=None, negative_slope=0.0, threshold=0.0)``, as
+    Keras: x above the threshold (else 0), clipped to [0, max_value],
+    less negative_slope * max(threshold - x, 0).  (Keras' ReLU layer
+    takes a threshold of at least 0; its relu function, and spiDNN, any.)
+    """
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0,
+                 neurons_per_core="auto", name=None):
+        super().__init__("relu", {"max_value": max_value,
+                                  "negative_slope": negative_slope,
+                                  "threshold": threshold},
+                         neurons_per_core, name or unique_name("re_lu"))
+
+
+class LeakyReLU(_Parameterised):
+    """``LeakyReLU(negative_slope=0.3)`` (Keras' layer default; its string
+    "leaky_relu" is 0.2): x above 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope=0.3, neurons_per_core="auto",
+                 name=None):
+        super().__init__("leaky_relu", {"negative_slope": negative_slope},
+                         neurons_per_core, name or unique_name("leaky_re_lu"))
+
+
+class ELU(_Parameterised):
+    """``ELU(alpha=1.0)``: x above 0, else alpha * (exp(x) - 1)."""
+
+    def __init__(self, alpha=1.0, neurons_per_core="auto", name=None):
+        super().__init__("elu", {"alpha": alpha}, neurons_per_core,
+                         name or unique_name("elu"))
 
 
 class Softmax(Activation):

@@ -12,6 +12,8 @@ from spiDNN.errors import SpiDNNConfigurationError, SpiDNNInternalError
 from spiDNN.initializers import zeros
 from spiDNN.layers.arguments import boolean, positive_int
 from spiDNN.abi import layouts
+from spiDNN.layers.activation_settings import (
+    SETTINGS_IDS, checked_settings, core_activation)
 
 _counters = defaultdict(itertools.count)
 
@@ -27,7 +29,9 @@ def activation_name(activation, allowed=None):
     ``"swish"`` stays so: layouts.activation_kind resolves it for the
     cores), or a clear error naming what they wrote."""
     name = "linear" if activation is None else activation
-    allowed = set(layouts.ACTIVATIONS if allowed is None else allowed)
+    # The ids of settings are reached through the settings, not by name.
+    allowed = set(layouts.ACTIVATIONS if allowed is None else allowed) - (
+        set(SETTINGS_IDS))
     allowed |= {alias for alias, kind in layouts.ACTIVATION_ALIASES.items()
                 if kind in allowed}
     if not isinstance(name, str) or name not in allowed:
@@ -57,6 +61,10 @@ class Layer:
     #: inputs_per_core="auto"); other layers take all their inputs.
     plans_own_blocks = False
     activation = "linear"
+    #: The activation's settings where it has them and they differ from
+    #: its Keras string's (spiDNN.layers.activation_settings): Keras'
+    #: ReLU, LeakyReLU or ELU layer folded into this one, or one itself.
+    activation_settings = {}
     #: The activations the layer computes (None: every one spiDNN knows).
     ACTIVATIONS = None
 
@@ -108,6 +116,20 @@ class Layer:
     def keras_config(self):
         """The arguments of the equivalent Keras layer (``to_keras``)."""
         return {}
+
+    def set_activation(self, activation, settings=None):
+        """Makes the layer compute ``activation`` (a Keras name) with
+        ``settings`` (its ReLU's, LeakyReLU's or ELU's): what from_keras
+        folds into it; a clear error if the layer cannot."""
+        name = activation_name(activation, self.ACTIVATIONS)
+        checked = checked_settings(layouts.activation_kind(name),
+                                   settings or {}, self.name)
+        self.activation, self.activation_settings = name, checked
+
+    def core_activation(self):
+        """(the ACTIVATIONS id name its cores run, the layer_params
+        activation_* fields)."""
+        return core_activation(self.activation, self.activation_settings)
 
     def set_shapes(self, input_shape):
         """Fixes the input and output shapes (a merge's input shape is

@@ -106,11 +106,20 @@ def _scaled_activated(x):
     return Softmax(neurons_per_core=2)(Dense(4)(hidden))
 
 
+def _dense(units, activation, per_core):
+    """A Dense of ``activation``: a name, or (name, its settings)."""
+    name, settings = (activation if isinstance(activation, tuple)
+                      else (activation, {}))
+    layer = Dense(units, neurons_per_core=per_core)
+    layer.set_activation(name, settings)
+    return layer
+
+
 def mlp(n_in, spec, per_core, loss, optimizer, **kwargs):
     """Dense layers [(units, activation)], ``per_core`` neurons a core."""
     return model((n_in,), lambda: [
-        Dense(units, activation=activation, neurons_per_core=per_core)
-        for units, activation in spec], loss, optimizer, **kwargs)
+        _dense(units, activation, per_core) for units, activation in spec],
+        loss, optimizer, **kwargs)
 
 
 FIT = {
@@ -279,13 +288,26 @@ def _every_variant(cases):
 NAMED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 
 
+#: The ids only settings reach (activation_settings.SETTINGS_IDS), each
+#: at settings taking every branch of its code over the inputs.
+SETTINGS_EXAMPLES = {
+    "relu_parametric": ("relu", {"max_value": 1.5, "negative_slope": 0.2,
+                                 "threshold": -0.5}),
+    "elu_alpha": ("elu", {"alpha": 0.5}),
+}
+
+
 def activation_cases():
     """A Dense case for each activation the cases above do not name, its
     cores of 3 and 2 neurons (two sizes for the line) over inputs of both
     signs: a new activation is measured without an edit here."""
-    return {
-        f"mlp-10-{name}-k3": mlp(10, [(5, name), (2, name)], 3, MSE, "sgd")
-        for name in layouts.ACTIVATIONS if name not in NAMED_ACTIVATIONS}
+    cases = {}
+    for name in layouts.ACTIVATIONS:
+        if name not in NAMED_ACTIVATIONS:
+            activation = SETTINGS_EXAMPLES.get(name, name)
+            cases[f"mlp-10-{name}-k3"] = mlp(
+                10, [(5, activation), (2, activation)], 3, MSE, "sgd")
+    return cases
 
 
 FIT = _every_variant({**FIT, **activation_cases()})

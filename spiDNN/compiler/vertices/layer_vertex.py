@@ -20,6 +20,7 @@ from spinn_front_end_common.data import FecDataView
 
 from spiDNN import optimizers
 from spiDNN.abi import layouts
+from spiDNN.layers.activation_settings import core_activation
 from spiDNN.compiler.vertices.app_machine_vertex import (
     APP_BASE_BYTES, AppMachineVertex, struct_words)
 from spiDNN.compiler.vertices.keys import NO_KEY_SPACE, key_space, prefixed
@@ -223,7 +224,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                                         (output + "linear", 1, n)]
         else:
             activation = ("linear" if _sends_logits(core_layer, training)
-                          else layouts.activation_kind(layer.activation))
+                          else layer.core_activation()[0])
             work.append((output + activation, 1, n))
         if not training:
             return work
@@ -239,8 +240,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         work.append(("delta", 1, n))
         if not partial and not softmax and not _sends_logits(core_layer,
                                                              training):
-            work.append(("backward_" + layouts.activation_kind(
-                layer.activation), 1, n))
+            work.append(("backward_" + layer.core_activation()[0], 1, n))
         if softmax:
             work += received_work(units) + [("task", 1, 0),
                                         ("softmax_backward", 1, units)]
@@ -283,9 +283,16 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     @property
     def activation(self):
-        """The activation the cores compute (an alias resolved)."""
-        return "linear" if self.is_partial else layouts.activation_kind(
-            self.layer.activation)
+        """The activation id name the cores compute (an alias resolved,
+        settings counted)."""
+        return self.core_activation()[0]
+
+    def core_activation(self):
+        """(that name, the layer_params activation_* fields): a partial
+        core of a 2-D split hands on its sums as they are."""
+        if self.is_partial:
+            return core_activation("linear", {})
+        return self.layer.core_activation()
 
     @property
     def exchanges_softmax(self):
@@ -448,7 +455,7 @@ class LayerMachineVertex(AppMachineVertex):
         return layouts.LAYER_PARAMS.pack(
             n_neurons=self.vertex_slice.n_atoms,
             first_neuron=self.vertex_slice.lo_atom,
-            activation=layouts.ACTIVATIONS[vertex.activation],
+            **vertex.core_activation()[1],
             forward_key=self._key(FORWARD),
             softmax_key=self._key(SOFTMAX, softmax),
             **prefixed("peer", key_space(vertex, SOFTMAX)
