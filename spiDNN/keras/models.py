@@ -278,7 +278,6 @@ def _keras_layers(layer):
     convolution that took in a parameterised activation (from_keras
     folds Keras' ReLU, LeakyReLU or ELU so) is the layer, linear, then
     Keras' layer of the activation."""
-    import keras
     from spiDNN.layers.activation import Activation
     config = layer.keras_config()
     folded = bool(layer.activation_settings) and not isinstance(
