@@ -15,6 +15,7 @@
 // next, ...) compute it, sent to each source that trains on its own
 // partition (backward_<k>), keyed by the element's index in the source.
 #include "layer_core.h"
+#include "no_weights.h"
 
 static merge_params_t merge;
 static merge_input_t merge_inputs[MAX_SOURCES];
@@ -164,30 +165,7 @@ static bool app_backward(const float *x, const float *deltas) {
     return true;
 }
 
-static bool app_batch_end(void) {
-    return true;
-}
-
-static bool app_apply_update(float unused_scale, float learning_rate) {
-    (void) unused_scale;
-    (void) learning_rate;
-    return true;
-}
-
 static void app_abort(void) {
-}
-
-static void app_send_weights(void) {
-}
-
-// No weights: no part of a penalty.
-static uint32_t app_penalty_parts(void) {
-    return 0;
-}
-
-static float app_penalty(uint32_t part) {
-    (void) part;
-    return 0.0f;
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

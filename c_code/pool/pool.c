@@ -5,6 +5,7 @@
 // (all to the max's first occurrence, as TensorFlow; shared by the count
 // for the mean).
 #include "window_core.h"
+#include "no_weights.h"
 
 static bool app_setup(data_specification_metadata_t *ds) {
     window_setup(ds);
@@ -30,31 +31,8 @@ static float app_input_gradient(uint32_t b, const float *x,
     return pool_input_gradient(&window, x, b, deltas);
 }
 
-static bool app_batch_end(void) {
-    return true;
-}
-
-static bool app_apply_update(float scale, float learning_rate) {
-    (void) scale;
-    (void) learning_rate;
-    return true;
-}
-
 static void app_abort(void) {
     window_abort();
-}
-
-static void app_send_weights(void) {
-}
-
-// No weights: no part of a penalty.
-static uint32_t app_penalty_parts(void) {
-    return 0;
-}
-
-static float app_penalty(uint32_t part) {
-    (void) part;
-    return 0.0f;
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {
