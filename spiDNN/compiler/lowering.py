@@ -20,6 +20,7 @@ import dataclasses
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.compiler.registry import vertex_class_of
 from spiDNN.layers.core import Dropout
+from spiDNN.layers.input import Input
 from spiDNN.abi import layouts
 
 
@@ -51,6 +52,13 @@ class ModelInput:
     ``index``'s start at ``offset``."""
     index: int
     offset: int = 0
+
+
+def gradient_kind(consumer):
+    """How a consumer's gradients reach its sources (GRADIENT_SOURCES): a
+    Dense layer's as its deltas, the others' directly."""
+    return ("dense_deltas" if consumer.vertex_class.SENDS_DELTAS
+            else "direct")
 
 
 def is_node(source):
@@ -152,8 +160,8 @@ class CoreLayer:
         copy of its kernel rows, or one packet per neuron directly."""
         if self.is_output:
             return [("direct", None)]
-        return [("dense_deltas" if consumer.vertex_class.SENDS_DELTAS
-                 else "direct", consumer) for consumer in self.consumers]
+        return [(gradient_kind(consumer), consumer)
+                for consumer in self.consumers]
 
     def gradient_packets(self, n_neurons, partial=False):
         """Packets a core of ``n_neurons`` receives per sample in the
@@ -241,7 +249,7 @@ def core_layers(layers, plan=None, inputs=None):
     fanned = set()
 
     def source_node(layer):
-        if id(layer) not in node_of and type(layer).__name__ == "Input":
+        if id(layer) not in node_of and isinstance(layer, Input):
             node_of[id(layer)] = ModelInput(0)      # a model's one Input
         return node_of[id(layer)]
 

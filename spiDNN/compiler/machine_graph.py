@@ -36,7 +36,7 @@ from spinnman.messages.eieio import EIEIOType
 from spinn_front_end_common.utility_models import (
     ReverseIpTagMultiCastSource)
 
-from spiDNN.compiler.lowering import core_layers, is_node
+from spiDNN.compiler.lowering import core_layers, gradient_kind, is_node
 from spiDNN.errors import (
     SpiDNNConfigurationError, SpiDNNInternalError, SpiDNNMachineError)
 from spiDNN.compiler.vertices.feeder import FeederVertex
@@ -142,8 +142,7 @@ class ModelGraph:
             self._edge(self.vertex_of[consumer], vertex, partition)
             vertex.gradient_uses.append(
                 (self.vertex_of[consumer], partition,
-                 "dense_deltas" if consumer.vertex_class.SENDS_DELTAS
-                 else "direct"))
+                 gradient_kind(consumer)))
 
     def _add_layer(self, core, sources, training):
         """The layer's vertices, each input block's (one, 1-D), with

@@ -324,7 +324,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def deliveries_per_sample(self):
         """A bound on the packets the vertex's cores receive per sample."""
         n = self.core_layer.neurons_per_core
-        forward = self.n_slices * (self.block_inputs + (
+        inputs = (self.block_inputs if self.is_block_of_split
+                  else self.layer.core_inputs(n))
+        forward = self.n_slices * (inputs + (
             n if self.previous_block is not None else 0) + (
             2 * self.layer.units if self.exchanges_softmax else 0))
         if not self.training:

@@ -59,13 +59,10 @@ class MergeVertex(LayerVertex):
                 for offset, k_row in zip(self.source_offsets,
                                          self.layer.source_rows())]
 
-    def _rows(self):
-        return self.layer.source_rows()
-
     def key_space_shape(self, partition_id):
         """backward_<k>: the keys number source k's elements, so many per
         core as its rows hold."""
-        for k, k_row in enumerate(self._rows()):
+        for k, k_row in enumerate(self.layer.source_rows()):
             if partition_id == backward_to(k):
                 return (self.rows_per_core * k_row,
                         _source_units(self.layer, k))
@@ -81,14 +78,6 @@ class MergeVertex(LayerVertex):
     def backward_packets(self):
         return sum(_source_units(self.layer, k)
                    for k in range(_n_sources(self.layer)) if self.sends_to(k))
-
-    def deliveries_per_sample(self):
-        n = self.core_layer.neurons_per_core
-        forward = self.n_slices * self.layer.core_inputs(n)
-        if not self.training:
-            return forward
-        return 2 * forward + self.n_slices * (
-            self.core_layer.gradient_packets(n))
 
     # ------------------------------------------------------- the routes
     def sources_of(self, machine_vertex, source_vertex, partition_id):
@@ -133,7 +122,7 @@ class MergeVertex(LayerVertex):
             scale=layouts.float_bits(getattr(layer, "scale", 1.0)),
             offset=layouts.float_bits(getattr(layer, "offset", 0.0)),
             row=layer.row))]
-        for k, k_row in enumerate(self._rows()):
+        for k, k_row in enumerate(self.layer.source_rows()):
             sends = self.sends_to(k)
             words.append(struct_words(layouts.MERGE_INPUT.pack(
                 sends=int(sends),
