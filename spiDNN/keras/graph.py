@@ -10,10 +10,10 @@ not layers: they become spiDNN's merges.
 """
 import collections
 
-from spiDNN.errors import SpiDNNConfigurationError
 
-#: Keras' operations on two tensors that spiDNN computes, as merges.
-OPERATIONS = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply"}
+#: Keras' operations on two tensors that spiDNN computes, as its merge
+#: layers of the same names.
+OPERATIONS = ("Add", "Subtract", "Multiply")
 
 
 def named(operation):
@@ -119,6 +119,6 @@ def not_a_merge(operation):
 
 
 def problem(operation, error):
-    if isinstance(error, SpiDNNConfigurationError):
-        return f"{named(operation)}: {error}"
-    raise error
+    """A refusal of spiDNN's (a SpiDNNConfigurationError) as one line of
+    from_keras' error, naming the Keras operation."""
+    return f"{named(operation)}: {error}"

@@ -163,7 +163,7 @@ def _convert(layer, sources, alone, problems):
         if kind not in OPERATIONS or len(sources) != 2:
             problems.append(not_a_merge(layer))
             return None
-        return _called(layer, getattr(spiDNN.layers, OPERATIONS[kind])(
+        return _called(layer, getattr(spiDNN.layers, kind)(
             name=layer.name), sources, problems)
     if kind == "Activation" or kind in _ACTIVATION_LAYERS:
         return _activation(layer, sources, alone, problems)
