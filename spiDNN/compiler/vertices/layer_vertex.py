@@ -425,6 +425,20 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                               vertex_slice.lo_atom))
 
 
+class WithoutWeights:
+    """The weight contract of a layer vertex whose layer has no weights
+    (pooling, padding, merges): nothing on the cores, nothing sent back."""
+
+    def weights_words(self, vertex_slice, arrays=None):
+        return numpy.zeros(0, dtype=numpy.uint32)
+
+    def n_weight_packets(self, machine_vertex):
+        return 0
+
+    def weights_from_cores(self, values):
+        return []
+
+
 class LayerMachineVertex(AppMachineVertex):
     """One core's slice of a layer."""
 

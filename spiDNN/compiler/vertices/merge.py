@@ -15,14 +15,14 @@ from spiDNN.abi import layouts
 from spiDNN.abi.partitions import FORWARD, backward_to
 from spiDNN.compiler.vertices.app_machine_vertex import struct_words
 from spiDNN.compiler.vertices.layer_vertex import (
-    LayerMachineVertex, LayerVertex)
+    LayerMachineVertex, LayerVertex, WithoutWeights)
 
 
 class MergeMachineVertex(LayerMachineVertex):
     APP_NAME = "merge"
 
 
-class MergeVertex(LayerVertex):
+class MergeVertex(WithoutWeights, LayerVertex):
     """A merging, rescaling or activation layer."""
 
     MACHINE_VERTEX = MergeMachineVertex
@@ -105,15 +105,6 @@ class MergeVertex(LayerVertex):
                 and (v.core_index + 1) * per_core > lo]
 
     # ------------------------------------------------------ the regions
-    def weights_words(self, vertex_slice, arrays=None):
-        return numpy.zeros(0, dtype=numpy.uint32)
-
-    def n_weight_packets(self, machine_vertex):
-        return 0
-
-    def weights_from_cores(self, values):
-        return []
-
     def extra_regions(self, machine_vertex):
         layer = self.layer
         words = [struct_words(layouts.MERGE_PARAMS.pack(

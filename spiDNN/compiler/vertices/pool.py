@@ -1,9 +1,8 @@
 """The pool app's vertices: max or average pooling, or zero padding (a 1x1
 window whose padding reads as zero).  No weights."""
-import numpy
-
 from spiDNN.abi import layouts
-from spiDNN.compiler.vertices.layer_vertex import LayerMachineVertex
+from spiDNN.compiler.vertices.layer_vertex import (
+    LayerMachineVertex, WithoutWeights)
 from spiDNN.compiler.vertices.window import WindowVertex
 
 
@@ -11,7 +10,7 @@ class PoolMachineVertex(LayerMachineVertex):
     APP_NAME = "pool"
 
 
-class PoolVertex(WindowVertex):
+class PoolVertex(WithoutWeights, WindowVertex):
     """A pooling or zero-padding layer (``layer.mode``)."""
 
     MACHINE_VERTEX = PoolMachineVertex
@@ -25,15 +24,6 @@ class PoolVertex(WindowVertex):
     def input_gradient_work(cls, core_layer, n_owned):
         return [(f"pool_gradient_{core_layer.layer.mode}", n_owned,
                  cls.window_size(core_layer))]
-
-    def weights_words(self, vertex_slice):
-        return numpy.zeros(0, dtype=numpy.uint32)
-
-    def n_weight_packets(self, machine_vertex):
-        return 0
-
-    def weights_from_cores(self, values):
-        return []
 
     def window_fields(self, machine_vertex):
         return {**super().window_fields(machine_vertex),
