@@ -61,6 +61,7 @@ MODULE_TIERS = {
     "test_training": "machine",
     "test_training_interface": "machine",
     "test_upsampling": "machine",
+    "test_permute": "machine",
     "test_use_bias": "machine",
     "test_virtual_clock": "machine",
     "test_virtual_machine": "unit",

@@ -235,10 +235,31 @@ static inline float upsampled_gradient(const window_params_t *w,
     return g;
 }
 
+// Permute: the input element that output element a is.  Output rows,
+// columns and channels step through the input at the strides of the axes
+// they came from.
+static inline uint32_t permuted_from(const window_params_t *w, uint32_t a) {
+    uint32_t p = a / w->out_channels, c = a % w->out_channels;
+    return (p / w->out_width) * w->permute_height_stride
+            + (p % w->out_width) * w->permute_width_stride
+            + c * w->permute_channels_stride;
+}
+
+// Permute: the output element that input element b became.
+static inline uint32_t permuted_to(const window_params_t *w, uint32_t b) {
+    uint32_t p = b / w->in_channels, c = b % w->in_channels;
+    return (p / w->in_width) * w->unpermute_height_stride
+            + (p % w->in_width) * w->unpermute_width_stride
+            + c * w->unpermute_channels_stride;
+}
+
 static inline float pool_value(const window_params_t *w, uint32_t a,
                                const float *x) {
     if (w->pool_mode == POOL_MODE_UPSAMPLE) {
         return x[upsampled_from(w, a)];
+    }
+    if (w->pool_mode == POOL_MODE_PERMUTE) {
+        return x[permuted_from(w, a)];
     }
     if (w->pool_mode != POOL_MODE_AVERAGE) {
         // A 1x1 padding window holds one element or none (a zero).
@@ -272,6 +293,9 @@ static inline float pool_input_gradient(const window_params_t *w,
                                         const float *layer_delta) {
     if (w->pool_mode == POOL_MODE_UPSAMPLE) {
         return upsampled_gradient(w, b, layer_delta);
+    }
+    if (w->pool_mode == POOL_MODE_PERMUTE) {
+        return layer_delta[permuted_to(w, b)];
     }
     uint32_t pos = b / w->in_channels, c = b % w->in_channels;
     uint32_t ih = pos / w->in_width, iw = pos % w->in_width;

@@ -1,9 +1,11 @@
-// pool: a slice of a max or average pooling layer, or of zero padding
-// (a 1x1 window whose padding reads as zeros).  No weights: the forward
-// pass is the window's max or mean; the backward pass (window_core.h)
-// sends each owned input element the deltas of the windows that read it
-// (all to the max's first occurrence, as TensorFlow; shared by the count
-// for the mean).
+// pool: a slice of a max or average pooling layer, of zero padding (a 1x1
+// window whose padding reads as zeros), of upsampling (each input element
+// repeated over a block) or of a permutation of the input's axes.  No
+// weights: the forward pass is the window's max or mean, the element
+// repeated or the element moved; the backward pass (window_core.h) sends
+// each owned input element the deltas of the windows that read it (all
+// to the max's first occurrence, as TensorFlow; shared by the count for
+// the mean; summed over its repeats; the one it moved to).
 #include "window_core.h"
 #include "no_weights.h"
 

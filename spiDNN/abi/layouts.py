@@ -98,6 +98,9 @@ POOL_MODES = {
     # kernel_height x kernel_width block of the output (the window's size
     # is the repeat factor, not a window read).
     "upsample": 4,
+    # Permute: output element a is the input element its position reads
+    # along the permuted axes' strides (no window).
+    "permute": 5,
 }
 
 #: Where a layer's cores get dL/d(output) from in the backward pass.
@@ -457,6 +460,12 @@ WINDOW_PARAMS = Struct("window_params", [
     ("pad_top", "rows of padding above the input"),
     ("pad_left", "columns of padding left of the input"),
     ("pool_mode", "pool app: one of POOL_MODE_*"),
+    ("permute_height_stride", "permute: input stride along output rows"),
+    ("permute_width_stride", "permute: input stride along output columns"),
+    ("permute_channels_stride", "permute: input stride along channels"),
+    ("unpermute_height_stride", "permute: output stride along input rows"),
+    ("unpermute_width_stride", "permute: output stride along input columns"),
+    ("unpermute_channels_stride", "permute: output stride along channels"),
     ("filter_first", "conv: the first filter of this core's kernel copy"),
     ("n_filters", "conv: the filters of this core's kernel copy"),
     ("owned_first", "first input element whose gradient this core sends"),

@@ -57,6 +57,7 @@ _CARRIED = {
     "UpSampling1D": ("size",),
     "UpSampling2D": ("size", "interpolation"),
     "RepeatVector": ("n",),
+    "Permute": ("dims",),
     # The merging layers.
     "Add": (), "Subtract": (), "Multiply": (), "Average": (), "Maximum": (),
     "Minimum": (), "Concatenate": ("axis",),

@@ -8,6 +8,7 @@ from spiDNN.layers.input import Input
 from spiDNN.layers.merging import (
     Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 from spiDNN.layers.padding import ZeroPadding2D
+from spiDNN.layers.permute import Permute
 from spiDNN.layers.upsampling import RepeatVector, UpSampling1D, UpSampling2D
 from spiDNN.layers.pooling import (
     AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
@@ -21,4 +22,5 @@ __all__ = ["Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "ZeroPadding2D", "Flatten", "Reshape", "Dropout", "Add",
            "Subtract", "Multiply", "Average", "Maximum", "Minimum",
            "Concatenate", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
-           "Rescaling", "UpSampling1D", "UpSampling2D", "RepeatVector"]
+           "Rescaling", "UpSampling1D", "UpSampling2D", "RepeatVector",
+           "Permute"]

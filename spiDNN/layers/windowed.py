@@ -5,6 +5,23 @@ from spiDNN.layers.arguments import int_tuple, window_output
 from spiDNN.layers.layer import Layer
 
 
+#: The axes of the WINDOW region's shapes.
+AXES = ("height", "width", "channels")
+
+
+def window_geometry(input_shape, output_shape):
+    """The WINDOW region's fields of a layer from ``input_shape`` to
+    ``output_shape`` (rows, columns, channels each) with a 1x1 window:
+    what every windowed layer starts from (a Permute's strides unused)."""
+    return {
+        **{f"in_{axis}": n for axis, n in zip(AXES, input_shape)},
+        **{f"out_{axis}": n for axis, n in zip(AXES, output_shape)},
+        "kernel_height": 1, "kernel_width": 1, "stride_height": 1,
+        "stride_width": 1, "pad_top": 0, "pad_left": 0,
+        **{f"{kind}_{axis}_stride": 0 for kind in ("permute", "unpermute")
+           for axis in AXES}}
+
+
 class WindowedLayer(Layer):
     """A layer whose output element depends on a window of its input.
 
@@ -54,11 +71,10 @@ class WindowedLayer(Layer):
         (kh, kw), (sh, sw) = self._2d(self.kernel_size), self._2d(self.strides)
         out_channels = self.output_channels(channels)
         self.geometry = {
-            "in_height": rows, "in_width": columns, "in_channels": channels,
-            "out_height": out_rows, "out_width": out_columns,
-            "out_channels": out_channels, "kernel_height": kh,
-            "kernel_width": kw, "stride_height": sh, "stride_width": sw,
-            "pad_top": top, "pad_left": left}
+            **window_geometry((rows, columns, channels),
+                              (out_rows, out_columns, out_channels)),
+            "kernel_height": kh, "kernel_width": kw, "stride_height": sh,
+            "stride_width": sw, "pad_top": top, "pad_left": left}
         spatial = (out_columns,) if self.rank == 1 else (out_rows,
                                                          out_columns)
         return spatial + (out_channels,)

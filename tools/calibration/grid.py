@@ -21,8 +21,8 @@ from spiDNN.abi import layouts
 from spiDNN.layers import (
     Activation, Add, Average, AveragePooling2D, Concatenate, Conv2D, Dense,
     Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Input,
-    Maximum, MaxPooling2D, Minimum, Multiply, Rescaling, RepeatVector,
-    Softmax, Subtract, UpSampling2D, ZeroPadding2D)
+    Maximum, MaxPooling2D, Minimum, Multiply, Permute, Rescaling,
+    RepeatVector, Softmax, Subtract, UpSampling2D, ZeroPadding2D)
 
 N_SAMPLES = 6
 BATCH_SIZE = 3
@@ -227,6 +227,10 @@ FIT = {
     "conv-upsample": model((4, 4, 1), lambda: [
         Conv2D(2, 2, activation="relu", neurons_per_core=4),
         UpSampling2D((2, 3), neurons_per_core=6), Flatten(),
+        Dense(2, activation="softmax")], CCE, "sgd"),
+    "conv-permute": model((3, 4, 2), lambda: [
+        Conv2D(3, 2, activation="tanh", neurons_per_core=3),
+        Permute((3, 1, 2), neurons_per_core=6), Flatten(),
         Dense(2, activation="softmax")], CCE, "sgd"),
     "dense-repeat": model((5,), lambda: [
         Dense(3, activation="tanh", neurons_per_core=2),
