@@ -4,10 +4,18 @@
 // A window of the next layer straddles cores, so a windowed layer does not
 // leave the previous layer to compute dL/da from its deltas: its cores
 // multicast their deltas sideways on the exchange partition (one packet
-// per neuron), and once a core holds the whole layer's deltas it sends
-// dL/dx of the input elements it owns, [owned_first, owned_first +
-// n_owned), at backward_key + (b - owned_first): one packet per element of
-// the previous layer, which receives them as its dL/da.
+// per neuron), and once a core holds the deltas of the output rows whose
+// windows read the input elements it owns, [owned_first, owned_first +
+// n_owned) (the n_deltas from delta_first), it sends their dL/dx at
+// backward_key + (b - owned_first): one packet per element of the
+// previous layer, which receives them as its dL/da.
+//
+// A core keeps only its receptive field: the input elements from
+// input_first that its windows (and, training, those over its owned
+// elements) read.  The kernels index inputs and deltas by their place in
+// the whole layer, so they are handed bases shifted back by the first
+// element kept (window_inputs, window_deltas): a kernel only reads what
+// the core keeps.
 //
 // The app defines app_input_gradient().
 #ifndef SPIDNN_WINDOW_CORE_H
@@ -22,7 +30,17 @@ static float app_input_gradient(uint32_t b, const float *x,
 
 static window_params_t window;
 static gather_t exchange_gather;
-static float *layer_delta;     // the whole layer's deltas
+static float *layer_delta;     // the layer's deltas this core gathers
+
+// The core's inputs as the kernels index them: by input element.
+static inline const float *window_inputs(const float *x) {
+    return x - window.input_first;
+}
+
+// The gathered deltas as the kernels index them: by output element.
+static inline const float *window_deltas(void) {
+    return layer_delta - window.delta_first;
+}
 
 static void window_setup(data_specification_metadata_t *ds) {
     spin1_memcpy(&window, data_specification_get_region(REGION_WINDOW, ds),
@@ -31,8 +49,9 @@ static void window_setup(data_specification_metadata_t *ds) {
         key_space_t space = key_space_of(window.exchange_base,
                 window.exchange_atom_bits, window.exchange_atoms_per_core,
                 window.exchange_n_atoms);
-        layer_delta = dtcm_alloc(space.n_atoms);
-        gather_init_all(&exchange_gather, space, layer_delta);
+        layer_delta = dtcm_alloc(window.n_deltas);
+        gather_init(&exchange_gather, space, layer_delta, window.delta_first,
+                    window.n_deltas);
     }
 }
 
@@ -43,7 +62,8 @@ static void send_input_gradients(uint generation, uint unused) {
     }
     for (uint32_t k = 0; k < window.n_owned; k++) {
         send_float(params.backward_key + k, app_input_gradient(
-                window.owned_first + k, inputs, layer_delta));
+                window.owned_first + k, window_inputs(inputs),
+                window_deltas()));
     }
     layer_sample_done();
 }
@@ -56,7 +76,13 @@ static bool window_backward(const float *deltas) {
     }
     COST(COST_SEND, params.n_neurons);
     send_floats(window.exchange_key, deltas, params.n_neurons);
-    control_waiting(WAITING_EXCHANGE);
+    if (window.n_deltas == 0) {
+        // No window reads the elements it owns (or it owns none): their
+        // gradients are zeros, and nothing comes to wait for.
+        schedule(send_input_gradients, 0);
+    } else {
+        control_waiting(WAITING_EXCHANGE);
+    }
     return false;
 }
 

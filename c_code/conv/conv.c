@@ -72,14 +72,15 @@ static uint32_t window_multiplies(void) {
 static bool app_forward(const float *x, float *out) {
     COST(COST_FORWARD, params.n_neurons * window_multiplies());
     conv_forward(&window, weights, params.use_bias, params.first_neuron,
-            params.n_neurons, x, out);
+            params.n_neurons, window_inputs(x), out);
     return true;
 }
 
 static bool app_backward(const float *x, const float *deltas) {
     COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
     conv_accumulate(&window, params.use_bias, params.first_neuron,
-            params.n_neurons, x, deltas, position_grads, n_params);
+            params.n_neurons, window_inputs(x), deltas, position_grads,
+            n_params);
     return window_backward(deltas);
 }
 

@@ -17,7 +17,8 @@ static bool app_setup(data_specification_metadata_t *ds) {
 static bool app_forward(const float *x, float *out) {
     COST(COST_POOL_FORWARD_MAX + window.pool_mode,
          params.n_neurons * window.kernel_height * window.kernel_width);
-    pool_forward(&window, params.first_neuron, params.n_neurons, x, out);
+    pool_forward(&window, params.first_neuron, params.n_neurons,
+                 window_inputs(x), out);
     return true;
 }
 

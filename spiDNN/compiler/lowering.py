@@ -192,6 +192,13 @@ class CoreLayer:
                  consumer.layer.units if kind == "dense_deltas"
                  else n_neurons) for kind, consumer in self.gradients()]
 
+    def core_inputs(self, n_neurons, training):
+        """Input elements a core of ``n_neurons`` keeps (its windows',
+        windowed; training, with those its dL/dx reads)."""
+        return self.layer.core_inputs(
+            n_neurons, bool(training) and self.needs_backward
+            and self.sends_backward)
+
     @property
     def dropout_rate(self):
         return self.dropout.rate if self.dropout is not None else 0.0
@@ -210,7 +217,7 @@ class CoreLayer:
         if streamed is None:
             streamed = self.streamed
         if inputs is None:
-            inputs = self.layer.core_inputs(n_neurons)
+            inputs = self.core_inputs(n_neurons, training)
         return layouts.layer_dtcm_bytes(
             n_neurons, inputs, bool(training),
             self.gradients_received(n_neurons, partial),

@@ -32,7 +32,7 @@ class _Elementwise(Layer):
     def source_rows(self):
         return [1]
 
-    def core_inputs(self, n_neurons):
+    def core_inputs(self, n_neurons, training=False):
         return n_neurons
 
 

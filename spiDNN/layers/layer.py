@@ -98,9 +98,11 @@ class Layer:
             return sum(math.prod(shape) for shape in self.input_shape)
         return math.prod(self.input_shape)
 
-    def core_inputs(self, n_neurons):
-        """Input elements a core of ``n_neurons`` takes: all of them,
-        unless the layer says otherwise (a merge takes its slice)."""
+    def core_inputs(self, n_neurons, training=False):
+        """Input elements a core of ``n_neurons`` takes (``training``: a
+        core that sends dL/dx): all of them, unless the layer says
+        otherwise (a merge takes its slice, a windowed layer its
+        windows')."""
         return self.n_inputs
 
     def output_shape_for(self, input_shape):

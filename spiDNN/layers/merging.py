@@ -59,7 +59,7 @@ class Merge(Layer):
         """Each input's elements per row (``row``)."""
         return [1] * len(self.input_shape)
 
-    def core_inputs(self, n_neurons):
+    def core_inputs(self, n_neurons, training=False):
         rows = -(-n_neurons // self.row)
         return rows * sum(self.source_rows())
 

@@ -13,6 +13,8 @@ class ZeroPadding2D(WindowedLayer):
     takes_cores = True
     mode = "pad"
     rank = 2
+    #: Its gradient is the window's "max" (pool_argmax): it reads inputs.
+    gradient_reads_inputs = True
 
     def __init__(self, padding=1, neurons_per_core=None, name=None):
         super().__init__(name or unique_name("zero_padding2d"),

@@ -2,7 +2,8 @@
 
 Reordering moves every element elsewhere, so it needs cores, unlike
 Reshape: it runs on the pool app (mode "permute") as a windowed layer,
-each core taking the whole input and computing whole output positions.
+each core taking the whole input (its "receptive field": any output row
+may read any input row) and computing whole output positions.
 The machine numbers an input of up to three axes as (height, width,
 channels), a two-axis one as one row; each output axis reads an input
 axis at that axis' stride (``permute_*_stride``), and the backward pass
@@ -62,6 +63,14 @@ class Permute(WindowedLayer):
             **{f"unpermute_{name}_stride": out_strides[axes.index(k)]
                for k, name in enumerate(AXES)}}
         return output_shape
+
+    # Any output row may read any input row: every core keeps the whole
+    # input, and gathers every delta to send its inputs' gradients.
+    def input_span(self, lo, hi):
+        return 0, self.n_inputs
+
+    def output_span(self, lo, hi):
+        return (0, self.units) if hi > lo else (0, 0)
 
     @property
     def slice_granularity(self):

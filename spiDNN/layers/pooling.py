@@ -19,6 +19,11 @@ class _Pooling(WindowedLayer):
     takes_cores = True
     mode = None
 
+    @property
+    def gradient_reads_inputs(self):
+        """A max's gradient goes to its window's maximum."""
+        return self.mode.startswith("max")
+
     def __init__(self, pool_size=2, strides=None, padding="valid",
                  neurons_per_core=None, name=None):
         kind = type(self).__name__
@@ -63,6 +68,7 @@ class _GlobalPooling(WindowedLayer):
 
     takes_cores = True
     mode = None
+    gradient_reads_inputs = _Pooling.gradient_reads_inputs
 
     def __init__(self, keepdims=False, neurons_per_core=None, name=None):
         super().__init__(name or _keras_name(

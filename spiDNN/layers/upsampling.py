@@ -21,6 +21,16 @@ class _Repeat(WindowedLayer):
         (kh, kw) = self._2d(self.kernel_size)
         return (rows * kh, 0), (columns * kw, 0)
 
+    # The window's size is the repeat: output row r repeats input row
+    # r // size.
+    def rows_read(self, first, end):
+        size = self._axis()[4]
+        return first // size, (end - 1) // size + 1
+
+    def rows_reading(self, first, end):
+        size = self._axis()[4]
+        return first * size, end * size
+
 
 class UpSampling1D(_Repeat):
     """``UpSampling1D(size=2)``: each step repeated ``size`` times."""

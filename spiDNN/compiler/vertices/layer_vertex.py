@@ -207,7 +207,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         ``partial`` core sends them on and takes its deltas directly."""
         layer, n = core_layer.layer, n_neurons
         training = training if core_layer.needs_backward else None
-        inputs = layer.core_inputs(n) if inputs is None else inputs
+        inputs = (core_layer.core_inputs(n, training) if inputs is None
+                  else inputs)
         units = layer.units
         softmax = not partial and _exchanges_softmax(core_layer, training)
         work = received_work(inputs, first=True)
@@ -325,8 +326,8 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         """A bound on the packets the vertex's cores receive per sample."""
         n = self.core_layer.neurons_per_core
         inputs = (self.block_inputs if self.is_block_of_split
-                  else self.layer.core_inputs(n))
-        forward = self.n_slices * (inputs + (
+                  else self.core_layer.core_inputs(n, self.training))
+        forward = self.input_deliveries(inputs) + self.n_slices * ((
             n if self.previous_block is not None else 0) + (
             2 * self.layer.units if self.exchanges_softmax else 0))
         if not self.training:
@@ -334,6 +335,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         gathered = self.core_layer.gradient_packets(n, self.is_partial)
         return 2 * forward + self.n_slices * gathered + (
             self.extra_deliveries())
+
+    def input_deliveries(self, inputs):
+        """Packets of its inputs the vertex's cores receive per sample,
+        each core taking ``inputs``."""
+        return self.n_slices * inputs
 
     @property
     def n_states(self):
@@ -592,3 +598,9 @@ def received_work(n_packets, first=False):
     the input gather's test unless they are inputs (``first``)."""
     work = [("packet", n_packets, 0), ("receive", n_packets, 1)]
     return work if first else work + [("receive_other", n_packets, 1)]
+
+
+def cores_holding(vertex, lo, hi):
+    """``vertex``'s cores holding any of its elements [lo, hi)."""
+    return [v for v in vertex.machine_vertices
+            if v.vertex_slice.lo_atom < hi and v.vertex_slice.hi_atom >= lo]

@@ -15,7 +15,7 @@ from spiDNN.abi import layouts
 from spiDNN.abi.partitions import FORWARD, backward_to
 from spiDNN.compiler.vertices.app_machine_vertex import struct_words
 from spiDNN.compiler.vertices.layer_vertex import (
-    LayerMachineVertex, LayerVertex, WithoutWeights)
+    LayerMachineVertex, LayerVertex, WithoutWeights, cores_holding)
 
 
 class MergeMachineVertex(LayerMachineVertex):
@@ -87,7 +87,7 @@ class MergeVertex(WithoutWeights, LayerVertex):
             slices = self.source_slices(machine_vertex.vertex_slice)
             cores = [core for k, (first, n) in enumerate(slices)
                      if self.source_vertices[k] is source_vertex
-                     for core in _overlapping(source_vertex, first,
+                     for core in cores_holding(source_vertex, first,
                                               first + n)]
             return list(dict.fromkeys(cores))
         return super().sources_of(machine_vertex, source_vertex,
@@ -129,9 +129,3 @@ def _n_sources(layer):
 def _source_units(layer, k):
     shape = layer.input_shape[k] if layer.merges else layer.input_shape
     return int(numpy.prod(shape))
-
-
-def _overlapping(vertex, lo, hi):
-    """``vertex``'s cores holding any of elements [lo, hi)."""
-    return [v for v in vertex.machine_vertices
-            if v.vertex_slice.lo_atom < hi and v.vertex_slice.hi_atom >= lo]
