@@ -351,9 +351,12 @@ def _refusal(core, training, n, dtcm, sdram):
               if not layer.plans_own_slice else
               f"Even {n} {what} per core (the least it can take) do not "
               f"fit.")
+    taken = core.core_inputs(n, training)
+    inputs = (f"{layer.n_inputs} inputs" if taken == layer.n_inputs else
+              f"{taken} of its {layer.n_inputs} inputs")
     return SpiDNNConfigurationError(
-        f"layer {layer.name} ({n} {what} per core, {layer.n_inputs} "
-        f"inputs) {limit}{' to train' if training else ''}. {advice}")
+        f"layer {layer.name} ({n} {what} per core, {inputs}) "
+        f"{limit}{' to train' if training else ''}. {advice}")
 
 
 def dtcm_fits(n_bytes):

@@ -106,10 +106,16 @@ class WindowedLayer(Layer):
                 g["pad_left"])
 
     def rows_read(self, first, end):
-        """The input rows [lo, hi) that output rows [first, end) read."""
+        """The input rows [lo, hi) that output rows [first, end) read; if
+        they read only padding, the nearest row (every core takes some
+        input: its arrival starts the core's pass)."""
         _, n_in, _, _, k, stride, pad = self._axis()
-        return (max(0, first * stride - pad),
-                min(n_in, (end - 1) * stride - pad + k))
+        lo = max(0, first * stride - pad)
+        hi = min(n_in, (end - 1) * stride - pad + k)
+        if hi <= lo:
+            lo = min(lo, n_in - 1)
+            hi = lo + 1
+        return lo, hi
 
     def rows_reading(self, first, end):
         """The output rows [lo, hi) whose windows read input rows
