@@ -260,7 +260,7 @@ def _options(core, training):
                 dtcm = _dtcm_bytes(core, n, training, streamed, inputs, kinds)
                 sdram = _sdram_bytes(core, n, training, streamed, inputs)
                 if not dtcm_fits(dtcm) or sdram > CHIP_SDRAM_BYTES:
-                    refused = (n, dtcm, sdram)
+                    refused = (n, dtcm, sdram, streamed, inputs, kinds)
                     continue
                 options.append(Option(
                     n, -(-positions // per_core) * n_blocks,
@@ -338,25 +338,79 @@ def _sdram_bytes(core, n, training, streamed, inputs=None):
     return 4 * words
 
 
-def _refusal(core, training, n, dtcm, sdram):
+def _refusal(core, training, n, dtcm, sdram, streamed, inputs, kinds):
+    """The error for a layer none of whose slicings fits: at its
+    smallest (``n`` per core), what takes the space, and what would fit."""
     layer = core.layer
+    refused = (streamed, inputs, kinds)
     what = "neurons" if layer.slice_granularity == 1 else "output elements"
+    taken = core.core_inputs(n, training)
+    fed = (f"{layer.n_inputs} inputs" if taken == layer.n_inputs else
+           f"{taken} of its {layer.n_inputs} inputs")
+    doing = " to train" if training and core.needs_backward else ""
     if sdram > CHIP_SDRAM_BYTES:
         limit = (f"needs {sdram} bytes of SDRAM per core; a SpiNNaker chip "
                  f"has {CHIP_SDRAM_BYTES}")
     else:
-        limit = (f"needs {dtcm} bytes of DTCM per core; a SpiNNaker core "
-                 f"has {layouts.DTCM_HEAP_BYTES} for data")
-    advice = ("Use fewer neurons_per_core or a smaller layer."
-              if not layer.plans_own_slice else
-              f"Even {n} {what} per core (the least it can take) do not "
-              f"fit.")
-    taken = core.core_inputs(n, training)
-    inputs = (f"{layer.n_inputs} inputs" if taken == layer.n_inputs else
-              f"{taken} of its {layer.n_inputs} inputs")
+        limit = (f"needs {dtcm} bytes of DTCM per core{doing} ("
+                 f"{_dtcm_parts(core, n, training, *refused)})"
+                 f"; a SpiNNaker core has {layouts.DTCM_HEAP_BYTES} for data")
+        doing = ""
+    if not layer.plans_own_slice:
+        advice = "Use fewer neurons_per_core or a smaller layer."
+    else:
+        advice = (f"Even {n} {what} per core (the least it can take) do not "
+                  f"fit{_what_would_fit(core, n, training, *refused)}.")
     return SpiDNNConfigurationError(
-        f"layer {layer.name} ({n} {what} per core, {inputs}) "
-        f"{limit}{' to train' if training else ''}. {advice}")
+        f"layer {layer.name} ({n} {what} per core, {fed}) "
+        f"{limit}{doing}. {advice}")
+
+
+def _without_state(training):
+    """The same run with plain SGD: no optimizer state."""
+    from spiDNN.optimizers import SGD
+    return dataclasses.replace(training, optimizer=SGD())
+
+
+def _dtcm_parts(core, n, training, streamed, inputs, kinds):
+    """What takes a core's DTCM, in words: its kernel, its inputs,
+    training's gradients and sums, the optimizer's state."""
+    training = training if core.needs_backward else None
+    predicting = _dtcm_bytes(core, n, None, streamed, inputs, kinds)
+    kernel = 4 * core.vertex_class.kernel_floats(core, n, inputs, streamed)
+    kept = 0 if streamed else 8 * (inputs or core.core_inputs(n, training))
+    parts = [(kernel, "its kernel"), (kept, "its inputs, twice"),
+             (predicting - kernel - kept, "its outputs")]
+    if training:
+        plain = _dtcm_bytes(core, n, _without_state(training), streamed,
+                            inputs, kinds)
+        everything = _dtcm_bytes(core, n, training, streamed, inputs, kinds)
+        parts += [(plain - predicting, "training's gradients and sums"),
+                  (everything - plain,
+                   f"the {_optimizer_name(training)} optimizer's state")]
+    return ", ".join(f"{size} {part}" for size, part in parts if size > 0)
+
+
+def _what_would_fit(core, n, training, streamed, inputs, kinds):
+    """The changes that would make the layer's smallest slice fit, as a
+    clause of the refusal ("" if none is simple)."""
+    kernel = 4 * core.vertex_class.kernel_floats(core, n, inputs, streamed)
+    if not dtcm_fits(kernel):
+        return (f": its kernel alone is more than a core holds, and "
+                f"spiDNN does not yet split a {type(core.layer).__name__}'s "
+                f"filters over cores or keep them in SDRAM; use fewer "
+                f"filters or a smaller kernel")
+    if not (training and core.needs_backward):
+        return ""
+    if training.optimizer.n_states and dtcm_fits(_dtcm_bytes(
+            core, n, _without_state(training), streamed, inputs, kinds)):
+        return (f": it would fit with SGD instead of "
+                f"{_optimizer_name(training)} (no optimizer state)")
+    return ""
+
+
+def _optimizer_name(training):
+    return type(training.optimizer).__name__
 
 
 def dtcm_fits(n_bytes):

@@ -42,6 +42,12 @@ class ConvVertex(WindowVertex):
             core_layer, n_neurons, training, streamed, inputs, partial)
 
     @classmethod
+    def kernel_floats(cls, core_layer, n_neurons, inputs=None,
+                      streamed=False):
+        """The whole kernel and biases: every core holds them."""
+        return sum(w.size for w in core_layer.layer.weights)
+
+    @classmethod
     def _multiplies(cls, core_layer):
         """Multiplies per output element (conv.c's window_multiplies)."""
         return cls.window_size(core_layer) * core_layer.layer.geometry[

@@ -51,6 +51,16 @@ class DenseVertex(LayerVertex):
         return floats
 
     @classmethod
+    def kernel_floats(cls, core_layer, n_neurons, inputs=None,
+                      streamed=False):
+        """Its kernel rows and biases (in SDRAM, streamed)."""
+        if streamed:
+            return 0
+        layer = core_layer.layer
+        inputs = layer.n_inputs if inputs is None else inputs
+        return n_neurons * inputs + (n_neurons if layer.use_bias else 0)
+
+    @classmethod
     def forward_work(cls, core_layer, n_neurons, inputs):
         return [("forward", 1, n_neurons * inputs)]
 

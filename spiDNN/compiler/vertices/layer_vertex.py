@@ -126,6 +126,12 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         of the layer's inputs, ``partial`` if not the last block's)."""
         raise NotImplementedError
 
+    @classmethod
+    def kernel_floats(cls, core_layer, n_neurons, inputs=None,
+                      streamed=False):
+        """Of app_dtcm_floats, the weights a core holds (none)."""
+        return 0
+
     def backward_packets(self):
         """Packets the layer sends per sample in the backward pass."""
         raise NotImplementedError
