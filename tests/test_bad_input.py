@@ -187,7 +187,7 @@ def test_a_refusal_says_what_takes_the_space_and_what_would_fit():
     model = spiDNN.Model().add(Input(28, 28, 1))
     model.add(Conv2D(6, 5, activation="tanh", padding="same"))
     model.add(AveragePooling2D(2))
-    model.add(Conv2D(16, 5, activation="tanh"))
+    model.add(Conv2D(16, 5, activation="tanh", name="c5"))
     model.add(Flatten())
     model.add(Dense(10, activation="softmax"))
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
@@ -195,7 +195,7 @@ def test_a_refusal_says_what_takes_the_space_and_what_would_fit():
     with pytest.raises(SpiDNNConfigurationError) as refused:
         model.fit(x, numpy.zeros(2), verbose=0)
     message = str(refused.value)
-    assert message.startswith("layer conv2d_1 (16 output elements per core, "
+    assert message.startswith("layer c5 (16 output elements per core, "
                               "420 of its 1176 inputs) needs ")
     for part in ("9664 its kernel", "3360 its inputs", "the Adam "
                  "optimizer's state", "it would fit with SGD instead of "

@@ -53,6 +53,11 @@ class FeederVertex(ApplicationVertex, LegacyPartitionerAPI):
                 RELAY: (data.relayed, data.relayed * len(data.shards)),
                 }.get(partition_id)
 
+    def cores_sending(self, lo, hi):
+        """The cores sending any of inputs [lo, hi): the lead sends them
+        all (its atoms are shards of the set, not inputs)."""
+        return [v for v in self.machine_vertices if v.shard == 0]
+
     def get_sdram_used_by_atoms(self, vertex_slice):
         words = sum(len(w) for _, w in self.data.regions(vertex_slice.lo_atom))
         return ConstantSDRAM(

@@ -607,6 +607,12 @@ def received_work(n_packets, first=False):
 
 
 def cores_holding(vertex, lo, hi):
-    """``vertex``'s cores holding any of its elements [lo, hi)."""
+    """``vertex``'s cores sending forward any of its elements [lo, hi):
+    those whose slices hold them, unless the vertex's atoms are not its
+    elements (the feeder's are shards of the training set) and it says
+    which of its cores send them."""
+    holders = getattr(vertex, "cores_sending", None)
+    if holders is not None:
+        return holders(lo, hi)
     return [v for v in vertex.machine_vertices
             if v.vertex_slice.lo_atom < hi and v.vertex_slice.hi_atom >= lo]

@@ -134,7 +134,7 @@ class WindowVertex(LayerVertex):
             return super().input_deliveries(inputs)
         source = self.source_vertex
         return sum(
-            core.vertex_slice.n_atoms
+            core.get_n_keys_for_partition(FORWARD)
             for machine_vertex in self.machine_vertices
             for core in self.sources_of(machine_vertex, source, FORWARD))
 
