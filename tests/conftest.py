@@ -62,6 +62,7 @@ MODULE_TIERS = {
     "test_training_interface": "machine",
     "test_upsampling": "machine",
     "test_permute": "machine",
+    "test_prelu": "machine",
     "test_receptive_fields": "machine",
     "test_use_bias": "machine",
     "test_virtual_clock": "machine",
