@@ -32,6 +32,23 @@ def _per_layer(layers, weights):
         start += layer.n_weights
 
 
+def _check_unique_names(layers):
+    """Refuses two layers of one name, as Keras does: spiDNN keys the
+    weights' optimizer state and the run report by the names."""
+    names = {}
+    for layer in layers:
+        names.setdefault(layer.name, []).append(layer)
+    repeated = {name: len({id(layer) for layer in same})
+                for name, same in names.items()}
+    repeated = {name: n for name, n in repeated.items() if n > 1}
+    if repeated:
+        raise SpiDNNConfigurationError(
+            "the model's layer names must be unique, as Keras requires: "
+            + ", ".join(f"{name!r} names {n} layers"
+                        for name, n in repeated.items())
+            + "; give each layer a name of its own (name=...)")
+
+
 class Model:
     """A stack of layers: ``Model().add(Input(n)).add(Dense(...))``, or
     as Keras' Sequential, ``Model([Input(n), Dense(...)])``; or, as Keras'
@@ -110,6 +127,7 @@ class Model:
         that order."""
         from spiDNN.functional import graph_layers, preceding
         model_inputs, layers = graph_layers(inputs, outputs, order)
+        _check_unique_names(model_inputs + layers)
         for layer in layers:
             layer.check_free()
             layer.check_after(preceding(layer))
@@ -152,6 +170,7 @@ class Model:
         if any(layer is other for other in self.layers):
             raise SpiDNNConfigurationError(
                 f"layer {layer.name} is already in the model")
+        _check_unique_names(self.inputs + self.layers + [layer])
         layer.check_free()          # before building changes its weights
         previous = self.layers[-1] if self.layers else self.input
         layer.check_after(self.layers)
@@ -189,6 +208,12 @@ class Model:
         (during ``fit``, a callback gets the cores' current weights)."""
         self._pull_weights()
         return [w for layer in self.layers for w in layer.get_weights()]
+
+    def weight_layout(self):
+        """[(shape, trainable)] of each weight array in get_weights'
+        order: which ones Keras' optimizer keeps state for."""
+        return [(w.shape, layer.trainable) for layer in self.layers
+                for w in layer.weights]
 
     def _pull_weights(self):
         """During fit, the weights on the machine replace the host's."""

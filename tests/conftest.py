@@ -45,6 +45,7 @@ MODULE_TIERS = {
     "test_examples": "system",
     "test_faults": "machine",
     "test_fit_matches_keras": "machine",
+    "test_frozen_layers": "machine",
     "test_global_pooling": "machine",
     "test_keras_interop": "machine",
     "test_kernels": "unit",

@@ -411,6 +411,8 @@ LAYER_PARAMS = Struct("layer_params", [
     *REGULARIZER_FIELDS,
     ("penalty_key", "key of the penalty partition (the core's part of "
                     "its layer's weight penalty, asked by send_penalty)"),
+    ("frozen", "training: 1 for Keras' trainable=False: no weight "
+               "gradients and no update (dL/dx still goes back)"),
 ])
 
 #: One source of a layer core's input vector (the SOURCES region): the
@@ -430,6 +432,8 @@ GRADIENT = Struct("gradient", [
     # the same penalty gradient, or the copies would part.
     ("kernel_l1", "float32: dense deltas: the consumer's kernel l1"),
     ("kernel_l2", "float32: dense deltas: the consumer's kernel l2"),
+    ("frozen", "dense deltas: 1 if the consumer is frozen (Keras' "
+               "trainable=False): its rows here stay as they are"),
 ])
 
 #: The merge app's operation (the MERGE region, then a MERGE_INPUT per

@@ -150,11 +150,14 @@ def _activation(layer, sources, alone, problems):
 
 
 def _spidnn_layer(layer, kind, config):
-    """The spiDNN layer of a Keras layer spiDNN has."""
+    """The spiDNN layer of a Keras layer spiDNN has (frozen where Keras'
+    is: trainable=False)."""
     import spiDNN
-    return getattr(spiDNN.layers, kind)(
+    converted = getattr(spiDNN.layers, kind)(
         **{name: getattr(layer, name) if name in _CARRIED_AS_OBJECTS
            else config[name] for name in _CARRIED[kind]}, name=layer.name)
+    converted.trainable = bool(layer.trainable)
+    return converted
 
 
 def _convert(layer, sources, alone, problems):
@@ -262,7 +265,7 @@ def _compile_from_keras(model, kmodel):
     model.compile(optimizer=kmodel.optimizer, loss=kmodel.loss,
                   metrics=config.get("metrics"))
     model.optimizer_state = optimizers.state_from_keras(
-        model.optimizer, kmodel.optimizer)
+        model.optimizer, kmodel.optimizer, model.weight_layout())
 
 
 def load_model(filepath, seed=None):
@@ -359,6 +362,7 @@ def to_keras(model):
         if layer.weights:
             klayer = kmodel.get_layer(layer.name)
             klayer.set_weights(layer.get_weights())
+            klayer.trainable = layer.trainable
             variables += klayer.trainable_variables
     if model.optimizer is not None and model.loss is not None:
         from spiDNN import optimizers
@@ -366,5 +370,6 @@ def to_keras(model):
         kmodel.compile(optimizer=koptimizer, loss=model.loss,
                        metrics=model._compiled_metrics)
         optimizers.state_into_keras(model.optimizer, model.optimizer_state,
-                                    koptimizer, variables)
+                                    koptimizer, variables,
+                                    model.weight_layout())
     return kmodel

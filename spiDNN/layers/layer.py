@@ -81,10 +81,22 @@ class Layer:
         self.output_shape = None
         self.weights = []
         self.model = None
+        self._trainable = True
         #: The layers (or Input) whose outputs it takes, once called on
         #: them (the functional API); None in a Sequential stack, where
         #: it takes the layer before it.
         self.inbound = None
+
+    @property
+    def trainable(self):
+        """Keras' ``trainable``: False freezes the layer's weights in
+        training (no gradients, no update, no regulariser penalty, as
+        Keras); gradients still flow through it to the layers before."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = boolean(value, f"{self.name}: trainable")
 
     @property
     def units(self):
