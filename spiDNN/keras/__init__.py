@@ -65,4 +65,5 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
     result.epoch = list(history.epoch)
     result.params = {"epochs": epochs, "verbose": verbose}
     result.spidnn_run = model.last_run
+    kmodel.history = result        # as Keras' fit leaves it
     return result
