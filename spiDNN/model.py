@@ -381,7 +381,7 @@ class Model:
                              for name, kind in self._resolved_metrics])]
 
     def fit(self, x, y, loss=None, epochs=1, batch_size=None,
-            learning_rate=None, shuffle=True, verbose=1, validation_data=None,
+            learning_rate=None, shuffle=None, verbose=1, validation_data=None,
             validation_split=0.0, callbacks=None, initial_epoch=0):
         """Trains the model on the machine and returns a :py:class:`History`.
 
@@ -394,7 +394,10 @@ class Model:
         ``loss`` and ``learning_rate`` given here override ``compile``'s.
 
         :param shuffle: reorder the samples every epoch (seeded by the
-            model's seed, so runs repeat exactly)
+            model's seed, so runs repeat exactly); None, the default, is
+            Keras' True, but in the original form (a ``loss`` or
+            ``learning_rate`` given here) False: the original spiDNN
+            streamed the samples in order
         :param verbose: 0 silent, 1 a progress bar with the running loss,
             2 one line per epoch
         :param validation_data: (x, y) evaluated on the machine after
@@ -410,6 +413,8 @@ class Model:
         if not any(layer.weights for layer in self.layers):
             raise SpiDNNConfigurationError(
                 "the model has no weights to train")
+        if shuffle is None:
+            shuffle = loss is None and learning_rate is None
         if validation_split and validation_data is None:
             x = self._check_inputs(x)      # the Inputs side by side first
         x, y, validation_data = _split_validation(

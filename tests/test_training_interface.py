@@ -388,3 +388,20 @@ def test_keras_fit_leaves_the_history_on_the_keras_model():
                                verbose=0)
     assert reference.history is history
     assert list(history.history) == ["loss"] and len(history.epoch) == 2
+
+
+def test_the_original_form_of_fit_streams_the_samples_in_order():
+    """fit(x, y, loss, epochs, batch_size, learning_rate), as the original
+    spiDNN's, does not shuffle: Keras' SGD over the samples in order."""
+    reference = keras_model()
+    reference.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss="sparse_categorical_crossentropy")
+    model = spiDNN.from_keras(keras_model())
+    model.set_weights(reference.get_weights())
+    ours = model.fit(X, Y, "sparse_categorical_crossentropy", 2, 4, 0.1,
+                     verbose=0)
+    theirs = reference.fit(X, Y, epochs=2, batch_size=4, shuffle=False,
+                           verbose=0)
+    numpy.testing.assert_allclose(ours.history["loss"],
+                                  theirs.history["loss"], atol=TOLERANCE)
+    assert_weights_equal(model, reference)
