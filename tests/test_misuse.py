@@ -149,3 +149,17 @@ def test_values_infinite_in_float32_are_refused(what):
         else:
             (x if what == "inputs" else y)[0, 0] = 1e39
             model.fit(x, y, loss="mse", verbose=0)
+
+
+def test_a_toolchain_that_fails_to_stop_after_the_run_keeps_the_results(
+        monkeypatch):
+    from spiDNN.machines.toolchain.simulator import SpiDNNSimulator
+    model = small_model()
+    expected = model.predict(X)
+
+    def failing_stop(self):
+        raise FileNotFoundError("reports/stack_trace")
+
+    monkeypatch.setattr(SpiDNNSimulator, "stop", failing_stop)
+    with pytest.warns(RuntimeWarning, match="failed to stop.*kept"):
+        numpy.testing.assert_array_equal(model.predict(X), expected)
