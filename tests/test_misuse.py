@@ -163,3 +163,10 @@ def test_a_toolchain_that_fails_to_stop_after_the_run_keeps_the_results(
     monkeypatch.setattr(SpiDNNSimulator, "stop", failing_stop)
     with pytest.warns(RuntimeWarning, match="failed to stop.*kept"):
         numpy.testing.assert_array_equal(model.predict(X), expected)
+
+
+def test_a_layer_too_big_for_the_host_is_named():
+    model = spiDNN.Model().add(Input(4))
+    with pytest.raises(spiDNN.errors.SpiDNNConfigurationError,
+                       match=r"layer big \(Dense.*do not fit this computer"):
+        model.add(Dense(2 ** 40, name="big"))

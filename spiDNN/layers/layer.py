@@ -159,8 +159,15 @@ class Layer:
     def build(self, input_shape, rng):
         """Fixes the shapes and creates the weights (Keras' initialisers)."""
         self.set_shapes(input_shape)
-        self.weights = [w.astype(numpy.float32)
-                        for w in self.initial_weights(rng)]
+        try:
+            self.weights = [w.astype(numpy.float32)
+                            for w in self.initial_weights(rng)]
+        except MemoryError as error:
+            raise SpiDNNConfigurationError(
+                f"layer {self.name} ({type(self).__name__}, output shape "
+                f"{self.output_shape} from {self.input_shape}): its weights "
+                f"do not fit this computer's memory ({error}); make it "
+                f"smaller") from None
         if self.takes_cores:
             self._check_slice()
 
