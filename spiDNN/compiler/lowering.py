@@ -19,6 +19,7 @@ import dataclasses
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.compiler.registry import vertex_class_of
+from spiDNN.compiler.sharing import link_uses
 from spiDNN.layers.core import Dropout
 from spiDNN.layers.input import Input
 from spiDNN.abi import layouts
@@ -81,6 +82,9 @@ class CoreLayer:
     uses: list = dataclasses.field(default_factory=list)
     #: Its output is the model's: the loss takes it.
     is_output: bool = False
+    #: A layer with weights applied more than once: every use's node, in
+    #: use order (spiDNN.compiler.sharing); None for a layer used once.
+    shared_uses: list = None
 
     @property
     def consumers(self):
@@ -283,6 +287,7 @@ def core_layers(layers, plan=None, inputs=None):
             fanned.add(node)
     if not result:
         return result
+    link_uses(result)
     output = node_of[id(layers[-1])]
     if not is_node(output):
         raise SpiDNNConfigurationError(
