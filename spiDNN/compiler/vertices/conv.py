@@ -134,9 +134,9 @@ class ConvVertex(WindowVertex):
         """A shared layer's core takes the chain's sums from the core
         before it and the last (a layer used once: every core's)."""
         if partition_id == GRADIENT_CHAIN and self.is_shared:
-            wanted = {index for vertex, index in
-                      self._chain_neighbours(machine_vertex)
-                      if vertex is source_vertex}
+            wanted = {index for vertex, index in filter(
+                None, self._chain_neighbours(machine_vertex))
+                if vertex is source_vertex}
             return [core for core in source_vertex.machine_vertices
                     if core.core_index in wanted]
         return super().sources_of(machine_vertex, source_vertex,
