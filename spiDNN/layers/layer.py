@@ -265,8 +265,10 @@ class Layer:
         """A layer object belongs to one model (``model``), as its weights
         do: refuse one that another model holds (a use: whose layer)."""
         if self.model is not None or self.owner.model is not None:
+            whose = self.name if self.shares is None else (
+                f"{self.name} (a use of {self.owner.name})")
             raise SpiDNNConfigurationError(
-                f"layer {self.name} already belongs to another model; "
+                f"layer {whose} already belongs to another model; "
                 f"create a new layer object")
 
     # ------------------------------------------------------------ weights
