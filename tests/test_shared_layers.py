@@ -157,6 +157,24 @@ def test_a_shared_conv2d_trains_as_keras(optimizer):
         cores * (3 * 9 + 3) * 8 / N_SAMPLES)
 
 
+def test_a_regularised_shared_layer_counts_its_penalty_once():
+    """As Keras' layer losses: a penalty per weight, not per use (the
+    first use's cores report it); every copy adds its gradient once."""
+    import keras
+    from keras import layers
+    keras.utils.set_random_seed(4)
+    left, right = keras.Input((8,)), keras.Input((8,))
+    shared = layers.Dense(4, activation="tanh", bias_regularizer="l1",
+                          kernel_regularizer=keras.regularizers.L2(0.01))
+    kmodel = keras.Model([left, right], layers.Dense(
+        3, activation="softmax")(layers.Add()([shared(left),
+                                               shared(right)])))
+    assert len(kmodel.losses) == 2
+    x, y = pair((8,), seed=4)
+    assert_trains_as_keras(kmodel, x, y, "categorical_crossentropy",
+                           "sgd_momentum", batch_size=32)
+
+
 # ------------------------------------------------- the same on every slicing
 @pytest.mark.parametrize("make, shape", [
     (siamese, (8,)), (tower, (8,)), (recurrent, None),

@@ -3,7 +3,9 @@ as nodes, each knowing the nodes it takes its input from and those that
 consume its output, and the Dropout (if any) that its cores apply.
 
 The model may branch and merge: a node lists its sources (a merge has
-several) and every use of its output, in the model's order.
+several) and every use of its output, in the model's order.  A layer
+with weights applied more than once is a node per use, which know one
+another (``shared_uses``, spiDNN.compiler.sharing).
 
 Lowering is pure: it reads the user's layers and changes none of them.
 Without a plan each node has the slicing the user asked for (the

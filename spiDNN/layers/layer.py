@@ -194,8 +194,10 @@ class Layer:
     def __call__(self, inputs):
         """Applies the layer to ``inputs`` (an Input or a layer called
         before; a merge takes a list of them), as Keras' functional API;
-        returns the layer, which stands for its output.  The model
-        (``spiDNN.Model(inputs, outputs)``) creates the weights."""
+        returns the layer, which stands for its output, or, called
+        again, a new use of it sharing its weights (its name
+        ``<name>[k]``).  The model (``spiDNN.Model(inputs, outputs)``)
+        creates the weights."""
         listed = isinstance(inputs, (list, tuple))
         sources = list(inputs) if listed else [inputs]
         kind = type(self).__name__
