@@ -13,7 +13,8 @@ import spiDNN
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers import Concatenate, Conv2D, Dense, Input
 from tests.branch_oracle import (
-    assert_predicts_as_keras, assert_trains_as_keras, samples)
+    TRAINED_TOLERANCE, assert_predicts_as_keras, assert_trains_as_keras,
+    keras_optimizer, samples)
 
 N_SAMPLES = 256
 
@@ -214,6 +215,30 @@ def test_to_keras_keeps_the_sharing_and_the_optimizer_state():
     assert [layer.name for layer in again.layers] == [
         layer.name for layer in model.layers]
     assert again.layers[1].shares is again.layers[0]
+
+
+def test_a_second_fit_resumes_the_shared_optimizer_state():
+    """The momentum comes back once per shared weight and starts every
+    use's copy (and the copies of its rows, the Subtract's among them)
+    again: a second fit goes on as Keras' does, and two fits of an epoch
+    train as one of two epochs, bit for bit."""
+    kmodel = tower()
+    x, y = pair((8,), seed=5)
+    model, whole = spiDNN.from_keras(kmodel), spiDNN.from_keras(kmodel)
+    for which in (model, whole, kmodel):
+        which.compile(optimizer=keras_optimizer("sgd_momentum"),
+                      loss="categorical_crossentropy")
+    kwargs = dict(batch_size=32, shuffle=False, verbose=0)
+    losses = []
+    for _ in range(2):
+        losses += model.fit(x, y, epochs=1, **kwargs).history["loss"]
+        kmodel.fit(x, y, epochs=1, **kwargs)
+    assert whole.fit(x, y, epochs=2, **kwargs).history["loss"] == losses
+    for mine, once, theirs in zip(model.get_weights(), whole.get_weights(),
+                                  kmodel.get_weights()):
+        assert numpy.array_equal(mine, once)
+        numpy.testing.assert_allclose(mine, theirs, rtol=0,
+                                      atol=TRAINED_TOLERANCE)
 
 
 @pytest.mark.unit

@@ -58,13 +58,3 @@ def _check(group):
             f"{layer.name} ({kind}) is shared by {len(group)} uses: spiDNN "
             f"keeps a shared {kind}'s kernel in DTCM, not streamed from "
             f"SDRAM; give it weights_in='auto' or 'dtcm'")
-
-
-def is_shared(node):
-    """Whether ``node`` is one of several uses of a layer with weights."""
-    return node.shared_uses is not None
-
-
-def chain_last(node):
-    """The use whose sums are the totals: the group's last."""
-    return node.shared_uses[-1]

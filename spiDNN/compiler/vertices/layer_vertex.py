@@ -400,6 +400,17 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return self.training.layer_state(self.layer) if self.training else (
             None)
 
+    @property
+    def resumes_state(self):
+        """Training, the optimizer's state starts from the last run's
+        (params.has_state): its weights' (OPTIMIZER_STATE), or, a layer
+        without weights, that of the Dense consumers' rows it keeps
+        (OUTGOING)."""
+        if self.layer.weights:
+            return self.initial_state is not None
+        return any(self.consumer_state(consumer) is not None
+                   for consumer in self.dense_uses())
+
     def regularizer_fields(self):
         """Training: the layer's regularisers' factors (float32 bits,
         layouts.REGULARIZER_FIELDS); zeros without."""
@@ -539,9 +550,8 @@ class LayerMachineVertex(AppMachineVertex):
                 SOFTMAX_BACKWARD, bool(training) and softmax),
             weights_key=self._key(WEIGHTS, bool(training) and (
                 vertex.n_weight_packets(self) > 0)),
-            **(training.optimizer.fields(
-                vertex.initial_state is not None) if training
-               else optimizers.SGD().fields()),
+            **(training.optimizer.fields(vertex.resumes_state)
+               if training else optimizers.SGD().fields()),
             **(training.batch_fields() if training else
                {"batch_size": 0, "n_samples": 0}),
             **prefixed("peer_backward",
