@@ -131,14 +131,23 @@ class Model:
         for layer in layers:
             layer.check_free()
             layer.check_after(preceding(layer))
+        built = set()
         for layer in layers:
             sources = [source.output_shape for source in layer.inbound]
-            layer.build(sources if layer.merges else sources[0], self._rng)
+            shape = sources if layer.merges else sources[0]
+            if id(layer.owner) in built:
+                # A shared layer's weights are created once, at its first
+                # use in the model's order.
+                layer.set_shapes(shape)
+                layer.check_slice()
+            else:
+                layer.build(shape, self._rng)
+                built.add(id(layer.owner))
         self.inputs, self.layers, self.functional = model_inputs, layers, True
         self.input = model_inputs[0]
         self.check_fits()
         for layer in layers:
-            layer.model = self
+            layer.model = layer.owner.model = self
 
     # ----------------------------------------------------------- building
     def add(self, layer):
@@ -203,11 +212,19 @@ class Model:
                 "neurons (Dense, a convolution or a pooling layer)")
 
     # ------------------------------------------------------------ weights
+    def weight_layers(self):
+        """The layers holding the model's weights, in Keras' order: each
+        once, a shared layer at its first use in the model."""
+        return list({id(layer.owner): layer.owner
+                     for layer in self.layers}.values())
+
     def get_weights(self):
         """All weights in Keras' order: kernel then bias, layer by layer
-        (during ``fit``, a callback gets the cores' current weights)."""
+        (during ``fit``, a callback gets the cores' current weights); a
+        shared layer's once."""
         self._pull_weights()
-        return [w for layer in self.layers for w in layer.get_weights()]
+        return [w for layer in self.weight_layers()
+                for w in layer.get_weights()]
 
     def weight_layout(self):
         """[(shape, trainable)] of each weight array in get_weights'
@@ -223,7 +240,7 @@ class Model:
     def _take_weights(self, weights):
         """Weights the machine trained (non-finite ones included, as Keras
         leaves them after a divergence)."""
-        for layer, trained in _per_layer(self.layers, weights):
+        for layer, trained in _per_layer(self.weight_layers(), weights):
             layer.take_trained_weights(trained)
 
     def set_weights(self, weights):
@@ -235,16 +252,18 @@ class Model:
                 "after fit (as EarlyStopping's restore_best_weights does, "
                 "in on_train_end)")
         weights = list(weights)
-        expected = sum(layer.n_weights for layer in self.layers)
+        owners = self.weight_layers()
+        expected = sum(layer.n_weights for layer in owners)
         if len(weights) != expected:
             raise SpiDNNConfigurationError(
                 f"the model has {expected} weight arrays, got {len(weights)}")
-        for layer, arrays in _per_layer(self.layers, weights):
+        for layer, arrays in _per_layer(owners, weights):
             layer.set_weights(arrays)
 
     def count_params(self):
-        """Weights and biases in all, as Keras counts them."""
-        return sum(int(w.size) for layer in self.layers
+        """Weights and biases in all, as Keras counts them (a shared
+        layer's once)."""
+        return sum(int(w.size) for layer in self.weight_layers()
                    for w in layer.get_weights())
 
     def get_layer(self, name=None, index=None):
@@ -526,7 +545,7 @@ class Model:
             return {}
         per_layer = {}
         for k, arrays in enumerate(state["slots"]):
-            for layer, mine in _per_layer(self.layers, arrays):
+            for layer, mine in _per_layer(self.weight_layers(), arrays):
                 if mine:
                     per_layer.setdefault(layer.name, []).append(mine)
         return {"optimizer_state": per_layer,
@@ -550,7 +569,8 @@ class Model:
         kmodel = self.to_keras()
         kmodel.load_weights(filepath)
         # Layer by layer: a graph's Keras order may differ from spiDNN's.
-        self.set_weights([w for layer in self.layers if layer.weights
+        self.set_weights([w for layer in self.weight_layers()
+                          if layer.weights
                           for w in kmodel.get_layer(layer.name).get_weights()])
 
     def save(self, filepath, overwrite=True):
@@ -582,7 +602,7 @@ class Model:
         lines = ["".join(str(v).ljust(w) for v, w in zip(header, widths))]
         lines += ["".join(str(v).ljust(w) for v, w in zip(row, widths))
                   for row in rows]
-        total = sum(row[2] for row in rows)
+        total = self.count_params()
         cores = self.cores_needed()
         lines += [f"Total params: {total}",
                   f"Cores: {cores} (with the input source and the output "

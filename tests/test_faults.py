@@ -11,7 +11,8 @@ from spinn_front_end_common.data import FecDataView
 import spiDNN
 from spiDNN import DeadLink, Drop, Faults, Stall
 from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
-from spiDNN.layers import Conv2D, Dense, Dropout, Input, MaxPooling2D
+from spiDNN.layers import (
+    Add, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D)
 
 from tools.mapped import MappedModel, identical
 
@@ -42,6 +43,19 @@ def cnn():
         Input(6, 6, 1),
         Conv2D(2, 3, activation="relu", neurons_per_core=16),
         MaxPooling2D(2), Dense(3, activation="softmax")])
+
+
+def shared():
+    """A Conv2D and a Dense each applied twice (shared layers): one
+    gradient chain over both conv uses' cores, the Dense's over its
+    uses, and its rows' totals to the conv cores before each use."""
+    x = Input(6, 6, 1)
+    conv = Conv2D(2, 3, activation="relu", neurons_per_core=16)
+    dense = Dense(3, activation="tanh", neurons_per_core=2)
+    branches = [dense(Flatten()(conv(source)))
+                for source in (x, Conv2D(1, 1, activation="tanh")(x))]
+    return spiDNN.Model(x, Dense(3, activation="softmax")(Add()(branches)),
+                        seed=0)
 
 
 def training_rig(model, x=X, y=Y, loss="sparse_categorical_crossentropy"):
@@ -105,11 +119,12 @@ def test_heavy_losses_recover_or_end_by_name(training, rate):
 
 
 # ---------------------------------------------------- targeted drops
-@pytest.mark.parametrize("model", [mlp, cnn])
+@pytest.mark.parametrize("model", [mlp, cnn, shared])
 def test_a_drop_on_any_partition_is_recovered(model):
     """The 1st, 8th and 41st packet of every partition (forward, softmax,
-    backward, loss, labels, exchange, gradient chain, weights, the host's
-    control): recovered by reinjection alone, and by replay alone."""
+    backward, loss, labels, exchange, gradient chain, a shared layer's
+    chain, weights, the host's control): recovered by reinjection alone,
+    and by replay alone."""
     x = X if model is mlp else IMAGES
     y = Y if model is mlp else Y[:len(IMAGES)]
     # Mean squared error does not take logits: the softmax exchanges run.
@@ -119,8 +134,10 @@ def test_a_drop_on_any_partition_is_recovered(model):
         names = {partition for _, partition in partitions}
         assert {"forward", "backward", "weights", "control",
                 "loss"} <= names
-        assert ({"softmax", "softmax_backward"} if model is mlp
-                else {"exchange", "gradient_chain"}) <= names
+        assert {mlp: {"softmax", "softmax_backward"},
+                cnn: {"exchange", "gradient_chain"},
+                shared: {"exchange", "gradient_chain", "shared_chain"}}[
+                    model] <= names
         for label, partition in partitions:
             for nth in (0, 7, 40):
                 drop = Drop(label, partition, nth)

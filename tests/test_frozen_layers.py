@@ -106,3 +106,37 @@ def test_layer_names_are_unique_as_keras_requires():
     b = Dense(3, name="twin")(x)
     with pytest.raises(SpiDNNConfigurationError, match="'twin' names 2"):
         spiDNN.Model(x, spiDNN.layers.Add()([a, b]))
+
+
+def test_a_frozen_shared_layer_stays_and_the_rest_trains_as_keras():
+    """A Dense applied to two inputs and frozen: neither use moves it,
+    and the layers before its uses keep their copies of its rows."""
+    import keras
+    a, b = keras.Input((4,)), keras.Input((4,))
+    first = keras.layers.Dense(5, activation="relu")
+    second = keras.layers.Dense(5, activation="relu")
+    shared = keras.layers.Dense(3, activation="tanh", name="shared")
+    merged = keras.layers.Concatenate()([shared(first(a)),
+                                         shared(second(b))])
+    kmodel = keras.Model([a, b], keras.layers.Dense(
+        3, activation="softmax")(merged))
+    shared.trainable = False
+    x1, y = samples((4,), N_SAMPLES, classes=3)
+    x2, _ = samples((4,), N_SAMPLES, classes=3, seed=1)
+    model = spiDNN.from_keras(kmodel)
+    frozen = shared.get_weights()
+    for one in (kmodel, model):
+        one.compile(optimizer=keras.optimizers.Adam(0.01),
+                    loss="categorical_crossentropy")
+    ours = model.fit([x1, x2], y, batch_size=16, epochs=1, shuffle=False,
+                     verbose=0)
+    theirs = kmodel.fit([x1, x2], y, batch_size=16, epochs=1,
+                        shuffle=False, verbose=0)
+    numpy.testing.assert_allclose(ours.history["loss"],
+                                  theirs.history["loss"], atol=1e-4)
+    for mine, keras_weights in zip(model.get_weights(),
+                                   kmodel.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weights, atol=1e-4)
+    (mine,) = [layer for layer in model.layers if layer.name == "shared"]
+    for now, then in zip(mine.get_weights(), frozen):
+        assert now.tobytes() == then.tobytes()

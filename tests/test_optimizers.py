@@ -217,6 +217,32 @@ def test_training_resumed_after_save_and_load_continues_exactly(
         numpy.testing.assert_allclose(ours, theirs, atol=TOLERANCE)
 
 
+def test_a_layer_without_weights_resumes_its_copy_of_the_next_rows():
+    """An Add before a Dense keeps a copy of the Dense's rows and their
+    momentum: a second fit starts it from the last one's (as the Dense's
+    own), so two fits of an epoch train as one of two, bit for bit."""
+    from spiDNN.layers import Add, Dense, Input
+
+    def compiled():
+        x = Input(8)
+        hidden = Dense(6, activation="tanh")(x)
+        model = spiDNN.Model(x, Dense(3, activation="softmax")(
+            Add()([Dense(5)(hidden), Dense(5)(hidden)])), seed=2)
+        model.compile(optimizer=SGD(0.05, momentum=0.9),
+                      loss="sparse_categorical_crossentropy")
+        return model
+    kwargs = dict(batch_size=16, shuffle=False, verbose=0)
+    x = numpy.random.default_rng(3).normal(size=(64, 8)).astype(
+        numpy.float32)
+    y = numpy.arange(64) % 3
+    twice, whole = compiled(), compiled()
+    twice.fit(x, y, epochs=1, **kwargs)
+    twice.fit(x, y, epochs=1, **kwargs)
+    whole.fit(x, y, epochs=2, **kwargs)
+    for ours, theirs in zip(twice.get_weights(), whole.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)
+
+
 def test_keras_fit_carries_the_optimizer_state_both_ways():
     """spiDNN.keras.fit twice equals Keras' fit twice: the Keras
     optimizer's momenta go to the cores and come back."""

@@ -243,8 +243,9 @@ def from_keras(kmodel, seed=None):
     model = spiDNN.Model(seed=seed)
     model._build_graph(model_inputs, walk.output, walk.order)
     # A Sequential stays one: more layers may be added, and to_keras gives
-    # a Sequential back.
-    model.functional = not isinstance(kmodel, keras.Sequential)
+    # a Sequential back (unless a nested model shares a layer).
+    model.functional = not isinstance(kmodel, keras.Sequential) or any(
+        layer.shares is not None for layer in model.layers)
     model.set_weights(kmodel.get_weights())
     return model
 
@@ -342,11 +343,16 @@ def to_keras(model):
     if model.functional:
         tensors = {id(one): tensor
                    for one, tensor in zip(model.inputs, kinputs)}
+        # A shared layer's uses call its one Keras layer again.
+        klayers_of = {}
         for layer in model.layers:
             sources = [_flattened(layer, tensors[id(source)])
                        for source in layer.inbound]
+            if id(layer.owner) not in klayers_of:
+                klayers_of[id(layer.owner)] = _keras_layers(layer.owner)
             tensors[id(layer)] = _applied(
-                _keras_layers(layer), sources if layer.merges else sources[0])
+                klayers_of[id(layer.owner)],
+                sources if layer.merges else sources[0])
         kmodel = keras.Model(kinputs if len(kinputs) > 1 else kinput,
                              tensors[id(model.layers[-1])], name=model.name)
     else:
@@ -358,7 +364,7 @@ def to_keras(model):
         kmodel = keras.Sequential(klayers, name=model.name)
     # Layer by layer: a graph's Keras order may differ from spiDNN's.
     variables = []
-    for layer in model.layers:
+    for layer in model.weight_layers():
         if layer.weights:
             klayer = kmodel.get_layer(layer.name)
             klayer.set_weights(layer.get_weights())
