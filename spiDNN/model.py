@@ -492,6 +492,10 @@ class Model:
         """TrainingRun's optimizer_state and initial_step: the state the
         last fit left, when this one trains with the same optimizer."""
         state = self.optimizer_state
+        if state is None:
+            # Where Keras' state starts at other values than zeros.
+            state = optimizer.initial_state(
+                [w for layer in self.layers for w in layer.get_weights()])
         if state is None or len(state["slots"]) != optimizer.n_states:
             return {}
         per_layer = {}
