@@ -359,6 +359,15 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return self.training.layer_state(self.layer) if self.training else (
             None)
 
+    @property
+    def has_state(self):
+        """The optimizer's state starts from the host's, for the layer's
+        weights or the copies of its Dense consumers' rows (a pooling
+        layer's, which has no weights of its own)."""
+        return self.initial_state is not None or any(
+            self.consumer_state(consumer) is not None
+            for consumer in self.dense_uses())
+
     def regularizer_fields(self):
         """Training: the layer's regularisers' factors (float32 bits,
         layouts.REGULARIZER_FIELDS); zeros without."""
@@ -496,8 +505,7 @@ class LayerMachineVertex(AppMachineVertex):
                 SOFTMAX_BACKWARD, bool(training) and softmax),
             weights_key=self._key(WEIGHTS, bool(training) and (
                 vertex.n_weight_packets(self) > 0)),
-            **(training.optimizer.fields(
-                vertex.initial_state is not None) if training
+            **(training.optimizer.fields(vertex.has_state) if training
                else optimizers.SGD().fields()),
             **(training.batch_fields() if training else
                {"batch_size": 0, "n_samples": 0}),
