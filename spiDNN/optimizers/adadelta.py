@@ -18,8 +18,10 @@ class Adadelta(Optimizer):
     CALIBRATION = {"adadelta": dict(learning_rate=1.0)}
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7,
-                 weight_decay=None, clipvalue=None):
-        super().__init__(learning_rate, weight_decay, clipvalue)
+                 weight_decay=None, clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipvalue,
+                         clipnorm, global_clipnorm)
         self.rho = fraction(rho, "Adadelta rho")
         self.epsilon = fraction(epsilon, "Adadelta epsilon", 0.0, F32_MAX)
 

@@ -18,8 +18,10 @@ class Adagrad(Optimizer):
     CALIBRATION = {"adagrad": dict(learning_rate=0.05)}
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1,
-                 epsilon=1e-7, weight_decay=None, clipvalue=None):
-        super().__init__(learning_rate, weight_decay, clipvalue)
+                 epsilon=1e-7, weight_decay=None, clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipvalue,
+                         clipnorm, global_clipnorm)
         self.initial_accumulator_value = fraction(
             initial_accumulator_value, "Adagrad initial_accumulator_value",
             0.0, F32_MAX)

@@ -24,8 +24,10 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, weight_decay=None,
-                 clipvalue=None):
-        super().__init__(learning_rate, weight_decay, clipvalue)
+                 clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipvalue,
+                         clipnorm, global_clipnorm)
         name = type(self).__name__
         self.beta_1 = fraction(beta_1, f"{name} beta_1")
         self.beta_2 = fraction(beta_2, f"{name} beta_2")
@@ -62,10 +64,11 @@ class AdamW(Adam):
     KERAS = "AdamW"
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-7, amsgrad=False, clipvalue=None):
+                 beta_2=0.999, epsilon=1e-7, amsgrad=False, clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
         if weight_decay is None:
             raise SpiDNNConfigurationError(
                 "AdamW needs a weight_decay (as Keras' AdamW does); for Adam "
                 "without weight decay use Adam")
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad,
-                         weight_decay, clipvalue)
+                         weight_decay, clipvalue, clipnorm, global_clipnorm)

@@ -20,8 +20,10 @@ class Adamax(Optimizer):
     CALIBRATION = {"adamax": dict(learning_rate=0.01)}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, weight_decay=None, clipvalue=None):
-        super().__init__(learning_rate, weight_decay, clipvalue)
+                 epsilon=1e-7, weight_decay=None, clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipvalue,
+                         clipnorm, global_clipnorm)
         self.beta_1 = fraction(beta_1, "Adamax beta_1")
         self.beta_2 = fraction(beta_2, "Adamax beta_2")
         self.epsilon = fraction(epsilon, "Adamax epsilon", 0.0, F32_MAX)

@@ -11,6 +11,12 @@ from spiDNN.abi import optimizers as abi
 
 F32_MAX = float(numpy.finfo(numpy.float32).max)
 
+#: Keras' gradient-norm clippings, which spiDNN refuses, and why.
+NORM_CLIPPINGS = ("clipnorm", "global_clipnorm")
+NORM_CLIPPING_WHY = ("it needs a norm over weights that many cores hold "
+                     "(clipvalue, which clips each gradient, runs on the "
+                     "cores)")
+
 
 def checked_learning_rate(value):
     """A constant learning rate, a Keras schedule, or a clear error."""
@@ -69,8 +75,9 @@ class Optimizer:
     :param weight_decay: Keras' decoupled weight decay, ``w - w wd lr``
         before each step (None: none)
     :param clipvalue: Keras' gradient clipping to [-clipvalue, clipvalue]
-        (None: none); clipnorm needs a whole kernel's norm, which no core
-        holds, and is refused
+        (None: none)
+    :param clipnorm, global_clipnorm: refused (not None): they need a norm
+        over weights that many cores hold
     """
 
     #: Its entry in spiDNN/abi/optimizers.py's table.
@@ -95,7 +102,15 @@ class Optimizer:
     #: the calibration (tools/calibration/grid.py) measures it with.
     CALIBRATION = {}
 
-    def __init__(self, learning_rate, weight_decay=None, clipvalue=None):
+    def __init__(self, learning_rate, weight_decay=None, clipvalue=None,
+                 clipnorm=None, global_clipnorm=None):
+        for setting, value in zip(NORM_CLIPPINGS,
+                                  (clipnorm, global_clipnorm)):
+            if value is not None:
+                raise SpiDNNConfigurationError(
+                    f"{type(self).__name__}({setting}={value!r}): spiDNN "
+                    f"computes no {setting}: {NORM_CLIPPING_WHY}; leave it "
+                    f"out")
         self.learning_rate = checked_learning_rate(learning_rate)
         self.weight_decay = None if weight_decay is None else fraction(
             weight_decay, "weight_decay", 0.0, F32_MAX)

@@ -5,7 +5,8 @@ import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras.settings import first_unsupported, shown
-from spiDNN.optimizers.base import NAMES, Optimizer
+from spiDNN.optimizers.base import (
+    NAMES, NORM_CLIPPING_WHY, NORM_CLIPPINGS, Optimizer)
 
 #: The settings every Keras optimizer's counterpart takes over.
 _COMMON = ("learning_rate", "weight_decay", "clipvalue")
@@ -16,16 +17,14 @@ _KERAS_DEFAULTS = {
 #: Settings that do nothing while their switch (use_ema) is off.
 _KERAS_IDLE = {"name", "ema_momentum", "ema_overwrite_frequency"}
 #: Why a Keras setting is refused, where it is not plain.
-_WHY = {
-    setting: ": it needs a norm over weights that many cores hold "
-             "(clipvalue, which clips each gradient, runs on the cores)"
-    for setting in ("clipnorm", "global_clipnorm")}
+_WHY = {setting: f": {NORM_CLIPPING_WHY}" for setting in NORM_CLIPPINGS}
 #: Keras optimizers spiDNN knows and does not run, by Keras class name
 #: (lower case: its string), with why.
 _REFUSED = {
-    "ftrl": "Ftrl raises its accumulators to learning_rate_power with "
-            "TensorFlow's pow (which rounds otherwise than a square root, "
-            "even at -0.5), which the cores cannot reproduce",
+    "ftrl": "Keras' Ftrl raises its accumulators to learning_rate_power "
+            "with TensorFlow's pow, which rounds otherwise than a square "
+            "root even at -0.5, and the cores have no pow that rounds as "
+            "TensorFlow's does",
 }
 
 
@@ -126,8 +125,7 @@ def get(identifier):
     if name in _REFUSED:
         raise SpiDNNConfigurationError(
             f"optimizer {_written(identifier)}: spiDNN does not train with "
-            f"it: {_REFUSED[name]}; use Adagrad, Adam or another of "
-            f"{_known()}")
+            f"it ({_REFUSED[name]}); train with {_known()}")
     raise SpiDNNConfigurationError(
         f"unknown optimizer {_written(identifier)}; spiDNN trains with "
         f"{_known()} (spiDNN.optimizers, their Keras names, or the Keras "

@@ -16,8 +16,10 @@ class Lion(Optimizer):
     CALIBRATION = {"lion": dict(learning_rate=0.001)}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99,
-                 weight_decay=None, clipvalue=None):
-        super().__init__(learning_rate, weight_decay, clipvalue)
+                 weight_decay=None, clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipvalue,
+                         clipnorm, global_clipnorm)
         # Keras' own range for beta_1 (0 would make Lion SignSGD).
         self.beta_1 = fraction(beta_1, "Lion beta_1", closed_high=True,
                                open_low=True)

@@ -26,8 +26,10 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0,
                  epsilon=1e-7, centered=False, weight_decay=None,
-                 clipvalue=None):
-        super().__init__(learning_rate, weight_decay, clipvalue)
+                 clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipvalue,
+                         clipnorm, global_clipnorm)
         self.rho = fraction(rho, "RMSprop rho")
         self.momentum = fraction(momentum, "RMSprop momentum",
                                  closed_high=True)

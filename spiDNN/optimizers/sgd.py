@@ -20,8 +20,10 @@ class SGD(Optimizer):
     }
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False,
-                 weight_decay=None, clipvalue=None):
-        super().__init__(learning_rate, weight_decay, clipvalue)
+                 weight_decay=None, clipvalue=None, clipnorm=None,
+                 global_clipnorm=None):
+        super().__init__(learning_rate, weight_decay, clipvalue,
+                         clipnorm, global_clipnorm)
         self.momentum = fraction(momentum, "SGD momentum", closed_high=True)
         self.nesterov = bool(nesterov)
 
