@@ -318,8 +318,9 @@ class Model:
         """Sets the optimizer, loss and metrics ``fit`` and ``evaluate``
         use, as Keras' ``compile``.
 
-        :param optimizer: :py:class:`spiDNN.optimizers.SGD`, ``Adam`` or
-            ``RMSprop``, their names, or the Keras ones (learning-rate
+        :param optimizer: one of :py:mod:`spiDNN.optimizers` (SGD,
+            Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
+            Lion), their Keras names, or the Keras ones (learning-rate
             schedules included); their state lives on the cores
         :param loss: a Keras loss name (``"mse"``,
             ``"categorical_crossentropy"``,

@@ -447,7 +447,7 @@ def test_every_optimizer_is_bit_identical_across_slicings(variant):
 
 @pytest.mark.unit
 def test_every_optimizer_is_one_abi_entry_one_class_and_one_c_header():
-    """The registry (spiDNN/optimizers.py) is the ABI table's
+    """The registry (spiDNN/optimizers/) is the ABI table's
     (spiDNN/abi/optimizers.py), in its order, and everything derives from
     it: get(name), the generated header's ids, dispatch list and update
     points, each optimizer's C header, and the calibration's cases."""

@@ -5,8 +5,8 @@ and the update cost points.  Standard library only (the C build runs
 layouts.py as a plain script).
 
 The host side of each optimizer (argument checking, Keras conversion,
-step scale) is its class in spiDNN/optimizers.py, which names its entry
-here; its update is c_code/common/optimizers/<name>.h.
+step values) is its class in spiDNN/optimizers/<name>.py, which names its
+entry here; its update is c_code/common/optimizers/<name>.h.
 """
 import collections
 
@@ -20,7 +20,7 @@ import collections
 #: optimizers share is one field (same type), each optimizer giving it
 #: its own value (Keras casts some before subtracting, some after).
 #: ``states``: every state array it may keep per weight array; its
-#: settings choose which (spiDNN/optimizers.py's ``states``), which the
+#: settings choose which (its class's ``states()``), which the
 #: cores keep in this order (n_states of them).
 #: ``variants``: its cost points, ``update_<variant>``, one per way its
 #: settings change the work per weight (momentum, Nesterov).
