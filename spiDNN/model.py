@@ -362,8 +362,9 @@ class Model:
         """Sets the optimizer, loss and metrics ``fit`` and ``evaluate``
         use, as Keras' ``compile``.
 
-        :param optimizer: :py:class:`spiDNN.optimizers.SGD`, ``Adam`` or
-            ``RMSprop``, their names, or the Keras ones (learning-rate
+        :param optimizer: one of :py:mod:`spiDNN.optimizers` (SGD,
+            Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
+            Lion), their Keras names, or the Keras ones (learning-rate
             schedules included); their state lives on the cores
         :param loss: a Keras loss name (``"mse"``,
             ``"categorical_crossentropy"``,
@@ -541,6 +542,10 @@ class Model:
         """TrainingRun's optimizer_state and initial_step: the state the
         last fit left, when this one trains with the same optimizer."""
         state = self.optimizer_state
+        if state is None:
+            # Where Keras' state starts at other values than zeros.
+            state = optimizer.initial_state(
+                [w for layer in self.layers for w in layer.get_weights()])
         if state is None or len(state["slots"]) != optimizer.n_states:
             return {}
         per_layer = {}

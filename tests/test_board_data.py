@@ -64,8 +64,9 @@ def shards(monkeypatch):
 
 @pytest.mark.parametrize("make, dataset, optimizer", [
     (dense_model, "normal", "sgd"), (dense_model, "normal", "adam"),
-    (conv_model, "image", None), (sparse_pixel_model, "pixels", None)],
-    ids=["dense-sgd", "dense-adam", "conv", "uint8-sparse"])
+    (dense_model, "normal", "nadam"), (conv_model, "image", None),
+    (sparse_pixel_model, "pixels", None)],
+    ids=["dense-sgd", "dense-adam", "dense-nadam", "conv", "uint8-sparse"])
 def test_data_on_board_trains_bit_identically_to_the_host_streaming_it(
         make, dataset, optimizer, shards):
     x, y = (pixel_data(N_SAMPLES) if dataset == "pixels" else

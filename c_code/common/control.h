@@ -34,6 +34,7 @@
 #include "app_init.h"
 #include "cost.h"
 #include "spidnn_math.h"
+#include "optimizers/types.h"
 
 // ---- Hooks: what the core does on each command, handed over by its user
 // (layer_core.h for the layer apps, the loss app) at control_init, so that
@@ -43,9 +44,9 @@
 typedef struct control_hooks_t {
     // Forgets the pass in flight and takes back the last commit's state.
     void (*abort)(void);
-    // Applies the update the batch prepared (if any, with control.scale)
-    // and takes a snapshot; false if it needs a scale that has not come,
-    // or if the core has not finished the batch yet (it then calls
+    // Applies the update the batch prepared (if any, with control.step)
+    // and takes a snapshot; false if it needs a step value that has not
+    // come, or if the core has not finished the batch yet (it then calls
     // control_ready()).
     bool (*commit)(void);
     // Sends the trained weights (if any) to the host.
@@ -60,10 +61,9 @@ typedef struct control_t {
     core_status_t *status;     // in SDRAM, where the host reads it
     uint32_t generation;       // bumped by every abort
     bool draining;             // after an abort, until resume
-    float scale;               // the next commit's scale
-    bool scale_fresh;          // a scale came since the last commit
-    float learning_rate;       // the next commit's learning rate
-    bool learning_rate_fresh;  // one came since the last commit
+    step_t step;               // the next commit's learning rate, values
+    uint32_t step_fresh;       // what of it came since the last commit:
+                               // optimizer_step_needs' bits
     bool evaluating;           // passes evaluate: no gradients, no batches
     uint32_t evaluate_left;    // evaluate_passes: passes left to evaluate
     uint32_t last_commit;      // round number of the last commit applied
@@ -86,16 +86,28 @@ static inline void control_init(uint32_t key,
     control.status->last_control = 0;
     control.generation = 0;
     control.draining = false;
-    control.scale = 0.0f;
-    control.scale_fresh = false;
-    control.learning_rate = 0.0f;
-    control.learning_rate_fresh = false;
+    control.step.learning_rate = 0.0f;
+    for (uint32_t k = 0; k < OPTIMIZER_MAX_STEP_VALUES; k++) {
+        control.step.values[k] = 0.0f;
+    }
+    control.step_fresh = 0;
     control.evaluating = false;
     control.evaluate_left = 0;
     control.last_commit = 0;
     control.put_off = 0;
     control.weights_put_off = 0;
     control.penalty_put_off = 0;
+}
+
+// Whether the next commit's step has brought all of `needs`
+// (optimizer_step_needs' bits); if so the commit takes it, and the next
+// commit waits for its own.
+static inline bool control_take_step(uint32_t needs) {
+    if ((control.step_fresh & needs) != needs) {
+        return false;          // the host sends them again
+    }
+    control.step_fresh = 0;
+    return true;
 }
 
 static inline void control_waiting(uint32_t what) {
@@ -230,12 +242,14 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         control.status->last_control = payload;
     } else if (command == CONTROL_COMMIT) {
         schedule(run_commit, payload);
-    } else if (command == CONTROL_SCALE) {
-        control.scale = bits_to_float(payload);
-        control.scale_fresh = true;
+    } else if (command >= CONTROL_STEP_VALUE_0
+               && command < CONTROL_STEP_VALUE_0 + OPTIMIZER_MAX_STEP_VALUES) {
+        uint32_t k = command - CONTROL_STEP_VALUE_0;
+        control.step.values[k] = bits_to_float(payload);
+        control.step_fresh |= 2u << k;
     } else if (command == CONTROL_LEARNING_RATE) {
-        control.learning_rate = bits_to_float(payload);
-        control.learning_rate_fresh = true;
+        control.step.learning_rate = bits_to_float(payload);
+        control.step_fresh |= 1u;
     } else if (command == CONTROL_EVALUATE || command == CONTROL_TRAIN) {
         control.evaluating = command == CONTROL_EVALUATE;
         control.evaluate_left = 0;

@@ -76,9 +76,9 @@ static bool app_backward(const float *inputs, const float *delta);
 // will call layer_update_ready() itself later.
 static bool app_batch_end(void);
 // Applies the prepared update (on the host's commit) with the step's
-// scale and learning rate.  Returns true if applied, false if the app
+// learning rate and values.  Returns true if applied, false if the app
 // will call layer_update_applied() itself later.
-static bool app_apply_update(float scale, float learning_rate);
+static bool app_apply_update(const step_t *step);
 // Forgets the pass in flight: zeroes the gradients (an abort replays the
 // batch from its start) and resets the app's own gathers.
 static void app_abort(void);
@@ -418,21 +418,16 @@ static bool on_commit(void) {
         return false;          // the batch's last pass is still running
     }
     if (phase == LAYER_UPDATE_READY) {
-        if (!control.scale_fresh || (optimizer.weight_decay > 0.0f
-                                     && !control.learning_rate_fresh)) {
+        if (!control_take_step(optimizer_step_needs(&optimizer))) {
             return false;      // the host sends them again
         }
-        control.scale_fresh = false;
-        control.learning_rate_fresh = false;
         for (uint32_t u = 0; u < n_gradients; u++) {
             if (from_dense(u) && !consumer_frozen[u]) {
-                outgoing_update(&outgoings[u], &optimizer, control.scale,
-                                control.learning_rate);
+                outgoing_update(&outgoings[u], &optimizer, &control.step);
             }
         }
         phase = LAYER_APPLYING;
-        if (params.frozen
-                || app_apply_update(control.scale, control.learning_rate)) {
+        if (params.frozen || app_apply_update(&control.step)) {
             phase = LAYER_IDLE;
         }
         control_waiting(WAITING_INPUTS);

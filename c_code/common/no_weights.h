@@ -9,9 +9,8 @@ static bool app_batch_end(void) {
     return true;
 }
 
-static bool app_apply_update(float scale, float learning_rate) {
-    (void) scale;
-    (void) learning_rate;
+static bool app_apply_update(const step_t *step) {
+    (void) step;
     return true;
 }
 

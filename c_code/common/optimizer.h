@@ -1,13 +1,14 @@
 // Keras' optimizers at a batch end, element by element, with Keras'
-// float32 operations in Keras' order (keras/src/optimizers/sgd.py,
-// adam.py, rmsprop.py), so the cores' updates match Keras' bit for bit
-// whenever the gradients do.
+// float32 operations in Keras' order (keras/src/optimizers/<name>.py),
+// so the cores' updates match Keras' bit for bit whenever the gradients
+// and the host's step values do.
 //
 // A layer registers each weight array it trains as a trained_t: the
 // weights, their gradient over the batch (which already carries the
 // batch's 1/B) and the optimizer's state.  The host sends each step's
-// scale (the learning rate, a schedule's value at the step, or Adam's
-// lr sqrt(1 - beta_2^t) / (1 - beta_1^t)) with the commit that applies it.
+// values (step_t: the learning rate, a schedule's value at the step,
+// Adam's lr sqrt(1 - beta_2^t) / (1 - beta_1^t), ...) with the commit
+// that applies it.
 #ifndef SPIDNN_OPTIMIZER_H
 #define SPIDNN_OPTIMIZER_H
 
@@ -25,6 +26,11 @@
 #include "optimizers/sgd.h"
 #include "optimizers/adam.h"
 #include "optimizers/rmsprop.h"
+#include "optimizers/adagrad.h"
+#include "optimizers/adadelta.h"
+#include "optimizers/adamax.h"
+#include "optimizers/nadam.h"
+#include "optimizers/lion.h"
 
 // The dispatch over the optimizers: one switch each, its cases generated
 // from spiDNN/abi/optimizers.py's table (OPTIMIZER_LIST).  A switch, not a
@@ -42,6 +48,23 @@ static inline uint32_t optimizer_n_states(const optimizer_t *o) {
     OPTIMIZER_DISPATCH(o->kind, N_STATES)
 #undef N_STATES
     return 0;
+}
+
+// The step values the optimizer's update takes (its ABI entry's).
+static inline uint32_t optimizer_n_step_values(const optimizer_t *o) {
+#define N_STEP_VALUES(name, NAME) \
+    case OPTIMIZER_##NAME: return OPTIMIZER_##NAME##_N_STEP_VALUES;
+    OPTIMIZER_DISPATCH(o->kind, N_STEP_VALUES)
+#undef N_STEP_VALUES
+    return 0;
+}
+
+// What of a step's commit (step_t) the update needs, as control.h counts
+// its parts: bit 0 the learning rate (weight decay only), bit 1 + k the
+// update's value k.
+static inline uint32_t optimizer_step_needs(const optimizer_t *o) {
+    uint32_t values = (1u << optimizer_n_step_values(o)) - 1u;
+    return (values << 1) | (o->weight_decay > 0.0f ? 1u : 0u);
 }
 
 // Registers n weights; allocates their zeroed gradient and state.
@@ -165,14 +188,15 @@ static inline uint32_t optimizer_cost_point(const optimizer_t *o) {
 }
 
 // One step of the optimizer (after Keras' clipping and weight decay, with
-// the step's learning rate), then the gradient starts again at zero.
+// the step's learning rate and values), then the gradient starts again
+// at zero.
 static inline void trained_step(const optimizer_t *o, trained_t *t,
-                                float scale, float learning_rate) {
+                                const step_t *step) {
     COST(optimizer_cost_point(o), t->n);
     trained_add_penalty_gradients(t);
-    trained_prepare(o, t, learning_rate);
+    trained_prepare(o, t, step->learning_rate);
 #define STEP(name, NAME) \
-    case OPTIMIZER_##NAME: name##_step(o, t, scale); break;
+    case OPTIMIZER_##NAME: name##_step(o, t, step->values); break;
     OPTIMIZER_DISPATCH(o->kind, STEP)
 #undef STEP
 }

@@ -67,8 +67,8 @@ static inline void outgoing_zero(outgoing_t *o) {
 // The same step as the next layer's, so the copies stay identical.
 static inline void outgoing_update(outgoing_t *o,
                                    const optimizer_t *optimizer,
-                                   float scale, float learning_rate) {
-    trained_step(optimizer, &o->trained, scale, learning_rate);
+                                   const step_t *step) {
+    trained_step(optimizer, &o->trained, step);
 }
 
 #endif

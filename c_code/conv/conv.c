@@ -138,8 +138,8 @@ static bool app_batch_end(void) {
     return false;
 }
 
-static bool app_apply_update(float scale, float learning_rate) {
-    trained_step(&optimizer, &trained, scale, learning_rate);
+static bool app_apply_update(const step_t *step) {
+    trained_step(&optimizer, &trained, step);
     return true;
 }
 

@@ -140,17 +140,17 @@ static bool app_batch_end(void) {
     return true;   // the gradients are the update: nothing to prepare
 }
 
-static bool app_apply_update(float scale, float learning_rate) {
+static bool app_apply_update(const step_t *step) {
     if (params.streamed) {
         if (has_bias()) {
-            trained_step(&optimizer, &bias_trained, scale, learning_rate);
+            trained_step(&optimizer, &bias_trained, step);
         }
-        stream_update(scale, learning_rate);
+        stream_update(step);
         return false;
     }
-    trained_step(&optimizer, &kernel_trained, scale, learning_rate);
+    trained_step(&optimizer, &kernel_trained, step);
     if (has_bias()) {
-        trained_step(&optimizer, &bias_trained, scale, learning_rate);
+        trained_step(&optimizer, &bias_trained, step);
     }
     return true;
 }

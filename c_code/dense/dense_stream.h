@@ -41,7 +41,7 @@ static uint32_t row_blocks;        // blocks per kernel row
 static const float *stream_x;      // the sample's inputs (SDRAM)
 static float *stream_z;
 static const float *stream_delta;
-static float stream_scale, stream_learning_rate;
+static step_t stream_step;      // the committed step being applied
 static bool updating;              // the running stream is the update
 
 // Input block b and neuron j of job q; the block's first input and size.
@@ -166,11 +166,17 @@ static void update_block(uint32_t q) {
     uint32_t n = update_block_size(q);
     // The kernel's regulariser: its penalty gradient is element by
     // element, so block by block the same as on the DTCM kernel.
-    trained_t view = {kbuf[q & 1u], gbuf[q & 1u],
-                      {sbuf[q & 1u][0], sbuf[q & 1u][1]}, n,
-                      {dstream.trained->regulariser[0],
-                       dstream.trained->regulariser[0]}, n};
-    trained_step(dstream.optimizer, &view, stream_scale, stream_learning_rate);
+    trained_t view;
+    view.weights = kbuf[q & 1u];
+    view.grads = gbuf[q & 1u];
+    for (uint32_t k = 0; k < MAX_STATES; k++) {
+        view.state[k] = sbuf[q & 1u][k];
+    }
+    view.n = n;
+    view.regulariser[0] = view.regulariser[1] =
+            dstream.trained->regulariser[0];
+    view.split = n;
+    trained_step(dstream.optimizer, &view, &stream_step);
 }
 
 static void update_done(void) {
@@ -182,9 +188,8 @@ static stream_job_t update_job = {
     0, update_transfers, update_block, update_transfers, update_done};
 
 // The kernel's update (the caller steps the biases').
-static void stream_update(float scale, float learning_rate) {
-    stream_scale = scale;
-    stream_learning_rate = learning_rate;
+static void stream_update(const step_t *step) {
+    stream_step = *step;
     update_job.n_jobs = (dstream.trained->n + STREAM_BLOCK - 1) / STREAM_BLOCK;
     updating = true;
     stream_start(&update_job);

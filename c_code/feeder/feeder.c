@@ -4,7 +4,7 @@
 // The host writes the samples (uint8 codes into a table of the data's 256
 // values when it has no more, otherwise float32), their labels, the order
 // of every epoch (it shuffles from the model's seed) and each optimizer
-// step's learning rate and scale.  When one chip's SDRAM cannot hold the
+// step's learning rate and step values.  When one chip's SDRAM cannot hold the
 // set, each of several cores holds a shard of it on its own chip; one of
 // them, the lead, owns the keys the layers know.
 //
@@ -19,7 +19,7 @@
 // and, after the last validation loss, tells them to train again.  The core holding the
 // pass's sample reads it by DMA; the lead sends it (inputs, then label),
 // the others send it to the lead, which sends it on.  After a batch's last
-// loss the lead sends the step's learning rate, scale and commit (the
+// loss the lead sends the step's learning rate, values and commit (the
 // cores apply it once their backward pass is done, control.h), and after
 // the last pass it asks the cores for their weights.  The lead also
 // carries the host's own commands on to every core: the apps know a
@@ -48,7 +48,8 @@ static const float *table;          // the values the codes stand for
 static const uint32_t *samples;     // SDRAM rows of this core's shard
 static const uint32_t *labels;      // SDRAM labels of this core's shard
 static const uint32_t *order;       // every epoch's order, in turn
-static const uint32_t *schedule;    // per step: learning rate, scale bits
+static const uint32_t *schedule;    // per step: learning rate, then the
+                                    // step values (float32 bits)
 static uint32_t row_words;          // words per SAMPLES row
 
 static uint32_t *row;               // the sample read by DMA
@@ -144,9 +145,12 @@ static void label_read(uint unused, uint tag) {
 
 // The lead: a batch ended, so its update may be applied.
 static void send_commit(void) {
-    COST(COST_SEND, 3);
-    send_word(params.control_key + CONTROL_LEARNING_RATE, schedule[2 * step]);
-    send_word(params.control_key + CONTROL_SCALE, schedule[2 * step + 1]);
+    const uint32_t *words = &schedule[(1 + params.n_step_values) * step];
+    COST(COST_SEND, 2 + params.n_step_values);
+    send_word(params.control_key + CONTROL_LEARNING_RATE, words[0]);
+    for (uint32_t k = 0; k < params.n_step_values; k++) {
+        send_word(params.control_key + CONTROL_STEP_VALUE_0 + k, words[1 + k]);
+    }
     step++;
     // Round numbers 1, 2, ...: the host's own start after these.
     send_word(params.control_key + CONTROL_COMMIT, step);

@@ -206,29 +206,37 @@ CONTROLS = {
     "commit": 2,
     # Send the trained weights to the host.
     "send_weights": 3,
-    # The next commit's scale (float32 bits in the payload, no round
-    # number): the learning rate, or Adam's step size.  A commit that has
-    # an update to apply waits for it (and is not acknowledged without).
-    "scale": 4,
     # Passes from now on evaluate: forward without dropout, the loss and
     # metrics, no gradients, no batches counted (validation, evaluate).
-    "evaluate": 5,
+    "evaluate": 4,
     # Passes from now on train again.
-    "train": 6,
+    "train": 5,
     # The next commit's learning rate (float32 bits, no round number), for
-    # weight decay, which scales by it whatever the optimizer's scale is.
-    "learning_rate": 7,
+    # weight decay, which scales by it whatever the optimizer's values are.
+    "learning_rate": 6,
     # The next `payload` passes evaluate, then the core trains again by
     # itself (a host across a lossy wire sends it with the commit before
     # the passes, so that neither arrives without the other, and needs
     # no message to train again).  Ignored while such passes are under
     # way: the host asking again.
-    "evaluate_passes": 8,
+    "evaluate_passes": 7,
     # Send the host this core's part of its layer's weight penalty
     # (spiDNN.regularizers) of the weights as they are now: a packet per
     # part on the penalty partition (a Dense core's: per neuron).
-    "send_penalty": 9,
+    "send_penalty": 8,
+    # The next commit's step values (STEP_VALUE_COMMANDS: float32 bits,
+    # no round number), what the optimizer's update takes besides the
+    # gradients: step_value_<k> is its ABI entry's step_values[k] (the
+    # learning rate, Adam's step size, ...).  A commit that has an update
+    # to apply waits for them all (and is not acknowledged without).
+    **{f"step_value_{k}": 9 + k for k in range(_optimizers.MAX_STEP_VALUES)},
 }
+
+assert sorted(CONTROLS.values()) == list(range(len(CONTROLS)))
+
+#: The commands carrying a commit's step values, in step_values' order.
+STEP_VALUE_COMMANDS = tuple(
+    f"step_value_{k}" for k in range(_optimizers.MAX_STEP_VALUES))
 
 #: Metrics the loss core computes per sample (metrics.h) and sends at
 #: loss_key + 1 + id, by Keras name.
@@ -577,6 +585,8 @@ FEEDER_PARAMS = Struct("feeder_params", [
     *BATCH_FIELDS,
     ("n_epochs", "epochs to train"),
     ("n_validation", "validation samples, held after the training set's"),
+    ("n_step_values", "the optimizer's step values: SCHEDULE has the "
+                      "learning rate and these per step"),
     ("codes", "1: SAMPLES rows are uint8 codes into TABLE, padded to "
               "words; 0: float32"),
     ("shard_first", "the first sample this core holds"),
@@ -660,6 +670,11 @@ def c_header():
                 f"X({e.name}, {e.name.upper()})" for e in _optimizers.TABLE),
             f"#define N_OPTIMIZERS {len(_optimizers.TABLE)}u",
             f"#define OPTIMIZER_MAX_STATES {_optimizers.MAX_STATES}u",
+            f"#define OPTIMIZER_MAX_STEP_VALUES "
+            f"{_optimizers.MAX_STEP_VALUES}u",
+            # Each optimizer's step values (a commit waits for them).
+            *(f"#define OPTIMIZER_{e.name.upper()}_N_STEP_VALUES "
+              f"{len(e.step_values)}u" for e in _optimizers.TABLE),
             "#define OPTIMIZER_CONSTANTS(X) " + " ".join(
                 f"X({kind[0]}, {field})" for field, (kind, _)
                 in _optimizers.constants().items()), ""]

@@ -79,10 +79,13 @@ class BoardData:
         #: The orders of the epochs the feeder streams.
         self.order = self.orders[first_epoch:]
         # Steps go on from where the optimizer's state left them.
-        learning_rates, scales = training.step_values(range(
+        # Per step: the learning rate, then the optimizer's step values.
+        commands = training.step_commands(range(
             training.initial_step, training.initial_step + self.n_batches))
-        self.schedule = numpy.stack([learning_rates, scales], axis=1).view(
-            numpy.uint32)
+        self.schedule = numpy.stack([values for _, values in commands],
+                                    axis=1).view(numpy.uint32)
+        #: The optimizer's step values per step (after the learning rate).
+        self.n_step_values = len(commands) - 1
         row_bytes = 4 * (rows.shape[1] + self.label_width)
         per_shard = (shard_bytes or SHARD_BYTES) // row_bytes
         if per_shard == 0:

@@ -198,12 +198,11 @@ class LiveMachine(_LiveTraining):
         self.pending = None
 
     def _commit(self, link, now):
-        learning_rate, scale = self.training.step_values([self.steps])
+        values = self.training.step_commands([self.steps])
         self.steps += 1
-        commit = (
-            ("learning_rate", layouts.float_bits(learning_rate[0])),
-            ("scale", layouts.float_bits(scale[0])),
-            ("commit", next(self.rounds)))
+        commit = tuple(
+            (command, layouts.float_bits(value[0]))
+            for command, value in values) + (("commit", next(self.rounds)),)
         if now:
             self.commit = commit
             link.command(*commit)

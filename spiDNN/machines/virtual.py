@@ -177,11 +177,12 @@ class TrainingMachine:
         index = numpy.arange(first, first + len(rows))
         commit_after = training.ends_batch(index)
         batch = index // self.batch_size - first // self.batch_size
-        learning_rates, scales = training.step_values(
-            range(self.steps, self.steps + int(batch[-1]) + 1))
-        commit_args = [("scale", scales[batch])]
-        if training.optimizer.weight_decay:
-            commit_args.append(("learning_rate", learning_rates[batch]))
+        # The learning rate goes only where weight decay scales by it.
+        commit_args = [
+            (command, values[batch]) for command, values in
+            training.step_commands(
+                range(self.steps, self.steps + int(batch[-1]) + 1))
+            if command != "learning_rate" or training.optimizer.weight_decay]
         try:
             result = self._passes(inputs, labels, rows, commit_after,
                                   commit_args, first)

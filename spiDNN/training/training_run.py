@@ -79,15 +79,19 @@ class TrainingRun:
         return ((index + 1) % self.batch_size == 0) | (
             index + 1 == self.n_samples)
 
-    def step_values(self, steps):
-        """(learning rates, scales) of optimizer ``steps``, float32: what
-        each step's commit carries."""
+    def step_commands(self, steps):
+        """[(control command, float32 per step)]: what the commit of each
+        of optimizer ``steps`` carries: the learning rate (which weight
+        decay scales by), then each of the optimizer's step values
+        (``layouts.STEP_VALUE_COMMANDS``)."""
         optimizer = self.optimizer
         steps = [int(step) for step in numpy.ravel(steps)]
-        return (numpy.array([optimizer.learning_rate_at(step)
-                             for step in steps], dtype=numpy.float32),
-                numpy.array([optimizer.step_scale(step) for step in steps],
-                            dtype=numpy.float32))
+        values = optimizer.step_values(steps).astype(numpy.float32)
+        assert values.shape == (len(steps), len(optimizer.ABI.step_values))
+        return [("learning_rate", optimizer.learning_rates(steps))] + [
+            (command, values[:, k])
+            for k, command in enumerate(layouts.STEP_VALUE_COMMANDS[
+                :values.shape[1]])]
 
     def batch_fields(self):
         """The batch-counting fields every training core's params carry."""

@@ -56,8 +56,8 @@ class Host:
         :param commit_after: bool per pass, the last of each batch: a
             commit follows it; None (predicting): each pass stands alone
         :param commit_args: [(command, float32 per pass)]: what each
-            commit needs first (``scale``, ``learning_rate``: the
-            optimizer's step, see optimizers.py)
+            commit needs first (``learning_rate``, ``step_value_<k>``:
+            the optimizer's step, TrainingRun.step_commands)
         :param first_pass: the number of the first pass, for errors
         """
         n = len(payloads)

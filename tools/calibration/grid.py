@@ -27,7 +27,7 @@ from spiDNN.layers import (
 N_SAMPLES = 6
 BATCH_SIZE = 3
 
-#: Every variant of every registered optimizer (spiDNN/optimizers.py),
+#: Every variant of every registered optimizer (spiDNN/optimizers/),
 #: each a cost point update_<variant>, with the settings it is measured
 #: with: a case names its optimizer's variant.
 OPTIMIZERS = optimizers.calibration_optimizers()

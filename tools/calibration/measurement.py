@@ -38,7 +38,7 @@ UPDATE_POINTS = {layouts.COST_POINTS[name]: name
 
 def _variant_problems(label, variant, callbacks):
     """A core reaching an update point other than its case's variant's:
-    the cores and spiDNN/optimizers.py disagree on the variant."""
+    the cores and spiDNN/optimizers/ disagree on the variant."""
     reached = {UPDATE_POINTS[point] for callback in callbacks
                for point, _, _, _ in callback.segments()
                if point in UPDATE_POINTS}

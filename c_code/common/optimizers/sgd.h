@@ -17,7 +17,9 @@ static inline uint32_t sgd_cost_point(const optimizer_t *o) {
     return o->nesterov ? COST_UPDATE_SGD_NESTEROV : COST_UPDATE_SGD_MOMENTUM;
 }
 
-static inline void sgd_step(const optimizer_t *o, trained_t *t, float lr) {
+static inline void sgd_step(const optimizer_t *o, trained_t *t,
+                            const float *step) {
+    float lr = step[0];
     float *w = t->weights, *g = t->grads, *m = t->state[0];
     for (uint32_t i = 0; i < t->n; i++) {
         if (m == NULL) {

@@ -30,6 +30,16 @@ typedef struct optimizer_t {
 
 #define MAX_STATES OPTIMIZER_MAX_STATES
 
+// What a step's commit brings besides the gradients (the host's, in
+// Keras' float32 order; control.h gathers it): the learning rate, which
+// weight decay scales by, and the values the optimizer's update takes,
+// in its ABI entry's step_values order (the learning rate, Adam's step
+// size, Nadam's momentum-cache terms, ...).
+typedef struct step_t {
+    float learning_rate;
+    float values[OPTIMIZER_MAX_STEP_VALUES];
+} step_t;
+
 // A Keras weight regulariser (spiDNN/regularizers.py): the penalty
 // l1 sum|w| + l2 sum w^2, a term left out where its factor is 0.
 typedef struct regulariser_t {
@@ -40,7 +50,7 @@ typedef struct regulariser_t {
 typedef struct trained_t {
     float *weights;
     float *grads;
-    float *state[MAX_STATES];      // momenta, velocities
+    float *state[MAX_STATES];      // the optimizer's n_states
     uint32_t n;
     // The weights' regularisers: [0] for weights 0 .. split - 1 (a
     // kernel), [1] for the rest (a conv's biases after its kernel).

@@ -102,6 +102,7 @@ class FeederMachineVertex(AppMachineVertex):
             n_inputs=data.n_inputs, label_width=data.label_width,
             n_samples=data.n_samples, n_epochs=data.n_epochs,
             n_validation=data.n_validation,
+            n_step_values=data.n_step_values,
             batch_size=data.batch_size, codes=int(data.coded),
             shard_first=first, shard_count=count, lead=int(lead),
             input_key=key(FORWARD), labels_key=key(LABELS),
