@@ -81,6 +81,7 @@ static bool app_setup(data_specification_metadata_t *ds) {
         }
     }
     shared.on = false;
+    shared.reports = true;
     if (params.training) {
         shared_setup(ds, kernel_trained.grads,
                 has_bias() ? bias_trained.grads : NULL, n * n_inputs,
@@ -92,7 +93,7 @@ static bool app_setup(data_specification_metadata_t *ds) {
 // This core holds the copy of the weights that goes to the host: every
 // core of a layer used once, the first use's of a shared one.
 static inline bool reports_weights(void) {
-    return !shared.on || shared.first;
+    return shared.reports;
 }
 
 static bool app_forward(const float *x, float *out) {
@@ -114,6 +115,10 @@ static void send_deltas(const float *deltas) {
 // The gradients, then the deltas to the previous layer (streamed, the
 // gradients go on in the DMA callbacks after this one).
 static bool app_backward(const float *x, const float *deltas) {
+    if (params.frozen) {       // Keras' trainable=False: no gradients
+        send_deltas(deltas);
+        return true;
+    }
     COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
     if (params.streamed) {
         for (uint32_t j = 0; has_bias() && j < params.n_neurons; j++) {

@@ -93,6 +93,7 @@ class Layer:
         self.output_shape = None
         self.weights = []
         self.model = None
+        self._trainable = True
         #: The layers (or Input) whose outputs it takes, once called on
         #: them (the functional API); None in a Sequential stack, where
         #: it takes the layer before it.
@@ -124,6 +125,18 @@ class Layer:
     def uses(self):
         """Every use of the layer, the layer itself first, in call order."""
         return [self.owner] + self.owner.later_uses
+
+    @property
+    def trainable(self):
+        """Keras' ``trainable``: False freezes the layer's weights in
+        training (no gradients, no update, no regulariser penalty, as
+        Keras); gradients still flow through it to the layers before.
+        A shared layer's uses are its own: one setting for all."""
+        return self.owner._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self.owner._trainable = boolean(value, f"{self.name}: trainable")
 
     @property
     def units(self):
@@ -186,8 +199,15 @@ class Layer:
     def build(self, input_shape, rng):
         """Fixes the shapes and creates the weights (Keras' initialisers)."""
         self.set_shapes(input_shape)
-        self.weights = [w.astype(numpy.float32)
-                        for w in self.initial_weights(rng)]
+        try:
+            self.weights = [w.astype(numpy.float32)
+                            for w in self.initial_weights(rng)]
+        except MemoryError as error:
+            raise SpiDNNConfigurationError(
+                f"layer {self.name} ({type(self).__name__}, output shape "
+                f"{self.output_shape} from {self.input_shape}): its weights "
+                f"do not fit this computer's memory ({error}); make it "
+                f"smaller") from None
         self.check_slice()
 
     # ------------------------------------------------- the functional API

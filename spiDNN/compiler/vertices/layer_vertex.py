@@ -401,6 +401,12 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             None)
 
     @property
+    def frozen(self):
+        """Training a layer of Keras' trainable=False: its weights stay
+        (no gradients, no update, no penalty, as Keras leaves them)."""
+        return bool(self.training) and not self.layer.trainable
+
+    @property
     def resumes_state(self):
         """Training, the optimizer's state starts from the last run's
         (params.has_state): its weights' (OPTIMIZER_STATE), or, a layer
@@ -413,9 +419,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     def regularizer_fields(self):
         """Training: the layer's regularisers' factors (float32 bits,
-        layouts.REGULARIZER_FIELDS); zeros without."""
+        layouts.REGULARIZER_FIELDS); zeros without, or frozen (Keras
+        counts the penalties of trainable weights only)."""
         fields = getattr(self.layer, "regularizer_fields", None)
-        if not self.training or fields is None:
+        if not self.training or fields is None or self.frozen:
             return dict(_NO_REGULARIZER)
         return fields()
 
@@ -573,7 +580,8 @@ class LayerMachineVertex(AppMachineVertex):
                        if vertex.previous_block is not None
                        else NO_KEY_SPACE),
             **vertex.regularizer_fields(),
-            penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0))
+            penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0),
+            frozen=int(vertex.frozen))
 
     def outgoing_weights(self):
         """Each Dense consumer's kernel rows of this slice's neurons
@@ -613,6 +621,7 @@ class LayerMachineVertex(AppMachineVertex):
             {"source": layouts.GRADIENT_SOURCES[kind],
              **key_space(consumer, partition),
              **vertex.consumer_regularizer(consumer, kind),
+             "frozen": int(kind == "dense_deltas" and consumer.frozen),
              **_totals_fields(consumer, kind)}
             for consumer, partition, kind in vertex.gradient_uses])
 
@@ -642,7 +651,7 @@ class LayerMachineVertex(AppMachineVertex):
 def _totals_fields(consumer, kind):
     """A GRADIENT record's totals: where a shared Dense consumer's last
     use sends its kernel's totals, and the length of its rows."""
-    if kind != "dense_deltas" or not consumer.is_shared:
+    if kind != "dense_deltas" or not consumer.is_shared or consumer.frozen:
         return {**prefixed("totals", NO_KEY_SPACE), "totals_rows": 0}
     last = consumer.shared_vertices[-1]
     return {**prefixed("totals", key_space(last, last.SHARED_PARTITION)),
