@@ -229,7 +229,7 @@ class Model:
     def weight_layout(self):
         """[(shape, trainable)] of each weight array in get_weights'
         order: which ones Keras' optimizer keeps state for."""
-        return [(w.shape, layer.trainable) for layer in self.layers
+        return [(w.shape, layer.trainable) for layer in self.weight_layers()
                 for w in layer.weights]
 
     def _pull_weights(self):

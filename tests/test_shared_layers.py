@@ -176,6 +176,27 @@ def test_a_regularised_shared_layer_counts_its_penalty_once():
                            "sgd_momentum", batch_size=32)
 
 
+def test_a_frozen_shared_layer_stays_as_keras_leaves_it():
+    """trainable=False on a shared Dense is every use's: no chain, no
+    update, and the copies of its rows the first Dense's uses keep stay
+    too, while the gradients flow through it to them."""
+    kmodel = tower()
+    kmodel.layers[2].layers[1].trainable = False      # the tower's Dense(5)
+    x, y = pair((8,), seed=6)
+    model = spiDNN.from_keras(kmodel)
+    assert [layer.trainable for layer in model.layers[:6]] == [
+        True, False, True, True, False, True]
+    frozen = [w.copy() for w in model.layers[1].get_weights()]
+    model = assert_trains_as_keras(kmodel, x, y, "categorical_crossentropy",
+                                   "adam", batch_size=32, model=model)
+    for before, after in zip(frozen, model.layers[4].get_weights()):
+        assert numpy.array_equal(before, after)
+    chains = [name for name in model.last_run.packets_per_sample
+              if name.endswith("/shared_chain")]
+    assert sorted(chains) == sorted(f"{layer.name}/shared_chain" for layer
+                                    in (model.layers[0], model.layers[3]))
+
+
 # ------------------------------------------------- the same on every slicing
 @pytest.mark.parametrize("make, shape", [
     (siamese, (8,)), (tower, (8,)), (recurrent, None),
@@ -297,6 +318,14 @@ def test_what_cannot_be_shared_is_refused_by_name():
                            match=r"split \(Dense\) is shared by 2 uses.*"
                                  + match):
             spiDNN.Model([a, b], Concatenate()([layer(a), layer(b)]))
+    from spiDNN.layers import PReLU
+    prelu = PReLU(name="p")
+    a, b = Input(4), Input(4)
+    with pytest.raises(SpiDNNConfigurationError,
+                       match=r"p \(PReLU\) is applied 2 times: spiDNN does "
+                             r"not share a PReLU's weights.*a PReLU per "
+                             r"application"):
+        spiDNN.Model([a, b], Concatenate()([prelu(a), prelu(b)]))
     owned = Dense(3, name="owned")
     spiDNN.Model(x, owned(x))
     with pytest.raises(SpiDNNConfigurationError,

@@ -512,9 +512,9 @@ static const control_hooks_t layer_control_hooks = {
 
 static void finish_backward(void) {
     for (uint32_t u = 0; u < n_gradients; u++) {
-        // A shared consumer's rows take their totals at the batch end; a
-        // frozen one's stay.
-        if (from_dense(u) && !shared_consumer(u) && !consumer_frozen[u]) {
+        // A frozen consumer's rows stay; a shared one's take their
+        // totals at the batch end.
+        if (from_dense(u) && !consumer_frozen[u] && !shared_consumer(u)) {
             COST(COST_OUTGOING_ACCUMULATE,
                  params.n_neurons * outgoings[u].n_next);
             outgoing_accumulate(&outgoings[u], sent,

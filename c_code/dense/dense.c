@@ -81,6 +81,7 @@ static bool app_setup(data_specification_metadata_t *ds) {
         }
     }
     shared.on = false;
+    shared.reports = true;
     if (params.training) {
         shared_setup(ds, kernel_trained.grads,
                 has_bias() ? bias_trained.grads : NULL, n * n_inputs,
@@ -92,7 +93,7 @@ static bool app_setup(data_specification_metadata_t *ds) {
 // This core holds the copy of the weights that goes to the host: every
 // core of a layer used once, the first use's of a shared one.
 static inline bool reports_weights(void) {
-    return !shared.on || shared.first;
+    return shared.reports;
 }
 
 static bool app_forward(const float *x, float *out) {

@@ -17,6 +17,7 @@
 typedef struct dense_shared_t {
     bool on;                 // the layer is shared (and trains)
     bool first;              // the first use: no sums come before its own
+    bool reports;            // the core sends the weights and penalty
     uint32_t key;            // this core's first key of its sums
     float *kernel_grads;     // its gradients (then the batch's totals)
     float *bias_grads;       //   (NULL without biases)
@@ -50,7 +51,8 @@ static void shared_setup(data_specification_metadata_t *ds,
                          void (*ready)(void)) {
     const shared_params_t *p = data_specification_get_region(
             REGION_SHARED, ds);
-    shared.on = p != NULL && p->total_n_atoms > 0;
+    shared.reports = p->reports;
+    shared.on = p->total_n_atoms > 0;
     if (!shared.on) {
         return;
     }

@@ -462,6 +462,8 @@ SHARED_PARAMS = Struct("shared_params", [
     *key_space_fields("total"),
     ("slice", "this core's slice of neurons, the same in every use: the "
               "core of the previous and the last use it takes sums from"),
+    ("reports", "1: the core sends its weights and penalty (a layer used "
+                "once, or a shared layer's first use: all hold the same)"),
 ])
 
 #: The merge app's operation (the MERGE region, then a MERGE_INPUT per

@@ -157,7 +157,7 @@ class ModelGraph:
             uses = [self.vertex_of[use] for use in core.shared_uses]
             for vertex in uses:
                 vertex.shared_vertices = uses
-            if not uses[0].training:
+            if not uses[0].training or uses[0].frozen:
                 continue
             partition = uses[0].SHARED_PARTITION
             for vertex, after in zip(uses, uses[1:]):

@@ -45,6 +45,11 @@ def link_uses(nodes):
 def _check(group):
     layer = group[0].layer.owner
     kind = type(layer).__name__
+    if group[0].vertex_class.SHARED_PARTITION is None:
+        raise SpiDNNConfigurationError(
+            f"{layer.name} ({kind}) is applied {len(group)} times: spiDNN "
+            f"does not share a {kind}'s weights between uses yet (Dense, "
+            f"Conv1D and Conv2D it does); use a {kind} per application")
     if not group[0].vertex_class.SENDS_DELTAS:
         return            # a convolution's chain takes any slicing
     requested = layer.requested_inputs_per_core

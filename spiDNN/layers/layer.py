@@ -130,12 +130,13 @@ class Layer:
     def trainable(self):
         """Keras' ``trainable``: False freezes the layer's weights in
         training (no gradients, no update, no regulariser penalty, as
-        Keras); gradients still flow through it to the layers before."""
-        return self._trainable
+        Keras); gradients still flow through it to the layers before.
+        A shared layer's uses are its own: one setting for all."""
+        return self.owner._trainable
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = boolean(value, f"{self.name}: trainable")
+        self.owner._trainable = boolean(value, f"{self.name}: trainable")
 
     @property
     def units(self):

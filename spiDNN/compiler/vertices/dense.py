@@ -113,6 +113,12 @@ class DenseVertex(LayerVertex):
         return self.shared_values(self.core_layer)
 
     @property
+    def chains(self):
+        """Training a shared layer, its cores add up the uses' gradients
+        (not frozen: Keras' trainable=False computes none)."""
+        return self.is_shared and bool(self.training) and not self.frozen
+
+    @property
     def _use(self):
         """Its place among the shared layer's uses, 0 first."""
         return self.shared_vertices.index(self)
@@ -121,7 +127,7 @@ class DenseVertex(LayerVertex):
         """A shared layer's chain: each core receives the previous use's
         sums of its slice (but the first use's) and the totals, counted
         as if every sample ended a batch."""
-        if not (self.is_shared and self.training):
+        if not self.chains:
             return 0
         return self.n_shared_values() * (2 if self._use else 1)
 
@@ -147,11 +153,14 @@ class DenseVertex(LayerVertex):
 
     def shared_fields(self, machine_vertex):
         """The SHARED region's fields (zeros: not shared)."""
-        if not (self.is_shared and self.training):
+        reports = int(self.sends_weights)
+        if not self.chains:
             return {"chain_key": 0, **prefixed("previous", NO_KEY_SPACE),
-                    **prefixed("total", NO_KEY_SPACE), "slice": 0}
+                    **prefixed("total", NO_KEY_SPACE), "slice": 0,
+                    "reports": reports}
         uses = self.shared_vertices
         return {
+            "reports": reports,
             "chain_key": machine_vertex._key(SHARED_CHAIN),
             **prefixed("previous", key_space(uses[self._use - 1],
                                              SHARED_CHAIN)

@@ -621,8 +621,8 @@ class LayerMachineVertex(AppMachineVertex):
             {"source": layouts.GRADIENT_SOURCES[kind],
              **key_space(consumer, partition),
              **vertex.consumer_regularizer(consumer, kind),
-             **_totals_fields(consumer, kind),
-             "frozen": int(kind == "dense_deltas" and consumer.frozen)}
+             "frozen": int(kind == "dense_deltas" and consumer.frozen),
+             **_totals_fields(consumer, kind)}
             for consumer, partition, kind in vertex.gradient_uses])
 
     def regions(self):
@@ -651,7 +651,6 @@ class LayerMachineVertex(AppMachineVertex):
 def _totals_fields(consumer, kind):
     """A GRADIENT record's totals: where a shared Dense consumer's last
     use sends its kernel's totals, and the length of its rows."""
-    # A frozen shared Dense has no totals: its rows here stay.
     if kind != "dense_deltas" or not consumer.is_shared or consumer.frozen:
         return {**prefixed("totals", NO_KEY_SPACE), "totals_rows": 0}
     last = consumer.shared_vertices[-1]
