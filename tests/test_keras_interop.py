@@ -126,10 +126,10 @@ def _compile_refusals():
          "use_ema"),
         (dict(optimizer=keras.optimizers.SGD(0.1, clipnorm=1e-3)),
          "clipnorm"),
-        (dict(optimizer=keras.optimizers.Adam(amsgrad=True)), "amsgrad"),
-        (dict(optimizer=keras.optimizers.RMSprop(centered=True)),
-         "centered"),
-        (dict(optimizer="adagrad"), "unknown optimizer"),
+        (dict(optimizer=keras.optimizers.Nadam(global_clipnorm=1.0)),
+         "global_clipnorm"),
+        (dict(optimizer=keras.optimizers.Ftrl()), "Ftrl"),
+        (dict(optimizer="adafactor"), "unknown optimizer Keras Adafactor"),
         (dict(loss=keras.losses.SparseCategoricalCrossentropy(
             reduction="sum")), "reduction"),
         (dict(loss=keras.losses.SparseCategoricalCrossentropy(
