@@ -32,6 +32,23 @@ def _per_layer(layers, weights):
         start += layer.n_weights
 
 
+def _check_unique_names(layers):
+    """Refuses two layers of one name, as Keras does: spiDNN keys the
+    weights' optimizer state and the run report by the names."""
+    names = {}
+    for layer in layers:
+        names.setdefault(layer.name, []).append(layer)
+    repeated = {name: len({id(layer) for layer in same})
+                for name, same in names.items()}
+    repeated = {name: n for name, n in repeated.items() if n > 1}
+    if repeated:
+        raise SpiDNNConfigurationError(
+            "the model's layer names must be unique, as Keras requires: "
+            + ", ".join(f"{name!r} names {n} layers"
+                        for name, n in repeated.items())
+            + "; give each layer a name of its own (name=...)")
+
+
 class Model:
     """A stack of layers: ``Model().add(Input(n)).add(Dense(...))``, or
     as Keras' Sequential, ``Model([Input(n), Dense(...)])``; or, as Keras'
@@ -110,17 +127,27 @@ class Model:
         that order."""
         from spiDNN.functional import graph_layers, preceding
         model_inputs, layers = graph_layers(inputs, outputs, order)
+        _check_unique_names(model_inputs + layers)
         for layer in layers:
             layer.check_free()
             layer.check_after(preceding(layer))
+        built = set()
         for layer in layers:
             sources = [source.output_shape for source in layer.inbound]
-            layer.build(sources if layer.merges else sources[0], self._rng)
+            shape = sources if layer.merges else sources[0]
+            if id(layer.owner) in built:
+                # A shared layer's weights are created once, at its first
+                # use in the model's order.
+                layer.set_shapes(shape)
+                layer.check_slice()
+            else:
+                layer.build(shape, self._rng)
+                built.add(id(layer.owner))
         self.inputs, self.layers, self.functional = model_inputs, layers, True
         self.input = model_inputs[0]
         self.check_fits()
         for layer in layers:
-            layer.model = self
+            layer.model = layer.owner.model = self
 
     # ----------------------------------------------------------- building
     def add(self, layer):
@@ -152,6 +179,7 @@ class Model:
         if any(layer is other for other in self.layers):
             raise SpiDNNConfigurationError(
                 f"layer {layer.name} is already in the model")
+        _check_unique_names(self.inputs + self.layers + [layer])
         layer.check_free()          # before building changes its weights
         previous = self.layers[-1] if self.layers else self.input
         layer.check_after(self.layers)
@@ -184,11 +212,25 @@ class Model:
                 "neurons (Dense, a convolution or a pooling layer)")
 
     # ------------------------------------------------------------ weights
+    def weight_layers(self):
+        """The layers holding the model's weights, in Keras' order: each
+        once, a shared layer at its first use in the model."""
+        return list({id(layer.owner): layer.owner
+                     for layer in self.layers}.values())
+
     def get_weights(self):
         """All weights in Keras' order: kernel then bias, layer by layer
-        (during ``fit``, a callback gets the cores' current weights)."""
+        (during ``fit``, a callback gets the cores' current weights); a
+        shared layer's once."""
         self._pull_weights()
-        return [w for layer in self.layers for w in layer.get_weights()]
+        return [w for layer in self.weight_layers()
+                for w in layer.get_weights()]
+
+    def weight_layout(self):
+        """[(shape, trainable)] of each weight array in get_weights'
+        order: which ones Keras' optimizer keeps state for."""
+        return [(w.shape, layer.trainable) for layer in self.layers
+                for w in layer.weights]
 
     def _pull_weights(self):
         """During fit, the weights on the machine replace the host's."""
@@ -198,7 +240,7 @@ class Model:
     def _take_weights(self, weights):
         """Weights the machine trained (non-finite ones included, as Keras
         leaves them after a divergence)."""
-        for layer, trained in _per_layer(self.layers, weights):
+        for layer, trained in _per_layer(self.weight_layers(), weights):
             layer.take_trained_weights(trained)
 
     def set_weights(self, weights):
@@ -210,16 +252,18 @@ class Model:
                 "after fit (as EarlyStopping's restore_best_weights does, "
                 "in on_train_end)")
         weights = list(weights)
-        expected = sum(layer.n_weights for layer in self.layers)
+        owners = self.weight_layers()
+        expected = sum(layer.n_weights for layer in owners)
         if len(weights) != expected:
             raise SpiDNNConfigurationError(
                 f"the model has {expected} weight arrays, got {len(weights)}")
-        for layer, arrays in _per_layer(self.layers, weights):
+        for layer, arrays in _per_layer(owners, weights):
             layer.set_weights(arrays)
 
     def count_params(self):
-        """Weights and biases in all, as Keras counts them."""
-        return sum(int(w.size) for layer in self.layers
+        """Weights and biases in all, as Keras counts them (a shared
+        layer's once)."""
+        return sum(int(w.size) for layer in self.weight_layers()
                    for w in layer.get_weights())
 
     def get_layer(self, name=None, index=None):
@@ -357,7 +401,7 @@ class Model:
                              for name, kind in self._resolved_metrics])]
 
     def fit(self, x, y, loss=None, epochs=1, batch_size=None,
-            learning_rate=None, shuffle=True, verbose=1, validation_data=None,
+            learning_rate=None, shuffle=None, verbose=1, validation_data=None,
             validation_split=0.0, callbacks=None, initial_epoch=0):
         """Trains the model on the machine and returns a :py:class:`History`.
 
@@ -370,7 +414,10 @@ class Model:
         ``loss`` and ``learning_rate`` given here override ``compile``'s.
 
         :param shuffle: reorder the samples every epoch (seeded by the
-            model's seed, so runs repeat exactly)
+            model's seed, so runs repeat exactly); None, the default, is
+            Keras' True, but in the original form (a ``loss`` or
+            ``learning_rate`` given here) False: the original spiDNN
+            streamed the samples in order
         :param verbose: 0 silent, 1 a progress bar with the running loss,
             2 one line per epoch
         :param validation_data: (x, y) evaluated on the machine after
@@ -386,6 +433,8 @@ class Model:
         if not any(layer.weights for layer in self.layers):
             raise SpiDNNConfigurationError(
                 "the model has no weights to train")
+        if shuffle is None:
+            shuffle = loss is None and learning_rate is None
         if validation_split and validation_data is None:
             x = self._check_inputs(x)      # the Inputs side by side first
         x, y, validation_data = _split_validation(
@@ -496,12 +545,13 @@ class Model:
         if state is None:
             # Where Keras' state starts at other values than zeros.
             state = optimizer.initial_state(
-                [w for layer in self.layers for w in layer.get_weights()])
+                [w for layer in self.weight_layers()
+                 for w in layer.get_weights()])
         if state is None or len(state["slots"]) != optimizer.n_states:
             return {}
         per_layer = {}
         for k, arrays in enumerate(state["slots"]):
-            for layer, mine in _per_layer(self.layers, arrays):
+            for layer, mine in _per_layer(self.weight_layers(), arrays):
                 if mine:
                     per_layer.setdefault(layer.name, []).append(mine)
         return {"optimizer_state": per_layer,
@@ -525,7 +575,8 @@ class Model:
         kmodel = self.to_keras()
         kmodel.load_weights(filepath)
         # Layer by layer: a graph's Keras order may differ from spiDNN's.
-        self.set_weights([w for layer in self.layers if layer.weights
+        self.set_weights([w for layer in self.weight_layers()
+                          if layer.weights
                           for w in kmodel.get_layer(layer.name).get_weights()])
 
     def save(self, filepath, overwrite=True):
@@ -557,7 +608,7 @@ class Model:
         lines = ["".join(str(v).ljust(w) for v, w in zip(header, widths))]
         lines += ["".join(str(v).ljust(w) for v, w in zip(row, widths))
                   for row in rows]
-        total = sum(row[2] for row in rows)
+        total = self.count_params()
         cores = self.cores_needed()
         lines += [f"Total params: {total}",
                   f"Cores: {cores} (with the input source and the output "

@@ -11,7 +11,8 @@ from spinn_front_end_common.data import FecDataView
 import spiDNN
 from spiDNN import DeadLink, Drop, Faults, Stall
 from spiDNN.errors import SpiDNNConfigurationError, SpiDNNMachineError
-from spiDNN.layers import Conv2D, Dense, Dropout, Input, MaxPooling2D
+from spiDNN.layers import (
+    Add, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D)
 
 from tools.mapped import MappedModel, identical
 
@@ -42,6 +43,19 @@ def cnn():
         Input(6, 6, 1),
         Conv2D(2, 3, activation="relu", neurons_per_core=16),
         MaxPooling2D(2), Dense(3, activation="softmax")])
+
+
+def shared():
+    """A Conv2D and a Dense each applied twice (shared layers): one
+    gradient chain over both conv uses' cores, the Dense's over its
+    uses, and its rows' totals to the conv cores before each use."""
+    x = Input(6, 6, 1)
+    conv = Conv2D(2, 3, activation="relu", neurons_per_core=16)
+    dense = Dense(3, activation="tanh", neurons_per_core=2)
+    branches = [dense(Flatten()(conv(source)))
+                for source in (x, Conv2D(1, 1, activation="tanh")(x))]
+    return spiDNN.Model(x, Dense(3, activation="softmax")(Add()(branches)),
+                        seed=0)
 
 
 def training_rig(model, x=X, y=Y, loss="sparse_categorical_crossentropy"):
@@ -105,11 +119,12 @@ def test_heavy_losses_recover_or_end_by_name(training, rate):
 
 
 # ---------------------------------------------------- targeted drops
-@pytest.mark.parametrize("model", [mlp, cnn])
+@pytest.mark.parametrize("model", [mlp, cnn, shared])
 def test_a_drop_on_any_partition_is_recovered(model):
     """The 1st, 8th and 41st packet of every partition (forward, softmax,
-    backward, loss, labels, exchange, gradient chain, weights, the host's
-    control): recovered by reinjection alone, and by replay alone."""
+    backward, loss, labels, exchange, gradient chain, a shared layer's
+    chain, weights, the host's control): recovered by reinjection alone,
+    and by replay alone."""
     x = X if model is mlp else IMAGES
     y = Y if model is mlp else Y[:len(IMAGES)]
     # Mean squared error does not take logits: the softmax exchanges run.
@@ -119,8 +134,10 @@ def test_a_drop_on_any_partition_is_recovered(model):
         names = {partition for _, partition in partitions}
         assert {"forward", "backward", "weights", "control",
                 "loss"} <= names
-        assert ({"softmax", "softmax_backward"} if model is mlp
-                else {"exchange", "gradient_chain"}) <= names
+        assert {mlp: {"softmax", "softmax_backward"},
+                cnn: {"exchange", "gradient_chain"},
+                shared: {"exchange", "gradient_chain", "shared_chain"}}[
+                    model] <= names
         for label, partition in partitions:
             for nth in (0, 7, 40):
                 drop = Drop(label, partition, nth)
@@ -305,10 +322,24 @@ def test_a_removed_routing_entry_ends_by_name(monkeypatch):
 @pytest.mark.parametrize("make, match", [
     (lambda: Faults(drop_rate=2), "drop_rate must be a probability"),
     (lambda: Faults(delay_rate=-0.1), "delay_rate must be a probability"),
-    (lambda: Faults(seed=-1), "seed must be a non-negative integer"),
+    (lambda: Faults(seed=-1), "seed must be an integer from 0 to"),
     (lambda: Faults(drops=["dense"]), "drops takes spiDNN.Drop"),
-    (lambda: Stall("dense", at_packet=0), "at_packet must be a positive"),
+    (lambda: Stall("dense", at_packet=0), "at_packet counts from 1"),
     (lambda: DeadLink(0, 0, 6), "link must be 0 to 5"),
+    # Nothing the machine holds in a fixed-width field wraps, and no
+    # string is taken as a bool.
+    (lambda: Faults(reinjection="False"), "reinjection must be True or"),
+    (lambda: Faults(replay=1), "replay must be True or False"),
+    (lambda: Faults(max_delay=2 ** 32 + 40),
+     r"max_delay must be an integer from 0 to 4294967295"),
+    (lambda: Faults(seed=2 ** 64 + 1), "seed must be an integer from 0"),
+    (lambda: Drop("dense", "forward", nth=2 ** 64), "nth must be an"),
+    (lambda: Stall("dense", duration=2 ** 64), "duration must be an"),
+    (lambda: Stall("dense", duration=0), "duration must be at least 1"),
+    (lambda: spiDNN.LiveIO(drop={"output": [-1]}), "message must be a non"),
+    (lambda: spiDNN.LiveIO(drop={"output": [0.7]}), "message must be a non"),
+    (lambda: spiDNN.LiveIO(drop="input"), "drop is a dict"),
+    (lambda: spiDNN.LiveIO(drop={"output": "abc"}), "is a list of message"),
     (lambda: spiDNN.Model(faults=0.1), "faults must be a spiDNN.Faults"),
 ])
 def test_bad_fault_arguments(make, match):
@@ -320,6 +351,7 @@ def test_bad_fault_arguments(make, match):
     (Faults(drops=[Drop("nothing", "forward")]), "no layer or vertex named"),
     (Faults(drops=[Drop("loss", "softmax")]), "loss sends on"),
     (Faults(stalls=[Stall("loss", core=1)]), "loss has 1 core"),
+    (Faults(stalls=[Stall("input")]), "input is the host's source"),
 ])
 def test_faults_naming_what_the_run_lacks(faults, match):
     model = mlp()

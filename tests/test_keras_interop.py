@@ -75,17 +75,19 @@ def test_what_spiDNN_cannot_run_exactly_is_refused(index):
 
 
 @pytest.mark.unit
-def test_a_branching_model_converts_and_a_shared_layer_is_refused():
+def test_a_branching_model_converts_and_a_shared_layer_too():
     import keras
     inputs = keras.Input((4,))
     left, right = keras.layers.Dense(3)(inputs), keras.layers.Dense(3)(inputs)
     kmodel = keras.Model(inputs, keras.layers.Add()([left, right]))
     model = spiDNN.from_keras(kmodel)
     assert model.functional and type(model.layers[-1]).__name__ == "Add"
-    shared = keras.layers.Dense(4)
+    shared = keras.layers.Dense(4, name="twice")
     twice = keras.Model(inputs, shared(shared(inputs)))
-    with pytest.raises(SpiDNNConfigurationError, match="applied 2 times"):
-        spiDNN.from_keras(twice)
+    model = spiDNN.from_keras(twice)
+    assert [layer.name for layer in model.layers] == ["twice", "twice[1]"]
+    assert model.layers[1].shares is model.layers[0]
+    assert len(model.get_weights()) == 2
 
 
 def test_to_keras_makes_the_implicit_flatten_explicit():
@@ -261,14 +263,17 @@ def test_every_unsupported_layer_and_setting_is_named_at_once():
                      "'channels_first' (spiDNN supports 'channels_last')"):
         assert expected in message
     assert "{" not in message and " at 0x" not in message
-    inputs = keras.Input((6,))
-    x = keras.layers.Dense(4, name="first")(inputs)
-    shared = keras.layers.Dense(4, name="shared")
-    y = shared(x)
-    y += shared(y)
-    residual = keras.Model(inputs, keras.layers.Dense(2, name="out")(y))
+    images, small = keras.Input((6, 6, 1)), keras.Input((5, 5, 2))
+    x = keras.layers.Conv2D(2, 3, name="first")(images)
+    shared = keras.layers.Conv2D(2, 1, name="shared")
+    y = keras.layers.Concatenate()([
+        keras.layers.Flatten()(shared(x)),
+        keras.layers.Flatten()(shared(small))])
+    two = keras.Model([images, small],
+                      keras.layers.Dense(2, name="out")(y))
     with pytest.raises(SpiDNNConfigurationError) as error:
-        spiDNN.from_keras(residual)
+        spiDNN.from_keras(two)
     message = str(error.value)
-    assert "'shared' (Dense) is applied 2 times" in message
+    assert ("'shared' (Conv2D): shared (Conv2D) is applied to inputs of "
+            "shape (4, 4, 2) and now (5, 5, 2)") in message
     assert "'out'" not in message and "'first'" not in message

@@ -15,7 +15,7 @@ import numpy
 import pytest
 
 import spiDNN
-from spiDNN.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
+from spiDNN.layers import Add, Conv2D, Dense, Flatten, Input, MaxPooling2D
 from spiDNN.vm import live
 
 from conftest import keras_model
@@ -49,6 +49,20 @@ def conv_model(live_io=False):
     return model
 
 
+def shared_model(live_io=False):
+    """A Dense applied to two branches (a shared layer: its uses' chain
+    and its rows' totals at the branches)."""
+    x = Input(N_IN)
+    shared = Dense(4, activation="tanh", neurons_per_core=2)
+    branches = [shared(Dense(4, activation=activation)(x))
+                for activation in ("relu", "sigmoid")]
+    model = spiDNN.Model(x, Dense(3, activation="softmax")(
+        Add()(branches)), seed=5, live_io=live_io)
+    model.compile(optimizer=spiDNN.optimizers.Adam(0.05),
+                  loss="categorical_crossentropy")
+    return model
+
+
 def data(n, shape=(N_IN,), seed=0):
     rng = numpy.random.default_rng(seed)
     x = rng.normal(size=(n,) + shape).astype(numpy.float32)
@@ -70,8 +84,9 @@ def assert_same_bits(a, b):
 
 @pytest.mark.parametrize("make, shape, optimizer", [
     (dense_model, (N_IN,), "sgd"), (dense_model, (N_IN,), "adam"),
-    (dense_model, (N_IN,), "nadam"), (conv_model, (6, 6, 1), None)],
-    ids=["dense-sgd", "dense-adam", "dense-nadam", "conv"])
+    (dense_model, (N_IN,), "nadam"), (conv_model, (6, 6, 1), None),
+    (shared_model, (N_IN,), None)],
+    ids=["dense-sgd", "dense-adam", "dense-nadam", "conv", "shared"])
 def test_live_runs_are_bit_identical_to_the_in_process_machine(
         make, shape, optimizer):
     """predict, then fit, then predict again in one process, each a run

@@ -374,6 +374,32 @@ def test_training_resumed_after_save_and_load_continues_exactly(
         numpy.testing.assert_allclose(ours, theirs, rtol=0, atol=TOLERANCE)
 
 
+def test_a_layer_without_weights_resumes_its_copy_of_the_next_rows():
+    """An Add before a Dense keeps a copy of the Dense's rows and their
+    momentum: a second fit starts it from the last one's (as the Dense's
+    own), so two fits of an epoch train as one of two, bit for bit."""
+    from spiDNN.layers import Add, Dense, Input
+
+    def compiled():
+        x = Input(8)
+        hidden = Dense(6, activation="tanh")(x)
+        model = spiDNN.Model(x, Dense(3, activation="softmax")(
+            Add()([Dense(5)(hidden), Dense(5)(hidden)])), seed=2)
+        model.compile(optimizer=SGD(0.05, momentum=0.9),
+                      loss="sparse_categorical_crossentropy")
+        return model
+    kwargs = dict(batch_size=16, shuffle=False, verbose=0)
+    x = numpy.random.default_rng(3).normal(size=(64, 8)).astype(
+        numpy.float32)
+    y = numpy.arange(64) % 3
+    twice, whole = compiled(), compiled()
+    twice.fit(x, y, epochs=1, **kwargs)
+    twice.fit(x, y, epochs=1, **kwargs)
+    whole.fit(x, y, epochs=2, **kwargs)
+    for ours, theirs in zip(twice.get_weights(), whole.get_weights()):
+        numpy.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("make", [
     lambda: keras.optimizers.Adam(0.01), lambda: keras.optimizers.Nadam(0.01),
     lambda: keras.optimizers.Adagrad(0.05)], ids=["adam", "nadam", "adagrad"])
@@ -507,11 +533,12 @@ def test_each_optimizer_converts_to_keras_and_back(variant):
     variable = keras.Variable(numpy.zeros(3, numpy.float32))
     state = {"iterations": 5, "slots": [
         [numpy.full(3, k + 1.5, numpy.float32)] for k in range(ours.n_states)]}
-    optimizers.state_into_keras(ours, state, theirs, [variable])
+    optimizers.state_into_keras(ours, state, theirs, [variable],
+                                [((3,), True)])
     kept = {name for name in ours.KERAS_SLOTS
             if getattr(theirs, name, None)}
     assert kept == set(ours.slots)
-    again = optimizers.state_from_keras(ours, theirs)
+    again = optimizers.state_from_keras(ours, theirs, [((3,), True)])
     assert again["iterations"] == 5
     assert [[a.tolist() for a in kind] for kind in again["slots"]] == [
         [a.tolist() for a in kind] for kind in state["slots"]]

@@ -27,6 +27,13 @@
 // applies it on the host's commit (control.h, which also aborts a pass for
 // a replay and asks for the trained weights).
 //
+// A consumer that is a shared Dense (one layer applied more than once,
+// spiDNN/compiler/sharing.py) trains its kernel with the gradients of all
+// its uses summed: the core's copy of its rows then takes the totals of
+// the rows from the shared layer's last use (whose cores send them to
+// every copy at the batch end) instead of adding its own products, and
+// the core's update waits for them.
+//
 // A 2-D split (a Dense layer's inputs split in blocks as well as its
 // neurons): a core takes only its input block, and the sums of its
 // neurons start where the previous block's core left them (the carry),
@@ -117,7 +124,16 @@ static uint32_t n_gradients;
 static uint32_t gradient_kinds[MAX_GRADIENTS];
 static gather_t gradient_gathers[MAX_GRADIENTS];
 static outgoing_t outgoings[MAX_GRADIENTS];
+static bool consumer_frozen[MAX_GRADIENTS];   // its rows here stay
 static uint32_t gradients_complete;
+// Training: of the dense consumers, the shared ones (totals_rows[u] > 0:
+// their kernel rows' length), whose totals come in totals_spaces[u].
+static uint32_t totals_rows[MAX_GRADIENTS];
+static key_space_t totals_spaces[MAX_GRADIENTS];
+static uint32_t totals_received[MAX_GRADIENTS];
+static uint32_t n_shared_consumers;
+static uint32_t shared_totals_complete;   // consumers whose totals are in
+static bool update_prepared;     // the app has prepared the batch's update
 static gather_t softmax_gather;
 static gather_t softmax_backward_gather;
 static gather_t carry_gather;
@@ -305,20 +321,85 @@ static void start_forward_if_ready(void) {
     }
 }
 
-// The batch's update is prepared: the pass is done, and the next waits
-// for the host's commit.
+// The app has prepared the batch's update: once the shared consumers'
+// totals are in too, the pass is done, and the next waits for the host's
+// commit.
 static void layer_update_ready(void) {
+    update_prepared = true;
+    if (shared_totals_complete < n_shared_consumers) {
+        control_waiting(WAITING_CHAIN);
+        return;
+    }
+    update_prepared = false;
+    shared_totals_complete = 0;
     phase = LAYER_UPDATE_READY;
     control_pass_done();
     control_waiting(WAITING_COMMIT);
     control_ready();
 }
 
+// Every shared consumer's totals are in: the update is ready if the app
+// has prepared its own.
+static void shared_totals_in(uint generation, uint unused) {
+    (void) unused;
+    if (!stale(generation) && update_prepared) {
+        layer_update_ready();
+    }
+}
+
+static bool shared_consumer(uint32_t u) {
+    return totals_rows[u] > 0;
+}
+
+// A packet of a shared consumer's totals (a core of its last use sends
+// its neurons' kernel, row of inputs after row, then their biases): this
+// core's rows' part goes into the gradient of its copy.  True if it was
+// one.
+static bool receive_shared_totals(uint32_t key, uint32_t payload) {
+    for (uint32_t u = 0; u < n_gradients; u++) {
+        if (!shared_consumer(u)) {
+            continue;
+        }
+        const key_space_t *space = &totals_spaces[u];
+        uint32_t offset = key - space->base;
+        uint32_t sender = offset >> space->atom_bits;
+        uint32_t value = offset & ((1u << space->atom_bits) - 1u);
+        if (key < space->base || value >= space->atoms_per_core
+                || sender * space->atoms_per_core + value >= space->n_atoms) {
+            continue;
+        }
+        // The sender's neurons: a slice of the consumer's, as its deltas.
+        const key_space_t *neurons = &gradient_gathers[u].space;
+        uint32_t first = sender * neurons->atoms_per_core;
+        uint32_t rows = totals_rows[u];
+        uint32_t row = value / rows;
+        uint32_t i = value - row * rows;
+        outgoing_t *o = &outgoings[u];
+        if (first + row >= neurons->n_atoms
+                || row >= neurons->atoms_per_core
+                || i < params.first_neuron
+                || i - params.first_neuron >= o->n) {
+            return true;       // a bias, or another core's rows
+        }
+        o->trained.grads[(i - params.first_neuron) * o->n_next + first + row]
+                = bits_to_float(payload);
+        if (++totals_received[u] == o->n * o->n_next) {
+            totals_received[u] = 0;
+            if (++shared_totals_complete == n_shared_consumers) {
+                schedule(shared_totals_in, 0);
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
 // The app has finished the sample's backward pass.
 static void layer_sample_done(void) {
     if (batch_sample_done(&batch)) {
         phase = LAYER_BATCH_END;
-        if (app_batch_end()) {
+        // A frozen layer has no update to prepare.
+        if (params.frozen || app_batch_end()) {
             layer_update_ready();
         }
         return;
@@ -341,12 +422,12 @@ static bool on_commit(void) {
             return false;      // the host sends them again
         }
         for (uint32_t u = 0; u < n_gradients; u++) {
-            if (from_dense(u)) {
+            if (from_dense(u) && !consumer_frozen[u]) {
                 outgoing_update(&outgoings[u], &optimizer, &control.step);
             }
         }
         phase = LAYER_APPLYING;
-        if (app_apply_update(&control.step)) {
+        if (params.frozen || app_apply_update(&control.step)) {
             phase = LAYER_IDLE;
         }
         control_waiting(WAITING_INPUTS);
@@ -369,6 +450,11 @@ static void on_abort(void) {
     gather_reset(&softmax_gather);
     gather_reset(&softmax_backward_gather);
     gather_reset(&carry_gather);
+    for (uint32_t u = 0; u < n_gradients; u++) {
+        totals_received[u] = 0;
+    }
+    shared_totals_complete = 0;
+    update_prepared = false;
     inputs_waiting = false;
     carry_waiting = false;
     if (phase != LAYER_APPLYING) {
@@ -426,7 +512,9 @@ static const control_hooks_t layer_control_hooks = {
 
 static void finish_backward(void) {
     for (uint32_t u = 0; u < n_gradients; u++) {
-        if (from_dense(u)) {
+        // A shared consumer's rows take their totals at the batch end; a
+        // frozen one's stay.
+        if (from_dense(u) && !shared_consumer(u) && !consumer_frozen[u]) {
             COST(COST_OUTGOING_ACCUMULATE,
                  params.n_neurons * outgoings[u].n_next);
             outgoing_accumulate(&outgoings[u], sent,
@@ -592,7 +680,12 @@ static void receive_packet(uint key, uint payload) {
             }
         }
     }
-    if (!app_receive(key, payload) && !control_receive(key, payload)) {
+    // A shared layer's totals may reach one of its own uses both as its
+    // chain's and as the copy of its rows a use before it keeps.
+    bool totals = n_shared_consumers > 0
+            && receive_shared_totals(key, payload);
+    if (!app_receive(key, payload) && !totals
+            && !control_receive(key, payload)) {
         log_error("unexpected key 0x%08x", key);
     }
 }
@@ -627,9 +720,15 @@ static void read_gradients(const uint32_t *region, const float *rows) {
     n_gradients = region[0];
     const gradient_t *consumers = (const gradient_t *) &region[1];
     uint32_t n = params.n_neurons;
+    n_shared_consumers = 0;
     for (uint32_t u = 0; u < n_gradients; u++) {
         key_space_t space = key_space_at(&consumers[u].base);
         gradient_kinds[u] = consumers[u].source;
+        consumer_frozen[u] = consumers[u].frozen;
+        totals_rows[u] = consumers[u].totals_rows;
+        totals_spaces[u] = key_space_at(&consumers[u].totals_base);
+        totals_received[u] = 0;
+        n_shared_consumers += shared_consumer(u) ? 1 : 0;
         if (from_dense(u)) {
             gather_init_all(&gradient_gathers[u], space,
                     dtcm_alloc(space.n_atoms));
@@ -644,6 +743,8 @@ static void read_gradients(const uint32_t *region, const float *rows) {
         }
     }
     gradients_complete = 0;
+    shared_totals_complete = 0;
+    update_prepared = false;
 }
 
 static void initialise_training(data_specification_metadata_t *ds) {

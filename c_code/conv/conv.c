@@ -9,7 +9,10 @@
 // of the layer receives, are the totals: the same additions in the same
 // order whatever the packet timing and however many positions each core
 // has, so all copies apply identical updates (on the host's commit), and
-// every slicing the same as one position per core.  Regularised, each
+// every slicing the same as one position per core.  A convolution applied
+// more than once (a shared layer) chains every use's cores, use after use:
+// the previous core may be the previous use's last, and the totals come
+// from the last use's last core.  Regularised, each
 // copy adds the same penalty gradients (kernel, then biases) to the
 // totals at its step, and the first core alone reports the penalty.
 // Packets per batch: the kernel and biases once
@@ -48,15 +51,16 @@ static bool app_setup(data_specification_metadata_t *ds) {
             trained_load_state(&trained, data_specification_get_region(
                     REGION_OPTIMIZER_STATE, ds), n_params, 0);
         }
-        key_space_t space = key_space_of(window.chain_base,
-                window.chain_atom_bits, window.chain_atoms_per_core,
-                window.chain_n_atoms);
         if (window.chain_previous != NO_CORE) {
             chain_in = dtcm_alloc(n_params);
-            gather_init(&chain_gather, space, chain_in,
+            gather_init(&chain_gather, key_space_of(window.chain_base,
+                    window.chain_atom_bits, window.chain_atoms_per_core,
+                    window.chain_n_atoms), chain_in,
                     window.chain_previous * n_params, n_params);
         }
-        gather_init(&total_gather, space, grads,
+        gather_init(&total_gather, key_space_of(window.total_base,
+                window.total_atom_bits, window.total_atoms_per_core,
+                window.total_n_atoms), grads,
                 window.chain_last * n_params, n_params);
         chain_ready = false;
         chain_in_complete = false;
@@ -77,10 +81,12 @@ static bool app_forward(const float *x, float *out) {
 }
 
 static bool app_backward(const float *x, const float *deltas) {
-    COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
-    conv_accumulate(&window, params.use_bias, params.first_neuron,
-            params.n_neurons, window_inputs(x), deltas, position_grads,
-            n_params);
+    if (!params.frozen) {      // Keras' trainable=False: no gradients
+        COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
+        conv_accumulate(&window, params.use_bias, params.first_neuron,
+                params.n_neurons, window_inputs(x), deltas, position_grads,
+                n_params);
+    }
     return window_backward(deltas);
 }
 
@@ -184,14 +190,14 @@ static bool app_receive(uint32_t key, uint32_t payload) {
     if (got == GATHER_COMPLETE) {
         schedule(totals_in, 0);
     }
-    if (got != GATHER_IGNORED) {
-        return got != GATHER_NOT_MINE;
+    if (got >= GATHER_STORED) {
+        return true;
     }
     // A running sum: this core's to add to if it comes from the previous
     // core, else another link of the chain.
-    if (window.chain_previous != NO_CORE
-            && gather_receive(&chain_gather, key, payload)
-            == GATHER_COMPLETE) {
+    uint32_t previous = window.chain_previous == NO_CORE ? GATHER_NOT_MINE
+            : gather_receive(&chain_gather, key, payload);
+    if (previous == GATHER_COMPLETE) {
         if (chain_ready) {
             chain_ready = false;
             schedule(pass_chain, 0);
@@ -199,7 +205,7 @@ static bool app_receive(uint32_t key, uint32_t payload) {
             chain_in_complete = true;
         }
     }
-    return true;
+    return got != GATHER_NOT_MINE || previous != GATHER_NOT_MINE;
 }
 
 void c_main(void) {

@@ -17,9 +17,14 @@
 // A core without biases (one before the last block, or any core of a
 // layer with use_bias=False) sends its rows at weights_key + j * n_inputs
 // + i.
+//
+// A layer applied more than once (dense_shared.h) adds its uses'
+// gradients along a chain at each batch end; its first use's cores alone
+// send the weights and report the penalty (every copy holds the same).
 #include "layer_core.h"
 #include "dense_kernel.h"
 #include "dense_stream.h"
+#include "dense_shared.h"
 
 static float *kernel;         // [n_neurons][n_inputs], row per neuron
 static float *bias;           // [n_neurons]
@@ -75,7 +80,19 @@ static bool app_setup(data_specification_metadata_t *ds) {
             trained_load_state(&bias_trained, state, stride, n * n_inputs);
         }
     }
+    shared.on = false;
+    if (params.training) {
+        shared_setup(ds, kernel_trained.grads,
+                has_bias() ? bias_trained.grads : NULL, n * n_inputs,
+                has_bias() ? n : 0, layer_update_ready);
+    }
     return true;
+}
+
+// This core holds the copy of the weights that goes to the host: every
+// core of a layer used once, the first use's of a shared one.
+static inline bool reports_weights(void) {
+    return !shared.on || shared.first;
 }
 
 static bool app_forward(const float *x, float *out) {
@@ -97,6 +114,10 @@ static void send_deltas(const float *deltas) {
 // The gradients, then the deltas to the previous layer (streamed, the
 // gradients go on in the DMA callbacks after this one).
 static bool app_backward(const float *x, const float *deltas) {
+    if (params.frozen) {       // Keras' trainable=False: no gradients
+        send_deltas(deltas);
+        return true;
+    }
     COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
     if (params.streamed) {
         for (uint32_t j = 0; has_bias() && j < params.n_neurons; j++) {
@@ -113,6 +134,9 @@ static bool app_backward(const float *x, const float *deltas) {
 }
 
 static bool app_batch_end(void) {
+    if (shared.on) {
+        return shared_batch_end();   // the uses' sums are the update
+    }
     return true;   // the gradients are the update: nothing to prepare
 }
 
@@ -142,6 +166,7 @@ static void app_abort(void) {
         if (has_bias()) {
             trained_forget(&bias_trained);
         }
+        shared_abort();
     }
 }
 
@@ -160,6 +185,9 @@ static void send_rows(uint32_t key, const float *rows, const float *last) {
 
 // The weights, then each optimizer state array in the same layout.
 static void app_send_weights(void) {
+    if (!reports_weights()) {
+        return;
+    }
     uint32_t stride = params.n_neurons * (n_inputs + (has_bias() ? 1 : 0));
     COST(COST_SEND, stride * (1 + optimizer_n_states(&optimizer)));
     send_rows(params.weights_key, kernel, bias);
@@ -173,7 +201,7 @@ static void app_send_weights(void) {
 // A part per neuron: a core's float32 sum over its slice of neurons would
 // round by the slicing.
 static uint32_t app_penalty_parts(void) {
-    return params.n_neurons;
+    return reports_weights() ? params.n_neurons : 0;
 }
 
 // Neuron j's penalty: its kernel row's (in SDRAM, streamed: read in
@@ -189,8 +217,7 @@ static float app_penalty(uint32_t j) {
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {
-    (void) key; (void) payload;
-    return false;
+    return shared_receive(key, payload);
 }
 
 void c_main(void) {

@@ -110,7 +110,10 @@ static bool app_backward(const float *x, const float *deltas) {
     for (uint32_t j = 0; j < params.n_neurons; j++, walk_next(&w)) {
         float g = deltas[j], minus_x = -x[j];
         float alpha = alphas[w.alpha];
-        grads[prelu.chained ? j : w.alpha] += -(g * positive_part(minus_x));
+        if (!params.frozen) {
+            grads[prelu.chained ? j : w.alpha] +=
+                    -(g * positive_part(minus_x));
+        }
         if (prelu.sends) {
             float through_negative = minus_x > 0.0f ? g * -alpha : 0.0f;
             send_float(prelu.backward_key + j,

@@ -151,6 +151,9 @@ REGIONS = {
     "MERGE": 15,
     # the prelu app: PRELU_PARAMS
     "PRELU": 16,
+    # the dense app, training a layer applied more than once: its
+    # SHARED_PARAMS (the chain of the uses' gradients)
+    "SHARED": 17,
 }
 
 #: Sources (inputs) and consumers (gradient sources) a layer core takes
@@ -419,6 +422,8 @@ LAYER_PARAMS = Struct("layer_params", [
     *REGULARIZER_FIELDS,
     ("penalty_key", "key of the penalty partition (the core's part of "
                     "its layer's weight penalty, asked by send_penalty)"),
+    ("frozen", "training: 1 for Keras' trainable=False: no weight "
+               "gradients and no update (dL/dx still goes back)"),
 ])
 
 #: One source of a layer core's input vector (the SOURCES region): the
@@ -438,6 +443,25 @@ GRADIENT = Struct("gradient", [
     # the same penalty gradient, or the copies would part.
     ("kernel_l1", "float32: dense deltas: the consumer's kernel l1"),
     ("kernel_l2", "float32: dense deltas: the consumer's kernel l2"),
+    ("frozen", "dense deltas: 1 if the consumer is frozen (Keras' "
+               "trainable=False): its rows here stay as they are"),
+    # A shared Dense consumer (applied more than once): its rows here take
+    # the totals of every use's gradient from its last use's cores, which
+    # send each core's kernel (its neurons' rows of inputs, one after the
+    # other) then its biases, not the products of this core's samples.
+    *key_space_fields("totals"),
+    ("totals_rows", "dense deltas from a shared Dense: its inputs (the "
+                    "length of a kernel row in the totals); 0: not shared"),
+])
+
+#: A shared Dense's core (the SHARED region): the chain over its uses that
+#: adds up the gradients of its slice at a batch end, use after use.
+SHARED_PARAMS = Struct("shared_params", [
+    ("chain_key", "first key of this core's sums (shared_chain partition)"),
+    *key_space_fields("previous"),
+    *key_space_fields("total"),
+    ("slice", "this core's slice of neurons, the same in every use: the "
+              "core of the previous and the last use it takes sums from"),
 ])
 
 #: The merge app's operation (the MERGE region, then a MERGE_INPUT per
@@ -519,8 +543,13 @@ WINDOW_PARAMS = Struct("window_params", [
     *key_space_fields("exchange"),
     ("chain_key", "conv: first key of this core's gradient-sum partition"),
     *key_space_fields("chain"),
-    ("chain_previous", "conv: core adding its sum before this one, or -1"),
-    ("chain_last", "conv: the core whose sums are the totals"),
+    ("chain_previous", "conv: the core adding its sum before this one (in "
+                       "the chain key space: its layer's, or a shared "
+                       "layer's previous use's), or -1"),
+    *key_space_fields("total"),
+    ("chain_last", "conv: the core whose sums are the totals (in the total "
+                   "key space: its layer's, or a shared layer's last "
+                   "use's)"),
 ])
 
 #: A core's progress in SDRAM, written by the core and read by the host
@@ -652,8 +681,9 @@ def c_header():
     # The control partition's keys: one per command.
     out += [f"#define N_CONTROLS {len(CONTROLS)}u",
             f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
-    for params in (LAYER_PARAMS, SOURCE, GRADIENT, MERGE_PARAMS,
-                   MERGE_INPUT, PRELU_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, FEEDER_PARAMS,
+    for params in (LAYER_PARAMS, SOURCE, GRADIENT, SHARED_PARAMS,
+                   MERGE_PARAMS, MERGE_INPUT, PRELU_PARAMS, WINDOW_PARAMS,
+                   LOSS_PARAMS, FEEDER_PARAMS,
                    CORE_STATUS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]

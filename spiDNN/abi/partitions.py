@@ -8,7 +8,10 @@
 - ``softmax_backward``: a softmax layer's dL/dp, sideways;
 - ``exchange``: a windowed layer's deltas, sideways to the whole layer;
 - ``gradient_chain``: a conv layer's kernel gradients summed along its
-  cores at each batch end;
+  cores at each batch end (a shared conv's along every use's cores);
+- ``shared_chain``: a shared Dense's gradients summed along its uses at
+  each batch end, core by core of a slice, and the totals to the layers
+  before its uses (which keep copies of its rows);
 - ``weights``: each core's trained weights to the host after ``fit``;
 - ``loss``: each sample's loss to the host;
 - ``penalty``: a regularised layer's cores' parts of its weight penalty
@@ -26,6 +29,7 @@ BACKWARD = "backward"
 SOFTMAX_BACKWARD = "softmax_backward"
 EXCHANGE = "exchange"
 GRADIENT_CHAIN = "gradient_chain"
+SHARED_CHAIN = "shared_chain"
 WEIGHTS = "weights"
 LOSS = "loss"
 PENALTY = "penalty"

@@ -3,7 +3,9 @@ as nodes, each knowing the nodes it takes its input from and those that
 consume its output, and the Dropout (if any) that its cores apply.
 
 The model may branch and merge: a node lists its sources (a merge has
-several) and every use of its output, in the model's order.
+several) and every use of its output, in the model's order.  A layer
+with weights applied more than once is a node per use, which know one
+another (``shared_uses``, spiDNN.compiler.sharing).
 
 Lowering is pure: it reads the user's layers and changes none of them.
 Without a plan each node has the slicing the user asked for (the
@@ -19,6 +21,7 @@ import dataclasses
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.compiler.registry import vertex_class_of
+from spiDNN.compiler.sharing import link_uses
 from spiDNN.layers.core import Dropout
 from spiDNN.layers.input import Input
 from spiDNN.abi import layouts
@@ -81,6 +84,9 @@ class CoreLayer:
     uses: list = dataclasses.field(default_factory=list)
     #: Its output is the model's: the loss takes it.
     is_output: bool = False
+    #: A layer with weights applied more than once: every use's node, in
+    #: use order (spiDNN.compiler.sharing); None for a layer used once.
+    shared_uses: list = None
 
     @property
     def consumers(self):
@@ -283,6 +289,7 @@ def core_layers(layers, plan=None, inputs=None):
             fanned.add(node)
     if not result:
         return result
+    link_uses(result)
     output = node_of[id(layers[-1])]
     if not is_node(output):
         raise SpiDNNConfigurationError(

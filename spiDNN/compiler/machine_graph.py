@@ -71,6 +71,7 @@ class ModelGraph:
         self.session = session
         self.training = training
         self.model_inputs = model.inputs
+        self._edges = set()
         # The run's plan: the model's check_fits made it for this run.
         if model.plan is None or model.plan.training != bool(training):
             raise SpiDNNInternalError(
@@ -110,6 +111,7 @@ class ModelGraph:
             self.vertex_of[core] = self._add_layer(core, sources, training)
         for core in self.core_layers:
             self._add_gradients(core)
+        self._add_shared_chains()
         self.output_vertex = self.vertex_of[self.core_layers[-1]]
         if training:
             self._add_loss(training)
@@ -143,6 +145,27 @@ class ModelGraph:
             vertex.gradient_uses.append(
                 (self.vertex_of[consumer], partition,
                  gradient_kind(consumer)))
+
+    def _add_shared_chains(self):
+        """Each shared layer's uses (spiDNN.compiler.sharing): their
+        vertices know one another; training, the chain of their gradients
+        runs from each use to the next, and the last use's totals go to
+        every use and to the layers keeping copies of its rows."""
+        for core in self.core_layers:
+            if core.shared_uses is None or core is not core.shared_uses[0]:
+                continue
+            uses = [self.vertex_of[use] for use in core.shared_uses]
+            for vertex in uses:
+                vertex.shared_vertices = uses
+            if not uses[0].training:
+                continue
+            partition = uses[0].SHARED_PARTITION
+            for vertex, after in zip(uses, uses[1:]):
+                self._edge(vertex, after, partition)
+            holders = [vertex for vertex in self.layer_vertices
+                       if any(use in vertex.dense_uses() for use in uses)]
+            for vertex in uses + holders:
+                self._edge(uses[-1], vertex, partition)
 
     def _add_layer(self, core, sources, training):
         """The layer's vertices, each input block's (one, 1-D), with
@@ -194,6 +217,11 @@ class ModelGraph:
         self._edge(self.control_vertex, vertex, CONTROL)
 
     def _edge(self, pre, post, partition):
+        """An edge, once (a shared layer's chain may ask for one the
+        graph has)."""
+        if (pre, post, partition) in self._edges:
+            return
+        self._edges.add((pre, post, partition))
         self.session.add_edge(ApplicationEdge(pre, post), partition)
 
     def _gather(self, vertex, partitions):
@@ -251,9 +279,10 @@ class ModelGraph:
         return bool(self.regularised_vertices())
 
     def vertices_with_weights(self):
-        """The layer vertices that send weights back after training."""
+        """The layer vertices that send weights back after training (a
+        shared layer's first use's)."""
         return [vertex for vertex in self.layer_vertices
-                if vertex.layer.weights]
+                if vertex.sends_weights]
 
     # ------------------------------------------------- after the mapping
     def input_keys(self):
@@ -367,16 +396,21 @@ class ModelGraph:
         n_states = self.training.optimizer.n_states if self.training else 0
         # Each core's block: its weights, then each state in their layout;
         # the layer's vertex (its last input block's) puts them together.
-        weights, state = [], [[] for _ in range(n_states)]
+        of_layer = {}
         for vertex in self.vertices_with_weights():
             if vertex.last_block is not vertex:
                 continue
             mine = {mv: v for mv, v in sent.items()
                     if mv.app_vertex.last_block is vertex}
-            for k in range(1 + n_states):
-                part = {mv: numpy.split(v, 1 + n_states)[k]
-                        for mv, v in mine.items()}
-                arrays = vertex.weights_from_cores(part)
+            of_layer[vertex.layer.owner] = [
+                vertex.weights_from_cores(
+                    {mv: numpy.split(v, 1 + n_states)[k]
+                     for mv, v in mine.items()})
+                for k in range(1 + n_states)]
+        # In the model's order: a shared layer's at its first use.
+        weights, state = [], [[] for _ in range(n_states)]
+        for layer in dict.fromkeys(layer.owner for layer in self.layers):
+            for k, arrays in enumerate(of_layer.get(layer, ())):
                 (weights if k == 0 else state[k - 1]).extend(arrays)
         return weights, state
 

@@ -176,18 +176,21 @@ def plan(layers, training=None, n_boards=None, inputs=None):
     needs)."""
     cores = core_layers(layers, inputs=inputs)
     options = {core: _options(core, training) for core in cores}
+    # A shared layer's uses are sliced alike: planned as one.
+    units = _units(cores, options)
     floor, floor_name = _floor(training)
     # The fastest each layer can go, the explicit ones as they are.
     target, slowest = floor, floor_name
-    for core in cores:
-        fastest = min(options[core], key=lambda o: o.pace)
+    for unit, unit_options in units.items():
+        fastest = min(unit_options, key=lambda o: o.pace)
         if fastest.pace > target:
-            target, slowest = fastest.pace, _pacer(core, fastest)
-    chosen = {core: _fewest_within(options[core], target) for core in cores}
-    n_boards = n_boards or _boards_of_fewest(options, training)
+            target, slowest = fastest.pace, _pacer(unit, fastest)
+    chosen = {unit: _fewest_within(unit_options, target)
+              for unit, unit_options in units.items()}
+    n_boards = n_boards or _boards_of_fewest(units, training)
     budget = _core_budget(n_boards, training)
     if _cores(chosen) > budget:
-        target, slowest, chosen = _relax(cores, options, target, budget,
+        target, slowest, chosen = _relax(list(units), units, target, budget,
                                          n_boards)
     planned = tuple(
         LayerPlan(core.layer.name, option.neurons_per_core, option.n_cores,
@@ -195,10 +198,58 @@ def plan(layers, training=None, n_boards=None, inputs=None):
                   _reason(core, options[core], option, target, slowest),
                   option.streamed, option.inputs_per_core,
                   blocks_of(core.layer, option.inputs_per_core))
-        for core in cores for option in [chosen[core]])
+        for core in cores for unit in [_unit_of(core)]
+        for option in [_member_option(options[core], chosen[unit])])
     if training:
         _check_loss_core(training)
     return Plan(bool(training), planned, target, slowest)
+
+
+def _unit_of(core):
+    """What the planner plans ``core`` with: itself, or its shared
+    layer's first use."""
+    return core if core.shared_uses is None else core.shared_uses[0]
+
+
+def _units(cores, options):
+    """{unit: its options}: each layer used once with its own, and each
+    shared layer's uses together (_together)."""
+    return {core: (options[core] if core.shared_uses is None
+                   else _together(core.shared_uses, options))
+            for core in cores if _unit_of(core) is core}
+
+
+def _together(uses, options):
+    """The options of a shared layer's uses, sliced alike: each slice
+    size that fits every use, as one option of all their cores, priced
+    at the slowest's and the fullest's."""
+    together = []
+    for first in options[uses[0]]:
+        members = [_member_option(options[use], first) for use in uses]
+        if any(member is None for member in members):
+            continue
+        together.append(dataclasses.replace(
+            first, n_cores=sum(m.n_cores for m in members),
+            cycles=max(m.cycles for m in members),
+            dtcm_bytes=max(m.dtcm_bytes for m in members),
+            source_cycles=max(m.source_cycles for m in members),
+            extra_source_cores=sum(m.extra_source_cores for m in members)))
+    if not together:
+        layer = uses[0].layer
+        raise SpiDNNConfigurationError(
+            f"{layer.name} ({type(layer).__name__}) is shared by "
+            f"{len(uses)} uses, sliced alike, and no slice size fits every "
+            f"use's cores; give it neurons_per_core")
+    return together
+
+
+def _member_option(options, chosen):
+    """Of a use's ``options``, the one sliced as ``chosen`` (None if it
+    has none)."""
+    return next((o for o in options
+                 if o.neurons_per_core == chosen.neurons_per_core
+                 and o.inputs_per_core == chosen.inputs_per_core
+                 and o.streamed == chosen.streamed), None)
 
 
 def _check_loss_core(training):
@@ -248,12 +299,16 @@ def _options(core, training):
         sizes = [layer.requested_neurons_per_core // granularity]
     storages = {"auto": (False, True), "dtcm": (False,),
                 "sdram": (True,)}[layer.weights_in]
-    if not core.vertex_class.CAN_STREAM:
+    # A shared Dense chains its uses' gradients from DTCM, every input on
+    # each core (spiDNN.compiler.sharing).
+    shared_dense = core.shared_uses is not None and (
+        core.vertex_class.SENDS_DELTAS)
+    if not core.vertex_class.CAN_STREAM or shared_dense:
         storages = (False,)
     options, refused = [], None
     for per_core in sizes:
         n = min(per_core * granularity, layer.units)
-        for inputs in _block_sizes(layer):
+        for inputs in [None] if shared_dense else _block_sizes(layer):
             n_blocks = blocks_of(layer, inputs)
             kinds = _block_cores(n_blocks)
             for streamed in storages:
@@ -495,6 +550,8 @@ def _relax(cores, options, target, budget, n_boards):
 
 def _reason(core, options, option, target, slowest):
     layer = core.layer
+    if core.shared_uses is not None and core is not core.shared_uses[0]:
+        return f"sliced as {core.shared_uses[0].layer.name}, its first use"
     if not layer.plans_own_slice:
         return "neurons_per_core given"
     if layer.name == slowest:

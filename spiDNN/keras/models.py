@@ -150,11 +150,14 @@ def _activation(layer, sources, alone, problems):
 
 
 def _spidnn_layer(layer, kind, config):
-    """The spiDNN layer of a Keras layer spiDNN has."""
+    """The spiDNN layer of a Keras layer spiDNN has (frozen where Keras'
+    is: trainable=False)."""
     import spiDNN
-    return getattr(spiDNN.layers, kind)(
+    converted = getattr(spiDNN.layers, kind)(
         **{name: getattr(layer, name) if name in _CARRIED_AS_OBJECTS
            else config[name] for name in _CARRIED[kind]}, name=layer.name)
+    converted.trainable = bool(layer.trainable)
+    return converted
 
 
 def _convert(layer, sources, alone, problems):
@@ -240,8 +243,9 @@ def from_keras(kmodel, seed=None):
     model = spiDNN.Model(seed=seed)
     model._build_graph(model_inputs, walk.output, walk.order)
     # A Sequential stays one: more layers may be added, and to_keras gives
-    # a Sequential back.
-    model.functional = not isinstance(kmodel, keras.Sequential)
+    # a Sequential back (unless a nested model shares a layer).
+    model.functional = not isinstance(kmodel, keras.Sequential) or any(
+        layer.shares is not None for layer in model.layers)
     model.set_weights(kmodel.get_weights())
     return model
 
@@ -262,7 +266,7 @@ def _compile_from_keras(model, kmodel):
     model.compile(optimizer=kmodel.optimizer, loss=kmodel.loss,
                   metrics=config.get("metrics"))
     model.optimizer_state = optimizers.state_from_keras(
-        model.optimizer, kmodel.optimizer)
+        model.optimizer, kmodel.optimizer, model.weight_layout())
 
 
 def load_model(filepath, seed=None):
@@ -339,11 +343,16 @@ def to_keras(model):
     if model.functional:
         tensors = {id(one): tensor
                    for one, tensor in zip(model.inputs, kinputs)}
+        # A shared layer's uses call its one Keras layer again.
+        klayers_of = {}
         for layer in model.layers:
             sources = [_flattened(layer, tensors[id(source)])
                        for source in layer.inbound]
+            if id(layer.owner) not in klayers_of:
+                klayers_of[id(layer.owner)] = _keras_layers(layer.owner)
             tensors[id(layer)] = _applied(
-                _keras_layers(layer), sources if layer.merges else sources[0])
+                klayers_of[id(layer.owner)],
+                sources if layer.merges else sources[0])
         kmodel = keras.Model(kinputs if len(kinputs) > 1 else kinput,
                              tensors[id(model.layers[-1])], name=model.name)
     else:
@@ -355,10 +364,11 @@ def to_keras(model):
         kmodel = keras.Sequential(klayers, name=model.name)
     # Layer by layer: a graph's Keras order may differ from spiDNN's.
     variables = []
-    for layer in model.layers:
+    for layer in model.weight_layers():
         if layer.weights:
             klayer = kmodel.get_layer(layer.name)
             klayer.set_weights(layer.get_weights())
+            klayer.trainable = layer.trainable
             variables += klayer.trainable_variables
     if model.optimizer is not None and model.loss is not None:
         from spiDNN import optimizers
@@ -366,5 +376,6 @@ def to_keras(model):
         kmodel.compile(optimizer=koptimizer, loss=model.loss,
                        metrics=model._compiled_metrics)
         optimizers.state_into_keras(model.optimizer, model.optimizer_state,
-                                    koptimizer, variables)
+                                    koptimizer, variables,
+                                    model.weight_layout())
     return kmodel

@@ -1,6 +1,13 @@
 """What every layer shares: a unique Keras-style name, its input and output
 shapes (channels_last, without the batch axis), its weights in Keras'
-layout, and the vertex class that runs it on the machine."""
+layout, and the vertex class that runs it on the machine.
+
+A layer called again (``d = Dense(8); a = d(x1); b = d(x2)``, Keras'
+shared layer) returns a *use* of it: a copy that stands for the new
+output, with sources and a name of its own (``dense[1]``) and the
+layer's weights (``shares``), one set for all the uses.  On the machine
+each use is a node with cores of its own."""
+import copy
 import itertools
 import math
 from collections import defaultdict
@@ -67,6 +74,11 @@ class Layer:
     activation_settings = {}
     #: The activations the layer computes (None: every one spiDNN knows).
     ACTIVATIONS = None
+    #: A use of a layer called more than once: the layer (its first use),
+    #: whose weights it shares; None for the layer itself.
+    shares = None
+    #: Which use this is: 0 for the layer itself, then in call order.
+    use_index = 0
 
     def __init__(self, name):
         self.name = name
@@ -81,10 +93,49 @@ class Layer:
         self.output_shape = None
         self.weights = []
         self.model = None
+        self._trainable = True
         #: The layers (or Input) whose outputs it takes, once called on
         #: them (the functional API); None in a Sequential stack, where
         #: it takes the layer before it.
         self.inbound = None
+        #: Its uses after the first (the layer called again), in order.
+        self.later_uses = []
+
+    # ----------------------------------------------------- shared layers
+    @property
+    def owner(self):
+        """The layer whose weights these are: itself, or the layer a use
+        shares."""
+        return self.shares if self.shares is not None else self
+
+    @property
+    def weights(self):
+        """The weights in Keras' layout (a use's are its layer's)."""
+        return self.owner._weights
+
+    @weights.setter
+    def weights(self, arrays):
+        self.owner._weights = arrays
+
+    @property
+    def is_shared(self):
+        """The layer (or a use of it) is applied more than once."""
+        return bool(self.owner.later_uses)
+
+    def uses(self):
+        """Every use of the layer, the layer itself first, in call order."""
+        return [self.owner] + self.owner.later_uses
+
+    @property
+    def trainable(self):
+        """Keras' ``trainable``: False freezes the layer's weights in
+        training (no gradients, no update, no regulariser penalty, as
+        Keras); gradients still flow through it to the layers before."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = boolean(value, f"{self.name}: trainable")
 
     @property
     def units(self):
@@ -147,17 +198,25 @@ class Layer:
     def build(self, input_shape, rng):
         """Fixes the shapes and creates the weights (Keras' initialisers)."""
         self.set_shapes(input_shape)
-        self.weights = [w.astype(numpy.float32)
-                        for w in self.initial_weights(rng)]
-        if self.takes_cores:
-            self._check_slice()
+        try:
+            self.weights = [w.astype(numpy.float32)
+                            for w in self.initial_weights(rng)]
+        except MemoryError as error:
+            raise SpiDNNConfigurationError(
+                f"layer {self.name} ({type(self).__name__}, output shape "
+                f"{self.output_shape} from {self.input_shape}): its weights "
+                f"do not fit this computer's memory ({error}); make it "
+                f"smaller") from None
+        self.check_slice()
 
     # ------------------------------------------------- the functional API
     def __call__(self, inputs):
         """Applies the layer to ``inputs`` (an Input or a layer called
         before; a merge takes a list of them), as Keras' functional API;
-        returns the layer, which stands for its output.  The model
-        (``spiDNN.Model(inputs, outputs)``) creates the weights."""
+        returns the layer, which stands for its output, or, called
+        again, a new use of it sharing its weights (its name
+        ``<name>[k]``).  The model (``spiDNN.Model(inputs, outputs)``)
+        creates the weights."""
         listed = isinstance(inputs, (list, tuple))
         sources = list(inputs) if listed else [inputs]
         kind = type(self).__name__
@@ -171,16 +230,34 @@ class Layer:
                 raise SpiDNNConfigurationError(
                     f"{self.name} ({kind}) must be called on an Input or a "
                     f"layer already called on one, not {source!r}")
-        if self.inbound is not None:
-            raise SpiDNNConfigurationError(
-                f"{self.name} ({kind}) is already applied to "
-                f"{', '.join(s.name for s in self.inbound)}; spiDNN does "
-                f"not share a layer's weights between two uses yet: "
-                f"create another layer")
-        self.set_shapes([s.output_shape for s in sources] if self.merges
-                        else sources[0].output_shape)
+        shapes = ([s.output_shape for s in sources] if self.merges
+                  else sources[0].output_shape)
+        if self.inbound is not None or self.shares is not None:
+            return self.owner._use_again(sources, shapes)
+        self.set_shapes(shapes)
         self.inbound = sources
         return self
+
+    def _use_again(self, sources, shapes):
+        """A new use of the layer on ``sources``: a copy with the
+        layer's weights (Keras' shared layer).  A layer with weights
+        takes inputs of one shape: the machine's copies of its weights
+        are laid out for it."""
+        kind = type(self).__name__
+        use = copy.copy(self)
+        use.shares, use.later_uses = self, []
+        use.use_index = len(self.later_uses) + 1
+        use.name = f"{self.name}[{use.use_index}]"
+        use.set_shapes(shapes)
+        if self.weight_names and use.input_shape != self.input_shape:
+            raise SpiDNNConfigurationError(
+                f"{self.name} ({kind}) is applied to inputs of shape "
+                f"{self.input_shape} and now {use.input_shape}: spiDNN "
+                f"shares a layer's weights between inputs of one shape; "
+                f"use a layer per shape")
+        use.inbound = sources
+        self.later_uses.append(use)
+        return use
 
     @property
     def shape(self):
@@ -207,10 +284,12 @@ class Layer:
 
     def check_free(self):
         """A layer object belongs to one model (``model``), as its weights
-        do: refuse one that another model holds."""
-        if self.model is not None:
+        do: refuse one that another model holds (a use: whose layer)."""
+        if self.model is not None or self.owner.model is not None:
+            whose = self.name if self.shares is None else (
+                f"{self.name} (a use of {self.owner.name})")
             raise SpiDNNConfigurationError(
-                f"layer {self.name} already belongs to another model; "
+                f"layer {whose} already belongs to another model; "
                 f"create a new layer object")
 
     # ------------------------------------------------------------ weights
@@ -270,9 +349,9 @@ class Layer:
         """neurons_per_core is a multiple of this."""
         return 1
 
-    def _check_slice(self):
+    def check_slice(self):
         """The user's slice against the built shape."""
-        if self.plans_own_slice:
+        if not self.takes_cores or self.plans_own_slice:
             return
         granularity = self.slice_granularity
         if self.requested_neurons_per_core % granularity:
@@ -289,9 +368,13 @@ class Layer:
         # Each output element once; a softmax's z once more, sideways.
         sent = self.units * (2 if getattr(self, "activation", None)
                              == "softmax" else 1) if n_cores else 0
+        # A shared layer's later uses hold its weights again on their
+        # cores, but the model has them once.
+        params = sum(w.size for w in self.weights)
+        if self.shares is not None and params:
+            params = f"{params} (shared)"
         return (f"{self.name} ({type(self).__name__})",
-                str((None,) + self.output_shape),
-                sum(w.size for w in self.weights), n_cores, sent)
+                str((None,) + self.output_shape), params, n_cores, sent)
 
 
 class KernelAndBias:

@@ -37,10 +37,11 @@ class TrainingRun:
                 "optimizer": self.optimizer}
 
     def layer_state(self, layer):
-        """The state arrays of ``layer`` to start from, or None."""
+        """The state arrays of ``layer`` (a shared layer's use: of its
+        layer) to start from, or None."""
         if not self.optimizer_state or not self.optimizer.n_states:
             return None
-        return self.optimizer_state.get(layer.name)
+        return self.optimizer_state.get(layer.owner.name)
 
     @property
     def from_logits(self):

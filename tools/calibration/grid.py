@@ -4,7 +4,7 @@ cost point of every app over a spread of sizes — Dense layers of 3 to
 optimizer, with and without the accuracy metric, predict, fit (with
 validation, which evaluates) and the weights fetched back; convolution
 (after input, padding, pooling or another convolution), max and average
-pooling, zero padding and dropout.
+pooling, zero padding and dropout; shared Dense and Conv2D layers.
 
 ``FIT`` are the models the table is fitted on; ``HELD_OUT`` are others,
 of other shapes, that only check the table's predictions.  Each case
@@ -77,6 +77,20 @@ def model(input_shape, layers, loss, optimizer, **kwargs):
     """A case: ``layers`` is a function returning fresh layers."""
     return Case(optimizer, lambda: _run(input_shape, layers, loss,
                                         optimizer, **kwargs))
+
+
+def _shared_dense(x):
+    shared = Dense(3, activation="tanh", neurons_per_core=2)
+    return Dense(2, activation="softmax")(Add()([
+        shared(Dense(4, activation="relu", neurons_per_core=3)(x)),
+        shared(Dense(4, activation="sigmoid")(x))]))
+
+
+def _shared_conv(x):
+    shared = Conv2D(2, 3, padding="same", activation="relu",
+                    neurons_per_core=6)
+    return Dense(3, activation="softmax")(Flatten()(Add()([
+        shared(x), shared(Conv2D(1, 1, activation="tanh")(x))])))
 
 
 def graph(input_shape, build, loss, optimizer, **kwargs):
@@ -269,6 +283,11 @@ FIT = {
         Conv2D(3, 3, neurons_per_core=6),
         PReLU(0.2, shared_axes=[1, 2], neurons_per_core=6), Flatten(),
         Dense(2, activation="softmax")], SCCE, "sgd_momentum"),
+    # Shared layers: a Dense applied to two branches (its chain over the
+    # uses, 2 slices; the branches take its rows' totals) and a Conv2D
+    # applied twice (one chain over both uses' cores).
+    "shared-dense": graph((5,), _shared_dense, CCE, "adam"),
+    "shared-conv": graph((5, 5, 1), _shared_conv, SCCE, "sgd_momentum"),
 }
 
 def variant_cases(variant):

@@ -3,7 +3,13 @@
 Every core holds the whole kernel (Keras' layout, then the biases, with
 use_bias).  At each batch end the cores add up their kernel gradients
 along a chain in core order on ``gradient_chain`` (conv.c); the last
-core's sums are the totals every core applies.  After training core 0 sends the weights.
+core's sums are the totals every core applies.  After training core 0
+sends the weights.
+
+A convolution applied more than once (spiDNN.compiler.sharing) chains
+every use's cores, use after use: the first core of a use adds its sums
+to the previous use's last core's, and the last use's last core's sums
+are the totals; its first use's core 0 sends the weights.
 """
 import numpy
 
@@ -21,6 +27,7 @@ class ConvVertex(WindowVertex):
     """A convolution: whole output positions, every filter, per core."""
 
     MACHINE_VERTEX = ConvMachineVertex
+    SHARED_PARTITION = GRADIENT_CHAIN
 
     @property
     def n_params(self):
@@ -83,7 +90,8 @@ class ConvVertex(WindowVertex):
             numpy.float32).view(numpy.uint32)
 
     def n_weight_packets(self, machine_vertex):
-        return self.n_params if machine_vertex.core_index == 0 else 0
+        return self.n_params if (
+            machine_vertex.core_index == 0 and self.sends_weights) else 0
 
     def weights_from_cores(self, values):
         (sent,) = [v for mv, v in values.items() if mv.core_index == 0]
@@ -100,26 +108,61 @@ class ConvVertex(WindowVertex):
         return super().key_space_shape(partition_id)
 
     def extra_deliveries(self):
-        # The batch-end chain, counted as if every sample ended a batch.
+        # The batch-end chain, counted as if every sample ended a batch:
+        # every core's sums reach every core of a layer used once; a
+        # shared one's cores take the previous core's and the totals.
         cores = self.core_layer.n_cores
-        return super().extra_deliveries() + cores * cores * self.n_params
+        if not self.is_shared:
+            return super().extra_deliveries() + cores * cores * self.n_params
+        first = self.shared_vertices[0] is self
+        return super().extra_deliveries() + (
+            2 * cores - int(first)) * self.n_params
+
+    def _chain_neighbours(self, machine_vertex):
+        """((vertex, core index) of the core before ``machine_vertex`` in
+        the chain, or None; that of the chain's last core): the chain runs
+        over the layer's cores in order, or over every use's of a shared
+        layer, use after use."""
+        uses = self.shared_vertices or [self]
+        use, index = uses.index(self), machine_vertex.core_index
+        previous = ((self, index - 1) if index else (
+            (uses[use - 1], uses[use - 1].core_layer.n_cores - 1) if use
+            else None))
+        return previous, (uses[-1], uses[-1].core_layer.n_cores - 1)
+
+    def sources_of(self, machine_vertex, source_vertex, partition_id):
+        """A shared layer's core takes the chain's sums from the core
+        before it and the last (a layer used once: every core's)."""
+        if partition_id == GRADIENT_CHAIN and self.is_shared:
+            wanted = {index for vertex, index in filter(
+                None, self._chain_neighbours(machine_vertex))
+                if vertex is source_vertex}
+            return [core for core in source_vertex.machine_vertices
+                    if core.core_index in wanted]
+        return super().sources_of(machine_vertex, source_vertex,
+                                  partition_id)
 
     def window_fields(self, machine_vertex):
         fields = {**super().window_fields(machine_vertex),
                   "n_filters": self.layer.filters}
         if self.training:
-            index = machine_vertex.core_index
+            previous, (last, last_index) = self._chain_neighbours(
+                machine_vertex)
             fields.update({
                 "chain_key": machine_vertex._key(GRADIENT_CHAIN),
-                **prefixed("chain", key_space(self, GRADIENT_CHAIN)),
-                "chain_previous": index - 1 if index else NO_CORE,
-                "chain_last": self.core_layer.n_cores - 1})
+                **prefixed("chain", key_space(
+                    previous[0] if previous else self, GRADIENT_CHAIN)),
+                "chain_previous": previous[1] if previous else NO_CORE,
+                **prefixed("total", key_space(last, GRADIENT_CHAIN)),
+                "chain_last": last_index})
         return fields
 
     def n_penalty_packets(self, machine_vertex):
         # Every core holds the whole kernel: the first reports its
-        # penalty, one sum the same on every slicing.
-        return int(self.regularised and machine_vertex.core_index == 0)
+        # penalty, one sum the same on every slicing (a shared layer's
+        # first use's).
+        return int(self.regularised and machine_vertex.core_index == 0
+                   and self.sends_weights)
 
     def self_partitions(self):
         return super().self_partitions() + (

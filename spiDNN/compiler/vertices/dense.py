@@ -9,12 +9,25 @@ biases; sent back after training as neuron j's row then its bias, at
 part of the core's input block.  A core without biases (a 2-D split's
 partial core, or any core of a layer with use_bias=False) has the rows
 alone, sent at ``weights key + j * n_inputs + i``.
+
+A layer applied more than once (spiDNN.compiler.sharing) has a vertex per
+use, sliced alike; at each batch end core j of each use adds its
+gradients (its neurons' kernel rows, one after the other, then their
+biases) to the running sums of core j of the uses before it
+(``shared_chain``), and the last use's sums, the totals, go to every use's
+core j and to the layers before the uses, which keep copies of the rows
+(dense.c, dense_shared.h, layer_core.h).  The first use's cores send the
+weights.
 """
 import numpy
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.abi import layouts
-from spiDNN.compiler.vertices.layer_vertex import LayerMachineVertex, LayerVertex
+from spiDNN.abi.partitions import SHARED_CHAIN
+from spiDNN.compiler.vertices.app_machine_vertex import struct_words
+from spiDNN.compiler.vertices.keys import NO_KEY_SPACE, key_space, prefixed
+from spiDNN.compiler.vertices.layer_vertex import (
+    LayerMachineVertex, LayerVertex, received_work)
 
 
 class DenseMachineVertex(LayerMachineVertex):
@@ -27,6 +40,8 @@ class DenseVertex(LayerVertex):
     MACHINE_VERTEX = DenseMachineVertex
     SENDS_DELTAS = True
     CAN_STREAM = True
+    SHARED_PARTITION = SHARED_CHAIN
+    EXTRA_REGION_BYTES = layouts.SHARED_PARAMS.n_bytes
 
     @classmethod
     def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
@@ -48,7 +63,17 @@ class DenseVertex(LayerVertex):
                 floats *= 2 + n_states
         if layer.activation == "softmax" and not partial:
             floats += 3 * layer.units    # the layer's z, p and dL/dp
+        if training and core_layer.shared_uses is not None:
+            # The previous use's running sums (dense_shared.h).
+            floats += n_neurons * inputs + biases
         return floats
+
+    @staticmethod
+    def shared_values(core_layer):
+        """The values a shared layer's cores send along their chain, all
+        its cores together: the kernel and biases."""
+        layer = core_layer.layer
+        return layer.units * (layer.n_inputs + int(layer.use_bias))
 
     @classmethod
     def kernel_floats(cls, core_layer, n_neurons, inputs=None,
@@ -70,10 +95,75 @@ class DenseVertex(LayerVertex):
         work = [("accumulate", 1, n_neurons * inputs)]
         if sends_backward:
             work.append(("send", 1, n_neurons))
+        if core_layer.shared_uses is not None:
+            # The batch's chain over the uses: its link, the previous
+            # use's sums in and the totals back.
+            values = n_neurons * (inputs + int(core_layer.layer.use_bias))
+            per_batch = 1 / training.batch_size
+            work += [("chain", per_batch, values)] + [
+                (point, calls * per_batch, size)
+                for point, calls, size in received_work(2 * values)]
         return work
 
     def backward_packets(self):
         return self.layer.units if self.sends_backward else 0
+
+    # ---------------------------------------------------- shared layers
+    def n_shared_values(self):
+        return self.shared_values(self.core_layer)
+
+    @property
+    def _use(self):
+        """Its place among the shared layer's uses, 0 first."""
+        return self.shared_vertices.index(self)
+
+    def extra_deliveries(self):
+        """A shared layer's chain: each core receives the previous use's
+        sums of its slice (but the first use's) and the totals, counted
+        as if every sample ended a batch."""
+        if not (self.is_shared and self.training):
+            return 0
+        return self.n_shared_values() * (2 if self._use else 1)
+
+    def key_space_shape(self, partition_id):
+        if partition_id == SHARED_CHAIN:
+            per_neuron = self.layer.n_inputs + int(self.layer.use_bias)
+            return (self.core_layer.neurons_per_core * per_neuron,
+                    self.layer.units * per_neuron)
+        return super().key_space_shape(partition_id)
+
+    def sources_of(self, machine_vertex, source_vertex, partition_id):
+        """On the chain, a use's core takes the sums of its own slice from
+        the other uses, unless it keeps a copy of their rows (the use
+        takes a use's output: it takes every core's totals)."""
+        if (partition_id == SHARED_CHAIN and source_vertex in
+                self.shared_vertices and source_vertex not in
+                self.dense_uses()):
+            same = machine_vertex.vertex_slice.lo_atom
+            return [v for v in source_vertex.machine_vertices
+                    if v.vertex_slice.lo_atom == same]
+        return super().sources_of(machine_vertex, source_vertex,
+                                  partition_id)
+
+    def shared_fields(self, machine_vertex):
+        """The SHARED region's fields (zeros: not shared)."""
+        if not (self.is_shared and self.training):
+            return {"chain_key": 0, **prefixed("previous", NO_KEY_SPACE),
+                    **prefixed("total", NO_KEY_SPACE), "slice": 0}
+        uses = self.shared_vertices
+        return {
+            "chain_key": machine_vertex._key(SHARED_CHAIN),
+            **prefixed("previous", key_space(uses[self._use - 1],
+                                             SHARED_CHAIN)
+                       if self._use else NO_KEY_SPACE),
+            **prefixed("total", key_space(uses[-1], SHARED_CHAIN)),
+            "slice": machine_vertex.core_index}
+
+    def extra_regions(self, machine_vertex):
+        if not self.training:
+            return []
+        return [("SHARED", struct_words(layouts.SHARED_PARAMS.pack(
+            **self.shared_fields(machine_vertex))))]
 
     def _rows(self, vertex_slice):
         return slice(vertex_slice.lo_atom, vertex_slice.hi_atom + 1)
@@ -104,6 +194,8 @@ class DenseVertex(LayerVertex):
         return data.view(numpy.uint32)
 
     def n_weight_packets(self, machine_vertex):
+        if not self.sends_weights:
+            return 0
         return machine_vertex.vertex_slice.n_atoms * self._row_words
 
     def weights_from_cores(self, values):

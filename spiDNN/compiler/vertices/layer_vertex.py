@@ -76,6 +76,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     #: The app can keep its kernel and input vectors in SDRAM and stream
     #: them through DMA (layer_params.streamed).
     CAN_STREAM = False
+    #: The partition on which a shared layer's uses add up their
+    #: gradients (spiDNN.compiler.sharing); None: the app has no weights.
+    SHARED_PARTITION = None
 
     def __init__(self, core_layer, source_vertices, training=None,
                  block=None):
@@ -116,6 +119,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         self.gradient_uses = []
         #: The source of the host's control commands (set by the graph).
         self.control_vertex = None
+        #: A layer with weights applied more than once: every use's
+        #: vertex, in use order (set by the graph); [] if used once.
+        self.shared_vertices = []
 
     # ----------------------------------------------------- the contract
     @classmethod
@@ -245,6 +251,13 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             else:
                 work.append(("gradient_direct", 1, n))
         work.append(("delta", 1, n))
+        # A shared Dense consumer's totals, at each batch end.
+        for consumer in [] if partial else core_layer.consumers:
+            if consumer.shared_uses is not None and (
+                    consumer.vertex_class.SENDS_DELTAS):
+                work += [(point, calls / training.batch_size, size)
+                         for point, calls, size in received_work(
+                             consumer.vertex_class.shared_values(consumer))]
         if not partial and not softmax and not _sends_logits(core_layer,
                                                              training):
             work.append(("backward_" + layer.core_activation()[0], 1, n))
@@ -323,6 +336,34 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def has_outgoing(self):
         return bool(self.dense_uses())
 
+    # ---------------------------------------------------- shared layers
+    @property
+    def is_shared(self):
+        """The vertex is a use of a layer applied more than once."""
+        return bool(self.shared_vertices)
+
+    @property
+    def sends_weights(self):
+        """Its cores send the trained weights (and report the penalty):
+        a layer with weights used once, or a shared layer's first use
+        (every use holds the same)."""
+        return bool(self.layer.weights) and (
+            not self.is_shared or self is self.shared_vertices[0])
+
+    def shared_consumers(self):
+        """Training: the Dense consumers that are shared layers, whose
+        rows' totals the cores take from their last use: [(consumer,
+        its last use)]."""
+        return [(consumer, consumer.shared_vertices[-1])
+                for consumer in self.dense_uses() if consumer.is_shared]
+
+    def shared_totals_deliveries(self):
+        """Packets of the shared consumers' totals the cores receive
+        (every core the whole kernel of each), counted as if every
+        sample ended a batch."""
+        return self.n_slices * sum(
+            last.n_shared_values() for _, last in self.shared_consumers())
+
     @property
     def n_slices(self):
         """The vertex's cores: the layer's slices of neurons."""
@@ -340,7 +381,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             return forward
         gathered = self.core_layer.gradient_packets(n, self.is_partial)
         return 2 * forward + self.n_slices * gathered + (
-            self.extra_deliveries())
+            self.extra_deliveries() + self.shared_totals_deliveries())
 
     def input_deliveries(self, inputs):
         """Packets of its inputs the vertex's cores receive per sample,
@@ -360,19 +401,28 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             None)
 
     @property
-    def has_state(self):
-        """The optimizer's state starts from the host's, for the layer's
-        weights or the copies of its Dense consumers' rows (a pooling
-        layer's, which has no weights of its own)."""
-        return self.initial_state is not None or any(
-            self.consumer_state(consumer) is not None
-            for consumer in self.dense_uses())
+    def frozen(self):
+        """Training a layer of Keras' trainable=False: its weights stay
+        (no gradients, no update, no penalty, as Keras leaves them)."""
+        return bool(self.training) and not self.layer.trainable
+
+    @property
+    def resumes_state(self):
+        """Training, the optimizer's state starts from the last run's
+        (params.has_state): its weights' (OPTIMIZER_STATE), or, a layer
+        without weights, that of the Dense consumers' rows it keeps
+        (OUTGOING)."""
+        if self.layer.weights:
+            return self.initial_state is not None
+        return any(self.consumer_state(consumer) is not None
+                   for consumer in self.dense_uses())
 
     def regularizer_fields(self):
         """Training: the layer's regularisers' factors (float32 bits,
-        layouts.REGULARIZER_FIELDS); zeros without."""
+        layouts.REGULARIZER_FIELDS); zeros without, or frozen (Keras
+        counts the penalties of trainable weights only)."""
         fields = getattr(self.layer, "regularizer_fields", None)
-        if not self.training or fields is None:
+        if not self.training or fields is None or self.frozen:
             return dict(_NO_REGULARIZER)
         return fields()
 
@@ -384,8 +434,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     def n_penalty_packets(self, machine_vertex):
         """The parts of the layer's penalty the core sends when asked:
         one per neuron of a regularised layer (its row's and bias's, the
-        same on every slicing), keyed by the neuron."""
-        return machine_vertex.vertex_slice.n_atoms if self.regularised else 0
+        same on every slicing), keyed by the neuron; a shared layer's
+        first use alone."""
+        return machine_vertex.vertex_slice.n_atoms if (
+            self.regularised and self.sends_weights) else 0
 
     def consumer_regularizer(self, consumer, kind):
         """A consumer's kernel regulariser's factors, for the copy of its
@@ -505,8 +557,8 @@ class LayerMachineVertex(AppMachineVertex):
                 SOFTMAX_BACKWARD, bool(training) and softmax),
             weights_key=self._key(WEIGHTS, bool(training) and (
                 vertex.n_weight_packets(self) > 0)),
-            **(training.optimizer.fields(vertex.has_state) if training
-               else optimizers.SGD().fields()),
+            **(training.optimizer.fields(vertex.resumes_state)
+               if training else optimizers.SGD().fields()),
             **(training.batch_fields() if training else
                {"batch_size": 0, "n_samples": 0}),
             **prefixed("peer_backward",
@@ -528,7 +580,8 @@ class LayerMachineVertex(AppMachineVertex):
                        if vertex.previous_block is not None
                        else NO_KEY_SPACE),
             **vertex.regularizer_fields(),
-            penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0))
+            penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0),
+            frozen=int(vertex.frozen))
 
     def outgoing_weights(self):
         """Each Dense consumer's kernel rows of this slice's neurons
@@ -561,12 +614,16 @@ class LayerMachineVertex(AppMachineVertex):
 
     def gradient_records(self):
         """The GRADIENTS region: each consumer's kind and key space, in
-        the order the core sums their parts."""
+        the order the core sums their parts; a shared Dense consumer's
+        totals."""
+        vertex = self.app_vertex
         return _records(layouts.GRADIENT, [
             {"source": layouts.GRADIENT_SOURCES[kind],
              **key_space(consumer, partition),
-             **self.app_vertex.consumer_regularizer(consumer, kind)}
-            for consumer, partition, kind in self.app_vertex.gradient_uses])
+             **vertex.consumer_regularizer(consumer, kind),
+             **_totals_fields(consumer, kind),
+             "frozen": int(kind == "dense_deltas" and consumer.frozen)}
+            for consumer, partition, kind in vertex.gradient_uses])
 
     def regions(self):
         vertex = self.app_vertex
@@ -589,6 +646,17 @@ class LayerMachineVertex(AppMachineVertex):
             # and the state is copied in from OPTIMIZER_STATE (or 0).
             regions.append(("STREAM", numpy.zeros(stream, numpy.uint32)))
         return regions + vertex.extra_regions(self)
+
+
+def _totals_fields(consumer, kind):
+    """A GRADIENT record's totals: where a shared Dense consumer's last
+    use sends its kernel's totals, and the length of its rows."""
+    # A frozen shared Dense has no totals: its rows here stay.
+    if kind != "dense_deltas" or not consumer.is_shared or consumer.frozen:
+        return {**prefixed("totals", NO_KEY_SPACE), "totals_rows": 0}
+    last = consumer.shared_vertices[-1]
+    return {**prefixed("totals", key_space(last, last.SHARED_PARTITION)),
+            "totals_rows": consumer.layer.n_inputs}
 
 
 def _records(struct, records):

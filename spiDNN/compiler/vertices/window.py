@@ -164,7 +164,8 @@ class WindowVertex(LayerVertex):
             **prefixed("exchange", key_space(self, EXCHANGE)
                        if exchange else NO_KEY_SPACE),
             "chain_key": 0, **prefixed("chain", NO_KEY_SPACE),
-            "chain_previous": NO_CORE, "chain_last": NO_CORE}
+            "chain_previous": NO_CORE, **prefixed("total", NO_KEY_SPACE),
+            "chain_last": NO_CORE}
 
     def extra_regions(self, machine_vertex):
         fields = {**self.layer.geometry, **self.window_fields(machine_vertex)}
