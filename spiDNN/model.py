@@ -545,7 +545,8 @@ class Model:
         if state is None:
             # Where Keras' state starts at other values than zeros.
             state = optimizer.initial_state(
-                [w for layer in self.layers for w in layer.get_weights()])
+                [w for layer in self.weight_layers()
+                 for w in layer.get_weights()])
         if state is None or len(state["slots"]) != optimizer.n_states:
             return {}
         per_layer = {}

@@ -145,7 +145,8 @@ def test_bad_training_inputs(model, training_data):
 
 
 @pytest.mark.parametrize("optimizer, match", [
-    ("adagrad", "unknown optimizer 'adagrad'"),
+    ("adafactor", "unknown optimizer 'adafactor'"),
+    ("ftrl", "optimizer 'ftrl': spiDNN does not train with it"),
     (None, "unknown optimizer"),
 ])
 def test_unknown_optimizer(model, optimizer, match):

@@ -128,9 +128,10 @@ def _compile_refusals():
          "use_ema"),
         (dict(optimizer=keras.optimizers.SGD(0.1, clipnorm=1e-3)),
          "clipnorm"),
-        (dict(optimizer=keras.optimizers.Adam(global_clipnorm=1.0)),
+        (dict(optimizer=keras.optimizers.Nadam(global_clipnorm=1.0)),
          "global_clipnorm"),
         (dict(optimizer=keras.optimizers.Ftrl()), "Ftrl"),
+        (dict(optimizer="adafactor"), "unknown optimizer Keras Adafactor"),
         (dict(loss=keras.losses.SparseCategoricalCrossentropy(
             reduction="sum")), "reduction"),
         (dict(loss=keras.losses.SparseCategoricalCrossentropy(
@@ -140,7 +141,7 @@ def _compile_refusals():
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(8))
 def test_keras_fit_refuses_settings_it_would_ignore(index):
     settings, match = _compile_refusals()[index]
     kmodel = keras_cnn()

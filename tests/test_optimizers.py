@@ -533,12 +533,12 @@ def test_each_optimizer_converts_to_keras_and_back(variant):
     variable = keras.Variable(numpy.zeros(3, numpy.float32))
     state = {"iterations": 5, "slots": [
         [numpy.full(3, k + 1.5, numpy.float32)] for k in range(ours.n_states)]}
-    layout = [((3,), True)]
-    optimizers.state_into_keras(ours, state, theirs, [variable], layout)
+    optimizers.state_into_keras(ours, state, theirs, [variable],
+                                [((3,), True)])
     kept = {name for name in ours.KERAS_SLOTS
             if getattr(theirs, name, None)}
     assert kept == set(ours.slots)
-    again = optimizers.state_from_keras(ours, theirs, layout)
+    again = optimizers.state_from_keras(ours, theirs, [((3,), True)])
     assert again["iterations"] == 5
     assert [[a.tolist() for a in kind] for kind in again["slots"]] == [
         [a.tolist() for a in kind] for kind in state["slots"]]

@@ -40,7 +40,7 @@ def state_from_keras(optimizer, keras_optimizer, weights):
     None (not built, or not stepped yet).  ``weights``: [(shape,
     trainable)] of the model's weight arrays in get_weights' order: Keras
     keeps state for the trainable ones only, spiDNN for all (zeros for a
-    frozen layer's, which never steps)."""
+    frozen layer's)."""
     if not getattr(keras_optimizer, "built", False):
         return None
     iterations = int(keras_optimizer.iterations.numpy())
@@ -60,7 +60,7 @@ def state_into_keras(optimizer, state, keras_optimizer, variables, weights):
     """Builds ``keras_optimizer`` over ``variables`` (the Keras model's
     trainable ones, in get_weights' order) and gives it ``state`` (of
     every weight array: ``weights`` as state_from_keras's says which
-    Keras keeps)."""
+    Keras keeps), with the scalars its step values stand for."""
     if not keras_optimizer.built:
         keras_optimizer.build(variables)
     if state is None:

@@ -7,15 +7,7 @@
 
 #include "types.h"
 
-static inline uint32_t adadelta_n_states(const optimizer_t *o) {
-    (void) o;
-    return 2;
-}
-
-static inline uint32_t adadelta_cost_point(const optimizer_t *o) {
-    (void) o;
-    return COST_UPDATE_ADADELTA;
-}
+OPTIMIZER_FIXED_SHAPE(adadelta, ADADELTA, 2)
 
 static inline void adadelta_step(const optimizer_t *o, trained_t *t,
                                  const float *step) {

@@ -6,15 +6,7 @@
 
 #include "types.h"
 
-static inline uint32_t adagrad_n_states(const optimizer_t *o) {
-    (void) o;
-    return 1;
-}
-
-static inline uint32_t adagrad_cost_point(const optimizer_t *o) {
-    (void) o;
-    return COST_UPDATE_ADAGRAD;
-}
+OPTIMIZER_FIXED_SHAPE(adagrad, ADAGRAD, 1)
 
 static inline void adagrad_step(const optimizer_t *o, trained_t *t,
                                 const float *step) {

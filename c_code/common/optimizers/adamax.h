@@ -7,15 +7,7 @@
 
 #include "types.h"
 
-static inline uint32_t adamax_n_states(const optimizer_t *o) {
-    (void) o;
-    return 2;
-}
-
-static inline uint32_t adamax_cost_point(const optimizer_t *o) {
-    (void) o;
-    return COST_UPDATE_ADAMAX;
-}
+OPTIMIZER_FIXED_SHAPE(adamax, ADAMAX, 2)
 
 static inline void adamax_step(const optimizer_t *o, trained_t *t,
                                const float *step) {

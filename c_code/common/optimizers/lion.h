@@ -7,15 +7,7 @@
 
 #include "types.h"
 
-static inline uint32_t lion_n_states(const optimizer_t *o) {
-    (void) o;
-    return 1;
-}
-
-static inline uint32_t lion_cost_point(const optimizer_t *o) {
-    (void) o;
-    return COST_UPDATE_LION;
-}
+OPTIMIZER_FIXED_SHAPE(lion, LION, 1)
 
 static inline void lion_step(const optimizer_t *o, trained_t *t,
                              const float *step) {

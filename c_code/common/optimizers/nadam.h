@@ -10,15 +10,7 @@
 
 #include "types.h"
 
-static inline uint32_t nadam_n_states(const optimizer_t *o) {
-    (void) o;
-    return 2;
-}
-
-static inline uint32_t nadam_cost_point(const optimizer_t *o) {
-    (void) o;
-    return COST_UPDATE_NADAM;
-}
+OPTIMIZER_FIXED_SHAPE(nadam, NADAM, 2)
 
 static inline void nadam_step(const optimizer_t *o, trained_t *t,
                               const float *step) {

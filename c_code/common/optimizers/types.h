@@ -58,6 +58,18 @@ typedef struct trained_t {
     uint32_t split;
 } trained_t;
 
+// <name>_n_states and <name>_cost_point of an optimizer whose settings
+// change neither: `n` state arrays, the one cost point COST_UPDATE_<NAME>.
+#define OPTIMIZER_FIXED_SHAPE(name, NAME, n) \
+    static inline uint32_t name##_n_states(const optimizer_t *o) { \
+        (void) o; \
+        return n; \
+    } \
+    static inline uint32_t name##_cost_point(const optimizer_t *o) { \
+        (void) o; \
+        return COST_UPDATE_##NAME; \
+    }
+
 static inline regulariser_t regulariser_from_bits(uint32_t l1,
                                                   uint32_t l2) {
     return (regulariser_t) {bits_to_float(l1), bits_to_float(l2)};
