@@ -21,7 +21,8 @@ class History:
     def __init__(self, params):
         self.params = dict(params)
         self.epoch = []
-        self.history = {"loss": []}
+        # Keys in the order of the first epoch's logs, as Keras' (sorted).
+        self.history = {}
         self.sample_losses = []
 
     def add_epoch(self, losses, logs=None, epoch=None):

@@ -15,12 +15,13 @@ from spiDNN.training.history import History, mean_loss
 
 
 def _logs(losses, metrics, names, prefix=""):
-    """An epoch's (or a run's) loss and metrics, Keras' way: means over
-    the samples."""
+    """An epoch's (or a run's) loss and the other logs (each output's
+    loss, with several; the metrics), Keras' way: means over the
+    samples, by name in sorted order (Keras' pythonify_logs)."""
     logs = {f"{prefix}loss": mean_loss(losses)}
     for column, name in enumerate(names):
         logs[f"{prefix}{name}"] = mean_loss(metrics[:, column])
-    return logs
+    return dict(sorted(logs.items()))
 
 
 def _watches_batches(callback):
@@ -66,7 +67,7 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
     :param validation: (inputs, labels) to evaluate after each epoch, or
         None
     """
-    names = [name for name, _ in training.metrics]
+    names = training.log_names
     n = training.n_samples
     history = History(training.history_params())
     model.stop_training = False
@@ -88,9 +89,9 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
                 epoch, training, names, progress)
             logs = _logs(losses[:done], metrics[:done], names)
             if validation is not None:
-                logs.update(_logs(*machine.evaluate(
+                logs = dict(sorted({**logs, **_logs(*machine.evaluate(
                     *validation, what=f"validation, epoch {epoch + 1}"),
-                    names, prefix="val_"))
+                    names, prefix="val_")}.items()))
             progress.end_epoch(logs)
             history.add_epoch(losses[:done], logs, epoch)
             calls.on_epoch_end(epoch, logs)
@@ -132,6 +133,6 @@ def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
 
 
 def logs_of(losses, metrics, training):
-    """``evaluate``'s logs: the loss and each metric, means over the
-    samples."""
-    return _logs(losses, metrics, [name for name, _ in training.metrics])
+    """``evaluate``'s logs: the loss and the others (each output's loss,
+    each metric), means over the samples."""
+    return _logs(losses, metrics, training.log_names)
