@@ -635,7 +635,8 @@ class Model:
     def summary(self, print_fn=print):
         """Prints each layer's output shape and parameters, as Keras'
         summary does, with its cores and the packets they send per
-        predicted sample; then the chips (and returns the text)."""
+        predicted sample; a model's several outputs; then the chips (and
+        returns the text)."""
         rows = [(f"{one.name} (Input)", str((None,) + one.output_shape), 0,
                  0, one.units) for one in self.inputs]
         rows += [layer.summary_row(
@@ -658,6 +659,11 @@ class Model:
                   for row in rows]
         total = sum(row[2] for row in rows)
         cores = self.cores_needed()
+        if len(self.outputs) > 1:
+            lines.append("Outputs (each with a loss core, training): " + (
+                ", ".join(name if name == layer.name else f"{name}: "
+                          f"{layer.name}" for name, layer in zip(
+                              self.output_names, self.outputs))))
         lines += [f"Total params: {total}",
                   f"Cores: {cores} (with the input source and the output "
                   f"gatherer), on at least "

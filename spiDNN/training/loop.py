@@ -11,16 +11,20 @@ after exactly that batch, as in Keras.
 """
 import numpy
 
-from spiDNN.training.history import History, mean_loss
+from spiDNN.training.history import History, mean_loss, mean_of_batches
 
 
-def _logs(losses, metrics, names, prefix=""):
+def _logs(losses, metrics, training, prefix=""):
     """An epoch's (or a run's) loss and the other logs (each output's
-    loss, with several; the metrics), Keras' way: means over the
-    samples, by name in sorted order (Keras' pythonify_logs)."""
+    loss, with several; the metrics), Keras' way: means over the samples
+    (each output's loss: of its batches' means), by name in sorted order
+    (Keras' pythonify_logs)."""
     logs = {f"{prefix}loss": mean_loss(losses)}
-    for column, name in enumerate(names):
-        logs[f"{prefix}{name}"] = mean_loss(metrics[:, column])
+    for column, name in enumerate(training.log_names):
+        logs[f"{prefix}{name}"] = (
+            mean_of_batches(metrics[:, column], training.batch_size)
+            if column < training.batch_averaged
+            else mean_loss(metrics[:, column]))
     return dict(sorted(logs.items()))
 
 
@@ -87,11 +91,11 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
             losses, metrics, done = _epoch(
                 machine, model, calls, inputs, labels, order(epoch),
                 epoch, training, names, progress)
-            logs = _logs(losses[:done], metrics[:done], names)
+            logs = _logs(losses[:done], metrics[:done], training)
             if validation is not None:
                 logs = dict(sorted({**logs, **_logs(*machine.evaluate(
                     *validation, what=f"validation, epoch {epoch + 1}"),
-                    names, prefix="val_")}.items()))
+                    training, prefix="val_")}.items()))
             progress.end_epoch(logs)
             history.add_epoch(losses[:done], logs, epoch)
             calls.on_epoch_end(epoch, logs)
@@ -123,7 +127,7 @@ def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
             machine.train(inputs, labels, rows, first, epoch,
                           training.n_epochs))
         done = first + len(rows)
-        running = _logs(losses[:done], metrics[:done], names)
+        running = _logs(losses[:done], metrics[:done], training)
         progress.update(done, running["loss"])
         if calls.batch_level:
             calls.on_train_batch_end(batch, running)
@@ -135,4 +139,4 @@ def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
 def logs_of(losses, metrics, training):
     """``evaluate``'s logs: the loss and the others (each output's loss,
     each metric), means over the samples."""
-    return _logs(losses, metrics, training.log_names)
+    return _logs(losses, metrics, training)

@@ -5,9 +5,9 @@ the labels of each output from ``y``; the names and order of the logs.
 
 Keras' total loss is the sum of each output's loss times its weight (plus
 the weight penalties); its logs hold the total as ``loss`` and, with
-several outputs, each output's unweighted loss as ``<output>_loss`` and
-its metrics as ``<output>_<metric>``.  With one output there are no
-prefixes.
+several outputs, each output's unweighted loss as ``<output>_loss`` (a
+mean of the batches' means: ``batch_averaged``) and its metrics as
+``<output>_<metric>``.  With one output there are no prefixes.
 """
 import dataclasses
 import numbers
@@ -70,6 +70,16 @@ def log_names(outputs):
         outputs) > 1 else []
     return several + [output.log_name(name) for output in outputs
                       for name, _ in output.metrics]
+
+
+def batch_averaged(outputs):
+    """How many of ``log_names``' first columns Keras averages over the
+    batches rather than the samples: each output's loss, with several
+    (CompileLoss's Mean of each batch's loss, its weight the batch's
+    static size, which TensorFlow's traced steps do not know: a short
+    last batch counts as much as a full one).  The total loss and the
+    metrics are means over the samples."""
+    return len(outputs) if len(outputs) > 1 else 0
 
 
 def combine(outputs, values):

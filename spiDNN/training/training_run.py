@@ -48,6 +48,12 @@ class TrainingRun:
         return output_losses.log_names(self.outputs)
 
     @property
+    def batch_averaged(self):
+        """Of ``log_names``, how many first ones Keras averages over the
+        batches (outputs.batch_averaged)."""
+        return output_losses.batch_averaged(self.outputs)
+
+    @property
     def metrics(self):
         """[(name in the logs, kind in layouts.METRICS)] of every
         output's metrics."""
