@@ -60,7 +60,7 @@ class MappedModel(contextlib.AbstractContextManager):
             if self.training is None:
                 outputs, self.report = virtual.predict_mapped(
                     self.graph, self.session, self.x, faults)
-                return (outputs,)
+                return tuple(outputs)     # each output's
             with virtual.TrainingMachine(
                     self.graph, self.session, faults) as machine:
                 history = fitting.fit_on(
