@@ -29,12 +29,15 @@ import dataclasses
 import numpy
 
 from spiDNN.layers.arguments import (
-    non_negative_int, positive_int, probability)
+    boolean, int_below, non_negative_int, positive_int, probability)
 from spiDNN.errors import SpiDNNConfigurationError
 
 #: Replays of one batch (or rounds of one control command) before the run
 #: is given up with an error.
 MAX_REPLAYS = 8
+#: The virtual machine's fields: 64-bit counts and seeds, 32-bit delays
+#: and core numbers; a stall's duration of 2^64 - 1 is "for good".
+_U64, _U32, _I32 = 2 ** 64, 2 ** 32, 2 ** 31
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Drop:
     nth: int = 0
 
     def __post_init__(self):
-        non_negative_int(self.nth, "Drop nth")
+        int_below(self.nth, _U64, "Drop nth")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,10 +70,14 @@ class Stall:
     duration: int = None
 
     def __post_init__(self):
-        non_negative_int(self.core, "Stall core")
-        positive_int(self.at_packet, "Stall at_packet")
-        if self.duration is not None:
-            positive_int(self.duration, "Stall duration")
+        int_below(self.core, _I32, "Stall core")
+        if int_below(self.at_packet, _U64, "Stall at_packet") == 0:
+            raise SpiDNNConfigurationError(
+                "Stall at_packet counts from 1, not 0")
+        if self.duration is not None and int_below(
+                self.duration, _U64 - 1, "Stall duration") == 0:
+            raise SpiDNNConfigurationError(
+                "Stall duration must be at least 1 (None: for good)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +88,8 @@ class DeadLink:
     link: int
 
     def __post_init__(self):
-        non_negative_int(self.x, "DeadLink x")
-        non_negative_int(self.y, "DeadLink y")
+        int_below(self.x, _I32, "DeadLink x")
+        int_below(self.y, _I32, "DeadLink y")
         if not 0 <= non_negative_int(self.link, "DeadLink link") < 6:
             raise SpiDNNConfigurationError(
                 f"DeadLink link must be 0 to 5, not {self.link}")
@@ -110,14 +117,15 @@ class Faults:
         self.drop_rate = probability(drop_rate, "drop_rate")
         self.delay_rate = probability(delay_rate, "delay_rate")
         self.max_delay = positive_int(max_delay, "max_delay")
+        int_below(self.max_delay, _U32, "max_delay")
         if seed is None:
             seed = int(numpy.random.default_rng().integers(2 ** 63))
-        self.seed = non_negative_int(seed, "seed")
+        self.seed = int_below(seed, _U64, "seed")
         self.drops = _rules(drops, Drop, "drops")
         self.stalls = _rules(stalls, Stall, "stalls")
         self.dead_links = _rules(dead_links, DeadLink, "dead_links")
-        self.reinjection = bool(reinjection)
-        self.replay = bool(replay)
+        self.reinjection = boolean(reinjection, "Faults reinjection")
+        self.replay = boolean(replay, "Faults replay")
         self.max_replays = non_negative_int(max_replays, "max_replays")
 
     def __repr__(self):

@@ -40,12 +40,23 @@ class LiveIO:
                 f"{data_on_board!r}")
         self.data_on_board = data_on_board
         self.drop = {}
+        if drop is not None and not isinstance(drop, dict):
+            raise SpiDNNConfigurationError(
+                f"live_io's drop is a dict {{kind: message numbers}}, not "
+                f"{drop!r}")
         for kind, which in (drop or {}).items():
             if kind not in self.KINDS:
                 raise SpiDNNConfigurationError(
                     f"live_io cannot drop {kind!r} messages; the kinds are "
                     f"{', '.join(self.KINDS)}")
-            self.drop[kind] = {int(n) for n in which}
+            if isinstance(which, (str, bytes)) or not hasattr(
+                    which, "__iter__"):
+                raise SpiDNNConfigurationError(
+                    f"live_io's drop[{kind!r}] is a list of message "
+                    f"numbers, not {which!r}")
+            self.drop[kind] = {
+                non_negative_int(n, f"live_io's drop[{kind!r}] message")
+                for n in which}
 
     def __repr__(self):
         return (f"LiveIO(drop={self.drop!r}, timeout={self.timeout}, "

@@ -33,6 +33,23 @@ def _per_layer(layers, weights):
         start += layer.n_weights
 
 
+def _check_unique_names(layers):
+    """Refuses two layers of one name, as Keras does: spiDNN keys the
+    weights' optimizer state and the run report by the names."""
+    names = {}
+    for layer in layers:
+        names.setdefault(layer.name, []).append(layer)
+    repeated = {name: len({id(layer) for layer in same})
+                for name, same in names.items()}
+    repeated = {name: n for name, n in repeated.items() if n > 1}
+    if repeated:
+        raise SpiDNNConfigurationError(
+            "the model's layer names must be unique, as Keras requires: "
+            + ", ".join(f"{name!r} names {n} layers"
+                        for name, n in repeated.items())
+            + "; give each layer a name of its own (name=...)")
+
+
 class Model:
     """A stack of layers: ``Model().add(Input(n)).add(Dense(...))``, or
     as Keras' Sequential, ``Model([Input(n), Dense(...)])``; or, as Keras'
@@ -122,6 +139,7 @@ class Model:
         output_layers, (names, form) = model_outputs(outputs)
         model_inputs, layers, output_layers = graph_layers(
             inputs, output_layers, order)
+        _check_unique_names(model_inputs + layers)
         for layer in layers:
             layer.check_free()
             layer.check_after(preceding(layer))
@@ -167,6 +185,7 @@ class Model:
         if any(layer is other for other in self.layers):
             raise SpiDNNConfigurationError(
                 f"layer {layer.name} is already in the model")
+        _check_unique_names(self.inputs + self.layers + [layer])
         layer.check_free()          # before building changes its weights
         previous = self.layers[-1] if self.layers else self.input
         layer.check_after(self.layers)
@@ -223,6 +242,12 @@ class Model:
         (during ``fit``, a callback gets the cores' current weights)."""
         self._pull_weights()
         return [w for layer in self.layers for w in layer.get_weights()]
+
+    def weight_layout(self):
+        """[(shape, trainable)] of each weight array in get_weights'
+        order: which ones Keras' optimizer keeps state for."""
+        return [(w.shape, layer.trainable) for layer in self.layers
+                for w in layer.weights]
 
     def _pull_weights(self):
         """During fit, the weights on the machine replace the host's."""
@@ -422,7 +447,7 @@ class Model:
                              for name, kind in self._resolved_metrics])]
 
     def fit(self, x, y, loss=None, epochs=1, batch_size=None,
-            learning_rate=None, shuffle=True, verbose=1, validation_data=None,
+            learning_rate=None, shuffle=None, verbose=1, validation_data=None,
             validation_split=0.0, callbacks=None, initial_epoch=0):
         """Trains the model on the machine and returns a :py:class:`History`.
 
@@ -435,7 +460,10 @@ class Model:
         ``loss`` and ``learning_rate`` given here override ``compile``'s.
 
         :param shuffle: reorder the samples every epoch (seeded by the
-            model's seed, so runs repeat exactly)
+            model's seed, so runs repeat exactly); None, the default, is
+            Keras' True, but in the original form (a ``loss`` or
+            ``learning_rate`` given here) False: the original spiDNN
+            streamed the samples in order
         :param verbose: 0 silent, 1 a progress bar with the running loss,
             2 one line per epoch
         :param y: the labels; with several outputs, a list of each
@@ -453,6 +481,8 @@ class Model:
         if not any(layer.weights for layer in self.layers):
             raise SpiDNNConfigurationError(
                 "the model has no weights to train")
+        if shuffle is None:
+            shuffle = loss is None and learning_rate is None
         if validation_split and validation_data is None:
             x = self._check_inputs(x)      # the Inputs side by side first
             if len(self.outputs) > 1:      # and each output's labels apart

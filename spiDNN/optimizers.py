@@ -296,30 +296,41 @@ def to_keras(optimizer):
     return getattr(keras.optimizers, optimizer.KERAS)(**settings)
 
 
-def state_from_keras(optimizer, keras_optimizer):
+def state_from_keras(optimizer, keras_optimizer, weights):
     """{"iterations", "slots"} of a Keras optimizer that has stepped, or
-    None (not built, or not stepped yet)."""
+    None (not built, or not stepped yet).  ``weights``: [(shape,
+    trainable)] of the model's weight arrays in get_weights' order: Keras
+    keeps state for the trainable ones only, spiDNN for all (zeros for a
+    frozen layer's)."""
     if not getattr(keras_optimizer, "built", False):
         return None
     iterations = int(keras_optimizer.iterations.numpy())
     if iterations == 0:
         return None
     names = optimizer.KERAS_SLOTS[:optimizer.n_states]
-    return {"iterations": iterations,
-            "slots": [[numpy.asarray(v.numpy(), dtype=numpy.float32)
-                       for v in getattr(keras_optimizer, name)]
-                      for name in names]}
+    slots = []
+    for name in names:
+        kept = iter(getattr(keras_optimizer, name))
+        slots.append([
+            numpy.asarray(next(kept).numpy(), dtype=numpy.float32)
+            if trainable else numpy.zeros(shape, dtype=numpy.float32)
+            for shape, trainable in weights])
+    return {"iterations": iterations, "slots": slots}
 
 
-def state_into_keras(optimizer, state, keras_optimizer, variables):
+def state_into_keras(optimizer, state, keras_optimizer, variables, weights):
     """Builds ``keras_optimizer`` over ``variables`` (the Keras model's
-    trainable ones, in get_weights' order) and gives it ``state``."""
+    trainable ones, in get_weights' order) and gives it ``state`` (of
+    every weight array: ``weights`` as state_from_keras's says which
+    Keras keeps)."""
     if not keras_optimizer.built:
         keras_optimizer.build(variables)
     if state is None:
         return
     for name, arrays in zip(optimizer.KERAS_SLOTS, state["slots"]):
-        for variable, array in zip(getattr(keras_optimizer, name), arrays):
+        trained = [array for array, (_, trainable) in zip(arrays, weights)
+                   if trainable]
+        for variable, array in zip(getattr(keras_optimizer, name), trained):
             variable.assign(array)
     keras_optimizer.iterations.assign(state["iterations"])
 

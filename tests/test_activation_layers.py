@@ -229,12 +229,13 @@ def test_from_keras_names_the_layer_and_setting_refused():
     import keras
     kmodel = _sequential(keras.layers.Dense(WIDTH),
                          keras.layers.Softmax(axis=0),
-                         keras.layers.PReLU(), keras.layers.Dense(2))
+                         keras.layers.LayerNormalization(),
+                         keras.layers.Dense(2))
     with pytest.raises(SpiDNNConfigurationError) as error:
         _converted(kmodel)
     message = str(error.value)
     assert "axis=0" in message
-    assert "(PReLU): spiDNN has no such layer yet" in message
+    assert "(LayerNormalization): spiDNN has no such layer yet" in message
 
 
 @pytest.mark.unit

@@ -305,10 +305,24 @@ def test_a_removed_routing_entry_ends_by_name(monkeypatch):
 @pytest.mark.parametrize("make, match", [
     (lambda: Faults(drop_rate=2), "drop_rate must be a probability"),
     (lambda: Faults(delay_rate=-0.1), "delay_rate must be a probability"),
-    (lambda: Faults(seed=-1), "seed must be a non-negative integer"),
+    (lambda: Faults(seed=-1), "seed must be an integer from 0 to"),
     (lambda: Faults(drops=["dense"]), "drops takes spiDNN.Drop"),
-    (lambda: Stall("dense", at_packet=0), "at_packet must be a positive"),
+    (lambda: Stall("dense", at_packet=0), "at_packet counts from 1"),
     (lambda: DeadLink(0, 0, 6), "link must be 0 to 5"),
+    # Nothing the machine holds in a fixed-width field wraps, and no
+    # string is taken as a bool.
+    (lambda: Faults(reinjection="False"), "reinjection must be True or"),
+    (lambda: Faults(replay=1), "replay must be True or False"),
+    (lambda: Faults(max_delay=2 ** 32 + 40),
+     r"max_delay must be an integer from 0 to 4294967295"),
+    (lambda: Faults(seed=2 ** 64 + 1), "seed must be an integer from 0"),
+    (lambda: Drop("dense", "forward", nth=2 ** 64), "nth must be an"),
+    (lambda: Stall("dense", duration=2 ** 64), "duration must be an"),
+    (lambda: Stall("dense", duration=0), "duration must be at least 1"),
+    (lambda: spiDNN.LiveIO(drop={"output": [-1]}), "message must be a non"),
+    (lambda: spiDNN.LiveIO(drop={"output": [0.7]}), "message must be a non"),
+    (lambda: spiDNN.LiveIO(drop="input"), "drop is a dict"),
+    (lambda: spiDNN.LiveIO(drop={"output": "abc"}), "is a list of message"),
     (lambda: spiDNN.Model(faults=0.1), "faults must be a spiDNN.Faults"),
 ])
 def test_bad_fault_arguments(make, match):
@@ -320,6 +334,7 @@ def test_bad_fault_arguments(make, match):
     (Faults(drops=[Drop("nothing", "forward")]), "no layer or vertex named"),
     (Faults(drops=[Drop("loss", "softmax")]), "loss sends on"),
     (Faults(stalls=[Stall("loss", core=1)]), "loss has 1 core"),
+    (Faults(stalls=[Stall("input")]), "input is the host's source"),
 ])
 def test_faults_naming_what_the_run_lacks(faults, match):
     model = mlp()

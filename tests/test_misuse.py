@@ -149,3 +149,24 @@ def test_values_infinite_in_float32_are_refused(what):
         else:
             (x if what == "inputs" else y)[0, 0] = 1e39
             model.fit(x, y, loss="mse", verbose=0)
+
+
+def test_a_toolchain_that_fails_to_stop_after_the_run_keeps_the_results(
+        monkeypatch):
+    from spiDNN.machines.toolchain.simulator import SpiDNNSimulator
+    model = small_model()
+    expected = model.predict(X)
+
+    def failing_stop(self):
+        raise FileNotFoundError("reports/stack_trace")
+
+    monkeypatch.setattr(SpiDNNSimulator, "stop", failing_stop)
+    with pytest.warns(RuntimeWarning, match="failed to stop.*kept"):
+        numpy.testing.assert_array_equal(model.predict(X), expected)
+
+
+def test_a_layer_too_big_for_the_host_is_named():
+    model = spiDNN.Model().add(Input(4))
+    with pytest.raises(spiDNN.errors.SpiDNNConfigurationError,
+                       match=r"layer big \(Dense.*do not fit this computer"):
+        model.add(Dense(2 ** 40, name="big"))

@@ -328,3 +328,80 @@ def test_a_callback_cannot_replace_the_weights_mid_run():
     with pytest.raises(SpiDNNConfigurationError, match="during fit"):
         model.fit(X, Y, epochs=2, verbose=0, callbacks=[Resetter()])
     model.set_weights(model.get_weights())      # after fit: fine
+
+
+class _StopAt(keras.callbacks.Callback):
+    """Sets stop_training in one hook."""
+
+    def __init__(self, hook):
+        super().__init__()
+        setattr(self, hook, self._stop)
+
+    def _stop(self, *args):
+        self.model.stop_training = True
+
+
+@pytest.mark.parametrize("hook", ["on_train_begin", "on_epoch_begin"])
+def test_stop_training_before_the_batches_trains_one_batch_as_keras(hook):
+    model, reference = pair(lambda: keras.optimizers.SGD(0.2),
+                            "sparse_categorical_crossentropy")
+    kwargs = dict(epochs=3, batch_size=16, shuffle=False, verbose=0)
+    theirs = reference.fit(X, Y, callbacks=[_StopAt(hook)], **kwargs)
+    ours = model.fit(X, Y, callbacks=[_StopAt(hook)], **kwargs)
+    assert_histories_equal(ours, theirs)
+    assert_weights_equal(model, reference)
+
+
+def test_lambda_callback_batch_hooks_are_called_with_keras_logs():
+    def recorder(seen):
+        def stop_third(batch, logs):
+            seen.append((batch, sorted(logs)))
+            if batch == 2:
+                model_of[id(seen)].stop_training = True
+        return keras.callbacks.LambdaCallback(on_train_batch_end=stop_third)
+    model, reference = pair(lambda: keras.optimizers.Adam(0.02),
+                            "sparse_categorical_crossentropy", ["accuracy"])
+    ours_seen, theirs_seen = [], []
+    model_of = {id(ours_seen): model, id(theirs_seen): reference}
+    kwargs = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
+    reference.fit(X, Y, callbacks=[recorder(theirs_seen)], **kwargs)
+    model.fit(X, Y, callbacks=recorder(ours_seen), **kwargs)  # one, bare
+    assert ours_seen == theirs_seen == [
+        (0, ["accuracy", "loss"]), (1, ["accuracy", "loss"]),
+        (2, ["accuracy", "loss"])]
+    assert_weights_equal(model, reference)
+
+
+def test_callbacks_that_are_not_callbacks_are_refused():
+    model, _ = pair(lambda: keras.optimizers.SGD(0.1),
+                    "sparse_categorical_crossentropy")
+    with pytest.raises(SpiDNNConfigurationError,
+                       match="keras.callbacks.Callback objects.*'early_"):
+        model.fit(X, Y, callbacks=["early_stopping"], verbose=0)
+
+
+def test_keras_fit_leaves_the_history_on_the_keras_model():
+    reference = keras_model()
+    reference.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss="sparse_categorical_crossentropy")
+    history = spiDNN.keras.fit(reference, X, Y, epochs=2, batch_size=16,
+                               verbose=0)
+    assert reference.history is history
+    assert list(history.history) == ["loss"] and len(history.epoch) == 2
+
+
+def test_the_original_form_of_fit_streams_the_samples_in_order():
+    """fit(x, y, loss, epochs, batch_size, learning_rate), as the original
+    spiDNN's, does not shuffle: Keras' SGD over the samples in order."""
+    reference = keras_model()
+    reference.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss="sparse_categorical_crossentropy")
+    model = spiDNN.from_keras(keras_model())
+    model.set_weights(reference.get_weights())
+    ours = model.fit(X, Y, "sparse_categorical_crossentropy", 2, 4, 0.1,
+                     verbose=0)
+    theirs = reference.fit(X, Y, epochs=2, batch_size=4, shuffle=False,
+                           verbose=0)
+    numpy.testing.assert_allclose(ours.history["loss"],
+                                  theirs.history["loss"], atol=TOLERANCE)
+    assert_weights_equal(model, reference)

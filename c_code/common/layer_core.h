@@ -117,6 +117,7 @@ static uint32_t n_gradients;
 static uint32_t gradient_kinds[MAX_GRADIENTS];
 static gather_t gradient_gathers[MAX_GRADIENTS];
 static outgoing_t outgoings[MAX_GRADIENTS];
+static bool consumer_frozen[MAX_GRADIENTS];   // its rows here stay
 static uint32_t gradients_complete;
 static gather_t softmax_gather;
 static gather_t softmax_backward_gather;
@@ -318,7 +319,8 @@ static void layer_update_ready(void) {
 static void layer_sample_done(void) {
     if (batch_sample_done(&batch)) {
         phase = LAYER_BATCH_END;
-        if (app_batch_end()) {
+        // A frozen layer has no update to prepare.
+        if (params.frozen || app_batch_end()) {
             layer_update_ready();
         }
         return;
@@ -344,13 +346,14 @@ static bool on_commit(void) {
         control.scale_fresh = false;
         control.learning_rate_fresh = false;
         for (uint32_t u = 0; u < n_gradients; u++) {
-            if (from_dense(u)) {
+            if (from_dense(u) && !consumer_frozen[u]) {
                 outgoing_update(&outgoings[u], &optimizer, control.scale,
                                 control.learning_rate);
             }
         }
         phase = LAYER_APPLYING;
-        if (app_apply_update(control.scale, control.learning_rate)) {
+        if (params.frozen
+                || app_apply_update(control.scale, control.learning_rate)) {
             phase = LAYER_IDLE;
         }
         control_waiting(WAITING_INPUTS);
@@ -430,7 +433,7 @@ static const control_hooks_t layer_control_hooks = {
 
 static void finish_backward(void) {
     for (uint32_t u = 0; u < n_gradients; u++) {
-        if (from_dense(u)) {
+        if (from_dense(u) && !consumer_frozen[u]) {
             COST(COST_OUTGOING_ACCUMULATE,
                  params.n_neurons * outgoings[u].n_next);
             outgoing_accumulate(&outgoings[u], sent,
@@ -634,6 +637,7 @@ static void read_gradients(const uint32_t *region, const float *rows) {
     for (uint32_t u = 0; u < n_gradients; u++) {
         key_space_t space = key_space_at(&consumers[u].base);
         gradient_kinds[u] = consumers[u].source;
+        consumer_frozen[u] = consumers[u].frozen;
         if (from_dense(u)) {
             gather_init_all(&gradient_gathers[u], space,
                     dtcm_alloc(space.n_atoms));

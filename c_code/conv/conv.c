@@ -77,10 +77,12 @@ static bool app_forward(const float *x, float *out) {
 }
 
 static bool app_backward(const float *x, const float *deltas) {
-    COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
-    conv_accumulate(&window, params.use_bias, params.first_neuron,
-            params.n_neurons, window_inputs(x), deltas, position_grads,
-            n_params);
+    if (!params.frozen) {      // Keras' trainable=False: no gradients
+        COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
+        conv_accumulate(&window, params.use_bias, params.first_neuron,
+                params.n_neurons, window_inputs(x), deltas, position_grads,
+                n_params);
+    }
     return window_backward(deltas);
 }
 

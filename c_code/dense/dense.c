@@ -97,6 +97,10 @@ static void send_deltas(const float *deltas) {
 // The gradients, then the deltas to the previous layer (streamed, the
 // gradients go on in the DMA callbacks after this one).
 static bool app_backward(const float *x, const float *deltas) {
+    if (params.frozen) {       // Keras' trainable=False: no gradients
+        send_deltas(deltas);
+        return true;
+    }
     COST(COST_ACCUMULATE, params.n_neurons * n_inputs);
     if (params.streamed) {
         for (uint32_t j = 0; has_bias() && j < params.n_neurons; j++) {

@@ -36,6 +36,7 @@ APPS = (
         ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
          "Concatenate", "Rescaling", "Activation", "ReLU", "LeakyReLU",
          "ELU", "Softmax")),
+    App("prelu", "spiDNN.compiler.vertices.prelu:PReLUVertex", ("PReLU",)),
     App("loss", "spiDNN.compiler.vertices.loss:LossVertex"),
     # Only with the data on the board, which runs through live I/O.
     App("feeder", "spiDNN.compiler.vertices.feeder:FeederVertex",

@@ -149,6 +149,8 @@ REGIONS = {
     "GRADIENTS": 14,
     # the merge app: MERGE_PARAMS, then a MERGE_INPUT record per source
     "MERGE": 15,
+    # the prelu app: PRELU_PARAMS
+    "PRELU": 16,
 }
 
 #: Sources (inputs) and consumers (gradient sources) a layer core takes
@@ -241,7 +243,8 @@ WAITING = {
     "gradients": 2,           # dL/da from the next layer or the loss
     "softmax_backward": 3,    # the softmax layer's dL/dp, sideways
     "exchange": 4,            # a windowed layer's deltas, sideways
-    "chain": 5,               # a conv layer's gradient sums at a batch end
+    "chain": 5,               # a conv or prelu layer's gradient sums at a
+                              # batch end
     "commit": 6,              # the host's commit of the batch
     "resume": 7,              # the host's resume after an abort
 }
@@ -271,7 +274,7 @@ def _cost_points():
         "outgoing_accumulate",  # the outgoing rows' gradients: n * next
         "accumulate",         # the app's weight gradients: its multiplies
         "input_gradient",     # a windowed layer's dL/dx: its multiplies
-        "chain",              # conv: a link of the gradient-sum chain
+        "chain",              # conv, prelu: a link of the gradient-sum chain
         "control",            # a control command carried out: 1
         "metric",             # one metric of a sample: outputs
     ]
@@ -290,6 +293,8 @@ def _cost_points():
     # the dL/dx it computes (backward)
     names += [f"merge_forward_{name}" for name in MERGE_OPS]
     names += [f"merge_backward_{name}" for name in MERGE_OPS]
+    # The prelu app's maths: its elements
+    names += ["prelu_forward", "prelu_backward"]
     # An optimizer's step, per weight, per variant of each optimizer
     # (spiDNN/abi/optimizers.py; optimizer.h: optimizer_cost_point)
     names += _optimizers.cost_points()
@@ -406,6 +411,8 @@ LAYER_PARAMS = Struct("layer_params", [
     *REGULARIZER_FIELDS,
     ("penalty_key", "key of the penalty partition (the core's part of "
                     "its layer's weight penalty, asked by send_penalty)"),
+    ("frozen", "training: 1 for Keras' trainable=False: no weight "
+               "gradients and no update (dL/dx still goes back)"),
 ])
 
 #: One source of a layer core's input vector (the SOURCES region): the
@@ -425,6 +432,8 @@ GRADIENT = Struct("gradient", [
     # the same penalty gradient, or the copies would part.
     ("kernel_l1", "float32: dense deltas: the consumer's kernel l1"),
     ("kernel_l2", "float32: dense deltas: the consumer's kernel l2"),
+    ("frozen", "dense deltas: 1 if the consumer is frozen (Keras' "
+               "trainable=False): its rows here stay as they are"),
 ])
 
 #: The merge app's operation (the MERGE region, then a MERGE_INPUT per
@@ -442,6 +451,35 @@ MERGE_INPUT = Struct("merge_input", [
     ("sends", "training: 1 to send the source its dL/dx"),
     ("backward_key", "key of this core's first dL/dx to the source"),
     ("row", "concatenate: the source's elements per row; else 1"),
+])
+
+#: Axes of a PReLU's input the prelu app numbers (channels last: at most
+#: (height, width, channels)).
+PRELU_AXES = 3
+
+#: The prelu app (Keras' PReLU): element e of the input, at coordinate
+#: (e / stride_i) % size_i along each axis i, takes alpha number
+#: sum_i coordinate_i * alpha_stride_i (0 along Keras' shared_axes).
+#: Without shared axes each core holds its own elements' alphas; with
+#: them every core holds them all and the batch's alpha gradients are
+#: summed along a chain in core order, as conv's kernel gradients.
+PRELU_PARAMS = Struct("prelu_params", [
+    *((f"{what}_{i}", text) for i in range(PRELU_AXES)
+      for what, text in (
+          ("size", "elements along the axis (1: none)"),
+          ("stride", "input elements between neighbours along the axis"),
+          ("alpha_stride", "alphas between neighbours along the axis "
+                           "(0: a shared axis)"))),
+    ("n_alphas", "the alphas this core holds"),
+    ("alpha_first", "the first alpha it holds"),
+    ("sends", "training: 1 to send the source its dL/dx"),
+    ("backward_key", "key of this core's first dL/dx to the source"),
+    ("chained", "1: the alphas are shared across cores (shared_axes): "
+                "their gradients are summed along the chain"),
+    ("chain_key", "first key of this core's gradient-sum partition"),
+    *key_space_fields("chain"),
+    ("chain_previous", "core adding its sums before this one, or -1"),
+    ("chain_last", "the core whose sums are the totals"),
 ])
 
 #: The geometry of a windowed layer (conv, pooling, zero padding) over a
@@ -578,7 +616,8 @@ def c_header():
            f"#define DTCM_HEAP_BYTES {DTCM_HEAP_BYTES}u",
            f"#define STREAM_BLOCK {STREAM_BLOCK}u",
            f"#define MAX_SOURCES {MAX_SOURCES}u",
-           f"#define MAX_GRADIENTS {MAX_GRADIENTS}u", ""]
+           f"#define MAX_GRADIENTS {MAX_GRADIENTS}u",
+           f"#define PRELU_AXES {PRELU_AXES}u", ""]
     for prefix, values in (("ACTIVATION", ACTIVATIONS),
                            ("ACTIVATION_CLIP", ACTIVATION_CLIPS),
                            ("LOSS", LOSSES),
@@ -605,7 +644,7 @@ def c_header():
     out += [f"#define N_CONTROLS {len(CONTROLS)}u",
             f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
     for params in (LAYER_PARAMS, SOURCE, GRADIENT, MERGE_PARAMS,
-                   MERGE_INPUT, WINDOW_PARAMS, LOSS_PARAMS, FEEDER_PARAMS,
+                   MERGE_INPUT, PRELU_PARAMS, WINDOW_PARAMS, LOSS_PARAMS, FEEDER_PARAMS,
                    CORE_STATUS):
         out += [params.c_definition(), ""]
     out += ["#endif", ""]

@@ -49,7 +49,7 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
                   loss_weights=plain(config.get("loss_weights")))
     # A Keras model trained before goes on from its optimizer's state.
     model.optimizer_state = optimizers.state_from_keras(
-        optimizer, kmodel.optimizer)
+        optimizer, kmodel.optimizer, model.weight_layout())
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
                         shuffle=shuffle, verbose=verbose,
                         validation_data=validation_data,
@@ -57,11 +57,13 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
                         callbacks=callbacks, initial_epoch=initial_epoch)
     kmodel.set_weights(model.get_weights())
     optimizers.state_into_keras(optimizer, model.optimizer_state,
-                                kmodel.optimizer, kmodel.trainable_variables)
+                                kmodel.optimizer, kmodel.trainable_variables,
+                                model.weight_layout())
     result = keras.callbacks.History()
     result.set_model(kmodel)
     result.history = dict(history.history)
     result.epoch = list(history.epoch)
     result.params = {"epochs": epochs, "verbose": verbose}
     result.spidnn_run = model.last_run
+    kmodel.history = result        # as Keras' fit leaves it
     return result

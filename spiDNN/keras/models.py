@@ -24,6 +24,7 @@ _MUST_BE = {
     "bias_constraint": None, "quantization_config": None,
     "lora_rank": None, "groups": 1, "noise_shape": None,
     "data_format": "channels_last", "dilation_rate": 1,
+    "alpha_constraint": None,
 }
 #: Why a setting of _MUST_BE is refused, where more than its value says.
 _WHY = {
@@ -34,6 +35,7 @@ _WHY = {
 #: Weight regularisers: carried as Keras' objects (spiDNN.regularizers
 #: takes them), not as their config dicts.
 _REGULARIZERS = ("kernel_regularizer", "bias_regularizer")
+_CARRIED_AS_OBJECTS = {*_REGULARIZERS, "alpha_regularizer"}
 #: Per Keras class: the arguments carried over to the spiDNN layer.
 _CARRIED = {
     "Dense": ("units", "activation", "use_bias", *_REGULARIZERS),
@@ -58,13 +60,14 @@ _CARRIED = {
     "UpSampling2D": ("size", "interpolation"),
     "RepeatVector": ("n",),
     "Permute": ("dims",),
+    "PReLU": ("alpha_regularizer", "shared_axes"),
     # The merging layers.
     "Add": (), "Subtract": (), "Multiply": (), "Average": (), "Maximum": (),
     "Minimum": (), "Concatenate": ("axis",),
 }
 #: Settings that are only bookkeeping in Keras.
 _IGNORABLE = {"name", "trainable", "dtype", "kernel_initializer",
-              "bias_initializer"}
+              "bias_initializer", "alpha_initializer"}
 
 
 _named = named
@@ -147,11 +150,14 @@ def _activation(layer, sources, alone, problems):
 
 
 def _spidnn_layer(layer, kind, config):
-    """The spiDNN layer of a Keras layer spiDNN has."""
+    """The spiDNN layer of a Keras layer spiDNN has (frozen where Keras'
+    is: trainable=False)."""
     import spiDNN
-    return getattr(spiDNN.layers, kind)(
-        **{name: getattr(layer, name) if name in _REGULARIZERS
+    converted = getattr(spiDNN.layers, kind)(
+        **{name: getattr(layer, name) if name in _CARRIED_AS_OBJECTS
            else config[name] for name in _CARRIED[kind]}, name=layer.name)
+    converted.trainable = bool(layer.trainable)
+    return converted
 
 
 def _convert(layer, sources, alone, problems):
@@ -262,7 +268,7 @@ def _compile_from_keras(model, kmodel):
                   metrics=plain(config.get("metrics")),
                   loss_weights=plain(config.get("loss_weights")))
     model.optimizer_state = optimizers.state_from_keras(
-        model.optimizer, kmodel.optimizer)
+        model.optimizer, kmodel.optimizer, model.weight_layout())
 
 
 def plain(value):
@@ -369,6 +375,7 @@ def to_keras(model):
         if layer.weights:
             klayer = kmodel.get_layer(layer.name)
             klayer.set_weights(layer.get_weights())
+            klayer.trainable = layer.trainable
             variables += klayer.trainable_variables
     if model.optimizer is not None and model.loss is not None:
         from spiDNN import optimizers
@@ -377,7 +384,8 @@ def to_keras(model):
                        loss_weights=_by_output(model, model.loss_weights),
                        metrics=model._compiled_metrics)
         optimizers.state_into_keras(model.optimizer, model.optimizer_state,
-                                    koptimizer, variables)
+                                    koptimizer, variables,
+                                    model.weight_layout())
     return kmodel
 
 

@@ -9,6 +9,7 @@ from spiDNN.layers.merging import (
     Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 from spiDNN.layers.padding import ZeroPadding2D
 from spiDNN.layers.permute import Permute
+from spiDNN.layers.prelu import PReLU
 from spiDNN.layers.upsampling import RepeatVector, UpSampling1D, UpSampling2D
 from spiDNN.layers.pooling import (
     AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
@@ -23,4 +24,4 @@ __all__ = ["Input", "Dense", "Conv1D", "Conv2D", "MaxPooling1D",
            "Subtract", "Multiply", "Average", "Maximum", "Minimum",
            "Concatenate", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
            "Rescaling", "UpSampling1D", "UpSampling2D", "RepeatVector",
-           "Permute"]
+           "Permute", "PReLU"]

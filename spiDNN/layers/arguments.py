@@ -37,6 +37,17 @@ def non_negative_int(value, what):
     return int(value)
 
 
+def int_below(value, limit, what):
+    """``value`` as an int in [0, limit), or a clear error naming
+    ``what`` (the machine holds it in a field that would wrap)."""
+    if (isinstance(value, bool) or not hasattr(type(value), "__index__")
+            or not 0 <= int(value) < limit):
+        raise SpiDNNConfigurationError(
+            f"{what} must be an integer from 0 to {limit - 1}, not "
+            f"{value!r}")
+    return int(value)
+
+
 def probability(value, what):
     """``value`` as a float in [0, 1], or a clear error naming ``what``."""
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)

@@ -81,10 +81,22 @@ class Layer:
         self.output_shape = None
         self.weights = []
         self.model = None
+        self._trainable = True
         #: The layers (or Input) whose outputs it takes, once called on
         #: them (the functional API); None in a Sequential stack, where
         #: it takes the layer before it.
         self.inbound = None
+
+    @property
+    def trainable(self):
+        """Keras' ``trainable``: False freezes the layer's weights in
+        training (no gradients, no update, no regulariser penalty, as
+        Keras); gradients still flow through it to the layers before."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = boolean(value, f"{self.name}: trainable")
 
     @property
     def units(self):
@@ -147,8 +159,15 @@ class Layer:
     def build(self, input_shape, rng):
         """Fixes the shapes and creates the weights (Keras' initialisers)."""
         self.set_shapes(input_shape)
-        self.weights = [w.astype(numpy.float32)
-                        for w in self.initial_weights(rng)]
+        try:
+            self.weights = [w.astype(numpy.float32)
+                            for w in self.initial_weights(rng)]
+        except MemoryError as error:
+            raise SpiDNNConfigurationError(
+                f"layer {self.name} ({type(self).__name__}, output shape "
+                f"{self.output_shape} from {self.input_shape}): its weights "
+                f"do not fit this computer's memory ({error}); make it "
+                f"smaller") from None
         if self.takes_cores:
             self._check_slice()
 

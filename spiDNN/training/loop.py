@@ -11,6 +11,7 @@ after exactly that batch, as in Keras.
 """
 import numpy
 
+from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.training.history import History, mean_loss, mean_of_batches
 
 
@@ -29,8 +30,12 @@ def _logs(losses, metrics, training, prefix=""):
 
 
 def _watches_batches(callback):
+    """The callback has a batch hook of its own: on its class, or set on
+    the object (as LambdaCallback and hooks assigned in __init__ are)."""
     for hook in ("on_train_batch_end", "on_batch_end",
                  "on_train_batch_begin", "on_batch_begin"):
+        if hook in vars(callback):
+            return True
         method = getattr(type(callback), hook, None)
         if method is None:
             continue
@@ -45,11 +50,27 @@ def _base_callback():
     return keras.callbacks.Callback
 
 
+def _listed(callbacks):
+    """The user's callbacks as a list, as Keras takes them (one callback,
+    or a list or tuple of them), or a clear error."""
+    if callbacks is None:
+        return []
+    listed = list(callbacks) if isinstance(callbacks, (list, tuple)) else [
+        callbacks]
+    for callback in listed:
+        if not all(callable(getattr(callback, method, None))
+                   for method in ("set_model", "set_params")):
+            raise SpiDNNConfigurationError(
+                f"callbacks takes keras.callbacks.Callback objects (one, or "
+                f"a list of them), not {callback!r}")
+    return listed
+
+
 class Callbacks:
     """The user's callbacks, called in order."""
 
     def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks or [])
+        self.callbacks = _listed(callbacks)
         for callback in self.callbacks:
             callback.set_model(model)
             callback.set_params(params)
@@ -114,7 +135,10 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
 def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
            training, names, progress):
     n, batch_size = len(epoch_order), training.batch_size
-    chunk = batch_size if calls.batch_level else machine.chunk
+    # Keras looks at stop_training after each batch: set before them (in
+    # on_train_begin or on_epoch_begin), one batch trains.
+    chunk = batch_size if calls.batch_level or model.stop_training else (
+        machine.chunk)
     losses = numpy.empty(n, dtype=numpy.float32)
     metrics = numpy.empty((n, len(names)), dtype=numpy.float32)
     done = 0
@@ -131,8 +155,8 @@ def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
         progress.update(done, running["loss"])
         if calls.batch_level:
             calls.on_train_batch_end(batch, running)
-            if model.stop_training:
-                break
+        if model.stop_training:
+            break
     return losses, metrics, done
 
 

@@ -2,6 +2,7 @@
 rules name layers and partitions, the machine wants keys and cores."""
 from spinn_front_end_common.data import FecDataView
 
+from spiDNN.compiler.vertices.app_machine_vertex import AppMachineVertex
 from spiDNN.errors import SpiDNNConfigurationError
 
 
@@ -23,6 +24,11 @@ def apply_faults(vm, graph, core_of, faults):
             vm.add_drop_rule(info.key, info.mask, group, drop.nth)
     for stall in faults.stalls:
         cores = _cores_of(graph, stall.layer)
+        if not all(isinstance(core, AppMachineVertex) for core in cores):
+            raise SpiDNNConfigurationError(
+                f"{stall}: {stall.layer} is the host's source, which runs "
+                f"on no core of the machine; stall a layer, the loss or "
+                f"the feeder")
         if stall.core >= len(cores):
             raise SpiDNNConfigurationError(
                 f"{stall}: {stall.layer} has {len(cores)} core(s)")

@@ -21,7 +21,7 @@ from spiDNN.abi import layouts
 from spiDNN.layers import (
     Activation, Add, Average, AveragePooling2D, Concatenate, Conv2D, Dense,
     Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Input,
-    Maximum, MaxPooling2D, Minimum, Multiply, Permute, Rescaling,
+    Maximum, MaxPooling2D, Minimum, Multiply, Permute, PReLU, Rescaling,
     RepeatVector, Softmax, Subtract, UpSampling2D, ZeroPadding2D)
 
 N_SAMPLES = 6
@@ -257,6 +257,18 @@ FIT = {
             Conv2D(3, 3, activation="linear", neurons_per_core=6)(x)]))),
         SCCE, "sgd"),
     "merge-scale-activation": graph((6,), _scaled_activated, CCE, "sgd"),
+    # PReLU: an alpha per element (1 and 4 a core), and alphas shared
+    # over a convolution's positions (the chain).
+    "prelu-dense-k1": model((5,), lambda: [
+        Dense(4, neurons_per_core=2), PReLU(0.25, neurons_per_core=1),
+        Dense(3, activation="softmax")], CCE, "sgd"),
+    "prelu-dense-k4": model((6,), lambda: [
+        Dense(8, neurons_per_core=3), PReLU(-0.1, neurons_per_core=4),
+        Dense(2, activation="linear")], MSE, "adam"),
+    "prelu-conv-shared": model((5, 5, 1), lambda: [
+        Conv2D(3, 3, neurons_per_core=6),
+        PReLU(0.2, shared_axes=[1, 2], neurons_per_core=6), Flatten(),
+        Dense(2, activation="softmax")], SCCE, "sgd_momentum"),
 }
 
 def variant_cases(variant):

@@ -359,11 +359,18 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return self.training.layer_state(self.layer) if self.training else (
             None)
 
+    @property
+    def frozen(self):
+        """Training a layer of Keras' trainable=False: its weights stay
+        (no gradients, no update, no penalty, as Keras leaves them)."""
+        return bool(self.training) and not self.layer.trainable
+
     def regularizer_fields(self):
         """Training: the layer's regularisers' factors (float32 bits,
-        layouts.REGULARIZER_FIELDS); zeros without."""
+        layouts.REGULARIZER_FIELDS); zeros without, or frozen (Keras
+        counts the penalties of trainable weights only)."""
         fields = getattr(self.layer, "regularizer_fields", None)
-        if not self.training or fields is None:
+        if not self.training or fields is None or self.frozen:
             return dict(_NO_REGULARIZER)
         return fields()
 
@@ -520,7 +527,8 @@ class LayerMachineVertex(AppMachineVertex):
                        if vertex.previous_block is not None
                        else NO_KEY_SPACE),
             **vertex.regularizer_fields(),
-            penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0))
+            penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0),
+            frozen=int(vertex.frozen))
 
     def outgoing_weights(self):
         """Each Dense consumer's kernel rows of this slice's neurons
@@ -557,7 +565,8 @@ class LayerMachineVertex(AppMachineVertex):
         return _records(layouts.GRADIENT, [
             {"source": layouts.GRADIENT_SOURCES[kind],
              **key_space(consumer, partition),
-             **self.app_vertex.consumer_regularizer(consumer, kind)}
+             **self.app_vertex.consumer_regularizer(consumer, kind),
+             "frozen": int(kind == "dense_deltas" and consumer.frozen)}
             for consumer, partition, kind in self.app_vertex.gradient_uses])
 
     def regions(self):

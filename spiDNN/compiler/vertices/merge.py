@@ -96,9 +96,10 @@ class MergeVertex(WithoutWeights, LayerVertex):
     def senders_to(self, partition_id, lo, hi):
         """The cores whose ``backward_<k>`` keys number source elements in
         [lo, hi) (None: not a partition of the kind)."""
-        shape = self.key_space_shape(partition_id)
-        if shape is None:
+        if partition_id not in map(backward_to,
+                                   range(_n_sources(self.layer))):
             return None
+        shape = self.key_space_shape(partition_id)
         per_core = shape[0]
         return [v for v in self.machine_vertices
                 if v.core_index * per_core < hi

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 
 from spinn_front_end_common.data import FecDataView
 from spinn_utilities.data.utils_data_writer import UtilsDataWriter
@@ -130,11 +131,17 @@ class ToolchainSession:
                 try:
                     with contextlib.redirect_stderr(io.StringIO()):
                         self.simulator.stop()
-                except Exception:
+                except Exception as error:  # pylint: disable=broad-except
                     # After a failure the toolchain may refuse to stop
-                    # ("not valid after end"); the failure is the news.
+                    # ("not valid after end"): the failure is the news.
+                    # After a run the results are home: its clean-up
+                    # failing (a report file gone) must not lose them.
                     if exc_type is None:
-                        raise
+                        warnings.warn(
+                            f"the SpiNNaker toolchain failed to stop after "
+                            f"the run ({type(error).__name__}: {error}); "
+                            f"the run's results are kept",
+                            RuntimeWarning, stacklevel=2)
         finally:
             _restore(self._user_handlers)
             _ONE_AT_A_TIME.release()
