@@ -348,7 +348,7 @@ def _model():
 @pytest.mark.unit
 @pytest.mark.parametrize("settings, words", [
     ({"loss": ["mse"]}, "a list of 1, but the model has 2 output"),
-    ({"loss": {"a": "mse", "c": "mse"}}, "'c' is not one; 'b' missing"),
+    ({"loss": {"a": "mse", "c": "mse"}}, "'c' is not an output; 'b' missing"),
     ({"loss": ["mse", None]}, "gives 'b' no loss"),
     ({"loss": "mse", "loss_weights": 0.5}, "give a list of 2"),
     ({"loss": "mse", "loss_weights": [1.0, 2.0, 3.0]}, "a list of 3"),

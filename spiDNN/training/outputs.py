@@ -127,15 +127,7 @@ def per_output(value, names, what, one_for_all=True):
     dict with every output's name, as Keras takes them."""
     n = len(names)
     if isinstance(value, dict):
-        unknown = [key for key in value if key not in names]
-        missing = [name for name in names if name not in value]
-        if unknown or missing:
-            raise SpiDNNConfigurationError(
-                f"compile's {what} by output name must name exactly the "
-                f"outputs {_listing(names)}"
-                + (f"; {_listing(unknown)} is not one" if unknown else "")
-                + (f"; {_listing(missing)} missing" if missing else ""))
-        return [value[name] for name in names]
+        return _by_name(value, names, f"compile's {what}")
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise SpiDNNConfigurationError(
@@ -220,16 +212,7 @@ def labels_per_output(y, names):
     if len(names) == 1 and not isinstance(y, dict):
         return [y]
     if isinstance(y, dict):
-        unknown = [key for key in y if key not in names]
-        missing = [name for name in names if name not in y]
-        if unknown or missing:
-            raise SpiDNNConfigurationError(
-                f"labels by output name must give exactly "
-                f"{_listing(names)}"
-                + (f"; {_listing(unknown)} is not an output" if unknown
-                   else "")
-                + (f"; {_listing(missing)} missing" if missing else ""))
-        return [y[name] for name in names]
+        return _by_name(y, names, "labels")
     if not isinstance(y, (list, tuple)) or len(y) != len(names):
         raise SpiDNNConfigurationError(
             f"the model has {len(names)} outputs ({_listing(names)}): give "
@@ -238,6 +221,20 @@ def labels_per_output(y, names):
             + (f"a list of {len(y)}" if isinstance(y, (list, tuple))
                else type(y).__name__))
     return list(y)
+
+
+def _by_name(mapping, names, what):
+    """``mapping``'s values in the order of the outputs ``names``, which
+    it must name exactly."""
+    unknown = [key for key in mapping if key not in names]
+    missing = [name for name in names if name not in mapping]
+    if unknown or missing:
+        raise SpiDNNConfigurationError(
+            f"{what} by output name must name exactly the outputs "
+            f"{_listing(names)}"
+            + (f"; {_listing(unknown)} is not an output" if unknown else "")
+            + (f"; {_listing(missing)} missing" if missing else ""))
+    return [mapping[name] for name in names]
 
 
 def _listing(names):
