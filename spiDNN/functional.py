@@ -1,6 +1,7 @@
 """The functional API's graph: from a model's Input and output layer (each
 layer called on its sources, ``Dense(8)(x)``), the layers in an order
-where each comes after its sources and the output comes last."""
+where each comes after its sources (a model's one output last), and its
+outputs: a layer, a list or a dict by name, as Keras takes them."""
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.layers.input import Input
 from spiDNN.layers.layer import Layer
@@ -22,22 +23,37 @@ def _listed(value, what):
     return values
 
 
+def model_outputs(outputs):
+    """(the output layers in Keras' flat order, their names, "dict" or
+    "list" or None for one): a layer, a list of them, or a dict by name,
+    which Keras flattens in the order of its sorted keys and names by its
+    keys."""
+    if isinstance(outputs, dict):
+        bad = [key for key in outputs if not isinstance(key, str)]
+        if bad or not outputs:
+            raise SpiDNNConfigurationError(
+                f"spiDNN.Model's outputs by name need names (str) as keys "
+                f"and at least one output, got {list(outputs)!r}")
+        names = sorted(outputs)
+        return _listed([outputs[name] for name in names], "output"), (
+            names, "dict")
+    layers = _listed(outputs, "output")
+    form = "list" if isinstance(outputs, (list, tuple)) else None
+    return layers, ([layer.name for layer in layers], form)
+
+
 def graph_layers(inputs, outputs, order=None):
-    """(the Inputs, the layers from them to the output): every layer the
-    output depends on, after its sources, the output last; in ``order``
-    (a list of layers) where given, which must be such an order."""
+    """(the Inputs, the layers from them to the outputs, the output
+    layers): every layer an output depends on, after its sources (one
+    output last); in ``order`` (a list of layers) where given, which must
+    be such an order.  ``outputs``: a layer, or a list of them."""
     model_inputs = _listed(inputs, "input")
     outputs = _listed(outputs, "output")
-    if len(outputs) != 1:
-        raise SpiDNNConfigurationError(
-            f"spiDNN.Model takes one output for now, got {len(outputs)}: "
-            f"give each output a model of its own")
-    output = outputs[0]
     found = []
     seen = set()
-    # Depth first from the output, sources in their order, without
+    # Depth first from each output, sources in their order, without
     # recursion (a deep network has thousands of layers).
-    stack = [(output, False)]
+    stack = [(output, False) for output in reversed(outputs)]
     while stack:
         layer, expanded = stack.pop()
         if id(layer) in seen and not expanded:
@@ -48,6 +64,10 @@ def graph_layers(inputs, outputs, order=None):
                     f"the output depends on {layer.name}, an Input that is "
                     f"not one of the model's "
                     f"({', '.join(one.name for one in model_inputs)})")
+            if any(layer is one for one in outputs):
+                raise SpiDNNConfigurationError(
+                    f"the model's output {layer.name} is an Input: an "
+                    f"output must be a layer with neurons")
             continue
         if expanded:
             found.append(layer)
@@ -63,8 +83,10 @@ def graph_layers(inputs, outputs, order=None):
                   if id(source) not in seen]
     if order is not None:
         found = _in_order(found, order)
-    found.remove(output)
-    return model_inputs, found + [output]
+    if len(outputs) == 1:
+        found.remove(outputs[0])
+        found.append(outputs[0])
+    return model_inputs, found, outputs
 
 
 def _in_order(found, order):

@@ -75,17 +75,18 @@ def label_width(loss, n_outputs):
     return 1 if loss == SPARSE_CATEGORICAL_CROSSENTROPY else n_outputs
 
 
-def check_labels(loss, y, n_samples, n_outputs):
+def check_labels(loss, y, n_samples, n_outputs, what="labels"):
     """Labels as the words the labels source streams, (n_samples, width).
 
-    Floats go as float32 bits; sparse classes as integers.
+    Floats go as float32 bits; sparse classes as integers.  ``what``
+    names them in errors (an output's, of several).
     """
-    array = numeric_array(y, "labels")
+    array = numeric_array(y, what)
     if array.ndim == 0 or len(array) != n_samples:
         raise SpiDNNConfigurationError(
             f"there are {n_samples} input samples but "
-            f"{array.shape[0] if array.ndim else 'no'} labels")
-    check_finite(array, "labels")
+            f"{array.shape[0] if array.ndim else 'no'} {what}")
+    check_finite(array, what)
     if loss == SPARSE_CATEGORICAL_CROSSENTROPY:
         return _sparse_labels(array, n_outputs)
     if array.ndim == 1 and n_outputs == 1:

@@ -15,6 +15,7 @@ from spiDNN.layers.arguments import non_negative_int, positive_int
 from spiDNN.layers.layer import Layer
 from spiDNN.compiler import planner
 from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
+from spiDNN.training import outputs as output_losses
 from spiDNN.training.progress import Progress
 from spiDNN.training.order import EpochOrder
 from spiDNN.training.training_run import TrainingRun
@@ -57,8 +58,10 @@ class Model:
     ``Model(x, y)``), which may branch and merge (Add, Concatenate, ...).
 
     :param layers: layers to add, an Input first
-    :param inputs: the functional API: the model's Input
-    :param outputs: the functional API: the output layer
+    :param inputs: the functional API: the model's Input (or a list)
+    :param outputs: the functional API: the output layer, or a list of
+        them, or a dict by name (each output then has its loss, labels
+        and predictions, as in Keras)
     :param seed: seed of the initial weights (Keras' default initialisers)
     :param n_boards: boards of the machine; by default as many 48-chip
         boards as the model needs
@@ -84,6 +87,12 @@ class Model:
         #: The Inputs (a Sequential's one; the functional API's, in order).
         self.inputs = []
         self.layers = []
+        #: The functional API's output layers, in Keras' flat order, their
+        #: names in the logs, and the form they were given in ("list",
+        #: "dict" with its keys' order, or None for one).
+        self._outputs = None
+        self._output_names = None
+        self._output_form = None
         self.n_boards = None if n_boards is None else positive_int(
             n_boards, "n_boards")
         if faults is not None and not isinstance(faults, Faults):
@@ -96,6 +105,7 @@ class Model:
         #: the last run, or for inference as the layers were added.
         self.plan = None
         self.loss = None
+        self.loss_weights = None
         self.optimizer = None
         self._compiled_metrics = None
         self._resolved_metrics = ()
@@ -125,8 +135,10 @@ class Model:
         """The functional API: the layers from ``inputs`` to ``outputs``
         (in ``order``, a list, where given), their weights created in
         that order."""
-        from spiDNN.functional import graph_layers, preceding
-        model_inputs, layers = graph_layers(inputs, outputs, order)
+        from spiDNN.functional import graph_layers, model_outputs, preceding
+        output_layers, (names, form) = model_outputs(outputs)
+        model_inputs, layers, output_layers = graph_layers(
+            inputs, output_layers, order)
         _check_unique_names(model_inputs + layers)
         for layer in layers:
             layer.check_free()
@@ -145,6 +157,9 @@ class Model:
                 built.add(id(layer.owner))
         self.inputs, self.layers, self.functional = model_inputs, layers, True
         self.input = model_inputs[0]
+        self._outputs, self._output_names = output_layers, names
+        self._output_form = (list(outputs) if form == "dict" else form if (
+            len(output_layers) > 1) else None)
         self.check_fits()
         for layer in layers:
             layer.model = layer.owner.model = self
@@ -202,8 +217,27 @@ class Model:
         return sum(model_input.units for model_input in self.inputs)
 
     @property
+    def outputs(self):
+        """The output layers, in order (a Sequential's last layer)."""
+        return list(self._outputs) if self._outputs else self.layers[-1:]
+
+    @property
+    def output_names(self):
+        """Each output's name in the logs (``<name>_loss``...): its
+        layer's, or its key where the outputs were given as a dict."""
+        if self._output_names:
+            return list(self._output_names)
+        return [layer.name for layer in self.outputs]
+
+    @property
     def output_shape(self):
-        return self.layers[-1].output_shape
+        """The output's shape (of a model of several, a list of them)."""
+        shapes = [layer.output_shape for layer in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _lowered(self, plan=None):
+        """The model's nodes as the machine takes them (lowering)."""
+        return core_layers(self.layers, plan, self.inputs, self.outputs)
 
     def _check_built(self):
         if self.input is None or not core_layers(self.layers):
@@ -300,7 +334,7 @@ class Model:
         machine; the plan, frozen, is ``self.plan``, which the run's
         machine graph takes its slicing from."""
         self.plan = planner.plan(self.layers, training, self.n_boards,
-                                 self.inputs)
+                                 self.inputs, self.outputs)
         return self.plan
 
     def boards_needed(self):
@@ -355,12 +389,25 @@ class Model:
         self.check_fits()
         from spiDNN.machines.run import predict
         outputs, self.last_run = predict(self, inputs)
-        return outputs.reshape((len(outputs),) + self.output_shape)
+        outputs = [values.reshape((len(values),) + layer.output_shape)
+                   for values, layer in zip(outputs, self.outputs)]
+        # As Keras 3: an array for one output, a list for a list of them,
+        # a dict (in the order it was given) for a dict of them.
+        if isinstance(self._output_form, list):
+            by_name = dict(zip(self.output_names, outputs))
+            return {name: by_name[name] for name in self._output_form}
+        return outputs if self._output_form == "list" else outputs[0]
 
     # ------------------------------------------------------------ training
-    def compile(self, optimizer="sgd", loss=None, metrics=None):
+    def compile(self, optimizer="sgd", loss=None, metrics=None,
+                loss_weights=None):
         """Sets the optimizer, loss and metrics ``fit`` and ``evaluate``
-        use, as Keras' ``compile``.
+        use, as Keras' ``compile``.  With several outputs, as Keras 3:
+        ``loss`` one for each output, a list in the outputs' order or a
+        dict by output name; ``loss_weights`` a list or dict (the total
+        loss is the sum of each output's loss times its weight, 1 by
+        default); ``metrics`` a list with an entry per output (a metric,
+        a list of them, or None) or a dict by output name.
 
         :param optimizer: one of :py:mod:`spiDNN.optimizers` (SGD,
             Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
@@ -374,15 +421,34 @@ class Model:
             ``"accuracy"``, ``"sparse_categorical_accuracy"``,
             ``"categorical_accuracy"``, ``"binary_accuracy"`` or the Keras
             metric objects
+        :param loss_weights: each output's factor in the total loss (a
+            number, for a model of one output)
         """
         if loss is None:
             raise SpiDNNConfigurationError("compile needs a loss")
+        names = self.output_names
+        loss = self._losses_of(loss)
+        loss_weights = output_losses.weights_per_output(
+            loss_weights, names or [None])
+        output_losses.metrics_per_output(metrics, names or [None])
         self.optimizer = optimizers.get(optimizer)
         self.optimizer_state = None
-        self.loss = losses.get(loss)
+        self.loss = loss
+        #: Each output's loss weight, or None (Keras' default).
+        self.loss_weights = (None if all(w is None for w in loss_weights)
+                             else loss_weights)
         # Checked against the labels when fit or evaluate sees them.
         self._compiled_metrics = metrics
         return self
+
+    def _losses_of(self, loss):
+        """compile's (or fit's) loss as its Keras name, or with several
+        outputs a list of them in the outputs' order."""
+        names = self.output_names
+        if len(names) <= 1 and not isinstance(loss, (list, tuple, dict)):
+            return losses.get(loss)
+        found = output_losses.losses_per_output(loss, names)
+        return found[0] if len(names) == 1 else found
 
     @property
     def metrics(self):
@@ -420,6 +486,8 @@ class Model:
             streamed the samples in order
         :param verbose: 0 silent, 1 a progress bar with the running loss,
             2 one line per epoch
+        :param y: the labels; with several outputs, a list of each
+            output's (in the outputs' order) or a dict by output name
         :param validation_data: (x, y) evaluated on the machine after
             each epoch (``val_loss`` and ``val_`` metrics in the History)
         :param validation_split: the fraction of (x, y) to validate on
@@ -437,6 +505,8 @@ class Model:
             shuffle = loss is None and learning_rate is None
         if validation_split and validation_data is None:
             x = self._check_inputs(x)      # the Inputs side by side first
+            if len(self.outputs) > 1:      # and each output's labels apart
+                y = output_losses.labels_per_output(y, self.output_names)
         x, y, validation_data = _split_validation(
             x, y, validation_data, validation_split)
         inputs = self._check_inputs(x)
@@ -485,14 +555,27 @@ class Model:
         logs = loop.logs_of(losses, metrics, training)
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = output_losses.evaluate_order(logs, training.outputs)
         return values[0] if len(values) == 1 else values
 
     def _check_labels(self, training, y, n_samples):
-        if numpy.ndim(y) > 2 and numpy.shape(y)[1:] == self.output_shape:
-            y = numpy.reshape(y, (len(y), -1))    # one value per neuron
-        return losses.check_labels(
-            training.loss, y, n_samples, training.n_outputs)
+        """The labels as the labels sources stream them: each output's
+        words (losses.check_labels), side by side in the outputs'
+        order."""
+        names = self.output_names
+        words = []
+        for part, output, layer in zip(
+                output_losses.labels_per_output(y, names), training.outputs,
+                self.outputs):
+            if numpy.ndim(part) > 2 and (
+                    numpy.shape(part)[1:] == layer.output_shape):
+                part = numpy.reshape(part, (len(part), -1))  # a value each
+            words.append(losses.check_labels(
+                output.loss, part, n_samples, output.n_outputs,
+                "labels" if output.name is None
+                else f"labels of {output.name}"))
+        return words[0] if len(words) == 1 else numpy.ascontiguousarray(
+            numpy.concatenate(words, axis=1))
 
     def _plan_training(self, n_samples, loss, epochs, batch_size,
                        learning_rate, shuffle, verbose, y=None):
@@ -501,7 +584,7 @@ class Model:
         if loss is None and self.loss is None:
             raise SpiDNNConfigurationError(
                 "fit needs a loss: fit(x, y, loss=...) or compile(...) first")
-        loss_name = losses.get(loss) if loss is not None else self.loss
+        loss_names = self._losses_of(loss) if loss is not None else self.loss
         form = "compile" if loss is None else "fit"
         optimizer = self.optimizer or optimizers.SGD()
         if learning_rate is not None:
@@ -527,16 +610,37 @@ class Model:
                               self._rng if shuffle else None)
 
         training = TrainingRun(
-            loss=loss_name, optimizer=optimizer,
+            outputs=self._output_losses(loss_names, y), optimizer=optimizer,
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
-            n_outputs=self.layers[-1].units,
-            output_activation=core_layers(self.layers)[-1].layer.activation,
-            metrics=tuple(metrics.resolve(
-                self._compiled_metrics, loss_name, numpy.ndim(y) if y is not None
-                else 2, self.layers[-1].units)),
             **self._state_to_resume(optimizer))
         return training, order
+
+    def _output_losses(self, loss_names, y):
+        """Each output's OutputLoss: its loss, weight and metrics (resolved
+        against its labels, ``y``'s part)."""
+        names = self.output_names
+        several = len(names) > 1
+        per_loss = loss_names if several else [loss_names]
+        labels = (output_losses.labels_per_output(y, names) if y is not None
+                  else [None] * len(names))
+        given = output_losses.metrics_per_output(self._compiled_metrics,
+                                                 names)
+        weights = self.loss_weights or [None] * len(names)
+        nodes = self._lowered()
+        node_of = {index: node for node in nodes
+                   for index in node.output_indices}
+        outputs = tuple(output_losses.OutputLoss(
+            name=names[k] if several else None, loss=per_loss[k],
+            n_outputs=layer.units,
+            output_activation=node_of[k].layer.activation,
+            metrics=tuple(metrics.resolve(
+                given[k], per_loss[k],
+                2 if labels[k] is None else numpy.ndim(labels[k]),
+                layer.units)),
+            weight=weights[k]) for k, layer in enumerate(self.outputs))
+        _check_logits(nodes, outputs)
+        return outputs
 
     def _state_to_resume(self, optimizer):
         """TrainingRun's optimizer_state and initial_step: the state the
@@ -587,7 +691,8 @@ class Model:
     def summary(self, print_fn=print):
         """Prints each layer's output shape and parameters, as Keras'
         summary does, with its cores and the packets they send per
-        predicted sample; then the chips (and returns the text)."""
+        predicted sample; a model's several outputs; then the chips (and
+        returns the text)."""
         rows = [(f"{one.name} (Input)", str((None,) + one.output_shape), 0,
                  0, one.units) for one in self.inputs]
         rows += [layer.summary_row(
@@ -610,6 +715,11 @@ class Model:
                   for row in rows]
         total = self.count_params()
         cores = self.cores_needed()
+        if len(self.outputs) > 1:
+            lines.append("Outputs (each with a loss core, training): " + (
+                ", ".join(name if name == layer.name else f"{name}: "
+                          f"{layer.name}" for name, layer in zip(
+                              self.output_names, self.outputs))))
         lines += [f"Total params: {total}",
                   f"Cores: {cores} (with the input source and the output "
                   f"gatherer), on at least "
@@ -620,6 +730,25 @@ class Model:
         if print_fn is not None:
             print_fn(text)
         return text
+
+
+def _check_logits(nodes, outputs):
+    """An output whose loss takes its logits (Keras' cross-entropies after
+    a softmax or sigmoid) has its cores send z: they cannot also send
+    their activations to other layers, or to another output's loss."""
+    for node in nodes:
+        mine = [outputs[index] for index in node.output_indices]
+        takes = [output for output in mine if output.from_logits]
+        if takes and (node.uses or len(takes) != len(mine)):
+            others = [c.layer.name for c in node.consumers] + [
+                repr(output.name) for output in mine if not output.from_logits]
+            raise SpiDNNConfigurationError(
+                f"{node.layer.name}: the {takes[0].loss} of output "
+                f"{takes[0].name or node.layer.name!r} is taken from its "
+                f"{node.layer.activation}'s logits, as Keras does, but it "
+                f"feeds {', '.join(others)} too, which take its "
+                f"activations: spiDNN's cores send one of the two; make the "
+                f"output a layer of its own, or use another loss")
 
 
 def _input_rows(x, model_input, what):
@@ -658,11 +787,17 @@ def _split_validation(x, y, validation_data, validation_split):
             f"validation_split must be in [0, 1), not {validation_split!r}")
     if not validation_split or validation_data is not None:
         return x, y, validation_data
-    x, y = numpy.asarray(x), numpy.asarray(y)
+    x = numpy.asarray(x)
+    parts = y if isinstance(y, list) else None   # several outputs' labels
+    y = [numpy.asarray(part) for part in parts] if parts is not None else (
+        numpy.asarray(y))
     n = len(x)
     split_at = int(math.floor(n * (1.0 - validation_split)))
     if split_at in (0, n):
         raise SpiDNNConfigurationError(
             f"validation_split={validation_split} of {n} samples leaves no "
             f"samples to {'train' if split_at == 0 else 'validate'} on")
+    if parts is not None:
+        return (x[:split_at], [part[:split_at] for part in y],
+                (x[split_at:], [part[split_at:] for part in y]))
     return (x[:split_at], y[:split_at], (x[split_at:], y[split_at:]))

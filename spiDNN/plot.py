@@ -19,7 +19,9 @@ def history(history, path):
             "spiDNN.plot needs matplotlib: pip install matplotlib") from error
     logs = history.history
     epochs = [epoch + 1 for epoch in history.epoch]
-    names = [key for key in logs if not key.startswith("val_")]
+    # The loss first, then the others in the History's (sorted) order.
+    names = sorted((key for key in logs if not key.startswith("val_")),
+                   key=lambda key: key != "loss")
     figure, axes = pyplot.subplots(
         1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
     for axis, name in zip(axes[0], names):

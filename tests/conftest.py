@@ -56,6 +56,7 @@ MODULE_TIERS = {
     "test_live_io": "live",
     "test_live_training_loop": "live",
     "test_misuse": "machine",
+    "test_multi_output": "machine",
     "test_optimizers": "machine",
     "test_original_conv1d": "unit",
     "test_planner": "unit",

@@ -184,11 +184,14 @@ def test_board_data_keeps_exact_values():
 
 def _training(n):
     from spiDNN import losses, optimizers
+    from spiDNN.training.outputs import OutputLoss
     from spiDNN.training.training_run import TrainingRun
     return TrainingRun(
-        loss=losses.get("sparse_categorical_crossentropy"),
+        outputs=(OutputLoss(None,
+                            losses.get("sparse_categorical_crossentropy"), 3,
+                            "softmax"),),
         optimizer=optimizers.get(optimizers.SGD(0.1)), batch_size=3,
-        n_samples=n, n_epochs=1, n_outputs=3, output_activation="softmax")
+        n_samples=n, n_epochs=1)
 
 
 def _order(n):

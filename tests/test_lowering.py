@@ -58,11 +58,12 @@ def test_nodes_know_inputs_consumers_and_the_plans_slicing():
 
 
 def _training(built):
+    from spiDNN.training.outputs import OutputLoss
     from spiDNN.training.training_run import TrainingRun
-    return TrainingRun(loss="categorical_crossentropy",
+    return TrainingRun(outputs=(OutputLoss(None, "categorical_crossentropy",
+                                           4, "softmax"),),
                        optimizer=spiDNN.optimizers.Adam(), batch_size=4,
-                       n_samples=8, n_epochs=1, n_outputs=4,
-                       output_activation="softmax")
+                       n_samples=8, n_epochs=1)
 
 
 def test_reshape_takes_no_core_as_flatten():

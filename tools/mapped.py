@@ -13,6 +13,7 @@ from spiDNN.compiler.machine_graph import ModelGraph
 from spiDNN.training.order import EpochOrder
 from spiDNN.training.progress import Progress
 from spiDNN.machines.toolchain.session import ToolchainSession
+from spiDNN.training.outputs import OutputLoss
 from spiDNN.training.training_run import TrainingRun
 
 
@@ -35,12 +36,12 @@ class MappedModel(contextlib.AbstractContextManager):
         if y is not None:
             last = model.layers[-1]
             self.training = TrainingRun(
-                loss=losses.get(loss),
+                outputs=(OutputLoss(None, losses.get(loss), last.units,
+                                    last.activation),),
                 optimizer=optimizers.get(optimizer or optimizers.SGD(0.1)),
-                batch_size=batch_size, n_samples=len(x), n_epochs=epochs,
-                n_outputs=last.units, output_activation=last.activation)
+                batch_size=batch_size, n_samples=len(x), n_epochs=epochs)
             self.labels = losses.check_labels(
-                self.training.loss, y, len(x), last.units)
+                self.training.outputs[0].loss, y, len(x), last.units)
         self.report = None
         self.seconds = None
         self._stack = contextlib.ExitStack()
@@ -59,7 +60,7 @@ class MappedModel(contextlib.AbstractContextManager):
             if self.training is None:
                 outputs, self.report = virtual.predict_mapped(
                     self.graph, self.session, self.x, faults)
-                return (outputs,)
+                return tuple(outputs)     # each output's
             with virtual.TrainingMachine(
                     self.graph, self.session, faults) as machine:
                 history = fitting.fit_on(

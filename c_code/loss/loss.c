@@ -1,11 +1,13 @@
 // loss: one core that closes the loop between the forward and backward
-// passes.
+// passes (a model of several outputs has one per output).
 //
 // Per sample it receives the output layer's values (activations, or z when
 // the loss takes logits) and the label, streamed in like the inputs.  It
 // then sends each output neuron its gradient on the backward partition
-// (one packet per neuron) and the sample's loss to the host on the loss
-// partition, followed by the sample's metrics (metrics.h).  It counts
+// (one packet per neuron), scaled by the output's loss weight (Keras'
+// total loss is the weighted sum of the outputs' losses), and the
+// sample's unweighted loss to the host on the loss partition, followed
+// by the sample's metrics (metrics.h).  It counts
 // samples into batches for the batch mean, and takes part in the host's
 // control like every app (control.h); evaluating, it sends no gradients
 // and counts no batches.
@@ -44,7 +46,9 @@ static void compute_loss(uint generation, uint unused) {
     }
     uint32_t n = output_gather.space.n_atoms;
     COST(COST_LOSS_MEAN_SQUARED_ERROR + params.loss, n);
-    float scale = 1.0f / (float) batch_current_size(&batch);
+    // The weight's factor of the batch mean (exactly 1 / size unweighted).
+    float scale = bits_to_float(params.loss_weight)
+            / (float) batch_current_size(&batch);
     // A sparse label is the class as an integer payload, kept bit for bit.
     uint32_t label_index = float_to_bits(labels[0]);
     bool from_logits = params.from_logits != 0;

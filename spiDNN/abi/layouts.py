@@ -566,6 +566,8 @@ LOSS_PARAMS = Struct("loss_params", [
     ("loss", "one of LOSS_*"),
     ("from_logits", "1: the outputs are the last layer's z (as Keras)"),
     ("label_width", "values per label: outputs, or 1 for sparse labels"),
+    ("loss_weight", "float32 bits: compile's loss weight of the output, "
+                    "a factor of the gradient (1.0 without)"),
     ("backward_key", "key of the output layer's first delta"),
     ("loss_key", "key of the per-sample loss sent to the host"),
     ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),

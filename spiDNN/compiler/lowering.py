@@ -82,11 +82,18 @@ class CoreLayer:
     #: the cores sum the consumers' gradients in.
     inputs: list = dataclasses.field(default_factory=list)
     uses: list = dataclasses.field(default_factory=list)
-    #: Its output is the model's: the loss takes it.
-    is_output: bool = False
+    #: The model's outputs it computes (their positions in the model's
+    #: outputs: one, or more where an output is a Flatten of it), each
+    #: taken by a loss core when training; it may feed other layers too.
+    output_indices: list = dataclasses.field(default_factory=list)
     #: A layer with weights applied more than once: every use's node, in
     #: use order (spiDNN.compiler.sharing); None for a layer used once.
     shared_uses: list = None
+
+    @property
+    def is_output(self):
+        """Its output is one of the model's: a loss takes it."""
+        return bool(self.output_indices)
 
     @property
     def consumers(self):
@@ -162,12 +169,13 @@ class CoreLayer:
     def gradients(self):
         """Where, training, the cores get dL/d(output) from, in the order
         they sum it (layouts' GRADIENT_SOURCES): [(kind, the consumer's
-        node, None for the loss)]: a Dense consumer's deltas through a
-        copy of its kernel rows, or one packet per neuron directly."""
-        if self.is_output:
-            return [("direct", None)]
+        node, None for a loss)]: a Dense consumer's deltas through a
+        copy of its kernel rows, or one packet per neuron directly; the
+        consumers' first, in the model's order, then each output's
+        loss (the machine graph adds their edges in this order)."""
         return [(gradient_kind(consumer), consumer)
-                for consumer in self.consumers]
+                for consumer in self.consumers] + [
+            ("direct", None) for _ in self.output_indices]
 
     def gradient_packets(self, n_neurons, partial=False):
         """Packets a core of ``n_neurons`` receives per sample in the
@@ -241,15 +249,16 @@ def blocks_of(layer, inputs_per_core):
     return -(-layer.n_inputs // inputs_per_core)
 
 
-def core_layers(layers, plan=None, inputs=None):
+def core_layers(layers, plan=None, inputs=None, outputs=None):
     """The lowered nodes of a model's layers (after its Input, in an order
-    where each comes after its sources, the output last), with the slicing
-    of ``plan`` (a :py:class:`~spiDNN.compiler.planner.Plan`), or as the
-    user asked without one.
+    where each comes after its sources), with the slicing of ``plan`` (a
+    :py:class:`~spiDNN.compiler.planner.Plan`), or as the user asked
+    without one.
 
     A layer's sources are its ``inbound`` layers (the functional API's),
     or, without, the layer before it in ``layers`` (a Sequential's).
-    ``inputs``: the model's Inputs, in order (None: one)."""
+    ``inputs``: the model's Inputs, in order (None: one); ``outputs``:
+    its output layers, in order (None: the last layer)."""
     result = []
     #: Each layer's output: the node that computes it (or a ModelInput).
     node_of = {id(None): ModelInput(0)}
@@ -290,27 +299,23 @@ def core_layers(layers, plan=None, inputs=None):
     if not result:
         return result
     link_uses(result)
-    output = node_of[id(layers[-1])]
-    if not is_node(output):
-        raise SpiDNNConfigurationError(
-            f"the model's output ({layers[-1].name}) is its input: add a "
-            f"layer with neurons")
-    output.is_output = True
-    if output.uses:
-        raise SpiDNNConfigurationError(
-            f"{output.layer.name} is the model's output and feeds "
-            f"{', '.join(c.layer.name for c in output.consumers)} too: "
-            f"spiDNN takes its loss from an output that feeds no other "
-            f"layer")
+    for index, layer in enumerate(outputs or [layers[-1]]):
+        output = node_of[id(layer)]
+        if not is_node(output):
+            raise SpiDNNConfigurationError(
+                f"the model's output ({layer.name}) is its input: add a "
+                f"layer with neurons")
+        if output.dropout is not None:
+            raise SpiDNNConfigurationError(
+                f"{output.dropout.name}: a Dropout after an output layer "
+                f"is not supported: the loss takes the output layer's "
+                f"values")
+        output.output_indices.append(index)
     for core in result:
         if core.dropout is not None and not core.needs_backward:
             raise SpiDNNConfigurationError(
                 f"{core.dropout.name}: a Dropout before the first layer "
                 f"with weights is not supported")
-    if output.dropout is not None:
-        raise SpiDNNConfigurationError(
-            f"{output.dropout.name}: a Dropout after the output layer "
-            f"is not supported: the loss takes the output layer's values")
     return result
 
 

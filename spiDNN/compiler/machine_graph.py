@@ -1,18 +1,20 @@
 """A model as an application graph: sources, layers, loss and gatherer.
 
 Predicting: the input source feeds the first layer, each layer the next
-(``forward``; ``softmax`` self-edges on softmax layers), and the output
+(``forward``; ``softmax`` self-edges on softmax layers), and each output
 layer's ``forward`` goes to the live packet gatherer at the machine's edge.
 
 A third source carries the host's control commands to every app core
 (``control``: abort and resume for a replay, commit, send the weights).
 
-Training adds a second source streaming the labels and the loss vertex;
-the output layer's ``forward`` goes to the loss, ``backward`` runs from the
-loss down to the first layer, softmax layers add ``softmax_backward``
-self-edges, and the gatherer receives each sample's ``loss`` and, at the
-end, every core's ``weights``; a regularised layer's cores send it
-their parts of the weight penalty (``penalty``) when the host asks.
+Training adds, for each of the model's outputs, a source streaming its
+labels and a loss vertex; the output layer's ``forward`` goes to its loss,
+``backward`` runs from the losses down to the first layer (an output that
+feeds other layers too sums their gradients, then its loss's), softmax
+layers add ``softmax_backward`` self-edges, and the gatherer receives each
+sample's ``loss`` (of each loss core) and, at the end, every core's
+``weights``; a regularised layer's cores send it their parts of the
+weight penalty (``penalty``) when the host asks.
 
 A layer split 2-D (``inputs_per_core``) has a vertex per input block
 (``LayerVertex``): each takes its block's inputs (``forward``, routed to
@@ -78,7 +80,7 @@ class ModelGraph:
                 "the machine graph needs the model planned for its run "
                 "(Model.check_fits)")
         self.core_layers = core_layers(model.layers, model.plan,
-                                       model.inputs)
+                                       model.inputs, model.outputs)
         self.layers = [core.layer for core in self.core_layers]
         #: The host's commands (to every app, or to the feeder).
         self.host_control_vertex = self._source(
@@ -112,11 +114,20 @@ class ModelGraph:
         for core in self.core_layers:
             self._add_gradients(core)
         self._add_shared_chains()
-        self.output_vertex = self.vertex_of[self.core_layers[-1]]
+        #: The vertex computing each of the model's outputs, in order.
+        self.output_vertices = [None] * len(model.outputs)
+        for core in self.core_layers:
+            for index in core.output_indices:
+                self.output_vertices[index] = self.vertex_of[core]
+        #: The first output's (the model's one, mostly).
+        self.output_vertex = self.output_vertices[0]
+        #: Training: each output's labels source and loss vertex.
+        self.labels_vertices, self.loss_vertices = [], []
         if training:
-            self._add_loss(training)
+            self._add_losses(training)
         else:
-            self._gather(self.output_vertex, [FORWARD])
+            for vertex in dict.fromkeys(self.output_vertices):
+                self._gather(vertex, [FORWARD])
 
     def _input_block_size(self):
         """The inputs per core of the input source: a first layer split
@@ -234,38 +245,60 @@ class ModelGraph:
                 use_payload_prefix=False, payload_as_time_stamps=False),
             vertex, partitions)
 
-    def _add_loss(self, training):
-        if self.feeder is not None:
-            self.labels_vertex, labels_partition = self.feeder, LABELS
-        else:
-            self.labels_vertex, labels_partition = self._source(
-                LABELS_LABEL, training.label_width, LIVE_LABELS_PORT), FORWARD
-        self.loss_vertex = LossVertex(
-            training, self.output_vertex, self.labels_vertex,
-            labels_partition)
-        self._add_app_vertex(self.loss_vertex)
-        self._edge(self.output_vertex, self.loss_vertex, FORWARD)
-        self._edge(self.labels_vertex, self.loss_vertex, labels_partition)
-        if self.feeder is not None:
-            # Each loss starts the next pass.
-            self.feeder.loss_vertex = self.loss_vertex
-            self._edge(self.loss_vertex, self.feeder, LOSS)
-        self._edge(self.loss_vertex, self.output_vertex, BACKWARD)
-        self.output_vertex.gradient_uses.append(
-            (self.loss_vertex, BACKWARD, "direct"))
-        self._gather(self.loss_vertex, [LOSS])
+    def _add_losses(self, training):
+        """Each output's labels source and loss core (the feeder streams
+        the labels of a model of one output itself), then what the
+        gatherer takes in training."""
+        if self.feeder is not None and len(training.outputs) > 1:
+            raise SpiDNNConfigurationError(
+                "the feeder streams one output's labels and waits for one "
+                "loss core: keep the data on the host for a model of "
+                "several outputs")
+        for output, vertex in zip(training.outputs, self.output_vertices):
+            self._add_loss(training, output, vertex)
+        self.labels_vertex = self.labels_vertices[0]
+        self.loss_vertex = self.loss_vertices[0]
+        for vertex in self.loss_vertices:
+            self._gather(vertex, [LOSS])
         for vertex in self.vertices_with_weights():
             self._gather(vertex, [WEIGHTS])
         for vertex in self.regularised_vertices():
             self._gather(vertex, [PENALTY])
+
+    def _add_loss(self, training, output, output_vertex):
+        """The labels source and the loss core of ``output`` (an
+        OutputLoss), computed by ``output_vertex``."""
+        if self.feeder is not None:
+            labels_vertex, labels_partition = self.feeder, LABELS
+        else:
+            labels_vertex, labels_partition = self._source(
+                LABELS_LABEL if output.name is None
+                else f"{LABELS_LABEL}_{output.name}", output.label_width,
+                LIVE_LABELS_PORT), FORWARD
+        loss_vertex = LossVertex(
+            training, output, output_vertex, labels_vertex,
+            labels_partition)
+        self._add_app_vertex(loss_vertex)
+        self._edge(output_vertex, loss_vertex, FORWARD)
+        self._edge(labels_vertex, loss_vertex, labels_partition)
+        if self.feeder is not None:
+            # Each loss starts the next pass.
+            self.feeder.loss_vertex = loss_vertex
+            self._edge(loss_vertex, self.feeder, LOSS)
+        # After the consumers' gradients (_add_gradients): the order
+        # lowering's CoreLayer.gradients gives.
+        self._edge(loss_vertex, output_vertex, BACKWARD)
+        output_vertex.gradient_uses.append(
+            (loss_vertex, BACKWARD, "direct"))
+        self.labels_vertices.append(labels_vertex)
+        self.loss_vertices.append(loss_vertex)
 
     def app_vertices(self):
         """Every vertex of the graph but the gatherer: sources, layers and
         the loss."""
         vertices = [self.input_vertex, self.host_control_vertex]
         vertices += self.layer_vertices
-        if self.training:
-            vertices += [self.labels_vertex, self.loss_vertex]
+        vertices += self.labels_vertices + self.loss_vertices
         return list(dict.fromkeys(vertices))
 
     def regularised_vertices(self):
@@ -295,36 +328,69 @@ class ModelGraph:
         return _senders_of(self.input_vertex)
 
     def label_keys(self):
-        """Key of each label value, in order."""
-        return _keys_of(self.labels_vertex)
+        """Key of each label value, in order: each output's, output
+        after output (the labels' words side by side)."""
+        return [key for vertex in self.labels_vertices
+                for key in _keys_of(vertex)]
+
+    def label_key_sources(self):
+        """The labels source sending each label value, in order."""
+        return [vertex for vertex in self.labels_vertices
+                for _ in range(vertex.n_atoms)]
+
+    def n_output_packets(self):
+        """Forward packets the gatherer takes per predicted sample: each
+        output layer's neurons (once for a layer computing two
+        outputs)."""
+        return sum(vertex.n_atoms
+                   for vertex in dict.fromkeys(self.output_vertices))
 
     def decode_outputs(self, out_keys, out_payloads):
-        """Outputs (n_samples, n_out) from the gathered forward packets,
-        each sample's in arrival order; each neuron must send once."""
-        space = key_space(self.output_vertex, FORWARD)
-        n_samples, n_out = out_keys.shape
-        index = index_of_keys(space, out_keys.astype(numpy.int64))
-        if not numpy.array_equal(
-                numpy.sort(index, axis=1),
-                numpy.broadcast_to(numpy.arange(n_out), index.shape)):
-            raise SpiDNNMachineError(
-                "the output layer did not send each of its neurons once")
-        outputs = numpy.empty((n_samples, n_out), dtype=numpy.float32)
-        outputs[numpy.arange(n_samples)[:, None], index] = (
-            out_payloads.view(numpy.float32))
-        return outputs
+        """Each output's values (n_samples, its elements), in the model's
+        order, from the gathered forward packets (each sample's in
+        arrival order); each output neuron must send once."""
+        out_keys = out_keys.astype(numpy.int64)
+        values = out_payloads.view(numpy.float32)
+        n_samples = len(out_keys)
+        decoded = {}
+        for vertex in dict.fromkeys(self.output_vertices):
+            n_out = vertex.n_atoms
+            index = _indices_of(key_space(vertex, FORWARD), n_out, out_keys)
+            mine = index >= 0
+            if numpy.any(mine.sum(axis=1) != n_out) or not numpy.array_equal(
+                    numpy.sort(index[mine].reshape(n_samples, n_out), axis=1),
+                    numpy.broadcast_to(numpy.arange(n_out),
+                                       (n_samples, n_out))):
+                raise SpiDNNMachineError(
+                    f"the output layer {vertex.label} did not send each of "
+                    f"its neurons once")
+            outputs = numpy.empty((n_samples, n_out), dtype=numpy.float32)
+            rows, columns = numpy.nonzero(mine)
+            outputs[rows, index[rows, columns]] = values[rows, columns]
+            decoded[vertex] = outputs
+        return [decoded[vertex] for vertex in self.output_vertices]
 
     def loss_key(self):
-        machine_vertex = next(iter(self.loss_vertex.machine_vertices))
-        return FecDataView.get_routing_infos().get_key_from(
-            machine_vertex, LOSS)
+        """The first loss core's loss key (the model's one, mostly)."""
+        return self.result_keys()[0]
 
     def metric_keys(self):
-        """The key of each metric the loss core sends, after the loss's
-        (layouts.METRICS)."""
-        loss_key = self.loss_key()
-        return [loss_key + 1 + layouts.METRICS[kind]
-                for _, kind in self.training.metrics]
+        """The first loss core's metric keys, after its loss's."""
+        return self.result_keys()[1:1 + len(self.training.outputs[0].metrics)]
+
+    def result_keys(self):
+        """The keys of what the loss cores send the host per sample, in
+        the order TrainingRun.combine reads them: each loss core's loss,
+        then each of its metrics (its loss key + 1 + the metric's id in
+        layouts.METRICS)."""
+        routing_infos = FecDataView.get_routing_infos()
+        keys = []
+        for vertex, output in zip(self.loss_vertices, self.training.outputs):
+            loss_key = routing_infos.get_key_from(
+                next(iter(vertex.machine_vertices)), LOSS)
+            keys += [loss_key] + [loss_key + 1 + layouts.METRICS[kind]
+                                  for _, kind in output.metrics]
+        return keys
 
     def packets_lower_bound(self):
         """Packets per sample if every input and neuron sent once forward,
@@ -335,15 +401,16 @@ class ModelGraph:
             layer.units for layer in self.layers)
         if not self.training:
             return forward
-        return (forward + self.training.label_width
-                + self.output_vertex.layer.units + 1
+        return (forward + sum(output.label_width + output.n_outputs + 1
+                              for output in self.training.outputs)
                 + sum(vertex.backward_packets()
                       for vertex in self.layer_vertices))
 
     def deliveries_per_sample(self):
-        """A bound on the packets the cores receive per sample."""
+        """A bound on the packets the cores receive per sample: the
+        layers' and, training, the loss cores'."""
         return sum(vertex.deliveries_per_sample()
-                   for vertex in self.layer_vertices)
+                   for vertex in self.layer_vertices + self.loss_vertices)
 
     def n_weights(self):
         """Packets the cores send asked for their weights (the weights and
@@ -456,6 +523,17 @@ class ModelGraph:
         on."""
         return (key_space(self.host_control_vertex, CONTROL)["base"]
                 + layouts.CONTROLS[command])
+
+
+def _indices_of(space, n_atoms, keys):
+    """The sender's index of each of ``keys`` (numpy, int64) in ``space``
+    (of ``n_atoms``), -1 for a key outside it."""
+    offset = keys - space["base"]
+    low = offset & ((1 << space["atom_bits"]) - 1)
+    index = index_of_keys(space, keys)
+    inside = (offset >= 0) & (low < space["atoms_per_core"]) & (
+        index < n_atoms)
+    return numpy.where(inside, index, -1)
 
 
 def _senders_of(source_vertex):

@@ -168,13 +168,14 @@ def _us(cycles, hz):
     return f"{cycles / hz * 1e6:.1f} us"
 
 
-def plan(layers, training=None, n_boards=None, inputs=None):
+def plan(layers, training=None, n_boards=None, inputs=None, outputs=None):
     """The :py:class:`Plan` of a model's ``layers`` for a run (training or
     not): the slices of the layers left to the planner, the users' as
     they gave them; refuses a model that breaks a limit.  ``n_boards``:
     the model's boards (None: as many as its plan of fewest cores
-    needs)."""
-    cores = core_layers(layers, inputs=inputs)
+    needs); ``inputs`` and ``outputs``: its Inputs and output layers
+    (lowering's)."""
+    cores = core_layers(layers, inputs=inputs, outputs=outputs)
     options = {core: _options(core, training) for core in cores}
     # A shared layer's uses are sliced alike: planned as one.
     units = _units(cores, options)
@@ -253,13 +254,19 @@ def _member_option(options, chosen):
 
 
 def _check_loss_core(training):
+    """Each output's loss core must fit its DTCM."""
     from spiDNN.compiler.vertices.loss import loss_dtcm_bytes
-    needed = loss_dtcm_bytes(training.n_outputs)
-    if not dtcm_fits(needed):
-        raise SpiDNNConfigurationError(
-            f"the loss core needs {needed} bytes of DTCM for "
-            f"{training.n_outputs} outputs; a core has "
-            f"{layouts.DTCM_HEAP_BYTES}")
+    for output in training.outputs:
+        needed = loss_dtcm_bytes(output.n_outputs)
+        if not dtcm_fits(needed):
+            raise SpiDNNConfigurationError(
+                f"the loss core{_of_output(output)} needs {needed} bytes "
+                f"of DTCM for {output.n_outputs} outputs; a core has "
+                f"{layouts.DTCM_HEAP_BYTES}")
+
+
+def _of_output(output):
+    return "" if output.name is None else f" of output {output.name!r}"
 
 
 def _pacer(core, option):
@@ -483,16 +490,18 @@ def _fewest_within(options, target):
 
 
 def _floor(training):
-    """The pace no layer's choice changes: training, the labels source
-    and the loss core (the input source's pace goes with the first
+    """The pace no layer's choice changes: training, each output's labels
+    source and loss core (the input source's pace goes with the first
     layer's input blocks)."""
     parts = [(0.0, "nothing")]
     if training:
-        parts.append((training.label_width * fabric.SOURCE_CYCLES_PER_PACKET,
-                      "the labels source"))
         from spiDNN.compiler.vertices.loss import LossVertex
-        parts.append((table.work_cycles("loss", LossVertex.work(training)),
-                      "the loss core"))
+        for output in training.outputs:
+            parts.append((
+                output.label_width * fabric.SOURCE_CYCLES_PER_PACKET,
+                f"the labels source{_of_output(output)}"))
+            parts.append((table.work_cycles("loss", LossVertex.work(output)),
+                          f"the loss core{_of_output(output)}"))
     return max(parts)
 
 
@@ -503,9 +512,9 @@ def _cores(chosen):
 
 
 def _other_cores(training):
-    """The input and control sources and the gatherer; training, the
-    labels source and the loss core too."""
-    return 3 + (2 if training else 0)
+    """The input and control sources and the gatherer; training, each
+    output's labels source and loss core too."""
+    return 3 + (2 * len(training.outputs) if training else 0)
 
 
 def _boards_of_fewest(options, training):

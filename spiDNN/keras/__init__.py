@@ -10,12 +10,12 @@ optimizer, loss and metrics it was compiled with, and the trained weights
 are written back into it.  A compile setting spiDNN does not compute on
 the machine is refused before anything runs.
 """
-from spiDNN import losses, optimizers
+from spiDNN import optimizers
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.keras.models import from_keras
+from spiDNN.keras.models import from_keras, plain
 
 #: compile() settings spiDNN follows only at their defaults.
-_COMPILE_DEFAULTS = {"loss_weights": None, "weighted_metrics": None}
+_COMPILE_DEFAULTS = {"weighted_metrics": None}
 
 
 def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
@@ -43,10 +43,10 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
                 f"{config[name]!r}, which spiDNN does not compute on the "
                 f"machine yet; compile it without")
     optimizer = optimizers.get(kmodel.optimizer)
-    loss = losses.get(kmodel.loss)
     model = from_keras(kmodel, seed=seed)
-    model.compile(optimizer=optimizer, loss=loss,
-                  metrics=config.get("metrics"))
+    model.compile(optimizer=optimizer, loss=plain(kmodel.loss),
+                  metrics=plain(config.get("metrics")),
+                  loss_weights=plain(config.get("loss_weights")))
     # A Keras model trained before goes on from its optimizer's state.
     model.optimizer_state = optimizers.state_from_keras(
         optimizer, kmodel.optimizer, model.weight_layout())

@@ -49,7 +49,9 @@ class Walk:
         self.applied = {}
         #: The spiDNN layers, in the order their Keras layers come.
         self.order = []
-        self.output = self._walk(kmodel, list(model_inputs))[0]
+        #: The layer computing each of the model's outputs, in Keras' flat
+        #: order (a dict of outputs: by its sorted keys).
+        self.outputs = self._walk(kmodel, list(model_inputs))
 
     def _walk(self, kmodel, sources):
         import keras
@@ -182,12 +184,17 @@ def _nodes_in(kmodel, operation):
             if f"{id(operation)}_ib-{i}" in keys]
 
 
-def check_outputs(kmodel):
-    """What spiDNN cannot take yet of the model's outputs."""
-    if len(kmodel.outputs) != 1:
-        return [f"the model has {len(kmodel.outputs)} outputs: spiDNN "
-                f"converts models with one output for now"]
-    return []
+def output_structure(kmodel, outputs):
+    """The spiDNN model's ``outputs`` argument from the layer computing
+    each Keras output (``Walk.outputs``): one layer, a list, or a dict by
+    the Keras model's keys, in their order."""
+    import keras
+    struct = (None if isinstance(kmodel, keras.Sequential)
+              else getattr(kmodel, "_outputs_struct", None))
+    if isinstance(struct, dict):
+        by_key = dict(zip(sorted(struct), outputs))
+        return {key: by_key[key] for key in struct}
+    return list(outputs) if len(outputs) > 1 else outputs[0]
 
 
 def not_a_merge(operation):

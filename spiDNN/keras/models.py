@@ -12,7 +12,7 @@ import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras.graph import (
-    OPERATIONS, Walk, check_outputs, named, not_a_merge, problem)
+    OPERATIONS, Walk, named, not_a_merge, output_structure, problem)
 from spiDNN.keras.settings import shown, unsupported
 from spiDNN.layers.activation_settings import keras_layer_config
 
@@ -229,8 +229,9 @@ def from_keras(kmodel, seed=None):
                           name=_input_name(kmodel, k))
                     for k, tensor in enumerate(kmodel.inputs)]
     walk = Walk(kmodel, model_inputs, _convert)
-    problems = check_outputs(kmodel) + walk.problems
-    if isinstance(walk.output, Input) and not problems:
+    problems = walk.problems
+    if any(isinstance(output, Input) for output in walk.outputs) and (
+            not problems):
         problems.append("the model's output is its input: spiDNN needs a "
                         "layer with neurons")
     if problems:
@@ -241,7 +242,8 @@ def from_keras(kmodel, seed=None):
     # The spiDNN layers in the Keras model's order, so that get_weights
     # lists them as Keras does.
     model = spiDNN.Model(seed=seed)
-    model._build_graph(model_inputs, walk.output, walk.order)
+    model._build_graph(model_inputs, output_structure(kmodel, walk.outputs),
+                       walk.order)
     # A Sequential stays one: more layers may be added, and to_keras gives
     # a Sequential back (unless a nested model shares a layer).
     model.functional = not isinstance(kmodel, keras.Sequential) or any(
@@ -263,10 +265,21 @@ def _compile_from_keras(model, kmodel):
     if not getattr(kmodel, "compiled", False) or kmodel.loss is None:
         return
     config = kmodel._compile_config.config
-    model.compile(optimizer=kmodel.optimizer, loss=kmodel.loss,
-                  metrics=config.get("metrics"))
+    model.compile(optimizer=kmodel.optimizer, loss=plain(kmodel.loss),
+                  metrics=plain(config.get("metrics")),
+                  loss_weights=plain(config.get("loss_weights")))
     model.optimizer_state = optimizers.state_from_keras(
         model.optimizer, kmodel.optimizer, model.weight_layout())
+
+
+def plain(value):
+    """A compile setting as Python's lists and dicts (Keras keeps a loaded
+    model's in its tracking wrappers)."""
+    if isinstance(value, dict):
+        return {key: plain(one) for key, one in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(one) for one in value]
+    return value
 
 
 def load_model(filepath, seed=None):
@@ -354,7 +367,7 @@ def to_keras(model):
                 klayers_of[id(layer.owner)],
                 sources if layer.merges else sources[0])
         kmodel = keras.Model(kinputs if len(kinputs) > 1 else kinput,
-                             tensors[id(model.layers[-1])], name=model.name)
+                             _outputs_of(model, tensors), name=model.name)
     else:
         klayers = [kinput]
         for layer in model.layers:
@@ -373,9 +386,35 @@ def to_keras(model):
     if model.optimizer is not None and model.loss is not None:
         from spiDNN import optimizers
         koptimizer = optimizers.to_keras(model.optimizer)
-        kmodel.compile(optimizer=koptimizer, loss=model.loss,
+        kmodel.compile(optimizer=koptimizer, loss=_by_output(model, model.loss),
+                       loss_weights=_by_output(model, model.loss_weights),
                        metrics=model._compiled_metrics)
         optimizers.state_into_keras(model.optimizer, model.optimizer_state,
                                     koptimizer, variables,
                                     model.weight_layout())
     return kmodel
+
+
+def _outputs_of(model, tensors):
+    """The Keras model's outputs: one tensor, a list, or a dict in the
+    form and order the spiDNN model was given them."""
+    outputs = [tensors[id(layer)] for layer in model.outputs]
+    form = model._output_form
+    if isinstance(form, list):
+        by_name = dict(zip(model.output_names, outputs))
+        return {name: by_name[name] for name in form}
+    return outputs if form == "list" else outputs[0]
+
+
+def _by_output(model, values):
+    """A list of compile's per-output values as a dict by output name for
+    a model whose outputs are a dict (Keras reads both; the dict says
+    which is whose), one value for a model of one output, else as it
+    is."""
+    if not isinstance(values, list):
+        return values
+    if len(model.outputs) == 1:
+        return values[0]
+    if isinstance(model._output_form, list):
+        return dict(zip(model.output_names, values))
+    return values

@@ -79,12 +79,13 @@ def predict(graph, session, inputs, faults=None):
                 # Cores may hold part of its inputs: forget them.
                 lambda: live.command(("abort", next(rounds)),
                                      ("resume", next(rounds))))
-            outputs[s] = graph.decode_outputs(keys[None], payloads[None])[0]
+            outputs[s] = graph.decode_outputs(
+                keys[None], payloads[None])[0][0]
 
     live = HostLink(session, [INPUT_LABEL, CONTROL_LABEL],
                     [graph.output_vertex.label], stream)
     seconds = live.run()
-    return outputs, _report(graph, session, len(inputs), seconds, live)
+    return [outputs], _report(graph, session, len(inputs), seconds, live)
 
 
 def _pass_results(keys, payloads, loss_key, metric_keys):
@@ -268,7 +269,8 @@ class LiveMachine(_LiveTraining):
                 keys, payloads, self.loss_key, self.metric_keys)
             if ends is not None and ends[k]:
                 self._commit(link, now=k + 1 < len(rows))
-        return losses, metrics
+        # The total loss as the in-process machine's (a loss weight).
+        return self.training.combine(numpy.column_stack([losses, metrics]))
 
     def _results(self, link, stopped):
         """The loss and metrics of the pass just sent.  The commit before
@@ -428,12 +430,11 @@ class FeederMachine(_LiveTraining):
         link.got["loss"] += got
         if any(len(values) != n for values in results.values()):
             self.lost_losses += n - min(map(len, results.values()))
-            return (numpy.full(n, numpy.nan, dtype=numpy.float32),
-                    numpy.full((n, len(self.metric_keys)), numpy.nan,
-                               dtype=numpy.float32))
+            return self.training.combine(
+                numpy.full((n, self.n_results), numpy.nan, numpy.float32))
         columns = numpy.array(list(results.values()),
                               dtype=numpy.uint32).view(numpy.float32)
-        return columns[0], columns[1:].T.copy()
+        return self.training.combine(columns.T)
 
     def weights(self):
         """The weights on the cores now and the optimizer's state: those

@@ -17,9 +17,25 @@ def _session(model):
                             live_io=model.live_io)
 
 
+def _refuse_several_outputs_live(model, session, what):
+    """Through live I/O the host takes one output layer's values, or one
+    loss core's losses (and the feeder paces its passes by that one
+    loss): a model of several outputs is refused rather than run with
+    only one of them heard."""
+    if session.is_live and len(model.outputs) > 1:
+        raise SpiDNNConfigurationError(
+            f"{what} through live I/O listens to one output layer and one "
+            f"loss core (the feeder starts each pass on the loss it "
+            f"hears); the model has {len(model.outputs)} outputs "
+            f"({', '.join(map(str, model.output_names))}): run it on the "
+            f"in-process virtual machine (live_io=False)")
+
+
 def predict(model, inputs):
-    """(outputs, RunReport) of forward passes on the configured machine."""
+    """(each output's values, RunReport) of forward passes on the
+    configured machine."""
     with _session(model) as session:
+        _refuse_several_outputs_live(model, session, "predict")
         graph = ModelGraph(model, session)
         if session.is_live:
             from spiDNN.machines import live
@@ -49,6 +65,7 @@ def fit(model, training, inputs, labels, order, progress, validation,
     from spiDNN.training import loop
     with _session(model) as session:
         _refuse_regularised_live(model, session, "fit")
+        _refuse_several_outputs_live(model, session, "fit")
         with _training_machine(model, session, training, inputs, labels,
                                order, validation, callbacks,
                                initial_epoch) as (machine, order):
@@ -89,6 +106,7 @@ def evaluate(model, training, inputs, labels):
     the feeder streams as a validation set."""
     with _session(model) as session:
         _refuse_regularised_live(model, session, "evaluate")
+        _refuse_several_outputs_live(model, session, "evaluate")
         if not session.is_live:
             with _loaded(model, training, session) as machine:
                 losses, metrics = machine.evaluate(inputs, labels)

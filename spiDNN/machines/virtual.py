@@ -50,7 +50,8 @@ def _machine(graph, session, faults):
 
 
 def predict(graph, session, inputs, faults=None):
-    """Forward passes of ``inputs`` (float32, (n, n_in)) on the VM."""
+    """Forward passes of ``inputs`` (float32, (n, n_in)) on the VM: each
+    output's values (a list, in the model's order) and the report."""
     session.map()
     return predict_mapped(graph, session, inputs, faults)
 
@@ -65,7 +66,7 @@ def predict_mapped(graph, session, inputs, faults=None):
         start = time.perf_counter()
         out_keys, out_payloads = host.run(
             _input_cores(core_of, graph), keys,
-            inputs.view(numpy.uint32), graph.output_vertex.n_atoms,
+            inputs.view(numpy.uint32), graph.n_output_packets(),
             _event_budget(graph))
         seconds = time.perf_counter() - start
         outputs = graph.decode_outputs(out_keys, out_payloads)
@@ -92,17 +93,16 @@ class TrainingMachine:
             self.vm.close()
             raise
         self.keys = graph.input_keys() + graph.label_keys()
-        self.sources = (
-            _input_cores(core_of, graph)
-            + [_source_core(core_of, graph.labels_vertex)]
-            * len(graph.label_keys()))
+        self.sources = _input_cores(core_of, graph) + [
+            _source_core(core_of, vertex)
+            for vertex in graph.label_key_sources()]
         training = graph.training
         self.batch_size = training.batch_size
         #: Samples per call: whole batches (commits fall inside a call).
         self.chunk = training.chunk
         self.budget = _event_budget(graph)
-        self.loss_key = graph.loss_key()
-        self.metric_keys = graph.metric_keys()
+        #: What the loss cores send per sample (TrainingRun.combine's).
+        self.result_keys = graph.result_keys()
         #: The optimizer's steps so far (Keras' ``iterations``).
         self.steps = training.initial_step
         self.samples = 0
@@ -111,25 +111,26 @@ class TrainingMachine:
 
     def _passes(self, inputs, labels, rows, commit_after=None,
                 commit_args=(), first=0):
-        """(losses, metrics) of passes of samples ``rows``."""
+        """(total losses, the other logs' columns) of passes of samples
+        ``rows``: a pass ends when every loss core has sent its loss and
+        metrics (the host waits for all of them)."""
         payloads = numpy.concatenate(
             [inputs.view(numpy.uint32)[rows], labels[rows]], axis=1)
         start = time.perf_counter()
         out_keys, out_payloads = self.host.run(
-            self.sources, self.keys, payloads, 1 + len(self.metric_keys),
+            self.sources, self.keys, payloads, len(self.result_keys),
             self.budget, commit_after, commit_args, first_pass=first)
         self.seconds += time.perf_counter() - start
         values = out_payloads.view(numpy.float32)
         columns = []
-        for key in [self.loss_key] + self.metric_keys:
+        for key in self.result_keys:
             found = out_keys == key
             if not numpy.all(found.sum(axis=1) == 1):
                 raise SpiDNNMachineError(
-                    "a pass did not send the host its loss and each of its "
-                    "metrics once")
+                    "a pass did not send the host each loss and each of "
+                    "its metrics once")
             columns.append(values[found])
-        return columns[0], numpy.stack(columns[1:], axis=1) if (
-            len(columns) > 1) else numpy.zeros((len(rows), 0), numpy.float32)
+        return self.graph.training.combine(numpy.stack(columns, axis=1))
 
     def _mode(self, evaluating):
         if evaluating != self.evaluating:

@@ -8,6 +8,16 @@ def mean_loss(losses):
     return float(numpy.mean(losses, dtype=numpy.float64))
 
 
+def mean_of_batches(values, batch_size):
+    """The mean of the means of consecutive batches of ``batch_size``
+    (the last may be short), in float64."""
+    values = numpy.asarray(values, dtype=numpy.float64)
+    starts = numpy.arange(0, len(values), batch_size)
+    sums = numpy.add.reduceat(values, starts)
+    sizes = numpy.diff(numpy.append(starts, len(values)))
+    return float(numpy.mean(sums / sizes))
+
+
 class History:
     """``history.history``: per epoch, as Keras' ``History``, the mean
     training loss, each metric, and the validation loss and metrics
@@ -21,7 +31,8 @@ class History:
     def __init__(self, params):
         self.params = dict(params)
         self.epoch = []
-        self.history = {"loss": []}
+        # Keys in the order of the first epoch's logs, as Keras' (sorted).
+        self.history = {}
         self.sample_losses = []
 
     def add_epoch(self, losses, logs=None, epoch=None):

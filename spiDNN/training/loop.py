@@ -12,16 +12,21 @@ after exactly that batch, as in Keras.
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
-from spiDNN.training.history import History, mean_loss
+from spiDNN.training.history import History, mean_loss, mean_of_batches
 
 
-def _logs(losses, metrics, names, prefix=""):
-    """An epoch's (or a run's) loss and metrics, Keras' way: means over
-    the samples."""
+def _logs(losses, metrics, training, prefix=""):
+    """An epoch's (or a run's) loss and the other logs (each output's
+    loss, with several; the metrics), Keras' way: means over the samples
+    (each output's loss: of its batches' means), by name in sorted order
+    (Keras' pythonify_logs)."""
     logs = {f"{prefix}loss": mean_loss(losses)}
-    for column, name in enumerate(names):
-        logs[f"{prefix}{name}"] = mean_loss(metrics[:, column])
-    return logs
+    for column, name in enumerate(training.log_names):
+        logs[f"{prefix}{name}"] = (
+            mean_of_batches(metrics[:, column], training.batch_size)
+            if column < training.batch_averaged
+            else mean_loss(metrics[:, column]))
+    return dict(sorted(logs.items()))
 
 
 def _watches_batches(callback):
@@ -87,7 +92,7 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
     :param validation: (inputs, labels) to evaluate after each epoch, or
         None
     """
-    names = [name for name, _ in training.metrics]
+    names = training.log_names
     n = training.n_samples
     history = History(training.history_params())
     model.stop_training = False
@@ -107,11 +112,11 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
             losses, metrics, done = _epoch(
                 machine, model, calls, inputs, labels, order(epoch),
                 epoch, training, names, progress)
-            logs = _logs(losses[:done], metrics[:done], names)
+            logs = _logs(losses[:done], metrics[:done], training)
             if validation is not None:
-                logs.update(_logs(*machine.evaluate(
+                logs = dict(sorted({**logs, **_logs(*machine.evaluate(
                     *validation, what=f"validation, epoch {epoch + 1}"),
-                    names, prefix="val_"))
+                    training, prefix="val_")}.items()))
             progress.end_epoch(logs)
             history.add_epoch(losses[:done], logs, epoch)
             calls.on_epoch_end(epoch, logs)
@@ -146,7 +151,7 @@ def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
             machine.train(inputs, labels, rows, first, epoch,
                           training.n_epochs))
         done = first + len(rows)
-        running = _logs(losses[:done], metrics[:done], names)
+        running = _logs(losses[:done], metrics[:done], training)
         progress.update(done, running["loss"])
         if calls.batch_level:
             calls.on_train_batch_end(batch, running)
@@ -156,6 +161,6 @@ def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
 
 
 def logs_of(losses, metrics, training):
-    """``evaluate``'s logs: the loss and each metric, means over the
-    samples."""
-    return _logs(losses, metrics, [name for name, _ in training.metrics])
+    """``evaluate``'s logs: the loss and the others (each output's loss,
+    each metric), means over the samples."""
+    return _logs(losses, metrics, training)

@@ -1,11 +1,11 @@
-"""One ``fit`` as the machine sees it: the loss, the optimizer and how
-many samples make a batch and the run."""
+"""One ``fit`` as the machine sees it: each output's loss (a loss core
+each), the optimizer and how many samples make a batch and the run."""
 import dataclasses
 
 import numpy
 
-from spiDNN import losses
 from spiDNN.abi import layouts
+from spiDNN.training import outputs as output_losses
 
 
 #: Samples streamed per call into the machine during fit, rounded up to
@@ -15,15 +15,13 @@ FIT_CHUNK = 256
 
 @dataclasses.dataclass(frozen=True)
 class TrainingRun:
-    loss: str              # a Keras loss name (spiDNN.losses)
+    #: Each output's loss core (spiDNN.training.outputs.OutputLoss), in
+    #: the model's order of its outputs
+    outputs: tuple
     optimizer: object      # a spiDNN.optimizers.Optimizer
     batch_size: int
     n_samples: int         # per epoch
     n_epochs: int
-    n_outputs: int
-    output_activation: str
-    #: [(History name, kind in layouts.METRICS)] the loss core computes
-    metrics: tuple = ()
     #: The optimizer's state to start from: {layer name: [state arrays
     #: of each kind, each a list shaped as the layer's weights]}, or None
     optimizer_state: dict = None
@@ -32,8 +30,10 @@ class TrainingRun:
 
     def history_params(self):
         """What a History of this run records as its ``params``."""
+        names = [output.loss for output in self.outputs]
         return {"epochs": self.n_epochs, "batch_size": self.batch_size,
-                "samples": self.n_samples, "loss": self.loss,
+                "samples": self.n_samples,
+                "loss": names[0] if len(names) == 1 else names,
                 "optimizer": self.optimizer}
 
     def layer_state(self, layer):
@@ -44,17 +44,34 @@ class TrainingRun:
         return self.optimizer_state.get(layer.owner.name)
 
     @property
-    def from_logits(self):
-        return losses.takes_logits(self.loss, self.output_activation)
+    def log_names(self):
+        """What the loss cores report beside the total loss, by its name
+        in the logs (each output's loss, with several; the metrics)."""
+        return output_losses.log_names(self.outputs)
 
     @property
-    def label_width(self):
-        return losses.label_width(self.loss, self.n_outputs)
+    def batch_averaged(self):
+        """Of ``log_names``, how many first ones Keras averages over the
+        batches (outputs.batch_averaged)."""
+        return output_losses.batch_averaged(self.outputs)
 
     @property
-    def metric_bits(self):
-        """The loss core's ``metrics`` field: a bit per metric kind."""
-        return sum(1 << layouts.METRICS[kind] for _, kind in self.metrics)
+    def metrics(self):
+        """[(name in the logs, kind in layouts.METRICS)] of every
+        output's metrics."""
+        return tuple((output.log_name(name), kind) for output in self.outputs
+                     for name, kind in output.metrics)
+
+    @property
+    def n_results(self):
+        """Values the loss cores send the host per sample: each one's
+        loss and metrics."""
+        return sum(1 + len(output.metrics) for output in self.outputs)
+
+    def combine(self, values):
+        """(total losses, the columns of ``log_names``) of the values the
+        loss cores sent (output.combine)."""
+        return output_losses.combine(self.outputs, values)
 
     @property
     def n_batches(self):

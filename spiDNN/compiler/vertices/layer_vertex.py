@@ -666,7 +666,11 @@ def _records(struct, records):
 
 
 def _sends_logits(core_layer, training):
-    return bool(training and core_layer.is_output and training.from_logits)
+    """An output layer whose loss takes its logits (Model's _check_logits
+    keeps it from feeding anything that takes its activations)."""
+    return bool(training) and any(
+        training.outputs[index].from_logits
+        for index in core_layer.output_indices)
 
 
 def _exchanges_softmax(core_layer, training):

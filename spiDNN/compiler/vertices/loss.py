@@ -1,4 +1,5 @@
-"""The loss app's vertex: one core between the output layer and the host."""
+"""The loss app's vertex: one core between an output layer and the host
+(a model of several outputs has one per output)."""
 from pacman.model.graphs.application import ApplicationVertex
 from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
 from pacman.model.partitioner_splitters import SplitterFixedLegacy
@@ -15,6 +16,12 @@ from spiDNN.abi.partitions import BACKWARD, CONTROL, FORWARD, LOSS
 LABEL = "loss"
 
 
+def loss_label(output):
+    """The loss vertex's label: ``loss``, or with several outputs
+    ``loss_<output>``."""
+    return LABEL if output.name is None else f"{LABEL}_{output.name}"
+
+
 def loss_dtcm_bytes(n_outputs):
     """DTCM loss.c allocates: the outputs, a label and the gradient."""
     return 4 * 3 * n_outputs
@@ -22,19 +29,24 @@ def loss_dtcm_bytes(n_outputs):
 
 class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
                  HasCustomAtomKeyMap):
-    """The loss of one training run; its atoms are the model's outputs."""
+    """The loss of one output in a training run; its atoms are the
+    output's elements."""
 
-    def __init__(self, training, output_vertex, labels_vertex,
+    def __init__(self, training, output, output_vertex, labels_vertex,
                  labels_partition=FORWARD):
         """
         :param training: the :py:class:`~spiDNN.training.training_run.TrainingRun`
+        :param output: its :py:class:`~spiDNN.training.outputs.OutputLoss`
+            of this core's output
         :param output_vertex: the output layer's vertex
         :param labels_vertex: the source streaming the labels
         :param labels_partition: its partition that carries them
         """
-        super().__init__(label=LABEL, max_atoms_per_core=training.n_outputs,
+        super().__init__(label=loss_label(output),
+                         max_atoms_per_core=output.n_outputs,
                          splitter=SplitterFixedLegacy())
         self.training = training
+        self.output = output
         self.output_vertex = output_vertex
         self.labels_vertex = labels_vertex
         self.labels_partition = labels_partition
@@ -43,16 +55,22 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     @property
     def n_atoms(self):
-        return self.training.n_outputs
+        return self.output.n_outputs
+
+    def deliveries_per_sample(self):
+        """Packets the core receives per sample: the output's values and
+        the label."""
+        return self.output.n_outputs + self.output.label_width
 
     @staticmethod
-    def work(training):
-        """What the loss core runs per sample (LayerVertex.work's form)."""
-        n, received = training.n_outputs, (
-            training.n_outputs + training.label_width)
+    def work(output):
+        """What the loss core of ``output`` (an OutputLoss) runs per
+        sample (LayerVertex.work's form)."""
+        n, received = output.n_outputs, (
+            output.n_outputs + output.label_width)
         return [("packet", received, 0), ("receive", received, 1),
-                ("task", 1, 0), (f"loss_{training.loss}", 1, n),
-                ("send", 1, n), ("metric", len(training.metrics), n)]
+                ("task", 1, 0), (f"loss_{output.loss}", 1, n),
+                ("send", 1, n), ("metric", len(output.metrics), n)]
 
     def get_sdram_used_by_atoms(self, vertex_slice):
         return ConstantSDRAM(
@@ -80,18 +98,19 @@ class LossMachineVertex(AppMachineVertex):
 
     def params(self):
         vertex = self.app_vertex
-        training = vertex.training
+        output = vertex.output
         routing_infos = FecDataView.get_routing_infos()
         return layouts.LOSS_PARAMS.pack(
-            loss=layouts.LOSSES[training.loss],
-            from_logits=int(training.from_logits),
-            label_width=training.label_width,
+            loss=layouts.LOSSES[output.loss],
+            from_logits=int(output.from_logits),
+            label_width=output.label_width,
+            loss_weight=output.weight_bits,
             backward_key=routing_infos.get_key_from(self, BACKWARD),
             loss_key=routing_infos.get_key_from(self, LOSS),
-            metrics=training.metric_bits,
+            metrics=output.metric_bits,
             output_activation=layouts.ACTIVATIONS[layouts.activation_kind(
-                training.output_activation)],
-            **training.batch_fields(),
+                output.output_activation)],
+            **vertex.training.batch_fields(),
             **prefixed("output", key_space(vertex.output_vertex, FORWARD)),
             **prefixed("label", key_space(
                 vertex.labels_vertex, vertex.labels_partition)),

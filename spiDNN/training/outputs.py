@@ -1,0 +1,241 @@
+"""A model's outputs as training sees them, as Keras 3 reads ``compile``:
+each output's loss, its weight in the total loss and its metrics, from
+one value for all, a list in the outputs' order or a dict by output name;
+the labels of each output from ``y``; the names and order of the logs.
+
+Keras' total loss is the sum of each output's loss times its weight (plus
+the weight penalties); its logs hold the total as ``loss`` and, with
+several outputs, each output's unweighted loss as ``<output>_loss`` (a
+mean of the batches' means: ``batch_averaged``) and its metrics as
+``<output>_<metric>``.  With one output there are no prefixes.
+"""
+import dataclasses
+import numbers
+
+import numpy
+
+from spiDNN import losses
+from spiDNN.abi import layouts
+from spiDNN.errors import SpiDNNConfigurationError
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputLoss:
+    """One output's loss core: its loss, weight and metrics."""
+    #: The logs' prefix: the output layer's name (or its key in a dict of
+    #: outputs); None for a model's one output (no prefix).
+    name: object
+    loss: str              # a Keras loss name (spiDNN.losses)
+    n_outputs: int         # the output layer's elements
+    output_activation: str
+    #: [(name in the logs, unprefixed; kind in layouts.METRICS)]
+    metrics: tuple = ()
+    #: compile's loss weight (None: Keras' default, the loss as it is)
+    weight: float = None
+
+    @property
+    def from_logits(self):
+        return losses.takes_logits(self.loss, self.output_activation)
+
+    @property
+    def label_width(self):
+        return losses.label_width(self.loss, self.n_outputs)
+
+    @property
+    def metric_bits(self):
+        """The loss core's ``metrics`` field: a bit per metric kind."""
+        return sum(1 << layouts.METRICS[kind] for _, kind in self.metrics)
+
+    @property
+    def weight_bits(self):
+        """The loss core's ``loss_weight`` field (float32 bits): the
+        factor of its gradient (1 without a weight)."""
+        return layouts.float_bits(1.0 if self.weight is None
+                                  else self.weight)
+
+    def log_name(self, name):
+        return name if self.name is None else f"{self.name}_{name}"
+
+
+def output_names(outputs):
+    """The logs' prefix of each of ``outputs`` (OutputLoss), in order."""
+    return [output.name for output in outputs]
+
+
+def log_names(outputs):
+    """The names of what the loss cores report beside the total loss, in
+    the order of ``combine``'s columns: with several outputs, each one's
+    loss, then every output's metrics."""
+    several = [output.log_name("loss") for output in outputs] if len(
+        outputs) > 1 else []
+    return several + [output.log_name(name) for output in outputs
+                      for name, _ in output.metrics]
+
+
+def batch_averaged(outputs):
+    """How many of ``log_names``' first columns Keras averages over the
+    batches rather than the samples: each output's loss, with several
+    (CompileLoss's Mean of each batch's loss, its weight the batch's
+    static size, which TensorFlow's traced steps do not know: a short
+    last batch counts as much as a full one).  The total loss and the
+    metrics are means over the samples."""
+    return len(outputs) if len(outputs) > 1 else 0
+
+
+def combine(outputs, values):
+    """(total losses, the columns of ``log_names``) from what the loss
+    cores sent per sample, ``values`` (n, ...) float32: each output's
+    loss then its metrics, output after output.  The total adds each
+    output's loss times its weight, as Keras' CompileLoss (an output
+    without a weight unmultiplied), in float32."""
+    values = numpy.asarray(values, dtype=numpy.float32)
+    columns, start = [], 0
+    for output in outputs:
+        columns.append((start, start + 1, start + 1 + len(output.metrics)))
+        start += 1 + len(output.metrics)
+    each = [values[:, lo] if output.weight is None
+            else values[:, lo] * numpy.float32(output.weight)
+            for output, (lo, _, _) in zip(outputs, columns)]
+    total = each[0]
+    for more in each[1:]:
+        total = total + more
+    logged = ([values[:, lo] for lo, _, _ in columns]
+              if len(outputs) > 1 else [])
+    logged += [values[:, k] for _, first, end in columns
+               for k in range(first, end)]
+    return total, (numpy.stack(logged, axis=1) if logged
+                   else numpy.zeros((len(values), 0), numpy.float32))
+
+
+def evaluate_order(logs, outputs):
+    """``evaluate``'s list, in Keras' order (Trainer's
+    _flatten_metrics_in_order): the loss; with one output its metrics as
+    compiled; with several, each output's loss, then the other logs
+    sorted by name."""
+    first = ["loss"] + [name for name in log_names(outputs)[:len(outputs)]
+                        if len(outputs) > 1]
+    if len(outputs) == 1:
+        first += log_names(outputs)
+    return [logs[name] for name in first] + [
+        logs[name] for name in sorted(logs) if name not in first]
+
+
+# ------------------------------------------------- compile's arguments
+def per_output(value, names, what, one_for_all=True):
+    """compile's ``what`` for each output named ``names``: one value for
+    all (if ``one_for_all``), a list or tuple in the outputs' order, or a
+    dict with every output's name, as Keras takes them."""
+    n = len(names)
+    if isinstance(value, dict):
+        return _by_name(value, names, f"compile's {what}")
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise SpiDNNConfigurationError(
+                f"compile's {what} is a list of {len(value)}, but the model "
+                f"has {n} output(s) ({_listing(names)}): give one per "
+                f"output, or a dict by output name")
+        return list(value)
+    if not one_for_all and n > 1:
+        raise SpiDNNConfigurationError(
+            f"compile's {what}={value!r} for a model of {n} outputs: give "
+            f"a list of {n} (in the outputs' order) or a dict by output "
+            f"name ({_listing(names)})")
+    return [value] * n
+
+
+def losses_per_output(loss, names):
+    """Each output's Keras loss name: one loss applies to each output."""
+    given = per_output(loss, names, "loss")
+    missing = [name for name, one in zip(names, given) if one is None]
+    if missing:
+        raise SpiDNNConfigurationError(
+            f"compile's loss gives {_listing(missing)} no loss: spiDNN "
+            f"trains every output on a loss core of its own; give each "
+            f"output a loss, or make a model without it")
+    return [losses.get(one) for one in given]
+
+
+def weights_per_output(loss_weights, names):
+    """Each output's loss weight (None: Keras' default, unweighted); a
+    number only for a model of one output, as Keras."""
+    if loss_weights is None:
+        return [None] * len(names)
+    given = per_output(loss_weights, names, "loss_weights",
+                       one_for_all=False)
+    for name, weight in zip(names, given):
+        if isinstance(weight, bool) or not isinstance(
+                weight, numbers.Real) or not numpy.isfinite(
+                numpy.float32(weight)):
+            raise SpiDNNConfigurationError(
+                f"compile's loss_weights for {name}: a finite number, not "
+                f"{weight!r}")
+    return [float(weight) for weight in given]
+
+
+def metrics_per_output(metrics, names):
+    """Each output's metrics (a list, maybe empty), as Keras 3 reads
+    ``compile(metrics=...)`` for several outputs: a list or tuple with an
+    entry per output (a metric, a list of them, or None), or a dict by
+    output name (outputs left out have none); one output takes them
+    all."""
+    if metrics is None:
+        return [[] for _ in names]
+    if len(names) == 1 and not isinstance(metrics, dict):
+        return [metrics]
+    if isinstance(metrics, dict):
+        unknown = [key for key in metrics if key not in names]
+        if unknown:
+            raise SpiDNNConfigurationError(
+                f"compile's metrics name {_listing(unknown)}, not an "
+                f"output of the model ({_listing(names)})")
+        given = [metrics.get(name) for name in names]
+    elif isinstance(metrics, (list, tuple)):
+        if len(metrics) != len(names):
+            raise SpiDNNConfigurationError(
+                f"compile's metrics is a list of {len(metrics)} for a model "
+                f"of {len(names)} outputs ({_listing(names)}): Keras 3 "
+                f"takes an entry per output (a metric, a list of them or "
+                f"None), or a dict by output name")
+        given = list(metrics)
+    else:
+        raise SpiDNNConfigurationError(
+            f"compile's metrics={metrics!r} for a model of {len(names)} "
+            f"outputs: give a list with an entry per output, or a dict by "
+            f"output name ({_listing(names)}), as Keras 3 takes")
+    return [[] if one is None else one for one in given]
+
+
+def labels_per_output(y, names):
+    """``y`` as one array per output: the model's one output takes ``y``
+    itself; several take a list or tuple in their order, or a dict by
+    their names."""
+    if len(names) == 1 and not isinstance(y, dict):
+        return [y]
+    if isinstance(y, dict):
+        return _by_name(y, names, "labels")
+    if not isinstance(y, (list, tuple)) or len(y) != len(names):
+        raise SpiDNNConfigurationError(
+            f"the model has {len(names)} outputs ({_listing(names)}): give "
+            f"their labels as a list of {len(names)} arrays in that order, "
+            f"or a dict by output name, not "
+            + (f"a list of {len(y)}" if isinstance(y, (list, tuple))
+               else type(y).__name__))
+    return list(y)
+
+
+def _by_name(mapping, names, what):
+    """``mapping``'s values in the order of the outputs ``names``, which
+    it must name exactly."""
+    unknown = [key for key in mapping if key not in names]
+    missing = [name for name in names if name not in mapping]
+    if unknown or missing:
+        raise SpiDNNConfigurationError(
+            f"{what} by output name must name exactly the outputs "
+            f"{_listing(names)}"
+            + (f"; {_listing(unknown)} is not an output" if unknown else "")
+            + (f"; {_listing(missing)} missing" if missing else ""))
+    return [mapping[name] for name in names]
+
+
+def _listing(names):
+    return ", ".join(repr(name) for name in names)
