@@ -753,9 +753,6 @@ static void initialise_training(data_specification_metadata_t *ds) {
     committed_batch = batch;
     optimizer = optimizer_from_params(&params);
     dropout_rate = bits_to_float(params.dropout_rate);
-    if (!params.streamed) {
-        gather_inputs_into(dtcm_alloc(n_inputs));
-    }
     sent = dtcm_alloc(n);
     delta = dtcm_alloc(n);
     if (dropout_rate > 0.0f) {
@@ -786,13 +783,16 @@ static bool layer_initialise(void) {
         .threshold = bits_to_float(params.activation_threshold),
         .clip = params.activation_clip};
     uint32_t n = params.n_neurons;
-    if (params.streamed) {
+    if (params.inputs_in_sdram) {
         // Both input vectors live in SDRAM, first in the STREAM region.
         inputs = data_specification_get_region(REGION_STREAM, ds);
         incoming = &inputs[n_inputs];
     } else {
         inputs = dtcm_alloc(n_inputs);
-        incoming = inputs;  // training gives the next sample its own buffer
+        // Training, or a streamed forward pass, gives the next sample its
+        // own buffer: it may arrive while this one's is in use.
+        incoming = params.training || params.streamed
+                ? dtcm_alloc(n_inputs) : inputs;
     }
     if (!read_sources(data_specification_get_region(REGION_SOURCES, ds))) {
         log_error("the sources do not make the %u inputs", n_inputs);

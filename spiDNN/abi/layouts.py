@@ -409,8 +409,11 @@ LAYER_PARAMS = Struct("layer_params", [
     ("dropout_rate", "float32 bits: the Dropout after the layer, 0: none"),
     ("dropout_seed", "seed of the dropout masks"),
     ("control_key", "first key of the host's control partition"),
-    ("streamed", "1: the input vectors and the kernel live in SDRAM (the "
-                 "STREAM and WEIGHTS regions) and stream through DMA"),
+    ("streamed", "1: the kernel lives in SDRAM (the WEIGHTS region; "
+                 "training, its gradients and state in the STREAM region) "
+                 "and streams through DMA"),
+    ("inputs_in_sdram", "1: the input vectors live in SDRAM too, first in "
+                        "the STREAM region (a streamed Dense's)"),
     ("block_first", "first input element this core takes (a 2-D split: "
                     "its input block; else 0)"),
     ("block_inputs", "input elements this core takes (all, unless 2-D)"),
@@ -617,6 +620,18 @@ def stream_region_words(n_neurons, n_inputs, training, n_states=0):
     return 2 * n_inputs + (kernel * (1 + n_states) if training else 0)
 
 
+def conv_stream_region_words(n_params, n_positions, training, n_states=0,
+                             chained=False):
+    """Words of a streamed conv core's STREAM region, training (none
+    predicting): the kernel's gradients, each state array, the sums of
+    each of its output positions and, ``chained`` (not the chain's first
+    core), the previous core's running sums, n_params words each
+    (conv.c's streamed_setup reads it in this order)."""
+    if not training:
+        return 0
+    return n_params * (1 + n_states + n_positions + int(chained))
+
+
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
                      n_states=0, streamed=False, carried=False):
     """DTCM that layer_core.h allocates for any layer app.
@@ -625,7 +640,7 @@ def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
     :param gradients: training: (GRADIENT_SOURCES id, values gathered) of
         each consumer: a next Dense layer's units, else the core's neurons
     :param n_states: the optimizer's state arrays per weight array
-    :param streamed: the input vectors live in SDRAM
+    :param streamed: the input vectors live in SDRAM (inputs_in_sdram)
     :param carried: 2-D: the previous input block's sums arrive
     """
     # inputs twice (unless in SDRAM), z, a, sent (and the carried sums)

@@ -220,7 +220,7 @@ class CoreLayer:
     def dtcm_bytes(self, training, n_neurons=None, streamed=None,
                    inputs=None, carried=False, partial=False):
         """DTCM of one core holding ``n_neurons`` (default: a full slice),
-        its kernel and inputs in SDRAM if ``streamed`` (default: as the
+        its kernel (and a Dense's inputs) in SDRAM if ``streamed`` (default: as the
         layer is planned); in a 2-D split, a core of ``inputs`` of the
         layer's inputs, its sums ``carried`` from the previous block's,
         ``partial`` if its block is not the last."""
@@ -236,7 +236,8 @@ class CoreLayer:
             n_neurons, inputs, bool(training),
             self.gradients_received(n_neurons, partial),
             self.dropout_rate > 0 and not partial,
-            training.optimizer.n_states if training else 0, streamed,
+            training.optimizer.n_states if training else 0,
+            streamed and vertex_class.STREAMS_INPUTS,
             carried) + 4 * vertex_class.app_dtcm_floats(
                 self, n_neurons, training, streamed, inputs, partial)
 

@@ -375,13 +375,9 @@ def _cycles(core, n, training, streamed, inputs, kinds):
         for carried, partial in kinds)
     if not streamed:
         return cycles
-    inputs = inputs or layer.n_inputs
-    kernel = n * inputs
-    words = kernel + inputs
-    if training and core.needs_backward:
-        # gradients read and written, inputs again; the update each batch
-        words += 2 * kernel + inputs + kernel * 2 * (
-            2 + training.optimizer.n_states) / training.batch_size
+    words = core.vertex_class.streamed_words(
+        core, n, training if core.needs_backward else None,
+        inputs or layer.n_inputs)
     sharing = min(STREAMING_CORES_PER_CHIP, layer.units // n or 1)
     seconds = 4 * words * sharing / fabric.SDRAM_BYTES_PER_SECOND
     return max(cycles, seconds * table.clock_hz())
@@ -393,10 +389,11 @@ def _sdram_bytes(core, n, training, streamed, inputs=None):
     inputs = inputs or core.layer.n_inputs
     training = training if core.needs_backward else None
     n_states = training.optimizer.n_states if training else 0
-    words = n * (inputs + 1) * (1 + n_states)
+    words = core.vertex_class.weights_floats(core, n, inputs) * (
+        1 + n_states)
     if streamed:
-        words += layouts.stream_region_words(n, inputs, bool(training),
-                                             n_states)
+        words += core.vertex_class.stream_region_floats(
+            core, n, training, inputs)
     return 4 * words
 
 

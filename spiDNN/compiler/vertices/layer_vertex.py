@@ -76,6 +76,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     #: The app can keep its kernel and input vectors in SDRAM and stream
     #: them through DMA (layer_params.streamed).
     CAN_STREAM = False
+    #: Streamed, its input vectors live in SDRAM too (layer_core.h's
+    #: inputs_in_sdram); else they stay in DTCM.
+    STREAMS_INPUTS = True
     #: The partition on which a shared layer's uses add up their
     #: gradients (spiDNN.compiler.sharing); None: the app has no weights.
     SHARED_PARTITION = None
@@ -479,9 +482,42 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         """Words of a streamed core's STREAM region; 0 unless streamed."""
         if not self.core_layer.streamed:
             return 0
+        return self.stream_region_floats(
+            self.core_layer, vertex_slice.n_atoms, self.training,
+            self.block_inputs, self.chained(vertex_slice))
+
+    def chained(self, vertex_slice):
+        """Whether a core's gradients add to a previous core's running
+        sums (a conv's chain)."""
+        return False
+
+    # ------------------------------------------- streamed (CAN_STREAM)
+    @classmethod
+    def weights_floats(cls, core_layer, n_neurons, inputs):
+        """A bound on the weights of a core of ``n_neurons`` taking
+        ``inputs``: a Dense's rows and biases."""
+        return n_neurons * (inputs + 1)
+
+    @classmethod
+    def stream_region_floats(cls, core_layer, n_neurons, training, inputs,
+                             chained=True):
+        """Words of a streamed core's STREAM region (dense_stream.h's)."""
         return layouts.stream_region_words(
-            vertex_slice.n_atoms, self.block_inputs, bool(self.training),
-            self.n_states)
+            n_neurons, inputs, bool(training),
+            training.optimizer.n_states if training else 0)
+
+    @classmethod
+    def streamed_words(cls, core_layer, n_neurons, training, inputs):
+        """Words a streamed core moves between SDRAM and DTCM per sample
+        (``training``: None predicting): a Dense's kernel and inputs; its
+        gradients read and written and its inputs again, training, and
+        the update each batch."""
+        kernel = n_neurons * inputs
+        words = kernel + inputs
+        if training:
+            words += 2 * kernel + inputs + kernel * 2 * (
+                2 + training.optimizer.n_states) / training.batch_size
+        return words
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return self.MACHINE_VERTEX(self, vertex_slice, sdram, label)
@@ -571,6 +607,8 @@ class LayerMachineVertex(AppMachineVertex):
                           if core_layer.dropout is not None else 0),
             control_key=key_space(vertex.control_vertex, CONTROL)["base"],
             streamed=int(core_layer.streamed),
+            inputs_in_sdram=int(core_layer.streamed
+                                and vertex.STREAMS_INPUTS),
             block_first=vertex.block_first,
             block_inputs=sum(n for _, n in vertex.source_slices(
                 self.vertex_slice)),
