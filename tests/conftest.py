@@ -37,6 +37,7 @@ MODULE_TIERS = {
     "test_configuration": "machine",
     "test_conv_matches_keras": "machine",
     "test_conv_protocol": "machine",
+    "test_conv_streamed": "machine",
     "test_cost_table": "system",
     "test_datasets": "unit",
     "test_regularizers": "machine",

@@ -455,17 +455,22 @@ def _what_would_fit(core, n, training, streamed, inputs, kinds):
     clause of the refusal ("" if none is simple)."""
     kernel = 4 * core.vertex_class.kernel_floats(core, n, inputs, streamed)
     if not dtcm_fits(kernel):
-        return (f": its kernel alone is more than a core holds, and "
-                f"spiDNN does not yet split a {type(core.layer).__name__}'s "
-                f"filters over cores or keep them in SDRAM; use fewer "
+        if core.vertex_class.CAN_STREAM:   # weights_in="dtcm" kept it
+            return (f": its kernel alone is more than a core holds; give "
+                    f"it weights_in='sdram' (or 'auto') to stream it from "
+                    f"SDRAM")
+        return (f": its kernel alone is more than a core holds; use fewer "
                 f"filters or a smaller kernel")
     if not (training and core.needs_backward):
         return ""
+    stream = (", or with weights_in='sdram' (its kernel, gradients and "
+              "state streamed from SDRAM)" if core.vertex_class.CAN_STREAM
+              and not streamed else "")
     if training.optimizer.n_states and dtcm_fits(_dtcm_bytes(
             core, n, _without_state(training), streamed, inputs, kinds)):
         return (f": it would fit with SGD instead of "
-                f"{_optimizer_name(training)} (no optimizer state)")
-    return ""
+                f"{_optimizer_name(training)} (no optimizer state){stream}")
+    return f": it would fit{stream[4:]}" if stream else ""
 
 
 def _optimizer_name(training):
