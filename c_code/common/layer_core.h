@@ -732,11 +732,17 @@ static void read_gradients(const uint32_t *region, const float *rows) {
         if (from_dense(u)) {
             gather_init_all(&gradient_gathers[u], space,
                     dtcm_alloc(space.n_atoms));
-            outgoing_init(&outgoings[u], n, space.n_atoms, rows, &optimizer,
-                    regulariser_from_bits(consumers[u].kernel_l1,
-                                          consumers[u].kernel_l2));
-            rows += n * space.n_atoms * (1 + (optimizer.has_state
-                    ? optimizer_n_states(&optimizer) : 0));
+            regulariser_t kernel = regulariser_from_bits(
+                    consumers[u].kernel_l1, consumers[u].kernel_l2);
+            if (params.streamed) {
+                outgoing_init_in_place(&outgoings[u], n, space.n_atoms,
+                        (float *) rows, &optimizer, kernel);
+            } else {
+                outgoing_init(&outgoings[u], n, space.n_atoms, rows,
+                        &optimizer, kernel);
+            }
+            rows += outgoing_words(n, space.n_atoms, &optimizer,
+                                   params.streamed);
         } else {
             gather_init(&gradient_gathers[u], space, dtcm_alloc(n),
                     params.first_neuron, n);

@@ -82,14 +82,23 @@ static const stream_job_t *stream_update_job(const step_t *step) {
     return &supdate_job;
 }
 
-// The DTCM blocks the step needs beyond wbuf[] and gbuf[] (the caller's,
-// which its other streams may use too): the state blocks.
-static void stream_update_setup(const stream_update_t *config) {
-    supdate = *config;
+// Sets up the step over `trained`'s arrays (in SDRAM), streamed through
+// the caller's blocks w[] (for the weights) and g[] (the gradients),
+// which its other streams may use too, and state blocks of its own.
+// (Fields one by one: a struct copy would call memcpy, which SpiNNaker
+// does not provide.)
+static void stream_update_setup(const optimizer_t *optimizer,
+                                trained_t *trained, float *w[2],
+                                float *g[2], void (*done)(void)) {
+    supdate.optimizer = optimizer;
+    supdate.trained = trained;
+    supdate.done = done;
     supdate_running = false;
     for (uint32_t s = 0; s < 2; s++) {
+        supdate.wbuf[s] = w[s];
+        supdate.gbuf[s] = g[s];
         for (uint32_t k = 0; k < MAX_STATES; k++) {
-            supdate.sbuf[s][k] = k < optimizer_n_states(supdate.optimizer)
+            supdate.sbuf[s][k] = k < optimizer_n_states(optimizer)
                     ? dtcm_alloc(STREAM_BLOCK) : NULL;
         }
     }

@@ -113,11 +113,23 @@ static void streamed_setup(data_specification_metadata_t *ds) {
         chain_in = window.chain_previous != NO_CORE
                 ? &position_grads[n_positions * n_params] : NULL;
     }
-    conv_stream_setup(&(conv_stream_t) {
-        &window, params.first_neuron, params.n_neurons, n_params, weights,
-        position_grads, chain_in, training ? &trained : NULL, &optimizer,
-        stream_forward_done, stream_accumulated, stream_gradients_done,
-        stream_chain_sent, stream_update_done, window.chain_key});
+    // (Field by field: a struct copy would call memcpy.)
+    cstream.window = &window;
+    cstream.first = params.first_neuron;
+    cstream.n = params.n_neurons;
+    cstream.n_params = n_params;
+    cstream.weights = weights;
+    cstream.position_sums = position_grads;
+    cstream.chain_in = chain_in;
+    cstream.trained = training ? &trained : NULL;
+    cstream.optimizer = &optimizer;
+    cstream.forward_done = stream_forward_done;
+    cstream.accumulated = stream_accumulated;
+    cstream.gradients_done = stream_gradients_done;
+    cstream.chain_sent = stream_chain_sent;
+    cstream.update_done = stream_update_done;
+    cstream.chain_key = window.chain_key;
+    conv_stream_setup();
 }
 
 // Multiplies per output element of the forward and gradient maths.

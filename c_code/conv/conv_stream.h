@@ -49,7 +49,7 @@ typedef struct conv_stream_t {
     uint32_t chain_key;          // where the chain's sums go
 } conv_stream_t;
 
-static conv_stream_t cstream;
+static conv_stream_t cstream;       // the app fills it in
 static uint32_t n_blocks;              // blocks of the weights array
 static uint32_t n_positions;           // the core's output positions
 static float *wbuf[2], *sbuf[2], *cbuf[2];
@@ -376,9 +376,9 @@ static bool conv_stream_abort(void (*drained)(void)) {
     return true;
 }
 
-// Sets up the streams of `config` (its arrays in SDRAM already laid out).
-static void conv_stream_setup(const conv_stream_t *config) {
-    cstream = *config;
+// Sets up the streams of cstream, which the app has filled in (its
+// arrays in SDRAM already laid out).
+static void conv_stream_setup(void) {
     const window_params_t *w = cstream.window;
     if (w->n_filters != w->out_channels) {
         // z and the deltas are laid out by the layer's filters.
@@ -411,9 +411,8 @@ static void conv_stream_setup(const conv_stream_t *config) {
     chain_sums = dtcm_alloc(STREAM_BLOCK);
     zero_block = dtcm_zeros(STREAM_BLOCK);
     owned_g = dtcm_alloc(w->n_owned > 0 ? w->n_owned : 1);
-    stream_update_setup(&(stream_update_t) {
-        cstream.optimizer, cstream.trained, {wbuf[0], wbuf[1]},
-        {sbuf[0], sbuf[1]}, {{NULL}}, update_finished});
+    stream_update_setup(cstream.optimizer, cstream.trained, wbuf, sbuf,
+                        update_finished);
 }
 
 #endif

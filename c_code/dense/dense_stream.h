@@ -192,9 +192,8 @@ static void stream_setup(const dense_stream_t *config,
     for (uint32_t s = 0; s < 2; s++) {
         gbuf[s] = dtcm_alloc(STREAM_BLOCK);
     }
-    stream_update_setup(&(stream_update_t) {
-        dstream.optimizer, dstream.trained, {kbuf[0], kbuf[1]},
-        {gbuf[0], gbuf[1]}, {{NULL}}, update_done});
+    stream_update_setup(dstream.optimizer, dstream.trained, kbuf, gbuf,
+                        update_done);
 }
 
 #endif

@@ -411,7 +411,8 @@ LAYER_PARAMS = Struct("layer_params", [
     ("control_key", "first key of the host's control partition"),
     ("streamed", "1: the kernel lives in SDRAM (the WEIGHTS region; "
                  "training, its gradients and state in the STREAM region) "
-                 "and streams through DMA"),
+                 "and streams through DMA; training, the copies of Dense "
+                 "consumers' rows stay in the OUTGOING region"),
     ("inputs_in_sdram", "1: the input vectors live in SDRAM too, first in "
                         "the STREAM region (a streamed Dense's)"),
     ("block_first", "first input element this core takes (a 2-D split: "
@@ -633,7 +634,8 @@ def conv_stream_region_words(n_params, n_positions, training, n_states=0,
 
 
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
-                     n_states=0, streamed=False, carried=False):
+                     n_states=0, streamed=False, carried=False,
+                     rows_in_sdram=False):
     """DTCM that layer_core.h allocates for any layer app.
 
     :param n_inputs: the inputs the core takes (its block, 2-D)
@@ -642,6 +644,8 @@ def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
     :param n_states: the optimizer's state arrays per weight array
     :param streamed: the input vectors live in SDRAM (inputs_in_sdram)
     :param carried: 2-D: the previous input block's sums arrive
+    :param rows_in_sdram: the copies of Dense consumers' rows (with their
+        gradients and state) live in SDRAM (a streamed core's)
     """
     # inputs twice (unless in SDRAM), z, a, sent (and the carried sums)
     floats = (0 if streamed else 2 * n_inputs) + (
@@ -650,7 +654,8 @@ def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
         floats += n_neurons                      # deltas
         for source, n_next in gradients:
             floats += n_next                     # what arrives
-            if source == GRADIENT_SOURCES["dense_deltas"]:
+            if source == GRADIENT_SOURCES["dense_deltas"] and not (
+                    rows_in_sdram):
                 # the rows, their gradients and optimizer state
                 floats += (2 + n_states) * n_neurons * n_next
         if len(gradients) > 1:

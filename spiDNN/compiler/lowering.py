@@ -196,6 +196,11 @@ class CoreLayer:
         return sum(packets(kind, consumer)
                    for kind, consumer in self.gradients())
 
+    @property
+    def has_dense_consumers(self):
+        """Whether the layer keeps a copy of a Dense consumer's rows."""
+        return any(kind == "dense_deltas" for kind, _ in self.gradients())
+
     def gradients_received(self, n_neurons, partial=False):
         """[(GRADIENT_SOURCES id, values gathered)] of each consumer for a
         core of ``n_neurons`` (a partial core of a 2-D split: its
@@ -238,7 +243,7 @@ class CoreLayer:
             self.dropout_rate > 0 and not partial,
             training.optimizer.n_states if training else 0,
             streamed and vertex_class.STREAMS_INPUTS,
-            carried) + 4 * vertex_class.app_dtcm_floats(
+            carried, rows_in_sdram=streamed) + 4 * vertex_class.app_dtcm_floats(
                 self, n_neurons, training, streamed, inputs, partial)
 
 

@@ -152,8 +152,8 @@ class Plan:
                  f"{_us(self.bottleneck_cycles, hz)} per sample (predicted "
                  f"on a board)"]
         for layer in self.layers:
-            where = ("kernel and inputs streamed from SDRAM"
-                     if layer.streamed else "in DTCM")
+            where = ("kernel streamed from SDRAM" if layer.streamed
+                     else "in DTCM")
             split = ("" if layer.inputs_per_core is None else
                      f" x {layer.inputs_per_core} inputs")
             lines.append(
@@ -310,7 +310,11 @@ def _options(core, training):
     # each core (spiDNN.compiler.sharing).
     shared_dense = core.shared_uses is not None and (
         core.vertex_class.SENDS_DELTAS)
-    if not core.vertex_class.CAN_STREAM or shared_dense:
+    # Streamed, a core keeps its kernel (if the app can stream it) and,
+    # training, its copies of Dense consumers' rows in SDRAM.
+    can_stream = core.vertex_class.CAN_STREAM or bool(
+        training and core.needs_backward and core.has_dense_consumers)
+    if not can_stream or shared_dense:
         storages = (False,)
     options, refused = [], None
     for per_core in sizes:
@@ -375,9 +379,18 @@ def _cycles(core, n, training, streamed, inputs, kinds):
         for carried, partial in kinds)
     if not streamed:
         return cycles
+    training = training if core.needs_backward else None
     words = core.vertex_class.streamed_words(
-        core, n, training if core.needs_backward else None,
-        inputs or layer.n_inputs)
+        core, n, training, inputs or layer.n_inputs) if (
+        core.vertex_class.CAN_STREAM) else 0
+    if training:
+        # The rows of Dense consumers, read in place for dL/da, their
+        # gradients read and written; the update each batch.
+        rows = n * sum(next_units for kind, next_units
+                       in core.gradients_received(n)
+                       if kind == layouts.GRADIENT_SOURCES["dense_deltas"])
+        words += rows * (3 + 2 * (2 + training.optimizer.n_states)
+                         / training.batch_size)
     sharing = min(STREAMING_CORES_PER_CHIP, layer.units // n or 1)
     seconds = 4 * words * sharing / fabric.SDRAM_BYTES_PER_SECOND
     return max(cycles, seconds * table.clock_hz())
@@ -393,7 +406,14 @@ def _sdram_bytes(core, n, training, streamed, inputs=None):
         1 + n_states)
     if streamed:
         words += core.vertex_class.stream_region_floats(
-            core, n, training, inputs)
+            core, n, training, inputs) if core.vertex_class.CAN_STREAM else 0
+    if training:
+        # The copies of Dense consumers' rows (streamed, with their
+        # gradients and state: vertices' _rows_copies).
+        rows = n * sum(next_units for kind, next_units
+                       in core.gradients_received(n)
+                       if kind == layouts.GRADIENT_SOURCES["dense_deltas"])
+        words += rows * ((2 + n_states) if streamed else 1 + n_states)
     return 4 * words
 
 

@@ -466,9 +466,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if self.initial_state is not None:
             words *= 1 + self.n_states
         for consumer in self.dense_uses():
-            words += n * consumer.layer.units * (1 + (
-                self.n_states if self.consumer_state(consumer) is not None
-                else 0))
+            words += n * consumer.layer.units * self._rows_copies(consumer)
         words += self.stream_words(vertex_slice)
         words += 1 + len(layouts.SOURCE.fields) * len(self.source_vertices)
         if self.training:
@@ -477,6 +475,15 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return ConstantSDRAM(
             APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
             + self.EXTRA_REGION_BYTES + 4 * words)
+
+    def _rows_copies(self, consumer):
+        """Arrays of a Dense consumer's rows in the OUTGOING region: the
+        rows, and each state array when resuming; streamed, every state
+        array and the gradients too (outgoing_weights)."""
+        if self.core_layer.streamed:
+            return 2 + self.n_states
+        return 1 + (self.n_states if self.consumer_state(consumer)
+                    is not None else 0)
 
     def stream_words(self, vertex_slice):
         """Words of a streamed core's STREAM region; 0 unless streamed."""
@@ -626,17 +633,25 @@ class LayerMachineVertex(AppMachineVertex):
         (n, its units): the copy the backward pass multiplies its deltas
         by; then, resuming, the same rows of each optimizer state array;
         the consumers one after the other, in the GRADIENTS region's
-        order."""
+        order.  A streamed core keeps the rows in place (outgoing.h):
+        then every state array follows them (zeros unless resuming), and
+        their gradients' zeros after."""
         vertex = self.app_vertex
         lo, hi = self.vertex_slice.lo_atom, self.vertex_slice.hi_atom + 1
+        in_place = vertex.core_layer.streamed
         blocks = []
         for consumer in vertex.dense_uses():
-            blocks.append(consumer.layer.outgoing_rows(lo, hi))
+            rows = consumer.layer.outgoing_rows(lo, hi)
+            blocks.append(rows)
             state = vertex.consumer_state(consumer)
             if state is not None:
                 blocks += [consumer.layer.outgoing_rows(lo, hi,
                                                         kernel=arrays[0])
                            for arrays in state]
+            elif in_place:
+                blocks += [numpy.zeros_like(rows)] * vertex.n_states
+            if in_place:
+                blocks.append(numpy.zeros_like(rows))
         return numpy.concatenate([
             numpy.ascontiguousarray(rows, dtype=numpy.float32).ravel()
             for rows in blocks]).view(numpy.uint32)
