@@ -738,10 +738,11 @@ def _check_logits(nodes, outputs):
     their activations to other layers, or to another output's loss."""
     for node in nodes:
         mine = [outputs[index] for index in node.output_indices]
-        takes = [output for output in mine if output.from_logits]
+        takes = [output for output in mine if output.sends_logits]
         if takes and (node.uses or len(takes) != len(mine)):
             others = [c.layer.name for c in node.consumers] + [
-                repr(output.name) for output in mine if not output.from_logits]
+                repr(output.name) for output in mine
+                if not output.sends_logits]
             raise SpiDNNConfigurationError(
                 f"{node.layer.name}: the {takes[0].loss} of output "
                 f"{takes[0].name or node.layer.name!r} is taken from its "

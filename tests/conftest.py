@@ -53,6 +53,7 @@ MODULE_TIERS = {
     "test_large_layers": "machine",
     "test_layers_import": "unit",
     "test_lowering": "unit",
+    "test_loss_formulas": "unit",
     "test_live_io": "live",
     "test_live_training_loop": "live",
     "test_misuse": "machine",
