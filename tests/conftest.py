@@ -40,6 +40,7 @@ MODULE_TIERS = {
     "test_cost_table": "system",
     "test_datasets": "unit",
     "test_regularizers": "machine",
+    "test_sample_weights": "machine",
     "test_shared_layers": "machine",
     "test_dropout": "machine",
     "test_energy_models": "unit",
