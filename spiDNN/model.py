@@ -16,6 +16,7 @@ from spiDNN.layers.layer import Layer
 from spiDNN.compiler import planner
 from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
 from spiDNN.training import outputs as output_losses
+from spiDNN.training import sample_weights
 from spiDNN.training.progress import Progress
 from spiDNN.training.order import EpochOrder
 from spiDNN.training.training_run import TrainingRun
@@ -468,7 +469,8 @@ class Model:
 
     def fit(self, x, y, loss=None, epochs=1, batch_size=None,
             learning_rate=None, shuffle=None, verbose=1, validation_data=None,
-            validation_split=0.0, callbacks=None, initial_epoch=0):
+            validation_split=0.0, callbacks=None, initial_epoch=0,
+            sample_weight=None, class_weight=None):
         """Trains the model on the machine and returns a :py:class:`History`.
 
         Forward pass, loss, metrics, backward pass and the optimizer's
@@ -496,6 +498,11 @@ class Model:
             they get is this one: ``get_weights``, ``set_weights``,
             ``save``, ``save_weights``, ``stop_training``)
         :param initial_epoch: the epoch to start from (0 first)
+        :param sample_weight: a weight per sample (an array; with several
+            outputs one for all, or a list or dict of one per output),
+            a factor of its loss and gradient as Keras folds it
+        :param class_weight: a dict from class to weight (a model of one
+            output): each sample weighs its class's weight, as Keras
         """
         self._check_built()
         if not any(layer.weights for layer in self.layers):
@@ -507,20 +514,30 @@ class Model:
             x = self._check_inputs(x)      # the Inputs side by side first
             if len(self.outputs) > 1:      # and each output's labels apart
                 y = output_losses.labels_per_output(y, self.output_names)
-        x, y, validation_data = _split_validation(
-            x, y, validation_data, validation_split)
+        x, y, validation_data, sample_weight = _split_validation(
+            x, y, validation_data, validation_split, sample_weight)
         inputs = self._check_inputs(x)
+        names = self.output_names or [None]
+        weights = sample_weights.per_sample(
+            sample_weight, class_weight,
+            output_losses.labels_per_output(y, names), names, len(inputs))
+        val_weights = None
+        if validation_data is not None:
+            x_val, y_val, w_val = _pair(validation_data, "validation_data")
+            val_inputs = self._check_inputs(x_val)
+            val_weights = sample_weights.per_sample(
+                w_val, None, None, names, len(val_inputs),
+                "validation_data's sample weights")
         training, order = self._plan_training(
             len(inputs), loss, epochs, batch_size, learning_rate, shuffle,
-            verbose, y)
-        labels = self._check_labels(training, y, len(inputs))
+            verbose, y, weighted=weights is not None
+            or val_weights is not None)
+        labels = self._check_labels(training, y, len(inputs), weights)
         initial_epoch = non_negative_int(initial_epoch, "initial_epoch")
         validation = None
         if validation_data is not None:
-            x_val, y_val = _pair(validation_data, "validation_data")
-            val_inputs = self._check_inputs(x_val)
             validation = (val_inputs, self._check_labels(
-                training, y_val, len(val_inputs)))
+                training, y_val, len(val_inputs), val_weights))
         self.check_fits(training)
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
@@ -532,10 +549,12 @@ class Model:
                        validation, callbacks, initial_epoch)
 
     def evaluate(self, x, y, batch_size=None, verbose="auto",
-                 return_dict=False):
+                 return_dict=False, sample_weight=None):
         """The loss (and metrics) of ``(x, y)``, computed on the machine
         with the compiled loss and metrics, as Keras' ``evaluate``: a
-        scalar loss, or ``[loss, metric, ...]``, or a dict."""
+        scalar loss, or ``[loss, metric, ...]``, or a dict.  With
+        ``sample_weight`` (as ``fit``'s) the loss is weighted, the
+        metrics not (Keras' compiled ``metrics``)."""
         self._check_built()
         if self.loss is None:
             raise SpiDNNConfigurationError(
@@ -543,9 +562,13 @@ class Model:
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
         inputs = self._check_inputs(x)
+        names = self.output_names or [None]
+        weights = sample_weights.per_sample(
+            sample_weight, None, None, names, len(inputs))
         training, _ = self._plan_training(
-            len(inputs), None, 1, batch_size, None, False, 0, y)
-        labels = self._check_labels(training, y, len(inputs))
+            len(inputs), None, 1, batch_size, None, False, 0, y,
+            weighted=weights is not None)
+        labels = self._check_labels(training, y, len(inputs), weights)
         self.check_fits(training)
         from spiDNN.machines import run
         from spiDNN.training import loop
@@ -558,15 +581,16 @@ class Model:
         values = output_losses.evaluate_order(logs, training.outputs)
         return values[0] if len(values) == 1 else values
 
-    def _check_labels(self, training, y, n_samples):
+    def _check_labels(self, training, y, n_samples, weights=None):
         """The labels as the labels sources stream them: each output's
-        words (losses.check_labels), side by side in the outputs'
-        order."""
+        words (losses.check_labels), then its sample weight if its loss
+        core is weighted (``weights``: each output's, or None for 1),
+        side by side in the outputs' order."""
         names = self.output_names
         words = []
-        for part, output, layer in zip(
+        for k, (part, output, layer) in enumerate(zip(
                 output_losses.labels_per_output(y, names), training.outputs,
-                self.outputs):
+                self.outputs)):
             if numpy.ndim(part) > 2 and (
                     numpy.shape(part)[1:] == layer.output_shape):
                 part = numpy.reshape(part, (len(part), -1))  # a value each
@@ -574,11 +598,15 @@ class Model:
                 output.loss, part, n_samples, output.n_outputs,
                 "labels" if output.name is None
                 else f"labels of {output.name}"))
+            if output.weighted:
+                words[-1] = sample_weights.appended(
+                    words[-1], None if weights is None else weights[k])
         return words[0] if len(words) == 1 else numpy.ascontiguousarray(
             numpy.concatenate(words, axis=1))
 
     def _plan_training(self, n_samples, loss, epochs, batch_size,
-                       learning_rate, shuffle, verbose, y=None):
+                       learning_rate, shuffle, verbose, y=None,
+                       weighted=False):
         """The TrainingRun of a fit call, and a function giving the order
         of the samples in each epoch (drawn only once all checks pass)."""
         if loss is None and self.loss is None:
@@ -610,15 +638,17 @@ class Model:
                               self._rng if shuffle else None)
 
         training = TrainingRun(
-            outputs=self._output_losses(loss_names, y), optimizer=optimizer,
+            outputs=self._output_losses(loss_names, y, weighted),
+            optimizer=optimizer,
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
             **self._state_to_resume(optimizer))
         return training, order
 
-    def _output_losses(self, loss_names, y):
+    def _output_losses(self, loss_names, y, weighted=False):
         """Each output's OutputLoss: its loss, weight and metrics (resolved
-        against its labels, ``y``'s part)."""
+        against its labels, ``y``'s part); ``weighted``: its samples have
+        weights."""
         names = self.output_names
         several = len(names) > 1
         per_loss = loss_names if several else [loss_names]
@@ -638,7 +668,18 @@ class Model:
                 given[k], per_loss[k],
                 2 if labels[k] is None else numpy.ndim(labels[k]),
                 layer.units)),
-            weight=weights[k]) for k, layer in enumerate(self.outputs))
+            weight=weights[k], weighted=weighted)
+            for k, layer in enumerate(self.outputs))
+        for output, layer in zip(outputs, self.outputs):
+            what = f"output {output.name or layer.name!r}"
+            losses.check_output_shape(output.loss, layer.output_shape, what)
+            if weighted and output.loss.reduction == (
+                    "mean_with_sample_weight"):
+                raise SpiDNNConfigurationError(
+                    f"{what}: reduction='mean_with_sample_weight' with "
+                    f"sample weights divides each batch by its weights' "
+                    f"sum, which spiDNN does not compute on the machine "
+                    f"yet; use 'sum_over_batch_size'")
         _check_logits(nodes, outputs)
         return outputs
 
@@ -738,10 +779,11 @@ def _check_logits(nodes, outputs):
     their activations to other layers, or to another output's loss."""
     for node in nodes:
         mine = [outputs[index] for index in node.output_indices]
-        takes = [output for output in mine if output.from_logits]
+        takes = [output for output in mine if output.sends_logits]
         if takes and (node.uses or len(takes) != len(mine)):
             others = [c.layer.name for c in node.consumers] + [
-                repr(output.name) for output in mine if not output.from_logits]
+                repr(output.name) for output in mine
+                if not output.sends_logits]
             raise SpiDNNConfigurationError(
                 f"{node.layer.name}: the {takes[0].loss} of output "
                 f"{takes[0].name or node.layer.name!r} is taken from its "
@@ -771,22 +813,30 @@ def _input_rows(x, model_input, what):
 
 
 def _pair(value, what):
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
+    """(x, y, sample weights or None) of a pair (x, y) or a triple (x, y,
+    sample_weight), as Keras' validation_data."""
+    if not isinstance(value, (tuple, list)) or len(value) not in (2, 3):
         raise SpiDNNConfigurationError(
-            f"{what} must be a pair (x, y), not {type(value).__name__}")
-    return value
+            f"{what} must be a pair (x, y) or a triple (x, y, "
+            f"sample_weight), not "
+            + (f"a {type(value).__name__} of {len(value)}"
+               if isinstance(value, (tuple, list))
+               else type(value).__name__))
+    return tuple(value) + (None,) * (3 - len(value))
 
 
-def _split_validation(x, y, validation_data, validation_split):
-    """(x, y, validation_data) with Keras' ``validation_split``: the last
-    ``floor(n * split)`` samples, before any shuffling, validate."""
+def _split_validation(x, y, validation_data, validation_split,
+                      sample_weight=None):
+    """(x, y, validation_data, sample_weight) with Keras'
+    ``validation_split``: the last ``floor(n * split)`` samples, before
+    any shuffling, validate (with their sample weights, as Keras)."""
     if isinstance(validation_split, bool) or not (
             isinstance(validation_split, (int, float))
             and 0 <= validation_split < 1):
         raise SpiDNNConfigurationError(
             f"validation_split must be in [0, 1), not {validation_split!r}")
     if not validation_split or validation_data is not None:
-        return x, y, validation_data
+        return x, y, validation_data, sample_weight
     x = numpy.asarray(x)
     parts = y if isinstance(y, list) else None   # several outputs' labels
     y = [numpy.asarray(part) for part in parts] if parts is not None else (
@@ -797,7 +847,28 @@ def _split_validation(x, y, validation_data, validation_split):
         raise SpiDNNConfigurationError(
             f"validation_split={validation_split} of {n} samples leaves no "
             f"samples to {'train' if split_at == 0 else 'validate'} on")
+    train_w, val_w = _split_weights(sample_weight, split_at)
     if parts is not None:
         return (x[:split_at], [part[:split_at] for part in y],
-                (x[split_at:], [part[split_at:] for part in y]))
-    return (x[:split_at], y[:split_at], (x[split_at:], y[split_at:]))
+                (x[split_at:], [part[split_at:] for part in y], val_w),
+                train_w)
+    return (x[:split_at], y[:split_at], (x[split_at:], y[split_at:], val_w),
+            train_w)
+
+
+def _split_weights(sample_weight, split_at):
+    """The (training, validation) parts of fit's sample_weight: an
+    array, or a list or dict of them."""
+    if sample_weight is None:
+        return None, None
+    if isinstance(sample_weight, dict):
+        return ({k: numpy.asarray(v)[:split_at]
+                 for k, v in sample_weight.items()},
+                {k: numpy.asarray(v)[split_at:]
+                 for k, v in sample_weight.items()})
+    if isinstance(sample_weight, (list, tuple)) and sample_weight and (
+            numpy.ndim(sample_weight[0]) > 0):
+        return ([numpy.asarray(v)[:split_at] for v in sample_weight],
+                [numpy.asarray(v)[split_at:] for v in sample_weight])
+    array = numpy.asarray(sample_weight)
+    return array[:split_at], array[split_at:]

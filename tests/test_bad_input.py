@@ -122,7 +122,7 @@ def test_bad_labels(model, training_data, loss, y, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"loss": "hinge"}, "unknown loss 'hinge'"),
+    ({"loss": "dice"}, "unknown loss 'dice'"),
     ({}, "fit needs a loss"),
     ({"loss": "mse", "epochs": 0}, "epochs"),
     ({"loss": "mse", "batch_size": -2}, "batch_size"),
@@ -162,9 +162,12 @@ def test_keras_losses_and_optimizers_are_understood(model):
     assert model.optimizer.learning_rate == 0.25
     model.compile(loss=keras.losses.mean_squared_error)
     assert model.loss == "mean_squared_error"
-    with pytest.raises(SpiDNNConfigurationError, match="from_logits"):
-        model.compile(loss=keras.losses.CategoricalCrossentropy(
-            from_logits=True))
+    model.compile(loss=keras.losses.CategoricalCrossentropy(
+        from_logits=True))
+    assert model.loss.from_logits
+    with pytest.raises(SpiDNNConfigurationError, match="ignore_class"):
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(
+            ignore_class=0))
 
 
 @pytest.mark.machine

@@ -83,6 +83,17 @@ LOSSES = {
     "categorical_crossentropy": 1,
     "sparse_categorical_crossentropy": 2,
     "binary_crossentropy": 3,
+    "mean_absolute_error": 4,
+    "mean_absolute_percentage_error": 5,
+    "mean_squared_logarithmic_error": 6,
+    "huber": 7,
+    "log_cosh": 8,
+    "kl_divergence": 9,
+    "poisson": 10,
+    "hinge": 11,
+    "squared_hinge": 12,
+    "categorical_hinge": 13,
+    "cosine_similarity": 14,
 }
 
 #: Pooling modes of the pool app (ZeroPadding is a 1x1 "pad" window whose
@@ -568,15 +579,29 @@ CORE_STATUS = Struct("core_status", [
 
 LOSS_PARAMS = Struct("loss_params", [
     ("loss", "one of LOSS_*"),
-    ("from_logits", "1: the outputs are the last layer's z (as Keras)"),
-    ("label_width", "values per label: outputs, or 1 for sparse labels"),
+    ("from_logits", "1: the loss takes what arrives as logits (Keras' "
+                    "from_logits, or a cross-entropy after a softmax or "
+                    "sigmoid)"),
+    ("sends_logits", "1: what arrives is the output layer's z, and its "
+                     "activation (output_activation) gives the outputs "
+                     "the metrics see"),
+    ("label_width", "words per label: its values (outputs, or 1 for "
+                    "sparse labels), then the sample weight (weighted)"),
+    ("weighted", "1: the label's last word is the sample's weight "
+                 "(float32 bits), a factor of its loss and gradient"),
+    ("label_smoothing", "1: the cross-entropy's labels are smoothed: "
+                        "y smoothing_keep + smoothing_shift"),
+    ("smoothing_keep", "float32 bits: float32(1 - label_smoothing)"),
+    ("smoothing_shift", "float32 bits: label_smoothing / classes "
+                        "(categorical) or 0.5 label_smoothing (binary)"),
+    ("delta", "float32 bits: Huber's delta"),
     ("loss_weight", "float32 bits: compile's loss weight of the output, "
                     "a factor of the gradient (1.0 without)"),
     ("backward_key", "key of the output layer's first delta"),
     ("loss_key", "key of the per-sample loss sent to the host"),
     ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),
     ("output_activation", "one of ACTIVATION_*: what the metrics apply to "
-                          "logits (from_logits)"),
+                          "z (sends_logits)"),
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),

@@ -257,7 +257,7 @@ def _check_loss_core(training):
     """Each output's loss core must fit its DTCM."""
     from spiDNN.compiler.vertices.loss import loss_dtcm_bytes
     for output in training.outputs:
-        needed = loss_dtcm_bytes(output.n_outputs)
+        needed = loss_dtcm_bytes(output)
         if not dtcm_fits(needed):
             raise SpiDNNConfigurationError(
                 f"the loss core{_of_output(output)} needs {needed} bytes "

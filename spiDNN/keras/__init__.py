@@ -20,7 +20,8 @@ _COMPILE_DEFAULTS = {"weighted_metrics": None}
 
 def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
         seed=None, validation_data=None, validation_split=0.0,
-        callbacks=None, initial_epoch=0):
+        callbacks=None, initial_epoch=0, sample_weight=None,
+        class_weight=None):
     """Trains ``kmodel`` on the machine and writes its weights back.
 
     The arguments after ``seed`` are Keras' ``fit``'s; callbacks get the
@@ -54,7 +55,9 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
                         shuffle=shuffle, verbose=verbose,
                         validation_data=validation_data,
                         validation_split=validation_split,
-                        callbacks=callbacks, initial_epoch=initial_epoch)
+                        callbacks=callbacks, initial_epoch=initial_epoch,
+                        sample_weight=sample_weight,
+                        class_weight=class_weight)
     kmodel.set_weights(model.get_weights())
     optimizers.state_into_keras(optimizer, model.optimizer_state,
                                 kmodel.optimizer, kmodel.trainable_variables,

@@ -722,7 +722,7 @@ def _sends_logits(core_layer, training):
     """An output layer whose loss takes its logits (Model's _check_logits
     keeps it from feeding anything that takes its activations)."""
     return bool(training) and any(
-        training.outputs[index].from_logits
+        training.outputs[index].sends_logits
         for index in core_layer.output_indices)
 
 
