@@ -69,9 +69,8 @@ def test_lost_packets_of_a_streamed_kernel_are_recovered():
 def _mnist_convnet():
     """keras.io's examples/vision/mnist_convnet.py, its Dropout removed
     (the masks would differ)."""
-    keras.utils.set_random_seed(0)
     layers = keras.layers
-    model = keras.Sequential([
+    return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
         layers.MaxPooling2D(pool_size=(2, 2)),
@@ -79,38 +78,65 @@ def _mnist_convnet():
         layers.MaxPooling2D(pool_size=(2, 2)),
         layers.Flatten(),
         layers.Dense(10, activation="softmax")])
-    model.compile(loss="categorical_crossentropy", optimizer="adam",
-                  metrics=["accuracy"])
-    return model
 
 
-def test_mnist_convnet_predicts_and_trains_like_keras():
-    """Its second convolution (73,984 bytes of kernel) streams from
-    SDRAM with no setting; one epoch of 256 samples with Adam at batch
-    128 ends within 1e-4 of Keras' weights."""
-    rng = numpy.random.default_rng(0)
-    x = rng.random((256, 28, 28, 1)).astype(numpy.float32)
-    y = keras.utils.to_categorical(rng.integers(0, 10, 256), 10)
-    kmodel = _mnist_convnet()
+def _cifar10_tutorial():
+    """TensorFlow's CIFAR-10 CNN tutorial at 32x32x3, with a softmax
+    output (the tutorial's logits take from_logits=True)."""
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(shape=(32, 32, 3)),
+        layers.Conv2D(32, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(10, activation="softmax")])
+
+
+def _assert_trains_like_keras(build, n, batch_size, optimizer, streamed):
+    """``build``'s model predicts within 1e-5 of Keras and, after an
+    epoch of ``n`` samples, ends within 1e-4 of Keras' weights and
+    History; the layers of ``kmodel.layers`` at ``streamed`` stream
+    from SDRAM predicting, with no setting."""
+    keras.utils.set_random_seed(0)
+    kmodel = build()
+    kmodel.compile(loss="categorical_crossentropy", optimizer=optimizer,
+                   metrics=["accuracy"])
     reference = keras.models.clone_model(kmodel)
     reference.set_weights(kmodel.get_weights())
-    reference.compile(loss="categorical_crossentropy", optimizer="adam",
+    reference.compile(loss="categorical_crossentropy", optimizer=optimizer,
                       metrics=["accuracy"])
+    rng = numpy.random.default_rng(0)
+    x = rng.random((n,) + kmodel.input_shape[1:]).astype(numpy.float32)
+    y = keras.utils.to_categorical(rng.integers(0, 10, n), 10)
     model = spiDNN.from_keras(kmodel)
     numpy.testing.assert_allclose(
-        model.predict(x[:16]), kmodel.predict(x[:16], verbose=0),
-        atol=1e-5)
-    expected = reference.fit(x, y, batch_size=128, epochs=1, verbose=0,
-                             shuffle=False)
-    history = spiDNN.keras.fit(kmodel, x, y, batch_size=128, epochs=1,
-                               verbose=0, shuffle=False)
-    streamed = {layer.name: layer.streamed
-                for layer in spiDNN.from_keras(kmodel).plan.layers}
-    first, second = [layer.name for layer in kmodel.layers
-                     if isinstance(layer, keras.layers.Conv2D)]
-    assert streamed[second] and not streamed[first]
+        model.predict(x[:8]), kmodel.predict(x[:8], verbose=0), atol=1e-5)
+    expected = reference.fit(x, y, batch_size=batch_size, epochs=1,
+                             verbose=0, shuffle=False)
+    history = spiDNN.keras.fit(kmodel, x, y, batch_size=batch_size,
+                               epochs=1, verbose=0, shuffle=False)
+    planned = {layer.name: layer.streamed for layer in model.plan.layers}
+    assert [planned[kmodel.layers[index].name] for index in streamed] == [
+        True] * len(streamed)
     for got, want in zip(kmodel.get_weights(), reference.get_weights()):
         numpy.testing.assert_allclose(got, want, atol=1e-4)
     for key in ("loss", "accuracy"):
         numpy.testing.assert_allclose(history.history[key],
                                       expected.history[key], atol=1e-4)
+
+
+def test_mnist_convnet_predicts_and_trains_like_keras():
+    """Its second convolution (73,984 bytes of kernel) streams from
+    SDRAM with no setting; one epoch of 256 samples with Adam at batch
+    128, as the example trains."""
+    _assert_trains_like_keras(_mnist_convnet, 256, 128, "adam", [2])
+
+
+def test_cifar10_tutorial_predicts_and_trains_like_keras():
+    """Its last two convolutions stream, the last keeping its copy of
+    Dense(64)'s rows in SDRAM (64 KB with Adam's state)."""
+    _assert_trains_like_keras(_cifar10_tutorial, 256, 128, "adam", [2, 4])

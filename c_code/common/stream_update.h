@@ -13,7 +13,8 @@
 typedef struct stream_update_t {
     const optimizer_t *optimizer;
     trained_t *trained;      // its arrays in SDRAM
-    // DTCM blocks of STREAM_BLOCK floats, two of each (by job parity).
+    uint32_t block;          // floats per block
+    // DTCM blocks of `block` floats, two of each (by job parity).
     float *wbuf[2], *gbuf[2], *sbuf[2][MAX_STATES];
     void (*done)(void);      // the step is applied and written back
 } stream_update_t;
@@ -23,14 +24,14 @@ static step_t supdate_step;      // the committed step being applied
 static bool supdate_running;
 
 static uint32_t supdate_block_size(uint32_t q) {
-    uint32_t left = supdate.trained->n - q * STREAM_BLOCK;
-    return left < STREAM_BLOCK ? left : STREAM_BLOCK;
+    uint32_t left = supdate.trained->n - q * supdate.block;
+    return left < supdate.block ? left : supdate.block;
 }
 
 // Weights, gradients and each state array of block q, to or from its
 // buffers.
 static uint32_t supdate_transfers(uint32_t q, stream_transfer_t *t) {
-    uint32_t first = q * STREAM_BLOCK, n = supdate_block_size(q);
+    uint32_t first = q * supdate.block, n = supdate_block_size(q);
     trained_t *trained = supdate.trained;
     uint32_t count = 0;
     t[count++] = (stream_transfer_t) {
@@ -45,7 +46,7 @@ static uint32_t supdate_transfers(uint32_t q, stream_transfer_t *t) {
 }
 
 static void supdate_block(uint32_t q) {
-    uint32_t first = q * STREAM_BLOCK, n = supdate_block_size(q);
+    uint32_t first = q * supdate.block, n = supdate_block_size(q);
     const trained_t *trained = supdate.trained;
     // The block as a trained_t of its own, with the regularisers of the
     // words it holds: those before the whole array's split take the
@@ -77,21 +78,23 @@ static stream_job_t supdate_job = {
 static const stream_job_t *stream_update_job(const step_t *step) {
     supdate_step = *step;
     supdate_job.n_jobs =
-            (supdate.trained->n + STREAM_BLOCK - 1) / STREAM_BLOCK;
+            (supdate.trained->n + supdate.block - 1) / supdate.block;
     supdate_running = true;
     return &supdate_job;
 }
 
-// Sets up the step over `trained`'s arrays (in SDRAM), streamed through
-// the caller's blocks w[] (for the weights) and g[] (the gradients),
-// which its other streams may use too, and state blocks of its own.
-// (Fields one by one: a struct copy would call memcpy, which SpiNNaker
-// does not provide.)
+// Sets up the step over `trained`'s arrays (in SDRAM), streamed in blocks
+// of `block` floats through the caller's blocks w[] (for the weights) and
+// g[] (the gradients), which its other streams may use too, and state
+// blocks of its own.  (Fields one by one: a struct copy would call
+// memcpy, which SpiNNaker does not provide.)
 static void stream_update_setup(const optimizer_t *optimizer,
-                                trained_t *trained, float *w[2],
-                                float *g[2], void (*done)(void)) {
+                                trained_t *trained, uint32_t block,
+                                float *w[2], float *g[2],
+                                void (*done)(void)) {
     supdate.optimizer = optimizer;
     supdate.trained = trained;
+    supdate.block = block;
     supdate.done = done;
     supdate_running = false;
     for (uint32_t s = 0; s < 2; s++) {
@@ -99,7 +102,7 @@ static void stream_update_setup(const optimizer_t *optimizer,
         supdate.gbuf[s] = g[s];
         for (uint32_t k = 0; k < MAX_STATES; k++) {
             supdate.sbuf[s][k] = k < optimizer_n_states(optimizer)
-                    ? dtcm_alloc(STREAM_BLOCK) : NULL;
+                    ? dtcm_alloc(block) : NULL;
         }
     }
 }

@@ -40,9 +40,11 @@ static gather_t total_gather;    // the totals from the last core
 static bool chain_ready;         // this core's batch is complete
 static bool chain_in_complete;   // the previous core's sums are all in
 
-// Streamed: the STREAM region holds the gradients (the batch's totals),
-// each state array, the positions' sums and the previous core's running
-// sums, n_params words each (layouts.conv_stream_region_words).
+// Streamed: the STREAM region holds the two input vectors (read in place:
+// a receptive field of a wide input may not fit DTCM either), then,
+// training, the gradients (the batch's totals), each state array, the
+// positions' sums and the previous core's running sums, n_params words
+// each (layouts.conv_stream_region_words).
 static void streamed_setup(data_specification_metadata_t *ds);
 static void stream_forward_done(void);
 static void stream_accumulated(void);
@@ -97,7 +99,10 @@ static void streamed_setup(data_specification_metadata_t *ds) {
     weights = data_specification_get_region(REGION_WEIGHTS, ds);
     bool training = params.training;
     if (training) {
-        float *region = data_specification_get_region(REGION_STREAM, ds);
+        // After the input vectors (layer_core.h's, inputs_in_sdram).
+        float *region = (float *) data_specification_get_region(
+                REGION_STREAM, ds) + (params.inputs_in_sdram
+                ? 2 * n_inputs : 0);
         uint32_t n_states = optimizer_n_states(&optimizer);
         trained.weights = weights;
         trained.n = n_params;

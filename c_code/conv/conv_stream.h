@@ -1,9 +1,11 @@
 // conv with its weights in SDRAM (layer_params.streamed): a core whose
 // kernel, or, training, whose kernel gradients, optimizer state and sums
 // of each output position do not fit DTCM keeps them all in its chip's
-// SDRAM and streams them through DTCM in blocks of STREAM_BLOCK words
-// (stream.h), double-buffered.  Its inputs and deltas stay in DTCM (a
-// receptive field is small; the kernel is what grows).
+// SDRAM and streams them through DTCM in blocks of CONV_STREAM_BLOCK words
+// (stream.h), double-buffered.  Its input vectors are read in place in
+// SDRAM (layer_core.h's inputs_in_sdram: a band of a wide input's rows
+// may not fit DTCM either), once per kernel row and position; the deltas
+// stay in DTCM.
 //
 // The weights are one array in SDRAM, the kernel in Keras' layout then
 // the biases, and every pass reads it in that order, block by block:
@@ -63,8 +65,8 @@ static const float *stream_layer_delta;    // the layer's, by element
 
 // Words [first, first + size) of block q.
 static uint32_t cblock(uint32_t q, uint32_t *size) {
-    uint32_t first = q * STREAM_BLOCK, left = cstream.n_params - first;
-    *size = left < STREAM_BLOCK ? left : STREAM_BLOCK;
+    uint32_t first = q * CONV_STREAM_BLOCK, left = cstream.n_params - first;
+    *size = left < CONV_STREAM_BLOCK ? left : CONV_STREAM_BLOCK;
     return first;
 }
 
@@ -386,14 +388,16 @@ static void conv_stream_setup(void) {
         rt_error(RTE_SWERR);
     }
     n_positions = cstream.n / w->out_channels;
-    n_blocks = (cstream.n_params + STREAM_BLOCK - 1) / STREAM_BLOCK;
+    n_blocks = (cstream.n_params + CONV_STREAM_BLOCK - 1)
+            / CONV_STREAM_BLOCK;
     forward_job.n_jobs = n_blocks;
     uint32_t n_kernel = conv_n_weights(w);
-    input_gradient_job.n_jobs = (n_kernel + STREAM_BLOCK - 1) / STREAM_BLOCK;
+    input_gradient_job.n_jobs = (n_kernel + CONV_STREAM_BLOCK - 1)
+            / CONV_STREAM_BLOCK;
     input_gradient_job.done = gradients_finished;
     stream_init();
     for (uint32_t s = 0; s < 2; s++) {
-        wbuf[s] = dtcm_alloc(STREAM_BLOCK);
+        wbuf[s] = dtcm_alloc(CONV_STREAM_BLOCK);
     }
     n_queued = 0;
     cstream_busy = false;
@@ -405,14 +409,15 @@ static void conv_stream_setup(void) {
     chain_job.n_jobs = n_positions * n_blocks;
     chain_job.done = chain_finished;
     for (uint32_t s = 0; s < 2; s++) {
-        sbuf[s] = dtcm_alloc(STREAM_BLOCK);
-        cbuf[s] = cstream.chain_in != NULL ? dtcm_alloc(STREAM_BLOCK) : NULL;
+        sbuf[s] = dtcm_alloc(CONV_STREAM_BLOCK);
+        cbuf[s] = cstream.chain_in != NULL
+                ? dtcm_alloc(CONV_STREAM_BLOCK) : NULL;
     }
-    chain_sums = dtcm_alloc(STREAM_BLOCK);
-    zero_block = dtcm_zeros(STREAM_BLOCK);
+    chain_sums = dtcm_alloc(CONV_STREAM_BLOCK);
+    zero_block = dtcm_zeros(CONV_STREAM_BLOCK);
     owned_g = dtcm_alloc(w->n_owned > 0 ? w->n_owned : 1);
-    stream_update_setup(cstream.optimizer, cstream.trained, wbuf, sbuf,
-                        update_finished);
+    stream_update_setup(cstream.optimizer, cstream.trained,
+                        CONV_STREAM_BLOCK, wbuf, sbuf, update_finished);
 }
 
 #endif

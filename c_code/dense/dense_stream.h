@@ -192,8 +192,8 @@ static void stream_setup(const dense_stream_t *config,
     for (uint32_t s = 0; s < 2; s++) {
         gbuf[s] = dtcm_alloc(STREAM_BLOCK);
     }
-    stream_update_setup(dstream.optimizer, dstream.trained, kbuf, gbuf,
-                        update_done);
+    stream_update_setup(dstream.optimizer, dstream.trained, STREAM_BLOCK,
+                        kbuf, gbuf, update_done);
 }
 
 #endif

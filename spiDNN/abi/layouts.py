@@ -22,6 +22,9 @@ DTCM_RESERVED_BYTES = 8 * 1024
 DTCM_HEAP_BYTES = DTCM_BYTES - DTCM_RESERVED_BYTES
 #: Floats per DMA transfer of a streamed layer (stream.h): 1 KiB blocks.
 STREAM_BLOCK = 256
+#: A streamed conv's (conv_stream.h): it keeps ten or more blocks beside
+#: the deltas its input gradients read, so half a block each.
+CONV_STREAM_BLOCK = 128
 
 #: Activation functions, by Keras name, with the id the C apps use.
 ACTIVATIONS = {
@@ -425,7 +428,7 @@ LAYER_PARAMS = Struct("layer_params", [
                  "and streams through DMA; training, the copies of Dense "
                  "consumers' rows stay in the OUTGOING region"),
     ("inputs_in_sdram", "1: the input vectors live in SDRAM too, first in "
-                        "the STREAM region (a streamed Dense's)"),
+                        "the STREAM region (a streamed Dense's or conv's)"),
     ("block_first", "first input element this core takes (a 2-D split: "
                     "its input block; else 0)"),
     ("block_inputs", "input elements this core takes (all, unless 2-D)"),
@@ -646,16 +649,17 @@ def stream_region_words(n_neurons, n_inputs, training, n_states=0):
     return 2 * n_inputs + (kernel * (1 + n_states) if training else 0)
 
 
-def conv_stream_region_words(n_params, n_positions, training, n_states=0,
-                             chained=False):
-    """Words of a streamed conv core's STREAM region, training (none
-    predicting): the kernel's gradients, each state array, the sums of
-    each of its output positions and, ``chained`` (not the chain's first
-    core), the previous core's running sums, n_params words each
-    (conv.c's streamed_setup reads it in this order)."""
-    if not training:
-        return 0
-    return n_params * (1 + n_states + n_positions + int(chained))
+def conv_stream_region_words(n_params, n_positions, n_inputs, training,
+                             n_states=0, chained=False):
+    """Words of a streamed conv core's STREAM region: its two input
+    vectors, then, training, the kernel's gradients, each state array,
+    the sums of each of its output positions and, ``chained`` (not the
+    chain's first core), the previous core's running sums, n_params words
+    each (conv.c's streamed_setup reads it in this order)."""
+    words = 2 * n_inputs
+    if training:
+        words += n_params * (1 + n_states + n_positions + int(chained))
+    return words
 
 
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
@@ -697,6 +701,7 @@ def c_header():
            "#include <stdint.h>", "",
            f"#define DTCM_HEAP_BYTES {DTCM_HEAP_BYTES}u",
            f"#define STREAM_BLOCK {STREAM_BLOCK}u",
+           f"#define CONV_STREAM_BLOCK {CONV_STREAM_BLOCK}u",
            f"#define MAX_SOURCES {MAX_SOURCES}u",
            f"#define MAX_GRADIENTS {MAX_GRADIENTS}u",
            f"#define PRELU_AXES {PRELU_AXES}u", ""]

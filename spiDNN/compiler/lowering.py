@@ -242,7 +242,7 @@ class CoreLayer:
             self.gradients_received(n_neurons, partial),
             self.dropout_rate > 0 and not partial,
             training.optimizer.n_states if training else 0,
-            streamed and vertex_class.STREAMS_INPUTS,
+            streamed and vertex_class.streams_inputs(),
             carried, rows_in_sdram=streamed) + 4 * vertex_class.app_dtcm_floats(
                 self, n_neurons, training, streamed, inputs, partial)
 

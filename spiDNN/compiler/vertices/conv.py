@@ -10,7 +10,7 @@ Streamed (``weights_in="sdram"``, or the planner's choice for a kernel
 DTCM cannot hold), the weights stay in SDRAM with, training, their
 gradients, state and each output position's sums (the STREAM region,
 layouts.conv_stream_region_words), and stream through DMA
-(conv_stream.h); the inputs stay in DTCM.
+(conv_stream.h); the input vectors are read in place in SDRAM.
 
 A convolution applied more than once (spiDNN.compiler.sharing) chains
 every use's cores, use after use: the first core of a use adds its sums
@@ -36,7 +36,6 @@ class ConvVertex(WindowVertex):
     MACHINE_VERTEX = ConvMachineVertex
     SHARED_PARTITION = GRADIENT_CHAIN
     CAN_STREAM = True
-    STREAMS_INPUTS = False
 
     @property
     def n_params(self):
@@ -51,7 +50,7 @@ class ConvVertex(WindowVertex):
             # conv_stream.h's double buffers: weight blocks; training,
             # sum, running-sum and state blocks, a block of running sums,
             # one of zeros, and the owned elements' dL/dx.
-            block = layouts.STREAM_BLOCK
+            block = layouts.CONV_STREAM_BLOCK
             floats = 2 * block
             if training:
                 n_cores = -(-core_layer.layer.units // n_neurons)
@@ -86,8 +85,9 @@ class ConvVertex(WindowVertex):
                              chained=True):
         return layouts.conv_stream_region_words(
             cls.weights_floats(core_layer, n_neurons, inputs),
-            n_neurons // core_layer.layer.slice_granularity, bool(training),
-            training.optimizer.n_states if training else 0, chained)
+            n_neurons // core_layer.layer.slice_granularity, inputs,
+            bool(training), training.optimizer.n_states if training else 0,
+            chained)
 
     @classmethod
     def streamed_words(cls, core_layer, n_neurons, training, inputs):
@@ -97,11 +97,15 @@ class ConvVertex(WindowVertex):
         and the update (weights, gradients and state, read and
         written)."""
         n_params = cls.weights_floats(core_layer, n_neurons, inputs)
-        words = n_params
+        positions = n_neurons // core_layer.layer.slice_granularity
+        # An input read in place per kernel row and position, forward
+        # and for the kernel gradient.
+        reads = positions * cls.window_size(core_layer) * (
+            core_layer.layer.geometry["in_channels"])
+        words = n_params + reads
         if training:
-            positions = n_neurons // core_layer.layer.slice_granularity
             n_states = training.optimizer.n_states
-            words += 2 * positions * n_params + n_params + (
+            words += 2 * positions * n_params + n_params + reads + (
                 (2 * positions + 1) + 2 * (2 + n_states)) * n_params / (
                 training.batch_size)
         return words

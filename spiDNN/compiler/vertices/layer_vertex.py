@@ -485,9 +485,17 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return 1 + (self.n_states if self.consumer_state(consumer)
                     is not None else 0)
 
+    @classmethod
+    def streams_inputs(cls):
+        """Streamed, whether its input vectors live in SDRAM (an app that
+        streams its kernel and asks for it)."""
+        return cls.CAN_STREAM and cls.STREAMS_INPUTS
+
     def stream_words(self, vertex_slice):
-        """Words of a streamed core's STREAM region; 0 unless streamed."""
-        if not self.core_layer.streamed:
+        """Words of a streamed core's STREAM region; 0 unless streamed
+        (a streamed core without a kernel has none: its rows of Dense
+        consumers stay in the OUTGOING region)."""
+        if not (self.core_layer.streamed and self.CAN_STREAM):
             return 0
         return self.stream_region_floats(
             self.core_layer, vertex_slice.n_atoms, self.training,
@@ -615,7 +623,7 @@ class LayerMachineVertex(AppMachineVertex):
             control_key=key_space(vertex.control_vertex, CONTROL)["base"],
             streamed=int(core_layer.streamed),
             inputs_in_sdram=int(core_layer.streamed
-                                and vertex.STREAMS_INPUTS),
+                                and vertex.streams_inputs()),
             block_first=vertex.block_first,
             block_inputs=sum(n for _, n in vertex.source_slices(
                 self.vertex_slice)),
