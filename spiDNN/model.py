@@ -1,5 +1,7 @@
 """``spiDNN.Model``: a Keras-style sequential model run on SpiNNaker."""
+import contextlib
 import copy
+import dataclasses
 import math
 
 import numpy
@@ -18,11 +20,53 @@ from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
 from spiDNN.training import outputs as output_losses
 from spiDNN.training.progress import Progress
 from spiDNN.training.order import EpochOrder
-from spiDNN.training.training_run import TrainingRun
+from spiDNN.training.sources import (
+    ArraySource, StreamedSource, batch_length, kind_of,
+    refuse_sample_weights, unpack)
+from spiDNN.training.steps import (
+    Steps, steps_argument, validation_freq_argument)
+from spiDNN.training.training_run import TrainingRun, unbounded_samples
 
 #: fit's batch size when none is given: the original spiDNN's 1 for
 #: ``fit(x, y, loss)``, Keras' 32 for a model set up with ``compile``.
 DEFAULT_BATCH_SIZE = {"fit": 1, "compile": 32}
+#: Keras' batch size of evaluate and predict, when none is given.
+KERAS_BATCH_SIZE = 32
+_DESCRIBED = {"dataset": "tf.data.Dataset", "pydataset": "PyDataset",
+              "generator": "generator"}
+
+
+def _refuse_batch_size(kind, call, name="batch_size"):
+    """A streamed source's batches set the batch size: a batch_size too
+    is refused (Keras 3 ignores it)."""
+    raise SpiDNNConfigurationError(
+        f"{call}: {name} with a {_DESCRIBED[kind]}: its batches set the "
+        f"batch size; leave {name} out")
+
+
+def _samples_of_steps(n_samples, batch_size, steps):
+    """The samples of the first ``steps`` batches of arrays (Keras warns
+    when the data runs out first)."""
+    source = ArraySource(numpy.empty((n_samples, 0)), None, batch_size)
+    return sum(len(batch) for batch in Steps(source, steps).epoch())
+
+
+def _epoch_samples(training, steps_per_epoch):
+    """An epoch's samples for the progress bar, where known."""
+    if steps_per_epoch is not None:
+        return steps_per_epoch * training.batch_size
+    return None if training.unbounded else training.n_samples
+
+
+def _unpacked(data, what):
+    """Keras' (x, y, sample_weight) of validation_data given as a tuple:
+    (x, y) or (x, y, sample_weight)."""
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise SpiDNNConfigurationError(
+            f"{what} must be a pair (x, y) (or (x, y, sample_weight)), a "
+            f"tf.data.Dataset, a PyDataset or a generator, not "
+            f"{type(data).__name__}")
+    return unpack(tuple(data), what)
 
 
 def _per_layer(layers, weights):
@@ -116,6 +160,9 @@ class Model:
         #: Set by a callback to end ``fit`` (as Keras' attribute).
         self.stop_training = False
         self._weights_on_machine = None
+        #: A fit of this model is running (its callbacks may predict,
+        #: evaluate and save, not fit it again).
+        self._fitting = False
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise SpiDNNConfigurationError(
@@ -375,20 +422,40 @@ class Model:
                 f"{', '.join(str(len(part)) for part in rows)}")
         return numpy.ascontiguousarray(numpy.concatenate(rows, axis=1))
 
-    def predict(self, x, batch_size=None, verbose=0):
-        """Outputs of the model for ``x`` (n_samples, n_inputs).
+    def predict(self, x, batch_size=None, verbose=0, steps=None):
+        """Outputs of the model for ``x`` (n_samples, n_inputs), or a
+        tf.data.Dataset, PyDataset or generator of such batches (its
+        elements ``x``, or ``(x, y)`` whose y is not used, as Keras).
 
         Every forward pass runs in the dense apps on the machine (the
-        virtual one unless a board is configured).  ``batch_size`` is
-        accepted for Keras compatibility; samples stream one at a time.
+        virtual one unless a board is configured), a chunk of samples at
+        a time.  ``batch_size`` (Keras' 32 by default) and ``steps`` say
+        how many samples: the first ``steps`` batches, as Keras.
         """
         self._check_built()
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
-        inputs = self._check_inputs(x)
-        self.check_fits()
-        from spiDNN.machines.run import predict
-        outputs, self.last_run = predict(self, inputs)
+        steps = steps_argument(steps, "steps")
+        kind = kind_of(x, "x")
+        if kind == "array":
+            inputs = self._check_inputs(x)
+            if steps is not None:
+                inputs = inputs[:_samples_of_steps(
+                    len(inputs), batch_size or KERAS_BATCH_SIZE, steps)]
+        else:
+            if batch_size is not None:
+                _refuse_batch_size(kind, "predict")
+            source = StreamedSource(x, False, "x")
+            source.convert = lambda x, y, weights: (
+                self._check_inputs(x), None)
+            batches = Steps(source, steps)
+            inputs = (batch.inputs for batch in batches.epoch())
+        with self._nested():
+            self._pull_weights()
+            self.check_fits()
+            from spiDNN.machines.run import predict
+            outputs, last_run = predict(self, inputs)
+        self.last_run = last_run if not self._fitting else self.last_run
         outputs = [values.reshape((len(values),) + layer.output_shape)
                    for values, layer in zip(outputs, self.outputs)]
         # As Keras 3: an array for one output, a list for a list of them,
@@ -397,6 +464,19 @@ class Model:
             by_name = dict(zip(self.output_names, outputs))
             return {name: by_name[name] for name in self._output_form}
         return outputs if self._output_form == "list" else outputs[0]
+
+    @contextlib.contextmanager
+    def _nested(self):
+        """During this model's fit (a callback predicting or evaluating),
+        its plan and run report stay the fit's."""
+        if not self._fitting:
+            yield
+            return
+        kept = self.plan, self.last_run, self._resolved_metrics
+        try:
+            yield
+        finally:
+            self.plan, self.last_run, self._resolved_metrics = kept
 
     # ------------------------------------------------------------ training
     def compile(self, optimizer="sgd", loss=None, metrics=None,
@@ -466,9 +546,11 @@ class Model:
         return [MetricsList([classes[kind](name=name)
                              for name, kind in self._resolved_metrics])]
 
-    def fit(self, x, y, loss=None, epochs=1, batch_size=None,
+    def fit(self, x=None, y=None, loss=None, epochs=1, batch_size=None,
             learning_rate=None, shuffle=None, verbose=1, validation_data=None,
-            validation_split=0.0, callbacks=None, initial_epoch=0):
+            validation_split=0.0, callbacks=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
         """Trains the model on the machine and returns a :py:class:`History`.
 
         Forward pass, loss, metrics, backward pass and the optimizer's
@@ -496,63 +578,196 @@ class Model:
             they get is this one: ``get_weights``, ``set_weights``,
             ``save``, ``save_weights``, ``stop_training``)
         :param initial_epoch: the epoch to start from (0 first)
+        :param x: arrays (a list or dict of them by Input name, with
+            several), or a tf.data.Dataset, keras.utils.PyDataset or
+            generator of ``(x, y)`` batches (its batches set the batch
+            size; ``y`` and ``batch_size`` are then left out), streamed to
+            the machine a chunk at a time
+        :param steps_per_epoch: batches per epoch, as Keras (the data goes
+            on from where the last epoch left it; running out warns and
+            ends the epoch)
+        :param validation_steps: batches of ``validation_data`` to
+            validate on (from its start, each time)
+        :param validation_batch_size: its batch size (fit's by default)
+        :param validation_freq: validate every so many epochs (an int) or
+            after the epochs listed (1 first)
         """
         self._check_built()
+        from spiDNN.training import loop
+        loop.refuse_nested_fit(self)
         if not any(layer.weights for layer in self.layers):
             raise SpiDNNConfigurationError(
                 "the model has no weights to train")
         if shuffle is None:
             shuffle = loss is None and learning_rate is None
-        if validation_split and validation_data is None:
-            x = self._check_inputs(x)      # the Inputs side by side first
-            if len(self.outputs) > 1:      # and each output's labels apart
-                y = output_losses.labels_per_output(y, self.output_names)
-        x, y, validation_data = _split_validation(
-            x, y, validation_data, validation_split)
-        inputs = self._check_inputs(x)
-        training, order = self._plan_training(
-            len(inputs), loss, epochs, batch_size, learning_rate, shuffle,
-            verbose, y)
-        labels = self._check_labels(training, y, len(inputs))
+        steps_per_epoch = steps_argument(steps_per_epoch, "steps_per_epoch")
+        validation_steps = steps_argument(validation_steps,
+                                          "validation_steps")
+        validation_freq = validation_freq_argument(validation_freq)
+        if validation_batch_size is not None:
+            positive_int(validation_batch_size, "validation_batch_size")
         initial_epoch = non_negative_int(initial_epoch, "initial_epoch")
-        validation = None
-        if validation_data is not None:
-            x_val, y_val = _pair(validation_data, "validation_data")
-            val_inputs = self._check_inputs(x_val)
-            validation = (val_inputs, self._check_labels(
-                training, y_val, len(val_inputs)))
+        form = "compile" if loss is None and learning_rate is None else "fit"
+        if kind_of(x, "x") != "array":
+            source, training, order = self._streamed_fit(
+                x, y, loss, epochs, batch_size, learning_rate, shuffle,
+                verbose, validation_split)
+            inputs = labels = None
+        else:
+            if validation_split and validation_data is None:
+                x = self._check_inputs(x)      # the Inputs side by side
+                if len(self.outputs) > 1:      # and each output's labels
+                    y = output_losses.labels_per_output(y, self.output_names)
+            x, y, validation_data = _split_validation(
+                x, y, validation_data, validation_split)
+            inputs = self._check_inputs(x)
+            training, order = self._plan_training(
+                len(inputs), loss, epochs, batch_size, learning_rate,
+                shuffle, verbose, y)
+            labels = self._check_labels(training, y, len(inputs))
+            source = None
+        validation = self._validation(
+            validation_data, training, validation_steps,
+            validation_batch_size or batch_size or DEFAULT_BATCH_SIZE[form],
+            validation_batch_size)
         self.check_fits(training)
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
-                            training.n_epochs, len(inputs))
+                            training.n_epochs, _epoch_samples(
+                                training, steps_per_epoch))
         from spiDNN.machines import run
         # As Keras: training that diverged leaves non-finite weights and a
         # nan loss in the History, not an error.
         return run.fit(self, training, inputs, labels, order, progress,
-                       validation, callbacks, initial_epoch)
+                       validation, callbacks, initial_epoch, source,
+                       steps_per_epoch, validation_freq)
 
-    def evaluate(self, x, y, batch_size=None, verbose="auto",
-                 return_dict=False):
+    def _streamed_fit(self, x, y, loss, epochs, batch_size, learning_rate,
+                      shuffle, verbose, validation_split):
+        """(source, TrainingRun, order) of a fit on a streamed source: its
+        first batch sets the batch size, its length (where known) the
+        samples of a pass."""
+        kind = kind_of(x, "x")
+        if y is not None:
+            raise SpiDNNConfigurationError(
+                f"fit: y with x a {_DESCRIBED[kind]}: its elements hold the "
+                f"labels, (x, y); leave y out")
+        if batch_size is not None:
+            _refuse_batch_size(kind, "fit")
+        if validation_split:
+            raise SpiDNNConfigurationError(
+                f"validation_split={validation_split!r} with x a "
+                f"{_DESCRIBED[kind]}: Keras splits arrays only; give "
+                f"validation_data")
+        source = StreamedSource(x, shuffle, "x")
+        first_x, first_y, weights = source.first()
+        refuse_sample_weights(weights, "x")
+        if first_y is None:
+            raise SpiDNNConfigurationError(
+                f"fit: the {_DESCRIBED[kind]}'s elements hold no labels: "
+                f"fit takes (x, y) elements")
+        size = batch_length(first_x)
+        n_samples = source.samples_per_pass(size)
+        if n_samples is None:
+            n_samples = unbounded_samples(size)
+        training, order = self._plan_training(
+            n_samples, loss, epochs, size, learning_rate, False, verbose,
+            first_y)
+        source.convert = self._converter(training, "x")
+        return source, training, order
+
+    def _converter(self, training, what):
+        """A streamed element's (x, y, sample_weight) as the machine takes
+        them (inputs, labels)."""
+        def convert(x, y, weights):
+            refuse_sample_weights(weights, what)
+            if y is None:
+                raise SpiDNNConfigurationError(
+                    f"{what}: an element without labels: (x, y) elements")
+            inputs = self._check_inputs(x)
+            return inputs, self._check_labels(training, y, len(inputs))
+        return convert
+
+    def _validation(self, validation_data, training, steps, batch_size,
+                    given_batch_size):
+        """fit's validation (spiDNN.training.loop.Validation), or None."""
+        from spiDNN.training.loop import Validation
+        if validation_data is None:
+            return None
+        kind = kind_of(validation_data, "validation_data")
+        if kind != "array":
+            if given_batch_size is not None:
+                _refuse_batch_size(kind, "fit", "validation_batch_size")
+            source = StreamedSource(validation_data, False,
+                                    "validation_data")
+            source.convert = self._converter(training, "validation_data")
+            return Validation(source, steps)
+        x_val, y_val, weights = _unpacked(validation_data,
+                                          "validation_data")
+        refuse_sample_weights(weights, "validation_data")
+        val_inputs = self._check_inputs(x_val)
+        val_labels = self._check_labels(training, y_val, len(val_inputs))
+        return Validation(ArraySource(val_inputs, val_labels,
+                                      min(batch_size, len(val_inputs))),
+                          steps)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
+                 return_dict=False, steps=None):
         """The loss (and metrics) of ``(x, y)``, computed on the machine
         with the compiled loss and metrics, as Keras' ``evaluate``: a
-        scalar loss, or ``[loss, metric, ...]``, or a dict."""
+        scalar loss, or ``[loss, metric, ...]``, or a dict.  ``x`` may be a
+        tf.data.Dataset, PyDataset or generator of (x, y) batches;
+        ``steps`` evaluates its first batches (of ``batch_size``, Keras'
+        32 by default, for arrays)."""
         self._check_built()
         if self.loss is None:
             raise SpiDNNConfigurationError(
                 "evaluate needs a loss: compile(...) first")
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
-        inputs = self._check_inputs(x)
-        training, _ = self._plan_training(
-            len(inputs), None, 1, batch_size, None, False, 0, y)
-        labels = self._check_labels(training, y, len(inputs))
-        self.check_fits(training)
+        steps = steps_argument(steps, "steps")
         from spiDNN.machines import run
         from spiDNN.training import loop
-        self._resolved_metrics = training.metrics
-        losses, metrics, self.last_run = run.evaluate(
-            self, training, inputs, labels)
-        logs = loop.logs_of(losses, metrics, training)
+        kind = kind_of(x, "x")
+        with self._nested():
+            self._pull_weights()
+            if kind == "array":
+                inputs = self._check_inputs(x)
+                training, _ = self._plan_training(
+                    len(inputs), None, 1, batch_size, None, False, 0, y)
+                labels = self._check_labels(training, y, len(inputs))
+                if steps is not None:
+                    n = _samples_of_steps(len(inputs), training.batch_size,
+                                          steps)
+                    inputs, labels = inputs[:n], labels[:n]
+                    training = dataclasses.replace(training, n_samples=n)
+                self.check_fits(training)
+                self._resolved_metrics = training.metrics
+                losses, metrics, last_run = run.evaluate(
+                    self, training, inputs, labels)
+                sizes = None
+            else:
+                if y is not None:
+                    raise SpiDNNConfigurationError(
+                        f"evaluate: y with x a {_DESCRIBED[kind]}: its "
+                        f"elements hold the labels, (x, y); leave y out")
+                if batch_size is not None:
+                    _refuse_batch_size(kind, "evaluate")
+                source = StreamedSource(x, False, "x")
+                first_x, first_y, weights = source.first()
+                refuse_sample_weights(weights, "x")
+                size = batch_length(first_x)
+                training, _ = self._plan_training(
+                    unbounded_samples(size), None, 1, size, None, False, 0,
+                    first_y)
+                source.convert = self._converter(training, "x")
+                self.check_fits(training)
+                self._resolved_metrics = training.metrics
+                losses, metrics, sizes, last_run = run.evaluate_batches(
+                    self, training, Steps(source, steps).epoch())
+        if not self._fitting:
+            self.last_run = last_run
+        logs = loop.logs_of(losses, metrics, training, sizes)
         if return_dict:
             return logs
         values = output_losses.evaluate_order(logs, training.outputs)
@@ -768,13 +983,6 @@ def _input_rows(x, model_input, what):
         raise SpiDNNConfigurationError(f"{what} hold no samples")
     check_finite(array, what)
     return numpy.ascontiguousarray(array.astype(numpy.float32))
-
-
-def _pair(value, what):
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise SpiDNNConfigurationError(
-            f"{what} must be a pair (x, y), not {type(value).__name__}")
-    return value
 
 
 def _split_validation(x, y, validation_data, validation_split):
