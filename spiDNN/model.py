@@ -44,6 +44,15 @@ def _refuse_batch_size(kind, call, name="batch_size"):
         f"batch size; leave {name} out")
 
 
+def _array_batch_size(batch_size, n_samples, steps, default):
+    """Keras' batch size of arrays: the one given; else, with ``steps``,
+    as many samples as make ``steps`` batches (ArrayDataAdapter's
+    ceil(n / steps)); else ``default``."""
+    if batch_size is not None:
+        return batch_size
+    return -(-n_samples // steps) if steps else default
+
+
 def _samples_of_steps(n_samples, batch_size, steps):
     """The samples of the first ``steps`` batches of arrays (Keras warns
     when the data runs out first)."""
@@ -440,8 +449,9 @@ class Model:
         if kind == "array":
             inputs = self._check_inputs(x)
             if steps is not None:
-                inputs = inputs[:_samples_of_steps(
-                    len(inputs), batch_size or KERAS_BATCH_SIZE, steps)]
+                inputs = inputs[:_samples_of_steps(len(inputs), (
+                    _array_batch_size(batch_size, len(inputs), steps,
+                                      KERAS_BATCH_SIZE)), steps)]
         else:
             if batch_size is not None:
                 _refuse_batch_size(kind, "predict")
@@ -622,14 +632,17 @@ class Model:
                 x, y, validation_data, validation_split)
             inputs = self._check_inputs(x)
             training, order = self._plan_training(
-                len(inputs), loss, epochs, batch_size, learning_rate,
-                shuffle, verbose, y)
+                len(inputs), loss, epochs, _array_batch_size(
+                    batch_size, len(inputs), steps_per_epoch if (
+                        form == "compile") else None,
+                    DEFAULT_BATCH_SIZE[form]),
+                learning_rate, shuffle, verbose, y)
             labels = self._check_labels(training, y, len(inputs))
             source = None
         validation = self._validation(
             validation_data, training, validation_steps,
-            validation_batch_size or batch_size or DEFAULT_BATCH_SIZE[form],
-            validation_batch_size)
+            validation_batch_size or batch_size,
+            DEFAULT_BATCH_SIZE[form], validation_batch_size)
         self.check_fits(training)
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
@@ -689,7 +702,7 @@ class Model:
         return convert
 
     def _validation(self, validation_data, training, steps, batch_size,
-                    given_batch_size):
+                    default_batch_size, given_batch_size):
         """fit's validation (spiDNN.training.loop.Validation), or None."""
         from spiDNN.training.loop import Validation
         if validation_data is None:
@@ -707,6 +720,8 @@ class Model:
         refuse_sample_weights(weights, "validation_data")
         val_inputs = self._check_inputs(x_val)
         val_labels = self._check_labels(training, y_val, len(val_inputs))
+        batch_size = _array_batch_size(batch_size, len(val_inputs), steps,
+                                       default_batch_size)
         return Validation(ArraySource(val_inputs, val_labels,
                                       min(batch_size, len(val_inputs))),
                           steps)
@@ -734,7 +749,9 @@ class Model:
             if kind == "array":
                 inputs = self._check_inputs(x)
                 training, _ = self._plan_training(
-                    len(inputs), None, 1, batch_size, None, False, 0, y)
+                    len(inputs), None, 1, _array_batch_size(
+                        batch_size, len(inputs), steps, KERAS_BATCH_SIZE),
+                    None, False, 0, y)
                 labels = self._check_labels(training, y, len(inputs))
                 if steps is not None:
                     n = _samples_of_steps(len(inputs), training.batch_size,

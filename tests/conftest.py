@@ -41,6 +41,7 @@ MODULE_TIERS = {
     "test_datasets": "unit",
     "test_regularizers": "machine",
     "test_shared_layers": "machine",
+    "test_steps": "machine",
     "test_dropout": "machine",
     "test_energy_models": "unit",
     "test_examples": "system",
