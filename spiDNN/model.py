@@ -456,6 +456,7 @@ class Model:
             if batch_size is not None:
                 _refuse_batch_size(kind, "predict")
             source = StreamedSource(x, False, "x")
+            self._check_batched(source.first()[0], kind)
             source.convert = lambda x, y, weights: (
                 self._check_inputs(x), None)
             batches = Steps(source, steps)
@@ -621,7 +622,7 @@ class Model:
         if kind_of(x, "x") != "array":
             source, training, order = self._streamed_fit(
                 x, y, loss, epochs, batch_size, learning_rate, shuffle,
-                verbose, validation_split)
+                verbose, validation_split, steps_per_epoch)
             inputs = labels = None
         else:
             if validation_split and validation_data is None:
@@ -656,7 +657,7 @@ class Model:
                        steps_per_epoch, validation_freq)
 
     def _streamed_fit(self, x, y, loss, epochs, batch_size, learning_rate,
-                      shuffle, verbose, validation_split):
+                      shuffle, verbose, validation_split, steps_per_epoch):
         """(source, TrainingRun, order) of a fit on a streamed source: its
         first batch sets the batch size, its length (where known) the
         samples of a pass."""
@@ -673,8 +674,13 @@ class Model:
                 f"{_DESCRIBED[kind]}: Keras splits arrays only; give "
                 f"validation_data")
         source = StreamedSource(x, shuffle, "x")
+        if source.infinite and steps_per_epoch is None:
+            raise SpiDNNConfigurationError(
+                "fit: x is an infinite tf.data.Dataset (repeat()): give "
+                "steps_per_epoch, the batches of an epoch")
         first_x, first_y, weights = source.first()
         refuse_sample_weights(weights, "x")
+        self._check_batched(first_x, kind)
         if first_y is None:
             raise SpiDNNConfigurationError(
                 f"fit: the {_DESCRIBED[kind]}'s elements hold no labels: "
@@ -688,6 +694,21 @@ class Model:
             first_y)
         source.convert = self._converter(training, "x")
         return source, training, order
+
+    def _check_batched(self, x, kind):
+        """A streamed source's elements must be batches, as Keras takes
+        them: an element of one sample's shape is refused."""
+        first = x
+        if isinstance(x, dict):
+            first = x.get(self.input.name, next(iter(x.values())))
+        elif isinstance(x, (list, tuple)) and len(self.inputs) > 1:
+            first = x[0]
+        if numpy.ndim(first) == len(self.input.output_shape) and (
+                numpy.shape(first) == self.input.output_shape):
+            raise SpiDNNConfigurationError(
+                f"x: the {_DESCRIBED[kind]}'s elements are single samples "
+                f"of shape {numpy.shape(first)}; Keras takes batches: batch "
+                f"it (dataset.batch(32))")
 
     def _converter(self, training, what):
         """A streamed element's (x, y, sample_weight) as the machine takes
@@ -773,6 +794,7 @@ class Model:
                 source = StreamedSource(x, False, "x")
                 first_x, first_y, weights = source.first()
                 refuse_sample_weights(weights, "x")
+                self._check_batched(first_x, kind)
                 size = batch_length(first_x)
                 training, _ = self._plan_training(
                     unbounded_samples(size), None, 1, size, None, False, 0,

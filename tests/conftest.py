@@ -38,6 +38,7 @@ MODULE_TIERS = {
     "test_conv_matches_keras": "machine",
     "test_conv_protocol": "machine",
     "test_cost_table": "system",
+    "test_data_sources": "machine",
     "test_datasets": "unit",
     "test_regularizers": "machine",
     "test_shared_layers": "machine",

@@ -88,8 +88,8 @@ def fit(model, training, inputs, labels, order, progress, validation,
         _refuse_several_outputs_live(model, session, "fit")
         _refuse_steps_live(session, source, steps_per_epoch, validation,
                            validation_freq)
-        whole = None if validation is None else (
-            validation.source.inputs, validation.source.labels)
+        whole = (validation.source.inputs, validation.source.labels) if (
+            validation is not None and validation.whole) else None
         with _training_machine(model, session, training, inputs, labels,
                                order, whole, callbacks,
                                initial_epoch) as (machine, order):

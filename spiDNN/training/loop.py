@@ -210,6 +210,11 @@ def fit_on(machine, model, training, source, progress, validation=None,
             progress.start_epoch(epoch)
             calls.on_epoch_begin(epoch, {})
             losses, metrics, sizes = run.epoch(steps.epoch(), epoch)
+            if steps.stopped:
+                # Keras (TensorFlow) counts the step that found the data
+                # exhausted in its optimizer's iterations: the steps after
+                # it (Adam's bias corrections) are numbered so.
+                machine.steps += 1
             if not sizes:
                 # Keras' logs of an epoch without a batch: the last ones.
                 logs = dict(logs)
@@ -295,7 +300,12 @@ class _Run:
         # on_train_begin or on_epoch_begin), one batch trains.
         one_by_one = calls.batch_level or model.stop_training
         for batch in batches:
-            self._check(batch, at)
+            try:
+                self._check(batch, at)
+            except _BatchOfAnotherSize:
+                if group:        # the batches before it train first
+                    self._train(group, epoch, losses, metrics, sizes, done)
+                raise
             if calls.batch_level:
                 calls.on_train_batch_begin(index, {})
             group.append(batch)

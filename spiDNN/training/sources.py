@@ -116,6 +116,15 @@ class StreamedSource:
         self.convert = None
         self.num_batches = self.adapter.num_batches
 
+    @property
+    def infinite(self):
+        """A tf.data.Dataset that repeats for ever."""
+        if self.kind != "dataset":
+            return False
+        import tensorflow as tf
+        return int(self.source.cardinality()) == int(
+            tf.data.INFINITE_CARDINALITY)
+
     def first(self):
         """The (x, y, sample_weight) of the first batch (read again when
         the first pass starts; a generator's is kept by Keras' adapter)."""

@@ -86,6 +86,8 @@ class Steps:
         self._num_batches = source.num_batches
         #: Whether the last epoch ran out of data (and warned).
         self.ran_out = False
+        #: Whether the source raised StopIteration in the last epoch.
+        self.stopped = False
 
     @property
     def num_batches(self):
@@ -103,7 +105,7 @@ class Steps:
 
     def epoch(self):
         """Yields the batches of the next epoch."""
-        self.ran_out = False
+        self.ran_out = self.stopped = False
         self.source.on_epoch_begin()
         steps = self.steps or self._num_batches or -1
         if steps > 0:
@@ -146,6 +148,7 @@ class Steps:
         """The source raised StopIteration (Keras' catch_stop_iteration)."""
         if self._num_batches is None:
             self._num_batches = self._seen
+        self.stopped = True
         self._warn()
         self._iterator = None
         self.source.on_epoch_end()
