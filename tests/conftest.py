@@ -62,6 +62,7 @@ MODULE_TIERS = {
     "test_optimizers": "machine",
     "test_original_conv1d": "unit",
     "test_planner": "unit",
+    "test_predict_interrupt": "machine",
     "test_predict_matches_keras": "machine",
     "test_training": "machine",
     "test_training_interface": "machine",
