@@ -33,6 +33,7 @@ MODULE_TIERS = {
     "test_benchmark_suite": "system",
     "test_board_data": "live",
     "test_branches": "machine",
+    "test_callbacks_model": "machine",
     "test_cnn_digits": "machine",
     "test_configuration": "machine",
     "test_conv_matches_keras": "machine",
