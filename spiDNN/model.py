@@ -44,6 +44,18 @@ def _refuse_batch_size(kind, call, name="batch_size"):
         f"batch size; leave {name} out")
 
 
+def _refuse_beside_a_stream(kind, call, y, batch_size):
+    """x a streamed source: its elements hold the labels and its batches
+    the batch size, so y and batch_size are refused (Keras refuses y and
+    ignores batch_size)."""
+    if y is not None:
+        raise SpiDNNConfigurationError(
+            f"{call}: y with x a {_DESCRIBED[kind]}: its elements hold the "
+            f"labels, (x, y); leave y out")
+    if batch_size is not None:
+        _refuse_batch_size(kind, call)
+
+
 def _array_batch_size(batch_size, n_samples, steps, default):
     """Keras' batch size of arrays: the one given; else, with ``steps``,
     as many samples as make ``steps`` batches (ArrayDataAdapter's
@@ -662,12 +674,7 @@ class Model:
         first batch sets the batch size, its length (where known) the
         samples of a pass."""
         kind = kind_of(x, "x")
-        if y is not None:
-            raise SpiDNNConfigurationError(
-                f"fit: y with x a {_DESCRIBED[kind]}: its elements hold the "
-                f"labels, (x, y); leave y out")
-        if batch_size is not None:
-            _refuse_batch_size(kind, "fit")
+        _refuse_beside_a_stream(kind, "fit", y, batch_size)
         if validation_split:
             raise SpiDNNConfigurationError(
                 f"validation_split={validation_split!r} with x a "
@@ -785,12 +792,7 @@ class Model:
                     self, training, inputs, labels)
                 sizes = None
             else:
-                if y is not None:
-                    raise SpiDNNConfigurationError(
-                        f"evaluate: y with x a {_DESCRIBED[kind]}: its "
-                        f"elements hold the labels, (x, y); leave y out")
-                if batch_size is not None:
-                    _refuse_batch_size(kind, "evaluate")
+                _refuse_beside_a_stream(kind, "evaluate", y, batch_size)
                 source = StreamedSource(x, False, "x")
                 first_x, first_y, weights = source.first()
                 refuse_sample_weights(weights, "x")
