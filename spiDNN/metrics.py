@@ -54,8 +54,10 @@ def _one(metric, loss, label_rank, n_outputs):
         config = metric.get_config() if hasattr(metric, "get_config") else {}
         if kind is not None and config.get("threshold", 0.5) == 0.5:
             return config.get("name", kind), kind
+    shown = repr(metric) if isinstance(metric, str) else (
+        f"{type(metric).__name__}({getattr(metric, 'name', '')!r})")
     raise SpiDNNConfigurationError(
-        f"metric {metric!r}: the cores compute "
+        f"metric {shown}: the cores compute "
         f"{', '.join(['accuracy'] + sorted(METRICS))}")
 
 

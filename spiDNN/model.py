@@ -18,11 +18,11 @@ from spiDNN.layers.layer import Layer
 from spiDNN.compiler import planner
 from spiDNN.compiler.planner import APP_CORES_PER_CHIP, boards_for
 from spiDNN.training import outputs as output_losses
+from spiDNN.training import sample_weights
 from spiDNN.training.progress import Progress
 from spiDNN.training.order import EpochOrder
 from spiDNN.training.sources import (
-    ArraySource, StreamedSource, batch_length, kind_of,
-    refuse_sample_weights, unpack)
+    ArraySource, StreamedSource, batch_length, kind_of, unpack)
 from spiDNN.training.steps import (
     Steps, steps_argument, validation_freq_argument)
 from spiDNN.training.training_run import TrainingRun, unbounded_samples
@@ -84,10 +84,30 @@ def _unpacked(data, what):
     (x, y) or (x, y, sample_weight)."""
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
         raise SpiDNNConfigurationError(
-            f"{what} must be a pair (x, y) (or (x, y, sample_weight)), a "
-            f"tf.data.Dataset, a PyDataset or a generator, not "
-            f"{type(data).__name__}")
+            f"{what} must be a pair (x, y) or a triple (x, y, "
+            f"sample_weight), a tf.data.Dataset, a PyDataset or a "
+            f"generator, not "
+            + (f"a {type(data).__name__} of {len(data)}"
+               if isinstance(data, (tuple, list))
+               else type(data).__name__))
     return unpack(tuple(data), what)
+
+
+def _refuse_weights_beside_a_stream(kind, call, sample_weight, class_weight):
+    """x a streamed source: its elements (x, y, sample_weight) carry the
+    sample weights, so sample_weight= is refused (as Keras); Keras turns
+    class_weight into sample weights for a tf.data.Dataset or a PyDataset,
+    not for a generator."""
+    if sample_weight is not None:
+        raise SpiDNNConfigurationError(
+            f"{call}: sample_weight with x a {_DESCRIBED[kind]}: its "
+            f"elements carry the sample weights, (x, y, sample_weight); "
+            f"leave sample_weight out (as Keras)")
+    if class_weight is not None and kind == "generator":
+        raise SpiDNNConfigurationError(
+            "fit: class_weight with x a generator, which Keras does not "
+            "take either: yield (x, y, sample_weight) elements, or give a "
+            "tf.data.Dataset or a PyDataset")
 
 
 def _per_layer(layers, weights):
@@ -572,8 +592,9 @@ class Model:
     def fit(self, x=None, y=None, loss=None, epochs=1, batch_size=None,
             learning_rate=None, shuffle=None, verbose=1, validation_data=None,
             validation_split=0.0, callbacks=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+            sample_weight=None, class_weight=None, steps_per_epoch=None,
+            validation_steps=None, validation_batch_size=None,
+            validation_freq=1):
         """Trains the model on the machine and returns a :py:class:`History`.
 
         Forward pass, loss, metrics, backward pass and the optimizer's
@@ -604,7 +625,8 @@ class Model:
         :param x: arrays (a list or dict of them by Input name, with
             several), or a tf.data.Dataset, keras.utils.PyDataset or
             generator of ``(x, y)`` batches (its batches set the batch
-            size; ``y`` and ``batch_size`` are then left out), streamed to
+            size; ``y`` and ``batch_size`` are then left out; elements
+            ``(x, y, sample_weight)`` weigh their samples), streamed to
             the machine a chunk at a time
         :param steps_per_epoch: batches per epoch, as Keras (the data goes
             on from where the last epoch left it; running out warns and
@@ -614,6 +636,13 @@ class Model:
         :param validation_batch_size: its batch size (fit's by default)
         :param validation_freq: validate every so many epochs (an int) or
             after the epochs listed (1 first)
+        :param sample_weight: a weight per sample (an array; with several
+            outputs one for all, or a list or dict of one per output),
+            a factor of its loss and gradient as Keras folds it (arrays
+            only: a streamed x carries its weights in its elements)
+        :param class_weight: a dict from class to weight (a model of one
+            output): each sample weighs its class's weight, as Keras
+            (also of a tf.data.Dataset or PyDataset, not a generator)
         """
         self._check_built()
         from spiDNN.training import loop
@@ -631,31 +660,41 @@ class Model:
             positive_int(validation_batch_size, "validation_batch_size")
         initial_epoch = non_negative_int(initial_epoch, "initial_epoch")
         form = "compile" if loss is None and learning_rate is None else "fit"
+        names = self.output_names or [None]
         if kind_of(x, "x") != "array":
+            val_data, val_weighted = self._validation_data(
+                validation_data, validation_batch_size)
             source, training, order = self._streamed_fit(
                 x, y, loss, epochs, batch_size, learning_rate, shuffle,
-                verbose, validation_split, steps_per_epoch)
+                verbose, validation_split, steps_per_epoch, sample_weight,
+                class_weight, val_weighted)
             inputs = labels = None
         else:
             if validation_split and validation_data is None:
                 x = self._check_inputs(x)      # the Inputs side by side
                 if len(self.outputs) > 1:      # and each output's labels
                     y = output_losses.labels_per_output(y, self.output_names)
-            x, y, validation_data = _split_validation(
-                x, y, validation_data, validation_split)
+            x, y, validation_data, sample_weight = _split_validation(
+                x, y, validation_data, validation_split, sample_weight)
             inputs = self._check_inputs(x)
+            weights = sample_weights.per_sample(
+                sample_weight, class_weight,
+                output_losses.labels_per_output(y, names), names,
+                len(inputs))
+            val_data, val_weighted = self._validation_data(
+                validation_data, validation_batch_size)
             training, order = self._plan_training(
                 len(inputs), loss, epochs, _array_batch_size(
                     batch_size, len(inputs), steps_per_epoch if (
                         form == "compile") else None,
                     DEFAULT_BATCH_SIZE[form]),
-                learning_rate, shuffle, verbose, y)
-            labels = self._check_labels(training, y, len(inputs))
+                learning_rate, shuffle, verbose, y,
+                weighted=weights is not None or val_weighted)
+            labels = self._check_labels(training, y, len(inputs), weights)
             source = None
         validation = self._validation(
-            validation_data, training, validation_steps,
-            validation_batch_size or batch_size,
-            DEFAULT_BATCH_SIZE[form], validation_batch_size)
+            val_data, training, validation_steps,
+            validation_batch_size or batch_size, DEFAULT_BATCH_SIZE[form])
         self.check_fits(training)
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
@@ -669,12 +708,17 @@ class Model:
                        steps_per_epoch, validation_freq)
 
     def _streamed_fit(self, x, y, loss, epochs, batch_size, learning_rate,
-                      shuffle, verbose, validation_split, steps_per_epoch):
+                      shuffle, verbose, validation_split, steps_per_epoch,
+                      sample_weight, class_weight, val_weighted):
         """(source, TrainingRun, order) of a fit on a streamed source: its
         first batch sets the batch size, its length (where known) the
-        samples of a pass."""
+        samples of a pass, its first element's weights (or
+        ``class_weight``, or weighted validation, ``val_weighted``) whether
+        the loss cores weigh samples."""
         kind = kind_of(x, "x")
         _refuse_beside_a_stream(kind, "fit", y, batch_size)
+        _refuse_weights_beside_a_stream(kind, "fit", sample_weight,
+                                        class_weight)
         if validation_split:
             raise SpiDNNConfigurationError(
                 f"validation_split={validation_split!r} with x a "
@@ -686,7 +730,6 @@ class Model:
                 "fit: x is an infinite tf.data.Dataset (repeat()): give "
                 "steps_per_epoch, the batches of an epoch")
         first_x, first_y, weights = source.first()
-        refuse_sample_weights(weights, "x")
         self._check_batched(first_x, kind)
         if first_y is None:
             raise SpiDNNConfigurationError(
@@ -696,10 +739,16 @@ class Model:
         n_samples = source.samples_per_pass(size)
         if n_samples is None:
             n_samples = unbounded_samples(size)
+        if class_weight is not None and weights is not None:
+            raise SpiDNNConfigurationError(
+                f"fit: class_weight with x a {_DESCRIBED[kind]} whose "
+                f"elements are (x, y, sample_weight): give one or the "
+                f"other (as Keras)")
         training, order = self._plan_training(
             n_samples, loss, epochs, size, learning_rate, False, verbose,
-            first_y)
-        source.convert = self._converter(training, "x")
+            first_y, weighted=weights is not None
+            or class_weight is not None or val_weighted)
+        source.convert = self._converter(training, "x", class_weight)
         return source, training, order
 
     def _check_batched(self, x, kind):
@@ -717,37 +766,74 @@ class Model:
                 f"of shape {numpy.shape(first)}; Keras takes batches: batch "
                 f"it (dataset.batch(32))")
 
-    def _converter(self, training, what):
+    def _converter(self, training, what, class_weight=None):
         """A streamed element's (x, y, sample_weight) as the machine takes
-        them (inputs, labels)."""
+        them (inputs, labels with each sample's weight where the loss
+        cores weigh samples; ``class_weight``: fit's, turned into each
+        sample's weight as Keras' data adapters do)."""
+        names = self.output_names or [None]
+        weighted = any(output.weighted for output in training.outputs)
+
         def convert(x, y, weights):
-            refuse_sample_weights(weights, what)
             if y is None:
                 raise SpiDNNConfigurationError(
                     f"{what}: an element without labels: (x, y) elements")
+            if weights is not None and not weighted:
+                raise SpiDNNConfigurationError(
+                    f"{what}: an element (x, y, sample_weight) after a "
+                    f"first element (x, y) without weights, which set the "
+                    f"loss cores up unweighted: give every element its "
+                    f"sample_weight, or none")
+            if class_weight is not None and weights is not None:
+                raise SpiDNNConfigurationError(
+                    f"{what}: an element (x, y, sample_weight) with "
+                    f"class_weight: give one or the other (as Keras)")
             inputs = self._check_inputs(x)
-            return inputs, self._check_labels(training, y, len(inputs))
+            if class_weight is not None or weights is not None:
+                weights = sample_weights.per_sample(
+                    weights, class_weight,
+                    output_losses.labels_per_output(y, names), names,
+                    len(inputs), f"{what}'s sample weights")
+            return inputs, self._check_labels(training, y, len(inputs),
+                                              weights)
         return convert
 
-    def _validation(self, validation_data, training, steps, batch_size,
-                    default_batch_size, given_batch_size):
-        """fit's validation (spiDNN.training.loop.Validation), or None."""
-        from spiDNN.training.loop import Validation
+    def _validation_data(self, validation_data, given_batch_size):
+        """fit's validation_data before the run is planned, and whether it
+        weighs its samples: a StreamedSource (its first element's weights
+        tell), or the arrays' (inputs, y, each output's weights or
+        None)."""
         if validation_data is None:
-            return None
+            return None, False
         kind = kind_of(validation_data, "validation_data")
         if kind != "array":
             if given_batch_size is not None:
                 _refuse_batch_size(kind, "fit", "validation_batch_size")
             source = StreamedSource(validation_data, False,
                                     "validation_data")
-            source.convert = self._converter(training, "validation_data")
-            return Validation(source, steps)
-        x_val, y_val, weights = _unpacked(validation_data,
-                                          "validation_data")
-        refuse_sample_weights(weights, "validation_data")
+            return source, source.first()[2] is not None
+        x_val, y_val, w_val = _unpacked(validation_data, "validation_data")
         val_inputs = self._check_inputs(x_val)
-        val_labels = self._check_labels(training, y_val, len(val_inputs))
+        names = self.output_names or [None]
+        val_weights = sample_weights.per_sample(
+            w_val, None, None, names, len(val_inputs),
+            "validation_data's sample weights")
+        return (val_inputs, y_val, val_weights), val_weights is not None
+
+    def _validation(self, validation_data, training, steps, batch_size,
+                    default_batch_size):
+        """fit's validation (spiDNN.training.loop.Validation) of what
+        ``_validation_data`` made of validation_data, or None."""
+        from spiDNN.training.loop import Validation
+        if validation_data is None:
+            return None
+        if isinstance(validation_data, StreamedSource):
+            validation_data.convert = self._converter(
+                training, "validation_data")
+            return Validation(validation_data, steps)
+        val_inputs, y_val, val_weights = validation_data
+        val_labels = self._check_labels(training, y_val, len(val_inputs),
+                                        val_weights)
         batch_size = _array_batch_size(batch_size, len(val_inputs), steps,
                                        default_batch_size)
         return Validation(ArraySource(val_inputs, val_labels,
@@ -755,13 +841,16 @@ class Model:
                           steps)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
-                 return_dict=False, steps=None):
+                 return_dict=False, sample_weight=None, steps=None):
         """The loss (and metrics) of ``(x, y)``, computed on the machine
         with the compiled loss and metrics, as Keras' ``evaluate``: a
         scalar loss, or ``[loss, metric, ...]``, or a dict.  ``x`` may be a
         tf.data.Dataset, PyDataset or generator of (x, y) batches;
         ``steps`` evaluates its first batches (of ``batch_size``, Keras'
-        32 by default, for arrays)."""
+        32 by default, for arrays).  With ``sample_weight`` (as ``fit``'s,
+        arrays only; a streamed x's elements ``(x, y, sample_weight)``
+        carry theirs) the loss is weighted, the metrics not (Keras'
+        compiled ``metrics``)."""
         self._check_built()
         if self.loss is None:
             raise SpiDNNConfigurationError(
@@ -776,11 +865,15 @@ class Model:
             self._pull_weights()
             if kind == "array":
                 inputs = self._check_inputs(x)
+                names = self.output_names or [None]
+                weights = sample_weights.per_sample(
+                    sample_weight, None, None, names, len(inputs))
                 training, _ = self._plan_training(
                     len(inputs), None, 1, _array_batch_size(
                         batch_size, len(inputs), steps, KERAS_BATCH_SIZE),
-                    None, False, 0, y)
-                labels = self._check_labels(training, y, len(inputs))
+                    None, False, 0, y, weighted=weights is not None)
+                labels = self._check_labels(training, y, len(inputs),
+                                            weights)
                 if steps is not None:
                     n = _samples_of_steps(len(inputs), training.batch_size,
                                           steps)
@@ -793,14 +886,15 @@ class Model:
                 sizes = None
             else:
                 _refuse_beside_a_stream(kind, "evaluate", y, batch_size)
+                _refuse_weights_beside_a_stream(kind, "evaluate",
+                                                sample_weight, None)
                 source = StreamedSource(x, False, "x")
                 first_x, first_y, weights = source.first()
-                refuse_sample_weights(weights, "x")
                 self._check_batched(first_x, kind)
                 size = batch_length(first_x)
                 training, _ = self._plan_training(
                     unbounded_samples(size), None, 1, size, None, False, 0,
-                    first_y)
+                    first_y, weighted=weights is not None)
                 source.convert = self._converter(training, "x")
                 self.check_fits(training)
                 self._resolved_metrics = training.metrics
@@ -814,15 +908,16 @@ class Model:
         values = output_losses.evaluate_order(logs, training.outputs)
         return values[0] if len(values) == 1 else values
 
-    def _check_labels(self, training, y, n_samples):
+    def _check_labels(self, training, y, n_samples, weights=None):
         """The labels as the labels sources stream them: each output's
-        words (losses.check_labels), side by side in the outputs'
-        order."""
+        words (losses.check_labels), then its sample weight if its loss
+        core is weighted (``weights``: each output's, or None for 1),
+        side by side in the outputs' order."""
         names = self.output_names
         words = []
-        for part, output, layer in zip(
+        for k, (part, output, layer) in enumerate(zip(
                 output_losses.labels_per_output(y, names), training.outputs,
-                self.outputs):
+                self.outputs)):
             if numpy.ndim(part) > 2 and (
                     numpy.shape(part)[1:] == layer.output_shape):
                 part = numpy.reshape(part, (len(part), -1))  # a value each
@@ -830,11 +925,15 @@ class Model:
                 output.loss, part, n_samples, output.n_outputs,
                 "labels" if output.name is None
                 else f"labels of {output.name}"))
+            if output.weighted:
+                words[-1] = sample_weights.appended(
+                    words[-1], None if weights is None else weights[k])
         return words[0] if len(words) == 1 else numpy.ascontiguousarray(
             numpy.concatenate(words, axis=1))
 
     def _plan_training(self, n_samples, loss, epochs, batch_size,
-                       learning_rate, shuffle, verbose, y=None):
+                       learning_rate, shuffle, verbose, y=None,
+                       weighted=False):
         """The TrainingRun of a fit call, and a function giving the order
         of the samples in each epoch (drawn only once all checks pass)."""
         if loss is None and self.loss is None:
@@ -866,15 +965,17 @@ class Model:
                               self._rng if shuffle else None)
 
         training = TrainingRun(
-            outputs=self._output_losses(loss_names, y), optimizer=optimizer,
+            outputs=self._output_losses(loss_names, y, weighted),
+            optimizer=optimizer,
             batch_size=min(batch_size, n_samples),
             n_samples=n_samples, n_epochs=epochs,
             **self._state_to_resume(optimizer))
         return training, order
 
-    def _output_losses(self, loss_names, y):
+    def _output_losses(self, loss_names, y, weighted=False):
         """Each output's OutputLoss: its loss, weight and metrics (resolved
-        against its labels, ``y``'s part)."""
+        against its labels, ``y``'s part); ``weighted``: its samples have
+        weights."""
         names = self.output_names
         several = len(names) > 1
         per_loss = loss_names if several else [loss_names]
@@ -894,7 +995,18 @@ class Model:
                 given[k], per_loss[k],
                 2 if labels[k] is None else numpy.ndim(labels[k]),
                 layer.units)),
-            weight=weights[k]) for k, layer in enumerate(self.outputs))
+            weight=weights[k], weighted=weighted)
+            for k, layer in enumerate(self.outputs))
+        for output, layer in zip(outputs, self.outputs):
+            what = f"output {output.name or layer.name!r}"
+            losses.check_output_shape(output.loss, layer.output_shape, what)
+            if weighted and output.loss.reduction == (
+                    "mean_with_sample_weight"):
+                raise SpiDNNConfigurationError(
+                    f"{what}: reduction='mean_with_sample_weight' with "
+                    f"sample weights divides each batch by its weights' "
+                    f"sum, which spiDNN does not compute on the machine "
+                    f"yet; use 'sum_over_batch_size'")
         _check_logits(nodes, outputs)
         return outputs
 
@@ -994,10 +1106,11 @@ def _check_logits(nodes, outputs):
     their activations to other layers, or to another output's loss."""
     for node in nodes:
         mine = [outputs[index] for index in node.output_indices]
-        takes = [output for output in mine if output.from_logits]
+        takes = [output for output in mine if output.sends_logits]
         if takes and (node.uses or len(takes) != len(mine)):
             others = [c.layer.name for c in node.consumers] + [
-                repr(output.name) for output in mine if not output.from_logits]
+                repr(output.name) for output in mine
+                if not output.sends_logits]
             raise SpiDNNConfigurationError(
                 f"{node.layer.name}: the {takes[0].loss} of output "
                 f"{takes[0].name or node.layer.name!r} is taken from its "
@@ -1026,16 +1139,18 @@ def _input_rows(x, model_input, what):
     return numpy.ascontiguousarray(array.astype(numpy.float32))
 
 
-def _split_validation(x, y, validation_data, validation_split):
-    """(x, y, validation_data) with Keras' ``validation_split``: the last
-    ``floor(n * split)`` samples, before any shuffling, validate."""
+def _split_validation(x, y, validation_data, validation_split,
+                      sample_weight=None):
+    """(x, y, validation_data, sample_weight) with Keras'
+    ``validation_split``: the last ``floor(n * split)`` samples, before
+    any shuffling, validate (with their sample weights, as Keras)."""
     if isinstance(validation_split, bool) or not (
             isinstance(validation_split, (int, float))
             and 0 <= validation_split < 1):
         raise SpiDNNConfigurationError(
             f"validation_split must be in [0, 1), not {validation_split!r}")
     if not validation_split or validation_data is not None:
-        return x, y, validation_data
+        return x, y, validation_data, sample_weight
     x = numpy.asarray(x)
     parts = y if isinstance(y, list) else None   # several outputs' labels
     y = [numpy.asarray(part) for part in parts] if parts is not None else (
@@ -1046,7 +1161,28 @@ def _split_validation(x, y, validation_data, validation_split):
         raise SpiDNNConfigurationError(
             f"validation_split={validation_split} of {n} samples leaves no "
             f"samples to {'train' if split_at == 0 else 'validate'} on")
+    train_w, val_w = _split_weights(sample_weight, split_at)
     if parts is not None:
         return (x[:split_at], [part[:split_at] for part in y],
-                (x[split_at:], [part[split_at:] for part in y]))
-    return (x[:split_at], y[:split_at], (x[split_at:], y[split_at:]))
+                (x[split_at:], [part[split_at:] for part in y], val_w),
+                train_w)
+    return (x[:split_at], y[:split_at], (x[split_at:], y[split_at:], val_w),
+            train_w)
+
+
+def _split_weights(sample_weight, split_at):
+    """The (training, validation) parts of fit's sample_weight: an
+    array, or a list or dict of them."""
+    if sample_weight is None:
+        return None, None
+    if isinstance(sample_weight, dict):
+        return ({k: numpy.asarray(v)[:split_at]
+                 for k, v in sample_weight.items()},
+                {k: numpy.asarray(v)[split_at:]
+                 for k, v in sample_weight.items()})
+    if isinstance(sample_weight, (list, tuple)) and sample_weight and (
+            numpy.ndim(sample_weight[0]) > 0):
+        return ([numpy.asarray(v)[:split_at] for v in sample_weight],
+                [numpy.asarray(v)[split_at:] for v in sample_weight])
+    array = numpy.asarray(sample_weight)
+    return array[:split_at], array[split_at:]

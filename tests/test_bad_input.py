@@ -122,7 +122,7 @@ def test_bad_labels(model, training_data, loss, y, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"loss": "hinge"}, "unknown loss 'hinge'"),
+    ({"loss": "dice"}, "unknown loss 'dice'"),
     ({}, "fit needs a loss"),
     ({"loss": "mse", "epochs": 0}, "epochs"),
     ({"loss": "mse", "batch_size": -2}, "batch_size"),
@@ -162,9 +162,12 @@ def test_keras_losses_and_optimizers_are_understood(model):
     assert model.optimizer.learning_rate == 0.25
     model.compile(loss=keras.losses.mean_squared_error)
     assert model.loss == "mean_squared_error"
-    with pytest.raises(SpiDNNConfigurationError, match="from_logits"):
-        model.compile(loss=keras.losses.CategoricalCrossentropy(
-            from_logits=True))
+    model.compile(loss=keras.losses.CategoricalCrossentropy(
+        from_logits=True))
+    assert model.loss.from_logits
+    with pytest.raises(SpiDNNConfigurationError, match="ignore_class"):
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(
+            ignore_class=0))
 
 
 @pytest.mark.machine
@@ -180,18 +183,25 @@ def test_layer_that_fits_for_predict_but_not_for_training():
         model.fit(x, numpy.zeros((2, 10)), loss="mse", verbose=0)
 
 
-@pytest.mark.machine
-def test_a_refusal_says_what_takes_the_space_and_what_would_fit():
-    """LeNet-5's second convolution trains with SGD but not with Adam:
-    the refusal names the optimizer's state and the change."""
+def _lenet(weights_in):
     from spiDNN.layers import AveragePooling2D, Conv2D, Flatten
     model = spiDNN.Model().add(Input(28, 28, 1))
     model.add(Conv2D(6, 5, activation="tanh", padding="same"))
     model.add(AveragePooling2D(2))
-    model.add(Conv2D(16, 5, activation="tanh", name="c5"))
+    model.add(Conv2D(16, 5, activation="tanh", name="c5",
+                     weights_in=weights_in))
     model.add(Flatten())
     model.add(Dense(10, activation="softmax"))
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+@pytest.mark.machine
+def test_a_refusal_says_what_takes_the_space_and_what_would_fit():
+    """LeNet-5's second convolution, its kernel kept in DTCM, trains with
+    SGD but not with Adam: the refusal names the optimizer's state and
+    the changes; by default its kernel then streams from SDRAM."""
+    model = _lenet("dtcm")
     x = numpy.zeros((2, 28, 28, 1), dtype=numpy.float32)
     with pytest.raises(SpiDNNConfigurationError) as refused:
         model.fit(x, numpy.zeros(2), verbose=0)
@@ -200,16 +210,25 @@ def test_a_refusal_says_what_takes_the_space_and_what_would_fit():
                               "420 of its 1176 inputs) needs ")
     for part in ("9664 its kernel", "3360 its inputs", "the Adam "
                  "optimizer's state", "it would fit with SGD instead of "
-                 "Adam"):
+                 "Adam (no optimizer state), or with weights_in='sdram'"):
         assert part in message
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(x, numpy.zeros(2), verbose=0)
+    model = _lenet("auto")
+    model.fit(x, numpy.zeros(2), verbose=0)
+    assert [layer.streamed for layer in model.plan.layers
+            if layer.name == "c5"] == [True]
 
 
 def test_a_kernel_beyond_a_core_is_named():
+    """Kept in DTCM, a kernel larger than a core is refused by name; by
+    default it streams from SDRAM."""
     from spiDNN.layers import Conv2D
     model = spiDNN.Model().add(Input(13, 13, 32))
     with pytest.raises(SpiDNNConfigurationError,
                        match=r"73984 its kernel.*its kernel alone is more "
-                             r"than a core holds.*use fewer filters"):
-        model.add(Conv2D(64, 3))
+                             r"than a core holds; give it "
+                             r"weights_in='sdram'"):
+        model.add(Conv2D(64, 3, weights_in="dtcm"))
+    model.add(Conv2D(64, 3))
+    assert [layer.streamed for layer in model.plan.layers] == [True]

@@ -251,8 +251,8 @@ def test_lists_train_as_arrays():
     (lambda m: m.fit(tf.data.Dataset.from_tensor_slices((X, Y))),
      "elements are single samples .* batch it"),
     (lambda m: m.fit(tf.data.Dataset.from_tensor_slices(
-        (X, Y, numpy.ones(60, numpy.float32))).batch(8)),
-     "sample_weight"),
+        (X, Y, numpy.ones(60, numpy.float32))).batch(8),
+        sample_weight=numpy.ones(60)), "sample_weight with x a tf.data"),
     (lambda m: m.fit(tf.data.Dataset.from_tensor_slices(X).batch(8)),
      "hold no labels"),
     (lambda m: m.fit(tf.data.Dataset.from_tensor_slices((X, Y)).batch(

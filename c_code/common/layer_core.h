@@ -732,11 +732,17 @@ static void read_gradients(const uint32_t *region, const float *rows) {
         if (from_dense(u)) {
             gather_init_all(&gradient_gathers[u], space,
                     dtcm_alloc(space.n_atoms));
-            outgoing_init(&outgoings[u], n, space.n_atoms, rows, &optimizer,
-                    regulariser_from_bits(consumers[u].kernel_l1,
-                                          consumers[u].kernel_l2));
-            rows += n * space.n_atoms * (1 + (optimizer.has_state
-                    ? optimizer_n_states(&optimizer) : 0));
+            regulariser_t kernel = regulariser_from_bits(
+                    consumers[u].kernel_l1, consumers[u].kernel_l2);
+            if (params.streamed) {
+                outgoing_init_in_place(&outgoings[u], n, space.n_atoms,
+                        (float *) rows, &optimizer, kernel);
+            } else {
+                outgoing_init(&outgoings[u], n, space.n_atoms, rows,
+                        &optimizer, kernel);
+            }
+            rows += outgoing_words(n, space.n_atoms, &optimizer,
+                                   params.streamed);
         } else {
             gather_init(&gradient_gathers[u], space, dtcm_alloc(n),
                     params.first_neuron, n);
@@ -753,9 +759,6 @@ static void initialise_training(data_specification_metadata_t *ds) {
     committed_batch = batch;
     optimizer = optimizer_from_params(&params);
     dropout_rate = bits_to_float(params.dropout_rate);
-    if (!params.streamed) {
-        gather_inputs_into(dtcm_alloc(n_inputs));
-    }
     sent = dtcm_alloc(n);
     delta = dtcm_alloc(n);
     if (dropout_rate > 0.0f) {
@@ -786,13 +789,16 @@ static bool layer_initialise(void) {
         .threshold = bits_to_float(params.activation_threshold),
         .clip = params.activation_clip};
     uint32_t n = params.n_neurons;
-    if (params.streamed) {
+    if (params.inputs_in_sdram) {
         // Both input vectors live in SDRAM, first in the STREAM region.
         inputs = data_specification_get_region(REGION_STREAM, ds);
         incoming = &inputs[n_inputs];
     } else {
         inputs = dtcm_alloc(n_inputs);
-        incoming = inputs;  // training gives the next sample its own buffer
+        // Training, or a streamed forward pass, gives the next sample its
+        // own buffer: it may arrive while this one's is in use.
+        incoming = params.training || params.streamed
+                ? dtcm_alloc(n_inputs) : inputs;
     }
     if (!read_sources(data_specification_get_region(REGION_SOURCES, ds))) {
         log_error("the sources do not make the %u inputs", n_inputs);

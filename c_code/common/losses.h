@@ -157,14 +157,237 @@ static inline float loss_bce_probabilities(uint32_t n, const float *p,
     return sum / (float) n;
 }
 
-// One sample's loss for `loss` (LOSS_*); `y` holds the label's values, or
-// for the sparse loss `y_index` the class.
-static inline float loss_compute(uint32_t loss, bool from_logits,
-                                 uint32_t n, const float *out,
-                                 const float *y, uint32_t y_index,
-                                 float scale, float *grad) {
-    switch (loss) {
+// ---- Keras' per-sample losses of keras/src/losses/losses.py.  Each is
+// written as Keras writes it, its gradient as TensorFlow's autodiff takes
+// it through the same ops, in float32: `scale` is the upstream gradient
+// of the sample's loss; a mean over the outputs first divides it by n
+// (TensorFlow's Mean gradient), and each op's gradient is the one its
+// registered gradient computes (cited where it is not obvious).
+
+static inline float sign_of(float x) {
+    return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
+}
+
+// mean_absolute_error: mean(|y - p|); Abs' gradient is sign(x).
+static inline float loss_mae(uint32_t n, const float *p, const float *y,
+                             float scale, float *grad) {
+    float s = scale / (float) n, sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float d = y[j] - p[j];
+        sum += d < 0.0f ? -d : d;
+        grad[j] = -(s * sign_of(d));
+    }
+    return sum / (float) n;
+}
+
+// mean_absolute_percentage_error: 100 mean(|(y - p) / max(|y|, eps)|).
+static inline float loss_mape(uint32_t n, const float *p, const float *y,
+                              float scale, float *grad) {
+    float s = (scale * 100.0f) / (float) n, sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float ay = y[j] < 0.0f ? -y[j] : y[j];
+        float m = ay > LOSS_EPSILON ? ay : LOSS_EPSILON;
+        float d = (y[j] - p[j]) / m;
+        sum += d < 0.0f ? -d : d;
+        grad[j] = -((s * sign_of(d)) / m);   // RealDiv's dx: grad / m
+    }
+    return 100.0f * (sum / (float) n);
+}
+
+// mean_squared_logarithmic_error: mean((log(max(p, eps) + 1)
+// - log(max(y, eps) + 1))^2); Maximum passes the gradient where p >= eps.
+static inline float loss_msle(uint32_t n, const float *p, const float *y,
+                              float scale, float *grad) {
+    float s = scale / (float) n, sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float u = (p[j] > LOSS_EPSILON ? p[j] : LOSS_EPSILON) + 1.0f;
+        float v = (y[j] > LOSS_EPSILON ? y[j] : LOSS_EPSILON) + 1.0f;
+        float d = spidnn_logf(u) - spidnn_logf(v);
+        sum += d * d;
+        // Square: grad (2 x); Log: grad (1 / x).
+        grad[j] = p[j] >= LOSS_EPSILON
+                ? (s * (d * 2.0f)) * (1.0f / u) : 0.0f;
+    }
+    return sum / (float) n;
+}
+
+// huber: mean(where(|e| <= delta, 0.5 e^2, delta |e| - 0.5 delta^2)),
+// e = p - y.
+static inline float loss_huber(uint32_t n, const float *p, const float *y,
+                               float delta, float scale, float *grad) {
+    float s = scale / (float) n, sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float e = p[j] - y[j];
+        float a = e < 0.0f ? -e : e;
+        if (a <= delta) {
+            sum += 0.5f * (e * e);
+            grad[j] = (0.5f * s) * (e * 2.0f);
+        } else {
+            sum += delta * a - 0.5f * (delta * delta);
+            grad[j] = (delta * s) * sign_of(e);
+        }
+    }
+    return sum / (float) n;
+}
+
+// log_cosh: mean(x + softplus(-2 x) - log 2), x = p - y.  Softplus'
+// gradient is TensorFlow's SoftplusGrad, grad / (1 + exp(-features)).
+static inline float loss_log_cosh(uint32_t n, const float *p,
+                                  const float *y, float scale,
+                                  float *grad) {
+    const float log2 = 0.693147182f;     // float32(log(2))
+    float s = scale / (float) n, sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float x = p[j] - y[j];
+        float u = x * -2.0f;
+        sum += (x + spidnn_softplusf(u)) - log2;
+        grad[j] = s + (s / (1.0f + spidnn_expf(-u))) * -2.0f;
+    }
+    return sum / (float) n;
+}
+
+// kl_divergence: sum(yc log(yc / pc)), yc, pc clipped to [eps, 1]
+// (clip_by_value passes the gradient on the closed interval).
+static inline float loss_kld(uint32_t n, const float *p, const float *y,
+                             float scale, float *grad) {
+    float sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float yc = y[j] < LOSS_EPSILON ? LOSS_EPSILON
+                : (y[j] > 1.0f ? 1.0f : y[j]);
+        float pc = p[j] < LOSS_EPSILON ? LOSS_EPSILON
+                : (p[j] > 1.0f ? 1.0f : p[j]);
+        float q = yc / pc;
+        sum += yc * spidnn_logf(q);
+        // Log: grad (1 / q); RealDiv's dy: grad ((-x / y) / y).
+        grad[j] = (p[j] >= LOSS_EPSILON && p[j] <= 1.0f)
+                ? ((yc * scale) * (1.0f / q)) * ((-yc / pc) / pc) : 0.0f;
+    }
+    return sum;
+}
+
+// poisson: mean(p - y log(p + eps)).
+static inline float loss_poisson(uint32_t n, const float *p,
+                                 const float *y, float scale,
+                                 float *grad) {
+    float s = scale / (float) n, sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float u = p[j] + LOSS_EPSILON;
+        sum += p[j] - y[j] * spidnn_logf(u);
+        grad[j] = s + (y[j] * -s) * (1.0f / u);
+    }
+    return sum / (float) n;
+}
+
+// hinge (squared: squared_hinge): mean(max(1 - y p, 0)) (of its
+// square), y in {-1, 1} (the host converts 0/1 labels, as Keras'
+// convert_binary_labels_to_hinge does); Maximum passes where 1 - y p >= 0.
+static inline float loss_hinge(uint32_t n, const float *p, const float *y,
+                               bool squared, float scale, float *grad) {
+    float s = scale / (float) n, sum = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float m = 1.0f - y[j] * p[j];
+        float h = m > 0.0f ? m : 0.0f;
+        sum += squared ? h * h : h;
+        float g = squared ? s * (h * 2.0f) : s;
+        grad[j] = m >= 0.0f ? y[j] * -g : 0.0f;
+    }
+    return sum / (float) n;
+}
+
+// categorical_hinge: max(max_j((1 - y_j) p_j) - sum_j(y_j p_j) + 1, 0).
+// reduce_max's gradient is shared by its tied maxima (TensorFlow's
+// _MaxGrad: indicators / their count).
+static inline float loss_categorical_hinge(uint32_t n, const float *p,
+                                           const float *y, float scale,
+                                           float *grad) {
+    float pos = 0.0f, neg = 0.0f;
+    uint32_t ties = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        pos += y[j] * p[j];
+        float v = (1.0f - y[j]) * p[j];
+        if (j == 0 || v > neg) {
+            neg = v;
+            ties = 1;
+        } else if (v == neg) {
+            ties++;
+        }
+    }
+    float m = (neg - pos) + 1.0f;
+    float g = m >= 0.0f ? scale : 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float share = (1.0f - y[j]) * p[j] == neg
+                ? (1.0f / (float) ties) * g : 0.0f;
+        grad[j] = (1.0f - y[j]) * share + y[j] * -g;
+    }
+    return m > 0.0f ? m : 0.0f;
+}
+
+// rsqrt(sum x^2) (into *rsqrt) and its cap at 1 / eps: Keras' L2
+// normalize multiplies by the capped one.
+static inline float inverse_norm(uint32_t n, const float *x, float *rsqrt) {
+    float ss = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        ss += x[j] * x[j];
+    }
+    *rsqrt = 1.0f / spidnn_sqrtf(ss);
+    return *rsqrt < 1.0f / LOSS_EPSILON ? *rsqrt : 1.0f / LOSS_EPSILON;
+}
+
+// cosine_similarity: -sum(normalize(y) normalize(p)), normalize(x) =
+// x min(rsqrt(sum x^2), 1 / eps).  The gradient reaches p directly and
+// through the norm: Minimum passes where rsqrt <= 1 / eps, and Rsqrt's
+// is TensorFlow's RsqrtGrad, -0.5 (dy y) (y y) (0 where dy is 0).
+static inline float loss_cosine(uint32_t n, const float *p, const float *y,
+                                float scale, float *grad) {
+    float rsqrt_y, rsqrt_p;
+    float inv_y = inverse_norm(n, y, &rsqrt_y);
+    float inv_p = inverse_norm(n, p, &rsqrt_p);
+    float sum = 0.0f, d_inv = 0.0f;
+    for (uint32_t j = 0; j < n; j++) {
+        float yn = y[j] * inv_y;
+        sum += yn * (p[j] * inv_p);
+        grad[j] = yn * -scale;                 // dL/d(normalize(p)_j)
+        d_inv += p[j] * grad[j];
+    }
+    float d_rsqrt = rsqrt_p <= 1.0f / LOSS_EPSILON ? d_inv : 0.0f;
+    float d_ss = d_rsqrt == 0.0f ? 0.0f
+            : (-0.5f * (d_rsqrt * rsqrt_p)) * (rsqrt_p * rsqrt_p);
+    (void) rsqrt_y;
+    for (uint32_t j = 0; j < n; j++) {
+        grad[j] = grad[j] * inv_p + d_ss * (p[j] * 2.0f);
+    }
+    return -sum;
+}
+
+// Keras' label smoothing of the cross-entropies, y (1 - s) + shift
+// (categorical: shift = s / classes; binary: 0.5 s), into `out`; the
+// host gives float32(1 - s) and the shift as Keras' float32 arithmetic
+// rounds them.
+static inline const float *smoothed(const loss_params_t *params,
+                                    uint32_t n, const float *y,
+                                    float *out) {
+    if (params->label_smoothing == 0u) {
+        return y;
+    }
+    float keep = bits_to_float(params->smoothing_keep);
+    float shift = bits_to_float(params->smoothing_shift);
+    for (uint32_t j = 0; j < n; j++) {
+        out[j] = y[j] * keep + shift;
+    }
+    return out;
+}
+
+// One sample's loss for the loss `params` names (LOSS_*); `y` holds the
+// label's values, or for the sparse loss `y_index` the class; `smooth`
+// has room for a smoothed label.
+static inline float loss_compute(const loss_params_t *params, uint32_t n,
+                                 const float *out, const float *y,
+                                 uint32_t y_index, float scale, float *grad,
+                                 float *smooth) {
+    bool from_logits = params->from_logits != 0u;
+    switch (params->loss) {
     case LOSS_CATEGORICAL_CROSSENTROPY:
+        y = smoothed(params, n, y, smooth);
         return from_logits ? loss_cce_logits(n, out, y, scale, grad)
                            : loss_cce_probabilities(n, out, y, scale, grad);
     case LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
@@ -172,8 +395,32 @@ static inline float loss_compute(uint32_t loss, bool from_logits,
                 ? loss_sparse_logits(n, out, y_index, scale, grad)
                 : loss_sparse_probabilities(n, out, y_index, scale, grad);
     case LOSS_BINARY_CROSSENTROPY:
+        y = smoothed(params, n, y, smooth);
         return from_logits ? loss_bce_logits(n, out, y, scale, grad)
                            : loss_bce_probabilities(n, out, y, scale, grad);
+    case LOSS_MEAN_ABSOLUTE_ERROR:
+        return loss_mae(n, out, y, scale, grad);
+    case LOSS_MEAN_ABSOLUTE_PERCENTAGE_ERROR:
+        return loss_mape(n, out, y, scale, grad);
+    case LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR:
+        return loss_msle(n, out, y, scale, grad);
+    case LOSS_HUBER:
+        return loss_huber(n, out, y, bits_to_float(params->delta), scale,
+                          grad);
+    case LOSS_LOG_COSH:
+        return loss_log_cosh(n, out, y, scale, grad);
+    case LOSS_KL_DIVERGENCE:
+        return loss_kld(n, out, y, scale, grad);
+    case LOSS_POISSON:
+        return loss_poisson(n, out, y, scale, grad);
+    case LOSS_HINGE:
+    case LOSS_SQUARED_HINGE:
+        return loss_hinge(n, out, y, params->loss == LOSS_SQUARED_HINGE,
+                          scale, grad);
+    case LOSS_CATEGORICAL_HINGE:
+        return loss_categorical_hinge(n, out, y, scale, grad);
+    case LOSS_COSINE_SIMILARITY:
+        return loss_cosine(n, out, y, scale, grad);
     default:
         return loss_mse(n, out, y, scale, grad);
     }

@@ -23,13 +23,15 @@ static inline uint32_t metric_argmax(uint32_t n, const float *v) {
 }
 
 // The metric of one sample.  `out` is what the loss core received: the
-// model's outputs, or its logits when the loss takes them (from_logits),
-// in which case the output layer's activation gives the outputs.  A
+// model's outputs, or its output layer's z when the loss takes it
+// (sends_logits), in which case that layer's activation gives the
+// outputs (a loss with from_logits on a linear output gets the outputs,
+// and Keras' metrics see those).  A
 // softmax keeps the order of its logits, so the argmax of the logits is
 // the outputs'.
 static inline float metric_value(uint32_t metric, uint32_t n,
                                  const float *out, const float *y,
-                                 uint32_t y_index, bool from_logits,
+                                 uint32_t y_index, bool sends_logits,
                                  uint32_t activation) {
     if (metric == METRIC_SPARSE_CATEGORICAL_ACCURACY) {
         return metric_argmax(n, out) == y_index ? 1.0f : 0.0f;
@@ -42,7 +44,7 @@ static inline float metric_value(uint32_t metric, uint32_t n,
     for (uint32_t i = 0; i < n; i++) {
         // (A loss takes logits after a sigmoid or softmax, which have
         // no settings.)
-        float p = from_logits ? activation_apply(activation, out[i],
+        float p = sends_logits ? activation_apply(activation, out[i],
                                                  &ACTIVATION_PARAMS_DEFAULT)
                               : out[i];
         float predicted = p > 0.5f ? 1.0f : 0.0f;

@@ -37,6 +37,36 @@ static inline void outgoing_init(outgoing_t *o, uint32_t n, uint32_t n_next,
     }
 }
 
+// A streamed core's copy (layer_params.streamed) stays where it is, in the
+// OUTGOING region's SDRAM, with every state array after the rows and the
+// gradients after those (the host writes zeros where it has no state):
+// the core reads and writes them in place, the same numbers as in DTCM.
+static inline void outgoing_init_in_place(outgoing_t *o, uint32_t n,
+                                          uint32_t n_next, float *region,
+                                          const optimizer_t *optimizer,
+                                          regulariser_t regulariser) {
+    uint32_t size = n * n_next, n_states = optimizer_n_states(optimizer);
+    o->n = n;
+    o->n_next = n_next;
+    o->rows = region;
+    o->trained.weights = region;
+    for (uint32_t k = 0; k < MAX_STATES; k++) {
+        o->trained.state[k] = k < n_states ? &region[(1 + k) * size] : NULL;
+    }
+    o->trained.grads = &region[(1 + n_states) * size];
+    o->trained.n = size;
+    trained_regularise(&o->trained, regulariser, size, regulariser);
+}
+
+// Words of the OUTGOING region a copy takes.
+static inline uint32_t outgoing_words(uint32_t n, uint32_t n_next,
+                                      const optimizer_t *optimizer,
+                                      bool in_place) {
+    uint32_t n_states = optimizer_n_states(optimizer);
+    return n * n_next * (in_place ? 2 + n_states
+            : 1 + (optimizer->has_state ? n_states : 0));
+}
+
 // dL/da_j of this core's neuron j from the next layer's deltas.
 static inline float outgoing_gradient(const outgoing_t *o, uint32_t j,
                                       const float *next_delta) {

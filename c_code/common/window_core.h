@@ -55,9 +55,26 @@ static void window_setup(data_specification_metadata_t *ds) {
     }
 }
 
+#ifdef WINDOW_ASYNC_INPUT_GRADIENTS
+// The exchange is complete: true if the app computes the owned elements'
+// dL/dx itself (then it calls window_send_input_gradients()).
+static bool app_input_gradients_begin(void);
+
+// The owned elements' dL/dx (g[k] of element owned_first + k) go to the
+// previous layer: the sample is done.
+static void window_send_input_gradients(const float *g) {
+    send_floats(params.backward_key, g, window.n_owned);
+    layer_sample_done();
+}
+#else
+static inline bool app_input_gradients_begin(void) {
+    return false;
+}
+#endif
+
 static void send_input_gradients(uint generation, uint unused) {
     (void) unused;
-    if (stale(generation)) {
+    if (stale(generation) || app_input_gradients_begin()) {
         return;
     }
     for (uint32_t k = 0; k < window.n_owned; k++) {

@@ -17,7 +17,14 @@
 // totals at its step, and the first core alone reports the penalty.
 // Packets per batch: the kernel and biases once
 // per core.  The backward pass to the previous layer is window_core.h's.
+//
+// Streamed (layer_params.streamed), the weights, their gradients and
+// state, each position's sums and the previous core's running sums live
+// in SDRAM, and every pass streams them through DTCM (conv_stream.h): the
+// same additions in the same order, so the same numbers.
+#define WINDOW_ASYNC_INPUT_GRADIENTS
 #include "window_core.h"
+#include "conv_stream.h"
 
 #define NO_CORE 0xFFFFFFFFu
 
@@ -33,26 +40,44 @@ static gather_t total_gather;    // the totals from the last core
 static bool chain_ready;         // this core's batch is complete
 static bool chain_in_complete;   // the previous core's sums are all in
 
+// Streamed: the STREAM region holds the gradients (the batch's totals),
+// each state array, the positions' sums and the previous core's running
+// sums, n_params words each (layouts.conv_stream_region_words).
+static void streamed_setup(data_specification_metadata_t *ds);
+static void stream_forward_done(void);
+static void stream_accumulated(void);
+static void stream_gradients_done(const float *g);
+static void stream_chain_sent(void);
+static void stream_update_done(void);
+
 static bool app_setup(data_specification_metadata_t *ds) {
     window_setup(ds);
     n_params = conv_n_weights(&window)
             + (params.use_bias ? window.n_filters : 0);
-    weights = dtcm_alloc(n_params);
-    spin1_memcpy(weights, data_specification_get_region(REGION_WEIGHTS, ds),
-                 n_params * sizeof(float));
+    n_positions = params.n_neurons / window.out_channels;
+    if (params.streamed) {
+        streamed_setup(ds);
+    } else {
+        weights = dtcm_alloc(n_params);
+        spin1_memcpy(weights, data_specification_get_region(
+                REGION_WEIGHTS, ds), n_params * sizeof(float));
+        if (params.training) {
+            trained_init(&trained, &optimizer, weights, n_params);
+            position_grads = dtcm_zeros(n_positions * n_params);
+            if (window.chain_previous != NO_CORE) {
+                chain_in = dtcm_alloc(n_params);
+            }
+        }
+    }
     if (params.training) {
-        trained_init(&trained, &optimizer, weights, n_params);
         trained_regularise(&trained, kernel_regulariser(),
                 conv_n_weights(&window), bias_regulariser());
         grads = trained.grads;
-        n_positions = params.n_neurons / window.out_channels;
-        position_grads = dtcm_zeros(n_positions * n_params);
         if (optimizer.has_state) {
             trained_load_state(&trained, data_specification_get_region(
                     REGION_OPTIMIZER_STATE, ds), n_params, 0);
         }
         if (window.chain_previous != NO_CORE) {
-            chain_in = dtcm_alloc(n_params);
             gather_init(&chain_gather, key_space_of(window.chain_base,
                     window.chain_atom_bits, window.chain_atoms_per_core,
                     window.chain_n_atoms), chain_in,
@@ -68,6 +93,45 @@ static bool app_setup(data_specification_metadata_t *ds) {
     return true;
 }
 
+static void streamed_setup(data_specification_metadata_t *ds) {
+    weights = data_specification_get_region(REGION_WEIGHTS, ds);
+    bool training = params.training;
+    if (training) {
+        float *region = data_specification_get_region(REGION_STREAM, ds);
+        uint32_t n_states = optimizer_n_states(&optimizer);
+        trained.weights = weights;
+        trained.n = n_params;
+        trained.grads = region;
+        for (uint32_t k = 0; k < MAX_STATES; k++) {
+            trained.state[k] = k < n_states
+                    ? &region[(1 + k) * n_params] : NULL;
+        }
+        trained.regulariser[0] = trained.regulariser[1] =
+                (regulariser_t) {0.0f, 0.0f};
+        trained.split = n_params;
+        position_grads = &region[(1 + n_states) * n_params];
+        chain_in = window.chain_previous != NO_CORE
+                ? &position_grads[n_positions * n_params] : NULL;
+    }
+    // (Field by field: a struct copy would call memcpy.)
+    cstream.window = &window;
+    cstream.first = params.first_neuron;
+    cstream.n = params.n_neurons;
+    cstream.n_params = n_params;
+    cstream.weights = weights;
+    cstream.position_sums = position_grads;
+    cstream.chain_in = chain_in;
+    cstream.trained = training ? &trained : NULL;
+    cstream.optimizer = &optimizer;
+    cstream.forward_done = stream_forward_done;
+    cstream.accumulated = stream_accumulated;
+    cstream.gradients_done = stream_gradients_done;
+    cstream.chain_sent = stream_chain_sent;
+    cstream.update_done = stream_update_done;
+    cstream.chain_key = window.chain_key;
+    conv_stream_setup();
+}
+
 // Multiplies per output element of the forward and gradient maths.
 static uint32_t window_multiplies(void) {
     return window.kernel_height * window.kernel_width * window.in_channels;
@@ -75,19 +139,58 @@ static uint32_t window_multiplies(void) {
 
 static bool app_forward(const float *x, float *out) {
     COST(COST_FORWARD, params.n_neurons * window_multiplies());
+    if (params.streamed) {
+        conv_stream_forward(window_inputs(x), out);
+        return false;
+    }
     conv_forward(&window, weights, params.use_bias, params.first_neuron,
             params.n_neurons, window_inputs(x), out);
     return true;
 }
 
+static void stream_forward_done(void) {
+    layer_forward_done();
+}
+
+static const float *backward_deltas;   // streamed: the sample's deltas
+
 static bool app_backward(const float *x, const float *deltas) {
     if (!params.frozen) {      // Keras' trainable=False: no gradients
         COST(COST_ACCUMULATE, params.n_neurons * window_multiplies());
+        if (params.streamed) {
+            backward_deltas = deltas;
+            conv_stream_accumulate(window_inputs(x), deltas);
+            return false;
+        }
         conv_accumulate(&window, params.use_bias, params.first_neuron,
                 params.n_neurons, window_inputs(x), deltas, position_grads,
                 n_params);
     }
     return window_backward(deltas);
+}
+
+// Streamed: the sample's kernel gradient is added; the deltas go on.
+static void stream_accumulated(void) {
+    if (window_backward(backward_deltas)) {
+        layer_sample_done();
+    }
+}
+
+// The exchange is complete: streamed, the owned elements' dL/dx stream
+// (after the kernel gradient, if that still runs); else window_core.h
+// computes them with app_input_gradient().
+static bool app_input_gradients_begin(void) {
+    if (!params.streamed) {
+        return false;
+    }
+    COST(COST_INPUT_GRADIENT, window.n_owned * window.kernel_height
+            * window.kernel_width * window.out_channels);
+    conv_stream_input_gradients(window_inputs(inputs), window_deltas());
+    return true;
+}
+
+static void stream_gradients_done(const float *g) {
+    window_send_input_gradients(g);
 }
 
 static float app_input_gradient(uint32_t b, const float *x,
@@ -106,6 +209,10 @@ static void pass_chain(uint generation, uint unused) {
         return;
     }
     COST(COST_CHAIN, n_params * n_positions);
+    if (params.streamed) {
+        conv_stream_chain();   // it zeroes the sums it sends
+        return;
+    }
     for (uint32_t e = 0; e < n_params; e++) {
         float sum = window.chain_previous == NO_CORE
                 ? position_grads[e] : chain_in[e] + position_grads[e];
@@ -117,6 +224,10 @@ static void pass_chain(uint generation, uint unused) {
     // Sent: the next batch's sums start again (an abort replays from the
     // batch's start, which zeroes them too).
     zero_floats(position_grads, n_positions * n_params);
+}
+
+// Streamed: the link is sent; the totals come from the chain's last core.
+static void stream_chain_sent(void) {
 }
 
 // The layer's totals are in: the batch's update is ready.
@@ -139,15 +250,36 @@ static bool app_batch_end(void) {
 }
 
 static bool app_apply_update(const step_t *step) {
+    if (params.streamed) {
+        conv_stream_update(step);
+        return false;
+    }
     trained_step(&optimizer, &trained, step);
     return true;
 }
 
+static void stream_update_done(void) {
+    layer_update_applied();
+}
+
+// The batch's gradients and sums start again (in SDRAM, streamed: once
+// the forgotten streams' transfers are done).
+static void forget_batch(void) {
+    trained_forget(&trained);
+    zero_floats(position_grads, n_positions * n_params);
+}
+
 static void app_abort(void) {
     window_abort();
+    if (params.streamed) {
+        // A committed update runs to its end: it is part of the commit.
+        if (!conv_stream_abort(params.training ? forget_batch : NULL)) {
+            return;
+        }
+    } else if (params.training) {
+        forget_batch();
+    }
     if (params.training) {
-        trained_forget(&trained);
-        zero_floats(position_grads, n_positions * n_params);
         gather_reset(&chain_gather);
         gather_reset(&total_gather);
         chain_ready = false;

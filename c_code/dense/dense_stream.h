@@ -21,6 +21,7 @@
 #include "dense_kernel.h"
 #include "optimizer.h"
 #include "stream.h"
+#include "stream_update.h"
 
 typedef struct dense_stream_t {
     uint32_t n_neurons;
@@ -36,13 +37,11 @@ typedef struct dense_stream_t {
 
 static dense_stream_t dstream;
 static float *kernel_sdram;        // [n_neurons][dstream.n_inputs], in SDRAM
-static float *kbuf[2], *xbuf[2], *gbuf[2], *sbuf[2][MAX_STATES];
+static float *kbuf[2], *xbuf[2], *gbuf[2];
 static uint32_t row_blocks;        // blocks per kernel row
 static const float *stream_x;      // the sample's inputs (SDRAM)
 static float *stream_z;
 static const float *stream_delta;
-static step_t stream_step;      // the committed step being applied
-static bool updating;              // the running stream is the update
 
 // Input block b and neuron j of job q; the block's first input and size.
 static uint32_t block_of(uint32_t q, uint32_t *j, uint32_t *first) {
@@ -73,11 +72,6 @@ static uint32_t row_reads(uint32_t q, float *array, float **buf,
     return 2;
 }
 
-static uint32_t no_transfers(uint32_t q, stream_transfer_t *t) {
-    (void) q; (void) t;
-    return 0;
-}
-
 // ---- Forward.
 static uint32_t forward_reads(uint32_t q, stream_transfer_t *t) {
     return row_reads(q, kernel_sdram, kbuf, t);
@@ -96,13 +90,12 @@ static void forward_block(uint32_t q) {
 
 // done: dstream.forward_done, from stream_setup.
 static stream_job_t forward_job = {
-    0, forward_reads, forward_block, no_transfers, NULL};
+    0, forward_reads, forward_block, stream_no_transfers, NULL};
 
 static bool stream_forward(const float *x, float *out) {
     stream_x = x;
     stream_z = out;
     forward_job.n_jobs = n_row_jobs();
-    updating = false;
     stream_start(&forward_job);
     return false;
 }
@@ -137,62 +130,17 @@ static void stream_gradients(const float *x, const float *deltas) {
     stream_x = x;
     stream_delta = deltas;
     gradient_job.n_jobs = n_row_jobs();
-    updating = false;
     stream_start(&gradient_job);
 }
 
-// ---- The update: the kernel's words in blocks.
-static uint32_t update_block_size(uint32_t q) {
-    uint32_t left = dstream.trained->n - q * STREAM_BLOCK;
-    return left < STREAM_BLOCK ? left : STREAM_BLOCK;
-}
-
-// Weights, gradients and each state array of block q, to or from its
-// buffers.
-static uint32_t update_transfers(uint32_t q, stream_transfer_t *t) {
-    uint32_t first = q * STREAM_BLOCK, n = update_block_size(q);
-    uint32_t count = 0;
-    t[count++] = (stream_transfer_t) {&kernel_sdram[first], kbuf[q & 1u], n};
-    t[count++] = (stream_transfer_t) {
-        &dstream.trained->grads[first], gbuf[q & 1u], n};
-    for (uint32_t k = 0; k < optimizer_n_states(dstream.optimizer); k++) {
-        t[count++] = (stream_transfer_t) {
-            &dstream.trained->state[k][first], sbuf[q & 1u][k], n};
-    }
-    return count;
-}
-
-static void update_block(uint32_t q) {
-    uint32_t n = update_block_size(q);
-    // The kernel's regulariser: its penalty gradient is element by
-    // element, so block by block the same as on the DTCM kernel.
-    trained_t view;
-    view.weights = kbuf[q & 1u];
-    view.grads = gbuf[q & 1u];
-    for (uint32_t k = 0; k < MAX_STATES; k++) {
-        view.state[k] = sbuf[q & 1u][k];
-    }
-    view.n = n;
-    view.regulariser[0] = view.regulariser[1] =
-            dstream.trained->regulariser[0];
-    view.split = n;
-    trained_step(dstream.optimizer, &view, &stream_step);
-}
-
+// ---- The update: the kernel's words in blocks (stream_update.h).
 static void update_done(void) {
-    updating = false;
     dstream.update_done();
 }
 
-static stream_job_t update_job = {
-    0, update_transfers, update_block, update_transfers, update_done};
-
 // The kernel's update (the caller steps the biases').
 static void stream_update(const step_t *step) {
-    stream_step = *step;
-    update_job.n_jobs = (dstream.trained->n + STREAM_BLOCK - 1) / STREAM_BLOCK;
-    updating = true;
-    stream_start(&update_job);
+    stream_start(stream_update_job(step));
 }
 
 // ---- Abort: a forward or gradient stream is forgotten, and the batch's
@@ -205,7 +153,7 @@ static void zero_kernel_grads(void) {
 // False while the update runs (nothing is forgotten: the caller keeps
 // the biases' gradients too).
 static bool stream_abort(void) {
-    if (updating) {
+    if (supdate_running) {
         return false;
     }
     stream_cancel(dstream.trained != NULL ? zero_kernel_grads : NULL);
@@ -243,11 +191,9 @@ static void stream_setup(const dense_stream_t *config,
     }
     for (uint32_t s = 0; s < 2; s++) {
         gbuf[s] = dtcm_alloc(STREAM_BLOCK);
-        for (uint32_t k = 0; k < MAX_STATES; k++) {
-            sbuf[s][k] = k < optimizer_n_states(dstream.optimizer)
-                    ? dtcm_alloc(STREAM_BLOCK) : NULL;
-        }
     }
+    stream_update_setup(dstream.optimizer, dstream.trained, kbuf, gbuf,
+                        update_done);
 }
 
 #endif

@@ -5,8 +5,10 @@
 // the loss takes logits) and the label, streamed in like the inputs.  It
 // then sends each output neuron its gradient on the backward partition
 // (one packet per neuron), scaled by the output's loss weight (Keras'
-// total loss is the weighted sum of the outputs' losses), and the
-// sample's unweighted loss to the host on the loss partition, followed
+// total loss is the weighted sum of the outputs' losses) and the sample's
+// weight (sample_weight, class_weight: a last word of the label), and the
+// sample's loss times its sample weight (Keras' weighted values, which
+// its reduction sums) to the host on the loss partition, followed
 // by the sample's metrics (metrics.h).  It counts
 // samples into batches for the batch mean, and takes part in the host's
 // control like every app (control.h); evaluating, it sends no gradients
@@ -31,8 +33,10 @@ static batch_counter_t batch;
 static batch_counter_t committed_batch;   // what an abort takes back
 
 static float *outputs;        // the output layer's values for this sample
-static float *labels;         // the label, one value per output
+static float *labels;         // the label (one value per output, or the
+                              // class), then the sample weight (weighted)
 static float *gradient;       // dL/d(output) of the batch's mean loss
+static float *smooth;         // a smoothed label (label_smoothing)
 
 static gather_t output_gather;
 static gather_t label_gather;
@@ -46,14 +50,24 @@ static void compute_loss(uint generation, uint unused) {
     }
     uint32_t n = output_gather.space.n_atoms;
     COST(COST_LOSS_MEAN_SQUARED_ERROR + params.loss, n);
-    // The weight's factor of the batch mean (exactly 1 / size unweighted).
+    // The gradient of the batch mean of the weighted losses, as
+    // TensorFlow takes it: the loss weight over the batch's size (exactly
+    // 1 / size without one), times the sample's weight.
     float scale = bits_to_float(params.loss_weight)
             / (float) batch_current_size(&batch);
+    float sample_weight = 1.0f;
+    if (params.weighted) {
+        sample_weight = labels[params.label_width - 1];
+        scale = scale * sample_weight;
+    }
     // A sparse label is the class as an integer payload, kept bit for bit.
     uint32_t label_index = float_to_bits(labels[0]);
-    bool from_logits = params.from_logits != 0;
-    float loss = loss_compute(params.loss, from_logits, n, outputs, labels,
-                              label_index, scale, gradient);
+    bool sends_logits = params.sends_logits != 0;
+    float loss = loss_compute(&params, n, outputs, labels, label_index,
+                              scale, gradient, smooth);
+    if (params.weighted) {
+        loss = loss * sample_weight;
+    }
     bool evaluated = evaluating();
     if (!evaluated) {
         COST(COST_SEND, n);
@@ -65,7 +79,7 @@ static void compute_loss(uint generation, uint unused) {
         if ((params.metrics >> metric) & 1u) {
             COST(COST_METRIC, n);
             send_float(params.loss_key + 1 + metric, metric_value(
-                    metric, n, outputs, labels, label_index, from_logits,
+                    metric, n, outputs, labels, label_index, sends_logits,
                     params.output_activation));
         }
     }
@@ -128,8 +142,9 @@ static bool initialise(void) {
     control_init(params.control_key, ds, &loss_control_hooks);
     uint32_t n = params.output_n_atoms;
     outputs = dtcm_alloc(n);
-    labels = dtcm_alloc(n);
+    labels = dtcm_alloc(params.label_n_atoms);
     gradient = dtcm_alloc(n);
+    smooth = params.label_smoothing ? dtcm_alloc(n) : NULL;
     gather_init_all(&output_gather, key_space_of(params.output_base,
             params.output_atom_bits, params.output_atoms_per_core, n),
             outputs);

@@ -18,11 +18,19 @@ typedef struct vm_route {
     uint32_t key, mask, route;      // route: bits 0-5 links, 6+ processors
 } vm_route_t;
 
+#define VM_ROUTER_RECENT    8       // entries tried before the map
+
 typedef struct vm_router {
     vm_route_t *routes;
     uint32_t n_routes;
     // Every key looked up, and the entry that matched it or -1.
     vm_map_t seen;
+    // No key matches two entries (PACMAN's tables): then any entry that
+    // matches is the first, and the last few that matched are tried
+    // before the map (a core's keys come in runs through one entry).
+    bool disjoint;
+    int32_t recent[VM_ROUTER_RECENT];
+    uint32_t next_recent;
 } vm_router_t;
 
 // Where a router sends a packet: out of `links` (a bit per link) and to

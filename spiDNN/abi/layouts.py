@@ -83,6 +83,17 @@ LOSSES = {
     "categorical_crossentropy": 1,
     "sparse_categorical_crossentropy": 2,
     "binary_crossentropy": 3,
+    "mean_absolute_error": 4,
+    "mean_absolute_percentage_error": 5,
+    "mean_squared_logarithmic_error": 6,
+    "huber": 7,
+    "log_cosh": 8,
+    "kl_divergence": 9,
+    "poisson": 10,
+    "hinge": 11,
+    "squared_hinge": 12,
+    "categorical_hinge": 13,
+    "cosine_similarity": 14,
 }
 
 #: Pooling modes of the pool app (ZeroPadding is a 1x1 "pad" window whose
@@ -409,8 +420,12 @@ LAYER_PARAMS = Struct("layer_params", [
     ("dropout_rate", "float32 bits: the Dropout after the layer, 0: none"),
     ("dropout_seed", "seed of the dropout masks"),
     ("control_key", "first key of the host's control partition"),
-    ("streamed", "1: the input vectors and the kernel live in SDRAM (the "
-                 "STREAM and WEIGHTS regions) and stream through DMA"),
+    ("streamed", "1: the kernel lives in SDRAM (the WEIGHTS region; "
+                 "training, its gradients and state in the STREAM region) "
+                 "and streams through DMA; training, the copies of Dense "
+                 "consumers' rows stay in the OUTGOING region"),
+    ("inputs_in_sdram", "1: the input vectors live in SDRAM too, first in "
+                        "the STREAM region (a streamed Dense's)"),
     ("block_first", "first input element this core takes (a 2-D split: "
                     "its input block; else 0)"),
     ("block_inputs", "input elements this core takes (all, unless 2-D)"),
@@ -564,15 +579,29 @@ CORE_STATUS = Struct("core_status", [
 
 LOSS_PARAMS = Struct("loss_params", [
     ("loss", "one of LOSS_*"),
-    ("from_logits", "1: the outputs are the last layer's z (as Keras)"),
-    ("label_width", "values per label: outputs, or 1 for sparse labels"),
+    ("from_logits", "1: the loss takes what arrives as logits (Keras' "
+                    "from_logits, or a cross-entropy after a softmax or "
+                    "sigmoid)"),
+    ("sends_logits", "1: what arrives is the output layer's z, and its "
+                     "activation (output_activation) gives the outputs "
+                     "the metrics see"),
+    ("label_width", "words per label: its values (outputs, or 1 for "
+                    "sparse labels), then the sample weight (weighted)"),
+    ("weighted", "1: the label's last word is the sample's weight "
+                 "(float32 bits), a factor of its loss and gradient"),
+    ("label_smoothing", "1: the cross-entropy's labels are smoothed: "
+                        "y smoothing_keep + smoothing_shift"),
+    ("smoothing_keep", "float32 bits: float32(1 - label_smoothing)"),
+    ("smoothing_shift", "float32 bits: label_smoothing / classes "
+                        "(categorical) or 0.5 label_smoothing (binary)"),
+    ("delta", "float32 bits: Huber's delta"),
     ("loss_weight", "float32 bits: compile's loss weight of the output, "
                     "a factor of the gradient (1.0 without)"),
     ("backward_key", "key of the output layer's first delta"),
     ("loss_key", "key of the per-sample loss sent to the host"),
     ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),
     ("output_activation", "one of ACTIVATION_*: what the metrics apply to "
-                          "logits (from_logits)"),
+                          "z (sends_logits)"),
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),
@@ -617,16 +646,31 @@ def stream_region_words(n_neurons, n_inputs, training, n_states=0):
     return 2 * n_inputs + (kernel * (1 + n_states) if training else 0)
 
 
+def conv_stream_region_words(n_params, n_positions, training, n_states=0,
+                             chained=False):
+    """Words of a streamed conv core's STREAM region, training (none
+    predicting): the kernel's gradients, each state array, the sums of
+    each of its output positions and, ``chained`` (not the chain's first
+    core), the previous core's running sums, n_params words each
+    (conv.c's streamed_setup reads it in this order)."""
+    if not training:
+        return 0
+    return n_params * (1 + n_states + n_positions + int(chained))
+
+
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
-                     n_states=0, streamed=False, carried=False):
+                     n_states=0, streamed=False, carried=False,
+                     rows_in_sdram=False):
     """DTCM that layer_core.h allocates for any layer app.
 
     :param n_inputs: the inputs the core takes (its block, 2-D)
     :param gradients: training: (GRADIENT_SOURCES id, values gathered) of
         each consumer: a next Dense layer's units, else the core's neurons
     :param n_states: the optimizer's state arrays per weight array
-    :param streamed: the input vectors live in SDRAM
+    :param streamed: the input vectors live in SDRAM (inputs_in_sdram)
     :param carried: 2-D: the previous input block's sums arrive
+    :param rows_in_sdram: the copies of Dense consumers' rows (with their
+        gradients and state) live in SDRAM (a streamed core's)
     """
     # inputs twice (unless in SDRAM), z, a, sent (and the carried sums)
     floats = (0 if streamed else 2 * n_inputs) + (
@@ -635,7 +679,8 @@ def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
         floats += n_neurons                      # deltas
         for source, n_next in gradients:
             floats += n_next                     # what arrives
-            if source == GRADIENT_SOURCES["dense_deltas"]:
+            if source == GRADIENT_SOURCES["dense_deltas"] and not (
+                    rows_in_sdram):
                 # the rows, their gradients and optimizer state
                 floats += (2 + n_states) * n_neurons * n_next
         if len(gradients) > 1:

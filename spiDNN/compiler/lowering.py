@@ -196,6 +196,11 @@ class CoreLayer:
         return sum(packets(kind, consumer)
                    for kind, consumer in self.gradients())
 
+    @property
+    def has_dense_consumers(self):
+        """Whether the layer keeps a copy of a Dense consumer's rows."""
+        return any(kind == "dense_deltas" for kind, _ in self.gradients())
+
     def gradients_received(self, n_neurons, partial=False):
         """[(GRADIENT_SOURCES id, values gathered)] of each consumer for a
         core of ``n_neurons`` (a partial core of a 2-D split: its
@@ -220,7 +225,7 @@ class CoreLayer:
     def dtcm_bytes(self, training, n_neurons=None, streamed=None,
                    inputs=None, carried=False, partial=False):
         """DTCM of one core holding ``n_neurons`` (default: a full slice),
-        its kernel and inputs in SDRAM if ``streamed`` (default: as the
+        its kernel (and a Dense's inputs) in SDRAM if ``streamed`` (default: as the
         layer is planned); in a 2-D split, a core of ``inputs`` of the
         layer's inputs, its sums ``carried`` from the previous block's,
         ``partial`` if its block is not the last."""
@@ -236,8 +241,9 @@ class CoreLayer:
             n_neurons, inputs, bool(training),
             self.gradients_received(n_neurons, partial),
             self.dropout_rate > 0 and not partial,
-            training.optimizer.n_states if training else 0, streamed,
-            carried) + 4 * vertex_class.app_dtcm_floats(
+            training.optimizer.n_states if training else 0,
+            streamed and vertex_class.STREAMS_INPUTS,
+            carried, rows_in_sdram=streamed) + 4 * vertex_class.app_dtcm_floats(
                 self, n_neurons, training, streamed, inputs, partial)
 
 

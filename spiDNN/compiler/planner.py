@@ -152,8 +152,8 @@ class Plan:
                  f"{_us(self.bottleneck_cycles, hz)} per sample (predicted "
                  f"on a board)"]
         for layer in self.layers:
-            where = ("kernel and inputs streamed from SDRAM"
-                     if layer.streamed else "in DTCM")
+            where = ("kernel streamed from SDRAM" if layer.streamed
+                     else "in DTCM")
             split = ("" if layer.inputs_per_core is None else
                      f" x {layer.inputs_per_core} inputs")
             lines.append(
@@ -257,7 +257,7 @@ def _check_loss_core(training):
     """Each output's loss core must fit its DTCM."""
     from spiDNN.compiler.vertices.loss import loss_dtcm_bytes
     for output in training.outputs:
-        needed = loss_dtcm_bytes(output.n_outputs)
+        needed = loss_dtcm_bytes(output)
         if not dtcm_fits(needed):
             raise SpiDNNConfigurationError(
                 f"the loss core{_of_output(output)} needs {needed} bytes "
@@ -310,7 +310,11 @@ def _options(core, training):
     # each core (spiDNN.compiler.sharing).
     shared_dense = core.shared_uses is not None and (
         core.vertex_class.SENDS_DELTAS)
-    if not core.vertex_class.CAN_STREAM or shared_dense:
+    # Streamed, a core keeps its kernel (if the app can stream it) and,
+    # training, its copies of Dense consumers' rows in SDRAM.
+    can_stream = core.vertex_class.CAN_STREAM or bool(
+        training and core.needs_backward and core.has_dense_consumers)
+    if not can_stream or shared_dense:
         storages = (False,)
     options, refused = [], None
     for per_core in sizes:
@@ -375,13 +379,18 @@ def _cycles(core, n, training, streamed, inputs, kinds):
         for carried, partial in kinds)
     if not streamed:
         return cycles
-    inputs = inputs or layer.n_inputs
-    kernel = n * inputs
-    words = kernel + inputs
-    if training and core.needs_backward:
-        # gradients read and written, inputs again; the update each batch
-        words += 2 * kernel + inputs + kernel * 2 * (
-            2 + training.optimizer.n_states) / training.batch_size
+    training = training if core.needs_backward else None
+    words = core.vertex_class.streamed_words(
+        core, n, training, inputs or layer.n_inputs) if (
+        core.vertex_class.CAN_STREAM) else 0
+    if training:
+        # The rows of Dense consumers, read in place for dL/da, their
+        # gradients read and written; the update each batch.
+        rows = n * sum(next_units for kind, next_units
+                       in core.gradients_received(n)
+                       if kind == layouts.GRADIENT_SOURCES["dense_deltas"])
+        words += rows * (3 + 2 * (2 + training.optimizer.n_states)
+                         / training.batch_size)
     sharing = min(STREAMING_CORES_PER_CHIP, layer.units // n or 1)
     seconds = 4 * words * sharing / fabric.SDRAM_BYTES_PER_SECOND
     return max(cycles, seconds * table.clock_hz())
@@ -393,10 +402,18 @@ def _sdram_bytes(core, n, training, streamed, inputs=None):
     inputs = inputs or core.layer.n_inputs
     training = training if core.needs_backward else None
     n_states = training.optimizer.n_states if training else 0
-    words = n * (inputs + 1) * (1 + n_states)
+    words = core.vertex_class.weights_floats(core, n, inputs) * (
+        1 + n_states)
     if streamed:
-        words += layouts.stream_region_words(n, inputs, bool(training),
-                                             n_states)
+        words += core.vertex_class.stream_region_floats(
+            core, n, training, inputs) if core.vertex_class.CAN_STREAM else 0
+    if training:
+        # The copies of Dense consumers' rows (streamed, with their
+        # gradients and state: vertices' _rows_copies).
+        rows = n * sum(next_units for kind, next_units
+                       in core.gradients_received(n)
+                       if kind == layouts.GRADIENT_SOURCES["dense_deltas"])
+        words += rows * ((2 + n_states) if streamed else 1 + n_states)
     return 4 * words
 
 
@@ -458,17 +475,22 @@ def _what_would_fit(core, n, training, streamed, inputs, kinds):
     clause of the refusal ("" if none is simple)."""
     kernel = 4 * core.vertex_class.kernel_floats(core, n, inputs, streamed)
     if not dtcm_fits(kernel):
-        return (f": its kernel alone is more than a core holds, and "
-                f"spiDNN does not yet split a {type(core.layer).__name__}'s "
-                f"filters over cores or keep them in SDRAM; use fewer "
+        if core.vertex_class.CAN_STREAM:   # weights_in="dtcm" kept it
+            return (f": its kernel alone is more than a core holds; give "
+                    f"it weights_in='sdram' (or 'auto') to stream it from "
+                    f"SDRAM")
+        return (f": its kernel alone is more than a core holds; use fewer "
                 f"filters or a smaller kernel")
     if not (training and core.needs_backward):
         return ""
+    stream = (", or with weights_in='sdram' (its kernel, gradients and "
+              "state streamed from SDRAM)" if core.vertex_class.CAN_STREAM
+              and not streamed else "")
     if training.optimizer.n_states and dtcm_fits(_dtcm_bytes(
             core, n, _without_state(training), streamed, inputs, kinds)):
         return (f": it would fit with SGD instead of "
-                f"{_optimizer_name(training)} (no optimizer state)")
-    return ""
+                f"{_optimizer_name(training)} (no optimizer state){stream}")
+    return f": it would fit{stream[4:]}" if stream else ""
 
 
 def _optimizer_name(training):

@@ -386,7 +386,9 @@ def to_keras(model):
     if model.optimizer is not None and model.loss is not None:
         from spiDNN import optimizers
         koptimizer = optimizers.to_keras(model.optimizer)
-        kmodel.compile(optimizer=koptimizer, loss=_by_output(model, model.loss),
+        kloss = ([one.to_keras() for one in model.loss]
+                 if isinstance(model.loss, list) else model.loss.to_keras())
+        kmodel.compile(optimizer=koptimizer, loss=_by_output(model, kloss),
                        loss_weights=_by_output(model, model.loss_weights),
                        metrics=model._compiled_metrics)
         optimizers.state_into_keras(model.optimizer, model.optimizer_state,

@@ -54,9 +54,10 @@ class _Conv(KernelAndBias, WindowedLayer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  activation=None, neurons_per_core=None, name=None,
                  stride=None, use_bias=True, kernel_regularizer=None,
-                 bias_regularizer=None):
+                 bias_regularizer=None, weights_in="auto"):
         kind = type(self).__name__
         super().__init__(name or unique_name(kind.lower()), neurons_per_core)
+        self.take_weights_in(weights_in)
         self.take_use_bias(use_bias)
         self.take_regularizers(kernel_regularizer, bias_regularizer)
         if stride is not None:        # the original spiDNN's spelling
@@ -89,6 +90,10 @@ class Conv1D(_Conv):
     :param neurons_per_core: output elements per core, a multiple of
         ``filters`` (whole positions with every filter); None chooses the
         fewest cores that fit
+    :param weights_in: where each core keeps its kernel (and, training,
+        its gradients, optimizer state and each position's sums):
+        ``"dtcm"``, ``"sdram"`` (streamed through DMA, the same numbers),
+        or ``"auto"``, the default: DTCM where it fits, else SDRAM
     """
     rank = 1
 
@@ -101,5 +106,9 @@ class Conv2D(_Conv):
     :param neurons_per_core: output elements per core, a multiple of
         ``filters`` (whole positions with every filter); None chooses the
         fewest cores that fit
+    :param weights_in: where each core keeps its kernel (and, training,
+        its gradients, optimizer state and each position's sums):
+        ``"dtcm"``, ``"sdram"`` (streamed through DMA, the same numbers),
+        or ``"auto"``, the default: DTCM where it fits, else SDRAM
     """
     rank = 2

@@ -56,11 +56,7 @@ class Dense(KernelAndBias, Layer):
         self.n_units = positive_int(units, "Dense units")
         self.activation = activation_name(activation)
         self.request_slice(neurons_per_core)
-        if weights_in not in ("auto", "dtcm", "sdram"):
-            raise SpiDNNConfigurationError(
-                f"weights_in must be 'auto', 'dtcm' or 'sdram', not "
-                f"{weights_in!r}")
-        self.weights_in = weights_in
+        self.take_weights_in(weights_in)
         #: True: the planner chooses the input blocks.
         self.plans_own_blocks = isinstance(inputs_per_core, str) and (
             inputs_per_core == "auto")

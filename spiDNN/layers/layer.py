@@ -383,6 +383,15 @@ class KernelAndBias:
     ``use_bias`` says, a bias per output channel, so that the weights are
     [kernel, bias], or [kernel] alone, in Keras' order either way."""
 
+    def take_weights_in(self, weights_in):
+        """Where each core keeps its kernel: "dtcm", "sdram" (streamed
+        through DMA) or "auto" (the planner's choice)."""
+        if weights_in not in ("auto", "dtcm", "sdram"):
+            raise SpiDNNConfigurationError(
+                f"{type(self).__name__} weights_in must be 'auto', 'dtcm' "
+                f"or 'sdram', not {weights_in!r}")
+        self.weights_in = weights_in
+
     def take_use_bias(self, use_bias):
         self.use_bias = boolean(use_bias, f"{type(self).__name__} use_bias")
 

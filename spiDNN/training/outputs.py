@@ -25,21 +25,48 @@ class OutputLoss:
     #: The logs' prefix: the output layer's name (or its key in a dict of
     #: outputs); None for a model's one output (no prefix).
     name: object
-    loss: str              # a Keras loss name (spiDNN.losses)
+    loss: str              # a spiDNN.losses.Loss (its Keras name)
     n_outputs: int         # the output layer's elements
     output_activation: str
     #: [(name in the logs, unprefixed; kind in layouts.METRICS)]
     metrics: tuple = ()
     #: compile's loss weight (None: Keras' default, the loss as it is)
     weight: float = None
+    #: Each sample has a weight (fit's sample_weight or class_weight,
+    #: evaluate's sample_weight): the label's last word
+    weighted: bool = False
 
     @property
-    def from_logits(self):
+    def sends_logits(self):
+        """The output layer sends its z (a cross-entropy after a softmax
+        or sigmoid, which Keras takes from the logits)."""
         return losses.takes_logits(self.loss, self.output_activation)
 
     @property
+    def from_logits(self):
+        """The loss core takes what arrives as logits."""
+        return losses.from_logits(self.loss, self.output_activation)
+
+    @property
     def label_width(self):
-        return losses.label_width(self.loss, self.n_outputs)
+        """Words per label: its values, then the sample weight."""
+        return losses.label_width(self.loss, self.n_outputs) + int(
+            self.weighted)
+
+    def loss_fields(self):
+        """The loss core's fields of the loss and its settings."""
+        smoothing = losses.smoothing_fields(self.loss, self.n_outputs)
+        keep, shift = smoothing or (1.0, 0.0)
+        return {"loss": layouts.LOSSES[self.loss],
+                "from_logits": int(self.from_logits),
+                "sends_logits": int(self.sends_logits),
+                "label_width": self.label_width,
+                "weighted": int(self.weighted),
+                "label_smoothing": int(smoothing is not None),
+                "smoothing_keep": layouts.float_bits(keep),
+                "smoothing_shift": layouts.float_bits(shift),
+                "delta": layouts.float_bits(
+                    getattr(self.loss, "delta", 1.0))}
 
     @property
     def metric_bits(self):

@@ -197,12 +197,3 @@ def batch_length(x):
         x = x[0]
     return len(x)
 
-
-def refuse_sample_weights(weights, what):
-    """spiDNN's loss cores take no sample weights yet: elements (x, y,
-    sample_weight) are refused rather than trained unweighted."""
-    if weights is not None:
-        raise SpiDNNConfigurationError(
-            f"{what}: its elements are (x, y, sample_weight), but spiDNN "
-            f"does not weight samples (sample_weight) yet: give (x, y) "
-            f"elements")

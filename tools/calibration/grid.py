@@ -40,8 +40,27 @@ SCCE, BCE = "sparse_categorical_crossentropy", "binary_crossentropy"
 Case = collections.namedtuple("Case", "optimizer run")
 
 
+#: The labels each of the other losses is measured with (their maths
+#: takes other branches for others: clipped, converted, tied).
+_OTHER_LABELS = {"kl_divergence": "distribution", "poisson": "counts",
+                 "mean_squared_logarithmic_error": "counts",
+                 "hinge": "binary", "squared_hinge": "binary",
+                 "categorical_hinge": "onehot"}
+
+
 def _labels(loss, n_outputs, rng):
     classes = rng.integers(0, n_outputs, N_SAMPLES)
+    kind = _OTHER_LABELS.get(loss)
+    if kind == "distribution":
+        y = rng.random((N_SAMPLES, n_outputs)).astype(numpy.float32)
+        return y / y.sum(axis=1, keepdims=True)
+    if kind == "counts":
+        return rng.integers(0, 4, (N_SAMPLES, n_outputs)).astype(
+            numpy.float32)
+    if kind == "onehot":
+        loss = CCE
+    elif kind is None and loss not in (CCE, SCCE, BCE):
+        loss = MSE
     if loss == MSE:
         return rng.normal(size=(N_SAMPLES, n_outputs)).astype(numpy.float32)
     if loss == CCE:
@@ -345,7 +364,23 @@ def activation_cases():
     return cases
 
 
-FIT = _every_variant({**FIT, **activation_cases()})
+def loss_cases():
+    """A Dense case for each loss the cases above do not name, its loss
+    core of 2 and of 4 outputs (two sizes for the line): a new loss is
+    measured without an edit here."""
+    named = (MSE, CCE, SCCE, BCE)
+    cases = {}
+    for name in layouts.LOSSES:
+        if name not in named:
+            activation = ("softplus" if _OTHER_LABELS.get(name) == "counts"
+                          else "linear")
+            for units in (2, 4):
+                cases[f"mlp-10-{name}-{units}"] = mlp(
+                    10, [(5, "tanh"), (units, activation)], 3, name, "sgd")
+    return cases
+
+
+FIT = _every_variant({**FIT, **activation_cases(), **loss_cases()})
 
 HELD_OUT = {
     "held-out-mlp-20": mlp(20, [(6, "relu"), (4, "softmax")], 3, CCE,

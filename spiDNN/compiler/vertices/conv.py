@@ -6,6 +6,12 @@ along a chain in core order on ``gradient_chain`` (conv.c); the last
 core's sums are the totals every core applies.  After training core 0
 sends the weights.
 
+Streamed (``weights_in="sdram"``, or the planner's choice for a kernel
+DTCM cannot hold), the weights stay in SDRAM with, training, their
+gradients, state and each output position's sums (the STREAM region,
+layouts.conv_stream_region_words), and stream through DMA
+(conv_stream.h); the inputs stay in DTCM.
+
 A convolution applied more than once (spiDNN.compiler.sharing) chains
 every use's cores, use after use: the first core of a use adds its sums
 to the previous use's last core's, and the last use's last core's sums
@@ -13,6 +19,7 @@ are the totals; its first use's core 0 sends the weights.
 """
 import numpy
 
+from spiDNN.abi import layouts
 from spiDNN.compiler.vertices.keys import key_space, prefixed
 from spiDNN.compiler.vertices.layer_vertex import LayerMachineVertex, received_work
 from spiDNN.abi.partitions import GRADIENT_CHAIN, PENALTY
@@ -28,6 +35,8 @@ class ConvVertex(WindowVertex):
 
     MACHINE_VERTEX = ConvMachineVertex
     SHARED_PARTITION = GRADIENT_CHAIN
+    CAN_STREAM = True
+    STREAMS_INPUTS = False
 
     @property
     def n_params(self):
@@ -37,22 +46,70 @@ class ConvVertex(WindowVertex):
     @classmethod
     def app_dtcm_floats(cls, core_layer, n_neurons, training, streamed=False,
                         inputs=None, partial=False):
-        n_params = sum(w.size for w in core_layer.layer.weights)
-        # The weights; training adds their totals, the running sums, the
-        # optimizer's state and the sums of each output position (conv.c).
-        floats = n_params * (
-            3 + training.optimizer.n_states if training else 1)
-        if training:
-            floats += n_params * (
-                n_neurons // core_layer.layer.slice_granularity)
+        n_params = cls.weights_floats(core_layer, n_neurons, inputs)
+        if streamed:
+            # conv_stream.h's double buffers: weight blocks; training,
+            # sum, running-sum and state blocks, a block of running sums,
+            # one of zeros, and the owned elements' dL/dx.
+            block = layouts.STREAM_BLOCK
+            floats = 2 * block
+            if training:
+                n_cores = -(-core_layer.layer.units // n_neurons)
+                floats += block * (6 + 2 * training.optimizer.n_states) + (
+                    -(-core_layer.layer.n_inputs // n_cores))
+        else:
+            # The weights; training adds their totals, the running sums,
+            # the optimizer's state and the sums of each output position
+            # (conv.c).
+            floats = n_params * (
+                3 + training.optimizer.n_states if training else 1)
+            if training:
+                floats += n_params * (
+                    n_neurons // core_layer.layer.slice_granularity)
         return floats + super().app_dtcm_floats(
             core_layer, n_neurons, training, streamed, inputs, partial)
 
     @classmethod
     def kernel_floats(cls, core_layer, n_neurons, inputs=None,
                       streamed=False):
-        """The whole kernel and biases: every core holds them."""
+        """The whole kernel and biases: every core holds them (in SDRAM,
+        streamed)."""
+        return 0 if streamed else cls.weights_floats(
+            core_layer, n_neurons, inputs)
+
+    @classmethod
+    def weights_floats(cls, core_layer, n_neurons, inputs):
         return sum(w.size for w in core_layer.layer.weights)
+
+    @classmethod
+    def stream_region_floats(cls, core_layer, n_neurons, training, inputs,
+                             chained=True):
+        return layouts.conv_stream_region_words(
+            cls.weights_floats(core_layer, n_neurons, inputs),
+            n_neurons // core_layer.layer.slice_granularity, bool(training),
+            training.optimizer.n_states if training else 0, chained)
+
+    @classmethod
+    def streamed_words(cls, core_layer, n_neurons, training, inputs):
+        """The weights read forward; training, each position's sums read
+        and written and the kernel read again for dL/dx, and each batch
+        the chain (the sums read, zeros written, the running sums read)
+        and the update (weights, gradients and state, read and
+        written)."""
+        n_params = cls.weights_floats(core_layer, n_neurons, inputs)
+        words = n_params
+        if training:
+            positions = n_neurons // core_layer.layer.slice_granularity
+            n_states = training.optimizer.n_states
+            words += 2 * positions * n_params + n_params + (
+                (2 * positions + 1) + 2 * (2 + n_states)) * n_params / (
+                training.batch_size)
+        return words
+
+    def chained(self, vertex_slice):
+        index = vertex_slice.lo_atom // self.core_layer.neurons_per_core
+        uses = self.shared_vertices or [self]
+        return bool(index or uses.index(self))
 
     @classmethod
     def _multiplies(cls, core_layer):

@@ -76,6 +76,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
     #: The app can keep its kernel and input vectors in SDRAM and stream
     #: them through DMA (layer_params.streamed).
     CAN_STREAM = False
+    #: Streamed, its input vectors live in SDRAM too (layer_core.h's
+    #: inputs_in_sdram); else they stay in DTCM.
+    STREAMS_INPUTS = True
     #: The partition on which a shared layer's uses add up their
     #: gradients (spiDNN.compiler.sharing); None: the app has no weights.
     SHARED_PARTITION = None
@@ -463,9 +466,7 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if self.initial_state is not None:
             words *= 1 + self.n_states
         for consumer in self.dense_uses():
-            words += n * consumer.layer.units * (1 + (
-                self.n_states if self.consumer_state(consumer) is not None
-                else 0))
+            words += n * consumer.layer.units * self._rows_copies(consumer)
         words += self.stream_words(vertex_slice)
         words += 1 + len(layouts.SOURCE.fields) * len(self.source_vertices)
         if self.training:
@@ -475,13 +476,55 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
             + self.EXTRA_REGION_BYTES + 4 * words)
 
+    def _rows_copies(self, consumer):
+        """Arrays of a Dense consumer's rows in the OUTGOING region: the
+        rows, and each state array when resuming; streamed, every state
+        array and the gradients too (outgoing_weights)."""
+        if self.core_layer.streamed:
+            return 2 + self.n_states
+        return 1 + (self.n_states if self.consumer_state(consumer)
+                    is not None else 0)
+
     def stream_words(self, vertex_slice):
         """Words of a streamed core's STREAM region; 0 unless streamed."""
         if not self.core_layer.streamed:
             return 0
+        return self.stream_region_floats(
+            self.core_layer, vertex_slice.n_atoms, self.training,
+            self.block_inputs, self.chained(vertex_slice))
+
+    def chained(self, vertex_slice):
+        """Whether a core's gradients add to a previous core's running
+        sums (a conv's chain)."""
+        return False
+
+    # ------------------------------------------- streamed (CAN_STREAM)
+    @classmethod
+    def weights_floats(cls, core_layer, n_neurons, inputs):
+        """A bound on the weights of a core of ``n_neurons`` taking
+        ``inputs``: a Dense's rows and biases."""
+        return n_neurons * (inputs + 1)
+
+    @classmethod
+    def stream_region_floats(cls, core_layer, n_neurons, training, inputs,
+                             chained=True):
+        """Words of a streamed core's STREAM region (dense_stream.h's)."""
         return layouts.stream_region_words(
-            vertex_slice.n_atoms, self.block_inputs, bool(self.training),
-            self.n_states)
+            n_neurons, inputs, bool(training),
+            training.optimizer.n_states if training else 0)
+
+    @classmethod
+    def streamed_words(cls, core_layer, n_neurons, training, inputs):
+        """Words a streamed core moves between SDRAM and DTCM per sample
+        (``training``: None predicting): a Dense's kernel and inputs; its
+        gradients read and written and its inputs again, training, and
+        the update each batch."""
+        kernel = n_neurons * inputs
+        words = kernel + inputs
+        if training:
+            words += 2 * kernel + inputs + kernel * 2 * (
+                2 + training.optimizer.n_states) / training.batch_size
+        return words
 
     def create_machine_vertex(self, vertex_slice, sdram, label=None):
         return self.MACHINE_VERTEX(self, vertex_slice, sdram, label)
@@ -571,6 +614,8 @@ class LayerMachineVertex(AppMachineVertex):
                           if core_layer.dropout is not None else 0),
             control_key=key_space(vertex.control_vertex, CONTROL)["base"],
             streamed=int(core_layer.streamed),
+            inputs_in_sdram=int(core_layer.streamed
+                                and vertex.STREAMS_INPUTS),
             block_first=vertex.block_first,
             block_inputs=sum(n for _, n in vertex.source_slices(
                 self.vertex_slice)),
@@ -588,17 +633,25 @@ class LayerMachineVertex(AppMachineVertex):
         (n, its units): the copy the backward pass multiplies its deltas
         by; then, resuming, the same rows of each optimizer state array;
         the consumers one after the other, in the GRADIENTS region's
-        order."""
+        order.  A streamed core keeps the rows in place (outgoing.h):
+        then every state array follows them (zeros unless resuming), and
+        their gradients' zeros after."""
         vertex = self.app_vertex
         lo, hi = self.vertex_slice.lo_atom, self.vertex_slice.hi_atom + 1
+        in_place = vertex.core_layer.streamed
         blocks = []
         for consumer in vertex.dense_uses():
-            blocks.append(consumer.layer.outgoing_rows(lo, hi))
+            rows = consumer.layer.outgoing_rows(lo, hi)
+            blocks.append(rows)
             state = vertex.consumer_state(consumer)
             if state is not None:
                 blocks += [consumer.layer.outgoing_rows(lo, hi,
                                                         kernel=arrays[0])
                            for arrays in state]
+            elif in_place:
+                blocks += [numpy.zeros_like(rows)] * vertex.n_states
+            if in_place:
+                blocks.append(numpy.zeros_like(rows))
         return numpy.concatenate([
             numpy.ascontiguousarray(rows, dtype=numpy.float32).ravel()
             for rows in blocks]).view(numpy.uint32)
@@ -669,7 +722,7 @@ def _sends_logits(core_layer, training):
     """An output layer whose loss takes its logits (Model's _check_logits
     keeps it from feeding anything that takes its activations)."""
     return bool(training) and any(
-        training.outputs[index].from_logits
+        training.outputs[index].sends_logits
         for index in core_layer.output_indices)
 
 

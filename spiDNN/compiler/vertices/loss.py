@@ -7,6 +7,7 @@ from pacman.model.resources import ConstantSDRAM
 from spinn_front_end_common.abstract_models import HasCustomAtomKeyMap
 from spinn_front_end_common.data import FecDataView
 
+from spiDNN import losses
 from spiDNN.abi import layouts
 from spiDNN.compiler.vertices.app_machine_vertex import (
     APP_BASE_BYTES, AppMachineVertex, struct_words)
@@ -22,9 +23,13 @@ def loss_label(output):
     return LABEL if output.name is None else f"{LABEL}_{output.name}"
 
 
-def loss_dtcm_bytes(n_outputs):
-    """DTCM loss.c allocates: the outputs, a label and the gradient."""
-    return 4 * 3 * n_outputs
+def loss_dtcm_bytes(output):
+    """DTCM loss.c allocates for ``output`` (an OutputLoss): its values,
+    a label (with the sample weight), the gradient and, smoothing, a
+    smoothed label."""
+    n = output.n_outputs
+    smoothing = losses.smoothing_fields(output.loss, n) is not None
+    return 4 * ((3 if smoothing else 2) * n + output.label_width)
 
 
 class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
@@ -101,9 +106,7 @@ class LossMachineVertex(AppMachineVertex):
         output = vertex.output
         routing_infos = FecDataView.get_routing_infos()
         return layouts.LOSS_PARAMS.pack(
-            loss=layouts.LOSSES[output.loss],
-            from_logits=int(output.from_logits),
-            label_width=output.label_width,
+            **output.loss_fields(),
             loss_weight=output.weight_bits,
             backward_key=routing_infos.get_key_from(self, BACKWARD),
             loss_key=routing_infos.get_key_from(self, LOSS),
