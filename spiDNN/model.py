@@ -1,5 +1,7 @@
 """``spiDNN.Model``: a Keras-style sequential model run on SpiNNaker."""
+import contextlib
 import copy
+import dataclasses
 import math
 
 import numpy
@@ -19,11 +21,93 @@ from spiDNN.training import outputs as output_losses
 from spiDNN.training import sample_weights
 from spiDNN.training.progress import Progress
 from spiDNN.training.order import EpochOrder
-from spiDNN.training.training_run import TrainingRun
+from spiDNN.training.sources import (
+    ArraySource, StreamedSource, batch_length, kind_of, unpack)
+from spiDNN.training.steps import (
+    Steps, steps_argument, validation_freq_argument)
+from spiDNN.training.training_run import TrainingRun, unbounded_samples
 
 #: fit's batch size when none is given: the original spiDNN's 1 for
 #: ``fit(x, y, loss)``, Keras' 32 for a model set up with ``compile``.
 DEFAULT_BATCH_SIZE = {"fit": 1, "compile": 32}
+#: Keras' batch size of evaluate and predict, when none is given.
+KERAS_BATCH_SIZE = 32
+_DESCRIBED = {"dataset": "tf.data.Dataset", "pydataset": "PyDataset",
+              "generator": "generator"}
+
+
+def _refuse_batch_size(kind, call, name="batch_size"):
+    """A streamed source's batches set the batch size: a batch_size too
+    is refused (Keras 3 ignores it)."""
+    raise SpiDNNConfigurationError(
+        f"{call}: {name} with a {_DESCRIBED[kind]}: its batches set the "
+        f"batch size; leave {name} out")
+
+
+def _refuse_beside_a_stream(kind, call, y, batch_size):
+    """x a streamed source: its elements hold the labels and its batches
+    the batch size, so y and batch_size are refused (Keras refuses y and
+    ignores batch_size)."""
+    if y is not None:
+        raise SpiDNNConfigurationError(
+            f"{call}: y with x a {_DESCRIBED[kind]}: its elements hold the "
+            f"labels, (x, y); leave y out")
+    if batch_size is not None:
+        _refuse_batch_size(kind, call)
+
+
+def _array_batch_size(batch_size, n_samples, steps, default):
+    """Keras' batch size of arrays: the one given; else, with ``steps``,
+    as many samples as make ``steps`` batches (ArrayDataAdapter's
+    ceil(n / steps)); else ``default``."""
+    if batch_size is not None:
+        return batch_size
+    return -(-n_samples // steps) if steps else default
+
+
+def _samples_of_steps(n_samples, batch_size, steps):
+    """The samples of the first ``steps`` batches of arrays (Keras warns
+    when the data runs out first)."""
+    source = ArraySource(numpy.empty((n_samples, 0)), None, batch_size)
+    return sum(len(batch) for batch in Steps(source, steps).epoch())
+
+
+def _epoch_samples(training, steps_per_epoch):
+    """An epoch's samples for the progress bar, where known."""
+    if steps_per_epoch is not None:
+        return steps_per_epoch * training.batch_size
+    return None if training.unbounded else training.n_samples
+
+
+def _unpacked(data, what):
+    """Keras' (x, y, sample_weight) of validation_data given as a tuple:
+    (x, y) or (x, y, sample_weight)."""
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise SpiDNNConfigurationError(
+            f"{what} must be a pair (x, y) or a triple (x, y, "
+            f"sample_weight), a tf.data.Dataset, a PyDataset or a "
+            f"generator, not "
+            + (f"a {type(data).__name__} of {len(data)}"
+               if isinstance(data, (tuple, list))
+               else type(data).__name__))
+    return unpack(tuple(data), what)
+
+
+def _refuse_weights_beside_a_stream(kind, call, sample_weight, class_weight):
+    """x a streamed source: its elements (x, y, sample_weight) carry the
+    sample weights, so sample_weight= is refused (as Keras); Keras turns
+    class_weight into sample weights for a tf.data.Dataset or a PyDataset,
+    not for a generator."""
+    if sample_weight is not None:
+        raise SpiDNNConfigurationError(
+            f"{call}: sample_weight with x a {_DESCRIBED[kind]}: its "
+            f"elements carry the sample weights, (x, y, sample_weight); "
+            f"leave sample_weight out (as Keras)")
+    if class_weight is not None and kind == "generator":
+        raise SpiDNNConfigurationError(
+            "fit: class_weight with x a generator, which Keras does not "
+            "take either: yield (x, y, sample_weight) elements, or give a "
+            "tf.data.Dataset or a PyDataset")
 
 
 def _per_layer(layers, weights):
@@ -117,6 +201,9 @@ class Model:
         #: Set by a callback to end ``fit`` (as Keras' attribute).
         self.stop_training = False
         self._weights_on_machine = None
+        #: A fit of this model is running (its callbacks may predict,
+        #: evaluate and save, not fit it again).
+        self._fitting = False
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise SpiDNNConfigurationError(
@@ -376,20 +463,42 @@ class Model:
                 f"{', '.join(str(len(part)) for part in rows)}")
         return numpy.ascontiguousarray(numpy.concatenate(rows, axis=1))
 
-    def predict(self, x, batch_size=None, verbose=0):
-        """Outputs of the model for ``x`` (n_samples, n_inputs).
+    def predict(self, x, batch_size=None, verbose=0, steps=None):
+        """Outputs of the model for ``x`` (n_samples, n_inputs), or a
+        tf.data.Dataset, PyDataset or generator of such batches (its
+        elements ``x``, or ``(x, y)`` whose y is not used, as Keras).
 
         Every forward pass runs in the dense apps on the machine (the
-        virtual one unless a board is configured).  ``batch_size`` is
-        accepted for Keras compatibility; samples stream one at a time.
+        virtual one unless a board is configured), a chunk of samples at
+        a time.  ``batch_size`` (Keras' 32 by default) and ``steps`` say
+        how many samples: the first ``steps`` batches, as Keras.
         """
         self._check_built()
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
-        inputs = self._check_inputs(x)
-        self.check_fits()
-        from spiDNN.machines.run import predict
-        outputs, self.last_run = predict(self, inputs)
+        steps = steps_argument(steps, "steps")
+        kind = kind_of(x, "x")
+        if kind == "array":
+            inputs = self._check_inputs(x)
+            if steps is not None:
+                inputs = inputs[:_samples_of_steps(len(inputs), (
+                    _array_batch_size(batch_size, len(inputs), steps,
+                                      KERAS_BATCH_SIZE)), steps)]
+        else:
+            if batch_size is not None:
+                _refuse_batch_size(kind, "predict")
+            source = StreamedSource(x, False, "x")
+            self._check_batched(source.first()[0], kind)
+            source.convert = lambda x, y, weights: (
+                self._check_inputs(x), None)
+            batches = Steps(source, steps)
+            inputs = (batch.inputs for batch in batches.epoch())
+        with self._nested():
+            self._pull_weights()
+            self.check_fits()
+            from spiDNN.machines.run import predict
+            outputs, last_run = predict(self, inputs)
+        self.last_run = last_run if not self._fitting else self.last_run
         outputs = [values.reshape((len(values),) + layer.output_shape)
                    for values, layer in zip(outputs, self.outputs)]
         # As Keras 3: an array for one output, a list for a list of them,
@@ -398,6 +507,19 @@ class Model:
             by_name = dict(zip(self.output_names, outputs))
             return {name: by_name[name] for name in self._output_form}
         return outputs if self._output_form == "list" else outputs[0]
+
+    @contextlib.contextmanager
+    def _nested(self):
+        """During this model's fit (a callback predicting or evaluating),
+        its plan and run report stay the fit's."""
+        if not self._fitting:
+            yield
+            return
+        kept = self.plan, self.last_run, self._resolved_metrics
+        try:
+            yield
+        finally:
+            self.plan, self.last_run, self._resolved_metrics = kept
 
     # ------------------------------------------------------------ training
     def compile(self, optimizer="sgd", loss=None, metrics=None,
@@ -467,10 +589,12 @@ class Model:
         return [MetricsList([classes[kind](name=name)
                              for name, kind in self._resolved_metrics])]
 
-    def fit(self, x, y, loss=None, epochs=1, batch_size=None,
+    def fit(self, x=None, y=None, loss=None, epochs=1, batch_size=None,
             learning_rate=None, shuffle=None, verbose=1, validation_data=None,
             validation_split=0.0, callbacks=None, initial_epoch=0,
-            sample_weight=None, class_weight=None):
+            sample_weight=None, class_weight=None, steps_per_epoch=None,
+            validation_steps=None, validation_batch_size=None,
+            validation_freq=1):
         """Trains the model on the machine and returns a :py:class:`History`.
 
         Forward pass, loss, metrics, backward pass and the optimizer's
@@ -498,84 +622,287 @@ class Model:
             they get is this one: ``get_weights``, ``set_weights``,
             ``save``, ``save_weights``, ``stop_training``)
         :param initial_epoch: the epoch to start from (0 first)
+        :param x: arrays (a list or dict of them by Input name, with
+            several), or a tf.data.Dataset, keras.utils.PyDataset or
+            generator of ``(x, y)`` batches (its batches set the batch
+            size; ``y`` and ``batch_size`` are then left out; elements
+            ``(x, y, sample_weight)`` weigh their samples), streamed to
+            the machine a chunk at a time
+        :param steps_per_epoch: batches per epoch, as Keras (the data goes
+            on from where the last epoch left it; running out warns and
+            ends the epoch)
+        :param validation_steps: batches of ``validation_data`` to
+            validate on (from its start, each time)
+        :param validation_batch_size: its batch size (fit's by default)
+        :param validation_freq: validate every so many epochs (an int) or
+            after the epochs listed (1 first)
         :param sample_weight: a weight per sample (an array; with several
             outputs one for all, or a list or dict of one per output),
-            a factor of its loss and gradient as Keras folds it
+            a factor of its loss and gradient as Keras folds it (arrays
+            only: a streamed x carries its weights in its elements)
         :param class_weight: a dict from class to weight (a model of one
             output): each sample weighs its class's weight, as Keras
+            (also of a tf.data.Dataset or PyDataset, not a generator)
         """
         self._check_built()
+        from spiDNN.training import loop
+        loop.refuse_nested_fit(self)
         if not any(layer.weights for layer in self.layers):
             raise SpiDNNConfigurationError(
                 "the model has no weights to train")
         if shuffle is None:
             shuffle = loss is None and learning_rate is None
-        if validation_split and validation_data is None:
-            x = self._check_inputs(x)      # the Inputs side by side first
-            if len(self.outputs) > 1:      # and each output's labels apart
-                y = output_losses.labels_per_output(y, self.output_names)
-        x, y, validation_data, sample_weight = _split_validation(
-            x, y, validation_data, validation_split, sample_weight)
-        inputs = self._check_inputs(x)
-        names = self.output_names or [None]
-        weights = sample_weights.per_sample(
-            sample_weight, class_weight,
-            output_losses.labels_per_output(y, names), names, len(inputs))
-        val_weights = None
-        if validation_data is not None:
-            x_val, y_val, w_val = _pair(validation_data, "validation_data")
-            val_inputs = self._check_inputs(x_val)
-            val_weights = sample_weights.per_sample(
-                w_val, None, None, names, len(val_inputs),
-                "validation_data's sample weights")
-        training, order = self._plan_training(
-            len(inputs), loss, epochs, batch_size, learning_rate, shuffle,
-            verbose, y, weighted=weights is not None
-            or val_weights is not None)
-        labels = self._check_labels(training, y, len(inputs), weights)
+        steps_per_epoch = steps_argument(steps_per_epoch, "steps_per_epoch")
+        validation_steps = steps_argument(validation_steps,
+                                          "validation_steps")
+        validation_freq = validation_freq_argument(validation_freq)
+        if validation_batch_size is not None:
+            positive_int(validation_batch_size, "validation_batch_size")
         initial_epoch = non_negative_int(initial_epoch, "initial_epoch")
-        validation = None
-        if validation_data is not None:
-            validation = (val_inputs, self._check_labels(
-                training, y_val, len(val_inputs), val_weights))
+        form = "compile" if loss is None and learning_rate is None else "fit"
+        names = self.output_names or [None]
+        if kind_of(x, "x") != "array":
+            val_data, val_weighted = self._validation_data(
+                validation_data, validation_batch_size)
+            source, training, order = self._streamed_fit(
+                x, y, loss, epochs, batch_size, learning_rate, shuffle,
+                verbose, validation_split, steps_per_epoch, sample_weight,
+                class_weight, val_weighted)
+            inputs = labels = None
+        else:
+            if validation_split and validation_data is None:
+                x = self._check_inputs(x)      # the Inputs side by side
+                if len(self.outputs) > 1:      # and each output's labels
+                    y = output_losses.labels_per_output(y, self.output_names)
+            x, y, validation_data, sample_weight = _split_validation(
+                x, y, validation_data, validation_split, sample_weight)
+            inputs = self._check_inputs(x)
+            weights = sample_weights.per_sample(
+                sample_weight, class_weight,
+                output_losses.labels_per_output(y, names), names,
+                len(inputs))
+            val_data, val_weighted = self._validation_data(
+                validation_data, validation_batch_size)
+            training, order = self._plan_training(
+                len(inputs), loss, epochs, _array_batch_size(
+                    batch_size, len(inputs), steps_per_epoch if (
+                        form == "compile") else None,
+                    DEFAULT_BATCH_SIZE[form]),
+                learning_rate, shuffle, verbose, y,
+                weighted=weights is not None or val_weighted)
+            labels = self._check_labels(training, y, len(inputs), weights)
+            source = None
+        validation = self._validation(
+            val_data, training, validation_steps,
+            validation_batch_size or batch_size, DEFAULT_BATCH_SIZE[form])
         self.check_fits(training)
         order = order()
         progress = Progress(verbose if verbose != "auto" else 1,
-                            training.n_epochs, len(inputs))
+                            training.n_epochs, _epoch_samples(
+                                training, steps_per_epoch))
         from spiDNN.machines import run
         # As Keras: training that diverged leaves non-finite weights and a
         # nan loss in the History, not an error.
         return run.fit(self, training, inputs, labels, order, progress,
-                       validation, callbacks, initial_epoch)
+                       validation, callbacks, initial_epoch, source,
+                       steps_per_epoch, validation_freq)
 
-    def evaluate(self, x, y, batch_size=None, verbose="auto",
-                 return_dict=False, sample_weight=None):
+    def _streamed_fit(self, x, y, loss, epochs, batch_size, learning_rate,
+                      shuffle, verbose, validation_split, steps_per_epoch,
+                      sample_weight, class_weight, val_weighted):
+        """(source, TrainingRun, order) of a fit on a streamed source: its
+        first batch sets the batch size, its length (where known) the
+        samples of a pass, its first element's weights (or
+        ``class_weight``, or weighted validation, ``val_weighted``) whether
+        the loss cores weigh samples."""
+        kind = kind_of(x, "x")
+        _refuse_beside_a_stream(kind, "fit", y, batch_size)
+        _refuse_weights_beside_a_stream(kind, "fit", sample_weight,
+                                        class_weight)
+        if validation_split:
+            raise SpiDNNConfigurationError(
+                f"validation_split={validation_split!r} with x a "
+                f"{_DESCRIBED[kind]}: Keras splits arrays only; give "
+                f"validation_data")
+        source = StreamedSource(x, shuffle, "x")
+        if source.infinite and steps_per_epoch is None:
+            raise SpiDNNConfigurationError(
+                "fit: x is an infinite tf.data.Dataset (repeat()): give "
+                "steps_per_epoch, the batches of an epoch")
+        first_x, first_y, weights = source.first()
+        self._check_batched(first_x, kind)
+        if first_y is None:
+            raise SpiDNNConfigurationError(
+                f"fit: the {_DESCRIBED[kind]}'s elements hold no labels: "
+                f"fit takes (x, y) elements")
+        size = batch_length(first_x)
+        n_samples = source.samples_per_pass(size)
+        if n_samples is None:
+            n_samples = unbounded_samples(size)
+        if class_weight is not None and weights is not None:
+            raise SpiDNNConfigurationError(
+                f"fit: class_weight with x a {_DESCRIBED[kind]} whose "
+                f"elements are (x, y, sample_weight): give one or the "
+                f"other (as Keras)")
+        training, order = self._plan_training(
+            n_samples, loss, epochs, size, learning_rate, False, verbose,
+            first_y, weighted=weights is not None
+            or class_weight is not None or val_weighted)
+        source.convert = self._converter(training, "x", class_weight)
+        return source, training, order
+
+    def _check_batched(self, x, kind):
+        """A streamed source's elements must be batches, as Keras takes
+        them: an element of one sample's shape is refused."""
+        first = x
+        if isinstance(x, dict):
+            first = x.get(self.input.name, next(iter(x.values())))
+        elif isinstance(x, (list, tuple)) and len(self.inputs) > 1:
+            first = x[0]
+        if numpy.ndim(first) == len(self.input.output_shape) and (
+                numpy.shape(first) == self.input.output_shape):
+            raise SpiDNNConfigurationError(
+                f"x: the {_DESCRIBED[kind]}'s elements are single samples "
+                f"of shape {numpy.shape(first)}; Keras takes batches: batch "
+                f"it (dataset.batch(32))")
+
+    def _converter(self, training, what, class_weight=None):
+        """A streamed element's (x, y, sample_weight) as the machine takes
+        them (inputs, labels with each sample's weight where the loss
+        cores weigh samples; ``class_weight``: fit's, turned into each
+        sample's weight as Keras' data adapters do)."""
+        names = self.output_names or [None]
+        weighted = any(output.weighted for output in training.outputs)
+
+        def convert(x, y, weights):
+            if y is None:
+                raise SpiDNNConfigurationError(
+                    f"{what}: an element without labels: (x, y) elements")
+            if weights is not None and not weighted:
+                raise SpiDNNConfigurationError(
+                    f"{what}: an element (x, y, sample_weight) after a "
+                    f"first element (x, y) without weights, which set the "
+                    f"loss cores up unweighted: give every element its "
+                    f"sample_weight, or none")
+            if class_weight is not None and weights is not None:
+                raise SpiDNNConfigurationError(
+                    f"{what}: an element (x, y, sample_weight) with "
+                    f"class_weight: give one or the other (as Keras)")
+            inputs = self._check_inputs(x)
+            if class_weight is not None or weights is not None:
+                weights = sample_weights.per_sample(
+                    weights, class_weight,
+                    output_losses.labels_per_output(y, names), names,
+                    len(inputs), f"{what}'s sample weights")
+            return inputs, self._check_labels(training, y, len(inputs),
+                                              weights)
+        return convert
+
+    def _validation_data(self, validation_data, given_batch_size):
+        """fit's validation_data before the run is planned, and whether it
+        weighs its samples: a StreamedSource (its first element's weights
+        tell), or the arrays' (inputs, y, each output's weights or
+        None)."""
+        if validation_data is None:
+            return None, False
+        kind = kind_of(validation_data, "validation_data")
+        if kind != "array":
+            if given_batch_size is not None:
+                _refuse_batch_size(kind, "fit", "validation_batch_size")
+            source = StreamedSource(validation_data, False,
+                                    "validation_data")
+            return source, source.first()[2] is not None
+        x_val, y_val, w_val = _unpacked(validation_data, "validation_data")
+        val_inputs = self._check_inputs(x_val)
+        names = self.output_names or [None]
+        val_weights = sample_weights.per_sample(
+            w_val, None, None, names, len(val_inputs),
+            "validation_data's sample weights")
+        return (val_inputs, y_val, val_weights), val_weights is not None
+
+    def _validation(self, validation_data, training, steps, batch_size,
+                    default_batch_size):
+        """fit's validation (spiDNN.training.loop.Validation) of what
+        ``_validation_data`` made of validation_data, or None."""
+        from spiDNN.training.loop import Validation
+        if validation_data is None:
+            return None
+        if isinstance(validation_data, StreamedSource):
+            validation_data.convert = self._converter(
+                training, "validation_data")
+            return Validation(validation_data, steps)
+        val_inputs, y_val, val_weights = validation_data
+        val_labels = self._check_labels(training, y_val, len(val_inputs),
+                                        val_weights)
+        batch_size = _array_batch_size(batch_size, len(val_inputs), steps,
+                                       default_batch_size)
+        return Validation(ArraySource(val_inputs, val_labels,
+                                      min(batch_size, len(val_inputs))),
+                          steps)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
+                 return_dict=False, sample_weight=None, steps=None):
         """The loss (and metrics) of ``(x, y)``, computed on the machine
         with the compiled loss and metrics, as Keras' ``evaluate``: a
-        scalar loss, or ``[loss, metric, ...]``, or a dict.  With
-        ``sample_weight`` (as ``fit``'s) the loss is weighted, the
-        metrics not (Keras' compiled ``metrics``)."""
+        scalar loss, or ``[loss, metric, ...]``, or a dict.  ``x`` may be a
+        tf.data.Dataset, PyDataset or generator of (x, y) batches;
+        ``steps`` evaluates its first batches (of ``batch_size``, Keras'
+        32 by default, for arrays).  With ``sample_weight`` (as ``fit``'s,
+        arrays only; a streamed x's elements ``(x, y, sample_weight)``
+        carry theirs) the loss is weighted, the metrics not (Keras'
+        compiled ``metrics``)."""
         self._check_built()
         if self.loss is None:
             raise SpiDNNConfigurationError(
                 "evaluate needs a loss: compile(...) first")
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
-        inputs = self._check_inputs(x)
-        names = self.output_names or [None]
-        weights = sample_weights.per_sample(
-            sample_weight, None, None, names, len(inputs))
-        training, _ = self._plan_training(
-            len(inputs), None, 1, batch_size, None, False, 0, y,
-            weighted=weights is not None)
-        labels = self._check_labels(training, y, len(inputs), weights)
-        self.check_fits(training)
+        steps = steps_argument(steps, "steps")
         from spiDNN.machines import run
         from spiDNN.training import loop
-        self._resolved_metrics = training.metrics
-        losses, metrics, self.last_run = run.evaluate(
-            self, training, inputs, labels)
-        logs = loop.logs_of(losses, metrics, training)
+        kind = kind_of(x, "x")
+        with self._nested():
+            self._pull_weights()
+            if kind == "array":
+                inputs = self._check_inputs(x)
+                names = self.output_names or [None]
+                weights = sample_weights.per_sample(
+                    sample_weight, None, None, names, len(inputs))
+                training, _ = self._plan_training(
+                    len(inputs), None, 1, _array_batch_size(
+                        batch_size, len(inputs), steps, KERAS_BATCH_SIZE),
+                    None, False, 0, y, weighted=weights is not None)
+                labels = self._check_labels(training, y, len(inputs),
+                                            weights)
+                if steps is not None:
+                    n = _samples_of_steps(len(inputs), training.batch_size,
+                                          steps)
+                    inputs, labels = inputs[:n], labels[:n]
+                    training = dataclasses.replace(training, n_samples=n)
+                self.check_fits(training)
+                self._resolved_metrics = training.metrics
+                losses, metrics, last_run = run.evaluate(
+                    self, training, inputs, labels)
+                sizes = None
+            else:
+                _refuse_beside_a_stream(kind, "evaluate", y, batch_size)
+                _refuse_weights_beside_a_stream(kind, "evaluate",
+                                                sample_weight, None)
+                source = StreamedSource(x, False, "x")
+                first_x, first_y, weights = source.first()
+                self._check_batched(first_x, kind)
+                size = batch_length(first_x)
+                training, _ = self._plan_training(
+                    unbounded_samples(size), None, 1, size, None, False, 0,
+                    first_y, weighted=weights is not None)
+                source.convert = self._converter(training, "x")
+                self.check_fits(training)
+                self._resolved_metrics = training.metrics
+                losses, metrics, sizes, last_run = run.evaluate_batches(
+                    self, training, Steps(source, steps).epoch())
+        if not self._fitting:
+            self.last_run = last_run
+        logs = loop.logs_of(losses, metrics, training, sizes)
         if return_dict:
             return logs
         values = output_losses.evaluate_order(logs, training.outputs)
@@ -810,19 +1137,6 @@ def _input_rows(x, model_input, what):
         raise SpiDNNConfigurationError(f"{what} hold no samples")
     check_finite(array, what)
     return numpy.ascontiguousarray(array.astype(numpy.float32))
-
-
-def _pair(value, what):
-    """(x, y, sample weights or None) of a pair (x, y) or a triple (x, y,
-    sample_weight), as Keras' validation_data."""
-    if not isinstance(value, (tuple, list)) or len(value) not in (2, 3):
-        raise SpiDNNConfigurationError(
-            f"{what} must be a pair (x, y) or a triple (x, y, "
-            f"sample_weight), not "
-            + (f"a {type(value).__name__} of {len(value)}"
-               if isinstance(value, (tuple, list))
-               else type(value).__name__))
-    return tuple(value) + (None,) * (3 - len(value))
 
 
 def _split_validation(x, y, validation_data, validation_split,

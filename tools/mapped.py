@@ -64,8 +64,10 @@ class MappedModel(contextlib.AbstractContextManager):
             with virtual.TrainingMachine(
                     self.graph, self.session, faults) as machine:
                 history = fitting.fit_on(
-                    machine, self.model, self.graph.training, self.x,
-                    self.labels, EpochOrder(len(self.x), self.epochs),
+                    machine, self.model, self.graph.training,
+                    fitting.array_source(
+                        self.x, self.labels, self.graph.training,
+                        EpochOrder(len(self.x), self.epochs)),
                     Progress(0, self.epochs, len(self.x)))
             self.report = self.model.last_run
             return (tuple(history.sample_losses)

@@ -18,10 +18,11 @@ from spiDNN.keras.models import from_keras, plain
 _COMPILE_DEFAULTS = {"weighted_metrics": None}
 
 
-def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
-        seed=None, validation_data=None, validation_split=0.0,
+def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,
+        verbose=1, seed=None, validation_data=None, validation_split=0.0,
         callbacks=None, initial_epoch=0, sample_weight=None,
-        class_weight=None):
+        class_weight=None, steps_per_epoch=None, validation_steps=None,
+        validation_batch_size=None, validation_freq=1):
     """Trains ``kmodel`` on the machine and writes its weights back.
 
     The arguments after ``seed`` are Keras' ``fit``'s; callbacks get the
@@ -57,7 +58,11 @@ def fit(kmodel, x, y, epochs=1, batch_size=None, shuffle=True, verbose=1,
                         validation_split=validation_split,
                         callbacks=callbacks, initial_epoch=initial_epoch,
                         sample_weight=sample_weight,
-                        class_weight=class_weight)
+                        class_weight=class_weight,
+                        steps_per_epoch=steps_per_epoch,
+                        validation_steps=validation_steps,
+                        validation_batch_size=validation_batch_size,
+                        validation_freq=validation_freq)
     kmodel.set_weights(model.get_weights())
     optimizers.state_into_keras(optimizer, model.optimizer_state,
                                 kmodel.optimizer, kmodel.trainable_variables,

@@ -5,6 +5,8 @@ virtual machine behind live I/O) or is the in-process virtual machine.
 """
 import contextlib
 
+import numpy
+
 from spiDNN.compiler.board_data import BoardData
 from spiDNN.compiler.machine_graph import ModelGraph
 from spiDNN.errors import SpiDNNConfigurationError
@@ -33,15 +35,27 @@ def _refuse_several_outputs_live(model, session, what):
 
 def predict(model, inputs):
     """(each output's values, RunReport) of forward passes on the
-    configured machine."""
+    configured machine.
+
+    :param inputs: float32 (n, n_in), or an iterable of such chunks (a
+        streamed source's batches), run as they come"""
     with _session(model) as session:
         _refuse_several_outputs_live(model, session, "predict")
         graph = ModelGraph(model, session)
         if session.is_live:
             from spiDNN.machines import live
+            if not isinstance(inputs, numpy.ndarray):
+                inputs = _joined(inputs)
             return live.predict(graph, session, inputs, model.faults)
         from spiDNN.machines import virtual
         return virtual.predict(graph, session, inputs, model.faults)
+
+
+def _joined(chunks):
+    chunks = list(chunks)
+    if not chunks:
+        raise SpiDNNConfigurationError("predict: the data gave no batch")
+    return numpy.concatenate(chunks)
 
 
 def _refuse_regularised_live(model, session, what):
@@ -59,19 +73,53 @@ def _refuse_regularised_live(model, session, what):
 
 
 def fit(model, training, inputs, labels, order, progress, validation,
-        callbacks, initial_epoch):
+        callbacks, initial_epoch, source=None, steps_per_epoch=None,
+        validation_freq=1):
     """Trains ``model`` with Keras' loop (spiDNN.training.loop) on the
-    configured machine; its History."""
+    configured machine; its History.
+
+    :param source: a streamed source (spiDNN.training.sources), or None:
+        the arrays ``inputs`` and ``labels`` in ``order``
+    :param validation: a spiDNN.training.loop.Validation, or None
+    """
     from spiDNN.training import loop
     with _session(model) as session:
         _refuse_regularised_live(model, session, "fit")
         _refuse_several_outputs_live(model, session, "fit")
+        _refuse_steps_live(session, source, steps_per_epoch, validation,
+                           validation_freq)
+        whole = (validation.source.inputs, validation.source.labels) if (
+            validation is not None and validation.whole) else None
         with _training_machine(model, session, training, inputs, labels,
-                               order, validation, callbacks,
+                               order, whole, callbacks,
                                initial_epoch) as (machine, order):
-            return loop.fit_on(machine, model, training, inputs, labels,
-                               order, progress, validation, callbacks,
-                               initial_epoch)
+            if source is None:
+                source = loop.array_source(inputs, labels, training, order,
+                                           initial_epoch)
+            return loop.fit_on(machine, model, training, source, progress,
+                               validation, callbacks, initial_epoch,
+                               steps_per_epoch, validation_freq)
+
+
+def _refuse_steps_live(session, source, steps_per_epoch, validation,
+                       validation_freq):
+    """Through live I/O the data goes to the board before the run (or the
+    host streams whole epochs): streamed sources and Keras' steps are
+    refused rather than run otherwise."""
+    if not session.is_live:
+        return
+    given = [name for name, used in (
+        ("a streamed x (tf.data.Dataset, PyDataset, generator)",
+         source is not None),
+        ("steps_per_epoch", steps_per_epoch is not None),
+        ("validation_steps or a streamed validation_data",
+         validation is not None and not validation.whole),
+        ("validation_freq", validation_freq != 1)) if used]
+    if given:
+        raise SpiDNNConfigurationError(
+            f"fit through live I/O takes arrays, whole epochs and a "
+            f"validation each epoch for now, not {', '.join(given)}: run "
+            f"on the in-process virtual machine (live_io=False)")
 
 
 @contextlib.contextmanager
@@ -123,6 +171,22 @@ def evaluate(model, training, inputs, labels):
                                 model.faults) as machine:
             losses, metrics = machine.evaluate(inputs, labels)
             return losses, metrics, machine.report()
+
+
+def evaluate_batches(model, training, batches):
+    """(losses, metrics, batch sizes, RunReport) of a streamed source's
+    ``batches`` on the in-process virtual machine, a chunk at a time."""
+    from spiDNN.training import loop
+    with _session(model) as session:
+        if session.is_live:
+            raise SpiDNNConfigurationError(
+                "evaluate through live I/O takes arrays for now, not a "
+                "tf.data.Dataset, PyDataset or generator: run on the "
+                "in-process virtual machine (live_io=False)")
+        with _loaded(model, training, session) as machine:
+            losses, metrics, sizes = loop.evaluate_batches(
+                machine, batches, training.chunk)
+            return losses, metrics, sizes, machine.report()
 
 
 @contextlib.contextmanager

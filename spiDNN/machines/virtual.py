@@ -58,21 +58,67 @@ def predict(graph, session, inputs, faults=None):
 
 def predict_mapped(graph, session, inputs, faults=None):
     """:py:func:`predict` on a fresh machine built from what ``session``
-    has mapped (which can build many)."""
+    has mapped (which can build many).
+
+    The passes run a chunk at a time (sized to take about
+    PREDICT_CALL_SECONDS), so that Ctrl-C reaches Python between two
+    calls into the machine; ``inputs`` may be an iterable of chunks (a
+    streamed source's batches)."""
     vm, core_of, host = _machine(graph, session, faults)
     with vm:
         counted = _count_partitions(vm, core_of)
         keys = graph.input_keys()
-        start = time.perf_counter()
-        out_keys, out_payloads = host.run(
-            _input_cores(core_of, graph), keys,
-            inputs.view(numpy.uint32), graph.n_output_packets(),
-            _event_budget(graph))
-        seconds = time.perf_counter() - start
-        outputs = graph.decode_outputs(out_keys, out_payloads)
-        report = _report(vm, host, session, graph, counted, len(inputs),
-                         seconds)
+        sources = _input_cores(core_of, graph)
+        budget = _event_budget(graph)
+        n_expected = graph.n_output_packets()
+        out_keys, out_payloads = [], []
+        seconds, done, size = 0.0, 0, PREDICT_FIRST_CHUNK
+        for given in _as_chunks(inputs):
+            words = numpy.ascontiguousarray(given).view(numpy.uint32)
+            lo = 0
+            while lo < len(words):
+                part = words[lo:lo + size]
+                start = time.perf_counter()
+                keys_out, payloads_out = host.run(
+                    sources, keys, part, n_expected, budget,
+                    first_pass=done)
+                took = time.perf_counter() - start
+                seconds += took
+                out_keys.append(keys_out)
+                out_payloads.append(payloads_out)
+                done += len(part)
+                lo += len(part)
+                size = _next_chunk(size, len(part), took)
+        if not done:
+            raise SpiDNNMachineError("predict: the data gave no sample")
+        outputs = graph.decode_outputs(numpy.concatenate(out_keys),
+                                       numpy.concatenate(out_payloads))
+        report = _report(vm, host, session, graph, counted, done, seconds)
     return outputs, report
+
+
+#: Samples of predict's first call into the machine; then as many as take
+#: about PREDICT_CALL_SECONDS (the numbers do not depend on it: each pass
+#: stands alone).
+PREDICT_FIRST_CHUNK = 16
+PREDICT_CALL_SECONDS = 0.1
+
+
+def _next_chunk(size, ran, seconds):
+    """The next call's samples: as many as take PREDICT_CALL_SECONDS at
+    the pace of the last call, at most four times as many."""
+    if ran < size or seconds <= 0:
+        return size
+    pace = ran / seconds
+    return max(1, min(4 * size, int(pace * PREDICT_CALL_SECONDS)))
+
+
+def _as_chunks(inputs):
+    """An array as one chunk; an iterable of arrays as they come."""
+    if isinstance(inputs, numpy.ndarray):
+        yield inputs
+    else:
+        yield from inputs
 
 
 class TrainingMachine:

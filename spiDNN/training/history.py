@@ -8,14 +8,18 @@ def mean_loss(losses):
     return float(numpy.mean(losses, dtype=numpy.float64))
 
 
-def mean_of_batches(values, batch_size):
-    """The mean of the means of consecutive batches of ``batch_size``
-    (the last may be short), in float64."""
+def mean_of_batches(values, sizes):
+    """The mean of the means of consecutive batches: of ``sizes`` samples
+    each (a list), or of a batch size (an int; the last may be short), in
+    float64."""
     values = numpy.asarray(values, dtype=numpy.float64)
-    starts = numpy.arange(0, len(values), batch_size)
+    if numpy.ndim(sizes) == 0:
+        starts = numpy.arange(0, len(values), sizes)
+    else:
+        starts = numpy.cumsum([0] + list(sizes))[:-1]
     sums = numpy.add.reduceat(values, starts)
-    sizes = numpy.diff(numpy.append(starts, len(values)))
-    return float(numpy.mean(sums / sizes))
+    counts = numpy.diff(numpy.append(starts, len(values)))
+    return float(numpy.mean(sums / counts))
 
 
 class History:

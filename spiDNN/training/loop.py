@@ -9,21 +9,27 @@ watches batches (``on_train_batch_end``, such as ``TerminateOnNaN``) makes
 the host run one batch per call, so that ``model.stop_training`` stops
 after exactly that batch, as in Keras.
 """
+import itertools
+
 import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.training.history import History, mean_loss, mean_of_batches
+from spiDNN.training.sources import ArraySource
+from spiDNN.training.steps import Steps, should_validate
 
 
-def _logs(losses, metrics, training, prefix=""):
+def _logs(losses, metrics, training, prefix="", sizes=None):
     """An epoch's (or a run's) loss and the other logs (each output's
     loss, with several; the metrics), Keras' way: means over the samples
-    (each output's loss: of its batches' means), by name in sorted order
+    (each output's loss: of its batches' means, the batches of ``sizes``
+    samples, by default of training's batch size), by name in sorted order
     (Keras' pythonify_logs)."""
     logs = {f"{prefix}loss": mean_loss(losses)}
     for column, name in enumerate(training.log_names):
         logs[f"{prefix}{name}"] = (
-            mean_of_batches(metrics[:, column], training.batch_size)
+            mean_of_batches(metrics[:, column], training.batch_size
+                            if sizes is None else sizes)
             if column < training.batch_averaged
             else mean_loss(metrics[:, column]))
     return dict(sorted(logs.items()))
@@ -52,17 +58,26 @@ def _base_callback():
 
 def _listed(callbacks):
     """The user's callbacks as a list, as Keras takes them (one callback,
-    or a list or tuple of them), or a clear error."""
+    or any nesting of lists, tuples and dicts of them, which Keras
+    flattens; a CallbackList's), or a clear error."""
     if callbacks is None:
         return []
-    listed = list(callbacks) if isinstance(callbacks, (list, tuple)) else [
-        callbacks]
+    import keras
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks = list(callbacks.callbacks)
+    listed = keras.tree.flatten(callbacks)
     for callback in listed:
-        if not all(callable(getattr(callback, method, None))
-                   for method in ("set_model", "set_params")):
+        if not isinstance(callback, _base_callback()) and not all(
+                callable(getattr(callback, method, None))
+                for method in ("set_model", "set_params", "on_train_begin",
+                               "on_epoch_begin", "on_epoch_end",
+                               "on_train_end")):
             raise SpiDNNConfigurationError(
                 f"callbacks takes keras.callbacks.Callback objects (one, or "
-                f"a list of them), not {callback!r}")
+                f"a list of them), not {callback!r}"
+                + (" (a name: give the object, such as "
+                   "keras.callbacks.EarlyStopping())"
+                   if isinstance(callback, str) else ""))
     return listed
 
 
@@ -83,48 +98,146 @@ class Callbacks:
         return call
 
 
-def fit_on(machine, model, training, inputs, labels, order, progress,
-           validation=None, callbacks=None, initial_epoch=0):
-    """Trains ``model`` on a machine loaded for this fit
-    (:py:class:`~spiDNN.machines.virtual.TrainingMachine`); returns its
-    :py:class:`~spiDNN.History`.
+class Validation:
+    """What ``fit`` validates on after an epoch: ``source``'s first
+    ``steps`` batches (all of them without), from its start each time, as
+    Keras' evaluate resets its iterator."""
 
-    :param validation: (inputs, labels) to evaluate after each epoch, or
-        None
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.steps = Steps(source, steps)
+
+    @property
+    def whole(self):
+        """Arrays validated whole: evaluated in one call (through live
+        I/O, the board holds them)."""
+        return isinstance(self.source, ArraySource) and (
+            self.steps.steps is None)
+
+
+def evaluate_batches(machine, batches, chunk, what="evaluating"):
+    """(losses, metrics, batch sizes) of ``batches`` evaluated on the
+    loaded machine, a chunk of whole batches per call."""
+    losses, metrics, sizes = [], [], []
+    for group in _chunks(batches, chunk):
+        inputs, labels = _rows_of(group)
+        one_losses, one_metrics = machine.evaluate(inputs, labels, what)
+        losses.append(one_losses)
+        metrics.append(one_metrics)
+        sizes += [len(batch) for batch in group]
+    if not losses:
+        raise SpiDNNConfigurationError(f"{what}: the data gave no batch")
+    return numpy.concatenate(losses), numpy.concatenate(metrics), sizes
+
+
+def _chunks(batches, chunk):
+    """Consecutive batches in groups of at least ``chunk`` samples (the
+    last group may hold fewer)."""
+    group, samples = [], 0
+    for batch in batches:
+        group.append(batch)
+        samples += len(batch)
+        if samples >= chunk:
+            yield group
+            group, samples = [], 0
+    if group:
+        yield group
+
+
+def _rows_of(group):
+    """(inputs, labels) of a group of batches, as arrays of their rows."""
+    if all(batch.inputs is group[0].inputs for batch in group):
+        rows = numpy.concatenate([batch.rows for batch in group])
+        if len(rows) == len(group[0].inputs) and numpy.array_equal(
+                rows, numpy.arange(len(rows))):
+            return group[0].inputs, group[0].labels      # all, in order
+        return (group[0].inputs[rows],
+                None if group[0].labels is None else group[0].labels[rows])
+    return (numpy.concatenate([batch.inputs[batch.rows] for batch in group]),
+            None if group[0].labels is None else numpy.concatenate(
+                [batch.labels[batch.rows] for batch in group]))
+
+
+def array_source(inputs, labels, training, order, initial_epoch=0):
+    """The ArraySource of a fit on arrays: each pass in the next of
+    ``order``'s epochs (the orders of the epochs before ``initial_epoch``
+    drawn first, so a resumed run draws as the whole run would)."""
+    for skipped in range(initial_epoch):
+        order(skipped)
+    passes = itertools.count(initial_epoch)
+    return ArraySource(inputs, labels, training.batch_size,
+                       lambda: order(next(passes)))
+
+
+class _BatchOfAnotherSize(SpiDNNConfigurationError):
+    pass
+
+
+def refuse_nested_fit(model):
+    """``fit`` of the model being trained, from one of its callbacks."""
+    if model._fitting:
+        raise SpiDNNConfigurationError(
+            f"fit of {model.name or 'the model'} inside one of its own "
+            f"callbacks, while it trains: spiDNN trains a model one fit at "
+            f"a time (another model may train there; predict, evaluate, "
+            f"get_weights and save work on this one)")
+
+
+def fit_on(machine, model, training, source, progress, validation=None,
+           callbacks=None, initial_epoch=0, steps_per_epoch=None,
+           validation_freq=1):
+    """Trains ``model`` on a machine loaded for this fit
+    (:py:class:`~spiDNN.machines.virtual.TrainingMachine`) with the
+    batches of ``source`` (spiDNN.training.sources), Keras' way
+    (spiDNN.training.steps); returns its :py:class:`~spiDNN.History`.
+
+    :param validation: a :py:class:`Validation`, or None
     """
-    names = training.log_names
-    n = training.n_samples
+    steps = Steps(source, steps_per_epoch)
     history = History(training.history_params())
     model.stop_training = False
     model._resolved_metrics = training.metrics
     calls = Callbacks(callbacks, model, {
         "epochs": training.n_epochs, "verbose": progress.verbose,
-        "steps": -(-n // training.batch_size)})
+        "steps": steps.num_batches})
     model._weights_on_machine = lambda: machine.weights()[0]
+    model._fitting = True
+    run = _Run(machine, model, calls, training, progress)
     try:
         logs = {}
-        for skipped in range(initial_epoch):
-            order(skipped)      # the seeded orders stay in step
         calls.on_train_begin({})
         for epoch in range(initial_epoch, training.n_epochs):
             progress.start_epoch(epoch)
             calls.on_epoch_begin(epoch, {})
-            losses, metrics, done = _epoch(
-                machine, model, calls, inputs, labels, order(epoch),
-                epoch, training, names, progress)
-            logs = _logs(losses[:done], metrics[:done], training)
-            if validation is not None:
-                logs = dict(sorted({**logs, **_logs(*machine.evaluate(
-                    *validation, what=f"validation, epoch {epoch + 1}"),
-                    training, prefix="val_")}.items()))
-            progress.end_epoch(logs)
-            history.add_epoch(losses[:done], logs, epoch)
+            losses, metrics, sizes = run.epoch(steps.epoch(), epoch)
+            if steps.stopped:
+                # Keras (TensorFlow) counts the step that found the data
+                # exhausted in its optimizer's iterations: the steps after
+                # it (Adam's bias corrections) are numbered so.
+                machine.steps += 1
+            if not sizes:
+                # Keras' logs of an epoch without a batch: the last ones.
+                logs = dict(logs)
+            else:
+                logs = _logs(losses, metrics, training, sizes=sizes)
+            if validation is not None and should_validate(
+                    epoch, validation_freq):
+                logs = dict(sorted({**logs, **_validate(
+                    machine, validation, training, epoch)}.items()))
+            progress.end_epoch(logs, len(losses))
+            history.add_epoch(losses, logs, epoch)
             calls.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
         weights, state = machine.weights()
+    except _BatchOfAnotherSize:
+        # What trained is kept: the weights so far reach the model.
+        model._weights_on_machine = None
+        model._take_weights(machine.weights()[0])
+        raise
     finally:
         model._weights_on_machine = None
+        model._fitting = False
     model._take_weights(weights)
     model.optimizer_state = {"iterations": machine.steps, "slots": state}
     model.last_run = machine.report()
@@ -132,35 +245,117 @@ def fit_on(machine, model, training, inputs, labels, order, progress,
     return history
 
 
-def _epoch(machine, model, calls, inputs, labels, epoch_order, epoch,
-           training, names, progress):
-    n, batch_size = len(epoch_order), training.batch_size
-    # Keras looks at stop_training after each batch: set before them (in
-    # on_train_begin or on_epoch_begin), one batch trains.
-    chunk = batch_size if calls.batch_level or model.stop_training else (
-        machine.chunk)
-    losses = numpy.empty(n, dtype=numpy.float32)
-    metrics = numpy.empty((n, len(names)), dtype=numpy.float32)
-    done = 0
-    for first in range(0, n, chunk):
-        rows = epoch_order[first:first + chunk]
-        batch = first // batch_size
-        if calls.batch_level:
-            calls.on_train_batch_begin(batch, {})
-        losses[first:first + len(rows)], metrics[first:first + len(rows)] = (
-            machine.train(inputs, labels, rows, first, epoch,
-                          training.n_epochs))
-        done = first + len(rows)
-        running = _logs(losses[:done], metrics[:done], training)
-        progress.update(done, running["loss"])
-        if calls.batch_level:
-            calls.on_train_batch_end(batch, running)
-        if model.stop_training:
-            break
-    return losses, metrics, done
+def _validate(machine, validation, training, epoch):
+    """The ``val_`` logs of an epoch."""
+    what = f"validation, epoch {epoch + 1}"
+    if validation.whole:
+        source = validation.source
+        losses, metrics = machine.evaluate(source.inputs, source.labels,
+                                           what=what)
+        sizes = source.batch_size
+    else:
+        validation.steps.reset()
+        losses, metrics, sizes = evaluate_batches(
+            machine, validation.steps.epoch(), training.chunk, what)
+    return _logs(losses, metrics, training, prefix="val_", sizes=sizes)
 
 
-def logs_of(losses, metrics, training):
+class _Run:
+    """The epochs of one fit: batches streamed to the machine a chunk at a
+    time, the machine's place in its pass over the data followed."""
+
+    def __init__(self, machine, model, calls, training, progress):
+        self.machine = machine
+        self.model = model
+        self.calls = calls
+        self.training = training
+        self.progress = progress
+        #: The next sample's number in the machine's pass (its batch
+        #: counter's: c_code/common/batch.h).
+        self.position = 0
+
+    def _check(self, batch, at):
+        """A batch the cores count as one: batch_size samples, or a
+        pass's last (shorter) batch."""
+        training = self.training
+        expected = min(training.batch_size, training.n_samples - at)
+        if len(batch) != expected:
+            raise _BatchOfAnotherSize(
+                f"the data gave a batch of {len(batch)} samples where the "
+                f"cores count {expected} (the first batch's size"
+                + (", a pass being " f"{training.n_samples} samples"
+                   if not training.unbounded else "")
+                + "): spiDNN's cores count every batch as the first "
+                f"batch's size, except the last of a pass of known length "
+                f"(a dataset of known cardinality, a PyDataset with len); "
+                f"give batches of one size (drop_remainder=True), or arrays "
+                f"(the weights trained so far are kept)")
+
+    def epoch(self, batches, epoch):
+        """(losses, metrics, batch sizes) of one epoch's batches."""
+        model, calls, training = self.model, self.calls, self.training
+        losses, metrics, sizes = [], [], []
+        group, at, done, index = [], self.position, 0, 0
+        # Keras looks at stop_training after each batch: set before them (in
+        # on_train_begin or on_epoch_begin), one batch trains.
+        one_by_one = calls.batch_level or model.stop_training
+        for batch in batches:
+            try:
+                self._check(batch, at)
+            except _BatchOfAnotherSize:
+                if group:        # the batches before it train first
+                    self._train(group, epoch, losses, metrics, sizes, done)
+                raise
+            if calls.batch_level:
+                calls.on_train_batch_begin(index, {})
+            group.append(batch)
+            at += len(batch)
+            index += 1
+            samples = sum(map(len, group))
+            if at == training.n_samples or one_by_one or (
+                    samples >= self.machine.chunk):
+                done = self._train(group, epoch, losses, metrics, sizes, done)
+                group = []
+                at = self.position
+                if calls.batch_level:
+                    calls.on_train_batch_end(index - 1, self._running(
+                        losses, metrics, sizes))
+                if model.stop_training:
+                    break
+        if group:
+            done = self._train(group, epoch, losses, metrics, sizes, done)
+        if not losses:
+            return (numpy.zeros(0, numpy.float32),
+                    numpy.zeros((0, len(training.log_names)), numpy.float32),
+                    [])
+        return numpy.concatenate(losses), numpy.concatenate(metrics), sizes
+
+    def _train(self, group, epoch, losses, metrics, sizes, done):
+        if all(batch.inputs is group[0].inputs for batch in group):
+            # Arrays on the host: the rows of them (the feeder checks its
+            # order against them).
+            inputs, labels = group[0].inputs, group[0].labels
+            rows = numpy.concatenate([batch.rows for batch in group])
+        else:
+            inputs, labels = _rows_of(group)
+            rows = numpy.arange(len(inputs))
+        chunk_losses, chunk_metrics = self.machine.train(
+            inputs, labels, rows, self.position, epoch,
+            self.training.n_epochs)
+        losses.append(chunk_losses)
+        metrics.append(chunk_metrics)
+        sizes += [len(batch) for batch in group]
+        self.position = (self.position + len(rows)) % self.training.n_samples
+        done += len(rows)
+        self.progress.update(done, mean_loss(numpy.concatenate(losses)))
+        return done
+
+    def _running(self, losses, metrics, sizes):
+        return _logs(numpy.concatenate(losses), numpy.concatenate(metrics),
+                     self.training, sizes=sizes)
+
+
+def logs_of(losses, metrics, training, sizes=None):
     """``evaluate``'s logs: the loss and the others (each output's loss,
     each metric), means over the samples."""
-    return _logs(losses, metrics, training)
+    return _logs(losses, metrics, training, sizes=sizes)

@@ -30,17 +30,23 @@ class Progress:
             self._write(f"Epoch {epoch + 1}/{self.n_epochs}\n")
 
     def update(self, done, running_loss):
+        if self.n_samples is None:
+            # A stream of unknown length: the count alone.
+            if self.verbose == 1 and self._interactive():
+                self._write(f"\r{done} - loss: {running_loss:.4f}")
+            return
         if self.verbose != 1 or (done < self.n_samples
                                  and not self._interactive()):
             return
-        filled = BAR_WIDTH * done // self.n_samples
+        filled = BAR_WIDTH * min(done, self.n_samples) // self.n_samples
         bar = "=" * filled + (">" if filled < BAR_WIDTH else "")
         width = len(str(self.n_samples))
         self._write(f"\r{done:>{width}}/{self.n_samples} "
                     f"[{bar:<{BAR_WIDTH}}] - loss: {running_loss:.4f}")
 
-    def end_epoch(self, logs):
-        """``logs``: the epoch's loss, metrics and validation, by name."""
+    def end_epoch(self, logs, n_samples=None):
+        """``logs``: the epoch's loss, metrics and validation, by name;
+        ``n_samples`` the epoch trained (by default, ``n_samples``)."""
         if not self.verbose:
             return
         seconds = time.perf_counter() - self._start
@@ -48,5 +54,6 @@ class Progress:
             self._write("\n")
         values = " - ".join(f"{name}: {value:.4f}"
                             for name, value in logs.items())
-        self._write(f"{self.n_samples} samples - {seconds:.1f}s - "
+        done = self.n_samples if n_samples is None else n_samples
+        self._write(f"{done} samples - {seconds:.1f}s - "
                     f"{values}\n")

@@ -12,6 +12,15 @@ from spiDNN.training import outputs as output_losses
 #: whole batches (progress and the running loss are updated between calls).
 FIT_CHUNK = 256
 
+#: The cores count samples in 32 bits: a stream of unknown length is a
+#: pass of (almost) this many samples, all in batches of one size.
+UNBOUNDED = 0xFFFFFFFF
+
+
+def unbounded_samples(batch_size):
+    """A pass's samples for a stream of unknown length: whole batches."""
+    return UNBOUNDED // batch_size * batch_size
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainingRun:
@@ -28,11 +37,16 @@ class TrainingRun:
     #: The optimizer's steps before this run (Keras' ``iterations``)
     initial_step: int = 0
 
+    @property
+    def unbounded(self):
+        """The samples of a pass are not known (a generator's)."""
+        return self.n_samples > UNBOUNDED - self.batch_size
+
     def history_params(self):
         """What a History of this run records as its ``params``."""
         names = [output.loss for output in self.outputs]
         return {"epochs": self.n_epochs, "batch_size": self.batch_size,
-                "samples": self.n_samples,
+                "samples": None if self.unbounded else self.n_samples,
                 "loss": names[0] if len(names) == 1 else names,
                 "optimizer": self.optimizer}
 

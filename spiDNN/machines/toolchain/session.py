@@ -25,6 +25,7 @@ from spinn_utilities.data.utils_data_writer import UtilsDataWriter
 from spinn_utilities.log import FormatAdapter
 
 from spiDNN.live_io import LiveIO
+from spiDNN.machines.toolchain import parking
 from spiDNN.machines.toolchain.simulator import SpiDNNSimulator
 from spiDNN.compiler.vertices import keys
 
@@ -33,8 +34,11 @@ BINARIES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "binaries")
 
 
-#: The toolchain keeps one global state: one session at a time.
+#: The toolchain keeps one global state: one session at a time (a thread
+#: waits; the thread holding it may open one inside, parking its state).
 _ONE_AT_A_TIME = threading.RLock()
+#: The sessions open, the innermost last.
+_OPEN = []
 
 
 def quiet_toolchain():
@@ -64,6 +68,9 @@ class ToolchainSession:
     def __enter__(self):
         _ONE_AT_A_TIME.acquire()
         try:
+            # Inside another session (a callback of its fit): its state is
+            # parked while this one runs.
+            self._parked = parking.park() if _OPEN else None
             self._user_handlers = _user_handlers()
             quiet_toolchain()
             self.folder = tempfile.mkdtemp(prefix="spiDNN-")
@@ -77,8 +84,11 @@ class ToolchainSession:
             finally:
                 _restore(self._user_handlers)
         except BaseException:
+            if self._parked is not None:
+                parking.unpark(self._parked)
             _ONE_AT_A_TIME.release()
             raise
+        _OPEN.append(self)
         return self
 
     @property
@@ -144,7 +154,7 @@ class ToolchainSession:
                             RuntimeWarning, stacklevel=2)
         finally:
             _restore(self._user_handlers)
-            _ONE_AT_A_TIME.release()
+            _OPEN.remove(self)
             # The toolchain asks to write an "errored" flag into its report
             # folder at exit; that folder is about to go.
             atexit.unregister(UtilsDataWriter.write_errored_file)
@@ -152,6 +162,9 @@ class ToolchainSession:
             FormatAdapter.set_log_store(None)
             keys.clear_cache()
             shutil.rmtree(self.folder, ignore_errors=True)
+            if self._parked is not None:
+                parking.unpark(self._parked)
+            _ONE_AT_A_TIME.release()
         return False
 
 

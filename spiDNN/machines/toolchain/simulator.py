@@ -1,4 +1,7 @@
 """The toolchain's simulator object, set up the spiDNN way."""
+import signal
+import threading
+
 from spinn_front_end_common.data import FecDataView
 from spinn_front_end_common.interface.abstract_spinnaker_base import (
     AbstractSpinnakerBase)
@@ -40,6 +43,15 @@ class SpiDNNSimulator(AbstractSpinnakerBase):
         # The virtual machine runs the apps' host builds, not .aplx files.
         if not self.is_virtual:
             super()._execute_graph_binary_gatherer()
+
+    def _AbstractSpinnakerBase__run_control_c_handler_on(self):
+        # The toolchain installs its Ctrl-C handler for each run; a
+        # process that ignores SIGINT (nohup, a background job) must go on
+        # ignoring it, not be interrupted while mapping.
+        if threading.current_thread() is threading.main_thread() and (
+                signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+            return
+        super()._AbstractSpinnakerBase__run_control_c_handler_on()
 
     def _execute_load_routing_tables(self, compressed):
         self.loaded_routing_tables = (
