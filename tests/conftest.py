@@ -30,6 +30,7 @@ MODULE_TIERS = {
     "test_activation_layers": "machine",
     "test_activations_match_keras": "machine",
     "test_bad_input": "unit",
+    "test_c_headers": "system",
     "test_board_build": "system",
     "test_benchmark_suite": "system",
     "test_board_data": "live",

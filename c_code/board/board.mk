@@ -23,11 +23,14 @@ ifdef SPINN_DIRS
         spinn_utilities.make_tools as m; \
         print(os.path.join(os.path.dirname(m.__file__), "logs.sqlite3"))'))
     SDK_STAMP_KEY = $(shell printf '%s' '$(SPINN_DIRS)' | sha256sum | cut -c1-16)
+    # FEC's sources (the constants its headers leave to them): unknown.
+    FEC_SOURCE :=
 else
     SDK_ROOT = $(SDK_CACHE)/7.4.1-$(SDK_KEY)
     BOARD_SPINN_DIRS = $(SDK_ROOT)/spinnaker_tools
     SDK_LOGS = $(SDK_ROOT)/logs.sqlite3
     SDK_STAMP_KEY = $(SDK_KEY)
+    FEC_SOURCE = $(SDK_ROOT)/SpiNNFrontEndCommon/c_common/front_end_common_lib/src
 endif
 
 BOARD := build/board
@@ -73,7 +76,8 @@ aplx: $(APLX)
 # that a change to any header it includes rebuilds it: local.mk converts
 # a folder only when the folder itself is newer than its copy.  The
 # build's output goes to build/board/<app>.log, and its tail on failure.
-$(BINARIES)/%.aplx: %/*.c %/Makefile $(APP_OWN_HEADERS) $(APP_HEADERS) \
+$(BINARIES)/%.aplx: %/*.c %/Makefile $(APP_OWN_HEADERS) \
+        $(filter-out include/%,$(APP_HEADERS)) \
         $(LAYOUTS) board/app.mk board/flags.mk $$(BOARD_STAMP)
 	@rm -rf $(BOARD)/$* $@
 	@echo "aplx $*"
@@ -103,4 +107,11 @@ arm-check: aplx
 	        exit 1; \
 	    done; \
 	done
+	$(PYTHON) ../tools/header_check.py $(BOARD_SPINN_DIRS) $(FEC_SOURCE)
 	@echo "arm-check passed: $(APPS)"
+
+# The SDK's folders, for the tests (`make -s sdk-paths`): SPINN_DIRS, then
+# FEC's sources where known.
+sdk-paths: sdk
+	@echo $(BOARD_SPINN_DIRS)
+	@echo $(FEC_SOURCE)
