@@ -30,6 +30,7 @@ MODULE_TIERS = {
     "test_activation_layers": "machine",
     "test_activations_match_keras": "machine",
     "test_bad_input": "unit",
+    "test_board_binaries": "machine",
     "test_c_headers": "system",
     "test_board_build": "system",
     "test_benchmark_suite": "system",
