@@ -138,3 +138,51 @@ def test_every_machine_vertex_asks_for_a_built_binary(images):
         f"{app.name}.aplx" for app in apps.APPS), asked
     for name in asked.values():
         assert os.path.isfile(os.path.join(BINARIES, name))
+
+
+def _functions(path):
+    """{name: code bytes} of the functions in the ELF at ``path``."""
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        sections = [s for s in elf.iter_sections()
+                    if s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] == 0
+                    or s.name == "RO_DATA"]
+        code = sections[0].data()
+        functions = {}
+        for symbol in elf.get_section_by_name(".symtab").iter_symbols():
+            if (symbol["st_info"]["type"] == "STT_FUNC"
+                    and symbol["st_size"] > 0):
+                start = symbol["st_value"] & ~1
+                functions[symbol.name] = code[start:start + symbol["st_size"]]
+    return functions
+
+
+#: SARK's division by zero (rt_error(RTE_DIV0)) replaces libgcc's weak
+#: one on the board, and the divisions branch to it: never taken.
+DIVISION_BY_ZERO = {"__aeabi_idiv0"}
+CALLS_DIVISION_BY_ZERO = {"__udivsi3", "__divsi3", "__aeabi_uidiv",
+                          "__aeabi_idiv"}
+
+
+@pytest.mark.parametrize("app", apps.CALIBRATED)
+def test_the_calibration_runs_the_boards_float_and_division_code(images,
+                                                                app):
+    """The cost table times libgcc's soft-float and division routines as
+    the board links them (the default multilib's ARM code, not the
+    thumb/nofp one a Thumb link line would pick)."""
+    done = subprocess.run(
+        ["make", "-s", "-C", os.path.join(ROOT, "c_code"), "arm-trace",
+         f"PYTHON={sys.executable}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    build = os.path.join(ROOT, "c_code", "build")
+    board = _functions(os.path.join(build, "board", app, "build",
+                                    f"{app}.elf"))
+    calibration = _functions(os.path.join(build, "arm-trace", f"{app}.elf"))
+    helpers = {name for name in board if name.startswith("__")
+               and name in calibration} - DIVISION_BY_ZERO
+    assert {"__aeabi_fadd", "__aeabi_fmul", "__aeabi_fdiv"} <= helpers
+    for name in helpers:
+        assert len(board[name]) == len(calibration[name]), name
+        if name not in CALLS_DIVISION_BY_ZERO:
+            assert board[name] == calibration[name], name

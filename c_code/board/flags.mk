@@ -22,3 +22,8 @@ BOARD_STATE_FLAGS := -mthumb-interwork -march=armv5te -mthumb -DTHUMB
 BOARD_OPT := -Os -ffp-contract=off
 # What the SDK's compiler command line has besides (spinnaker_tools.mk).
 BOARD_BASE_FLAGS := -std=gnu99 -ffreestanding
+# The libgcc (soft-float, division) a board's app links: the SDK's link
+# is gcc without state flags, so the default multilib's (ARM code), not
+# the thumb/nofp one that -mthumb on a link line would choose.  The
+# calibration links this same file.
+BOARD_LIBGCC = $(shell $(or $(ARM_CC),arm-none-eabi-gcc) -print-libgcc-file-name)
