@@ -160,7 +160,9 @@ def check(spinn_dirs, fec_source=None, subset=SUBSET):
         source_constants = {k: v for k, v in constants.items()
                             if k.startswith("DATA_SPECIFICATION_")
                             or k in REAL_NAMES}
-        problems += [f"{k}: unchecked, no FEC source given"
+        problems += [f"{k}: unchecked, no FEC source folder given (with "
+                     "SPINN_DIRS set, make arm-check FEC_SOURCE=<your "
+                     "c_common/front_end_common_lib/src>)"
                      for k in source_constants]
     checked = {k: v for k, v in constants.items()
                if k not in source_constants}

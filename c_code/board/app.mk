@@ -15,10 +15,15 @@ ifndef SPINN_DIRS
     $(error SPINN_DIRS is not set: run `make aplx` at the top of spiDNN, \
         which builds the SDK, or point SPINN_DIRS at a built spinnaker_tools)
 endif
+# FEC's master replaced local.mk by fec.mk, whose log converter call (a
+# database key and an output folder) is that of spinn_utilities' master,
+# not of the 7.4.1 release that spiDNN's toolchain packages install: the
+# SDK must be the release that matches them.
 ifeq ($(wildcard $(SPINN_DIRS)/make/local.mk),)
     $(error $(SPINN_DIRS)/make/local.mk is missing: SPINN_DIRS must be a \
         spinnaker_tools with front-end-common 7.4.1 installed into it \
-        (its `make install`))
+        (its `make install`), the release of the toolchain packages \
+        spiDNN installs)
 endif
 
 BOARD_C_CODE := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)

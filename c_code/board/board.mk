@@ -13,7 +13,7 @@ SDK_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/spiDNN/sdk
 SDK_ARCHIVE_FILES = $(foreach n,spinnaker_tools spinn_common \
     SpiNNFrontEndCommon-c_common,$(SDK_ARCHIVES)/$(n)-7.4.1.tar.gz)
 SDK_KEY = $(shell { cat $(SDK_ARCHIVE_FILES) board/sdk.sh; \
-    $(ARM_CC) --version | head -1; } | sha256sum | cut -c1-16)
+    $(ARM_CC) --version | head -1; } 2>/dev/null | sha256sum | cut -c1-16)
 ifdef SPINN_DIRS
     SDK_ROOT :=
     BOARD_SPINN_DIRS := $(SPINN_DIRS)
@@ -23,8 +23,9 @@ ifdef SPINN_DIRS
         spinn_utilities.make_tools as m; \
         print(os.path.join(os.path.dirname(m.__file__), "logs.sqlite3"))'))
     SDK_STAMP_KEY = $(shell printf '%s' '$(SPINN_DIRS)' | sha256sum | cut -c1-16)
-    # FEC's sources (the constants its headers leave to them): unknown.
-    FEC_SOURCE :=
+    # FEC's sources (the constants its headers leave to them), which
+    # arm-check needs: the user's c_common/front_end_common_lib/src.
+    FEC_SOURCE ?=
 else
     SDK_ROOT = $(SDK_CACHE)/7.4.1-$(SDK_KEY)
     BOARD_SPINN_DIRS = $(SDK_ROOT)/spinnaker_tools
@@ -53,14 +54,15 @@ ifndef SPINN_DIRS
 	        "archives; set SDK_ARCHIVES to the folder that has them, or" \
 	        "SPINN_DIRS to a built spinnaker_tools" >&2; exit 1; }
 	@test -d $(SDK_ROOT) || echo "building the SpiNNaker SDK into $(SDK_ROOT)"
-	PYTHON=$(PYTHON) board/sdk.sh $(SDK_ARCHIVES) $(SDK_ROOT)
+	@PYTHON=$(PYTHON) board/sdk.sh $(SDK_ARCHIVES) $(SDK_ROOT)
 endif
 
 # A fresh log dictionary whenever the SDK changes: the stamp is named by
 # the SDK, and every .aplx depends on it, so all are then rebuilt.
-BOARD_STAMP = $(BOARD)/sdk-$(SDK_STAMP_KEY).stamp
-.PRECIOUS: $(BOARD)/sdk-%.stamp
-$(BOARD)/sdk-%.stamp: | sdk
+# (An explicit target: a pattern rule's would be intermediate, and make
+# does not remake a missing intermediate file.)
+BOARD_STAMP := $(BOARD)/sdk-$(SDK_STAMP_KEY).stamp
+$(BOARD_STAMP): | sdk
 	@mkdir -p $(BOARD)/bin
 	rm -f $(BOARD)/sdk-*.stamp
 	cp $(SDK_LOGS) $(BOARD_LOGS)
@@ -78,7 +80,7 @@ aplx: $(APLX)
 # build's output goes to build/board/<app>.log, and its tail on failure.
 $(BINARIES)/%.aplx: %/*.c %/Makefile $(APP_OWN_HEADERS) \
         $(filter-out include/%,$(APP_HEADERS)) \
-        $(LAYOUTS) board/app.mk board/flags.mk $$(BOARD_STAMP)
+        $(LAYOUTS) board/app.mk board/flags.mk $(BOARD_STAMP)
 	@rm -rf $(BOARD)/$* $@
 	@echo "aplx $*"
 	@$(BOARD_ENV) $(MAKE) -C $* APP_OUTPUT_DIR=$(abspath $(BINARIES))/ \
