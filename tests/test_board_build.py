@@ -186,3 +186,37 @@ def test_the_calibration_runs_the_boards_float_and_division_code(images,
         assert len(board[name]) == len(calibration[name]), name
         if name not in CALLS_DIVISION_BY_ZERO:
             assert board[name] == calibration[name], name
+
+
+def _make_output(*args):
+    done = subprocess.run(
+        ["make", "-s", "-C", os.path.join(ROOT, "c_code"), *args,
+         f"PYTHON={sys.executable}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize("app", [app.name for app in apps.APPS])
+def test_the_board_and_the_calibration_compile_with_the_same_flags(images,
+                                                                  app):
+    """board/flags.mk's flags are on the SDK's compile line of the app's
+    converted source (which the SDK's make files assemble) and on the
+    calibration's, and no other optimisation: no -Ofast, no fast-math."""
+    flags = _make_output("board-flags").split()
+    with open(os.path.join(ROOT, "c_code", "build", "board",
+                           f"{app}.log")) as f:
+        board = [line.split() for line in f
+                 if " -c " in line and f"modified_src/{app}.c" in line]
+    assert len(board) == 1
+    lines = {"board": board[0]}
+    if app in apps.CALIBRATED:
+        lines["calibration"] = [
+            line for line in _make_output(
+                "-n", "-B", f"build/arm-trace/{app}.elf").replace(
+                    "\\\n", " ").splitlines()
+            if "arm-none-eabi-gcc" in line][0].split()
+    for name, line in lines.items():
+        assert set(flags) <= set(line), (name, set(flags) - set(line))
+        assert [f for f in line if f.startswith("-O")] == ["-Os"], name
+        assert not any("fast-math" in f or "unsafe-math" in f
+                       for f in line), name

@@ -117,3 +117,8 @@ arm-check: aplx
 sdk-paths: sdk
 	@echo $(BOARD_SPINN_DIRS)
 	@echo $(FEC_SOURCE)
+
+# The board's compiler flags (flags.mk), for the test that finds them in
+# each app's board compile line and in the calibration's.
+board-flags:
+	@echo $(BOARD_BASE_FLAGS) $(BOARD_STATE_FLAGS) $(BOARD_OPT)
