@@ -15,9 +15,9 @@ padded to a word::
 (a record with no bytes to copy or fill is written as zeros).  The limits
 are sark.lnk's: ITCM below 0x7F00 for the image (SARK keeps the rest),
 DTCM below 0xF800 for the data and heap (the stacks take the 2 KiB above).
-The heap left must hold what the virtual machine lets a core allocate
-(``layouts.DTCM_HEAP_BYTES``), or a model the planner fitted would run
-out of DTCM on the board.
+The heap left (less SARK's heap headers) must hold what the virtual
+machine lets a core allocate (``layouts.DTCM_HEAP_BYTES``), or a model
+the planner fitted could run out of DTCM on the board.
 
 ``python3 aplx.py FILE...`` (the board build runs it on every app it
 builds) prints each image's use and fails if one does not fit.  Standard
@@ -43,6 +43,10 @@ DTCM_BASE = 0x00400000
 #: stacks (STACK_TOP 0x410000 less STACK_SIZE 0x800).
 ITCM_APP_BYTES = 0x7F00
 DTCM_APP_BYTES = 0xF800
+#: What SARK's heap keeps of its area (sark_heap_init): the heap_t header
+#: (16 bytes) and the first and last block headers (8 each).  Each
+#: allocation then takes 8 bytes more, which the VM does not count.
+HEAP_HEADER_BYTES = 32
 
 
 class AplxError(ValueError):
@@ -66,8 +70,9 @@ class Aplx:
 
     @property
     def heap_bytes(self):
-        """The DTCM heap SARK makes of what the data leaves."""
-        return DTCM_APP_BYTES - self.dtcm_static_bytes
+        """The bytes SARK's DTCM heap can hand out: what the data leaves
+        below the stacks, less the heap's own headers."""
+        return DTCM_APP_BYTES - self.dtcm_static_bytes - HEAP_HEADER_BYTES
 
 
 def _records(data, path):
