@@ -1,17 +1,18 @@
 # spiDNN from a fresh clone: `make example` runs the main example on the
 # virtual machine; `make test` runs the whole test suite, `make test-fast`
 # its unit tier (seconds); test-machine, test-live and test-system the
-# other tiers (pytest.ini).  Each installs what it needs first.
+# other tiers (pytest.ini).  Each installs what it needs first.  `make
+# aplx` builds the apps for a board (README.rst, "Running on a board").
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install arm-toolchain example test arm-check benchmark \
+.PHONY: install arm-toolchain aplx example test arm-check benchmark \
     benchmark-quick clean test-fast test-machine test-live test-system
 
 install:
 	$(PIP) install -q -e ".[test]"
 
-# Debian's ARM cross compiler, for the arm-check of the C apps.
+# Debian's ARM cross compiler, for the board build and the calibration.
 arm-toolchain:
 	@command -v arm-none-eabi-gcc >/dev/null || { \
 	    apt-get update -q && \
@@ -20,7 +21,17 @@ arm-toolchain:
 example: install
 	$(PYTHON) examples/digits_train.py
 
-arm-check: arm-toolchain
+# The SDK (from ../shared/sdk, or SPINN_DIRS) and every app's .aplx, into
+# spiDNN/binaries.  FEC's log converter comes with the toolchain's Python
+# packages (spinnutilities), which `make install` brings.
+aplx: arm-toolchain
+	@$(PYTHON) -c 'import spinn_utilities.make_tools' 2>/dev/null || { \
+	    echo "$(PYTHON) has no spinn_utilities (FEC's log converter):" \
+	        "run make install first" >&2; exit 1; }
+	$(MAKE) -C c_code aplx PYTHON=$(PYTHON)
+
+# The board build, and its check that the apps call only the SDK.
+arm-check: aplx
 	$(MAKE) -C c_code arm-check PYTHON=$(PYTHON)
 
 test: install arm-check

@@ -1,6 +1,9 @@
 """spiDNN's installer: the Python package plus the host builds of the C apps
-and the virtual machine, compiled by ``make -C c_code`` during the build."""
+and the virtual machine, compiled by ``make -C c_code`` during the build,
+and, where the SpiNNaker C SDK is at hand, every app's .aplx for a board
+(``make -C c_code aplx``), as sPyNNaker ships its binaries."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,9 +14,35 @@ from setuptools.command.build_py import build_py
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def sdk_at_hand():
+    """Why the board build can run here, or None: a built SDK (SPINN_DIRS),
+    or the release archives (SDK_ARCHIVES, else ../shared/sdk beside the
+    clone), and the ARM compiler in either case."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        return None
+    if os.environ.get("SPINN_DIRS"):
+        return "SPINN_DIRS"
+    archives = os.environ.get("SDK_ARCHIVES") or os.path.join(
+        HERE, "..", "shared", "sdk")
+    if os.path.isfile(os.path.join(archives,
+                                   "spinnaker_tools-7.4.1.tar.gz")):
+        return archives
+    return None
+
+
 def build_c():
-    """Host builds of the apps and the VM, into spiDNN/binaries."""
-    subprocess.check_call(["make", "-C", os.path.join(HERE, "c_code"),
+    """Host builds of the apps and the VM, into spiDNN/binaries; the .aplx
+    files too where the SDK is at hand (a failure there fails the
+    install: the SDK was meant to be used)."""
+    c_code = os.path.join(HERE, "c_code")
+    subprocess.check_call(["make", "-C", c_code, f"PYTHON={sys.executable}"])
+    sdk = sdk_at_hand()
+    if sdk is None:
+        print("spiDNN: no SpiNNaker SDK or no arm-none-eabi-gcc here, so no "
+              ".aplx for a board (README.rst, 'Running on a board')")
+        return
+    print(f"spiDNN: building the .aplx for a board (SDK: {sdk})")
+    subprocess.check_call(["make", "-C", c_code, "aplx",
                            f"PYTHON={sys.executable}"])
 
 
@@ -43,7 +72,7 @@ setup(
     long_description=open(os.path.join(HERE, "README.rst")).read(),
     packages=find_packages(include=["spiDNN", "spiDNN.*"]),
     package_data={"spiDNN": ["binaries/host/*.so", "binaries/*.aplx",
-                            "costs/arm_costs.json"]},
+                            "binaries/logs.sqlite3", "costs/arm_costs.json"]},
     python_requires=">=3.10",
     install_requires=[
         "spinnakergraphfrontend == 1!7.4.1",

@@ -43,7 +43,8 @@
 // shows.
 typedef struct control_hooks_t {
     // Forgets the pass in flight and takes back the last commit's state.
-    void (*abort)(void);
+    // (Not "abort": the SDK's assert.h defines abort(n) as a macro.)
+    void (*abort_pass)(void);
     // Applies the update the batch prepared (if any, with control.step)
     // and takes a snapshot; false if it needs a step value that has not
     // come, or if the core has not finished the batch yet (it then calls
@@ -232,11 +233,11 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         control.put_off = 0;
         control.weights_put_off = 0;
         control.penalty_put_off = 0;
-        control.hooks->abort();
+        control.hooks->abort_pass();
         control.status->waiting = WAITING_RESUME;
         control.status->last_control = payload;
     } else if (command == CONTROL_RESUME) {
-        control.hooks->abort();  // forget what stale packets left draining
+        control.hooks->abort_pass();  // forget what stale packets left draining
         control.draining = false;
         control.status->waiting = WAITING_INPUTS;
         control.status->last_control = payload;

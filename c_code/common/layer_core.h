@@ -507,7 +507,7 @@ static void on_send_penalty(void) {
 }
 
 static const control_hooks_t layer_control_hooks = {
-    .abort = on_abort, .commit = on_commit, .send_weights = on_send_weights,
+    .abort_pass = on_abort, .commit = on_commit, .send_weights = on_send_weights,
     .send_penalty = on_send_penalty};
 
 static void finish_backward(void) {

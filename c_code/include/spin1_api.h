@@ -25,7 +25,7 @@ typedef void (*callback_t)(uint, uint);
 #define SDP_PACKET_RX        3
 #define USER_EVENT           4
 #define MCPL_PACKET_RECEIVED 5
-#define NUM_EVENTS           6
+#define NUM_EVENTS           8   // the real enum's count (two unused here)
 
 // Payload flag of spin1_send_mc_packet.
 #define NO_PAYLOAD   0
@@ -38,9 +38,9 @@ typedef void (*callback_t)(uint, uint);
 // spin1_start synchronisation.
 typedef enum { SYNC_NOWAIT = 0, SYNC_WAIT = 1 } sync_bool;
 
-// Run-time error codes passed to rt_error.
-#define RTE_SWERR  6
-#define RTE_MALLOC 9
+// Run-time error codes passed to rt_error (sark.h's enum rte_code_e).
+#define RTE_MALLOC 10
+#define RTE_SWERR  13
 
 void spin1_callback_on(uint event_id, callback_t cback, int priority);
 void spin1_callback_off(uint event_id);
@@ -60,6 +60,8 @@ uint spin1_dma_transfer(uint tag, void *system_address, void *tcm_address,
 void spin1_memcpy(void *dst, void const *src, uint len);
 uint spin1_get_core_id(void);
 uint spin1_get_chip_id(void);
-void rt_error(uint code, ...);
+// Stops the core (sark.h declares it NORETURN: code after a call is dead,
+// in the board build and in this one).
+__attribute__((noreturn)) void rt_error(uint code, ...);
 
 #endif

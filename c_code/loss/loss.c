@@ -106,7 +106,7 @@ static void on_send_weights(void) {
 }
 
 static const control_hooks_t loss_control_hooks = {
-    .abort = on_abort, .commit = on_commit, .send_weights = on_send_weights,
+    .abort_pass = on_abort, .commit = on_commit, .send_weights = on_send_weights,
     .send_penalty = NULL};   // no weights: acknowledges only
 
 static void receive_packet(uint key, uint payload) {

@@ -6,6 +6,8 @@ from spinn_front_end_common.data import FecDataView
 from spinn_front_end_common.interface.abstract_spinnaker_base import (
     AbstractSpinnakerBase)
 
+from spiDNN.machines.toolchain.board_binaries import (
+    check_board_binaries, use_log_dictionary)
 from spiDNN.machines.toolchain.config import setup_session_configs
 
 
@@ -26,6 +28,9 @@ class SpiDNNSimulator(AbstractSpinnakerBase):
                  live_io=None):
         self.is_virtual = setup_session_configs(
             report_folder, live=live_io is not None)
+        if not self.is_virtual:
+            check_board_binaries(binary_folder)
+            use_log_dictionary(binary_folder)
         self.live_io = live_io
         self.loaded_routing_tables = None
         #: A Ctrl-C that ended a live run (the toolchain's own handling
