@@ -214,3 +214,31 @@ def test_predictions_equal_keras_at_the_planned_slices():
     x = numpy.random.default_rng(6).normal(size=(16, 60)).astype("float32")
     numpy.testing.assert_allclose(model.predict(x), kmodel.predict(x, verbose=0),
                                   rtol=0, atol=1e-6)
+
+
+@pytest.mark.unit
+def test_a_trained_layers_weight_keys_fit_the_key_space():
+    """Every trained weight comes home with a key of its own: VGG16's fc2
+    (4096 x 4096, every input on each core) is sliced within the bits
+    PACMAN's zoned allocator leaves (planner.WEIGHT_KEY_BITS), and a
+    Dense twice as wide, beyond them at any slicing, is refused by name
+    with the change (input blocks: test_large_layers' sixteen million
+    weights train)."""
+    from spiDNN.compiler.planner import WEIGHT_KEY_BITS
+
+    def planned(units):
+        model = _mlp(4096, [(units, "relu"), (10, "softmax")],
+                     inputs_per_core=None)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        training, _ = model._plan_training(
+            4, None, 1, 4, None, False, 0, numpy.zeros(4))
+        return model.check_fits(training).layers[0]
+
+    fc2 = planned(4096)
+    keys = fc2.neurons_per_core * 4097
+    assert ((keys - 1).bit_length()
+            + (fc2.n_cores - 1).bit_length()) <= WEIGHT_KEY_BITS
+    with pytest.raises(SpiDNNConfigurationError,
+                       match="dense_?[0-9]* has too many weights to send "
+                             "home after training.*inputs_per_core='auto'"):
+        planned(8192)

@@ -40,6 +40,14 @@ from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.abi import layouts
 from spiDNN.costs import fabric, table
 
+#: Key bits a layer's cores may take to send their trained weights home
+#: (a key per weight and state value): PACMAN's zoned key allocator
+#: numbers each partition's cores and their keys within the bits its
+#: zones leave (32 less 7 for a model's hundred-odd partitions), so a
+#: Dense with millions of weights takes more, smaller slices, or input
+#: blocks (each block's cores a partition of their own).
+WEIGHT_KEY_BITS = 25
+
 #: Application cores per chip (18 cores, one the monitor).
 APP_CORES_PER_CHIP = 17
 #: Chips on a SpiNN-5 board.
@@ -322,6 +330,10 @@ def _options(core, training):
         for inputs in [None] if shared_dense else _block_sizes(layer):
             n_blocks = blocks_of(layer, inputs)
             kinds = _block_cores(n_blocks)
+            if _weight_key_bits(core, n, training, inputs,
+                                -(-positions // per_core)) > (
+                    WEIGHT_KEY_BITS):
+                continue
             for streamed in storages:
                 dtcm = _dtcm_bytes(core, n, training, streamed, inputs, kinds)
                 sdram = _sdram_bytes(core, n, training, streamed, inputs)
@@ -334,9 +346,33 @@ def _options(core, training):
                     streamed, inputs, _source_cycles(core, inputs),
                     n_blocks - 1 if core.is_first else 0))
                 break
+    if not options and refused is None:
+        raise SpiDNNConfigurationError(
+            f"layer {layer.name} has too many weights to send home after "
+            f"training: each trained weight and state value comes back "
+            f"with a key of its own, and no slicing keeps its cores' keys "
+            f"within the {WEIGHT_KEY_BITS} bits PACMAN's key allocator "
+            f"leaves; "
+            + ("give it inputs_per_core='auto' (each input block's cores "
+               "take keys of their own) or use a smaller layer"
+               if core.vertex_class.SENDS_DELTAS else "use a smaller layer"))
     if not options:
         raise _refusal(core, training, *refused)
     return options
+
+
+def _weight_key_bits(core, n, training, inputs, n_cores):
+    """Key bits the ``n_cores`` cores of ``n`` of one of the layer's
+    vertices (its input block's, 2-D) take to send their trained weights
+    and state to the host (a key each), training: a core's keys' and its
+    cores' numbers' (0 predicting).  VGG16's fc2 at 2 cores of 8,390,656
+    keys (24 + 1 bits) maps and trains."""
+    if not (training and core.needs_backward):
+        return 0
+    keys = core.vertex_class.weights_floats(
+        core, n, inputs or core.layer.n_inputs) * (
+        1 + training.optimizer.n_states)
+    return (keys - 1).bit_length() + (n_cores - 1).bit_length()
 
 
 def _source_cycles(core, inputs):

@@ -553,6 +553,10 @@ class WithoutWeights:
     """The weight contract of a layer vertex whose layer has no weights
     (pooling, padding, merges): nothing on the cores, nothing sent back."""
 
+    @classmethod
+    def weights_floats(cls, core_layer, n_neurons, inputs):
+        return 0
+
     def weights_words(self, vertex_slice, arrays=None):
         return numpy.zeros(0, dtype=numpy.uint32)
 

@@ -25,7 +25,7 @@ from spinn_utilities.data.utils_data_writer import UtilsDataWriter
 from spinn_utilities.log import FormatAdapter
 
 from spiDNN.live_io import LiveIO
-from spiDNN.machines.toolchain import parking
+from spiDNN.machines.toolchain import mapping_errors, parking
 from spiDNN.machines.toolchain.simulator import SpiDNNSimulator
 from spiDNN.compiler.vertices import keys
 
@@ -126,6 +126,11 @@ class ToolchainSession:
         try:
             with contextlib.redirect_stderr(io.StringIO()):
                 self.simulator.run(run_time)
+        except Exception as error:  # pylint: disable=broad-except
+            refusal = mapping_errors.explained(error)
+            if refusal is None:
+                raise
+            raise refusal from error
         finally:
             # The toolchain installs its own Ctrl-C handler, which swallows
             # an interrupt: the machine's run is the user's to interrupt.
