@@ -201,6 +201,7 @@ class Model:
         #: Set by a callback to end ``fit`` (as Keras' attribute).
         self.stop_training = False
         self._weights_on_machine = None
+        self._state_on_machine = self._steps_on_machine = None
         #: A fit of this model is running (its callbacks may predict,
         #: evaluate and save, not fit it again).
         self._fitting = False
@@ -358,6 +359,16 @@ class Model:
         """During fit, the weights on the machine replace the host's."""
         if self._weights_on_machine is not None:
             self._take_weights(self._weights_on_machine())
+
+    def training_state(self):
+        """(weights in get_weights' order, optimizer state as
+        ``optimizer_state`` holds it): during fit the machine's, read at
+        once (a callback saving both gets one step's), else the host's."""
+        if self._state_on_machine is not None:
+            weights, state = self._state_on_machine()
+            self._take_weights(weights)
+            return weights, state
+        return self.get_weights(), self.optimizer_state
 
     def _take_weights(self, weights):
         """Weights the machine trained (non-finite ones included, as Keras

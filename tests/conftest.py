@@ -57,6 +57,7 @@ MODULE_TIERS = {
     "test_fit_matches_keras": "machine",
     "test_frozen_layers": "machine",
     "test_global_pooling": "machine",
+    "test_keras_callbacks": "machine",
     "test_keras_interop": "machine",
     "test_kernels": "unit",
     "test_large_layers": "machine",
