@@ -59,6 +59,7 @@ MODULE_TIERS = {
     "test_global_pooling": "machine",
     "test_keras_callbacks": "machine",
     "test_keras_interop": "machine",
+    "test_keras_surface": "unit",
     "test_kernels": "unit",
     "test_large_layers": "machine",
     "test_layers_import": "unit",
