@@ -208,3 +208,19 @@ def test_backup_and_restore_by_batches_matches_keras(tmp_path):
         numpy.testing.assert_allclose(a, b, atol=TOLERANCE)
     for a, b in zip(mine.optimizer.variables, theirs.optimizer.variables):
         numpy.testing.assert_allclose(a.numpy(), b.numpy(), atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("method", ["evaluate", "predict"])
+def test_callbacks_of_evaluate_and_predict_are_refused_unless_none(method):
+    model = spiDNN.from_keras(compiled())
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    arguments = (X, Y) if method == "evaluate" else (X,)
+    for none in (None, []):
+        getattr(model, method)(*arguments, verbose=0, callbacks=none)
+    hooks = "on_test_" if method == "evaluate" else "on_predict_"
+    with pytest.raises(SpiDNNConfigurationError,
+                       match=rf"{method}\(callbacks=.*{hooks}"):
+        getattr(model, method)(*arguments, verbose=0,
+                               callbacks=[keras.callbacks.History()])
+    with pytest.raises(SpiDNNConfigurationError, match="Callback objects"):
+        getattr(model, method)(*arguments, verbose=0, callbacks=["x"])

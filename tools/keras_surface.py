@@ -78,12 +78,17 @@ def _fit_values():
 def _evaluate_values():
     return {"x": X, "y": ONE_HOT, "batch_size": 4, "verbose": 0,
             "sample_weight": numpy.ones(8, numpy.float32), "steps": 1,
-            "callbacks": [], "return_dict": True, "kwargs": None}
+            "callbacks": [_callback()], "return_dict": True, "kwargs": None}
 
 
 def _predict_values():
     return {"x": X, "batch_size": 4, "verbose": 0, "steps": 1,
-            "callbacks": []}
+            "callbacks": [_callback()]}
+
+
+def _callback():
+    import keras
+    return keras.callbacks.History()
 
 
 def kmodel(loss="categorical_crossentropy", **compile_settings):

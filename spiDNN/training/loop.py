@@ -81,6 +81,19 @@ def listed(callbacks):
     return listed
 
 
+def refuse_test_callbacks(callbacks, what):
+    """``callbacks`` of evaluate or predict: taken as Keras takes them,
+    refused unless there are none (spiDNN runs none of Keras' on_test_*
+    or on_predict_* hooks yet, which would otherwise be skipped
+    silently)."""
+    if listed(callbacks):
+        hooks = "on_test_*" if what == "evaluate" else "on_predict_*"
+        raise SpiDNNConfigurationError(
+            f"{what}(callbacks={callbacks!r}): spiDNN calls no callbacks "
+            f"during {what} yet (Keras' {hooks} hooks); give none, or "
+            f"call them around {what}")
+
+
 class Callbacks:
     """The user's callbacks, called in order."""
 
