@@ -224,3 +224,14 @@ def test_callbacks_of_evaluate_and_predict_are_refused_unless_none(method):
                                callbacks=[keras.callbacks.History()])
     with pytest.raises(SpiDNNConfigurationError, match="Callback objects"):
         getattr(model, method)(*arguments, verbose=0, callbacks=["x"])
+
+
+def test_steps_per_execution_is_refused_naming_it():
+    """Keras calls the batch hooks every steps_per_execution batches;
+    spiDNN after each: refused rather than called otherwise."""
+    kmodel = compiled()
+    kmodel.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                   steps_per_execution=2)
+    with pytest.raises(SpiDNNConfigurationError,
+                       match=r"steps_per_execution=2"):
+        spiDNN.keras.fit(kmodel, X, Y, verbose=0)

@@ -15,8 +15,11 @@ from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras import callbacks as keras_callbacks
 from spiDNN.keras.models import from_keras, plain
 
-#: compile() settings spiDNN follows only at their defaults.
-_COMPILE_DEFAULTS = {"weighted_metrics": None}
+#: compile() settings spiDNN follows only at their defaults
+#: (steps_per_execution: Keras then calls the batch hooks every so many
+#: batches; run_eagerly, jit_compile and auto_scale_loss choose how the
+#: host computes, which the machine does not depend on).
+_COMPILE_DEFAULTS = {"weighted_metrics": None, "steps_per_execution": 1}
 
 
 def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,

@@ -86,10 +86,12 @@ def refuse_test_callbacks(callbacks, what):
     refused unless there are none (spiDNN runs none of Keras' on_test_*
     or on_predict_* hooks yet, which would otherwise be skipped
     silently)."""
-    if listed(callbacks):
+    given = listed(callbacks)
+    if given:
         hooks = "on_test_*" if what == "evaluate" else "on_predict_*"
+        names = ", ".join(type(callback).__name__ for callback in given)
         raise SpiDNNConfigurationError(
-            f"{what}(callbacks={callbacks!r}): spiDNN calls no callbacks "
+            f"{what}(callbacks=[{names}]): spiDNN calls no callbacks "
             f"during {what} yet (Keras' {hooks} hooks); give none, or "
             f"call them around {what}")
 
