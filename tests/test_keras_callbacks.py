@@ -208,6 +208,33 @@ def test_backup_and_restore_by_batches_matches_keras(tmp_path):
         numpy.testing.assert_allclose(a, b, atol=TOLERANCE)
     for a, b in zip(mine.optimizer.variables, theirs.optimizer.variables):
         numpy.testing.assert_allclose(a.numpy(), b.numpy(), atol=TOLERANCE)
+    # Resumed from the mid-epoch backup (the interrupted epoch again, as
+    # Keras restarts it), both end on the same weights.
+    final = []
+    for fit, name in ((spiDNN.keras.fit, "ours"), (_keras_fit, "keras")):
+        kmodel = compiled()
+        history = fit(kmodel, X, Y, epochs=3, callbacks=[
+            keras.callbacks.BackupAndRestore(str(tmp_path / name),
+                                             **settings)], **KWARGS)
+        # The last save came in epoch 1 (its third batch), before its end.
+        assert history.epoch == [1, 2]
+        final.append(kmodel.get_weights())
+    for a, b in zip(*final):
+        numpy.testing.assert_allclose(a, b, atol=TOLERANCE)
+
+
+def test_backup_and_restore_of_a_shuffled_fit_is_bit_for_bit(tmp_path):
+    """Shuffled with spiDNN's seed: the resumed run draws the orders of
+    the epochs it skips, so it trains on the whole run's orders."""
+    def fit(kmodel, *args, **kwargs):
+        return spiDNN.keras.fit(kmodel, *args, **dict(
+            kwargs, shuffle=True, seed=5))
+    weights, _ = resumed(fit, str(tmp_path / "b"),
+                         lambda: keras.optimizers.Adam(0.03))
+    whole = compiled()
+    fit(whole, X, Y, epochs=4, **KWARGS)
+    for mine, uninterrupted in zip(weights, whole.get_weights()):
+        numpy.testing.assert_array_equal(mine, uninterrupted)
 
 
 @pytest.mark.parametrize("method", ["evaluate", "predict"])
