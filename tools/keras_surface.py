@@ -1,5 +1,5 @@
-"""The table of Keras' training surface against spiDNN (docs/keras_surface.rst):
-every argument of keras.Model.compile/fit/evaluate/predict and every class
+"""The table of Keras' training surface against spiDNN
+(docs/keras_surface.rst): every argument of keras.Model.compile/fit/evaluate/predict and every class
 of keras.optimizers, keras.losses, keras.metrics and keras.callbacks,
 each tried with spiDNN on a small model (a one-epoch ``spiDNN.keras.fit``
 on the virtual machine, or spiDNN's evaluate/predict) and recorded as
@@ -273,10 +273,11 @@ def render(rows):
         "with spiDNN on a small model: a one-epoch ``spiDNN.keras.fit`` on "
         "the virtual machine, or spiDNN's ``evaluate``/``predict``). "
         "*implemented*: accepted and named by the tests listed (which "
-        "compare with Keras); *accepted, untested*: accepted, but no test "
+        "compare with Keras; a name in a test module's helper lists the "
+        "module, and naming is not proof: read the test); *accepted, untested*: accepted, but no test "
         "names it; *refused*: spiDNN's message; *raw error*: a bug (an "
-        "error that is not spiDNN's); *not tried*: Keras itself could not make "
-        "it here.",
+        "error that is not spiDNN's); *not tried*: Keras itself could not "
+        "make it here.",
         ""]
     for section in dict.fromkeys(row[0] for row in rows):
         title = (f"``keras.Model.{section}`` arguments" if "." not in section
