@@ -82,8 +82,9 @@ setup(
         # matplotlib: the benchmark suite's plot and spiDNN.plot, tested;
         # unicorn and pyelftools: the cost table's tests run the apps' ARM
         # builds (tests/test_cost_table.py).
-        "test": ["pytest", "tensorflow-cpu", "scikit-learn", "matplotlib",
-                 "unicorn", "pyelftools"],
+        # tensorboard: Keras' TensorBoard callback writes through it.
+        "test": ["pytest", "tensorflow-cpu", "tensorboard", "scikit-learn",
+                 "matplotlib", "unicorn", "pyelftools"],
         # The ARM instruction counts (benchmarks/arm_kernel_costs.py) and
         # the cost table's measurement (python -m tools.calibration.measure).
         "arm": ["unicorn", "pyelftools"],

@@ -201,6 +201,7 @@ class Model:
         #: Set by a callback to end ``fit`` (as Keras' attribute).
         self.stop_training = False
         self._weights_on_machine = None
+        self._state_on_machine = self._steps_on_machine = None
         #: A fit of this model is running (its callbacks may predict,
         #: evaluate and save, not fit it again).
         self._fitting = False
@@ -359,6 +360,16 @@ class Model:
         if self._weights_on_machine is not None:
             self._take_weights(self._weights_on_machine())
 
+    def training_state(self):
+        """(weights in get_weights' order, optimizer state as
+        ``optimizer_state`` holds it): during fit the machine's, read at
+        once (a callback saving both gets one step's), else the host's."""
+        if self._state_on_machine is not None:
+            weights, state = self._state_on_machine()
+            self._take_weights(weights)
+            return weights, state
+        return self.get_weights(), self.optimizer_state
+
     def _take_weights(self, weights):
         """Weights the machine trained (non-finite ones included, as Keras
         leaves them after a divergence)."""
@@ -463,7 +474,8 @@ class Model:
                 f"{', '.join(str(len(part)) for part in rows)}")
         return numpy.ascontiguousarray(numpy.concatenate(rows, axis=1))
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None):
+    def predict(self, x, batch_size=None, verbose=0, steps=None,
+                callbacks=None):
         """Outputs of the model for ``x`` (n_samples, n_inputs), or a
         tf.data.Dataset, PyDataset or generator of such batches (its
         elements ``x``, or ``(x, y)`` whose y is not used, as Keras).
@@ -472,8 +484,11 @@ class Model:
         virtual one unless a board is configured), a chunk of samples at
         a time.  ``batch_size`` (Keras' 32 by default) and ``steps`` say
         how many samples: the first ``steps`` batches, as Keras.
+        ``callbacks``: refused unless none (no hooks run during predict).
         """
         self._check_built()
+        from spiDNN.training import loop
+        loop.refuse_test_callbacks(callbacks, "predict")
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
         steps = steps_argument(steps, "steps")
@@ -841,7 +856,8 @@ class Model:
                           steps)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
-                 return_dict=False, sample_weight=None, steps=None):
+                 return_dict=False, sample_weight=None, steps=None,
+                 callbacks=None):
         """The loss (and metrics) of ``(x, y)``, computed on the machine
         with the compiled loss and metrics, as Keras' ``evaluate``: a
         scalar loss, or ``[loss, metric, ...]``, or a dict.  ``x`` may be a
@@ -850,8 +866,11 @@ class Model:
         32 by default, for arrays).  With ``sample_weight`` (as ``fit``'s,
         arrays only; a streamed x's elements ``(x, y, sample_weight)``
         carry theirs) the loss is weighted, the metrics not (Keras'
-        compiled ``metrics``)."""
+        compiled ``metrics``).  ``callbacks``: refused unless none (no
+        hooks run during evaluate)."""
         self._check_built()
+        from spiDNN.training import loop
+        loop.refuse_test_callbacks(callbacks, "evaluate")
         if self.loss is None:
             raise SpiDNNConfigurationError(
                 "evaluate needs a loss: compile(...) first")

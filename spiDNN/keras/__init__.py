@@ -12,10 +12,14 @@ the machine is refused before anything runs.
 """
 from spiDNN import optimizers
 from spiDNN.errors import SpiDNNConfigurationError
+from spiDNN.keras import callbacks as keras_callbacks
 from spiDNN.keras.models import from_keras, plain
 
-#: compile() settings spiDNN follows only at their defaults.
-_COMPILE_DEFAULTS = {"weighted_metrics": None}
+#: compile() settings spiDNN follows only at their defaults
+#: (steps_per_execution: Keras then calls the batch hooks every so many
+#: batches; run_eagerly, jit_compile and auto_scale_loss choose how the
+#: host computes, which the machine does not depend on).
+_COMPILE_DEFAULTS = {"weighted_metrics": None, "steps_per_execution": 1}
 
 
 def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,
@@ -26,7 +30,9 @@ def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,
     """Trains ``kmodel`` on the machine and writes its weights back.
 
     The arguments after ``seed`` are Keras' ``fit``'s; callbacks get the
-    spiDNN model (``get_weights`` during training reads the cores).
+    spiDNN model (``get_weights`` during training reads the cores), except
+    TensorBoard and BackupAndRestore, which get ``kmodel`` with the
+    machine's weights and optimizer state (spiDNN.keras.callbacks).
 
     :param seed: spiDNN's seed (sample shuffling and dropout masks)
     :return: a ``keras.callbacks.History`` of the run's losses, metrics
@@ -45,6 +51,10 @@ def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,
                 f"{config[name]!r}, which spiDNN does not compute on the "
                 f"machine yet; compile it without")
     optimizer = optimizers.get(kmodel.optimizer)
+    callbacks = keras_callbacks.start_training(
+        kmodel, callbacks, {"epochs": epochs, "verbose": verbose})
+    # As Keras' fit: BackupAndRestore's on_train_begin may set it.
+    initial_epoch = getattr(kmodel, "_initial_epoch", None) or initial_epoch
     model = from_keras(kmodel, seed=seed)
     model.compile(optimizer=optimizer, loss=plain(kmodel.loss),
                   metrics=plain(config.get("metrics")),
@@ -52,6 +62,7 @@ def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,
     # A Keras model trained before goes on from its optimizer's state.
     model.optimizer_state = optimizers.state_from_keras(
         optimizer, kmodel.optimizer, model.weight_layout())
+    keras_callbacks.follow(callbacks, kmodel, model, optimizer)
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
                         shuffle=shuffle, verbose=verbose,
                         validation_data=validation_data,

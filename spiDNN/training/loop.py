@@ -56,7 +56,7 @@ def _base_callback():
     return keras.callbacks.Callback
 
 
-def _listed(callbacks):
+def listed(callbacks):
     """The user's callbacks as a list, as Keras takes them (one callback,
     or any nesting of lists, tuples and dicts of them, which Keras
     flattens; a CallbackList's), or a clear error."""
@@ -81,12 +81,31 @@ def _listed(callbacks):
     return listed
 
 
+def refuse_test_callbacks(callbacks, what):
+    """``callbacks`` of evaluate or predict: taken as Keras takes them,
+    refused unless there are none (spiDNN runs none of Keras' on_test_*
+    or on_predict_* hooks yet, which would otherwise be skipped
+    silently)."""
+    given = listed(callbacks)
+    if given:
+        hooks = "on_test_*" if what == "evaluate" else "on_predict_*"
+        names = ", ".join(type(callback).__name__ for callback in given)
+        raise SpiDNNConfigurationError(
+            f"{what}(callbacks=[{names}]): spiDNN calls no callbacks "
+            f"during {what} yet (Keras' {hooks} hooks); give none, or "
+            f"call them around {what}")
+
+
 class Callbacks:
     """The user's callbacks, called in order."""
 
     def __init__(self, callbacks, model, params):
-        self.callbacks = _listed(callbacks)
+        from spiDNN.keras.callbacks import refuse_on_spidnn_model
+        self.callbacks = listed(callbacks)
         for callback in self.callbacks:
+            refused = refuse_on_spidnn_model(callback)
+            if refused:
+                raise SpiDNNConfigurationError(refused)
             callback.set_model(model)
             callback.set_params(params)
         self.batch_level = any(map(_watches_batches, self.callbacks))
@@ -201,6 +220,8 @@ def fit_on(machine, model, training, source, progress, validation=None,
         "epochs": training.n_epochs, "verbose": progress.verbose,
         "steps": steps.num_batches})
     model._weights_on_machine = lambda: machine.weights()[0]
+    model._state_on_machine = lambda: _state_now(machine)
+    model._steps_on_machine = lambda: machine.steps
     model._fitting = True
     run = _Run(machine, model, calls, training, progress)
     try:
@@ -222,8 +243,9 @@ def fit_on(machine, model, training, source, progress, validation=None,
                 logs = _logs(losses, metrics, training, sizes=sizes)
             if validation is not None and should_validate(
                     epoch, validation_freq):
-                logs = dict(sorted({**logs, **_validate(
-                    machine, validation, training, epoch)}.items()))
+                validated, model._validation_batches = _validate(
+                    machine, validation, training, epoch)
+                logs = dict(sorted({**logs, **validated}.items()))
             progress.end_epoch(logs, len(losses))
             history.add_epoch(losses, logs, epoch)
             calls.on_epoch_end(epoch, logs)
@@ -237,6 +259,7 @@ def fit_on(machine, model, training, source, progress, validation=None,
         raise
     finally:
         model._weights_on_machine = None
+        model._state_on_machine = model._steps_on_machine = None
         model._fitting = False
     model._take_weights(weights)
     model.optimizer_state = {"iterations": machine.steps, "slots": state}
@@ -245,19 +268,30 @@ def fit_on(machine, model, training, source, progress, validation=None,
     return history
 
 
+def _state_now(machine):
+    """(weights, optimizer state) on the loaded machine, in one read;
+    the state as Model.optimizer_state holds it."""
+    weights, slots = machine.weights()
+    return weights, {"iterations": machine.steps, "slots": slots}
+
+
 def _validate(machine, validation, training, epoch):
-    """The ``val_`` logs of an epoch."""
+    """The ``val_`` logs of an epoch, and the batches they are of (Keras
+    calls the test batch hooks for each: spiDNN.keras.callbacks)."""
     what = f"validation, epoch {epoch + 1}"
     if validation.whole:
         source = validation.source
         losses, metrics = machine.evaluate(source.inputs, source.labels,
                                            what=what)
         sizes = source.batch_size
+        batches = -(-len(losses) // sizes)
     else:
         validation.steps.reset()
         losses, metrics, sizes = evaluate_batches(
             machine, validation.steps.epoch(), training.chunk, what)
-    return _logs(losses, metrics, training, prefix="val_", sizes=sizes)
+        batches = len(sizes)
+    return _logs(losses, metrics, training, prefix="val_",
+                 sizes=sizes), batches
 
 
 class _Run:
