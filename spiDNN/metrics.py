@@ -172,7 +172,9 @@ def _one(metric, loss, label_rank, n_outputs):
             return metric, "categorical_accuracy", None
         kind = _STRINGS.get(metric)
         if kind is not None:
-            return metric, kind, 5 if kind in _TOP_K else None
+            # At Keras' defaults: k=5, thresholds=None (0.5).
+            return metric, kind, (5 if kind in _TOP_K else 0.5
+                                  if kind in _CONFUSION else None)
     else:
         kind = _KERAS_CLASSES.get(type(metric).__name__)
         if kind is not None:

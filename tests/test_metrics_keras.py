@@ -174,6 +174,21 @@ def test_confusion_metrics_match_keras(threshold):
     numpy.testing.assert_array_equal(total, 36 * 3)
 
 
+def test_confusion_metrics_by_name_match_keras():
+    """The names compile takes: "precision", "recall", "true_positives",
+    "false_negatives" (Keras' defaults, threshold 0.5), beside "mse"."""
+    import keras
+    rng, x = _data(n=48)
+    y = rng.integers(0, 2, (48, 3)).astype(numpy.float32)
+    ours, theirs = twin_models(_dense_model(5, 3, "sigmoid"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
+        metrics=["precision", "recall", "true_positives", "false_negatives",
+                 "mse"]))
+    history, _ = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                        batch_size=10)
+    assert 0 < history.history["precision"][-1] < 1
+
+
 def test_confusion_metrics_of_evaluate_match_keras():
     """Model.evaluate of a spiDNN model from Keras: the counts over all
     samples, Precision and Recall of them, in Keras' order."""
