@@ -76,12 +76,15 @@ static void compute_loss(uint generation, uint unused) {
         batch_sample_done(&batch);
     }
     send_float(params.loss_key, loss);
-    const float *seen = params.metrics ? metric_outputs(
-            n, outputs, sends_logits, params.output_activation, probabilities)
-            : outputs;
+    const float *seen = outputs;
+    if (params.metrics && sends_logits) {
+        COST(COST_OUTPUT_LINEAR + params.output_activation, n);
+        seen = metric_outputs(n, outputs, sends_logits,
+                              params.output_activation, probabilities);
+    }
     for (uint32_t metric = 0; params.metrics >> metric; metric++) {
         if ((params.metrics >> metric) & 1u) {
-            COST(COST_METRIC, n);
+            COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric, metric_value(
                     metric, n, outputs, seen, labels, label_index,
                     bits_to_float(params.metric_threshold)));

@@ -313,9 +313,8 @@ def _cost_points():
         "input_gradient",     # a windowed layer's dL/dx: its multiplies
         "chain",              # conv, prelu: a link of the gradient-sum chain
         "control",            # a control command carried out: 1
-        "metric",             # one metric of a sample: outputs
     ]
-    for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS):
+    for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS, METRICS):
         assert list(variants.values()) == list(range(len(variants)))
     # f(z) and its packet, inferring, then training (which keeps more)
     names += [f"output_{name}" for name in ACTIVATIONS]
@@ -323,6 +322,9 @@ def _cost_points():
     # f'(z) times dL/da in the backward pass: neurons
     names += [f"backward_{name}" for name in ACTIVATIONS]
     names += [f"loss_{name}" for name in LOSSES]          # loss, gradient
+    # One quantity of a metric of a sample (metrics.h): outputs.  (The
+    # loss app's output_<activation> is the metrics' outputs from z.)
+    names += [f"metric_{name}" for name in METRICS]
     # The pool app's window maths, per mode: its reads
     names += [f"pool_forward_{name}" for name in POOL_MODES]
     names += [f"pool_gradient_{name}" for name in POOL_MODES]

@@ -199,6 +199,15 @@ FIT = {
     "mlp-metrics-sparse-top-k": mlp(6, [(5, "softmax")], 3, SCCE, "sgd",
                                     metrics=[
                                         "sparse_top_k_categorical_accuracy"]),
+    # (A second size of each, for the metric points' slopes.)
+    "mlp-metrics-regression-2": mlp(5, [(2, "linear")], 1, MSE, "sgd",
+                                    metrics=["mae", "mape"]),
+    "mlp-metrics-top-k-3": mlp(5, [(3, "softmax")], 2, CCE, "sgd",
+                               metrics=["top_k_categorical_accuracy",
+                                        "true_negatives"]),
+    "mlp-metrics-sparse-top-k-2": mlp(5, [(2, "softmax")], 1, SCCE, "sgd",
+                                      metrics=[
+                                          "sparse_top_k_categorical_accuracy"]),
     "mlp-metrics-confusion": mlp(6, [(3, "sigmoid")], 2, BCE, "adam",
                                  metrics=["true_positives",
                                           "false_positives",
