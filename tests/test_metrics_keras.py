@@ -11,32 +11,14 @@ import pytest
 
 import spiDNN.keras
 from spiDNN.errors import SpiDNNConfigurationError
-from test_losses_keras import BatchLogs, twin_models
+from test_losses_keras import assert_fits_like_keras as fits_like_keras
+from test_losses_keras import twin_models
 
 
-def assert_fits_like_keras(ours, theirs, x, y, atol=1e-5, **fit_args):
-    """spiDNN.keras.fit on ``ours`` and Keras' fit on ``theirs``: the same
-    History and per-batch logs to ``atol``, weights to 1e-4."""
-    fit_args = dict(shuffle=False, verbose=0, **fit_args)
-    our_logs, their_logs = BatchLogs(), BatchLogs()
-    history = spiDNN.keras.fit(ours, x, y, callbacks=[our_logs], **fit_args)
-    keras_history = theirs.fit(x, y, callbacks=[their_logs], **fit_args)
-    assert sorted(history.history) == sorted(keras_history.history)
-    for key, values in keras_history.history.items():
-        numpy.testing.assert_allclose(history.history[key], values,
-                                      rtol=atol, atol=atol, err_msg=key)
-    assert len(our_logs.logs) == len(their_logs.logs)
-    for batch, (mine, keras_logs) in enumerate(zip(our_logs.logs,
-                                                   their_logs.logs)):
-        assert sorted(mine) == sorted(keras_logs), batch
-        for key in keras_logs:
-            numpy.testing.assert_allclose(
-                mine[key], float(keras_logs[key]), rtol=atol, atol=atol,
-                err_msg=f"batch {batch}: {key}")
-    for mine, keras_weights in zip(ours.get_weights(), theirs.get_weights()):
-        numpy.testing.assert_allclose(mine, keras_weights, rtol=1e-4,
-                                      atol=1e-4)
-    return history, keras_history
+def assert_fits_like_keras(ours, theirs, x, y, **fit_args):
+    """History and per-batch logs to 1e-5, weights to 1e-4, as Keras'."""
+    return fits_like_keras(ours, theirs, x, y, atol=1e-5, weights_atol=1e-4,
+                           **fit_args)
 
 
 def _data(n=40, n_in=5, n_out=4, seed=3):
@@ -65,7 +47,7 @@ def test_regression_metrics_match_keras():
                  keras.metrics.MeanAbsoluteError(),
                  keras.metrics.MeanAbsolutePercentageError(),
                  keras.metrics.RootMeanSquaredError()]))
-    history, _ = assert_fits_like_keras(
+    history = assert_fits_like_keras(
         ours, theirs, x, y, epochs=2, batch_size=7, validation_split=0.25)
     assert {"mse", "val_root_mean_squared_error", "mape"} <= set(
         history.history)
@@ -99,7 +81,7 @@ def test_top_k_accuracies_match_keras():
         loss="categorical_crossentropy",
         metrics=[keras.metrics.TopKCategoricalAccuracy(k=2, name="top2"),
                  "top_k_categorical_accuracy", "categorical_accuracy"]))
-    history, _ = assert_fits_like_keras(ours, theirs, x, onehot, epochs=2,
+    history = assert_fits_like_keras(ours, theirs, x, onehot, epochs=2,
                                         batch_size=8)
     # k=2 counts fewer samples in than k=5, more than the argmax.
     logs = history.history
@@ -164,7 +146,7 @@ def test_confusion_metrics_match_keras(threshold):
     and at a given one: counts summed over the epoch so far in each
     batch's logs, as Keras accumulates them."""
     ours, theirs, x, y = _binary_case(threshold)
-    history, _ = assert_fits_like_keras(
+    history = assert_fits_like_keras(
         ours, theirs, x, y, epochs=2, batch_size=10, validation_split=0.25)
     logs = history.history
     # The counts of one epoch cover each output of each sample once
@@ -184,7 +166,7 @@ def test_confusion_metrics_by_name_match_keras():
         optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
         metrics=["precision", "recall", "true_positives", "false_negatives",
                  "mse"]))
-    history, _ = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+    history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
                                         batch_size=10)
     assert 0 < history.history["precision"][-1] < 1
 
