@@ -207,3 +207,29 @@ def test_metrics_the_cores_do_not_compute_are_refused(metric, message):
     with pytest.raises(SpiDNNConfigurationError, match=message) as error:
         spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)
     assert "the cores" in str(error.value) or "give" in str(error.value)
+
+
+def test_metric_settings_round_trip_through_keras_files(tmp_path):
+    """A model compiled with Precision(thresholds=0.3), TruePositives at
+    0.3 and "mse", saved and loaded: spiDNN's evaluate of the loaded
+    model equals the trained one's and Keras' of the same file."""
+    import keras
+    from spiDNN.keras.models import load_model
+    rng, x = _data(n=32)
+    y = rng.integers(0, 2, (32, 3)).astype(numpy.float32)
+    model = spiDNN.keras.from_keras(_dense_model(5, 3, "sigmoid")())
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=[
+        keras.metrics.Precision(thresholds=0.3), "mse",
+        keras.metrics.TruePositives(thresholds=0.3)])
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    trained = model.evaluate(x, y, verbose=0, return_dict=True)
+    loaded = load_model(tmp_path / "m.keras").evaluate(
+        x, y, verbose=0, return_dict=True)
+    keras_logs = keras.models.load_model(tmp_path / "m.keras").evaluate(
+        x, y, verbose=0, return_dict=True)
+    assert sorted(loaded) == sorted(keras_logs) == sorted(trained)
+    for key, value in keras_logs.items():
+        numpy.testing.assert_allclose(loaded[key], value, rtol=1e-5,
+                                      atol=1e-5, err_msg=key)
+        assert loaded[key] == trained[key], key
