@@ -233,3 +233,31 @@ def test_metric_settings_round_trip_through_keras_files(tmp_path):
         numpy.testing.assert_allclose(loaded[key], value, rtol=1e-5,
                                       atol=1e-5, err_msg=key)
         assert loaded[key] == trained[key], key
+
+
+def test_each_output_reduces_its_own_metrics():
+    """Two outputs: Precision and a count on a sigmoid output (at 0.3),
+    RMSE and MAE on a linear one, each logged under its output's name as
+    Keras does, every batch."""
+    import keras
+    rng, x = _data(n=36)
+    y = [rng.integers(0, 2, (36, 2)).astype(numpy.float32),
+         rng.normal(size=(36, 3)).astype(numpy.float32)]
+
+    def build():
+        inputs = keras.Input((5,))
+        hidden = keras.layers.Dense(4, activation="tanh")(inputs)
+        return keras.Model(inputs, [
+            keras.layers.Dense(2, activation="sigmoid", name="flag")(hidden),
+            keras.layers.Dense(3, name="value")(hidden)])
+    ours, theirs = twin_models(build, lambda: dict(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=["binary_crossentropy", "mse"],
+        metrics=[[keras.metrics.Precision(thresholds=0.3, name="p"),
+                  keras.metrics.FalseNegatives(thresholds=0.3, name="fn")],
+                 [keras.metrics.RootMeanSquaredError(name="rmse"),
+                  "mae"]]))
+    history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                     batch_size=8)
+    assert {"flag_p", "flag_fn", "value_rmse", "value_mae"} <= set(
+        history.history)
