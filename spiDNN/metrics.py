@@ -1,26 +1,136 @@
-"""Metrics the loss core computes beside the loss (c_code/common/metrics.h):
-Keras' accuracies, by the names Keras gives them in History."""
+"""Metrics the loss core computes beside the loss (c_code/common/metrics.h),
+by the names Keras gives them in History, and how the host turns the
+per-sample quantities the core sends into Keras' logs.
+
+A metric's kind (``KINDS``) names the per-sample quantities it needs
+(``layouts.METRICS``: one value per sample each) and how Keras reduces
+them: the mean over the samples so far (Keras' MeanMetricWrapper and
+Mean), its square root (RootMeanSquaredError), the sum (the confusion
+counts, which Keras accumulates), or the share of one sum in the sum of
+two (Precision: TP / (TP + FP), Recall: TP / (TP + FN), 0 while the
+divisor is 0, as Keras' divide_no_nan), or the share of samples whose
+target ranks below k (the top-k accuracies: the core sends the target's
+rank, so that metrics of several k share it).  The per-batch logs are these
+over the epoch's samples so far, as Keras' running metrics are.
+"""
+import dataclasses
+import numbers
+
+import numpy
+
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.abi.layouts import METRICS
 
-#: The loss a metric needs the labels of: sparse accuracy reads a class
-#: index, the others a vector of values.
-_SPARSE = {"sparse_categorical_accuracy"}
+#: kind: (per-sample quantities, reduction)
+KINDS = {
+    **{name: ((name,), "mean") for name in (
+        "sparse_categorical_accuracy", "categorical_accuracy",
+        "binary_accuracy", "mean_squared_error", "mean_absolute_error",
+        "mean_absolute_percentage_error")},
+    # The target's rank, which the host compares with the metric's k.
+    **{name: ((name,), "rank_below_k") for name in (
+        "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")},
+    "root_mean_squared_error": (("mean_squared_error",), "sqrt_mean"),
+    **{name: ((name,), "sum") for name in (
+        "true_positives", "false_positives", "true_negatives",
+        "false_negatives")},
+    "precision": (("true_positives", "false_positives"), "share"),
+    "recall": (("true_positives", "false_negatives"), "share"),
+}
+
+#: Kinds that read a class index as the label (sparse losses' labels).
+_SPARSE = {"sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"}
+_TOP_K = {"top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"}
+_CONFUSION = {"true_positives", "false_positives", "true_negatives",
+              "false_negatives", "precision", "recall"}
+
+#: Keras' string names (as compile takes them) of the kinds.
+_STRINGS = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
+            "mape": "mean_absolute_percentage_error",
+            **{kind: kind for kind in KINDS}}
+
+_KERAS_CLASSES = {
+    "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
+    "CategoricalAccuracy": "categorical_accuracy",
+    "BinaryAccuracy": "binary_accuracy",
+    "MeanSquaredError": "mean_squared_error",
+    "MeanAbsoluteError": "mean_absolute_error",
+    "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
+    "RootMeanSquaredError": "root_mean_squared_error",
+    "TopKCategoricalAccuracy": "top_k_categorical_accuracy",
+    "SparseTopKCategoricalAccuracy": "sparse_top_k_categorical_accuracy",
+    "TruePositives": "true_positives",
+    "FalsePositives": "false_positives",
+    "TrueNegatives": "true_negatives",
+    "FalseNegatives": "false_negatives",
+    "Precision": "precision",
+    "Recall": "recall",
+}
+
+#: The keras.metrics classes the cores compute, for Model.metrics.
+KERAS_CLASS_OF = {kind: name for name, kind in _KERAS_CLASSES.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The metrics' settings: each top-k metric's k ((name, k) pairs),
+    and the one threshold of the loss core's confusion counts."""
+    ks: tuple = ()
+    threshold: float = 0.5
+
+
+def quantities(kinds):
+    """The per-sample quantities ``kinds`` need, in the order the loss
+    core sends them (their ids in layouts.METRICS)."""
+    needed = {q for kind in kinds for q in KINDS[kind][0]}
+    return sorted(needed, key=METRICS.__getitem__)
+
+
+def reduce(metrics, settings, values):
+    """Keras' value of each of ``metrics`` ((name, kind) pairs) from
+    ``values`` (samples, quantities of their kinds) float32: over all the
+    rows."""
+    columns = {q: k for k, q in enumerate(
+        quantities([kind for _, kind in metrics]))}
+    values = numpy.asarray(values, dtype=numpy.float32)
+    ks = dict(settings.ks)
+    results = []
+    for name, kind in metrics:
+        needed, how = KINDS[kind]
+        first = values[:, columns[needed[0]]]
+        if how == "rank_below_k":
+            first = (first < numpy.float32(ks[name])).astype(numpy.float32)
+            how = "mean"
+        if how in ("mean", "sqrt_mean"):
+            mean = float(numpy.mean(first, dtype=numpy.float64)) if len(
+                first) else 0.0
+            results.append(numpy.sqrt(mean) if how == "sqrt_mean" else mean)
+            continue
+        # Counts: whole numbers, exact in float64.
+        total = float(numpy.sum(first, dtype=numpy.float64))
+        if how == "sum":
+            results.append(total)
+        else:
+            other = total + float(numpy.sum(values[:, columns[needed[1]]],
+                                            dtype=numpy.float64))
+            results.append(total / other if other else 0.0)
+    return results
 
 
 def resolve(metrics, loss, label_rank, n_outputs):
-    """[(History name, metric kind)] of ``compile(metrics=...)``.
+    """([(History name, metric kind)], Settings) of
+    ``compile(metrics=...)``.
 
     :param loss: the Keras loss name the run trains with
     :param label_rank: dimensions of the labels the user gave (``y.ndim``)
     """
     if metrics is None:
-        return []
+        return [], Settings()
     if isinstance(metrics, (str, dict)) or not hasattr(metrics, "__iter__"):
         metrics = [metrics]
-    resolved = []
+    resolved, ks, thresholds = [], {}, {}
     for metric in metrics:
-        name, kind = _one(metric, loss, label_rank, n_outputs)
+        name, kind, setting = _one(metric, loss, label_rank, n_outputs)
         sparse_labels = loss == "sparse_categorical_crossentropy"
         if (kind in _SPARSE) != sparse_labels:
             raise SpiDNNConfigurationError(
@@ -28,41 +138,90 @@ def resolve(metrics, loss, label_rank, n_outputs):
                 f"{'class indices' if kind in _SPARSE else 'label vectors'}"
                 f" as labels, but {loss} trains on "
                 f"{'class indices' if sparse_labels else 'label vectors'}")
-        if any(kind == other for _, other in resolved):
+        # (Kinds may repeat under other names: "mse" and
+        # MeanSquaredError() log the same quantity twice, as Keras.)
+        if any(name == other for other, _ in resolved):
             raise SpiDNNConfigurationError(
                 f"metric {name!r} is asked for twice")
+        if kind in _TOP_K:
+            ks[name] = setting
+        if kind in _CONFUSION:
+            thresholds[name] = setting
         resolved.append((name, kind))
-    return resolved
+    if len(set(thresholds.values())) > 1:
+        raise SpiDNNConfigurationError(
+            f"metrics {', '.join(map(repr, thresholds))} ask for "
+            f"thresholds {', '.join(map(repr, thresholds.values()))}: the "
+            f"loss core counts at one threshold for all its metrics; give "
+            f"them the same threshold")
+    return resolved, Settings(
+        ks=tuple(ks.items()),
+        threshold=next(iter(thresholds.values()), 0.5))
 
 
 def _one(metric, loss, label_rank, n_outputs):
+    """(name, kind, its k or threshold or None) of one metric."""
     if isinstance(metric, str):
         if metric.lower() in ("accuracy", "acc"):
             # Keras' choice: binary for one output, sparse when the labels
             # have fewer dimensions than the outputs, else categorical.
             if n_outputs == 1:
-                return metric, "binary_accuracy"
+                return metric, "binary_accuracy", None
             if label_rank < 2 or loss == "sparse_categorical_crossentropy":
-                return metric, "sparse_categorical_accuracy"
-            return metric, "categorical_accuracy"
-        if metric in METRICS:
-            return metric, metric
+                return metric, "sparse_categorical_accuracy", None
+            return metric, "categorical_accuracy", None
+        kind = _STRINGS.get(metric)
+        if kind is not None:
+            # At Keras' defaults: k=5, thresholds=None (0.5).
+            return metric, kind, (5 if kind in _TOP_K else 0.5
+                                  if kind in _CONFUSION else None)
     else:
-        # A Keras metric object of a kind the cores compute, at its
-        # defaults (a threshold other than 0.5 is not computed).
         kind = _KERAS_CLASSES.get(type(metric).__name__)
-        config = metric.get_config() if hasattr(metric, "get_config") else {}
-        if kind is not None and config.get("threshold", 0.5) == 0.5:
-            return config.get("name", kind), kind
+        if kind is not None:
+            config = metric.get_config()
+            return config.get("name", kind), kind, _setting(
+                metric, kind, config)
     shown = repr(metric) if isinstance(metric, str) else (
         f"{type(metric).__name__}({getattr(metric, 'name', '')!r})")
     raise SpiDNNConfigurationError(
-        f"metric {shown}: the cores compute "
-        f"{', '.join(['accuracy'] + sorted(METRICS))}")
+        f"metric {shown}: the cores compute 'accuracy', "
+        f"{', '.join(sorted(_STRINGS))} (as strings) and "
+        f"{', '.join(sorted(_KERAS_CLASSES))} (keras.metrics classes)")
 
 
-_KERAS_CLASSES = {
-    "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
-    "CategoricalAccuracy": "categorical_accuracy",
-    "BinaryAccuracy": "binary_accuracy",
-}
+def _setting(metric, kind, config):
+    """A metric object's k or threshold, refusing settings the cores do
+    not compute."""
+    name = f"{type(metric).__name__}({config.get('name', kind)!r})"
+    if kind == "binary_accuracy" and config.get("threshold", 0.5) != 0.5:
+        raise SpiDNNConfigurationError(
+            f"metric {name}: threshold={config['threshold']!r}; the cores "
+            f"compute binary accuracy at 0.5 only")
+    if kind in _TOP_K:
+        if config.get("from_sorted_ids"):
+            raise SpiDNNConfigurationError(
+                f"metric {name}: from_sorted_ids=True; the cores compute "
+                f"it from the outputs (from_sorted_ids=False)")
+        k = config.get("k", 5)
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or (
+                k < 1):
+            raise SpiDNNConfigurationError(
+                f"metric {name}: k={k!r}; k is a whole number of at least 1")
+        return int(k)
+    if kind not in _CONFUSION:
+        return None
+    for setting in ("top_k", "class_id"):
+        if config.get(setting) is not None:
+            raise SpiDNNConfigurationError(
+                f"metric {name}: {setting}={config[setting]!r}; the cores "
+                f"count every output ({setting}=None)")
+    thresholds = config.get("thresholds")
+    if thresholds is None:
+        return 0.5
+    if numpy.ndim(thresholds) == 1 and len(thresholds) == 1:
+        thresholds = thresholds[0]
+    if numpy.ndim(thresholds) != 0:
+        raise SpiDNNConfigurationError(
+            f"metric {name}: thresholds={thresholds!r}; the cores count "
+            f"at one threshold (a number, or None for 0.5)")
+    return float(numpy.float32(thresholds))

@@ -597,12 +597,9 @@ class Model:
             return []
         import keras
         from keras.src.trainers.compile_utils import MetricsList
-        classes = {"sparse_categorical_accuracy":
-                   keras.metrics.SparseCategoricalAccuracy,
-                   "categorical_accuracy": keras.metrics.CategoricalAccuracy,
-                   "binary_accuracy": keras.metrics.BinaryAccuracy}
-        return [MetricsList([classes[kind](name=name)
-                             for name, kind in self._resolved_metrics])]
+        return [MetricsList([
+            getattr(keras.metrics, metrics.KERAS_CLASS_OF[kind])(name=name)
+            for name, kind in self._resolved_metrics])]
 
     def fit(self, x=None, y=None, loss=None, epochs=1, batch_size=None,
             learning_rate=None, shuffle=None, verbose=1, validation_data=None,
@@ -1006,14 +1003,15 @@ class Model:
         nodes = self._lowered()
         node_of = {index: node for node in nodes
                    for index in node.output_indices}
+        resolved = [metrics.resolve(
+            given[k], per_loss[k],
+            2 if labels[k] is None else numpy.ndim(labels[k]), layer.units)
+            for k, layer in enumerate(self.outputs)]
         outputs = tuple(output_losses.OutputLoss(
             name=names[k] if several else None, loss=per_loss[k],
             n_outputs=layer.units,
             output_activation=node_of[k].layer.activation,
-            metrics=tuple(metrics.resolve(
-                given[k], per_loss[k],
-                2 if labels[k] is None else numpy.ndim(labels[k]),
-                layer.units)),
+            metrics=tuple(resolved[k][0]), metric_settings=resolved[k][1],
             weight=weights[k], weighted=weighted)
             for k, layer in enumerate(self.outputs))
         for output, layer in zip(outputs, self.outputs):

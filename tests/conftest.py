@@ -66,6 +66,7 @@ MODULE_TIERS = {
     "test_lowering": "unit",
     "test_loss_formulas": "unit",
     "test_losses_keras": "machine",
+    "test_metrics_keras": "machine",
     "test_live_io": "live",
     "test_live_training_loop": "live",
     "test_misuse": "machine",

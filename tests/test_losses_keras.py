@@ -42,9 +42,11 @@ def twin_models(build, compile_args):
     return ours, theirs
 
 
-def assert_fits_like_keras(ours, theirs, x, y, atol=1e-4, **fit_args):
+def assert_fits_like_keras(ours, theirs, x, y, atol=1e-4, weights_atol=None,
+                           **fit_args):
     """spiDNN.keras.fit on ``ours`` and Keras' fit on ``theirs`` end with
-    the same weights, History and per-batch logs."""
+    the same weights (to ``weights_atol``, by default ``atol``), History
+    and per-batch logs (to ``atol``); ours."""
     fit_args = dict(shuffle=False, verbose=0, **fit_args)
     our_logs, their_logs = BatchLogs(), BatchLogs()
     history = spiDNN.keras.fit(ours, x, y, callbacks=[our_logs], **fit_args)
@@ -61,9 +63,10 @@ def assert_fits_like_keras(ours, theirs, x, y, atol=1e-4, **fit_args):
             numpy.testing.assert_allclose(
                 mine[key], float(keras_logs[key]), rtol=atol, atol=atol,
                 err_msg=f"batch {batch}: {key}")
+    weights_atol = atol if weights_atol is None else weights_atol
     for mine, keras_weights in zip(ours.get_weights(), theirs.get_weights()):
-        numpy.testing.assert_allclose(mine, keras_weights, rtol=atol,
-                                      atol=atol)
+        numpy.testing.assert_allclose(mine, keras_weights, rtol=weights_atol,
+                                      atol=weights_atol)
     return history
 
 

@@ -1,7 +1,9 @@
-// Keras' accuracy metrics of one sample (keras/src/metrics/
-// accuracy_metrics.py), computed by the loss core beside the loss.  Each
-// sends one value per sample; the host averages them over the epoch, as
-// Keras' MeanMetricWrapper does.
+// Keras' per-sample metrics of one sample (keras/src/metrics/
+// accuracy_metrics.py, regression_metrics.py) and its confusion counts
+// (confusion_metrics.py), computed by the loss core beside the loss.
+// Each sends one value per sample; the host averages the means over the
+// epoch, as Keras' MeanMetricWrapper does, and sums the counts, as
+// Keras' confusion-matrix metrics accumulate them (spiDNN/metrics.py).
 #ifndef SPIDNN_METRICS_H
 #define SPIDNN_METRICS_H
 
@@ -22,35 +24,113 @@ static inline uint32_t metric_argmax(uint32_t n, const float *v) {
     return best;
 }
 
-// The metric of one sample.  `out` is what the loss core received: the
-// model's outputs, or its output layer's z when the loss takes it
-// (sends_logits), in which case that layer's activation gives the
-// outputs (a loss with from_logits on a linear output gets the outputs,
-// and Keras' metrics see those).  A
-// softmax keeps the order of its logits, so the argmax of the logits is
-// the outputs'.
-static inline float metric_value(uint32_t metric, uint32_t n,
-                                 const float *out, const float *y,
-                                 uint32_t y_index, bool sends_logits,
-                                 uint32_t activation) {
-    if (metric == METRIC_SPARSE_CATEGORICAL_ACCURACY) {
-        return metric_argmax(n, out) == y_index ? 1.0f : 0.0f;
+// The outputs Keras' metrics see, from what the loss core received: the
+// model's outputs as they are, or, when the loss takes the output layer's
+// z (sends_logits, after a sigmoid or softmax), that layer's activation
+// of it, into p.  Returns the outputs.
+static inline const float *metric_outputs(uint32_t n, const float *out,
+                                          bool sends_logits,
+                                          uint32_t activation, float *p) {
+    if (!sends_logits) {
+        return out;
     }
-    if (metric == METRIC_CATEGORICAL_ACCURACY) {
-        return metric_argmax(n, out) == metric_argmax(n, y) ? 1.0f : 0.0f;
-    }
-    // Binary: the share of outputs on the right side of 0.5.
-    float right = 0.0f;
-    for (uint32_t i = 0; i < n; i++) {
+    if (activation == ACTIVATION_SOFTMAX) {
+        softmax_layer(out, n, p);
+    } else {
         // (A loss takes logits after a sigmoid or softmax, which have
         // no settings.)
-        float p = sends_logits ? activation_apply(activation, out[i],
-                                                 &ACTIVATION_PARAMS_DEFAULT)
-                              : out[i];
-        float predicted = p > 0.5f ? 1.0f : 0.0f;
-        right += predicted == y[i] ? 1.0f : 0.0f;
+        for (uint32_t i = 0; i < n; i++) {
+            p[i] = activation_apply(activation, out[i],
+                                    &ACTIVATION_PARAMS_DEFAULT);
+        }
     }
-    return right / (float) n;
+    return p;
+}
+
+// The target's rank for TensorFlow's in_top_k: how many outputs are
+// larger than the target's (outputs tied with it at the boundary all
+// count as in the top k), or METRIC_NOT_RANKED for a target outside the
+// outputs or an output that is not finite, which no k takes.  The host
+// tells rank < k for each k asked for (spiDNN/metrics.py).
+#define METRIC_NOT_RANKED 3.0e38f
+static inline float metric_top_k_rank(uint32_t n, const float *p,
+                                      uint32_t target) {
+    if (target >= n || p[target] != p[target]
+            || p[target] - p[target] != 0.0f) {
+        return METRIC_NOT_RANKED;   // out of range, NaN or infinite
+    }
+    uint32_t larger = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        larger += p[i] > p[target] ? 1u : 0u;
+    }
+    return (float) larger;
+}
+
+// How many outputs of the sample fall in one cell of the confusion
+// matrix at `threshold` (an output above it predicts positive; a label
+// other than 0 is positive), as Keras' confusion-matrix metrics count.
+static inline float metric_confusion(uint32_t n, const float *p,
+                                     const float *y, float threshold,
+                                     bool predicted, bool actual) {
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        count += ((p[i] > threshold) == predicted
+                  && (y[i] != 0.0f) == actual) ? 1u : 0u;
+    }
+    return (float) count;
+}
+
+// The metric of one sample.  `out` is what the loss core received (the
+// output layer's z when it sends_logits): the accuracies take their
+// argmax, which a softmax keeps; `p` the outputs Keras' metrics see
+// (metric_outputs).
+static inline float metric_value(uint32_t metric, uint32_t n,
+                                 const float *out, const float *p,
+                                 const float *y, uint32_t y_index,
+                                 float threshold) {
+    switch (metric) {
+    case METRIC_SPARSE_CATEGORICAL_ACCURACY:
+        return metric_argmax(n, out) == y_index ? 1.0f : 0.0f;
+    case METRIC_CATEGORICAL_ACCURACY:
+        return metric_argmax(n, out) == metric_argmax(n, y) ? 1.0f : 0.0f;
+    case METRIC_TOP_K_CATEGORICAL_ACCURACY:
+        return metric_top_k_rank(n, p, metric_argmax(n, y));
+    case METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY:
+        return metric_top_k_rank(n, p, y_index);
+    case METRIC_TRUE_POSITIVES:
+        return metric_confusion(n, p, y, threshold, true, true);
+    case METRIC_FALSE_POSITIVES:
+        return metric_confusion(n, p, y, threshold, true, false);
+    case METRIC_TRUE_NEGATIVES:
+        return metric_confusion(n, p, y, threshold, false, false);
+    case METRIC_FALSE_NEGATIVES:
+        return metric_confusion(n, p, y, threshold, false, true);
+    default:
+        break;
+    }
+    // The means over the outputs, summed in their order.
+    float sum = 0.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        float error = y[i] - p[i];
+        if (metric == METRIC_MEAN_SQUARED_ERROR) {
+            sum += error * error;
+        } else if (metric == METRIC_MEAN_ABSOLUTE_ERROR) {
+            sum += error < 0.0f ? -error : error;
+        } else if (metric == METRIC_MEAN_ABSOLUTE_PERCENTAGE_ERROR) {
+            // Keras: |(y - p) / max(|y|, epsilon)|, epsilon 1e-7.
+            float scale = y[i] < 0.0f ? -y[i] : y[i];
+            scale = scale > 1e-7f ? scale : 1e-7f;
+            float share = error / scale;
+            sum += share < 0.0f ? -share : share;
+        } else {
+            // Binary accuracy: the outputs on the right side of 0.5.
+            float predicted = p[i] > 0.5f ? 1.0f : 0.0f;
+            sum += predicted == y[i] ? 1.0f : 0.0f;
+        }
+    }
+    float mean = sum / (float) n;
+    return metric == METRIC_MEAN_ABSOLUTE_PERCENTAGE_ERROR
+            ? 100.0f * mean : mean;
 }
 
 #endif

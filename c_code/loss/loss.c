@@ -37,6 +37,7 @@ static float *labels;         // the label (one value per output, or the
                               // class), then the sample weight (weighted)
 static float *gradient;       // dL/d(output) of the batch's mean loss
 static float *smooth;         // a smoothed label (label_smoothing)
+static float *probabilities;  // the outputs the metrics see, from z
 
 static gather_t output_gather;
 static gather_t label_gather;
@@ -75,12 +76,18 @@ static void compute_loss(uint generation, uint unused) {
         batch_sample_done(&batch);
     }
     send_float(params.loss_key, loss);
+    const float *seen = outputs;
+    if (params.metrics && sends_logits) {
+        COST(COST_OUTPUT_LINEAR + params.output_activation, n);
+        seen = metric_outputs(n, outputs, sends_logits,
+                              params.output_activation, probabilities);
+    }
     for (uint32_t metric = 0; params.metrics >> metric; metric++) {
         if ((params.metrics >> metric) & 1u) {
-            COST(COST_METRIC, n);
+            COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric, metric_value(
-                    metric, n, outputs, labels, label_index, sends_logits,
-                    params.output_activation));
+                    metric, n, outputs, seen, labels, label_index,
+                    bits_to_float(params.metric_threshold)));
         }
     }
     if (evaluated) {
@@ -145,6 +152,8 @@ static bool initialise(void) {
     labels = dtcm_alloc(params.label_n_atoms);
     gradient = dtcm_alloc(n);
     smooth = params.label_smoothing ? dtcm_alloc(n) : NULL;
+    probabilities = params.metrics && params.sends_logits
+            ? dtcm_alloc(n) : NULL;
     gather_init_all(&output_gather, key_space_of(params.output_base,
             params.output_atom_bits, params.output_atoms_per_core, n),
             outputs);

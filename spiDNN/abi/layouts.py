@@ -252,12 +252,24 @@ assert sorted(CONTROLS.values()) == list(range(len(CONTROLS)))
 STEP_VALUE_COMMANDS = tuple(
     f"step_value_{k}" for k in range(_optimizers.MAX_STEP_VALUES))
 
-#: Metrics the loss core computes per sample (metrics.h) and sends at
-#: loss_key + 1 + id, by Keras name.
+#: Per-sample quantities the loss core computes (metrics.h) and sends at
+#: loss_key + 1 + id: Keras' per-sample metrics by Keras name, and the
+#: confusion counts of one sample (its outputs' counts at the loss core's
+#: metric_threshold), which the host sums, and the top-k accuracies as the
+#: target's rank, which the host compares with each k (spiDNN.metrics).
 METRICS = {
     "sparse_categorical_accuracy": 0,
     "categorical_accuracy": 1,
     "binary_accuracy": 2,
+    "mean_squared_error": 3,
+    "mean_absolute_error": 4,
+    "mean_absolute_percentage_error": 5,
+    "top_k_categorical_accuracy": 6,
+    "sparse_top_k_categorical_accuracy": 7,
+    "true_positives": 8,
+    "false_positives": 9,
+    "true_negatives": 10,
+    "false_negatives": 11,
 }
 
 #: What a core waits for, written to its status at every change, so that
@@ -301,9 +313,8 @@ def _cost_points():
         "input_gradient",     # a windowed layer's dL/dx: its multiplies
         "chain",              # conv, prelu: a link of the gradient-sum chain
         "control",            # a control command carried out: 1
-        "metric",             # one metric of a sample: outputs
     ]
-    for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS):
+    for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS, METRICS):
         assert list(variants.values()) == list(range(len(variants)))
     # f(z) and its packet, inferring, then training (which keeps more)
     names += [f"output_{name}" for name in ACTIVATIONS]
@@ -311,6 +322,9 @@ def _cost_points():
     # f'(z) times dL/da in the backward pass: neurons
     names += [f"backward_{name}" for name in ACTIVATIONS]
     names += [f"loss_{name}" for name in LOSSES]          # loss, gradient
+    # One quantity of a metric of a sample (metrics.h): outputs.  (The
+    # loss app's output_<activation> is the metrics' outputs from z.)
+    names += [f"metric_{name}" for name in METRICS]
     # The pool app's window maths, per mode: its reads
     names += [f"pool_forward_{name}" for name in POOL_MODES]
     names += [f"pool_gradient_{name}" for name in POOL_MODES]
@@ -605,6 +619,8 @@ LOSS_PARAMS = Struct("loss_params", [
     ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),
     ("output_activation", "one of ACTIVATION_*: what the metrics apply to "
                           "z (sends_logits)"),
+    ("metric_threshold", "float32 bits: the confusion counts' threshold "
+                         "(an output > it counts as positive)"),
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),

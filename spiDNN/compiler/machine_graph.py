@@ -376,7 +376,8 @@ class ModelGraph:
 
     def metric_keys(self):
         """The first loss core's metric keys, after its loss's."""
-        return self.result_keys()[1:1 + len(self.training.outputs[0].metrics)]
+        return self.result_keys()[
+            1:1 + len(self.training.outputs[0].quantities)]
 
     def result_keys(self):
         """The keys of what the loss cores send the host per sample, in
@@ -389,7 +390,7 @@ class ModelGraph:
             loss_key = routing_infos.get_key_from(
                 next(iter(vertex.machine_vertices)), LOSS)
             keys += [loss_key] + [loss_key + 1 + layouts.METRICS[kind]
-                                  for _, kind in output.metrics]
+                                  for kind in output.quantities]
         return keys
 
     def packets_lower_bound(self):

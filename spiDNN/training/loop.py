@@ -26,12 +26,14 @@ def _logs(losses, metrics, training, prefix="", sizes=None):
     samples, by default of training's batch size), by name in sorted order
     (Keras' pythonify_logs)."""
     logs = {f"{prefix}loss": mean_loss(losses)}
-    for column, name in enumerate(training.log_names):
-        logs[f"{prefix}{name}"] = (
-            mean_of_batches(metrics[:, column], training.batch_size
-                            if sizes is None else sizes)
-            if column < training.batch_averaged
-            else mean_loss(metrics[:, column]))
+    names = training.log_names
+    averaged = training.batch_averaged
+    for column, name in enumerate(names[:averaged]):
+        logs[f"{prefix}{name}"] = mean_of_batches(
+            metrics[:, column], training.batch_size if sizes is None
+            else sizes)
+    for name, value in zip(names[averaged:], training.metric_logs(metrics)):
+        logs[f"{prefix}{name}"] = value
     return dict(sorted(logs.items()))
 
 
@@ -360,7 +362,7 @@ class _Run:
             done = self._train(group, epoch, losses, metrics, sizes, done)
         if not losses:
             return (numpy.zeros(0, numpy.float32),
-                    numpy.zeros((0, len(training.log_names)), numpy.float32),
+                    numpy.zeros((0, training.n_columns), numpy.float32),
                     [])
         return numpy.concatenate(losses), numpy.concatenate(metrics), sizes
 

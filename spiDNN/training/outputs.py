@@ -15,6 +15,7 @@ import numbers
 import numpy
 
 from spiDNN import losses
+from spiDNN import metrics as metric_kinds
 from spiDNN.abi import layouts
 from spiDNN.errors import SpiDNNConfigurationError
 
@@ -35,6 +36,26 @@ class OutputLoss:
     #: Each sample has a weight (fit's sample_weight or class_weight,
     #: evaluate's sample_weight): the label's last word
     weighted: bool = False
+    #: The metrics' k and threshold (spiDNN.metrics.Settings)
+    metric_settings: metric_kinds.Settings = metric_kinds.Settings()
+
+    @property
+    def quantities(self):
+        """The per-sample quantities the loss core sends after the loss
+        (kinds of layouts.METRICS, in their order), for the metrics."""
+        return metric_kinds.quantities([kind for _, kind in self.metrics])
+
+    def metric_values(self, values):
+        """Keras' values of the metrics from the ``quantities`` columns
+        ``values`` of the samples so far."""
+        return metric_kinds.reduce(self.metrics, self.metric_settings,
+                                   values)
+
+    def metric_fields(self):
+        """The loss core's fields of the metrics."""
+        return {"metrics": self.metric_bits,
+                "metric_threshold": layouts.float_bits(
+                    self.metric_settings.threshold)}
 
     @property
     def sends_logits(self):
@@ -70,8 +91,8 @@ class OutputLoss:
 
     @property
     def metric_bits(self):
-        """The loss core's ``metrics`` field: a bit per metric kind."""
-        return sum(1 << layouts.METRICS[kind] for _, kind in self.metrics)
+        """The loss core's ``metrics`` field: a bit per quantity."""
+        return sum(1 << layouts.METRICS[kind] for kind in self.quantities)
 
     @property
     def weight_bits(self):
@@ -109,17 +130,37 @@ def batch_averaged(outputs):
     return len(outputs) if len(outputs) > 1 else 0
 
 
+def metric_logs(outputs, columns):
+    """The values of the metrics of ``log_names`` (after the outputs'
+    losses) over the samples of ``columns`` (combine's second result)."""
+    start = len(outputs) if len(outputs) > 1 else 0
+    values = []
+    for output in outputs:
+        end = start + len(output.quantities)
+        values += output.metric_values(columns[:, start:end])
+        start = end
+    return values
+
+
+def n_columns(outputs):
+    """Columns of combine's second result."""
+    return (len(outputs) if len(outputs) > 1 else 0) + sum(
+        len(output.quantities) for output in outputs)
+
+
 def combine(outputs, values):
-    """(total losses, the columns of ``log_names``) from what the loss
-    cores sent per sample, ``values`` (n, ...) float32: each output's
-    loss then its metrics, output after output.  The total adds each
+    """(total losses, columns) from what the loss cores sent per sample,
+    ``values`` (n, ...) float32: each output's loss then its quantities,
+    output after output.  The columns: with several outputs, each one's
+    loss; then every output's quantities (metric_logs reduces them to
+    the metrics of ``log_names``).  The total adds each
     output's loss times its weight, as Keras' CompileLoss (an output
     without a weight unmultiplied), in float32."""
     values = numpy.asarray(values, dtype=numpy.float32)
     columns, start = [], 0
     for output in outputs:
-        columns.append((start, start + 1, start + 1 + len(output.metrics)))
-        start += 1 + len(output.metrics)
+        columns.append((start, start + 1, start + 1 + len(output.quantities)))
+        start += 1 + len(output.quantities)
     each = [values[:, lo] if output.weight is None
             else values[:, lo] * numpy.float32(output.weight)
             for output, (lo, _, _) in zip(outputs, columns)]

@@ -79,8 +79,18 @@ class TrainingRun:
     @property
     def n_results(self):
         """Values the loss cores send the host per sample: each one's
-        loss and metrics."""
-        return sum(1 + len(output.metrics) for output in self.outputs)
+        loss and its metrics' quantities."""
+        return sum(1 + len(output.quantities) for output in self.outputs)
+
+    @property
+    def n_columns(self):
+        """Columns of combine's second result (outputs.n_columns)."""
+        return output_losses.n_columns(self.outputs)
+
+    def metric_logs(self, columns):
+        """The metrics' values of ``log_names`` from combine's columns of
+        the samples so far (outputs.metric_logs)."""
+        return output_losses.metric_logs(self.outputs, columns)
 
     def combine(self, values):
         """(total losses, the columns of ``log_names``) of the values the

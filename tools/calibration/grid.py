@@ -185,6 +185,34 @@ FIT = {
                                 "sgd", validation=True),
     "mlp-10-softmax-k2-momentum": mlp(10, [(6, "softmax"), (3, "softmax")],
                                       2, CCE, "sgd_momentum"),
+    # The metrics beyond accuracy (metrics.h): the regression means, the
+    # top-k ranks and the confusion counts of a softmax the loss core
+    # takes as logits, and of sigmoids at a threshold.
+    "mlp-metrics-regression": mlp(6, [(4, "tanh"), (3, "linear")], 2, MSE,
+                                  "adam", metrics=[
+                                      "mse", "mae", "mape",
+                                      "root_mean_squared_error"]),
+    "mlp-metrics-softmax": mlp(6, [(4, "relu"), (5, "softmax")], 2, CCE,
+                               "sgd", metrics=[
+                                   "top_k_categorical_accuracy", "mse",
+                                   "precision", "recall"]),
+    "mlp-metrics-sparse-top-k": mlp(6, [(5, "softmax")], 3, SCCE, "sgd",
+                                    metrics=[
+                                        "sparse_top_k_categorical_accuracy"]),
+    # (A second size of each, for the metric points' slopes.)
+    "mlp-metrics-regression-2": mlp(5, [(2, "linear")], 1, MSE, "sgd",
+                                    metrics=["mae", "mape"]),
+    "mlp-metrics-top-k-3": mlp(5, [(3, "softmax")], 2, CCE, "sgd",
+                               metrics=["top_k_categorical_accuracy",
+                                        "true_negatives"]),
+    "mlp-metrics-sparse-top-k-2": mlp(5, [(2, "softmax")], 1, SCCE, "sgd",
+                                      metrics=[
+                                          "sparse_top_k_categorical_accuracy"]),
+    "mlp-metrics-confusion": mlp(6, [(3, "sigmoid")], 2, BCE, "adam",
+                                 metrics=["true_positives",
+                                          "false_positives",
+                                          "true_negatives",
+                                          "false_negatives"]),
     "mlp-dropout": model((10,), lambda: [
         Dense(6, activation="relu", neurons_per_core=3),
         Dropout(0.3, seed=1), Dense(2, activation="sigmoid")], BCE,

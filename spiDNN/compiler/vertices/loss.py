@@ -75,7 +75,11 @@ class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
             output.n_outputs + output.label_width)
         return [("packet", received, 0), ("receive", received, 1),
                 ("task", 1, 0), (f"loss_{output.loss}", 1, n),
-                ("send", 1, n), ("metric", len(output.metrics), n)]
+                ("send", 1, n)] + [
+            (f"metric_{kind}", 1, n) for kind in output.quantities] + (
+            # The metrics' outputs from the z the core takes.
+            [(f"output_{layouts.activation_kind(output.output_activation)}",
+              1, n)] if output.quantities and output.sends_logits else [])
 
     def get_sdram_used_by_atoms(self, vertex_slice):
         return ConstantSDRAM(
@@ -110,7 +114,7 @@ class LossMachineVertex(AppMachineVertex):
             loss_weight=output.weight_bits,
             backward_key=routing_infos.get_key_from(self, BACKWARD),
             loss_key=routing_infos.get_key_from(self, LOSS),
-            metrics=output.metric_bits,
+            **output.metric_fields(),
             output_activation=layouts.ACTIVATIONS[layouts.activation_kind(
                 output.output_activation)],
             **vertex.training.batch_fields(),

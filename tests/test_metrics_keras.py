@@ -1,0 +1,263 @@
+"""Keras' metrics computed on the machine: the regression metrics (MSE,
+MAE, MAPE, RMSE), the top-k accuracies (TensorFlow's in_top_k, ties
+included) and the confusion-matrix metrics (Precision, Recall and the
+four counts, at 0.5 and at a given threshold), through spiDNN.keras.fit
+and Model.evaluate against Keras' own fit and evaluate: History and every
+batch's running logs to 1e-5 (1e-4 for the weights).  Metrics the cores
+do not compute are refused by name.
+"""
+import numpy
+import pytest
+
+import spiDNN.keras
+from spiDNN.errors import SpiDNNConfigurationError
+from test_losses_keras import assert_fits_like_keras as fits_like_keras
+from test_losses_keras import twin_models
+
+
+def assert_fits_like_keras(ours, theirs, x, y, **fit_args):
+    """History and per-batch logs to 1e-5, weights to 1e-4, as Keras'."""
+    return fits_like_keras(ours, theirs, x, y, atol=1e-5, weights_atol=1e-4,
+                           **fit_args)
+
+
+def _data(n=40, n_in=5, n_out=4, seed=3):
+    rng = numpy.random.default_rng(seed)
+    x = rng.normal(size=(n, n_in)).astype(numpy.float32)
+    return rng, x
+
+
+def _dense_model(n_in, n_out, activation):
+    import keras
+    return lambda: keras.Sequential([
+        keras.Input((n_in,)), keras.layers.Dense(6, activation="tanh"),
+        keras.layers.Dense(n_out, activation=activation)])
+
+
+def test_regression_metrics_match_keras():
+    """mse, mae, mape as strings and as classes, RootMeanSquaredError:
+    the mean over the samples so far (RMSE its
+    root), every batch and epoch, training and validation."""
+    import keras
+    rng, x = _data()
+    y = rng.normal(size=(40, 4)).astype(numpy.float32)
+    ours, theirs = twin_models(_dense_model(5, 4, "linear"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.01), loss="mse",
+        metrics=["mse", "mae", "mape", keras.metrics.MeanSquaredError(),
+                 keras.metrics.MeanAbsoluteError(),
+                 keras.metrics.MeanAbsolutePercentageError(),
+                 keras.metrics.RootMeanSquaredError()]))
+    history = assert_fits_like_keras(
+        ours, theirs, x, y, epochs=2, batch_size=7, validation_split=0.25)
+    assert {"mse", "val_root_mean_squared_error", "mape"} <= set(
+        history.history)
+    # The logs are not all one number: RMSE is the root of the MSE.
+    numpy.testing.assert_allclose(
+        numpy.square(history.history["root_mean_squared_error"]),
+        history.history["mean_squared_error"], rtol=1e-5)
+
+
+def test_regression_metrics_of_a_softmax_see_its_probabilities():
+    """After a softmax trained on categorical cross-entropy (the loss core
+    takes the logits), MSE and MAE are of the probabilities, as Keras'."""
+    import keras
+    rng, x = _data()
+    y = numpy.eye(4, dtype=numpy.float32)[rng.integers(0, 4, 40)]
+    ours, theirs = twin_models(_dense_model(5, 4, "softmax"), lambda: dict(
+        optimizer="sgd", loss="categorical_crossentropy",
+        metrics=["mse", keras.metrics.MeanAbsoluteError(), "accuracy"]))
+    assert_fits_like_keras(ours, theirs, x, y, epochs=2, batch_size=8)
+
+
+def test_top_k_accuracies_match_keras():
+    """TopKCategoricalAccuracy(k=2) and the string (k=5) on one-hot
+    labels; SparseTopKCategoricalAccuracy(k=3) on class indices."""
+    import keras
+    rng, x = _data(n_in=5)
+    classes = rng.integers(0, 7, 40)
+    onehot = numpy.eye(7, dtype=numpy.float32)[classes]
+    ours, theirs = twin_models(_dense_model(5, 7, "softmax"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.02),
+        loss="categorical_crossentropy",
+        metrics=[keras.metrics.TopKCategoricalAccuracy(k=2, name="top2"),
+                 "top_k_categorical_accuracy", "categorical_accuracy"]))
+    history = assert_fits_like_keras(ours, theirs, x, onehot, epochs=2,
+                                        batch_size=8)
+    # k=2 counts fewer samples in than k=5, more than the argmax.
+    logs = history.history
+    assert min(logs["top2"]) < 1.0
+    assert numpy.all(numpy.array(logs["top2"]) <= numpy.array(
+        logs["top_k_categorical_accuracy"]))
+    ours, theirs = twin_models(_dense_model(5, 7, "softmax"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.02),
+        loss="sparse_categorical_crossentropy",
+        metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=3),
+                 "sparse_categorical_accuracy"]))
+    assert_fits_like_keras(ours, theirs, x, classes, epochs=2, batch_size=8,
+                           validation_split=0.2)
+
+
+def test_top_k_counts_ties_at_the_boundary_as_in_top_k():
+    """All outputs equal (zero weights, untrained: evaluate): in_top_k
+    puts every class in the top k, so even k=1 gives 1 where the argmax
+    accuracy gives the share of class 0."""
+    import keras
+    rng, x = _data()
+    classes = rng.integers(0, 4, 40)
+    kmodel = _dense_model(5, 4, "softmax")()
+    kmodel.set_weights([numpy.zeros_like(w) for w in kmodel.get_weights()])
+    kmodel.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                   metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=1),
+                            "accuracy"])
+    expected = kmodel.evaluate(x, classes, verbose=0, return_dict=True)
+    model = spiDNN.keras.from_keras(kmodel)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=1),
+                           "accuracy"])
+    got = model.evaluate(x, classes, verbose=0, return_dict=True)
+    assert expected["sparse_top_k_categorical_accuracy"] == 1.0
+    for key, value in expected.items():
+        numpy.testing.assert_allclose(got[key], value, rtol=1e-5, atol=1e-5,
+                                      err_msg=key)
+
+
+def _binary_case(threshold):
+    import keras
+    rng, x = _data(n=48)
+    y = rng.integers(0, 2, (48, 3)).astype(numpy.float32)
+    given = {} if threshold is None else {"thresholds": threshold}
+    metrics = [keras.metrics.Precision(**given),
+               keras.metrics.Recall(**given),
+               keras.metrics.TruePositives(**given),
+               keras.metrics.FalsePositives(**given),
+               keras.metrics.TrueNegatives(**given),
+               keras.metrics.FalseNegatives(**given)]
+    if threshold is None:
+        metrics += ["accuracy"]
+    ours, theirs = twin_models(_dense_model(5, 3, "sigmoid"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
+        metrics=metrics))
+    return ours, theirs, x, y
+
+
+@pytest.mark.parametrize("threshold", [None, 0.3, [0.7]])
+def test_confusion_metrics_match_keras(threshold):
+    """Precision, Recall and the four counts, at Keras' default threshold
+    and at a given one: counts summed over the epoch so far in each
+    batch's logs, as Keras accumulates them."""
+    ours, theirs, x, y = _binary_case(threshold)
+    history = assert_fits_like_keras(
+        ours, theirs, x, y, epochs=2, batch_size=10, validation_split=0.25)
+    logs = history.history
+    # The counts of one epoch cover each output of each sample once
+    # (Keras numbers the names of metric objects made before).
+    total = numpy.add.reduce([values for key, values in logs.items()
+                              if key.startswith(("true_", "false_"))])
+    numpy.testing.assert_array_equal(total, 36 * 3)
+
+
+def test_confusion_metrics_by_name_match_keras():
+    """The names compile takes: "precision", "recall", "true_positives",
+    "false_negatives" (Keras' defaults, threshold 0.5), beside "mse"."""
+    import keras
+    rng, x = _data(n=48)
+    y = rng.integers(0, 2, (48, 3)).astype(numpy.float32)
+    ours, theirs = twin_models(_dense_model(5, 3, "sigmoid"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
+        metrics=["precision", "recall", "true_positives", "false_negatives",
+                 "mse"]))
+    history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                        batch_size=10)
+    assert 0 < history.history["precision"][-1] < 1
+
+
+def test_confusion_metrics_of_evaluate_match_keras():
+    """Model.evaluate of a spiDNN model from Keras: the counts over all
+    samples, Precision and Recall of them, in Keras' order."""
+    import keras
+    ours, theirs, x, y = _binary_case(0.4)
+    model = spiDNN.keras.from_keras(ours)
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=[getattr(keras.metrics, name)(thresholds=0.4)
+                           for name in ("Precision", "Recall",
+                                        "TruePositives", "FalsePositives",
+                                        "TrueNegatives", "FalseNegatives")])
+    got = model.evaluate(x, y, verbose=0, batch_size=16)
+    expected = theirs.evaluate(x, y, verbose=0, batch_size=16)
+    numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("metric, message", [
+    ("keras.metrics.AUC()", "AUC"),
+    ("keras.metrics.MeanIoU(num_classes=2)", "MeanIoU"),
+    ("'rmse'", "'rmse'"),
+    ("keras.metrics.Precision(thresholds=[0.3, 0.6])", "one threshold"),
+    ("keras.metrics.Recall(top_k=1)", "top_k=1"),
+    ("keras.metrics.TruePositives(thresholds=0.2), keras.metrics."
+     "Precision()", "the same threshold"),
+    ("keras.metrics.BinaryAccuracy(threshold=0.7)", "0.5 only"),
+])
+def test_metrics_the_cores_do_not_compute_are_refused(metric, message):
+    import keras
+    rng, x = _data()
+    y = rng.integers(0, 2, (40, 3)).astype(numpy.float32)
+    kmodel = _dense_model(5, 3, "sigmoid")()
+    kmodel.compile(optimizer="sgd", loss="binary_crossentropy",
+                   metrics=list(eval(f"[{metric}]", {"keras": keras})))
+    with pytest.raises(SpiDNNConfigurationError, match=message) as error:
+        spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)
+    assert "the cores" in str(error.value) or "give" in str(error.value)
+
+
+def test_metric_settings_round_trip_through_keras_files(tmp_path):
+    """A model compiled with Precision(thresholds=0.3), TruePositives at
+    0.3 and "mse", saved and loaded: spiDNN's evaluate of the loaded
+    model equals the trained one's and Keras' of the same file."""
+    import keras
+    from spiDNN.keras.models import load_model
+    rng, x = _data(n=32)
+    y = rng.integers(0, 2, (32, 3)).astype(numpy.float32)
+    model = spiDNN.keras.from_keras(_dense_model(5, 3, "sigmoid")())
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=[
+        keras.metrics.Precision(thresholds=0.3), "mse",
+        keras.metrics.TruePositives(thresholds=0.3)])
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    trained = model.evaluate(x, y, verbose=0, return_dict=True)
+    loaded = load_model(tmp_path / "m.keras").evaluate(
+        x, y, verbose=0, return_dict=True)
+    keras_logs = keras.models.load_model(tmp_path / "m.keras").evaluate(
+        x, y, verbose=0, return_dict=True)
+    assert sorted(loaded) == sorted(keras_logs) == sorted(trained)
+    for key, value in keras_logs.items():
+        numpy.testing.assert_allclose(loaded[key], value, rtol=1e-5,
+                                      atol=1e-5, err_msg=key)
+        assert loaded[key] == trained[key], key
+
+
+def test_each_output_reduces_its_own_metrics():
+    """Two outputs: Precision and a count on a sigmoid output (at 0.3),
+    RMSE and MAE on a linear one, each logged under its output's name as
+    Keras does, every batch."""
+    import keras
+    rng, x = _data(n=36)
+    y = [rng.integers(0, 2, (36, 2)).astype(numpy.float32),
+         rng.normal(size=(36, 3)).astype(numpy.float32)]
+
+    def build():
+        inputs = keras.Input((5,))
+        hidden = keras.layers.Dense(4, activation="tanh")(inputs)
+        return keras.Model(inputs, [
+            keras.layers.Dense(2, activation="sigmoid", name="flag")(hidden),
+            keras.layers.Dense(3, name="value")(hidden)])
+    ours, theirs = twin_models(build, lambda: dict(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=["binary_crossentropy", "mse"],
+        metrics=[[keras.metrics.Precision(thresholds=0.3, name="p"),
+                  keras.metrics.FalseNegatives(thresholds=0.3, name="fn")],
+                 [keras.metrics.RootMeanSquaredError(name="rmse"),
+                  "mae"]]))
+    history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                     batch_size=8)
+    assert {"flag_p", "flag_fn", "value_rmse", "value_mae"} <= set(
+        history.history)
