@@ -20,7 +20,8 @@ CHILD = textwrap.dedent("""
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     model = spiDNN.Model(seed=0)
     model.add(Input(32))
-    model.add(Dense(32, activation="relu"))
+    model.add(Dense(256, activation="relu"))
+    model.add(Dense(256, activation="relu"))
     model.add(Dense(10, activation="softmax"))
     x = numpy.random.default_rng(0).normal(size=(int(sys.argv[2]), 32))
     x = x.astype(numpy.float32)
@@ -51,11 +52,13 @@ def _wait_for(process, word):
 
 
 def test_ctrl_c_stops_a_long_predict_within_a_second():
-    # 20,000 samples: some 30 s of passes, uninterrupted.
-    process = _child("default", 20000)
+    # 100,000 samples: over a minute of passes, uninterrupted, so the
+    # signal finds the passes running, after a mapping of a few seconds
+    # even on a loaded machine.
+    process = _child("default", 100000)
     try:
         _wait_for(process, "start")
-        time.sleep(4.0)                 # mapped, and predicting
+        time.sleep(10.0)                # mapped, and predicting
         sent = time.time()
         process.send_signal(signal.SIGINT)
         words = _wait_for(process, "interrupted")

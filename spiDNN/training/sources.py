@@ -13,6 +13,7 @@ last where the samples of a pass are known before the machine is loaded
 (a dataset of known length, a PyDataset with ``len``).
 """
 import dataclasses
+import sys
 import types
 
 import numpy
@@ -45,11 +46,11 @@ def _is_tf_dataset(x):
 
 
 def _is_py_dataset(x):
-    try:
-        import keras
-    except ImportError:       # no Keras: no PyDataset either
-        return False
-    return isinstance(x, keras.utils.PyDataset)
+    # A PyDataset is an instance of a class of Keras', so Keras is loaded
+    # already; importing it here would take seconds of a plain predict
+    # (TensorFlow), during which a Ctrl-C breaks the half-done imports.
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(x, keras.utils.PyDataset)
 
 
 def kind_of(x, what):
