@@ -422,14 +422,19 @@ def _cycles(core, n, training, streamed, inputs, kinds):
     if training:
         # The rows of Dense consumers, read in place for dL/da, their
         # gradients read and written; the update each batch.
-        rows = n * sum(next_units for kind, next_units
-                       in core.gradients_received(n)
-                       if kind == layouts.GRADIENT_SOURCES["dense_deltas"])
+        rows = _consumer_rows(core, n)
         words += rows * (3 + 2 * (2 + training.optimizer.n_states)
                          / training.batch_size)
     sharing = min(STREAMING_CORES_PER_CHIP, layer.units // n or 1)
     seconds = 4 * words * sharing / fabric.SDRAM_BYTES_PER_SECOND
     return max(cycles, seconds * table.clock_hz())
+
+
+def _consumer_rows(core, n):
+    """Words of a core of ``n``'s copies of its Dense consumers' rows."""
+    return n * sum(next_units for kind, next_units
+                   in core.gradients_received(n)
+                   if kind == layouts.GRADIENT_SOURCES["dense_deltas"])
 
 
 def _sdram_bytes(core, n, training, streamed, inputs=None):
@@ -446,9 +451,7 @@ def _sdram_bytes(core, n, training, streamed, inputs=None):
     if training:
         # The copies of Dense consumers' rows (streamed, with their
         # gradients and state: vertices' _rows_copies).
-        rows = n * sum(next_units for kind, next_units
-                       in core.gradients_received(n)
-                       if kind == layouts.GRADIENT_SOURCES["dense_deltas"])
+        rows = _consumer_rows(core, n)
         words += rows * ((2 + n_states) if streamed else 1 + n_states)
     return 4 * words
 
