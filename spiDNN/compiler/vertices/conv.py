@@ -170,12 +170,10 @@ class ConvVertex(WindowVertex):
 
     def extra_deliveries(self):
         # The batch-end chain, counted as if every sample ended a batch:
-        # every core's sums reach every core of a layer used once; a
-        # shared one's cores take the previous core's and the totals.
+        # each core takes the previous core's sums and the totals (the
+        # chain's first core only the totals).
         cores = self.core_layer.n_cores
-        if not self.is_shared:
-            return super().extra_deliveries() + cores * cores * self.n_params
-        first = self.shared_vertices[0] is self
+        first = not self.is_shared or self.shared_vertices[0] is self
         return super().extra_deliveries() + (
             2 * cores - int(first)) * self.n_params
 
@@ -192,9 +190,10 @@ class ConvVertex(WindowVertex):
         return previous, (uses[-1], uses[-1].core_layer.n_cores - 1)
 
     def sources_of(self, machine_vertex, source_vertex, partition_id):
-        """A shared layer's core takes the chain's sums from the core
-        before it and the last (a layer used once: every core's)."""
-        if partition_id == GRADIENT_CHAIN and self.is_shared:
+        """A core takes the chain's sums from the core before it and the
+        last only: routed to every core of the layer, each link would
+        reach all of them, cores² deliveries of the kernel per batch."""
+        if partition_id == GRADIENT_CHAIN:
             wanted = {index for vertex, index in filter(
                 None, self._chain_neighbours(machine_vertex))
                 if vertex is source_vertex}

@@ -123,12 +123,23 @@ class PReLUVertex(MergeVertex):
 
     def extra_deliveries(self):
         # The batch-end chain, counted as if every sample ended a batch:
-        # every core's sums reach every core.
+        # each core takes the previous core's sums and the totals.
         if not (self.training and self._shared):
             return super().extra_deliveries()
         cores = self.core_layer.n_cores
-        return super().extra_deliveries() + cores * cores * (
+        return super().extra_deliveries() + (2 * cores - 1) * (
             self.layer.n_alphas)
+
+    def sources_of(self, machine_vertex, source_vertex, partition_id):
+        """On the chain, a core takes the sums of the core before it and
+        the last's (the totals), not every core's."""
+        if partition_id == GRADIENT_CHAIN and source_vertex is self:
+            index = machine_vertex.core_index
+            wanted = {index - 1, self.core_layer.n_cores - 1}
+            return [core for core in self.machine_vertices
+                    if core.core_index in wanted]
+        return super().sources_of(machine_vertex, source_vertex,
+                                  partition_id)
 
     def self_partitions(self):
         return super().self_partitions() + (
