@@ -42,6 +42,7 @@ MODULE_TIERS = {
     "test_conv_matches_keras": "machine",
     "test_conv_protocol": "machine",
     "test_conv_streamed": "machine",
+    "test_large_windows": "machine",
     "test_cost_table": "system",
     "test_data_sources": "machine",
     "test_datasets": "unit",

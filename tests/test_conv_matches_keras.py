@@ -76,6 +76,17 @@ CASES = [
     # Several input channels and filters.
     case("conv2d-3-channels-6-filters", (6, 6, 3),
          [layer(C2, 6, 3, activation="tanh")], learning_rate=0.1),
+    # Large windows and strides (AlexNet's first layer's shape, small):
+    # kernels of 11 and 7, stride 4, many filters.
+    case("conv2d-k11-s4-24-filters", (23, 23, 2),
+         [layer(C2, 24, 11, strides=4, activation="relu")],
+         learning_rate=0.05),
+    case("conv2d-same-k7-s4", (17, 17, 3),
+         [layer(C2, 16, 7, strides=4, padding="same", activation="tanh")],
+         loss=CCE, learning_rate=0.1),
+    case("conv2d-k7-maxpool-4", (18, 18, 1),
+         [layer(C2, 12, 7, activation="relu"), layer("MaxPooling2D", 4)],
+         learning_rate=0.1),
     # ---- Conv after conv.
     case("conv2d-conv2d", (9, 9, 1),
          [layer(C2, 4, 3, activation="relu"),
