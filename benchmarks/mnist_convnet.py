@@ -10,7 +10,8 @@ The Dropout masks differ, so the two sides are beside, not equal.
 Reports both test accuracies, training samples/s of both (the epoch with
 its validation; spiDNN over machine time and over wall time with
 mapping), the cores and chips,
-packets per training sample by layer against the lower bound, the
+packets per training sample by layer against the lower bound, their
+deliveries to cores, the
 predicted board samples/s and joules per sample, and the plan.
 
     python benchmarks/mnist_convnet.py [--samples N] [--test-samples M]
@@ -132,6 +133,11 @@ def run(args):
             fit_report.packets_per_sample_total,
         "packets_per_train_sample_lower_bound":
             fit_report.packets_per_sample_lower_bound,
+        # A multicast packet reaches every core its tree leads to: each
+        # delivery is a callback, the virtual machine's (and a board
+        # core's) per-packet work.
+        "deliveries_per_train_sample":
+            fit_report.packets_delivered / fit_report.samples,
         "predicted_board_train_samples_per_second":
             fit_report.predicted_samples_per_second,
         "predicted_board_train_joules_per_sample":
@@ -161,6 +167,8 @@ def table(results):
         ("packets per train sample",
          f"{r['packets_per_train_sample_total']:,.1f} (lower bound "
          f"{r['packets_per_train_sample_lower_bound']:,})"),
+        ("deliveries per train sample",
+         f"{r['deliveries_per_train_sample']:,.0f}"),
         ("predicted board train samples/s, J/sample",
          f"{r['predicted_board_train_samples_per_second']:,.1f}, "
          f"{r['predicted_board_train_joules_per_sample']:.3g}"),
