@@ -49,7 +49,6 @@ static void streamed_setup(data_specification_metadata_t *ds);
 static void stream_forward_done(void);
 static void stream_accumulated(void);
 static void stream_gradients_done(const float *g);
-static void stream_chain_sent(void);
 static void stream_update_done(void);
 
 static bool app_setup(data_specification_metadata_t *ds) {
@@ -131,7 +130,6 @@ static void streamed_setup(data_specification_metadata_t *ds) {
     cstream.forward_done = stream_forward_done;
     cstream.accumulated = stream_accumulated;
     cstream.gradients_done = stream_gradients_done;
-    cstream.chain_sent = stream_chain_sent;
     cstream.update_done = stream_update_done;
     cstream.chain_key = window.chain_key;
     conv_stream_setup();
@@ -229,10 +227,6 @@ static void pass_chain(uint generation, uint unused) {
     // Sent: the next batch's sums start again (an abort replays from the
     // batch's start, which zeroes them too).
     zero_floats(position_grads, n_positions * n_params);
-}
-
-// Streamed: the link is sent; the totals come from the chain's last core.
-static void stream_chain_sent(void) {
 }
 
 // The layer's totals are in: the batch's update is ready.

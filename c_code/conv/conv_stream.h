@@ -46,7 +46,6 @@ typedef struct conv_stream_t {
     void (*forward_done)(void);
     void (*accumulated)(void);   // the sample's kernel gradient is added
     void (*gradients_done)(const float *g);   // the owned elements' dL/dx
-    void (*chain_sent)(void);    // the core's link of the chain is sent
     void (*update_done)(void);
     uint32_t chain_key;          // where the chain's sums go
 } conv_stream_t;
@@ -103,6 +102,15 @@ static uint32_t weight_reads(uint32_t q, stream_transfer_t *t) {
     return 1;
 }
 
+// The input element that kernel row (i, j, c) reads for output position
+// p, or -1 in the padding.
+static inline int32_t row_input(const window_params_t *w, uint32_t p,
+                                uint32_t i, uint32_t j, uint32_t c) {
+    int32_t pos = window_input_position(w, p / w->out_width,
+            p % w->out_width, i, j);
+    return pos < 0 ? -1 : pos * (int32_t) w->in_channels + (int32_t) c;
+}
+
 // ---- Forward.
 static void forward_run(uint32_t r, uint32_t f0, uint32_t nf,
                         const float *wv, uint32_t offset) {
@@ -112,12 +120,11 @@ static void forward_run(uint32_t r, uint32_t f0, uint32_t nf,
     kernel_row(w, r, &i, &j, &c);
     uint32_t p0 = cstream.first / w->out_channels;
     for (uint32_t p = 0; p < n_positions; p++) {
-        uint32_t oh = (p0 + p) / w->out_width, ow = (p0 + p) % w->out_width;
-        int32_t pos = window_input_position(w, oh, ow, i, j);
-        if (pos < 0) {
+        int32_t e = row_input(w, p0 + p, i, j, c);
+        if (e < 0) {
             continue;
         }
-        float x = stream_x[(uint32_t) pos * w->in_channels + c];
+        float x = stream_x[e];
         float *z = &stream_z[p * w->out_channels + f0];
         for (uint32_t f = 0; f < nf; f++) {
             z[f] += x * wv[f];
@@ -162,13 +169,12 @@ static void accumulate_run(uint32_t r, uint32_t f0, uint32_t nf,
     const window_params_t *w = cstream.window;
     uint32_t i, j, c;
     kernel_row(w, r, &i, &j, &c);
-    uint32_t p = cstream.first / w->out_channels + accumulate_position;
-    int32_t pos = window_input_position(w, p / w->out_width,
-            p % w->out_width, i, j);
-    if (pos < 0) {
+    int32_t e = row_input(w, cstream.first / w->out_channels
+            + accumulate_position, i, j, c);
+    if (e < 0) {
         return;
     }
-    float x = stream_x[(uint32_t) pos * w->in_channels + c];
+    float x = stream_x[e];
     const float *d = &stream_delta[accumulate_position * w->out_channels
             + f0];
     float *sums = &accumulate_sums[offset];
@@ -225,14 +231,10 @@ static void input_gradient_block(uint32_t q) {
     kernel_runs(q, wbuf[q & 1u], input_gradient_run);
 }
 
-static void input_gradients_finished(void) {
-    cstream.gradients_done(owned_g);
-}
-
-// Only the kernel's blocks: the biases take no part.
+// Only the kernel's blocks: the biases take no part (its size and end,
+// gradients_finished, are set up with the others').
 static stream_job_t input_gradient_job = {
-    0, weight_reads, input_gradient_block, stream_no_transfers,
-    input_gradients_finished};
+    0, weight_reads, input_gradient_block, stream_no_transfers, NULL};
 
 // ---- The chain: job q is position q % n_positions of block
 // q / n_positions; the block's sums go once its last position is in.
@@ -322,12 +324,7 @@ static void accumulate_finished(void) {
 
 static void gradients_finished(void) {
     cstream_next();
-    input_gradients_finished();
-}
-
-static void chain_finished(void) {
-    cstream_next();
-    cstream.chain_sent();
+    cstream.gradients_done(owned_g);
 }
 
 static void update_finished(void) {
@@ -407,7 +404,8 @@ static void conv_stream_setup(void) {
     accumulate_job.n_jobs = n_positions * n_blocks;
     accumulate_job.done = accumulate_finished;
     chain_job.n_jobs = n_positions * n_blocks;
-    chain_job.done = chain_finished;
+    // The link sent, the totals come from the chain's last core.
+    chain_job.done = cstream_next;
     for (uint32_t s = 0; s < 2; s++) {
         sbuf[s] = dtcm_alloc(CONV_STREAM_BLOCK);
         cbuf[s] = cstream.chain_in != NULL
