@@ -426,4 +426,32 @@ static inline float loss_compute(const loss_params_t *params, uint32_t n,
     }
 }
 
+// The label word holding the sample's weight: the last, or before the
+// batch's sum of weights (REDUCTION_WEIGHT_SUM).
+static inline uint32_t loss_weight_word(const loss_params_t *params) {
+    return params->label_width
+            - (params->reduction == REDUCTION_WEIGHT_SUM ? 2u : 1u);
+}
+
+// The upstream gradient of one sample's loss under Keras' reduction
+// (keras/src/losses/loss.py reduce_values), before its sample weight:
+// the loss weight over the batch's size (sum_over_batch_size, mean), times
+// the losses Keras keeps per sample (sum: TensorFlow's Sum passes the
+// gradient to each), or over the batch's sum of sample weights, which
+// the host streams after the weight (mean_with_sample_weight;
+// divide_no_nan's gradient is 0 where the sum is 0).
+static inline float loss_reduction_scale(const loss_params_t *params,
+                                         const float *labels,
+                                         uint32_t batch_size) {
+    float loss_weight = bits_to_float(params->loss_weight);
+    if (params->reduction == REDUCTION_SUM) {
+        return loss_weight * bits_to_float(params->reduction_factor);
+    }
+    if (params->reduction == REDUCTION_WEIGHT_SUM) {
+        float sum = labels[params->label_width - 1u];
+        return sum == 0.0f ? 0.0f : loss_weight / sum;
+    }
+    return loss_weight / (float) batch_size;
+}
+
 #endif
