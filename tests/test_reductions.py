@@ -146,3 +146,24 @@ def test_a_reduction_keras_does_not_know_is_refused_by_name():
                        match="reduction='average': Keras takes"):
         model.compile(loss=spiDNN.losses.checked(
             "mean_squared_error", "mse", reduction="average"))
+
+
+def test_a_dataset_of_weighted_batches_divides_by_each_batchs_weights():
+    """A tf.data.Dataset of (x, y, sample_weight) batches, for training
+    and validation: each batch's sum of weights, computed as it streams."""
+    import keras
+    import tensorflow as tf
+    data = tf.data.Dataset.from_tensor_slices((X, Y, WEIGHTS)).batch(8)
+    ours, theirs = twin_models(_mlp(), _compiled(
+        _mse("mean_with_sample_weight")))
+    history = spiDNN.keras.fit(ours, data, epochs=2, verbose=0,
+                               validation_data=data)
+    keras_history = theirs.fit(data, epochs=2, verbose=0,
+                               validation_data=data)
+    for key in ("loss", "val_loss"):
+        numpy.testing.assert_allclose(history.history[key],
+                                      keras_history.history[key],
+                                      rtol=1e-5, err_msg=key)
+    for mine, keras_weights in zip(ours.get_weights(), theirs.get_weights()):
+        numpy.testing.assert_allclose(mine, keras_weights, atol=1e-6)
+    assert keras.backend.floatx() == "float32"
