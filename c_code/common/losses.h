@@ -2,8 +2,9 @@
 //
 // Each function returns one sample's loss and writes the gradient of the
 // batch's loss with respect to each output: the sample's gradient times
-// `scale`, which is 1 / (samples in the batch), because Keras' loss is the
-// mean over the batch ("sum_over_batch_size").
+// `scale`, the upstream gradient of the sample's loss under Keras'
+// reduction (loss_reduction_scale: 1 / (samples in the batch) for
+// Keras' default, "sum_over_batch_size").
 //
 // Keras takes the cross-entropies "from logits" whenever the output layer
 // is a softmax or a sigmoid (their outputs carry the logits along), and
