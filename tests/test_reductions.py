@@ -167,3 +167,17 @@ def test_a_dataset_of_weighted_batches_divides_by_each_batchs_weights():
     for mine, keras_weights in zip(ours.get_weights(), theirs.get_weights()):
         numpy.testing.assert_allclose(mine, keras_weights, atol=1e-6)
     assert keras.backend.floatx() == "float32"
+
+
+def test_a_reduction_round_trips_through_a_keras_file(tmp_path):
+    import keras
+    model = spiDNN.Model(seed=0)
+    model.add(spiDNN.layers.Input(3))
+    model.add(spiDNN.layers.Dense(2))
+    model.compile(optimizer="sgd", loss=keras.losses.MeanSquaredError(
+        reduction="sum"))
+    assert model.to_keras().loss.reduction == "sum"
+    model.save(tmp_path / "m.keras")
+    loaded = spiDNN.load_model(tmp_path / "m.keras")
+    assert loaded.loss == "mean_squared_error"
+    assert loaded.loss.settings == {"reduction": "sum"}
