@@ -56,15 +56,15 @@ _SMOOTHED = (CATEGORICAL_CROSSENTROPY, BINARY_CROSSENTROPY)
 #: spiDNN computes them over an output of one axis.
 _OVER_LAST_AXIS = (CATEGORICAL_CROSSENTROPY, SPARSE_CATEGORICAL_CROSSENTROPY,
                    "kl_divergence", "categorical_hinge", "cosine_similarity")
-#: Keras' reductions (keras/src/losses/loss.py standardize_reduction):
-#: those a fit computes, and why the others are refused.
-REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
-_REFUSED_REDUCTIONS = {
-    None: "gives a loss per sample, not one to train on",
-    "none": "gives a loss per sample, not one to train on",
-    "sum": "is not computed on the machine yet (the logged loss needs "
-           "each batch's sum)",
-}
+#: Keras' reductions (keras/src/losses/loss.py standardize_reduction),
+#: each computed as Keras 3 computes it (reduce_values): the batch's sum
+#: of the weighted losses over the batch's size (sum_over_batch_size,
+#: mean), over the batch's sum of sample weights (mean_with_sample_weight,
+#: with weights; without, over the size), or the sum itself (sum).  Keras
+#: trains a loss per sample (none, None) on its sum (TensorFlow's gradient
+#: of a vector) and logs its mean.
+REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight",
+              "sum", "none", None)
 #: The settings of a loss function's keyword arguments spiDNN computes.
 _ARGUMENT_DEFAULTS = {"from_logits": False, "label_smoothing": 0.0,
                       "axis": -1, "ignore_class": None, "delta": 1.0}
@@ -199,15 +199,11 @@ def checked(name, what, from_logits=False, label_smoothing=0.0, delta=1.0,
     if name == "huber" and not delta > 0:
         raise SpiDNNConfigurationError(
             f"{what}'s delta must be above 0, got {delta}")
-    if reduction in _REFUSED_REDUCTIONS:
-        raise SpiDNNConfigurationError(
-            f"{what} with reduction={reduction!r}: it "
-            f"{_REFUSED_REDUCTIONS[reduction]}; spiDNN trains with "
-            f"{', '.join(map(repr, REDUCTIONS))}")
-    if reduction not in REDUCTIONS:
+    if not isinstance(reduction, (str, type(None))) or (
+            reduction not in REDUCTIONS):
         raise SpiDNNConfigurationError(
             f"{what} with reduction={reduction!r}: Keras takes "
-            f"{', '.join(map(repr, REDUCTIONS + tuple(_REFUSED_REDUCTIONS)))}")
+            f"{', '.join(map(repr, REDUCTIONS))}")
     return Loss(name, from_logits=from_logits, label_smoothing=smoothing,
                 delta=delta, reduction=reduction)
 

@@ -900,6 +900,8 @@ class Model:
                 losses, metrics, last_run = run.evaluate(
                     self, training, inputs, labels)
                 sizes = None
+                losses, metrics = training.reduce_logged(
+                    losses, metrics, training.batch_size, labels)
             else:
                 _refuse_beside_a_stream(kind, "evaluate", y, batch_size)
                 _refuse_weights_beside_a_stream(kind, "evaluate",
@@ -944,6 +946,10 @@ class Model:
             if output.weighted:
                 words[-1] = sample_weights.appended(
                     words[-1], None if weights is None else weights[k])
+            if output.reduction == "weight_sum":
+                # The batch's sum of weights: the loop fills it in for
+                # each training pass (evaluating sends no gradient).
+                words[-1] = sample_weights.appended(words[-1], None)
         return words[0] if len(words) == 1 else numpy.ascontiguousarray(
             numpy.concatenate(words, axis=1))
 
@@ -1012,18 +1018,22 @@ class Model:
             n_outputs=layer.units,
             output_activation=node_of[k].layer.activation,
             metrics=tuple(resolved[k][0]), metric_settings=resolved[k][1],
-            weight=weights[k], weighted=weighted)
+            weight=weights[k], weighted=weighted,
+            values_per_sample=int(numpy.prod(layer.output_shape[:-1])))
             for k, layer in enumerate(self.outputs))
         for output, layer in zip(outputs, self.outputs):
             what = f"output {output.name or layer.name!r}"
             losses.check_output_shape(output.loss, layer.output_shape, what)
-            if weighted and output.loss.reduction == (
-                    "mean_with_sample_weight"):
+            if weighted and len(layer.output_shape) > 1:
                 raise SpiDNNConfigurationError(
-                    f"{what}: reduction='mean_with_sample_weight' with "
-                    f"sample weights divides each batch by its weights' "
-                    f"sum, which spiDNN does not compute on the machine "
-                    f"yet; use 'sum_over_batch_size'")
+                    f"{what}: sample weights (sample_weight, class_weight "
+                    f"or weighted validation data) for an output of shape "
+                    f"{layer.output_shape}: Keras multiplies its losses "
+                    f"per position, shape (batch,) + "
+                    f"{layer.output_shape[:-1]}, by weights of shape "
+                    f"(batch,), which TensorFlow refuses (incompatible "
+                    f"shapes) or broadcasts along the wrong axis; weigh "
+                    f"an output of one axis (Flatten it)")
         _check_logits(nodes, outputs)
         return outputs
 

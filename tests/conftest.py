@@ -46,6 +46,7 @@ MODULE_TIERS = {
     "test_cost_table": "system",
     "test_data_sources": "machine",
     "test_datasets": "unit",
+    "test_reductions": "machine",
     "test_regularizers": "machine",
     "test_sample_weights": "machine",
     "test_shared_layers": "machine",

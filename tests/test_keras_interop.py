@@ -132,8 +132,8 @@ def _compile_refusals():
          "global_clipnorm"),
         (dict(optimizer=keras.optimizers.Ftrl()), "Ftrl"),
         (dict(optimizer="adafactor"), "unknown optimizer Keras Adafactor"),
-        (dict(loss=keras.losses.SparseCategoricalCrossentropy(
-            reduction="sum")), "reduction"),
+        (dict(loss=keras.losses.CategoricalFocalCrossentropy()),
+         "CategoricalFocalCrossentropy"),
         (dict(loss=keras.losses.SparseCategoricalCrossentropy(
             ignore_class=0)), "ignore_class"),
         (dict(metrics=["auc"]), "metric 'auc'"),

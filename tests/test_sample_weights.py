@@ -153,17 +153,3 @@ def test_weights_spidnn_cannot_take_are_refused_by_name(arguments, message):
     model.compile(loss="binary_crossentropy")
     with pytest.raises(SpiDNNConfigurationError, match=message):
         model.fit(X, Y, verbose=0, **arguments)
-
-
-def test_mean_with_sample_weight_is_refused_with_weights_only():
-    import keras
-    from spiDNN.layers import Dense, Input
-    model = spiDNN.Model(seed=0)
-    model.add(Input(5))
-    model.add(Dense(1))
-    model.compile(loss=keras.losses.MeanSquaredError(
-        reduction="mean_with_sample_weight"))
-    model.fit(X, Y, verbose=0)     # without weights: the batch mean
-    with pytest.raises(SpiDNNConfigurationError,
-                       match="mean_with_sample_weight"):
-        model.fit(X, Y, verbose=0, sample_weight=WEIGHTS)

@@ -2,8 +2,9 @@
 //
 // Each function returns one sample's loss and writes the gradient of the
 // batch's loss with respect to each output: the sample's gradient times
-// `scale`, which is 1 / (samples in the batch), because Keras' loss is the
-// mean over the batch ("sum_over_batch_size").
+// `scale`, the upstream gradient of the sample's loss under Keras'
+// reduction (loss_reduction_scale: 1 / (samples in the batch) for
+// Keras' default, "sum_over_batch_size").
 //
 // Keras takes the cross-entropies "from logits" whenever the output layer
 // is a softmax or a sigmoid (their outputs carry the logits along), and
@@ -424,6 +425,34 @@ static inline float loss_compute(const loss_params_t *params, uint32_t n,
     default:
         return loss_mse(n, out, y, scale, grad);
     }
+}
+
+// The label word holding the sample's weight: the last, or before the
+// batch's sum of weights (REDUCTION_WEIGHT_SUM).
+static inline uint32_t loss_weight_word(const loss_params_t *params) {
+    return params->label_width
+            - (params->reduction == REDUCTION_WEIGHT_SUM ? 2u : 1u);
+}
+
+// The upstream gradient of one sample's loss under Keras' reduction
+// (keras/src/losses/loss.py reduce_values), before its sample weight:
+// the loss weight over the batch's size (sum_over_batch_size, mean), times
+// the losses Keras keeps per sample (sum: TensorFlow's Sum passes the
+// gradient to each), or over the batch's sum of sample weights, which
+// the host streams after the weight (mean_with_sample_weight;
+// divide_no_nan's gradient is 0 where the sum is 0).
+static inline float loss_reduction_scale(const loss_params_t *params,
+                                         const float *labels,
+                                         uint32_t batch_size) {
+    float loss_weight = bits_to_float(params->loss_weight);
+    if (params->reduction == REDUCTION_SUM) {
+        return loss_weight * bits_to_float(params->reduction_factor);
+    }
+    if (params->reduction == REDUCTION_WEIGHT_SUM) {
+        float sum = labels[params->label_width - 1u];
+        return sum == 0.0f ? 0.0f : loss_weight / sum;
+    }
+    return loss_weight / (float) batch_size;
 }
 
 #endif

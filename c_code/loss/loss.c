@@ -6,7 +6,9 @@
 // then sends each output neuron its gradient on the backward partition
 // (one packet per neuron), scaled by the output's loss weight (Keras'
 // total loss is the weighted sum of the outputs' losses) and the sample's
-// weight (sample_weight, class_weight: a last word of the label), and the
+// weight (sample_weight, class_weight: a word of the label after its
+// values), over the divisor of Keras' reduction (the batch's size, 1, or
+// the batch's sum of weights: losses.h loss_reduction_scale), and the
 // sample's loss times its sample weight (Keras' weighted values, which
 // its reduction sums) to the host on the loss partition, followed
 // by the sample's metrics (metrics.h).  It counts
@@ -51,14 +53,15 @@ static void compute_loss(uint generation, uint unused) {
     }
     uint32_t n = output_gather.space.n_atoms;
     COST(COST_LOSS_MEAN_SQUARED_ERROR + params.loss, n);
-    // The gradient of the batch mean of the weighted losses, as
-    // TensorFlow takes it: the loss weight over the batch's size (exactly
-    // 1 / size without one), times the sample's weight.
-    float scale = bits_to_float(params.loss_weight)
-            / (float) batch_current_size(&batch);
+    // The gradient of the batch's reduced weighted losses, as TensorFlow
+    // takes it: the loss weight over the reduction's divisor (the
+    // batch's size: exactly 1 / size without a weight), times the
+    // sample's weight.
+    float scale = loss_reduction_scale(&params, labels,
+                                       batch_current_size(&batch));
     float sample_weight = 1.0f;
     if (params.weighted) {
-        sample_weight = labels[params.label_width - 1];
+        sample_weight = labels[loss_weight_word(&params)];
         scale = scale * sample_weight;
     }
     // A sparse label is the class as an integer payload, kept bit for bit.

@@ -99,6 +99,21 @@ LOSSES = {
     "cosine_similarity": 14,
 }
 
+#: How the loss core scales each sample's gradient (Keras 3's reductions,
+#: keras/src/losses/loss.py reduce_values, as TensorFlow differentiates
+#: them): "batch_size" the loss weight over the batch's samples
+#: (sum_over_batch_size, mean; mean_with_sample_weight without weights);
+#: "sum" the loss weight times reduction_factor, the losses Keras keeps
+#: per sample (sum; none, whose vector TensorFlow's gradient sums);
+#: "weight_sum" the loss weight over the batch's sum of sample weights, a
+#: label word after the sample's weight (mean_with_sample_weight with
+#: weights; 0 where the sum is 0, as divide_no_nan).
+REDUCTIONS = {
+    "batch_size": 0,
+    "sum": 1,
+    "weight_sum": 2,
+}
+
 #: Pooling modes of the pool app (ZeroPadding is a 1x1 "pad" window whose
 #: padded positions count as zeros).
 POOL_MODES = {
@@ -314,7 +329,8 @@ def _cost_points():
         "chain",              # conv, prelu: a link of the gradient-sum chain
         "control",            # a control command carried out: 1
     ]
-    for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS, METRICS):
+    for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS, METRICS,
+                     REDUCTIONS):
         assert list(variants.values()) == list(range(len(variants)))
     # f(z) and its packet, inferring, then training (which keeps more)
     names += [f"output_{name}" for name in ACTIVATIONS]
@@ -603,9 +619,11 @@ LOSS_PARAMS = Struct("loss_params", [
                      "activation (output_activation) gives the outputs "
                      "the metrics see"),
     ("label_width", "words per label: its values (outputs, or 1 for "
-                    "sparse labels), then the sample weight (weighted)"),
-    ("weighted", "1: the label's last word is the sample's weight "
-                 "(float32 bits), a factor of its loss and gradient"),
+                    "sparse labels), then the sample weight (weighted), "
+                    "then the batch's sum of them (REDUCTION_WEIGHT_SUM)"),
+    ("weighted", "1: the label's word after its values is the sample's "
+                 "weight (float32 bits), a factor of its loss and "
+                 "gradient"),
     ("label_smoothing", "1: the cross-entropy's labels are smoothed: "
                         "y smoothing_keep + smoothing_shift"),
     ("smoothing_keep", "float32 bits: float32(1 - label_smoothing)"),
@@ -614,6 +632,10 @@ LOSS_PARAMS = Struct("loss_params", [
     ("delta", "float32 bits: Huber's delta"),
     ("loss_weight", "float32 bits: compile's loss weight of the output, "
                     "a factor of the gradient (1.0 without)"),
+    ("reduction", "one of REDUCTION_*: what scales the gradient"),
+    ("reduction_factor", "float32 bits: REDUCTION_SUM's factor, the "
+                         "losses Keras keeps per sample (the output's "
+                         "elements over its last axis)"),
     ("backward_key", "key of the output layer's first delta"),
     ("loss_key", "key of the per-sample loss sent to the host"),
     ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),
@@ -723,7 +745,7 @@ def c_header():
            f"#define PRELU_AXES {PRELU_AXES}u", ""]
     for prefix, values in (("ACTIVATION", ACTIVATIONS),
                            ("ACTIVATION_CLIP", ACTIVATION_CLIPS),
-                           ("LOSS", LOSSES),
+                           ("LOSS", LOSSES), ("REDUCTION", REDUCTIONS),
                            ("REGION", REGIONS), ("POOL_MODE", POOL_MODES),
                            ("GRADIENT_SOURCE", GRADIENT_SOURCES),
                            ("MERGE_OP", MERGE_OPS),

@@ -135,6 +135,14 @@ def _training_machine(model, session, training, inputs, labels, order,
         return
     from spiDNN.machines import live
     if session.live_settings.data_on_board:
+        if training.takes_weight_sums:
+            raise SpiDNNConfigurationError(
+                "fit through live I/O with the data on the board: a loss "
+                "of reduction='mean_with_sample_weight' with sample "
+                "weights divides each batch by its sum of weights, which "
+                "the host streams with each sample; stream the samples "
+                "from the host (spiDNN.LiveIO(data_on_board=False)) or "
+                "run on the in-process virtual machine (live_io=False)")
         data = BoardData(inputs, labels, order, training,
                          validation=validation, first_epoch=initial_epoch)
         graph = ModelGraph(model, session, training, data)

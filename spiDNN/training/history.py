@@ -29,7 +29,10 @@ class History:
 
     :ivar sample_losses: per epoch, each sample's loss in the order the
         samples were trained (computed on the machine before that batch's
-        update, as Keras' running loss is)
+        update, as Keras' running loss is); under a reduction other than
+        the batch's mean (``sum``, ``mean_with_sample_weight`` with
+        weights), its share of the logged loss: its loss times a factor
+        of its batch, so that the batch's mean is Keras' reduced loss
     """
 
     def __init__(self, params):

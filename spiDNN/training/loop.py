@@ -143,6 +143,9 @@ def evaluate_batches(machine, batches, chunk, what="evaluating"):
     for group in _chunks(batches, chunk):
         inputs, labels = _rows_of(group)
         one_losses, one_metrics = machine.evaluate(inputs, labels, what)
+        one_losses, one_metrics = machine.graph.training.reduce_logged(
+            one_losses, one_metrics, [len(batch) for batch in group],
+            labels)
         losses.append(one_losses)
         metrics.append(one_metrics)
         sizes += [len(batch) for batch in group]
@@ -286,6 +289,8 @@ def _validate(machine, validation, training, epoch):
         losses, metrics = machine.evaluate(source.inputs, source.labels,
                                            what=what)
         sizes = source.batch_size
+        losses, metrics = training.reduce_logged(losses, metrics, sizes,
+                                                 source.labels)
         batches = -(-len(losses) // sizes)
     else:
         validation.steps.reset()
@@ -375,9 +380,16 @@ class _Run:
         else:
             inputs, labels = _rows_of(group)
             rows = numpy.arange(len(inputs))
+        if self.training.takes_weight_sums:
+            # Each batch's sum of sample weights, for this pass's batches.
+            inputs, labels, rows = inputs[rows], self.training.training_words(
+                labels[rows], self.position), numpy.arange(len(rows))
         chunk_losses, chunk_metrics = self.machine.train(
             inputs, labels, rows, self.position, epoch,
             self.training.n_epochs)
+        chunk_losses, chunk_metrics = self.training.reduce_logged(
+            chunk_losses, chunk_metrics, [len(batch) for batch in group],
+            labels[rows])
         losses.append(chunk_losses)
         metrics.append(chunk_metrics)
         sizes += [len(batch) for batch in group]

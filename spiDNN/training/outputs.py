@@ -38,6 +38,31 @@ class OutputLoss:
     weighted: bool = False
     #: The metrics' k and threshold (spiDNN.metrics.Settings)
     metric_settings: metric_kinds.Settings = metric_kinds.Settings()
+    #: The losses Keras keeps per sample before it reduces them: the
+    #: output's elements over its last axis (1 for an output of one axis)
+    values_per_sample: int = 1
+
+    @property
+    def reduction(self):
+        """How the loss core scales the gradient (layouts.REDUCTIONS):
+        Keras' reduction as TensorFlow differentiates it; ``none`` (a
+        loss per sample) trains on their sum, as TensorFlow's gradient
+        of a vector sums it."""
+        given = getattr(self.loss, "reduction", "sum_over_batch_size")
+        if given in ("sum", "none", None):
+            return "sum"
+        if given == "mean_with_sample_weight" and self.weighted:
+            return "weight_sum"
+        return "batch_size"
+
+    @property
+    def logged_reduction(self):
+        """How Keras reduces a batch's weighted losses to the value it
+        logs: as the gradient does, but ``none`` (whose vector Keras'
+        loss tracker averages) as ``batch_size``."""
+        if getattr(self.loss, "reduction", None) in ("none", None):
+            return "batch_size"
+        return self.reduction
 
     @property
     def quantities(self):
@@ -70,9 +95,10 @@ class OutputLoss:
 
     @property
     def label_width(self):
-        """Words per label: its values, then the sample weight."""
+        """Words per label: its values, then the sample weight, then the
+        batch's sum of them (``weight_sum``)."""
         return losses.label_width(self.loss, self.n_outputs) + int(
-            self.weighted)
+            self.weighted) + int(self.reduction == "weight_sum")
 
     def loss_fields(self):
         """The loss core's fields of the loss and its settings."""
@@ -87,7 +113,10 @@ class OutputLoss:
                 "smoothing_keep": layouts.float_bits(keep),
                 "smoothing_shift": layouts.float_bits(shift),
                 "delta": layouts.float_bits(
-                    getattr(self.loss, "delta", 1.0))}
+                    getattr(self.loss, "delta", 1.0)),
+                "reduction": layouts.REDUCTIONS[self.reduction],
+                "reduction_factor": layouts.float_bits(
+                    float(self.values_per_sample))}
 
     @property
     def metric_bits(self):
@@ -145,7 +174,16 @@ def metric_logs(outputs, columns):
 def n_columns(outputs):
     """Columns of combine's second result."""
     return (len(outputs) if len(outputs) > 1 else 0) + sum(
-        len(output.quantities) for output in outputs)
+        len(output.quantities) for output in outputs) + len(
+        _reduced(outputs))
+
+
+def _reduced(outputs):
+    """The outputs whose logged losses Keras reduces otherwise than as
+    the mean over the batch (``sum``, ``mean_with_sample_weight`` with
+    weights): combine keeps each one's losses as sent, in a last column."""
+    return [k for k, output in enumerate(outputs)
+            if output.logged_reduction != "batch_size"]
 
 
 def combine(outputs, values):
@@ -171,8 +209,113 @@ def combine(outputs, values):
               if len(outputs) > 1 else [])
     logged += [values[:, k] for _, first, end in columns
                for k in range(first, end)]
+    logged += [values[:, columns[k][0]] for k in _reduced(outputs)]
     return total, (numpy.stack(logged, axis=1) if logged
                    else numpy.zeros((len(values), 0), numpy.float32))
+
+
+def _label_columns(outputs):
+    """Per output, the columns of the label words (model._check_labels'
+    layout: the outputs' labels side by side) holding its sample weight
+    and its batch's sum of weights (each None where it has none)."""
+    found, start = [], 0
+    for output in outputs:
+        end = start + output.label_width
+        sums = end - 1 if output.reduction == "weight_sum" else None
+        weight = (end - 1 - int(sums is not None)) if output.weighted else (
+            None)
+        found.append((weight, sums))
+        start = end
+    return found
+
+
+def sample_weights_of(outputs, words):
+    """Each output's sample weights (float32, one per row of the label
+    ``words``), or None where its loss core takes none."""
+    words = numpy.asarray(words, dtype=numpy.uint32)
+    return [None if weight is None else numpy.ascontiguousarray(
+        words[:, weight]).view(numpy.float32)
+        for weight, _ in _label_columns(outputs)]
+
+
+def batch_of(sizes, n):
+    """Each of ``n`` samples' batch number (0 first): batches of
+    ``sizes`` samples (a list), or of a batch size (an int; the last may
+    be short)."""
+    if numpy.ndim(sizes) == 0:
+        return numpy.arange(n) // int(sizes)
+    return numpy.repeat(numpy.arange(len(sizes)), sizes)
+
+
+def _batch_sums(values, batch):
+    """float32 sums of ``values`` per batch, in the samples' order."""
+    sums = numpy.zeros(int(batch[-1]) + 1 if len(batch) else 0,
+                       numpy.float32)
+    for b in range(len(sums)):
+        total = numpy.float32(0.0)
+        for value in values[batch == b]:
+            total = numpy.float32(total + value)
+        sums[b] = total
+    return sums
+
+
+def needs_weight_sums(outputs):
+    """A loss core takes its batch's sum of sample weights (with each
+    sample of a training pass: ``mean_with_sample_weight``)."""
+    return any(output.reduction == "weight_sum" for output in outputs)
+
+
+def with_weight_sums(outputs, words, batch):
+    """The label ``words`` of a training chunk with each weight_sum
+    output's batch sum of sample weights filled in (``batch``: each
+    row's batch number), as the loss core divides by it."""
+    words = numpy.array(words, dtype=numpy.uint32)
+    for weight, sums in _label_columns(outputs):
+        if sums is not None:
+            totals = _batch_sums(words[:, weight].view(numpy.float32), batch)
+            words[:, sums] = totals[batch].view(numpy.uint32)
+    return words
+
+
+def reduce_logged(outputs, losses, columns, sizes, words):
+    """(total losses, columns) of combine's with each output's losses
+    as Keras logs them under its reduction: each sample's loss times a
+    factor of its batch, so that the mean over the batch (what the logs
+    take of the others) is Keras' reduced batch loss: ``sum`` the batch's
+    sum (of every loss Keras keeps per sample: values_per_sample), so
+    the batch's size times that; ``weight_sum`` the sum over the batch's
+    sum of weights (0 where that is 0, as divide_no_nan).  The total
+    changes by the weighted outputs' change (a penalty in it stays).
+
+    :param sizes: the batches' sizes (a list) or the batch size (an int)
+    :param words: the samples' label words (their weights)
+    """
+    reduced = _reduced(outputs)
+    if not reduced or not len(losses):
+        return losses, columns
+    n = len(losses)
+    batch = batch_of(sizes, n)
+    counts = numpy.bincount(batch).astype(numpy.float64)
+    weights = sample_weights_of(outputs, words)
+    columns = numpy.array(columns, dtype=numpy.float32)
+    total = numpy.asarray(losses, dtype=numpy.float64).copy()
+    raw = columns.shape[1] - len(reduced)
+    for j, k in enumerate(reduced):
+        output = outputs[k]
+        sent = columns[:, raw + j].astype(numpy.float64)
+        if output.logged_reduction == "sum":
+            factor = counts * output.values_per_sample
+        else:
+            sums = _batch_sums(weights[k], batch).astype(numpy.float64)
+            factor = numpy.divide(counts, sums, out=numpy.zeros_like(sums),
+                                  where=sums != 0)
+        shares = (sent * factor[batch]).astype(numpy.float32)
+        weight = 1.0 if output.weight is None else numpy.float32(
+            output.weight)
+        total += weight * (shares.astype(numpy.float64) - sent)
+        if len(outputs) > 1:
+            columns[:, k] = shares
+    return total.astype(numpy.float32), columns
 
 
 def evaluate_order(logs, outputs):

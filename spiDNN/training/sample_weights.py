@@ -5,8 +5,10 @@ class turned into each sample's weight
 (keras/src/trainers/data_adapters/data_adapter_utils.py
 class_weight_to_sample_weights).  Each weight streams to the loss core as
 the label's last word; the core multiplies the sample's loss and gradient
-by it (Keras' reduce_weighted_values; ``sum_over_batch_size`` then
-divides by the batch's size, not by the weights' sum).  Keras' compiled
+by it (Keras' reduce_weighted_values; the loss's reduction then divides
+the batch's sum: ``sum_over_batch_size`` by the batch's size,
+``mean_with_sample_weight`` by the weights' sum, which the host streams
+after each weight: spiDNN.training.outputs).  Keras' compiled
 ``metrics`` stay unweighted (only ``weighted_metrics`` take the weights).
 """
 import numbers

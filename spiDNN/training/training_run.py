@@ -97,6 +97,28 @@ class TrainingRun:
         loss cores sent (output.combine)."""
         return output_losses.combine(self.outputs, values)
 
+    def reduce_logged(self, losses, columns, sizes, words):
+        """combine's (losses, columns) of whole batches (of ``sizes``,
+        their label ``words``) as Keras logs them under each output's
+        reduction (output.reduce_logged)."""
+        return output_losses.reduce_logged(self.outputs, losses, columns,
+                                           sizes, words)
+
+    @property
+    def takes_weight_sums(self):
+        """A loss core divides by its batch's sum of sample weights,
+        streamed with each training sample (mean_with_sample_weight)."""
+        return output_losses.needs_weight_sums(self.outputs)
+
+    def training_words(self, words, first):
+        """The label ``words`` of a training chunk from sample ``first``
+        of its pass: with each batch's sum of sample weights where a loss
+        core divides by it (mean_with_sample_weight)."""
+        if not self.takes_weight_sums:
+            return words
+        batch = (first + numpy.arange(len(words))) // self.batch_size
+        return output_losses.with_weight_sums(self.outputs, words, batch)
+
     @property
     def n_batches(self):
         """Batches of the whole run (an epoch's last may be short)."""
