@@ -31,7 +31,7 @@ def _model(where, first_per_core, second_per_core):
         Flatten(), Dense(4, "softmax")])
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
 def test_streamed_and_dtcm_kernels_give_the_same_numbers(optimizer):
     """Predictions and trained weights of streamed kernels at two
     slicings equal those of DTCM kernels at a third, bit for bit."""
