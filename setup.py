@@ -83,7 +83,8 @@ setup(
         # unicorn and pyelftools: the cost table's tests run the apps' ARM
         # builds (tests/test_cost_table.py).
         # tensorboard: Keras' TensorBoard callback writes through it.
-        "test": ["pytest", "tensorflow-cpu", "tensorboard", "scikit-learn",
+        # pytest-xdist: make test runs the suite on two workers.
+        "test": ["pytest", "pytest-xdist", "tensorflow-cpu", "tensorboard", "scikit-learn",
                  "matplotlib", "unicorn", "pyelftools"],
         # The ARM instruction counts (benchmarks/arm_kernel_costs.py) and
         # the cost table's measurement (python -m tools.calibration.measure).

@@ -10,6 +10,16 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
+# Under pytest-xdist (make test runs two workers) each worker makes its
+# toolchain folders in a temporary folder of its own, so the tests that
+# check nothing is left behind see only their own process's.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import atexit
+    import shutil
+    tempfile.tempdir = tempfile.mkdtemp(
+        prefix=f"spiDNN-tests-{os.environ['PYTEST_XDIST_WORKER']}-")
+    atexit.register(shutil.rmtree, tempfile.tempdir, True)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
@@ -108,6 +118,10 @@ def pytest_collection_modifyitems(config, items):
                                     TIERS))
                 continue
             item.add_marker(MODULE_TIERS[module])
+        if item.get_closest_marker("live") is not None:
+            # Fixed UDP ports: the live tests run one at a time, on one
+            # worker (make test's --dist loadgroup).
+            item.add_marker(pytest.mark.xdist_group("live"))
     if problems:
         raise pytest.UsageError("tests without exactly one tier:\n  "
                                 + "\n  ".join(problems))

@@ -137,11 +137,47 @@ def test_an_unknown_activation_is_named_as_written():
     assert "'gelu_approximate'" in message
 
 
-def test_a_conv_refuses_softmax_but_takes_the_new_activations():
+def test_a_conv_takes_the_new_activations():
     from spiDNN.layers import Conv2D
     assert Conv2D(2, 3, activation="hard_swish").activation == "hard_swish"
-    with pytest.raises(SpiDNNConfigurationError, match="'softmax'"):
-        Conv2D(2, 3, activation="softmax")
+
+
+@pytest.mark.parametrize("softmax_as", ["argument", "Activation", "Softmax"])
+def test_keras_conv_softmax_over_channels_converts_and_trains(softmax_as):
+    """Keras' softmax on a convolution is over each position's channels:
+    Conv2D(activation="softmax"), or an Activation("softmax") or
+    Softmax() layer folded into a linear Conv2D, predicts and trains
+    through spiDNN.keras.fit (Adam) as Keras does."""
+    import keras
+    layers = keras.layers
+    keras.utils.set_random_seed(5)
+    conv = layers.Conv2D(4, 3, activation="softmax" if softmax_as
+                         == "argument" else None)
+    after = {"argument": [], "Activation": [layers.Activation("softmax")],
+             "Softmax": [layers.Softmax()]}[softmax_as]
+    kmodel = keras.Sequential([keras.Input((6, 6, 2)), conv, *after,
+                               layers.MaxPooling2D(2), layers.Flatten(),
+                               layers.Dense(3, activation="softmax")])
+    reference = keras.models.clone_model(kmodel)
+    reference.set_weights(kmodel.get_weights())
+    rng = numpy.random.default_rng(5)
+    x = rng.normal(size=(24, 6, 6, 2)).astype(numpy.float32)
+    y = rng.integers(0, 3, 24)
+    model = spiDNN.from_keras(kmodel)
+    numpy.testing.assert_allclose(model.predict(x),
+                                  reference.predict(x, verbose=0),
+                                  atol=1e-5, rtol=0)
+    for m in (kmodel, reference):
+        m.compile(keras.optimizers.Adam(0.01),
+                  "sparse_categorical_crossentropy")
+    history = spiDNN.keras.fit(kmodel, x, y, batch_size=8, epochs=2,
+                               shuffle=False, verbose=0)
+    expected = reference.fit(x, y, batch_size=8, epochs=2, shuffle=False,
+                             verbose=0)
+    for got, want in zip(kmodel.get_weights(), reference.get_weights()):
+        numpy.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+    numpy.testing.assert_allclose(history.history["loss"],
+                                  expected.history["loss"], rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["gelu", "swish", "leaky_relu",

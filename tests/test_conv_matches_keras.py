@@ -76,6 +76,21 @@ CASES = [
     # Several input channels and filters.
     case("conv2d-3-channels-6-filters", (6, 6, 3),
          [layer(C2, 6, 3, activation="tanh")], learning_rate=0.1),
+    # Softmax over each position's channels (Keras' softmax on a
+    # convolution), hidden, sliced, before pooling and another conv, 1-D.
+    case("conv2d-softmax-channels", (6, 6, 2),
+         [layer(C2, 4, 3, activation="softmax")], learning_rate=0.5),
+    case("conv2d-softmax-sliced-maxpool", (7, 7, 2),
+         [layer(C2, 3, 3, activation="softmax", neurons_per_core=6),
+          layer("MaxPooling2D", 2, neurons_per_core=3)], loss=CCE,
+         learning_rate=0.5),
+    case("conv2d-softmax-then-conv", (7, 7, 1),
+         [layer(C2, 3, 2, strides=2, padding="same", activation="softmax",
+                neurons_per_core=3),
+          layer(C2, 2, 2, activation="tanh")], learning_rate=0.5),
+    case("conv1d-softmax", (9, 2),
+         [layer(C1, 5, 3, activation="softmax", neurons_per_core=10)],
+         loss=MSE, n_outputs=2, learning_rate=0.5),
     # Large windows and strides (AlexNet's first layer's shape, small):
     # kernels of 11 and 7, stride 4, many filters.
     case("conv2d-k11-s4-24-filters", (23, 23, 2),
@@ -346,6 +361,9 @@ def test_maxpool_ties_go_to_the_first_in_the_window():
                  id="zeropad"),
     pytest.param((11, 2), [layer(C1, 3, 3, strides=2, activation="tanh"),
                            layer("MaxPooling1D", 2)], id="conv1d-maxpool"),
+    pytest.param((6, 6, 2), [layer(C2, 4, 3, activation="softmax",
+                                   neurons_per_core=8)],
+                 id="conv2d-softmax-output"),
     pytest.param((11, 2), [layer(C1, 3, 3, activation="relu",
                                  neurons_per_core=3),
                            layer("AveragePooling1D", 3, strides=2,
@@ -459,3 +477,35 @@ def test_default_names_are_keras_names(name, base):
     assert len(set(names)) == 3
     for each in names:
         assert re.fullmatch(re.escape(base) + r"(_\d+)?", each), each
+
+
+def _softmax_conv_run(neurons_per_core):
+    """A conv with Keras' softmax over its channels, sliced
+    ``neurons_per_core``, trained with Adam (dropout after it): the
+    predictions before and after, the weights and the losses, as bytes."""
+    import spiDNN
+    from spiDNN.layers import Conv2D, Dense, Dropout, Flatten, Input
+    x = random_inputs(12, (6, 6, 2), seed=13)
+    y = teacher_labels(x, 3, SCCE, seed=13)
+    model = spiDNN.Model(seed=3, layers=[
+        Input(6, 6, 2),
+        Conv2D(5, 3, activation="softmax",
+               neurons_per_core=neurons_per_core),
+        Dropout(0.2, seed=4), Flatten(), Dense(3, "softmax")])
+    before = model.predict(x)
+    model.compile(spiDNN.optimizers.Adam(0.05),
+                  "sparse_categorical_crossentropy")
+    history = model.fit(x, y, batch_size=5, epochs=2, verbose=0,
+                        shuffle=False)
+    return [before.tobytes(), model.predict(x).tobytes(),
+            numpy.float32(history.history["loss"]).tobytes()] + [
+        w.tobytes() for w in model.get_weights()]
+
+
+def test_softmax_over_channels_gives_the_same_bits_on_every_slicing():
+    """A core computes the softmax of each of its positions alone: one
+    position a core, several, and the whole layer give the same bits,
+    trained with Adam and a Dropout after the softmax."""
+    whole = _softmax_conv_run(80)
+    assert _softmax_conv_run(5) == whole
+    assert _softmax_conv_run(15) == whole

@@ -177,7 +177,17 @@ def test_pooling_neurons_per_core_follows_its_channels():
 
 @pytest.mark.parametrize("input_shape, conv", [
     ((6, 6, 1), "Conv2D"), ((6, 1), "Conv1D")])
-def test_softmax_on_a_convolution_is_refused(input_shape, conv):
+def test_softmax_on_a_convolution_spans_each_positions_channels(
+        input_shape, conv):
+    """Keras' softmax on a convolution is over the channels of each
+    position (tests/test_conv_matches_keras.py trains it); over the whole
+    input (one position, the dense app) it is the whole layer's."""
     model = spiDNN.Model().add(Input(*input_shape))
-    with pytest.raises(Error):
-        model.add(getattr(spiDNN.layers, conv)(2, 3, activation="softmax"))
+    layer = getattr(spiDNN.layers, conv)(2, 3, activation="softmax")
+    model.add(layer)
+    assert layer.softmax_span == 2
+    whole = spiDNN.Model().add(Input(3, 1))
+    one_position = spiDNN.layers.Conv1D(4, 3, activation="softmax")
+    whole.add(one_position)
+    assert one_position.is_fully_connected
+    assert one_position.softmax_span is None

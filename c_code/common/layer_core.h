@@ -190,7 +190,16 @@ static inline bool sample_in_flight(void) {
 
 static bool is_softmax_layer(void) {
     // A softmax that sends logits leaves the softmax to the loss.
-    return params.activation == ACTIVATION_SOFTMAX && !params.sends_logits;
+    return params.activation == ACTIVATION_SOFTMAX && !params.sends_logits
+            && params.softmax_group == 0;
+}
+
+// A softmax over each softmax_group neurons in turn, which the core holds
+// whole (a convolution's: over the channels of each output position, as
+// Keras'), so it needs no exchange.
+static bool is_group_softmax(void) {
+    return params.activation == ACTIVATION_SOFTMAX && !params.sends_logits
+            && params.softmax_group > 0;
 }
 
 // This pass trains: a training core, not evaluating.
@@ -262,6 +271,13 @@ static void finish_softmax(uint generation, uint unused) {
 static void layer_forward_done(void) {
     if (is_softmax_layer()) {
         COST(COST_SEND, params.n_neurons);
+    } else if (is_group_softmax()) {
+        uint32_t size = params.softmax_group;
+        for (uint32_t g = 0; g < params.n_neurons; g += size) {
+            COST(COST_SOFTMAX, size);
+            softmax_layer(&z[g], size, &activated[g]);
+        }
+        COST(output_cost_point(ACTIVATION_LINEAR), params.n_neurons);
     } else {
         COST(output_cost_point(params.sends_logits
                 ? ACTIVATION_LINEAR : params.activation), params.n_neurons);
@@ -269,6 +285,8 @@ static void layer_forward_done(void) {
     for (uint32_t j = 0; j < params.n_neurons; j++) {
         if (is_softmax_layer()) {
             send_float(params.softmax_key + j, z[j]);
+        } else if (is_group_softmax()) {
+            send_forward(j, activated[j]);
         } else if (params.sends_logits) {
             send_forward(j, z[j]);
         } else {
@@ -582,9 +600,24 @@ static void compute_backward(uint generation, uint unused) {
             delta[j] = g;
         }
     }
-    // f'(z) in a loop of its own, so that its cost (from a multiply to
-    // erfc's polynomials) is its activation's point, not the gradient's.
-    if (!params.sends_logits && !is_softmax_layer()) {
+    if (is_group_softmax()) {
+        // TensorFlow's softmax gradient, group by group: (g - sum_i g_i
+        // p_i) * p, with p the values sent (before any dropout).
+        uint32_t size = params.softmax_group;
+        for (uint32_t g = 0; g < params.n_neurons; g += size) {
+            COST(COST_SOFTMAX_BACKWARD, size);
+            float dot = 0.0f;
+            for (uint32_t i = g; i < g + size; i++) {
+                dot += delta[i] * activated[i];
+            }
+            for (uint32_t i = g; i < g + size; i++) {
+                delta[i] = (delta[i] - dot) * activated[i];
+            }
+        }
+    } else if (!params.sends_logits && !is_softmax_layer()) {
+        // f'(z) in a loop of its own, so that its cost (from a multiply
+        // to erfc's polynomials) is its activation's point, not the
+        // gradient's.
         COST(COST_BACKWARD_LINEAR + params.activation, params.n_neurons);
         for (uint32_t j = 0; j < params.n_neurons; j++) {
             delta[j] = activation_backward(

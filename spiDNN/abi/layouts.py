@@ -443,6 +443,9 @@ LAYER_PARAMS = Struct("layer_params", [
     *key_space_fields("peer"),
     ("training", "1: run the backward pass and update weights"),
     ("sends_logits", "1: forward z to a loss that takes logits"),
+    ("softmax_group", "softmax: the neurons each softmax spans, which the "
+                      "core holds whole (a conv's channels); 0: the whole "
+                      "layer, exchanged sideways"),
     ("sends_backward", "1: send gradients to the previous layer"),
     ("backward_key", "key of this core's first backward packet"),
     ("softmax_backward_key", "first key, softmax_backward partition"),

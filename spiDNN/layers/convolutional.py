@@ -7,10 +7,6 @@ from spiDNN.layers.arguments import padding_mode, positive_int
 from spiDNN.layers.layer import KernelAndBias, activation_name, unique_name
 from spiDNN.layers.windowed import WindowedLayer
 
-#: Element-wise activations: Keras' softmax on a conv is over the channels
-#: of each position, which spiDNN does not compute.
-CONV_ACTIVATIONS = tuple(name for name in layouts.ACTIVATIONS
-                         if name != "softmax")
 
 
 class _Conv(KernelAndBias, WindowedLayer):
@@ -21,7 +17,6 @@ class _Conv(KernelAndBias, WindowedLayer):
     app, so its filters can be sliced over cores like neurons."""
 
     takes_cores = True
-    ACTIVATIONS = CONV_ACTIVATIONS
 
     def keras_config(self):
         return {"filters": self.filters, "kernel_size": self.kernel_size,
@@ -40,6 +35,13 @@ class _Conv(KernelAndBias, WindowedLayer):
     @property
     def slice_granularity(self):
         return 1 if self.is_fully_connected else self.output_shape[-1]
+
+    @property
+    def softmax_span(self):
+        """Keras' softmax on a convolution is over the channels of each
+        output position, which a core holds whole (one position: the
+        whole layer, on the dense app)."""
+        return None if self.is_fully_connected else self.output_shape[-1]
 
     @property
     def kernel(self):
@@ -66,7 +68,7 @@ class _Conv(KernelAndBias, WindowedLayer):
         self.kernel_size = self._dims(kernel_size, f"{kind} kernel_size")
         self.strides = self._dims(strides, f"{kind} strides")
         self.padding = padding_mode(padding, kind)
-        self.activation = activation_name(activation, CONV_ACTIVATIONS)
+        self.activation = activation_name(activation)
 
     def output_channels(self, input_channels):
         return self.filters

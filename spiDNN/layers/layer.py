@@ -68,6 +68,10 @@ class Layer:
     #: inputs_per_core="auto"); other layers take all their inputs.
     plans_own_blocks = False
     activation = "linear"
+    #: A softmax's span: None, the whole layer (its cores exchange z);
+    #: else the consecutive outputs each softmax is over, which a core
+    #: holds whole (a convolution's channels).
+    softmax_span = None
     #: The activation's settings where it has them and they differ from
     #: its Keras string's (spiDNN.layers.activation_settings): Keras'
     #: ReLU, LeakyReLU or ELU layer folded into this one, or one itself.

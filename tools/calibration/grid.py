@@ -289,6 +289,11 @@ FIT = {
         Conv2D(2, 2, activation="relu", neurons_per_core=4),
         UpSampling2D((2, 3), neurons_per_core=6), Flatten(),
         Dense(2, activation="softmax")], CCE, "sgd"),
+    # Keras' softmax over a convolution's channels, each core's
+    # positions alone.
+    "conv-softmax-channels": model((5, 5, 2), lambda: [
+        Conv2D(3, 2, activation="softmax", neurons_per_core=6), Flatten(),
+        Dense(2, activation="linear")], MSE, "adam"),
     "conv-permute": model((3, 4, 2), lambda: [
         Conv2D(3, 2, activation="tanh", neurons_per_core=3),
         Permute((3, 1, 2), neurons_per_core=6), Flatten(),

@@ -238,6 +238,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
             work += received_work(units) + [("task", 1, 0), ("send", 1, n),
                                         ("softmax", 1, units),
                                         (output + "linear", 1, n)]
+        elif _softmax_group(core_layer, training):
+            span = _softmax_group(core_layer, training)
+            work += [("softmax", n // span, span), (output + "linear", 1, n)]
         else:
             activation = ("linear" if _sends_logits(core_layer, training)
                           else layer.core_activation()[0])
@@ -261,8 +264,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
                 work += [(point, calls / training.batch_size, size)
                          for point, calls, size in received_work(
                              consumer.vertex_class.shared_values(consumer))]
-        if not partial and not softmax and not _sends_logits(core_layer,
-                                                             training):
+        span = 0 if partial else _softmax_group(core_layer, training)
+        if span:
+            work.append(("softmax_backward", n // span, span))
+        elif not partial and not softmax and not _sends_logits(core_layer,
+                                                               training):
             work.append(("backward_" + layer.core_activation()[0], 1, n))
         if softmax:
             work += received_work(units) + [("task", 1, 0),
@@ -606,6 +612,8 @@ class LayerMachineVertex(AppMachineVertex):
                        if softmax else NO_KEY_SPACE),
             training=int(bool(training)),
             sends_logits=int(vertex.sends_logits),
+            softmax_group=0 if vertex.is_partial else _softmax_group(
+                core_layer, training),
             sends_backward=int(vertex.sends_backward),
             backward_key=self._key(BACKWARD, vertex.sends_backward),
             softmax_backward_key=self._key(
@@ -739,8 +747,22 @@ def _sends_logits(core_layer, training):
 
 
 def _exchanges_softmax(core_layer, training):
+    return (_computes_softmax(core_layer, training)
+            and core_layer.layer.softmax_span is None)
+
+
+def _computes_softmax(core_layer, training):
+    """The cores compute a softmax (a whole layer's, or one per span of
+    each core's outputs), rather than leave it to a loss taking logits."""
     return (core_layer.layer.activation == "softmax"
             and not _sends_logits(core_layer, training))
+
+
+def _softmax_group(core_layer, training):
+    """layer_params.softmax_group: the span of a softmax each core
+    computes alone (0: none, or the whole layer's, exchanged)."""
+    span = core_layer.layer.softmax_span
+    return span if span and _computes_softmax(core_layer, training) else 0
 
 
 def received_work(n_packets, first=False):
