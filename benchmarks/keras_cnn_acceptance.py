@@ -13,7 +13,12 @@ same initial weights, with the source's optimizer and loss:
   stand-in.
 
 Reports predict's and the trained weights' largest difference from
-Keras', the cores, and the machine and wall seconds.
+Keras', the cores, and the machine and wall seconds; and, as the scale
+to read the weights' difference against, how far Keras lands from
+itself when half its initial weights are moved by one float32 ulp
+(``keras_nudged_weights_max_difference``): a model whose training
+magnifies last-bit differences that much cannot match any
+implementation summing in another order more closely.
 
     python benchmarks/keras_cnn_acceptance.py mnist_cnn [--samples N]
 
@@ -102,6 +107,15 @@ def images(args, shape, n):
     return x, keras.utils.to_categorical(y[:n], 10)
 
 
+def nudged(weights, seed=1):
+    """``weights`` with half their values (at random) moved up by one
+    float32 ulp."""
+    rng = numpy.random.default_rng(seed)
+    return [numpy.where(rng.random(w.shape) < 0.5, numpy.nextafter(
+        w, numpy.float32(numpy.inf)), w).astype(numpy.float32)
+        for w in weights]
+
+
 def max_difference(a, b):
     return max(float(numpy.max(numpy.abs(numpy.float64(u) - v)))
                for u, v in zip(a, b))
@@ -115,7 +129,9 @@ def run(args):
     x, y = images(args, kmodel.input_shape[1:], n)
     reference = keras.models.clone_model(kmodel)
     reference.set_weights(kmodel.get_weights())
-    for model in (kmodel, reference):
+    nudged_reference = keras.models.clone_model(kmodel)
+    nudged_reference.set_weights(nudged(kmodel.get_weights()))
+    for model in (kmodel, reference, nudged_reference):
         model.compile(loss="categorical_crossentropy",
                       optimizer=optimizer(**settings))
     model = spiDNN.from_keras(kmodel)
@@ -128,7 +144,8 @@ def run(args):
                                epochs=1, shuffle=False, verbose=0)
     fit_wall = time.perf_counter() - start
     expected = reference.predict(x, batch_size=batch_size, verbose=0)
-    reference.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False,
+    for model in (reference, nudged_reference):
+        model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False,
                   verbose=0)
     report = history.spidnn_run
     return {
@@ -137,6 +154,8 @@ def run(args):
         "predict_max_difference": max_difference([predicted], [expected]),
         "weights_max_difference": max_difference(
             kmodel.get_weights(), reference.get_weights()),
+        "keras_nudged_weights_max_difference": max_difference(
+            nudged_reference.get_weights(), reference.get_weights()),
         "predict_cores": predict_cores, "predict_wall_seconds": predict_wall,
         "train_cores": report.cores, "train_chips": report.chips,
         "train_machine_seconds": report.machine_seconds,
@@ -154,6 +173,8 @@ def table(results):
          f"{r['predict_wall_seconds']:.1f} s)"),
         ("trained weights: max |spiDNN - Keras|",
          f"{r['weights_max_difference']:.3g}"),
+        ("Keras from weights 1 ulp off: max |Keras' - Keras|",
+         f"{r['keras_nudged_weights_max_difference']:.3g}"),
         ("training cores / chips",
          f"{r['train_cores']} / {r['train_chips']}"),
         ("training machine / wall seconds",
