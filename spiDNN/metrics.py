@@ -10,7 +10,15 @@ counts, which Keras accumulates), or the share of one sum in the sum of
 two (Precision: TP / (TP + FP), Recall: TP / (TP + FN), 0 while the
 divisor is 0, as Keras' divide_no_nan), or the share of samples whose
 target ranks below k (the top-k accuracies: the core sends the target's
-rank, so that metrics of several k share it).  The per-batch logs are these
+rank, so that metrics of several k share it), or Keras' AUC of a model
+of one output: the core sends the bucket its output falls in among the
+evenly spaced thresholds and whether its label is positive; the host
+counts each threshold's confusion matrix from them (as Keras' variables
+accumulate) and takes the area as Keras' ``AUC.result`` does, for each
+curve and summation method; or Keras' IoU metrics of one class per
+sample (the outputs' argmax, or BinaryIoU's one output at its threshold,
+against the label's class): the core sends both classes, and the host
+counts the confusion matrix of the classes and takes Keras' IoU of it.  The per-batch logs are these
 over the epoch's samples so far, as Keras' running metrics are.
 """
 import dataclasses
@@ -20,6 +28,7 @@ import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.abi.layouts import METRICS
+from spiDNN.metric_areas import auc_of, iou_of
 
 #: kind: (per-sample quantities, reduction)
 KINDS = {
@@ -36,10 +45,17 @@ KINDS = {
         "false_negatives")},
     "precision": (("true_positives", "false_positives"), "share"),
     "recall": (("true_positives", "false_negatives"), "share"),
+    "auc": (("auc_bucket", "auc_positive"), "auc"),
+    # (label class, predicted class) pairs: sparse labels, one-hot
+    # labels, BinaryIoU's.
+    "iou_sparse": (("label_class", "predicted_class"), "iou"),
+    "iou_one_hot": (("label_argmax", "predicted_class"), "iou"),
+    "binary_iou": (("label_value", "predicted_at_threshold"), "iou"),
 }
 
 #: Kinds that read a class index as the label (sparse losses' labels).
-_SPARSE = {"sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"}
+_SPARSE = {"sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+           "iou_sparse"}
 _TOP_K = {"top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"}
 _CONFUSION = {"true_positives", "false_positives", "true_negatives",
               "false_negatives", "precision", "recall"}
@@ -65,18 +81,40 @@ _KERAS_CLASSES = {
     "FalseNegatives": "false_negatives",
     "Precision": "precision",
     "Recall": "recall",
+    "AUC": "auc",
 }
+#: Keras' IoU metrics (their kinds follow their settings: _iou).
+_IOU_CLASSES = ("IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU")
 
-#: The keras.metrics classes the cores compute, for Model.metrics.
-KERAS_CLASS_OF = {kind: name for name, kind in _KERAS_CLASSES.items()}
+#: The keras.metrics classes the cores compute, for Model.metrics (an
+#: IoU kind as a MeanIoU of two classes: what Model.metrics' readers,
+#: EarlyStopping's mode="auto", need is the direction to improve).
+KERAS_CLASS_OF = {**{kind: name for name, kind in _KERAS_CLASSES.items()},
+                  "iou_sparse": "MeanIoU", "iou_one_hot": "MeanIoU",
+                  "binary_iou": "BinaryIoU"}
+KERAS_CLASS_ARGUMENTS = {"iou_sparse": {"num_classes": 2},
+                         "iou_one_hot": {"num_classes": 2}}
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The metrics' settings: each top-k metric's k ((name, k) pairs),
-    and the one threshold of the loss core's confusion counts."""
+    the one threshold of the loss core's confusion counts, and each
+    AUC's curve and summation method ((name, (curve, summation)) pairs)
+    with the thresholds and from_logits they all share (the core's)."""
     ks: tuple = ()
     threshold: float = 0.5
+    aucs: tuple = ()
+    auc_thresholds: int = 0
+    auc_from_logits: bool = False
+    #: Each IoU metric's (num_classes, target_class_ids, ignore_class).
+    ious: tuple = ()
+
+
+#: Keras' AUC curves and summation methods (metrics_utils.AUCCurve,
+#: AUCSummationMethod), by the names their configs keep.
+AUC_CURVES = ("ROC", "PR", "PRGAIN")
+AUC_SUMMATIONS = ("interpolation", "minoring", "majoring")
 
 
 def quantities(kinds):
@@ -101,6 +139,15 @@ def reduce(metrics, settings, values):
         if how == "rank_below_k":
             first = (first < numpy.float32(ks[name])).astype(numpy.float32)
             how = "mean"
+        if how == "iou":
+            results.append(iou_of(dict(settings.ious)[name], first,
+                                values[:, columns[needed[1]]]))
+            continue
+        if how == "auc":
+            results.append(auc_of(
+                dict(settings.aucs)[name], settings.auc_thresholds,
+                first, values[:, columns[needed[1]]]))
+            continue
         if how in ("mean", "sqrt_mean"):
             mean = float(numpy.mean(first, dtype=numpy.float64)) if len(
                 first) else 0.0
@@ -128,7 +175,7 @@ def resolve(metrics, loss, label_rank, n_outputs):
         return [], Settings()
     if isinstance(metrics, (str, dict)) or not hasattr(metrics, "__iter__"):
         metrics = [metrics]
-    resolved, ks, thresholds = [], {}, {}
+    resolved, ks, thresholds, aucs, ious = [], {}, {}, {}, {}
     for metric in metrics:
         name, kind, setting = _one(metric, loss, label_rank, n_outputs)
         sparse_labels = loss == "sparse_categorical_crossentropy"
@@ -147,6 +194,12 @@ def resolve(metrics, loss, label_rank, n_outputs):
             ks[name] = setting
         if kind in _CONFUSION:
             thresholds[name] = setting
+        if kind == "auc":
+            aucs[name] = setting
+        if kind in ("iou_sparse", "iou_one_hot", "binary_iou"):
+            ious[name], threshold = setting
+            if threshold is not None:
+                thresholds[name] = threshold
         resolved.append((name, kind))
     if len(set(thresholds.values())) > 1:
         raise SpiDNNConfigurationError(
@@ -154,9 +207,21 @@ def resolve(metrics, loss, label_rank, n_outputs):
             f"thresholds {', '.join(map(repr, thresholds.values()))}: the "
             f"loss core counts at one threshold for all its metrics; give "
             f"them the same threshold")
+    shared = {(auc["num_thresholds"], auc["from_logits"])
+              for auc in aucs.values()}
+    if len(shared) > 1:
+        raise SpiDNNConfigurationError(
+            f"metrics {', '.join(map(repr, aucs))} ask for different "
+            f"num_thresholds or from_logits: the loss core puts the output "
+            f"in one set of buckets for all its AUCs; give them the same")
+    n_thresholds, from_logits = next(iter(shared), (0, False))
     return resolved, Settings(
         ks=tuple(ks.items()),
-        threshold=next(iter(thresholds.values()), 0.5))
+        threshold=next(iter(thresholds.values()), 0.5),
+        aucs=tuple((name, (auc["curve"], auc["summation_method"]))
+                   for name, auc in aucs.items()),
+        auc_thresholds=n_thresholds, auc_from_logits=from_logits,
+        ious=tuple(ious.items()))
 
 
 def _one(metric, loss, label_rank, n_outputs):
@@ -171,12 +236,22 @@ def _one(metric, loss, label_rank, n_outputs):
                 return metric, "sparse_categorical_accuracy", None
             return metric, "categorical_accuracy", None
         kind = _STRINGS.get(metric)
+        if kind == "auc":
+            return metric, kind, _auc_setting(
+                f"metric {metric!r}", _AUC_DEFAULTS, n_outputs)
         if kind is not None:
             # At Keras' defaults: k=5, thresholds=None (0.5).
             return metric, kind, (5 if kind in _TOP_K else 0.5
                                   if kind in _CONFUSION else None)
     else:
+        if type(metric).__name__ in _IOU_CLASSES:
+            return _iou_metric(metric, n_outputs)
         kind = _KERAS_CLASSES.get(type(metric).__name__)
+        if kind == "auc":
+            config = metric.get_config()
+            name = config.get("name", kind)
+            return name, kind, _auc_setting(
+                f"metric AUC({name!r})", config, n_outputs)
         if kind is not None:
             config = metric.get_config()
             return config.get("name", kind), kind, _setting(
@@ -187,6 +262,87 @@ def _one(metric, loss, label_rank, n_outputs):
         f"metric {shown}: the cores compute 'accuracy', "
         f"{', '.join(sorted(_STRINGS))} (as strings) and "
         f"{', '.join(sorted(_KERAS_CLASSES))} (keras.metrics classes)")
+
+
+#: Keras' AUC() (the string "auc" makes one).
+_AUC_DEFAULTS = {"num_thresholds": 200, "curve": "ROC",
+                 "summation_method": "interpolation", "thresholds": None,
+                 "multi_label": False, "num_labels": None,
+                 "label_weights": None, "from_logits": False}
+
+
+def _auc_setting(shown, config, n_outputs):
+    """An AUC's settings the cores compute (num_thresholds, curve,
+    summation_method, from_logits), refusing the others."""
+    if n_outputs != 1:
+        raise SpiDNNConfigurationError(
+            f"{shown}: the cores compute AUC of an output of one value "
+            f"(a binary classifier); this output has {n_outputs}")
+    for setting in ("multi_label", "num_labels", "label_weights"):
+        if config.get(setting) not in (None, False):
+            raise SpiDNNConfigurationError(
+                f"{shown}: {setting}={config[setting]!r}; the cores "
+                f"compute AUC of one output ({setting}={_AUC_DEFAULTS[setting]!r})")
+    thresholds = config.get("thresholds")
+    n = config.get("num_thresholds", 200)
+    if thresholds is not None:
+        # Keras' own fast path, evenly spaced thresholds only.
+        inner = sorted(float(t) for t in thresholds)
+        n = len(inner) + 2
+        if not numpy.allclose(inner, [(i + 1) / (n - 1)
+                                      for i in range(n - 2)]):
+            raise SpiDNNConfigurationError(
+                f"{shown}: thresholds={thresholds!r}; the cores count "
+                f"evenly spaced thresholds (num_thresholds=..., or "
+                f"thresholds (i + 1) / (n - 1))")
+    curve = str(getattr(config.get("curve", "ROC"), "value",
+                        config.get("curve", "ROC"))).upper()
+    summation = str(getattr(config.get("summation_method", "interpolation"),
+                            "value", config.get("summation_method",
+                                                "interpolation"))).lower()
+    if curve not in AUC_CURVES or summation not in AUC_SUMMATIONS:
+        raise SpiDNNConfigurationError(
+            f"{shown}: curve={curve!r}, summation_method={summation!r}; "
+            f"Keras has curves {AUC_CURVES} and methods {AUC_SUMMATIONS}")
+    return {"num_thresholds": int(n), "curve": curve,
+            "summation_method": summation,
+            "from_logits": bool(config.get("from_logits", False))}
+
+
+def _iou_metric(metric, n_outputs):
+    """(name, kind, ((num_classes, target_class_ids, ignore_class),
+    BinaryIoU's threshold or None)) of a Keras IoU metric, refusing the
+    settings the cores do not compute."""
+    kind_name = type(metric).__name__
+    config = metric.get_config()
+    name = config.get("name", kind_name)
+    shown = f"metric {kind_name}({name!r})"
+    if kind_name == "BinaryIoU":
+        if n_outputs != 1:
+            raise SpiDNNConfigurationError(
+                f"{shown}: the cores compute BinaryIoU of an output of one "
+                f"value; this output has {n_outputs}")
+        threshold = float(numpy.float32(config.get("threshold", 0.5)))
+        return name, "binary_iou", ((2, tuple(config["target_class_ids"]),
+                                     None), threshold)
+    if config.get("axis", -1) != -1:
+        raise SpiDNNConfigurationError(
+            f"{shown}: axis={config['axis']!r}; the cores take the classes "
+            f"over the outputs' last axis (axis=-1)")
+    sparse_true = config.get("sparse_y_true", kind_name.startswith(
+        ("IoU", "MeanIoU")))
+    if kind_name.startswith("OneHot"):
+        sparse_true = False
+    if config.get("sparse_y_pred", not kind_name.startswith(
+            ("IoU", "MeanIoU"))):
+        raise SpiDNNConfigurationError(
+            f"{shown}: sparse_y_pred=True (the outputs are class ids); the "
+            f"cores compute it of the outputs' argmax: give "
+            f"sparse_y_pred=False")
+    n_classes = int(config["num_classes"])
+    targets = tuple(config.get("target_class_ids", range(n_classes)))
+    return name, "iou_sparse" if sparse_true else "iou_one_hot", (
+        (n_classes, targets, config.get("ignore_class")), None)
 
 
 def _setting(metric, kind, config):

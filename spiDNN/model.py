@@ -598,7 +598,8 @@ class Model:
         import keras
         from keras.src.trainers.compile_utils import MetricsList
         return [MetricsList([
-            getattr(keras.metrics, metrics.KERAS_CLASS_OF[kind])(name=name)
+            getattr(keras.metrics, metrics.KERAS_CLASS_OF[kind])(
+                name=name, **metrics.KERAS_CLASS_ARGUMENTS.get(kind, {}))
             for name, kind in self._resolved_metrics])]
 
     def fit(self, x=None, y=None, loss=None, epochs=1, batch_size=None,

@@ -261,3 +261,150 @@ def test_each_output_reduces_its_own_metrics():
                                      batch_size=8)
     assert {"flag_p", "flag_fn", "value_rmse", "value_mae"} <= set(
         history.history)
+
+
+def _auc_case(metrics, logits=False, n=48, seed=4):
+    """A binary classifier of one output (sigmoid, or linear with a
+    cross-entropy taking logits) compiled with ``metrics``."""
+    import keras
+    rng, x = _data(n=n, seed=seed)
+    y = (x[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(numpy.float32)
+    loss = (keras.losses.BinaryCrossentropy(from_logits=True) if logits
+            else "binary_crossentropy")
+    ours, theirs = twin_models(
+        _dense_model(5, 1, None if logits else "sigmoid"), lambda: dict(
+            optimizer=keras.optimizers.Adam(0.01), loss=loss,
+            metrics=metrics()))
+    return ours, theirs, x, y[:, None]
+
+
+def test_auc_matches_keras():
+    """AUC: "auc" by name, the ROC and PR curves, each summation method
+    and the PR-gain curve, over the epoch so far in every batch's logs,
+    training and validation; each threshold's counts from the buckets
+    the loss core sends."""
+    import keras
+    ours, theirs, x, y = _auc_case(lambda: [
+        "auc", keras.metrics.AUC(curve="PR", name="pr"),
+        keras.metrics.AUC(summation_method="minoring", name="roc_min"),
+        keras.metrics.AUC(curve="PR", summation_method="majoring",
+                          name="pr_max"),
+        keras.metrics.AUC(curve="PRGAIN", name="gain"), "accuracy"])
+    history = assert_fits_like_keras(ours, theirs, x, y, epochs=3,
+                                     batch_size=8, validation_split=0.25)
+    logs = history.history
+    # Not a constant: the areas move as the model learns, and differ.
+    assert 0.5 < logs["auc"][-1] < 1.0 and logs["auc"][0] != logs["auc"][-1]
+    assert logs["pr"][-1] != logs["auc"][-1]
+    assert logs["roc_min"][-1] < logs["auc"][-1]
+
+
+@pytest.mark.parametrize("settings", [
+    dict(num_thresholds=7), dict(thresholds=[0.25, 0.5, 0.75]),
+    dict(num_thresholds=3, curve="PR")])
+def test_auc_with_few_thresholds_matches_keras(settings):
+    """Few thresholds make the buckets coarse: num_thresholds, or the
+    same given as evenly spaced thresholds."""
+    import keras
+    ours, theirs, x, y = _auc_case(
+        lambda: [keras.metrics.AUC(**settings, name="auc")])
+    assert_fits_like_keras(ours, theirs, x, y, epochs=2, batch_size=10)
+
+
+def test_auc_from_logits_matches_keras():
+    """AUC(from_logits=True) on a linear output trained with a
+    cross-entropy that takes logits: the core takes the sigmoid first."""
+    import keras
+    ours, theirs, x, y = _auc_case(
+        lambda: [keras.metrics.AUC(from_logits=True, name="auc")],
+        logits=True)
+    assert_fits_like_keras(ours, theirs, x, y, epochs=2, batch_size=8)
+
+
+def test_auc_of_evaluate_matches_keras():
+    import keras
+    ours, theirs, x, y = _auc_case(lambda: [keras.metrics.AUC(name="a")])
+    expected = theirs.evaluate(x, y, verbose=0, return_dict=True)
+    got = spiDNN.keras.from_keras(ours)
+    got.compile(optimizer="adam", loss="binary_crossentropy",
+                metrics=[keras.metrics.AUC(name="a")])
+    logs = got.evaluate(x, y, verbose=0, return_dict=True)
+    numpy.testing.assert_allclose(logs["a"], expected["a"], rtol=1e-6)
+    assert 0 < logs["a"] < 1
+
+
+@pytest.mark.parametrize("metric, message", [
+    ("keras.metrics.AUC(multi_label=True)", "multi_label=True"),
+    ("keras.metrics.AUC(thresholds=[0.1, 0.7])", "evenly spaced"),
+    ("keras.metrics.AUC(num_thresholds=20), keras.metrics.AUC("
+     "name='b')", "give them the same"),
+])
+def test_auc_settings_the_cores_do_not_compute_are_refused(metric,
+                                                           message):
+    import keras
+    ours, theirs, x, y = _auc_case(
+        lambda: list(eval(f"[{metric}]", {"keras": keras})))
+    with pytest.raises(SpiDNNConfigurationError, match=message):
+        spiDNN.keras.fit(ours, x, y, epochs=1, batch_size=8, verbose=0)
+
+
+def test_iou_metrics_match_keras():
+    """MeanIoU, IoU of some classes and with an ignored class (sparse
+    labels, the outputs' argmax: sparse_y_pred=False), and
+    OneHotMeanIoU / OneHotIoU on one-hot labels: the confusion matrix of
+    the classes over the epoch so far, in every batch's logs."""
+    import keras
+    rng, x = _data(n=48)
+    classes = rng.integers(0, 4, 48)
+    ours, theirs = twin_models(_dense_model(5, 4, "softmax"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.02),
+        loss="sparse_categorical_crossentropy",
+        metrics=[keras.metrics.MeanIoU(4, sparse_y_pred=False, name="m"),
+                 keras.metrics.IoU(4, [1, 3], sparse_y_pred=False,
+                                   name="some"),
+                 keras.metrics.MeanIoU(4, ignore_class=2,
+                                       sparse_y_pred=False, name="ign"),
+                 keras.metrics.MeanIoU(3, sparse_y_pred=False,
+                                       name="three"), "accuracy"]))
+    history = assert_fits_like_keras(ours, theirs, x, classes, epochs=3,
+                                     batch_size=8, validation_split=0.25)
+    logs = history.history
+    assert 0 < logs["m"][-1] < 1 and logs["m"][-1] != logs["ign"][-1]
+    onehot = numpy.eye(4, dtype=numpy.float32)[classes]
+    ours, theirs = twin_models(_dense_model(5, 4, "softmax"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.02),
+        loss="categorical_crossentropy",
+        metrics=[keras.metrics.OneHotMeanIoU(4, name="m"),
+                 keras.metrics.OneHotIoU(4, [0, 2], name="some")]))
+    assert_fits_like_keras(ours, theirs, x, onehot, epochs=2, batch_size=8)
+
+
+def test_binary_iou_matches_keras():
+    """BinaryIoU of one output at its default and at another threshold
+    (output >= threshold predicts 1), and of one class."""
+    import keras
+    for threshold in (0.5, 0.3):
+        ours, theirs, x, y = _auc_case(lambda: [
+            keras.metrics.BinaryIoU(threshold=threshold, name="b"),
+            keras.metrics.BinaryIoU([1], threshold=threshold, name="one")])
+        history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                         batch_size=8)
+        assert 0 < history.history["b"][-1] < 1
+
+
+@pytest.mark.parametrize("metric, message", [
+    ("keras.metrics.MeanIoU(3)", "sparse_y_pred=False"),
+    ("keras.metrics.MeanIoU(3, sparse_y_pred=False, axis=0)", "axis=0"),
+    ("keras.metrics.BinaryIoU()", "one value"),
+])
+def test_iou_settings_the_cores_do_not_compute_are_refused(metric,
+                                                           message):
+    import keras
+    rng, x = _data()
+    classes = rng.integers(0, 3, 40)
+    kmodel = _dense_model(5, 3, "softmax")()
+    kmodel.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                   metrics=list(eval(f"[{metric}]", {"keras": keras})))
+    with pytest.raises(SpiDNNConfigurationError, match=message):
+        spiDNN.keras.fit(kmodel, x, classes, epochs=1, batch_size=8,
+                         verbose=0)

@@ -80,6 +80,28 @@ static inline float metric_confusion(uint32_t n, const float *p,
     return (float) count;
 }
 
+// The bucket of Keras' AUC with `thresholds` evenly spaced thresholds
+// (Keras' default and its fast path): ceil(p * (thresholds - 1)) - 1, at
+// least 0, of the output clipped to [0, 1] (its sigmoid first, with
+// from_logits), so that an output counts as positive at every threshold
+// below its bucket's top, strictly, as Keras' counts; a NaN output takes
+// bucket 0.  The host counts each bucket's positive and negative labels
+// and sums them from the top (spiDNN/metrics.py).
+static inline float metric_auc_bucket(float p, uint32_t thresholds,
+                                      bool from_logits) {
+    if (from_logits) {
+        p = spidnn_sigmoidf(p);
+    }
+    if (!(p > 0.0f)) {         // (NaN too)
+        return 0.0f;
+    }
+    float scaled = (p < 1.0f ? p : 1.0f) * (float) (thresholds - 1);
+    uint32_t whole = (uint32_t) scaled;           // floor: scaled >= 0
+    float ceiling = (float) whole < scaled ? (float) (whole + 1u)
+                                           : (float) whole;
+    return ceiling - 1.0f;     // >= 0: scaled > 0
+}
+
 // The metric of one sample.  `out` is what the loss core received (the
 // output layer's z when it sends_logits): the accuracies take their
 // argmax, which a softmax keeps; `p` the outputs Keras' metrics see
@@ -87,8 +109,27 @@ static inline float metric_confusion(uint32_t n, const float *p,
 static inline float metric_value(uint32_t metric, uint32_t n,
                                  const float *out, const float *p,
                                  const float *y, uint32_t y_index,
-                                 float threshold) {
+                                 float threshold, uint32_t auc_thresholds,
+                                 bool auc_from_logits) {
     switch (metric) {
+    case METRIC_AUC_BUCKET:      // (of a model of one output)
+        return metric_auc_bucket(p[0], auc_thresholds, auc_from_logits);
+    case METRIC_AUC_POSITIVE:
+        return y[0] != 0.0f ? 1.0f : 0.0f;
+    // The IoU metrics' classes (the host counts their confusion matrix):
+    // TensorFlow's argmax (the first maximum), the class index of a
+    // sparse label, BinaryIoU's prediction (output >= threshold) and its
+    // label as given (the host casts it to a class as Keras does).
+    case METRIC_PREDICTED_CLASS:
+        return (float) metric_argmax(n, out);
+    case METRIC_LABEL_CLASS:
+        return (float) y_index;
+    case METRIC_LABEL_ARGMAX:
+        return (float) metric_argmax(n, y);
+    case METRIC_PREDICTED_AT_THRESHOLD:
+        return p[0] >= threshold ? 1.0f : 0.0f;
+    case METRIC_LABEL_VALUE:
+        return y[0];
     case METRIC_SPARSE_CATEGORICAL_ACCURACY:
         return metric_argmax(n, out) == y_index ? 1.0f : 0.0f;
     case METRIC_CATEGORICAL_ACCURACY:

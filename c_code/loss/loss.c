@@ -90,7 +90,9 @@ static void compute_loss(uint generation, uint unused) {
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric, metric_value(
                     metric, n, outputs, seen, labels, label_index,
-                    bits_to_float(params.metric_threshold)));
+                    bits_to_float(params.metric_threshold),
+                    params.metric_auc_thresholds,
+                    params.metric_auc_from_logits != 0));
         }
     }
     if (evaluated) {

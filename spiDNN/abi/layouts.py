@@ -271,7 +271,13 @@ STEP_VALUE_COMMANDS = tuple(
 #: loss_key + 1 + id: Keras' per-sample metrics by Keras name, and the
 #: confusion counts of one sample (its outputs' counts at the loss core's
 #: metric_threshold), which the host sums, and the top-k accuracies as the
-#: target's rank, which the host compares with each k (spiDNN.metrics).
+#: target's rank, which the host compares with each k (spiDNN.metrics);
+#: for Keras' AUC, the bucket of the sample's output among the evenly
+#: spaced thresholds and whether its label is positive, which the host
+#: counts into the confusion matrix of every threshold; for the IoU
+#: metrics, the predicted class (argmax, or the one output at the
+#: threshold) and the label's class, which the host counts into the
+#: confusion matrix of the classes.
 METRICS = {
     "sparse_categorical_accuracy": 0,
     "categorical_accuracy": 1,
@@ -285,6 +291,13 @@ METRICS = {
     "false_positives": 9,
     "true_negatives": 10,
     "false_negatives": 11,
+    "auc_bucket": 12,
+    "auc_positive": 13,
+    "predicted_class": 14,
+    "label_class": 15,
+    "label_argmax": 16,
+    "predicted_at_threshold": 17,
+    "label_value": 18,
 }
 
 #: What a core waits for, written to its status at every change, so that
@@ -646,6 +659,10 @@ LOSS_PARAMS = Struct("loss_params", [
                           "z (sends_logits)"),
     ("metric_threshold", "float32 bits: the confusion counts' threshold "
                          "(an output > it counts as positive)"),
+    ("metric_auc_thresholds", "AUC: Keras' num_thresholds (evenly spaced; "
+                              "0 without AUC)"),
+    ("metric_auc_from_logits", "AUC: 1 to take the sigmoid of the output "
+                               "first (Keras' from_logits=True)"),
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),

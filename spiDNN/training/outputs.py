@@ -80,7 +80,10 @@ class OutputLoss:
         """The loss core's fields of the metrics."""
         return {"metrics": self.metric_bits,
                 "metric_threshold": layouts.float_bits(
-                    self.metric_settings.threshold)}
+                    self.metric_settings.threshold),
+                "metric_auc_thresholds": self.metric_settings.auc_thresholds,
+                "metric_auc_from_logits": int(
+                    self.metric_settings.auc_from_logits)}
 
     @property
     def sends_logits(self):

@@ -13,6 +13,9 @@ machine it builds.
 """
 import collections
 
+# Keras' IoU metrics exist only as keras.metrics objects (the test
+# extras bring Keras).
+import keras
 import numpy
 
 import spiDNN
@@ -213,6 +216,16 @@ FIT = {
                                           "false_positives",
                                           "true_negatives",
                                           "false_negatives"]),
+    # Keras' AUC of one output: its bucket and label.
+    "mlp-metrics-auc": mlp(4, [(3, "tanh"), (1, "sigmoid")], 2, BCE, "sgd",
+                           metrics=["auc"]),
+    # The IoU metrics' classes: sparse and one-hot labels, BinaryIoU's.
+    "mlp-metrics-iou": mlp(4, [(3, "softmax")], 2, SCCE, "sgd", metrics=[
+        keras.metrics.MeanIoU(3, sparse_y_pred=False)]),
+    "mlp-metrics-iou-one-hot": mlp(5, [(4, "softmax")], 1, CCE, "sgd",
+                                   metrics=[keras.metrics.OneHotMeanIoU(4)]),
+    "mlp-metrics-binary-iou": mlp(4, [(1, "sigmoid")], 2, BCE, "sgd",
+                                  metrics=[keras.metrics.BinaryIoU()]),
     "mlp-dropout": model((10,), lambda: [
         Dense(6, activation="relu", neurons_per_core=3),
         Dropout(0.3, seed=1), Dense(2, activation="sigmoid")], BCE,

@@ -1,0 +1,86 @@
+"""Keras' AUC and IoU metrics from the per-sample classes the loss core
+sends (spiDNN/metrics.py): each threshold's, or each class pair's,
+counts over the samples so far, then the arithmetic of Keras'
+``AUC.result`` and ``IoU.result`` in float32."""
+import numpy
+
+
+def auc_of(shape, n_thresholds, buckets, positive):
+    """Keras' AUC (``shape``: its curve and summation method) of the
+    samples' buckets and labels: each threshold's confusion counts in
+    float32, then AUC.result's arithmetic."""
+    f32 = numpy.float32
+    curve, summation = shape
+    buckets = buckets.astype(numpy.int64)
+
+    def from_the_top(labels):
+        counts = numpy.bincount(buckets, weights=labels,
+                                minlength=n_thresholds)
+        return numpy.cumsum(counts[::-1])[::-1].astype(f32)
+
+    tp = from_the_top(positive)
+    fp = from_the_top(1.0 - positive)
+    fn = f32(positive.sum(dtype=numpy.float64)) - tp
+    tn = f32(len(positive) - positive.sum(dtype=numpy.float64)) - fp
+
+    def divide_no_nan(a, b):
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            return numpy.where(b == 0, f32(0), a / b).astype(f32)
+
+    if curve == "PR" and summation == "interpolation":
+        # Keras' interpolate_pr_auc (Davis and Goadrich's interpolation).
+        dtp = tp[:-1] - tp[1:]
+        p = tp + fp
+        dp = p[:-1] - p[1:]
+        slope = divide_no_nan(dtp, numpy.maximum(dp, f32(0)))
+        intercept = tp[1:] - slope * p[1:]
+        ratio = numpy.where((p[:-1] > 0) & (p[1:] > 0), divide_no_nan(
+            p[:-1], numpy.maximum(p[1:], f32(0))), f32(1)).astype(f32)
+        increments = divide_no_nan(
+            slope * (dtp + intercept * numpy.log(ratio).astype(f32)),
+            numpy.maximum(tp[1:] + fn[1:], f32(0)))
+        return float(numpy.sum(increments, dtype=f32))
+    recall = divide_no_nan(tp, tp + fn)
+    if curve == "ROC":
+        x, y = divide_no_nan(fp, fp + tn), recall
+    elif curve == "PR":
+        x, y = recall, divide_no_nan(tp, tp + fp)
+    else:       # PRGAIN
+        scale = divide_no_nan(tp + fn, tn + fp)
+        x = f32(1) - scale * divide_no_nan(fn, tp)
+        y = f32(1) - scale * divide_no_nan(fp, tp)
+        x = numpy.maximum(numpy.where(tp == 0, f32(0), x), f32(0))
+        y = numpy.where(tp == 0, f32(1), y).astype(f32)
+    if summation == "interpolation":
+        heights = (y[:-1] + y[1:]) / f32(2)
+    elif summation == "minoring":
+        heights = numpy.minimum(y[:-1], y[1:])
+    else:
+        heights = numpy.maximum(y[:-1], y[1:])
+    return float(numpy.sum((x[:-1] - x[1:]) * heights, dtype=f32))
+
+
+def iou_of(shape, labels, predicted):
+    """Keras' IoU (``shape``: num_classes, target_class_ids,
+    ignore_class) of the samples' label and predicted classes: their
+    confusion matrix (pairs outside the classes, or of the ignored
+    class, left out), then IoU.result's arithmetic in float32."""
+    f32 = numpy.float32
+    n_classes, targets, ignored = shape
+    # TensorFlow's cast of a float label to a class truncates.
+    true = numpy.trunc(labels.astype(numpy.float64))
+    kept = (true >= 0) & (true < n_classes) & (predicted >= 0) & (
+        predicted < n_classes)
+    if ignored is not None:
+        kept &= true != ignored
+    cells = numpy.zeros((n_classes, n_classes), dtype=numpy.float64)
+    numpy.add.at(cells, (true[kept].astype(numpy.int64),
+                         predicted[kept].astype(numpy.int64)), 1)
+    cells = cells.astype(f32)
+    tp = numpy.diag(cells)
+    denominator = cells.sum(axis=0) + cells.sum(axis=1) - tp
+    tp, denominator = tp[list(targets)], denominator[list(targets)]
+    valid = denominator > f32(1e-9)
+    iou = numpy.where(valid, tp / (denominator + f32(1e-7)), f32(0))
+    return float(numpy.sum(iou, dtype=f32) / (
+        numpy.sum(valid, dtype=f32) + f32(1e-7)))
