@@ -61,9 +61,12 @@ _CONFUSION = {"true_positives", "false_positives", "true_negatives",
               "false_negatives", "precision", "recall"}
 
 #: Keras' string names (as compile takes them) of the kinds.
+#: (The IoU kinds are spiDNN's names of settings of Keras' classes, which
+#: have no string names.)
+_IOU_KINDS = ("iou_sparse", "iou_one_hot", "binary_iou")
 _STRINGS = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
             "mape": "mean_absolute_percentage_error",
-            **{kind: kind for kind in KINDS}}
+            **{kind: kind for kind in KINDS if kind not in _IOU_KINDS}}
 
 _KERAS_CLASSES = {
     "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
@@ -196,7 +199,7 @@ def resolve(metrics, loss, label_rank, n_outputs):
             thresholds[name] = setting
         if kind == "auc":
             aucs[name] = setting
-        if kind in ("iou_sparse", "iou_one_hot", "binary_iou"):
+        if kind in _IOU_KINDS:
             ious[name], threshold = setting
             if threshold is not None:
                 thresholds[name] = threshold
@@ -261,7 +264,8 @@ def _one(metric, loss, label_rank, n_outputs):
     raise SpiDNNConfigurationError(
         f"metric {shown}: the cores compute 'accuracy', "
         f"{', '.join(sorted(_STRINGS))} (as strings) and "
-        f"{', '.join(sorted(_KERAS_CLASSES))} (keras.metrics classes)")
+        f"{', '.join(sorted([*_KERAS_CLASSES, *_IOU_CLASSES]))} "
+        f"(keras.metrics classes)")
 
 
 #: Keras' AUC() (the string "auc" makes one).

@@ -196,6 +196,8 @@ def test_confusion_metrics_of_evaluate_match_keras():
     ("keras.metrics.TruePositives(thresholds=0.2), keras.metrics."
      "Precision()", "the same threshold"),
     ("keras.metrics.BinaryAccuracy(threshold=0.7)", "0.5 only"),
+    # (spiDNN's names of the IoU settings are not Keras' metric names.)
+    ("'iou_one_hot'", "'iou_one_hot'"),
 ])
 def test_metrics_the_cores_do_not_compute_are_refused(metric, message):
     import keras
