@@ -33,8 +33,11 @@ ONE_HOT = numpy.eye(3, dtype=numpy.float32)[SPARSE]
 def _required(scratch):
     import keras
     return {
-        "MeanIoU": dict(num_classes=3), "OneHotMeanIoU": dict(num_classes=3),
-        "IoU": dict(num_classes=3, target_class_ids=[0]),
+        # (Of the outputs' argmax: the cores compute no other.)
+        "MeanIoU": dict(num_classes=3, sparse_y_pred=False),
+        "OneHotMeanIoU": dict(num_classes=3),
+        "IoU": dict(num_classes=3, target_class_ids=[0],
+                    sparse_y_pred=False),
         "OneHotIoU": dict(num_classes=3, target_class_ids=[0]),
         "PrecisionAtRecall": dict(recall=0.5),
         "RecallAtPrecision": dict(precision=0.5),
@@ -91,18 +94,34 @@ def _callback():
     return keras.callbacks.History()
 
 
-def kmodel(loss="categorical_crossentropy", **compile_settings):
+#: Metrics of a binary classifier's one output, tried on one.
+BINARY_METRICS = ("AUC", "BinaryIoU")
+#: Metrics of class-index labels (as the sparse ones).
+SPARSE_METRICS = ("MeanIoU", "IoU")
+
+
+def kmodel(loss="categorical_crossentropy", outputs=3, **compile_settings):
     import keras
     keras.utils.set_random_seed(1)
     model = keras.Sequential([
         keras.Input((4,)), keras.layers.Dense(5, activation="tanh"),
-        keras.layers.Dense(3, activation="softmax")])
+        keras.layers.Dense(outputs, activation="softmax" if outputs > 1
+                           else "sigmoid")])
     model.compile(**{"optimizer": "sgd", "loss": loss, **compile_settings})
     return model
 
 
 def _labels(name):
-    return SPARSE if "Sparse" in name else ONE_HOT
+    if name in BINARY_METRICS:
+        return ONE_HOT[:, :1]
+    return SPARSE if "Sparse" in name or name in SPARSE_METRICS else ONE_HOT
+
+
+def _loss_of_labels(name):
+    if name in BINARY_METRICS:
+        return "binary_crossentropy"
+    return ("sparse_categorical_crossentropy" if "Sparse" in name
+            or name in SPARSE_METRICS else "categorical_crossentropy")
 
 
 def probe(thunk):
@@ -158,8 +177,8 @@ def class_rows(scratch):
 
     def metric(name):
         return lambda: fit(kmodel(
-            loss="sparse_categorical_crossentropy" if "Sparse" in name
-            else "categorical_crossentropy",
+            loss=_loss_of_labels(name),
+            outputs=1 if name in BINARY_METRICS else 3,
             metrics=[_instance(keras.metrics, name, required)]),
             X, _labels(name), verbose=0)
 
