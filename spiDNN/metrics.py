@@ -51,11 +51,20 @@ KINDS = {
     "iou_sparse": (("label_class", "predicted_class"), "iou"),
     "iou_one_hot": (("label_argmax", "predicted_class"), "iou"),
     "binary_iou": (("label_value", "predicted_at_threshold"), "iou"),
+    # Keras' losses as metrics: the mean of the samples' losses.
+    **{f"loss_{loss}": ((f"loss_{loss}",), "mean") for loss in (
+        "binary_crossentropy", "categorical_crossentropy",
+        "sparse_categorical_crossentropy", "kl_divergence", "poisson",
+        "categorical_hinge", "log_cosh",
+        "mean_squared_logarithmic_error")},
 }
+#: The cross-entropy metrics (from_logits, label_smoothing, axis).
+_ENTROPIES = {"loss_binary_crossentropy", "loss_categorical_crossentropy",
+              "loss_sparse_categorical_crossentropy"}
 
 #: Kinds that read a class index as the label (sparse losses' labels).
 _SPARSE = {"sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
-           "iou_sparse"}
+           "iou_sparse", "loss_sparse_categorical_crossentropy"}
 _TOP_K = {"top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"}
 _CONFUSION = {"true_positives", "false_positives", "true_negatives",
               "false_negatives", "precision", "recall"}
@@ -64,9 +73,20 @@ _CONFUSION = {"true_positives", "false_positives", "true_negatives",
 #: (The IoU kinds are spiDNN's names of settings of Keras' classes, which
 #: have no string names.)
 _IOU_KINDS = ("iou_sparse", "iou_one_hot", "binary_iou")
+#: Keras' metric strings of its losses (keras.metrics.get's names).
+_LOSS_STRINGS = {
+    "binary_crossentropy": "loss_binary_crossentropy",
+    "categorical_crossentropy": "loss_categorical_crossentropy",
+    "sparse_categorical_crossentropy":
+        "loss_sparse_categorical_crossentropy",
+    "kl_divergence": "loss_kl_divergence", "poisson": "loss_poisson",
+    "categorical_hinge": "loss_categorical_hinge",
+    "logcosh": "loss_log_cosh", "msle": "loss_mean_squared_logarithmic_error",
+    "mean_squared_logarithmic_error": "loss_mean_squared_logarithmic_error"}
 _STRINGS = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
-            "mape": "mean_absolute_percentage_error",
-            **{kind: kind for kind in KINDS if kind not in _IOU_KINDS}}
+            "mape": "mean_absolute_percentage_error", **_LOSS_STRINGS,
+            **{kind: kind for kind in KINDS if kind not in _IOU_KINDS
+               and kind not in _LOSS_STRINGS.values()}}
 
 _KERAS_CLASSES = {
     "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
@@ -85,6 +105,16 @@ _KERAS_CLASSES = {
     "Precision": "precision",
     "Recall": "recall",
     "AUC": "auc",
+    "BinaryCrossentropy": "loss_binary_crossentropy",
+    "CategoricalCrossentropy": "loss_categorical_crossentropy",
+    "SparseCategoricalCrossentropy": "loss_sparse_categorical_crossentropy",
+    "KLDivergence": "loss_kl_divergence", "Poisson": "loss_poisson",
+    # (Not Hinge and SquaredHinge: Keras converts 0/1 labels to -1/1
+    # when a whole batch's are 0 or 1, which the host does only for a
+    # hinge loss.)
+    "CategoricalHinge": "loss_categorical_hinge",
+    "LogCoshError": "loss_log_cosh",
+    "MeanSquaredLogarithmicError": "loss_mean_squared_logarithmic_error",
 }
 #: Keras' IoU metrics (their kinds follow their settings: _iou).
 _IOU_CLASSES = ("IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU")
@@ -112,6 +142,8 @@ class Settings:
     auc_from_logits: bool = False
     #: Each IoU metric's (num_classes, target_class_ids, ignore_class).
     ious: tuple = ()
+    #: The cross-entropy metrics take a linear output as logits.
+    loss_from_logits: bool = False
 
 
 #: Keras' AUC curves and summation methods (metrics_utils.AUCCurve,
@@ -167,18 +199,22 @@ def reduce(metrics, settings, values):
     return results
 
 
-def resolve(metrics, loss, label_rank, n_outputs):
+def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
+            output_activation="linear"):
     """([(History name, metric kind)], Settings) of
     ``compile(metrics=...)``.
 
     :param loss: the Keras loss name the run trains with
     :param label_rank: dimensions of the labels the user gave (``y.ndim``)
+    :param z_arrives: the loss core receives the output layer's z (a
+        cross-entropy loss after a softmax or sigmoid: sends_logits)
     """
     if metrics is None:
         return [], Settings()
     if isinstance(metrics, (str, dict)) or not hasattr(metrics, "__iter__"):
         metrics = [metrics]
     resolved, ks, thresholds, aucs, ious = [], {}, {}, {}, {}
+    entropies = {}
     for metric in metrics:
         name, kind, setting = _one(metric, loss, label_rank, n_outputs)
         sparse_labels = loss == "sparse_categorical_crossentropy"
@@ -199,6 +235,16 @@ def resolve(metrics, loss, label_rank, n_outputs):
             thresholds[name] = setting
         if kind == "auc":
             aucs[name] = setting
+        if kind in _ENTROPIES:
+            entropies[name] = setting
+            if (kind == "loss_binary_crossentropy" and output_activation
+                    == "softmax" and not z_arrives):
+                raise SpiDNNConfigurationError(
+                    f"metric {name!r}: Keras takes a binary cross-entropy "
+                    f"of a softmax output from the softmax's logits, which "
+                    f"reach the loss core only when the loss is a "
+                    f"cross-entropy taking them; train with one, or leave "
+                    f"the metric out")
         if kind in _IOU_KINDS:
             ious[name], threshold = setting
             if threshold is not None:
@@ -218,13 +264,19 @@ def resolve(metrics, loss, label_rank, n_outputs):
             f"num_thresholds or from_logits: the loss core puts the output "
             f"in one set of buckets for all its AUCs; give them the same")
     n_thresholds, from_logits = next(iter(shared), (0, False))
+    if len(set(entropies.values())) > 1:
+        raise SpiDNNConfigurationError(
+            f"metrics {', '.join(map(repr, entropies))} ask for different "
+            f"from_logits: the loss core takes the output one way for all "
+            f"its cross-entropy metrics; give them the same")
     return resolved, Settings(
         ks=tuple(ks.items()),
         threshold=next(iter(thresholds.values()), 0.5),
         aucs=tuple((name, (auc["curve"], auc["summation_method"]))
                    for name, auc in aucs.items()),
         auc_thresholds=n_thresholds, auc_from_logits=from_logits,
-        ious=tuple(ious.items()))
+        ious=tuple(ious.items()),
+        loss_from_logits=next(iter(entropies.values()), False))
 
 
 def _one(metric, loss, label_rank, n_outputs):
@@ -245,7 +297,8 @@ def _one(metric, loss, label_rank, n_outputs):
         if kind is not None:
             # At Keras' defaults: k=5, thresholds=None (0.5).
             return metric, kind, (5 if kind in _TOP_K else 0.5
-                                  if kind in _CONFUSION else None)
+                                  if kind in _CONFUSION else False
+                                  if kind in _ENTROPIES else None)
     else:
         if type(metric).__name__ in _IOU_CLASSES:
             return _iou_metric(metric, n_outputs)
@@ -357,6 +410,14 @@ def _setting(metric, kind, config):
         raise SpiDNNConfigurationError(
             f"metric {name}: threshold={config['threshold']!r}; the cores "
             f"compute binary accuracy at 0.5 only")
+    if kind.startswith("loss_"):
+        for setting, default in (("label_smoothing", 0.0), ("axis", -1),
+                                 ("ignore_class", None)):
+            if config.get(setting, default) != default:
+                raise SpiDNNConfigurationError(
+                    f"metric {name}: {setting}={config[setting]!r}; the "
+                    f"cores compute it at {setting}={default!r}")
+        return bool(config.get("from_logits", False))
     if kind in _TOP_K:
         if config.get("from_sorted_ids"):
             raise SpiDNNConfigurationError(

@@ -1012,7 +1012,10 @@ class Model:
                    for index in node.output_indices}
         resolved = [metrics.resolve(
             given[k], per_loss[k],
-            2 if labels[k] is None else numpy.ndim(labels[k]), layer.units)
+            2 if labels[k] is None else numpy.ndim(labels[k]), layer.units,
+            z_arrives=losses.takes_logits(
+                per_loss[k], node_of[k].layer.activation),
+            output_activation=node_of[k].layer.activation)
             for k, layer in enumerate(self.outputs)]
         outputs = tuple(output_losses.OutputLoss(
             name=names[k] if several else None, loss=per_loss[k],

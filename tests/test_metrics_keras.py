@@ -410,3 +410,59 @@ def test_iou_settings_the_cores_do_not_compute_are_refused(metric,
     with pytest.raises(SpiDNNConfigurationError, match=message):
         spiDNN.keras.fit(kmodel, x, classes, epochs=1, batch_size=8,
                          verbose=0)
+
+
+def test_losses_as_metrics_match_keras():
+    """Keras' losses as metrics (the mean of the samples' losses, by the
+    loss core's code of each loss), as classes and as strings, beside a
+    training loss of another kind: on a softmax trained with MSE (the
+    outputs arrive as probabilities) and with a cross-entropy (they
+    arrive as z)."""
+    import keras
+    rng, x = _data()
+    classes = rng.integers(0, 4, 40)
+    onehot = numpy.eye(4, dtype=numpy.float32)[classes]
+    for loss in ("mse", "categorical_crossentropy"):
+        ours, theirs = twin_models(_dense_model(5, 4, "softmax"),
+                                   lambda: dict(
+            optimizer=keras.optimizers.Adam(0.02), loss=loss, metrics=[
+                keras.metrics.CategoricalCrossentropy(),
+                keras.metrics.KLDivergence(), keras.metrics.Poisson(),
+                keras.metrics.CategoricalHinge(),
+                keras.metrics.LogCoshError(),
+                keras.metrics.MeanSquaredLogarithmicError()] + (
+                ["binary_crossentropy"] if loss != "mse" else [])))
+        assert_fits_like_keras(ours, theirs, x, onehot, epochs=2,
+                               batch_size=8, validation_split=0.25)
+
+
+def test_binary_cross_entropy_of_a_softmax_needs_its_logits():
+    """Keras takes a binary cross-entropy metric of a softmax output from
+    the softmax's logits (TensorFlow's _keras_logits), which reach the
+    loss core only with a cross-entropy loss: with MSE it is refused."""
+    import keras
+    rng, x = _data()
+    onehot = numpy.eye(4, dtype=numpy.float32)[rng.integers(0, 4, 40)]
+    kmodel = _dense_model(5, 4, "softmax")()
+    kmodel.compile(optimizer="sgd", loss="mse",
+                   metrics=["binary_crossentropy"])
+    with pytest.raises(SpiDNNConfigurationError, match="logits"):
+        spiDNN.keras.fit(kmodel, x, onehot, epochs=1, batch_size=8,
+                         verbose=0)
+
+
+def test_cross_entropy_metrics_of_class_indices_and_logits_match_keras():
+    """SparseCategoricalCrossentropy as a metric on class indices, and
+    the cross-entropy metrics' from_logits=True on a linear output."""
+    import keras
+    rng, x = _data()
+    classes = rng.integers(0, 4, 40)
+    ours, theirs = twin_models(_dense_model(5, 4, "softmax"), lambda: dict(
+        optimizer="sgd", loss="sparse_categorical_crossentropy",
+        metrics=["sparse_categorical_crossentropy", "accuracy"]))
+    assert_fits_like_keras(ours, theirs, x, classes, epochs=2, batch_size=8)
+    onehot = numpy.eye(4, dtype=numpy.float32)[classes]
+    ours, theirs = twin_models(_dense_model(5, 4, None), lambda: dict(
+        optimizer="sgd", loss="mse", metrics=[
+            keras.metrics.CategoricalCrossentropy(from_logits=True)]))
+    assert_fits_like_keras(ours, theirs, x, onehot, epochs=2, batch_size=8)

@@ -46,6 +46,47 @@ static gather_t label_gather;
 static bool outputs_in;       // the sample's outputs are all in
 static bool labels_in;        // and its label
 
+// The LOSS_* of a METRIC_LOSS_*.
+static uint32_t metric_loss_kind(uint32_t metric) {
+    switch (metric) {
+    case METRIC_LOSS_BINARY_CROSSENTROPY:
+        return LOSS_BINARY_CROSSENTROPY;
+    case METRIC_LOSS_CATEGORICAL_CROSSENTROPY:
+        return LOSS_CATEGORICAL_CROSSENTROPY;
+    case METRIC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
+        return LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    case METRIC_LOSS_KL_DIVERGENCE:
+        return LOSS_KL_DIVERGENCE;
+    case METRIC_LOSS_POISSON:
+        return LOSS_POISSON;
+    case METRIC_LOSS_CATEGORICAL_HINGE:
+        return LOSS_CATEGORICAL_HINGE;
+    case METRIC_LOSS_LOG_COSH:
+        return LOSS_LOG_COSH;
+    default:
+        return LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR;
+    }
+}
+
+// A loss of keras.losses as a metric (METRIC_LOSS_*: Keras'
+// MeanMetricWrapper of the loss function): the sample's loss by the code
+// of the training loss, its gradient written to `scratch` and dropped.
+// Keras' cross-entropy metrics take the logits where the output layer's
+// z arrives (sends_logits, as the loss) or with their from_logits; the
+// other losses see the outputs Keras' metrics see.
+static float loss_metric(uint32_t metric, uint32_t n, const float *seen,
+                         uint32_t label_index, float *scratch) {
+    loss_params_t as_metric;
+    spin1_memcpy(&as_metric, &params, sizeof(as_metric));
+    as_metric.loss = metric_loss_kind(metric);
+    as_metric.label_smoothing = 0u;
+    as_metric.from_logits = params.sends_logits
+            || params.metric_loss_from_logits;
+    bool entropy = metric <= METRIC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    return loss_compute(&as_metric, n, entropy && as_metric.from_logits
+            ? outputs : seen, labels, label_index, 0.0f, scratch, smooth);
+}
+
 static void compute_loss(uint generation, uint unused) {
     (void) unused;
     if (stale(generation)) {
@@ -88,11 +129,14 @@ static void compute_loss(uint generation, uint unused) {
     for (uint32_t metric = 0; params.metrics >> metric; metric++) {
         if ((params.metrics >> metric) & 1u) {
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
-            send_float(params.loss_key + 1 + metric, metric_value(
-                    metric, n, outputs, seen, labels, label_index,
-                    bits_to_float(params.metric_threshold),
-                    params.metric_auc_thresholds,
-                    params.metric_auc_from_logits != 0));
+            send_float(params.loss_key + 1 + metric,
+                    metric >= METRIC_LOSS_BINARY_CROSSENTROPY
+                    ? loss_metric(metric, n, seen, label_index, gradient)
+                    : metric_value(metric, n, outputs, seen, labels,
+                            label_index,
+                            bits_to_float(params.metric_threshold),
+                            params.metric_auc_thresholds,
+                            params.metric_auc_from_logits != 0));
         }
     }
     if (evaluated) {

@@ -298,7 +298,19 @@ METRICS = {
     "label_argmax": 16,
     "predicted_at_threshold": 17,
     "label_value": 18,
+    # Keras' losses as metrics (its MeanMetricWrapper of the loss
+    # function): the sample's loss, by the loss core's code of that loss.
+    "loss_binary_crossentropy": 19,
+    "loss_categorical_crossentropy": 20,
+    "loss_sparse_categorical_crossentropy": 21,
+    "loss_kl_divergence": 22,
+    "loss_poisson": 23,
+    "loss_categorical_hinge": 24,
+    "loss_log_cosh": 25,
+    "loss_mean_squared_logarithmic_error": 26,
 }
+#: The metrics are bits of a 32-bit word (loss_params.metrics).
+assert max(METRICS.values()) < 32
 
 #: What a core waits for, written to its status at every change, so that
 #: a run that cannot go on names what each core was waiting for.
@@ -663,6 +675,8 @@ LOSS_PARAMS = Struct("loss_params", [
                               "0 without AUC)"),
     ("metric_auc_from_logits", "AUC: 1 to take the sigmoid of the output "
                                "first (Keras' from_logits=True)"),
+    ("metric_loss_from_logits", "the cross-entropy metrics take a linear "
+                                "output as logits (their from_logits=True)"),
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),

@@ -83,7 +83,9 @@ class OutputLoss:
                     self.metric_settings.threshold),
                 "metric_auc_thresholds": self.metric_settings.auc_thresholds,
                 "metric_auc_from_logits": int(
-                    self.metric_settings.auc_from_logits)}
+                    self.metric_settings.auc_from_logits),
+                "metric_loss_from_logits": int(
+                    self.metric_settings.loss_from_logits)}
 
     @property
     def sends_logits(self):

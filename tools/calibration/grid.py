@@ -226,6 +226,16 @@ FIT = {
                                    metrics=[keras.metrics.OneHotMeanIoU(4)]),
     "mlp-metrics-binary-iou": mlp(4, [(1, "sigmoid")], 2, BCE, "sgd",
                                   metrics=[keras.metrics.BinaryIoU()]),
+    # Keras' losses as metrics, of probabilities and of z.
+    "mlp-metrics-losses": mlp(5, [(4, "softmax")], 2, MSE, "sgd", metrics=[
+        "categorical_crossentropy", "kl_divergence", "poisson",
+        "categorical_hinge", "logcosh", "msle"]),
+    "mlp-metrics-losses-logits": mlp(4, [(3, "softmax")], 1, CCE, "sgd",
+                                     metrics=["binary_crossentropy",
+                                              "kl_divergence"]),
+    "mlp-metrics-sparse-entropy": mlp(4, [(3, "softmax")], 2, SCCE, "sgd",
+                                      metrics=[
+                                          "sparse_categorical_crossentropy"]),
     "mlp-dropout": model((10,), lambda: [
         Dense(6, activation="relu", neurons_per_core=3),
         Dropout(0.3, seed=1), Dense(2, activation="sigmoid")], BCE,
