@@ -1,12 +1,10 @@
 """Conv1D and Conv2D, as Keras' (channels_last, no dilation or groups)."""
 import numpy
 
-from spiDNN.abi import layouts
 from spiDNN.initializers import glorot_uniform
 from spiDNN.layers.arguments import padding_mode, positive_int
 from spiDNN.layers.layer import KernelAndBias, activation_name, unique_name
 from spiDNN.layers.windowed import WindowedLayer
-
 
 
 class _Conv(KernelAndBias, WindowedLayer):

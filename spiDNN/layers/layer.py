@@ -370,9 +370,12 @@ class Layer:
         """(name, output shape, parameters, cores, packets its cores send
         per predicted sample) for Model.summary, on ``n_cores`` (the
         plan's)."""
-        # Each output element once; a softmax's z once more, sideways.
-        sent = self.units * (2 if getattr(self, "activation", None)
-                             == "softmax" else 1) if n_cores else 0
+        # Each output element once; a whole layer's softmax's z once more,
+        # sideways (a conv's, over each position's channels, stays on its
+        # cores).
+        exchanged = getattr(self, "activation", None) == "softmax" and (
+            self.softmax_span is None)
+        sent = self.units * (2 if exchanged else 1) if n_cores else 0
         # A shared layer's later uses hold its weights again on their
         # cores, but the model has them once.
         params = sum(w.size for w in self.weights)
