@@ -5,13 +5,15 @@ counts over the samples so far, then the arithmetic of Keras'
 import numpy
 
 
-def auc_of(shape, n_thresholds, buckets, positive):
-    """Keras' AUC (``shape``: its curve and summation method) of the
-    samples' buckets and labels: each threshold's confusion counts in
-    float32, then AUC.result's arithmetic."""
+def confusion_counts(n_thresholds, buckets, positive):
+    """Each threshold's (TP, FP, TN, FN), float32, from the samples'
+    buckets and labels, as Keras' confusion variables accumulate them:
+    an output counts as positive at the thresholds below its bucket's
+    top; a bucket below 0, or NaN, counts nowhere (TensorFlow's segment
+    sums drop them)."""
     f32 = numpy.float32
-    curve, summation = shape
-    buckets = buckets.astype(numpy.int64)
+    kept = buckets >= 0          # (False for NaN)
+    buckets, positive = buckets[kept].astype(numpy.int64), positive[kept]
 
     def from_the_top(labels):
         counts = numpy.bincount(buckets, weights=labels,
@@ -22,33 +24,75 @@ def auc_of(shape, n_thresholds, buckets, positive):
     fp = from_the_top(1.0 - positive)
     fn = f32(positive.sum(dtype=numpy.float64)) - tp
     tn = f32(len(positive) - positive.sum(dtype=numpy.float64)) - fp
+    return tp, fp, tn, fn
 
-    def divide_no_nan(a, b):
-        with numpy.errstate(divide="ignore", invalid="ignore"):
-            return numpy.where(b == 0, f32(0), a / b).astype(f32)
+
+def _divide_no_nan(a, b):
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        return numpy.where(b == 0, numpy.float32(0), a / b).astype(
+            numpy.float32)
+
+
+#: Keras' SensitivitySpecificityBase metrics: (the rate constrained, the
+#: rate maximised under it), each of (tp, fp, tn, fn).
+_RATES = {
+    "sensitivity": lambda tp, fp, tn, fn: _divide_no_nan(tp, tp + fn),
+    "specificity": lambda tp, fp, tn, fn: _divide_no_nan(tn, tn + fp),
+    "precision": lambda tp, fp, tn, fn: _divide_no_nan(tp, tp + fp),
+}
+CONSTRAINED = {
+    "sensitivity_at_specificity": ("specificity", "sensitivity"),
+    "specificity_at_sensitivity": ("sensitivity", "specificity"),
+    "precision_at_recall": ("sensitivity", "precision"),
+    "recall_at_precision": ("precision", "sensitivity"),
+}
+
+
+def constrained_of(kind, value, n_thresholds, buckets, positive):
+    """Keras' SensitivityAtSpecificity, SpecificityAtSensitivity,
+    PrecisionAtRecall or RecallAtPrecision (``kind``) at ``value``: the
+    largest of the one rate over the thresholds where the other is at
+    least ``value`` (0 where none is)."""
+    counts = confusion_counts(n_thresholds, buckets, positive)
+    constrained, dependent = (_RATES[rate](*counts)
+                              for rate in CONSTRAINED[kind])
+    feasible = constrained >= numpy.float32(value)
+    return float(numpy.max(numpy.where(feasible, dependent, 0.0),
+                           initial=0.0))
+
+
+def auc_of(shape, n_thresholds, buckets, positive):
+    """Keras' AUC (``shape``: its curve and summation method) of the
+    samples' buckets and labels: each threshold's confusion counts in
+    float32, then AUC.result's arithmetic."""
+    f32 = numpy.float32
+    curve, summation = shape
+    # AUC's first threshold lies below 0: an output of 0 or less counts.
+    tp, fp, tn, fn = confusion_counts(n_thresholds, numpy.maximum(
+        buckets, 0), positive)
 
     if curve == "PR" and summation == "interpolation":
         # Keras' interpolate_pr_auc (Davis and Goadrich's interpolation).
         dtp = tp[:-1] - tp[1:]
         p = tp + fp
         dp = p[:-1] - p[1:]
-        slope = divide_no_nan(dtp, numpy.maximum(dp, f32(0)))
+        slope = _divide_no_nan(dtp, numpy.maximum(dp, f32(0)))
         intercept = tp[1:] - slope * p[1:]
-        ratio = numpy.where((p[:-1] > 0) & (p[1:] > 0), divide_no_nan(
+        ratio = numpy.where((p[:-1] > 0) & (p[1:] > 0), _divide_no_nan(
             p[:-1], numpy.maximum(p[1:], f32(0))), f32(1)).astype(f32)
-        increments = divide_no_nan(
+        increments = _divide_no_nan(
             slope * (dtp + intercept * numpy.log(ratio).astype(f32)),
             numpy.maximum(tp[1:] + fn[1:], f32(0)))
         return float(numpy.sum(increments, dtype=f32))
-    recall = divide_no_nan(tp, tp + fn)
+    recall = _divide_no_nan(tp, tp + fn)
     if curve == "ROC":
-        x, y = divide_no_nan(fp, fp + tn), recall
+        x, y = _divide_no_nan(fp, fp + tn), recall
     elif curve == "PR":
-        x, y = recall, divide_no_nan(tp, tp + fp)
+        x, y = recall, _divide_no_nan(tp, tp + fp)
     else:       # PRGAIN
-        scale = divide_no_nan(tp + fn, tn + fp)
-        x = f32(1) - scale * divide_no_nan(fn, tp)
-        y = f32(1) - scale * divide_no_nan(fp, tp)
+        scale = _divide_no_nan(tp + fn, tn + fp)
+        x = f32(1) - scale * _divide_no_nan(fn, tp)
+        y = f32(1) - scale * _divide_no_nan(fp, tp)
         x = numpy.maximum(numpy.where(tp == 0, f32(0), x), f32(0))
         y = numpy.where(tp == 0, f32(1), y).astype(f32)
     if summation == "interpolation":

@@ -28,7 +28,7 @@ import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.abi.layouts import METRICS
-from spiDNN.metric_areas import auc_of, iou_of
+from spiDNN.metric_areas import CONSTRAINED, auc_of, constrained_of, iou_of
 
 #: kind: (per-sample quantities, reduction)
 KINDS = {
@@ -46,6 +46,9 @@ KINDS = {
     "precision": (("true_positives", "false_positives"), "share"),
     "recall": (("true_positives", "false_negatives"), "share"),
     "auc": (("auc_bucket", "auc_positive"), "auc"),
+    # From the same buckets: a rate's best where another reaches a value.
+    **{kind: (("auc_bucket", "auc_positive"), "constrained")
+       for kind in CONSTRAINED},
     # (label class, predicted class) pairs: sparse labels, one-hot
     # labels, BinaryIoU's.
     "iou_sparse": (("label_class", "predicted_class"), "iou"),
@@ -105,6 +108,10 @@ _KERAS_CLASSES = {
     "Precision": "precision",
     "Recall": "recall",
     "AUC": "auc",
+    "SensitivityAtSpecificity": "sensitivity_at_specificity",
+    "SpecificityAtSensitivity": "specificity_at_sensitivity",
+    "PrecisionAtRecall": "precision_at_recall",
+    "RecallAtPrecision": "recall_at_precision",
     "BinaryCrossentropy": "loss_binary_crossentropy",
     "CategoricalCrossentropy": "loss_categorical_crossentropy",
     "SparseCategoricalCrossentropy": "loss_sparse_categorical_crossentropy",
@@ -144,6 +151,8 @@ class Settings:
     ious: tuple = ()
     #: The cross-entropy metrics take a linear output as logits.
     loss_from_logits: bool = False
+    #: Each *AtSensitivity / *AtRecall metric's value.
+    constrained: tuple = ()
 
 
 #: Keras' AUC curves and summation methods (metrics_utils.AUCCurve,
@@ -177,6 +186,12 @@ def reduce(metrics, settings, values):
         if how == "iou":
             results.append(iou_of(dict(settings.ious)[name], first,
                                 values[:, columns[needed[1]]]))
+            continue
+        if how == "constrained":
+            results.append(constrained_of(
+                kind, dict(settings.constrained)[name],
+                settings.auc_thresholds, first,
+                values[:, columns[needed[1]]]))
             continue
         if how == "auc":
             results.append(auc_of(
@@ -214,7 +229,7 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
     if isinstance(metrics, (str, dict)) or not hasattr(metrics, "__iter__"):
         metrics = [metrics]
     resolved, ks, thresholds, aucs, ious = [], {}, {}, {}, {}
-    entropies = {}
+    entropies, constrained = {}, {}
     for metric in metrics:
         name, kind, setting = _one(metric, loss, label_rank, n_outputs)
         sparse_labels = loss == "sparse_categorical_crossentropy"
@@ -235,6 +250,9 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
             thresholds[name] = setting
         if kind == "auc":
             aucs[name] = setting
+        if kind in CONSTRAINED:
+            buckets, constrained[name] = setting
+            aucs[name] = buckets
         if kind in _ENTROPIES:
             entropies[name] = setting
             if (kind == "loss_binary_crossentropy" and output_activation
@@ -269,7 +287,10 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
             f"metrics {', '.join(map(repr, entropies))} ask for different "
             f"from_logits: the loss core takes the output one way for all "
             f"its cross-entropy metrics; give them the same")
+    aucs = {name: auc for name, auc in aucs.items()
+            if name not in constrained}
     return resolved, Settings(
+        constrained=tuple(constrained.items()),
         ks=tuple(ks.items()),
         threshold=next(iter(thresholds.values()), 0.5),
         aucs=tuple((name, (auc["curve"], auc["summation_method"]))
@@ -308,6 +329,8 @@ def _one(metric, loss, label_rank, n_outputs):
             name = config.get("name", kind)
             return name, kind, _auc_setting(
                 f"metric AUC({name!r})", config, n_outputs)
+        if kind in CONSTRAINED:
+            return _constrained_setting(metric, kind, n_outputs)
         if kind is not None:
             config = metric.get_config()
             return config.get("name", kind), kind, _setting(
@@ -326,6 +349,30 @@ _AUC_DEFAULTS = {"num_thresholds": 200, "curve": "ROC",
                  "summation_method": "interpolation", "thresholds": None,
                  "multi_label": False, "num_labels": None,
                  "label_weights": None, "from_logits": False}
+
+
+def _constrained_setting(metric, kind, n_outputs):
+    """(name, kind, (its buckets' settings, as an AUC's, and its value))
+    of a SensitivityAtSpecificity, SpecificityAtSensitivity,
+    PrecisionAtRecall or RecallAtPrecision."""
+    config = metric.get_config()
+    name = config.get("name", kind)
+    shown = f"metric {type(metric).__name__}({name!r})"
+    if config.get("class_id") is not None:
+        raise SpiDNNConfigurationError(
+            f"{shown}: class_id={config['class_id']!r}; the cores compute "
+            f"it of an output of one value (class_id=None)")
+    n = config.get("num_thresholds", 200)
+    if n < 2:
+        raise SpiDNNConfigurationError(
+            f"{shown}: num_thresholds={n!r}; the cores count at evenly "
+            f"spaced thresholds, at least 2")
+    value = config[{"sensitivity_at_specificity": "specificity",
+                    "specificity_at_sensitivity": "sensitivity",
+                    "precision_at_recall": "recall",
+                    "recall_at_precision": "precision"}[kind]]
+    buckets = _auc_setting(shown, {"num_thresholds": n}, n_outputs)
+    return name, kind, (buckets, float(numpy.float32(value)))
 
 
 def _auc_setting(shown, config, n_outputs):

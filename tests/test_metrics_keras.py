@@ -466,3 +466,25 @@ def test_cross_entropy_metrics_of_class_indices_and_logits_match_keras():
         optimizer="sgd", loss="mse", metrics=[
             keras.metrics.CategoricalCrossentropy(from_logits=True)]))
     assert_fits_like_keras(ours, theirs, x, onehot, epochs=2, batch_size=8)
+
+
+def test_rates_under_a_constraint_match_keras():
+    """SensitivityAtSpecificity, SpecificityAtSensitivity,
+    PrecisionAtRecall and RecallAtPrecision of one output, beside an AUC
+    (they share its buckets), and at few thresholds."""
+    import keras
+    for n in (200, 9):
+        ours, theirs, x, y = _auc_case(lambda: [
+            keras.metrics.SensitivityAtSpecificity(0.6, num_thresholds=n,
+                                                   name="sens"),
+            keras.metrics.SpecificityAtSensitivity(0.7, num_thresholds=n,
+                                                   name="spec"),
+            keras.metrics.PrecisionAtRecall(0.5, num_thresholds=n,
+                                            name="prec"),
+            keras.metrics.RecallAtPrecision(0.8, num_thresholds=n,
+                                            name="rec"),
+            keras.metrics.AUC(num_thresholds=n, name="auc")])
+        history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                         batch_size=8,
+                                         validation_split=0.25)
+        assert 0 < history.history["sens"][-1] < 1

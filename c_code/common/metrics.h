@@ -80,26 +80,31 @@ static inline float metric_confusion(uint32_t n, const float *p,
     return (float) count;
 }
 
-// The bucket of Keras' AUC with `thresholds` evenly spaced thresholds
-// (Keras' default and its fast path): ceil(p * (thresholds - 1)) - 1, at
-// least 0, of the output clipped to [0, 1] (its sigmoid first, with
-// from_logits), so that an output counts as positive at every threshold
-// below its bucket's top, strictly, as Keras' counts; a NaN output takes
-// bucket 0.  The host counts each bucket's positive and negative labels
-// and sums them from the top (spiDNN/metrics.py).
+// The bucket of Keras' AUC and its *AtRecall / *AtSpecificity metrics
+// with `thresholds` evenly spaced thresholds (Keras' fast path):
+// ceil(p * (thresholds - 1)) - 1 of the output clipped to [0, 1] (its
+// sigmoid first, with from_logits), so that an output counts as positive
+// at every threshold below its bucket's top, strictly, as Keras' counts:
+// -1 for an output of 0 or less (AUC, whose first threshold is below 0,
+// takes it as 0; the others drop it), NaN for NaN (which Keras' segment
+// sums drop).  The host counts each bucket's positive and negative labels
+// and sums them from the top (spiDNN/metric_areas.py).
 static inline float metric_auc_bucket(float p, uint32_t thresholds,
                                       bool from_logits) {
     if (from_logits) {
         p = spidnn_sigmoidf(p);
     }
-    if (!(p > 0.0f)) {         // (NaN too)
-        return 0.0f;
+    if (p != p) {
+        return p;
+    }
+    if (!(p > 0.0f)) {
+        return -1.0f;
     }
     float scaled = (p < 1.0f ? p : 1.0f) * (float) (thresholds - 1);
-    uint32_t whole = (uint32_t) scaled;           // floor: scaled >= 0
+    uint32_t whole = (uint32_t) scaled;           // floor: scaled > 0
     float ceiling = (float) whole < scaled ? (float) (whole + 1u)
                                            : (float) whole;
-    return ceiling - 1.0f;     // >= 0: scaled > 0
+    return ceiling - 1.0f;
 }
 
 // The metric of one sample.  `out` is what the loss core received (the

@@ -218,7 +218,8 @@ FIT = {
                                           "false_negatives"]),
     # Keras' AUC of one output: its bucket and label.
     "mlp-metrics-auc": mlp(4, [(3, "tanh"), (1, "sigmoid")], 2, BCE, "sgd",
-                           metrics=["auc"]),
+                           metrics=["auc", keras.metrics.PrecisionAtRecall(
+                               0.5)]),
     # The IoU metrics' classes: sparse and one-hot labels, BinaryIoU's.
     "mlp-metrics-iou": mlp(4, [(3, "softmax")], 2, SCCE, "sgd", metrics=[
         keras.metrics.MeanIoU(3, sparse_y_pred=False)]),
