@@ -59,7 +59,9 @@ KINDS = {
         "binary_crossentropy", "categorical_crossentropy",
         "sparse_categorical_crossentropy", "kl_divergence", "poisson",
         "categorical_hinge", "log_cosh",
-        "mean_squared_logarithmic_error")},
+        "mean_squared_logarithmic_error", "cosine_similarity")},
+    "pearson_correlation": (("pearson_correlation",), "mean"),
+    "concordance_correlation": (("concordance_correlation",), "mean"),
 }
 #: The cross-entropy metrics (from_logits, label_smoothing, axis).
 _ENTROPIES = {"loss_binary_crossentropy", "loss_categorical_crossentropy",
@@ -85,6 +87,7 @@ _LOSS_STRINGS = {
     "kl_divergence": "loss_kl_divergence", "poisson": "loss_poisson",
     "categorical_hinge": "loss_categorical_hinge",
     "logcosh": "loss_log_cosh", "msle": "loss_mean_squared_logarithmic_error",
+    "cosine_similarity": "loss_cosine_similarity",
     "mean_squared_logarithmic_error": "loss_mean_squared_logarithmic_error"}
 _STRINGS = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
             "mape": "mean_absolute_percentage_error", **_LOSS_STRINGS,
@@ -122,6 +125,9 @@ _KERAS_CLASSES = {
     "CategoricalHinge": "loss_categorical_hinge",
     "LogCoshError": "loss_log_cosh",
     "MeanSquaredLogarithmicError": "loss_mean_squared_logarithmic_error",
+    "CosineSimilarity": "loss_cosine_similarity",
+    "PearsonCorrelation": "pearson_correlation",
+    "ConcordanceCorrelation": "concordance_correlation",
 }
 #: Keras' IoU metrics (their kinds follow their settings: _iou).
 _IOU_CLASSES = ("IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU")
@@ -457,7 +463,7 @@ def _setting(metric, kind, config):
         raise SpiDNNConfigurationError(
             f"metric {name}: threshold={config['threshold']!r}; the cores "
             f"compute binary accuracy at 0.5 only")
-    if kind.startswith("loss_"):
+    if kind.startswith("loss_") or kind.endswith("_correlation"):
         for setting, default in (("label_smoothing", 0.0), ("axis", -1),
                                  ("ignore_class", None)):
             if config.get(setting, default) != default:

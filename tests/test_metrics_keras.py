@@ -488,3 +488,24 @@ def test_rates_under_a_constraint_match_keras():
                                          batch_size=8,
                                          validation_split=0.25)
         assert 0 < history.history["sens"][-1] < 1
+
+
+def test_correlation_and_cosine_metrics_match_keras():
+    """PearsonCorrelation, ConcordanceCorrelation and CosineSimilarity:
+    each sample's over its outputs (Keras' own formulas, the
+    concordance's covariance as Keras writes it), the mean over the
+    samples so far."""
+    import keras
+    rng, x = _data()
+    y = rng.normal(size=(40, 4)).astype(numpy.float32)
+    ours, theirs = twin_models(_dense_model(5, 4, "linear"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.02), loss="mse", metrics=[
+            keras.metrics.PearsonCorrelation(),
+            keras.metrics.ConcordanceCorrelation(),
+            keras.metrics.CosineSimilarity(name="cosine")]))
+    history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                     batch_size=8, validation_split=0.25)
+    assert history.history["pearson_correlation"][-1] != 0
+    ours, theirs = twin_models(_dense_model(5, 4, "linear"), lambda: dict(
+        optimizer="sgd", loss="mse", metrics=["cosine_similarity"]))
+    assert_fits_like_keras(ours, theirs, x, y, epochs=1, batch_size=8)

@@ -107,6 +107,56 @@ static inline float metric_auc_bucket(float p, uint32_t thresholds,
     return ceiling - 1.0f;
 }
 
+// mean(x) over n values, TensorFlow's reduce_mean: the sum, then / n.
+static inline float metric_mean(uint32_t n, const float *x, float shift) {
+    float sum = 0.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        sum += x[i] - shift;
+    }
+    return sum / (float) n;
+}
+
+// var(x - shift) as Keras' ops.var: the mean of the squared deviations
+// from (x - shift)'s own mean.
+static inline float metric_var(uint32_t n, const float *x, float shift) {
+    float m = metric_mean(n, x, shift), sum = 0.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        float d = (x[i] - shift) - m;
+        sum += d * d;
+    }
+    return sum / (float) n;
+}
+
+// Keras' pearson_correlation of a sample: each of y and p centred and
+// over its std (ops.std of the centred values), the mean of their
+// products.
+static inline float metric_pearson(uint32_t n, const float *p,
+                                   const float *y) {
+    float ym = metric_mean(n, y, 0.0f), pm = metric_mean(n, p, 0.0f);
+    float ys = spidnn_sqrtf(metric_var(n, y, ym));
+    float ps = spidnn_sqrtf(metric_var(n, p, pm));
+    float sum = 0.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        sum += ((y[i] - ym) / ys) * ((p[i] - pm) / ps);
+    }
+    return sum / (float) n;
+}
+
+// Keras' concordance_correlation of a sample, as Keras writes it (its
+// covariance centres y_true on y_pred's mean).
+static inline float metric_concordance(uint32_t n, const float *p,
+                                       const float *y) {
+    float ym = metric_mean(n, y, 0.0f), pm = metric_mean(n, p, 0.0f);
+    float norm = metric_var(n, y, ym) + metric_var(n, p, pm)
+            + (ym - pm) * (ym - pm);
+    float sum = 0.0f;
+    for (uint32_t i = 0; i < n; i++) {
+        float covar = (y[i] - pm) * (p[i] - pm);
+        sum += 2.0f * covar / (norm + 1e-7f);
+    }
+    return sum / (float) n;
+}
+
 // The metric of one sample.  `out` is what the loss core received (the
 // output layer's z when it sends_logits): the accuracies take their
 // argmax, which a softmax keeps; `p` the outputs Keras' metrics see
@@ -135,6 +185,10 @@ static inline float metric_value(uint32_t metric, uint32_t n,
         return p[0] >= threshold ? 1.0f : 0.0f;
     case METRIC_LABEL_VALUE:
         return y[0];
+    case METRIC_PEARSON_CORRELATION:
+        return metric_pearson(n, p, y);
+    case METRIC_CONCORDANCE_CORRELATION:
+        return metric_concordance(n, p, y);
     case METRIC_SPARSE_CATEGORICAL_ACCURACY:
         return metric_argmax(n, out) == y_index ? 1.0f : 0.0f;
     case METRIC_CATEGORICAL_ACCURACY:

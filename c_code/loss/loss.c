@@ -63,6 +63,8 @@ static uint32_t metric_loss_kind(uint32_t metric) {
         return LOSS_CATEGORICAL_HINGE;
     case METRIC_LOSS_LOG_COSH:
         return LOSS_LOG_COSH;
+    case METRIC_LOSS_COSINE_SIMILARITY:
+        return LOSS_COSINE_SIMILARITY;
     default:
         return LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR;
     }
@@ -83,8 +85,10 @@ static float loss_metric(uint32_t metric, uint32_t n, const float *seen,
     as_metric.from_logits = params.sends_logits
             || params.metric_loss_from_logits;
     bool entropy = metric <= METRIC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
-    return loss_compute(&as_metric, n, entropy && as_metric.from_logits
+    float loss = loss_compute(&as_metric, n, entropy && as_metric.from_logits
             ? outputs : seen, labels, label_index, 0.0f, scratch, smooth);
+    // Keras' cosine-similarity loss is the metric's negative.
+    return metric == METRIC_LOSS_COSINE_SIMILARITY ? -loss : loss;
 }
 
 static void compute_loss(uint generation, uint unused) {
@@ -131,6 +135,7 @@ static void compute_loss(uint generation, uint unused) {
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric,
                     metric >= METRIC_LOSS_BINARY_CROSSENTROPY
+                    && metric <= METRIC_LOSS_COSINE_SIMILARITY
                     ? loss_metric(metric, n, seen, label_index, gradient)
                     : metric_value(metric, n, outputs, seen, labels,
                             label_index,

@@ -308,6 +308,10 @@ METRICS = {
     "loss_categorical_hinge": 24,
     "loss_log_cosh": 25,
     "loss_mean_squared_logarithmic_error": 26,
+    "loss_cosine_similarity": 27,       # (its negative: the similarity)
+    # Keras' correlations of a sample's outputs with its label's.
+    "pearson_correlation": 28,
+    "concordance_correlation": 29,
 }
 #: The metrics are bits of a 32-bit word (loss_params.metrics).
 assert max(METRICS.values()) < 32

@@ -237,6 +237,17 @@ FIT = {
     "mlp-metrics-sparse-entropy": mlp(4, [(3, "softmax")], 2, SCCE, "sgd",
                                       metrics=[
                                           "sparse_categorical_crossentropy"]),
+    # Keras' correlations and cosine similarity of a sample's outputs.
+    "mlp-metrics-correlation": mlp(5, [(4, "linear")], 2, MSE, "sgd",
+                                   metrics=[
+                                       keras.metrics.PearsonCorrelation(),
+                                       keras.metrics.ConcordanceCorrelation(),
+                                       "cosine_similarity"]),
+    "mlp-metrics-correlation-2": mlp(4, [(2, "tanh")], 1, MSE, "sgd",
+                                     metrics=[
+                                         keras.metrics.PearsonCorrelation(),
+                                         keras.metrics.ConcordanceCorrelation(),
+                                         "cosine_similarity"]),
     "mlp-dropout": model((10,), lambda: [
         Dense(6, activation="relu", neurons_per_core=3),
         Dropout(0.3, seed=1), Dense(2, activation="sigmoid")], BCE,
