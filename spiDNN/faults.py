@@ -49,7 +49,8 @@ class Drop:
         or ``"control"``
     :param partition: ``"forward"``, ``"backward"``, ``"softmax"``,
         ``"softmax_backward"``, ``"exchange"``, ``"gradient_chain"``,
-        ``"shared_chain"``, ``"loss"``, ``"weights"`` or ``"control"``
+        ``"shared_chain"``, ``"norm"``, ``"loss"``, ``"weights"`` or
+        ``"control"``
         (those the layer has)
     """
     layer: str

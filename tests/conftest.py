@@ -47,6 +47,7 @@ MODULE_TIERS = {
     "test_board_data": "live",
     "test_branches": "machine",
     "test_callbacks_model": "machine",
+    "test_clip_norm": "machine",
     "test_cnn_digits": "machine",
     "test_configuration": "machine",
     "test_conv_matches_keras": "machine",

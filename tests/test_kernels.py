@@ -38,6 +38,7 @@ SHIM = r"""
 #include "dense_kernel.h"
 #include "window_kernel.h"
 #include "spidnn_math.h"
+#include "exact_sum.h"
 
 uint32_t shim_window_params_size(void) {
     return (uint32_t) sizeof(window_params_t);
@@ -92,6 +93,26 @@ void shim_sqrtf(const float *x, float *out, uint32_t n) {
         out[i] = spidnn_sqrtf(x[i]);
     }
 }
+
+// The exact sum of n non-negative values added in `parts` interleaved
+// sums (value i to sum i % parts), the parts then added word by word
+// into the first, as clip_norm.h's receivers add the words of each
+// owner's sum; rounded once.
+float shim_exact_sum(const float *values, uint32_t n, uint32_t parts) {
+    exact_sum_t sums[8];
+    for (uint32_t p = 0; p < parts; p++) {
+        exact_zero(&sums[p]);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        exact_add(&sums[i % parts], values[i]);
+    }
+    for (uint32_t p = 1; p < parts; p++) {
+        for (uint32_t k = 0; k < EXACT_WORDS; k++) {
+            exact_add_word(&sums[0], k, sums[p].word[k]);
+        }
+    }
+    return exact_to_float(&sums[0]);
+}
 """
 
 _F = ctypes.POINTER(ctypes.c_float)
@@ -109,6 +130,7 @@ _SIGNATURES = {
     "shim_pool_input_gradient": (ctypes.c_float, [_P, _F, _U, _F]),
     "shim_pool_argmax": (ctypes.c_int32, [_P, _U, _F]),
     "shim_sqrtf": (None, [_F, _F, _U]),
+    "shim_exact_sum": (ctypes.c_float, [_F, _U, _U]),
 }
 
 
@@ -606,3 +628,54 @@ def test_sqrt_is_correctly_rounded(lib):
     negative = numpy.array([-1.0, -1e-30], dtype=numpy.float32)
     lib.shim_sqrtf(negative.ctypes.data_as(_F), out.ctypes.data_as(_F), 2)
     assert numpy.all(numpy.isnan(out[:2]))
+
+
+def _rounded_exactly(values):
+    """float32 of the exact sum of ``values`` (float32 each), correctly
+    rounded: Python's Fraction sum, then numpy's rounding of the nearest
+    double (exact here: a double of the sum's 53 leading bits rounds to
+    float32 as the sum does unless it is a float32 tie, which the tests
+    avoid by their random significands)."""
+    from fractions import Fraction
+    total = sum((Fraction(float(v)) for v in values), Fraction(0))
+    with numpy.errstate(over="ignore"):
+        return numpy.float32(float(total))
+
+
+def _exact_sum(lib, values, parts):
+    values = _f32(values)
+    return numpy.float32(lib.shim_exact_sum(
+        values.ctypes.data_as(_F), len(values), parts))
+
+
+def test_exact_sums_round_once_in_any_order_and_grouping(lib):
+    """clip_norm.h's sums of squares: the exact sum rounded to float32,
+    bit for bit, whatever the order of the values and however they are
+    split among sums added word by word (the norms' owners), from
+    subnormals to float32's largest values."""
+    rng = numpy.random.default_rng(3)
+    cases = [
+        rng.normal(size=300).astype(numpy.float32) ** 2,
+        (rng.normal(size=200) * 10.0 ** rng.integers(
+            -23, 18, 200)).astype(numpy.float32) ** 2,
+        numpy.array([1e-45, 3e-45, 1.1754942e-38, 2e-39], numpy.float32),
+        numpy.array([3.0e38, 3.0e38, 1.0], numpy.float32),   # past float32
+        numpy.array([1.0, 2.0 ** -24, 2.0 ** -24], numpy.float32),
+        numpy.array([0.0, 0.0], numpy.float32),
+    ]
+    for values in cases:
+        expected = _rounded_exactly(values)
+        for parts in (1, 3, 8):
+            for order in (values, values[::-1], rng.permutation(values)):
+                got = _exact_sum(lib, order, parts)
+                assert got.view(numpy.uint32) == expected.view(
+                    numpy.uint32), (values[:4], parts, got, expected)
+
+
+def test_exact_sums_of_inf_and_nan(lib):
+    """An infinite value makes the sum infinite; a NaN makes it NaN,
+    however the sums are grouped (their flags add by OR)."""
+    inf, nan = numpy.float32(numpy.inf), numpy.float32(numpy.nan)
+    for parts in (1, 2, 3):
+        assert _exact_sum(lib, [1.0, inf, inf, 2.0], parts) == inf
+        assert numpy.isnan(_exact_sum(lib, [inf, nan, 1.0], parts))

@@ -94,6 +94,8 @@ static uint32_t app_penalty_parts(void);
 static float app_penalty(uint32_t part);
 // Takes packets of the app's own partitions; false if the key is not one.
 static bool app_receive(uint32_t key, uint32_t payload);
+// (And clip_norm.h's app_norm_add: the squares of the weights' gradients
+// it owns.)
 
 // ---- The layer's state, readable by the app.
 static layer_params_t params;
@@ -142,6 +144,8 @@ static activation_params_t activation_params;   // the activation's settings
 static uint32_t training_passes;   // forward passes in training so far
 
 static void start_forward_if_ready(void);
+
+#include "clip_norm.h"
 
 // ---- The core's phase.  One sample at a time goes through the core;
 // the next sample's inputs (and carry) may gather meanwhile, which is
@@ -339,9 +343,18 @@ static void start_forward_if_ready(void) {
     }
 }
 
+// The batch's update is ready (after its norm phase, clipping by a
+// norm): the pass is done, and the next waits for the host's commit.
+static void layer_norm_done(void) {
+    phase = LAYER_UPDATE_READY;
+    control_pass_done();
+    control_waiting(WAITING_COMMIT);
+    control_ready();
+}
+
 // The app has prepared the batch's update: once the shared consumers'
-// totals are in too, the pass is done, and the next waits for the host's
-// commit.
+// totals are in too, the gradients are final, and the norms that clip
+// them (if any) are reduced before the update is ready.
 static void layer_update_ready(void) {
     update_prepared = true;
     if (shared_totals_complete < n_shared_consumers) {
@@ -350,10 +363,11 @@ static void layer_update_ready(void) {
     }
     update_prepared = false;
     shared_totals_complete = 0;
-    phase = LAYER_UPDATE_READY;
-    control_pass_done();
-    control_waiting(WAITING_COMMIT);
-    control_ready();
+    if (norm_on()) {
+        norm_batch_end();
+    } else {
+        layer_norm_done();
+    }
 }
 
 // Every shared consumer's totals are in: the update is ready if the app
@@ -473,6 +487,7 @@ static void on_abort(void) {
     }
     shared_totals_complete = 0;
     update_prepared = false;
+    norm_abort();
     inputs_waiting = false;
     carry_waiting = false;
     if (phase != LAYER_APPLYING) {
@@ -717,6 +732,9 @@ static void receive_packet(uint key, uint payload) {
     // chain's and as the copy of its rows a use before it keeps.
     bool totals = n_shared_consumers > 0
             && receive_shared_totals(key, payload);
+    if (!totals && norm_on() && norm_receive(key, payload)) {
+        return;
+    }
     if (!app_receive(key, payload) && !totals
             && !control_receive(key, payload)) {
         log_error("unexpected key 0x%08x", key);
@@ -776,6 +794,9 @@ static void read_gradients(const uint32_t *region, const float *rows) {
             }
             rows += outgoing_words(n, space.n_atoms, &optimizer,
                                    params.streamed);
+            if (norm_on() && !consumer_frozen[u]) {
+                norm_use(&outgoings[u].trained, 0, consumers[u].norm_slot);
+            }
         } else {
             gather_init(&gradient_gathers[u], space, dtcm_alloc(n),
                     params.first_neuron, n);
@@ -797,6 +818,7 @@ static void initialise_training(data_specification_metadata_t *ds) {
     if (dropout_rate > 0.0f) {
         mask = dtcm_alloc(n);
     }
+    norm_setup(ds);
     read_gradients(data_specification_get_region(REGION_GRADIENTS, ds),
             data_specification_get_region(REGION_OUTGOING, ds));
     if (is_softmax_layer()) {

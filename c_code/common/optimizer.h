@@ -78,6 +78,7 @@ static inline void trained_init(trained_t *t, const optimizer_t *o,
     t->n = n;
     t->regulariser[0] = t->regulariser[1] = (regulariser_t) {0.0f, 0.0f};
     t->split = n;
+    t->clip[0] = t->clip[1] = 1.0f;
 }
 
 // The weights' regularisers: `first` for weights 0 .. split - 1, `rest`
@@ -162,10 +163,22 @@ static inline void trained_forget(trained_t *t) {
     zero_floats(t->grads, t->n);
 }
 
-// What Keras does before every optimizer's step: clip each gradient to
-// [-clipvalue, clipvalue], then decay each weight, w - w wd lr.
+// What Keras does before every optimizer's step: clip each gradient by
+// its variable's norm (clipnorm: g clipnorm / max(l2norm, clipnorm)) or
+// by all variables' (global_clipnorm: g scale), the factors of this
+// batch's norm phase (clip_norm.h); or clip it to [-clipvalue,
+// clipvalue]; then decay each weight, w - w wd lr.
 static inline void trained_prepare(const optimizer_t *o, trained_t *t,
                                    float learning_rate) {
+    if (o->norm_mode != NORM_MODE_NONE) {
+        COST(COST_NORM_SCALE, t->n);
+    }
+    for (uint32_t i = 0; o->norm_mode != NORM_MODE_NONE && i < t->n; i++) {
+        float factor = t->clip[i < t->split ? 0 : 1];
+        t->grads[i] = o->norm_mode == NORM_MODE_CLIP
+                ? (t->grads[i] * o->norm_clip) / factor
+                : t->grads[i] * factor;
+    }
     float c = o->clipvalue;
     for (uint32_t i = 0; c > 0.0f && i < t->n; i++) {
         float g = t->grads[i];

@@ -62,6 +62,8 @@ static void supdate_block(uint32_t q) {
     view.regulariser[1] = trained->regulariser[1];
     view.split = trained->split <= first ? 0
             : (trained->split - first < n ? trained->split - first : n);
+    view.clip[0] = trained->clip[0];
+    view.clip[1] = trained->clip[1];
     trained_step(supdate.optimizer, &view, &supdate_step);
 }
 

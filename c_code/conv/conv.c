@@ -73,6 +73,12 @@ static bool app_setup(data_specification_metadata_t *ds) {
     if (params.training) {
         trained_regularise(&trained, kernel_regulariser(),
                 conv_n_weights(&window), bias_regulariser());
+        if (norm_on() && !params.frozen) {
+            norm_use(&trained, 0, norm_own_slot(0));
+            if (params.use_bias) {
+                norm_use(&trained, 1, norm_own_slot(1));
+            }
+        }
         grads = trained.grads;
         if (optimizer.has_state) {
             trained_load_state(&trained, data_specification_get_region(
@@ -307,6 +313,15 @@ static uint32_t app_penalty_parts(void) {
 static float app_penalty(uint32_t part) {
     (void) part;
     return trained_penalty(&trained);
+}
+
+// Every core holds the batch's totals: the first alone adds their squares
+// (the kernel's, then the biases'), which the layer's norm sums once.
+static void app_norm_add(exact_sum_t *sums) {
+    norm_add_squares(&sums[0], &trained, 0, trained.split);
+    if (params.use_bias) {
+        norm_add_squares(&sums[1], &trained, trained.split, trained.n);
+    }
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

@@ -80,6 +80,12 @@ static bool app_setup(data_specification_metadata_t *ds) {
             trained_load_state(&bias_trained, state, stride, n * n_inputs);
         }
     }
+    if (norm_on() && !params.frozen) {
+        norm_use(&kernel_trained, 0, norm_own_slot(0));
+        if (has_bias()) {
+            norm_use(&bias_trained, 0, norm_own_slot(1));
+        }
+    }
     shared.on = false;
     shared.reports = true;
     if (params.training) {
@@ -215,6 +221,17 @@ static float app_penalty(uint32_t j) {
         penalty = penalty + penalty_of(bias_regulariser(), &bias[j], 1);
     }
     return penalty;
+}
+
+// The squares of the core's kernel gradients (its rows, or its block's
+// parts of them), then its biases' (none on a partial core: the last
+// block's add them); streamed, read in place.  Every element is one
+// core's: the norm's exact sum is the same on every slicing.
+static void app_norm_add(exact_sum_t *sums) {
+    norm_add_squares(&sums[0], &kernel_trained, 0, kernel_trained.n);
+    if (has_bias()) {
+        norm_add_squares(&sums[1], &bias_trained, 0, bias_trained.n);
+    }
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

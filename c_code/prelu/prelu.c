@@ -75,6 +75,9 @@ static bool app_setup(data_specification_metadata_t *ds) {
         trained_load_state(&trained, data_specification_get_region(
                 REGION_OPTIMIZER_STATE, ds), n, 0);
     }
+    if (norm_on() && !params.frozen) {
+        norm_use(&trained, 0, norm_own_slot(0));
+    }
     if (prelu.chained) {
         element_grads = dtcm_zeros(params.n_neurons);
         chain_setup(prelu.chain_key, key_space_of(prelu.chain_base,
@@ -191,6 +194,12 @@ static float app_penalty(uint32_t part) {
         return trained_penalty(&trained);
     }
     return penalty_of(kernel_regulariser(), &alphas[part], 1);
+}
+
+// The alphas' squares: each core its own (chained: the first core the
+// totals, which every core holds).
+static void app_norm_add(exact_sum_t *sums) {
+    norm_add_squares(&sums[0], &trained, 0, trained.n);
 }
 
 static bool app_receive(uint32_t key, uint32_t payload) {

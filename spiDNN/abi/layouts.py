@@ -183,6 +183,10 @@ REGIONS = {
     # the dense app, training a layer applied more than once: its
     # SHARED_PARAMS (the chain of the uses' gradients)
     "SHARED": 17,
+    # every layer app training with Keras' clipnorm or global_clipnorm
+    # (clip_norm.h): a NORM_SOURCE record per layer whose gradient norms
+    # the core gathers, after their count
+    "NORM_SOURCES": 18,
 }
 
 #: Sources (inputs) and consumers (gradient sources) a layer core takes
@@ -328,7 +332,21 @@ WAITING = {
                               # batch end
     "commit": 6,              # the host's commit of the batch
     "resume": 7,              # the host's resume after an abort
+    "norm": 8,                # the gradient norms' words at a batch end
+                              # (clip_norm.h)
 }
+
+#: Keras' gradient clipping by a norm (clip_norm.h): none, each
+#: variable's (clipnorm) or all variables' together (global_clipnorm).
+NORM_MODES = {
+    "none": 0,
+    "clip": 1,
+    "global": 2,
+}
+#: Keys of one owner's variable in the norm partition: its words at
+#: variable * NORM_WORD_STRIDE + word (clip_norm.h), EXACT_WORDS of them.
+NORM_WORD_STRIDE = 16
+EXACT_WORDS = 11
 
 
 def _cost_points():
@@ -357,6 +375,10 @@ def _cost_points():
         "input_gradient",     # a windowed layer's dL/dx: its multiplies
         "chain",              # conv, prelu: a link of the gradient-sum chain
         "control",            # a control command carried out: 1
+        "norm_add",           # clip_norm.h: gradients squared into a norm
+        "norm_word",          # ... a norm's word received: 1
+        "norm_factor",        # ... the slots' clip factors: slots
+        "norm_scale",         # the gradients clipped by them: weights
     ]
     for variants in (ACTIVATIONS, LOSSES, POOL_MODES, MERGE_OPS, METRICS,
                      REDUCTIONS):
@@ -504,7 +526,30 @@ LAYER_PARAMS = Struct("layer_params", [
                     "its layer's weight penalty, asked by send_penalty)"),
     ("frozen", "training: 1 for Keras' trainable=False: no weight "
                "gradients and no update (dL/dx still goes back)"),
+    ("norm_mode", "one of NORM_MODE_*: Keras' clipnorm or "
+                  "global_clipnorm (clip_norm.h)"),
+    ("norm_clip", "float32 bits: the clipnorm or global_clipnorm"),
+    ("norm_inverse_clip", "float32 bits: global_clipnorm: float32(1 / "
+                          "global_clipnorm), as Keras divides in Python"),
+    ("norm_key", "first key of this core's norm partition"),
+    ("norm_sends", "1: the core owns parts of its layer's variables and "
+                   "sends their sums of squares"),
+    ("norm_variables", "its layer's variables (kernel, bias): the sums "
+                       "it sends, and its own slots (clipnorm) 0, 1"),
+    ("norm_slots", "the norms the core gathers (NORM_SOURCES' slots)"),
 ])
+
+#: A layer whose gradient norms a core gathers (the NORM_SOURCES region):
+#: its norm partition's key space, how many of its cores send, and the
+#: slot each of its variables adds to (NO_NORM_SLOT: one not needed).
+NORM_SOURCE = Struct("norm_source", [
+    *KEY_SPACE_FIELDS,
+    ("n_variables", "the variables each sender sends"),
+    ("senders", "the layer's cores that send (owners)"),
+    ("slot_0", "the slot its first variable (the kernel) adds to"),
+    ("slot_1", "the slot its second variable (the bias) adds to"),
+])
+NO_NORM_SLOT = 0xFFFFFFFF
 
 #: One source of a layer core's input vector (the SOURCES region): the
 #: sender's key space and the slice of its neurons the core takes, which
@@ -532,6 +577,9 @@ GRADIENT = Struct("gradient", [
     *key_space_fields("totals"),
     ("totals_rows", "dense deltas from a shared Dense: its inputs (the "
                     "length of a kernel row in the totals); 0: not shared"),
+    ("norm_slot", "dense deltas, clipping by a norm: the slot of the "
+                  "consumer's kernel norm, which its rows here are scaled "
+                  "by"),
 ])
 
 #: A shared Dense's core (the SHARED region): the chain over its uses that
@@ -740,7 +788,7 @@ def conv_stream_region_words(n_params, n_positions, n_inputs, training,
 
 def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
                      n_states=0, streamed=False, carried=False,
-                     rows_in_sdram=False):
+                     rows_in_sdram=False, norm_slots=0):
     """DTCM that layer_core.h allocates for any layer app.
 
     :param n_inputs: the inputs the core takes (its block, 2-D)
@@ -767,6 +815,7 @@ def layer_dtcm_bytes(n_neurons, n_inputs, training, gradients, dropout,
             floats += n_neurons                  # the consumers' sum
         if dropout:
             floats += n_neurons                  # the mask
+        floats += norm_slots * EXACT_WORDS       # clip_norm.h's sums
     return 4 * floats
 
 
@@ -780,7 +829,8 @@ def c_header():
            f"#define CONV_STREAM_BLOCK {CONV_STREAM_BLOCK}u",
            f"#define MAX_SOURCES {MAX_SOURCES}u",
            f"#define MAX_GRADIENTS {MAX_GRADIENTS}u",
-           f"#define PRELU_AXES {PRELU_AXES}u", ""]
+           f"#define PRELU_AXES {PRELU_AXES}u",
+           f"#define NO_NORM_SLOT {NO_NORM_SLOT}u", ""]
     for prefix, values in (("ACTIVATION", ACTIVATIONS),
                            ("ACTIVATION_CLIP", ACTIVATION_CLIPS),
                            ("LOSS", LOSSES), ("REDUCTION", REDUCTIONS),
@@ -788,6 +838,7 @@ def c_header():
                            ("GRADIENT_SOURCE", GRADIENT_SOURCES),
                            ("MERGE_OP", MERGE_OPS),
                            ("CONTROL", CONTROLS), ("WAITING", WAITING),
+                           ("NORM_MODE", NORM_MODES),
                            ("OPTIMIZER", OPTIMIZERS), ("METRIC", METRICS),
                            ("COST", COST_POINTS)):
         out += [f"#define {prefix}_{name.upper()} {value}u"
@@ -811,7 +862,7 @@ def c_header():
     # The control partition's keys: one per command.
     out += [f"#define N_CONTROLS {len(CONTROLS)}u",
             f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
-    for params in (LAYER_PARAMS, SOURCE, GRADIENT, SHARED_PARAMS,
+    for params in (LAYER_PARAMS, SOURCE, GRADIENT, NORM_SOURCE, SHARED_PARAMS,
                    MERGE_PARAMS, MERGE_INPUT, PRELU_PARAMS, WINDOW_PARAMS,
                    LOSS_PARAMS, FEEDER_PARAMS,
                    CORE_STATUS):

@@ -12,6 +12,9 @@
 - ``shared_chain``: a shared Dense's gradients summed along its uses at
   each batch end, core by core of a slice, and the totals to the layers
   before its uses (which keep copies of its rows);
+- ``norm``: clipping by a norm (Keras' clipnorm, global_clipnorm), the
+  exact sums of squares of the gradients each core owns, at each batch
+  end, to every core that steps those weights (clip_norm.h);
 - ``weights``: each core's trained weights to the host after ``fit``;
 - ``loss``: each sample's loss to the host;
 - ``penalty``: a regularised layer's cores' parts of its weight penalty
@@ -30,6 +33,7 @@ SOFTMAX_BACKWARD = "softmax_backward"
 EXCHANGE = "exchange"
 GRADIENT_CHAIN = "gradient_chain"
 SHARED_CHAIN = "shared_chain"
+NORM = "norm"
 WEIGHTS = "weights"
 LOSS = "loss"
 PENALTY = "penalty"

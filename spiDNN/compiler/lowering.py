@@ -243,8 +243,23 @@ class CoreLayer:
             self.dropout_rate > 0 and not partial,
             training.optimizer.n_states if training else 0,
             streamed and vertex_class.streams_inputs(),
-            carried, rows_in_sdram=streamed) + 4 * vertex_class.app_dtcm_floats(
-                self, n_neurons, training, streamed, inputs, partial)
+            carried, rows_in_sdram=streamed,
+            norm_slots=self.norm_slots(training)) + 4 * (
+                vertex_class.app_dtcm_floats(
+                    self, n_neurons, training, streamed, inputs, partial))
+
+    def norm_slots(self, training):
+        """Training with Keras' clipnorm: the gradient norms a core of the
+        layer gathers (clip_norm.h), one per weight array of its layer
+        and per Dense consumer whose rows it copies; global_clipnorm: one,
+        all of them; else none."""
+        mode = training.optimizer.norm_mode if training else "none"
+        if mode == "none":
+            return 0
+        if mode == "global":
+            return 1
+        return len(self.layer.weights) + sum(
+            kind == "dense_deltas" for kind, _ in self.gradients())
 
 
 def blocks_of(layer, inputs_per_core):

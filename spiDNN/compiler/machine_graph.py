@@ -46,7 +46,7 @@ from spiDNN.compiler.vertices.keys import index_of_keys, key_space
 from spiDNN.compiler.vertices.loss import LossVertex
 from spiDNN.abi import layouts
 from spiDNN.abi.partitions import (
-    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, PENALTY, RELAY, WEIGHTS,
+    BACKWARD, CONTROL, FORWARD, LABELS, LOSS, NORM, PENALTY, RELAY, WEIGHTS,
     backward_to)
 
 INPUT_LABEL = "input"
@@ -114,6 +114,7 @@ class ModelGraph:
         for core in self.core_layers:
             self._add_gradients(core)
         self._add_shared_chains()
+        self._add_norms()
         #: The vertex computing each of the model's outputs, in order.
         self.output_vertices = [None] * len(model.outputs)
         for core in self.core_layers:
@@ -177,6 +178,65 @@ class ModelGraph:
                        if any(use in vertex.dense_uses() for use in uses)]
             for vertex in uses + holders:
                 self._edge(uses[-1], vertex, partition)
+
+    def _add_norms(self):
+        """Training with Keras' clipnorm or global_clipnorm (clip_norm.h):
+        every vertex that steps weights (its layer's, or its copies of a
+        Dense consumer's rows) gathers the norms of what it steps from
+        the cores owning them (each owning vertex once: a slot per norm,
+        clipnorm's one per variable, global_clipnorm's one for all)."""
+        trained = [vertex for vertex in self.layer_vertices
+                   if vertex.training]
+        if not trained or trained[0].norm_mode == "none":
+            return
+        whole = trained[0].norm_mode == "global"
+        owners = {}          # each layer's (its owner's) owning vertices
+        for vertex in trained:
+            if vertex.owns_norms:
+                owners.setdefault(id(vertex.layer.owner), []).append(vertex)
+        for vertex in trained:
+            consumers = [consumer for consumer in dict.fromkeys(
+                vertex.dense_uses()) if consumer.steps_weights]
+            if not (vertex.steps_weights or consumers):
+                continue
+            if whole:
+                vertex.norm_sources = [(owner, 0, 0) for layer_owners in
+                                       owners.values()
+                                       for owner in layer_owners]
+                vertex.norm_slots = 1
+                vertex.norm_consumer_slots = {c: 0 for c in consumers}
+            else:
+                self._clipnorm_slots(vertex, consumers, owners)
+            for owner, _, _ in vertex.norm_sources:
+                self._edge(owner, vertex, NORM)
+
+    @staticmethod
+    def _clipnorm_slots(vertex, consumers, owners):
+        """clipnorm: the vertex's own variables take slots 0 and 1, each
+        Dense consumer's kernel the next (a consumer that is a use of
+        the vertex's own layer, its kernel's slot 0)."""
+        no_slot = layouts.NO_NORM_SLOT
+        own = id(vertex.layer.owner)
+        kernel_slots = {own: 0}
+        sources = {}
+        if vertex.steps_weights:
+            for owner in owners.get(own, []):
+                sources[owner] = (0, 1 if owner.norm_variables > 1
+                                  else no_slot)
+        slots = len(vertex.layer.weights)
+        vertex.norm_consumer_slots = {}
+        for consumer in consumers:
+            layer = id(consumer.layer.owner)
+            if layer not in kernel_slots:
+                kernel_slots[layer] = slots
+                slots += 1
+            slot = kernel_slots[layer]
+            vertex.norm_consumer_slots[consumer] = slot
+            for owner in owners.get(layer, []):
+                sources.setdefault(owner, (slot, no_slot))
+        vertex.norm_slots = max(slots, 1)
+        vertex.norm_sources = [(owner, *pair)
+                               for owner, pair in sources.items()]
 
     def _add_layer(self, core, sources, training):
         """The layer's vertices, each input block's (one, 1-D), with

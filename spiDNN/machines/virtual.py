@@ -7,7 +7,8 @@ from spinn_front_end_common.data import FecDataView
 
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.machines.run_report import RunReport
-from spiDNN.abi.partitions import CONTROL, GRADIENT_CHAIN, PENALTY, WEIGHTS
+from spiDNN.abi.partitions import (
+    CONTROL, GRADIENT_CHAIN, NORM, PENALTY, WEIGHTS)
 from spiDNN.vm import clock, timing
 from spiDNN.vm.build import build_virtual_machine
 from spiDNN.vm.fault_setup import apply_faults
@@ -318,7 +319,7 @@ def _report(vm, host, session, graph, counted, n_samples, seconds):
                     per_batch[name] += sent
             else:
                 per_partition[name] += sent
-                if partition == GRADIENT_CHAIN:
+                if partition in (GRADIENT_CHAIN, NORM):
                     per_batch[name] += sent
     return RunReport(
         backend="virtual", samples=n_samples, cores=len(vm.app_cores),

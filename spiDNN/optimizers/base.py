@@ -11,11 +11,8 @@ from spiDNN.abi import optimizers as abi
 
 F32_MAX = float(numpy.finfo(numpy.float32).max)
 
-#: Keras' gradient-norm clippings, which spiDNN refuses, and why.
-NORM_CLIPPINGS = ("clipnorm", "global_clipnorm")
-NORM_CLIPPING_WHY = ("it needs a norm over weights that many cores hold "
-                     "(clipvalue, which clips each gradient, runs on the "
-                     "cores)")
+#: Keras' gradient clippings, of which an optimizer takes one at most.
+CLIPPINGS = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
 def checked_learning_rate(value):
@@ -76,8 +73,11 @@ class Optimizer:
         before each step (None: none)
     :param clipvalue: Keras' gradient clipping to [-clipvalue, clipvalue]
         (None: none)
-    :param clipnorm, global_clipnorm: refused (not None): they need a norm
-        over weights that many cores hold
+    :param clipnorm: Keras' clipping of each weight array's gradient to
+        that norm (None: none), reduced across the cores holding the
+        array at each batch end (c_code/common/clip_norm.h)
+    :param global_clipnorm: Keras' clipping of all the gradients together
+        to that norm (None: none), reduced across every training core
     """
 
     #: Its entry in spiDNN/abi/optimizers.py's table.
@@ -104,18 +104,44 @@ class Optimizer:
 
     def __init__(self, learning_rate, weight_decay=None, clipvalue=None,
                  clipnorm=None, global_clipnorm=None):
-        for setting, value in zip(NORM_CLIPPINGS,
-                                  (clipnorm, global_clipnorm)):
-            if value is not None:
-                raise SpiDNNConfigurationError(
-                    f"{type(self).__name__}({setting}={value!r}): spiDNN "
-                    f"computes no {setting}: {NORM_CLIPPING_WHY}; leave it "
-                    f"out")
         self.learning_rate = checked_learning_rate(learning_rate)
         self.weight_decay = None if weight_decay is None else fraction(
             weight_decay, "weight_decay", 0.0, F32_MAX)
-        self.clipvalue = None if clipvalue is None else fraction(
-            clipvalue, "clipvalue", 0.0, F32_MAX)
+        clippings = {}
+        for setting, value in zip(CLIPPINGS,
+                                  (clipnorm, clipvalue, global_clipnorm)):
+            clippings[setting] = None if value is None else fraction(
+                value, setting, 0.0, F32_MAX)
+        given = [setting for setting, value in clippings.items()
+                 if value is not None]
+        if len(given) > 1:
+            raise SpiDNNConfigurationError(
+                f"{type(self).__name__}: only one of clipnorm, clipvalue "
+                f"and global_clipnorm can be set (as in Keras), got "
+                + ", ".join(f"{s}={clippings[s]!r}" for s in given))
+        self.clipnorm = clippings["clipnorm"]
+        self.clipvalue = clippings["clipvalue"]
+        self.global_clipnorm = clippings["global_clipnorm"]
+
+    @property
+    def norm_mode(self):
+        """layouts.NORM_MODES' name of the clipping by a norm: "clip"
+        (clipnorm), "global" (global_clipnorm) or "none" (Keras clips
+        only where the setting is above 0)."""
+        if self.clipnorm:
+            return "clip"
+        return "global" if self.global_clipnorm else "none"
+
+    def norm_fields(self):
+        """The clipping fields of a core's params (layouts.LAYER_PARAMS'
+        norm_mode, norm_clip, norm_inverse_clip) for a core that takes
+        part in the norm phase: float32 of the setting, and of its
+        inverse computed in Python's double, as Keras divides."""
+        clip = self.clipnorm or self.global_clipnorm or 0.0
+        return {"norm_mode": layouts.NORM_MODES[self.norm_mode],
+                "norm_clip": layouts.float_bits(float(f32(clip))),
+                "norm_inverse_clip": layouts.float_bits(
+                    float(f32(1.0 / clip)) if clip else 0.0)}
 
     def states(self):
         """The state arrays (of ``ABI.states``) the cores keep with these

@@ -5,19 +5,16 @@ import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.keras.settings import first_unsupported, shown
-from spiDNN.optimizers.base import (
-    NAMES, NORM_CLIPPING_WHY, NORM_CLIPPINGS, Optimizer)
+from spiDNN.optimizers.base import CLIPPINGS, NAMES, Optimizer
 
 #: The settings every Keras optimizer's counterpart takes over.
-_COMMON = ("learning_rate", "weight_decay", "clipvalue")
+_COMMON = ("learning_rate", "weight_decay") + CLIPPINGS
 _KERAS_DEFAULTS = {
-    "clipnorm": None, "global_clipnorm": None, "use_ema": False,
-    "loss_scale_factor": None, "gradient_accumulation_steps": None,
+    "use_ema": False, "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
 }
 #: Settings that do nothing while their switch (use_ema) is off.
 _KERAS_IDLE = {"name", "ema_momentum", "ema_overwrite_frequency"}
-#: Why a Keras setting is refused, where it is not plain.
-_WHY = {setting: f": {NORM_CLIPPING_WHY}" for setting in NORM_CLIPPINGS}
 #: Keras optimizers spiDNN knows and does not run, by Keras class name
 #: (lower case: its string), with why.
 _REFUSED = {
@@ -98,8 +95,7 @@ def _from_keras(optimizer):
         setting, value = unsupported
         raise SpiDNNConfigurationError(
             f"Keras {name} with {setting}={shown(value)}: spiDNN computes "
-            f"{name} on the cores without {setting}"
-            f"{_WHY.get(setting, '')}; leave it out")
+            f"{name} on the cores without {setting}; leave it out")
     settings = {key: config[key] for key in taken}
     # A schedule: the optimizer's own object, evaluated at each step.
     schedule = getattr(optimizer, "_learning_rate", None)

@@ -74,7 +74,8 @@ def _labels(loss, n_outputs, rng):
 
 
 def _run(input_shape, layers, loss, optimizer, metrics=(), predict=True,
-         validation=False, batch_size=BATCH_SIZE, seed=0, graph=False):
+         validation=False, batch_size=BATCH_SIZE, seed=0, graph=False,
+         clipping=None):
     if graph:
         x = Input(*input_shape)
         model = spiDNN.Model(x, layers(x), seed=seed)
@@ -83,7 +84,10 @@ def _run(input_shape, layers, loss, optimizer, metrics=(), predict=True,
         model.add(Input(*input_shape))
         for layer in layers():
             model.add(layer)
-    model.compile(optimizer=OPTIMIZERS[optimizer](), loss=loss,
+    trainer = OPTIMIZERS[optimizer]()
+    for setting, value in (clipping or {}).items():
+        setattr(trainer, setting, value)    # Keras' clipnorm, ...
+    model.compile(optimizer=trainer, loss=loss,
                   metrics=list(metrics) or None)
     rng = numpy.random.default_rng(seed)
     x = rng.normal(size=(N_SAMPLES, *input_shape)).astype(numpy.float32)
@@ -375,6 +379,21 @@ FIT = {
     # applied twice (one chain over both uses' cores).
     "shared-dense": graph((5,), _shared_dense, CCE, "adam"),
     "shared-conv": graph((5, 5, 1), _shared_conv, SCCE, "sgd_momentum"),
+    # Clipping by a norm (clip_norm.h): each app's owned squares, the
+    # words it gathers and the gradients it scales (a pooling core's of
+    # the Dense rows it copies).
+    "clipnorm-mlp": mlp(5, [(4, "tanh"), (3, "softmax")], 2, CCE, "sgd",
+                        clipping={"clipnorm": 0.1}),
+    "clipnorm-conv-prelu": model((5, 5, 1), lambda: [
+        Conv2D(2, 3, neurons_per_core=4), PReLU(0.2, neurons_per_core=6),
+        MaxPooling2D(2), Flatten(), Dense(2, activation="softmax")], SCCE,
+        "sgd_momentum", clipping={"clipnorm": 0.1}),
+    "global-clipnorm-shared-prelu": model((6, 6, 1), lambda: [
+        Conv2D(2, 3, activation="relu", neurons_per_core=8),
+        PReLU(0.2, shared_axes=[1, 2], neurons_per_core=8), Flatten(),
+        Dense(3, activation="tanh", neurons_per_core=2),
+        Dense(2, activation="softmax")], SCCE, "adam",
+        clipping={"global_clipnorm": 0.1}),
 }
 
 def variant_cases(variant):

@@ -25,6 +25,8 @@ typedef struct optimizer_t {
 #undef OPTIMIZER_FIELD
     float weight_decay;            // 0: none
     float clipvalue;               // 0: none
+    uint32_t norm_mode;            // NORM_MODE_*: clipnorm, global_clipnorm
+    float norm_clip;               // its value
     uint32_t has_state;            // the state starts from SDRAM
 } optimizer_t;
 
@@ -56,6 +58,10 @@ typedef struct trained_t {
     // kernel), [1] for the rest (a conv's biases after its kernel).
     regulariser_t regulariser[2];
     uint32_t split;
+    // Clipping by a norm (clip_norm.h), each part's factor for the step:
+    // clipnorm's divisor max(l2norm, clipnorm) of the part's variable, or
+    // global_clipnorm's scale.
+    float clip[2];
 } trained_t;
 
 // <name>_n_states and <name>_cost_point of an optimizer whose settings
@@ -87,6 +93,8 @@ static inline optimizer_t optimizer_from_params(const layer_params_t *p) {
 #undef OPTIMIZER_FIELD
     o.weight_decay = bits_to_float(p->weight_decay);
     o.clipvalue = bits_to_float(p->clipvalue);
+    o.norm_mode = p->norm_mode;
+    o.norm_clip = bits_to_float(p->norm_clip);
     o.has_state = p->has_state;
     return o;
 }

@@ -217,6 +217,12 @@ class ConvVertex(WindowVertex):
                 "chain_last": last_index})
         return fields
 
+    def norm_owner_cores(self):
+        # Every core holds the batch's totals: the first sends their
+        # squares (a shared layer's first use's).
+        return [core for core in super().norm_owner_cores()
+                if core.core_index == 0]
+
     def n_penalty_packets(self, machine_vertex):
         # Every core holds the whole kernel: the first reports its
         # penalty, one sum the same on every slicing (a shared layer's

@@ -25,7 +25,8 @@ from spiDNN.compiler.vertices.app_machine_vertex import (
     APP_BASE_BYTES, AppMachineVertex, struct_words)
 from spiDNN.compiler.vertices.keys import NO_KEY_SPACE, key_space, prefixed
 from spiDNN.abi.partitions import (
-    BACKWARD, CONTROL, FORWARD, PENALTY, SOFTMAX, SOFTMAX_BACKWARD, WEIGHTS)
+    BACKWARD, CONTROL, FORWARD, NORM, PENALTY, SOFTMAX, SOFTMAX_BACKWARD,
+    WEIGHTS)
 
 #: The regulariser fields of a layer without a regulariser.
 _NO_REGULARIZER = {name: 0 for name, _ in layouts.REGULARIZER_FIELDS}
@@ -125,6 +126,13 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         #: A layer with weights applied more than once: every use's
         #: vertex, in use order (set by the graph); [] if used once.
         self.shared_vertices = []
+        #: Clipping by a norm, the norms the cores gather (set by the
+        #: graph: clip_norm.h's NORM_SOURCES): [(sending vertex, slot of
+        #: its first variable, of its second)], the slot of each Dense
+        #: consumer's kernel (for its rows here), and the slots.
+        self.norm_sources = []
+        self.norm_consumer_slots = {}
+        self.norm_slots = 0
 
     # ----------------------------------------------------- the contract
     @classmethod
@@ -177,7 +185,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         """2-D: the source's machine vertices whose keys
         ``machine_vertex`` takes: its input block's cores, its slice's
         core of the previous block (the carry) or of the last (deltas);
-        any other source's (the next layer's, the control's): all."""
+        the norms' owners; any other source's (the next layer's, the
+        control's): all."""
+        if partition_id == NORM:
+            return source_vertex.norm_owner_cores()
         lo = self.source_offsets[0] + self.block_first
         hi = lo + self.block_inputs
         if (self.is_block_of_split and source_vertex is self.source_vertex
@@ -204,8 +215,76 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
 
     def key_space_shape(self, partition_id):
         """(atoms per core, atoms) of a partition whose keys do not number
-        the layer's neurons, else None."""
+        the layer's neurons (a norm's: its variables' words), else None."""
+        if partition_id == NORM:
+            per_core = self.norm_variables * layouts.NORM_WORD_STRIDE
+            return per_core, per_core * self.n_slices
         return None
+
+    # ---------------------------------------------- clipping by a norm
+    @property
+    def norm_mode(self):
+        """layouts.NORM_MODES' name of the training's clipping by a norm
+        (Keras' clipnorm: "clip", global_clipnorm: "global"), or
+        "none"."""
+        return self.training.optimizer.norm_mode if self.training else (
+            "none")
+
+    @property
+    def steps_weights(self):
+        """Training, the cores step the layer's weights (not frozen)."""
+        return bool(self.training and self.layer.weights
+                    and not self.frozen)
+
+    @property
+    def norm_variables(self):
+        """The layer's weight arrays (Keras' variables: a kernel, a bias)
+        whose gradients' squares its owning cores send; 0 if the cores
+        step none."""
+        return len(self.layer.weights) if self.steps_weights else 0
+
+    @property
+    def owns_norms(self):
+        """Clipping by a norm, the vertex's cores own parts of its layer's
+        gradients (a shared layer's first use's: every use holds the same
+        totals)."""
+        return (self.norm_mode != "none" and bool(self.norm_variables)
+                and self.sends_weights)
+
+    def norm_owner_cores(self):
+        """Of an owning vertex (mapped), the cores that send their parts'
+        sums of squares: each holds its own part (a Dense's slices, each
+        of a 2-D split's blocks).  A layer whose cores all hold the same
+        totals overrides this (its first)."""
+        return list(self.machine_vertices) if self.owns_norms else []
+
+    def norm_words_received(self):
+        """The norms' words a core receives at each batch end."""
+        return sum(len(sender.norm_owner_cores()) * sender.norm_variables
+                   * layouts.EXACT_WORDS
+                   for sender, _, _ in self.norm_sources)
+
+    def norm_fields(self, machine_vertex):
+        """The core's clip_norm.h fields of layer_params."""
+        if not self.norm_slots:
+            return {"norm_mode": layouts.NORM_MODES["none"],
+                    "norm_clip": 0, "norm_inverse_clip": 0, "norm_key": 0,
+                    "norm_sends": 0, "norm_variables": 0, "norm_slots": 0}
+        sends = machine_vertex in self.norm_owner_cores()
+        return {**self.training.optimizer.norm_fields(),
+                "norm_key": machine_vertex._key(NORM, sends),
+                "norm_sends": int(sends),
+                "norm_variables": self.norm_variables,
+                "norm_slots": self.norm_slots}
+
+    def norm_records(self):
+        """The NORM_SOURCES region."""
+        return _records(layouts.NORM_SOURCE, [
+            {**key_space(sender, NORM),
+             "n_variables": sender.norm_variables,
+             "senders": len(sender.norm_owner_cores()),
+             "slot_0": slot_0, "slot_1": slot_1}
+            for sender, slot_0, slot_1 in self.norm_sources])
 
     # ------------------------------------------- the work of one core
     @classmethod
@@ -389,7 +468,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if not self.training:
             return forward
         gathered = self.core_layer.gradient_packets(n, self.is_partial)
-        return 2 * forward + self.n_slices * gathered + (
+        # The norms' words, counted as if every sample ended a batch
+        # (as conv's chain): the pass that ends one must have the time.
+        norms = self.n_slices * self.norm_words_received()
+        return 2 * forward + self.n_slices * gathered + norms + (
             self.extra_deliveries() + self.shared_totals_deliveries())
 
     def input_deliveries(self, inputs):
@@ -478,6 +560,9 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         if self.training:
             words += 1 + len(layouts.GRADIENT.fields) * len(
                 self.gradient_uses)
+        if self.norm_slots:
+            words += 1 + len(layouts.NORM_SOURCE.fields) * len(
+                self.norm_sources)
         return ConstantSDRAM(
             APP_BASE_BYTES + layouts.LAYER_PARAMS.n_bytes
             + self.EXTRA_REGION_BYTES + 4 * words)
@@ -646,7 +731,8 @@ class LayerMachineVertex(AppMachineVertex):
                        else NO_KEY_SPACE),
             **vertex.regularizer_fields(),
             penalty_key=self._key(PENALTY, vertex.n_penalty_packets(self) > 0),
-            frozen=int(vertex.frozen))
+            frozen=int(vertex.frozen),
+            **vertex.norm_fields(self))
 
     def outgoing_weights(self):
         """Each Dense consumer's kernel rows of this slice's neurons
@@ -695,7 +781,9 @@ class LayerMachineVertex(AppMachineVertex):
              **key_space(consumer, partition),
              **vertex.consumer_regularizer(consumer, kind),
              "frozen": int(kind == "dense_deltas" and consumer.frozen),
-             **_totals_fields(consumer, kind)}
+             **_totals_fields(consumer, kind),
+             "norm_slot": vertex.norm_consumer_slots.get(
+                 consumer, layouts.NO_NORM_SLOT)}
             for consumer, partition, kind in vertex.gradient_uses])
 
     def regions(self):
@@ -704,6 +792,8 @@ class LayerMachineVertex(AppMachineVertex):
                    ("SOURCES", self.source_records())]
         if vertex.training:
             regions.append(("GRADIENTS", self.gradient_records()))
+        if vertex.norm_slots:
+            regions.append(("NORM_SOURCES", vertex.norm_records()))
         weights = vertex.weights_words(self.vertex_slice)
         if len(weights):
             regions.append(("WEIGHTS", weights))

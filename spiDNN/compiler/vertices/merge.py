@@ -66,7 +66,7 @@ class MergeVertex(WithoutWeights, LayerVertex):
             if partition_id == backward_to(k):
                 return (self.rows_per_core * k_row,
                         _source_units(self.layer, k))
-        return None
+        return super().key_space_shape(partition_id)
 
     def sends_to(self, k):
         return bool(self.training) and self.core_layer.sends_backward_to(k)

@@ -104,6 +104,12 @@ class PReLUVertex(MergeVertex):
                 alpha[self._alpha_slice(machine_vertex.vertex_slice)] = sent
         return [alpha.reshape(self.layer.alpha_shape)]
 
+    def norm_owner_cores(self):
+        # Shared alphas: every core holds their totals, the first sends
+        # their squares; else each core its own alphas'.
+        return [core for core in super().norm_owner_cores()
+                if self._sends_alphas(core)]
+
     def n_penalty_packets(self, machine_vertex):
         """A part per alpha held; shared, the first core's one."""
         if not self.regularised:

@@ -87,7 +87,7 @@ class WindowVertex(LayerVertex):
     def key_space_shape(self, partition_id):
         if partition_id == BACKWARD:
             return self.n_owned, self.layer.n_inputs
-        return None
+        return super().key_space_shape(partition_id)
 
     # ------------------------------------------------ receptive fields
     def owned(self, core_index):
