@@ -65,6 +65,12 @@ def _array_batch_size(batch_size, n_samples, steps, default):
     return -(-n_samples // steps) if steps else default
 
 
+def _counted(batch, sizes):
+    """``batch``, its length appended to ``sizes`` (predict's hooks)."""
+    sizes.append(len(batch))
+    return batch
+
+
 def _samples_of_steps(n_samples, batch_size, steps):
     """The samples of the first ``steps`` batches of arrays (Keras warns
     when the data runs out first)."""
@@ -484,21 +490,24 @@ class Model:
         virtual one unless a board is configured), a chunk of samples at
         a time.  ``batch_size`` (Keras' 32 by default) and ``steps`` say
         how many samples: the first ``steps`` batches, as Keras.
-        ``callbacks``: refused unless none (no hooks run during predict).
+        ``callbacks`` get Keras' on_predict_* hooks, each batch's with its
+        outputs, once the machine has run the batches (a chunk at a time).
         """
         self._check_built()
         from spiDNN.training import loop
-        loop.refuse_test_callbacks(callbacks, "predict")
+        given = loop.listed(callbacks)
         if batch_size is not None:
             positive_int(batch_size, "batch_size")
         steps = steps_argument(steps, "steps")
         kind = kind_of(x, "x")
+        sizes = []
         if kind == "array":
             inputs = self._check_inputs(x)
+            size = _array_batch_size(batch_size, len(inputs), steps,
+                                     KERAS_BATCH_SIZE)
             if steps is not None:
-                inputs = inputs[:_samples_of_steps(len(inputs), (
-                    _array_batch_size(batch_size, len(inputs), steps,
-                                      KERAS_BATCH_SIZE)), steps)]
+                inputs = inputs[:_samples_of_steps(len(inputs), size, steps)]
+            sizes = loop.batch_sizes(len(inputs), size)
         else:
             if batch_size is not None:
                 _refuse_batch_size(kind, "predict")
@@ -507,7 +516,11 @@ class Model:
             source.convert = lambda x, y, weights: (
                 self._check_inputs(x), None)
             batches = Steps(source, steps)
-            inputs = (batch.inputs for batch in batches.epoch())
+            inputs = (_counted(batch.inputs, sizes)
+                      for batch in batches.epoch())
+        calls = loop.Callbacks(given, self, {
+            "verbose": verbose, "epochs": 1,
+            "steps": len(sizes) if kind == "array" else None})
         with self._nested():
             self._pull_weights()
             self.check_fits()
@@ -516,6 +529,8 @@ class Model:
         self.last_run = last_run if not self._fitting else self.last_run
         outputs = [values.reshape((len(values),) + layer.output_shape)
                    for values, layer in zip(outputs, self.outputs)]
+        loop.run_predict_hooks(calls, outputs, sizes,
+                               kind != "array" and batches.stopped)
         # As Keras 3: an array for one output, a list for a list of them,
         # a dict (in the order it was given) for a dict of them.
         if isinstance(self._output_form, list):
@@ -864,11 +879,12 @@ class Model:
         32 by default, for arrays).  With ``sample_weight`` (as ``fit``'s,
         arrays only; a streamed x's elements ``(x, y, sample_weight)``
         carry theirs) the loss is weighted, the metrics not (Keras'
-        compiled ``metrics``).  ``callbacks``: refused unless none (no
-        hooks run during evaluate)."""
+        compiled ``metrics``).  ``callbacks`` get Keras' on_test_* hooks,
+        each batch's with the logs so far, once the machine has evaluated
+        the batches (a chunk at a time)."""
         self._check_built()
         from spiDNN.training import loop
-        loop.refuse_test_callbacks(callbacks, "evaluate")
+        given = loop.listed(callbacks)
         if self.loss is None:
             raise SpiDNNConfigurationError(
                 "evaluate needs a loss: compile(...) first")
@@ -900,7 +916,7 @@ class Model:
                 self._resolved_metrics = training.metrics
                 losses, metrics, last_run = run.evaluate(
                     self, training, inputs, labels)
-                sizes = None
+                sizes = loop.batch_sizes(len(inputs), training.batch_size)
                 losses, metrics = training.reduce_logged(
                     losses, metrics, training.batch_size, labels)
             else:
@@ -917,10 +933,18 @@ class Model:
                 source.convert = self._converter(training, "x")
                 self.check_fits(training)
                 self._resolved_metrics = training.metrics
+                batches = Steps(source, steps)
                 losses, metrics, sizes, last_run = run.evaluate_batches(
-                    self, training, Steps(source, steps).epoch())
+                    self, training, batches.epoch())
         if not self._fitting:
             self.last_run = last_run
+        if given:
+            loop.run_test_hooks(loop.Callbacks(given, self, {
+                "verbose": verbose, "epochs": 1,
+                "steps": len(sizes) if kind == "array"
+                else batches.steps or source.num_batches}),
+                losses, metrics, training, sizes,
+                kind != "array" and batches.stopped)
         logs = loop.logs_of(losses, metrics, training, sizes)
         if return_dict:
             return logs

@@ -49,6 +49,7 @@ MODULE_TIERS = {
     "test_callbacks_model": "machine",
     "test_clip_norm": "machine",
     "test_cnn_digits": "machine",
+    "test_test_and_predict_hooks": "machine",
     "test_configuration": "machine",
     "test_conv_matches_keras": "machine",
     "test_conv_protocol": "machine",

@@ -37,11 +37,17 @@ def _logs(losses, metrics, training, prefix="", sizes=None):
     return dict(sorted(logs.items()))
 
 
-def _watches_batches(callback):
-    """The callback has a batch hook of its own: on its class, or set on
-    the object (as LambdaCallback and hooks assigned in __init__ are)."""
-    for hook in ("on_train_batch_end", "on_batch_end",
-                 "on_train_batch_begin", "on_batch_begin"):
+#: The batch hooks of fit's batches (Keras' on_batch_* are aliases).
+TRAIN_BATCH_HOOKS = ("on_train_batch_end", "on_batch_end",
+                     "on_train_batch_begin", "on_batch_begin")
+TEST_BATCH_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
+
+
+def _watches_batches(callback, hooks=TRAIN_BATCH_HOOKS):
+    """The callback has one of the batch ``hooks`` of its own: on its
+    class, or set on the object (as LambdaCallback and hooks assigned in
+    __init__ are)."""
+    for hook in hooks:
         if hook in vars(callback):
             return True
         method = getattr(type(callback), hook, None)
@@ -83,19 +89,53 @@ def listed(callbacks):
     return listed
 
 
-def refuse_test_callbacks(callbacks, what):
-    """``callbacks`` of evaluate or predict: taken as Keras takes them,
-    refused unless there are none (spiDNN runs none of Keras' on_test_*
-    or on_predict_* hooks yet, which would otherwise be skipped
-    silently)."""
-    given = listed(callbacks)
-    if given:
-        hooks = "on_test_*" if what == "evaluate" else "on_predict_*"
-        names = ", ".join(type(callback).__name__ for callback in given)
-        raise SpiDNNConfigurationError(
-            f"{what}(callbacks=[{names}]): spiDNN calls no callbacks "
-            f"during {what} yet (Keras' {hooks} hooks); give none, or "
-            f"call them around {what}")
+def batch_sizes(n_samples, batch_size):
+    """The sizes of ``n_samples`` in batches of ``batch_size`` (the last
+    what is left)."""
+    full, left = divmod(n_samples, batch_size)
+    return [batch_size] * full + ([left] if left else [])
+
+
+def run_test_hooks(calls, losses, metrics, training, sizes, stopped=False):
+    """Keras' evaluate hooks of batches the machine has evaluated (a
+    chunk at a time, so they run once it has): on_test_begin, then
+    on_test_batch_begin and on_test_batch_end of each batch with its
+    running logs (the values over the batches so far, as Keras' test
+    step returns them), then on_test_end with the whole run's logs.
+    ``stopped``: the source ran out (StopIteration) at the step after
+    the last, whose on_test_batch_begin Keras has called too."""
+    calls.on_test_begin({})
+    watched = any(_watches_batches(callback, TEST_BATCH_HOOKS)
+                  for callback in calls.callbacks)
+    end = 0
+    for batch, size in enumerate(sizes):
+        end += size
+        calls.on_test_batch_begin(batch, {})
+        calls.on_test_batch_end(batch, _logs(
+            losses[:end], metrics[:end], training,
+            sizes=sizes[:batch + 1]) if watched else {})
+    if stopped:
+        calls.on_test_batch_begin(len(sizes), {})
+    calls.on_test_end(_logs(losses, metrics, training, sizes=sizes))
+
+
+def run_predict_hooks(calls, outputs, sizes, stopped=False):
+    """Keras' predict hooks of batches the machine has run:
+    on_predict_begin, on_predict_batch_begin and on_predict_batch_end of
+    each batch (its ``{"outputs": ...}``: each output's values for it, an
+    array for one output), on_predict_end; ``stopped`` as
+    run_test_hooks'."""
+    calls.on_predict_begin({})
+    end = 0
+    for batch, size in enumerate(sizes):
+        values = [output[end:end + size] for output in outputs]
+        end += size
+        calls.on_predict_batch_begin(batch, {})
+        calls.on_predict_batch_end(batch, {
+            "outputs": values[0] if len(values) == 1 else values})
+    if stopped:
+        calls.on_predict_batch_begin(len(sizes), {})
+    calls.on_predict_end({})
 
 
 class Callbacks:
@@ -239,8 +279,11 @@ def fit_on(machine, model, training, source, progress, validation=None,
             if steps.stopped:
                 # Keras (TensorFlow) counts the step that found the data
                 # exhausted in its optimizer's iterations: the steps after
-                # it (Adam's bias corrections) are numbered so.
+                # it (Adam's bias corrections) are numbered so; its
+                # callbacks saw the step begin.
                 machine.steps += 1
+                if calls.batch_level:
+                    calls.on_train_batch_begin(len(sizes), {})
             if not sizes:
                 # Keras' logs of an epoch without a batch: the last ones.
                 logs = dict(logs)
@@ -248,8 +291,13 @@ def fit_on(machine, model, training, source, progress, validation=None,
                 logs = _logs(losses, metrics, training, sizes=sizes)
             if validation is not None and should_validate(
                     epoch, validation_freq):
-                validated, model._validation_batches = _validate(
-                    machine, validation, training, epoch)
+                validated, evaluated = _validate(machine, validation,
+                                                 training, epoch)
+                model._validation_batches = len(evaluated[2])
+                # Keras validates through evaluate, with fit's callbacks.
+                run_test_hooks(calls, *evaluated[:2], training,
+                               evaluated[2], not validation.whole
+                               and validation.steps.stopped)
                 logs = dict(sorted({**logs, **validated}.items()))
             progress.end_epoch(logs, len(losses))
             history.add_epoch(losses, logs, epoch)
@@ -281,8 +329,8 @@ def _state_now(machine):
 
 
 def _validate(machine, validation, training, epoch):
-    """The ``val_`` logs of an epoch, and the batches they are of (Keras
-    calls the test batch hooks for each: spiDNN.keras.callbacks)."""
+    """The ``val_`` logs of an epoch, and (losses, metrics, batch sizes)
+    of its batches (Keras calls the test batch hooks for each)."""
     what = f"validation, epoch {epoch + 1}"
     if validation.whole:
         source = validation.source
@@ -291,14 +339,13 @@ def _validate(machine, validation, training, epoch):
         sizes = source.batch_size
         losses, metrics = training.reduce_logged(losses, metrics, sizes,
                                                  source.labels)
-        batches = -(-len(losses) // sizes)
+        sizes = batch_sizes(len(losses), sizes)
     else:
         validation.steps.reset()
         losses, metrics, sizes = evaluate_batches(
             machine, validation.steps.epoch(), training.chunk, what)
-        batches = len(sizes)
     return _logs(losses, metrics, training, prefix="val_",
-                 sizes=sizes), batches
+                 sizes=sizes), (losses, metrics, sizes)
 
 
 class _Run:
