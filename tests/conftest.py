@@ -50,6 +50,7 @@ MODULE_TIERS = {
     "test_clip_norm": "machine",
     "test_cnn_digits": "machine",
     "test_test_and_predict_hooks": "machine",
+    "test_short_last_batch": "machine",
     "test_configuration": "machine",
     "test_conv_matches_keras": "machine",
     "test_conv_protocol": "machine",

@@ -55,6 +55,10 @@ typedef struct control_hooks_t {
     // Sends the core's part of its layer's weight penalty (if any) to
     // the host; NULL: the core has none.
     void (*send_penalty)(void);
+    // The pass ends with the batch about to start, of so many samples
+    // (batch.h's batch_end_pass, of the batch counters it keeps); NULL:
+    // the core counts no batches.
+    void (*end_pass)(uint32_t size);
 } control_hooks_t;
 
 typedef struct control_t {
@@ -63,6 +67,7 @@ typedef struct control_t {
     uint32_t generation;       // bumped by every abort
     bool draining;             // after an abort, until resume
     step_t step;               // the next commit's learning rate, values
+    uint32_t last_batch_size;  // the next end_pass's batch size
     uint32_t step_fresh;       // what of it came since the last commit:
                                // optimizer_step_needs' bits
     bool evaluating;           // passes evaluate: no gradients, no batches
@@ -92,6 +97,7 @@ static inline void control_init(uint32_t key,
         control.step.values[k] = 0.0f;
     }
     control.step_fresh = 0;
+    control.last_batch_size = 0;
     control.evaluating = false;
     control.evaluate_left = 0;
     control.last_commit = 0;
@@ -262,6 +268,16 @@ static inline bool control_receive(uint32_t key, uint32_t payload) {
         }
     } else if (command == CONTROL_SEND_PENALTY) {
         schedule(run_send_penalty, payload);
+    } else if (command == CONTROL_LAST_BATCH_SIZE) {
+        control.last_batch_size = (uint32_t) bits_to_float(payload);
+    } else if (command == CONTROL_END_PASS) {
+        // Between batches (the host sends it once the last commit is
+        // carried out, before the batch's samples): a repeat after a lost
+        // acknowledgement sets the same again.
+        if (control.hooks->end_pass != NULL) {
+            control.hooks->end_pass(control.last_batch_size);
+        }
+        control.status->last_control = payload;
     } else {
         schedule(run_send_weights, payload);
     }

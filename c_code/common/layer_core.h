@@ -539,9 +539,18 @@ static void on_send_penalty(void) {
     }
 }
 
+// The pass ends with the next batch, of `size` samples: the committed
+// counter too, which a replay of that batch starts from.
+static void on_end_pass(uint32_t size) {
+    if (params.training) {
+        batch_end_pass(&batch, size);
+        batch_end_pass(&committed_batch, size);
+    }
+}
+
 static const control_hooks_t layer_control_hooks = {
     .abort_pass = on_abort, .commit = on_commit, .send_weights = on_send_weights,
-    .send_penalty = on_send_penalty};
+    .send_penalty = on_send_penalty, .end_pass = on_end_pass};
 
 static void finish_backward(void) {
     for (uint32_t u = 0; u < n_gradients; u++) {

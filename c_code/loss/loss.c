@@ -166,9 +166,16 @@ static bool on_commit(void) {
 static void on_send_weights(void) {
 }
 
+// The pass's last batch is short: its gradients divide by its size.
+static void on_end_pass(uint32_t size) {
+    batch_end_pass(&batch, size);
+    batch_end_pass(&committed_batch, size);
+}
+
 static const control_hooks_t loss_control_hooks = {
     .abort_pass = on_abort, .commit = on_commit, .send_weights = on_send_weights,
-    .send_penalty = NULL};   // no weights: acknowledges only
+    .send_penalty = NULL,    // no weights: acknowledges only
+    .end_pass = on_end_pass};
 
 static void receive_packet(uint key, uint payload) {
     COST(COST_RECEIVE, 1);

@@ -263,6 +263,14 @@ CONTROLS = {
     # learning rate, Adam's step size, ...).  A commit that has an update
     # to apply waits for them all (and is not acknowledged without).
     **{f"step_value_{k}": 9 + k for k in range(_optimizers.MAX_STEP_VALUES)},
+    # The size of the batch that ends the pass (float32 bits of a whole
+    # number, no round number), for end_pass.
+    "last_batch_size": 9 + _optimizers.MAX_STEP_VALUES,
+    # The pass ends with the batch about to start, of last_batch_size
+    # samples (a source of unknown length whose last batch is short): the
+    # cores count it so, and the next pass as configured.  Sent between
+    # batches, after the last commit is carried out.
+    "end_pass": 10 + _optimizers.MAX_STEP_VALUES,
 }
 
 assert sorted(CONTROLS.values()) == list(range(len(CONTROLS)))

@@ -197,9 +197,19 @@ class TrainingMachine:
             raise SpiDNNMachineError(
                 f"training, the weight penalty: {error}") from None
 
-    def train(self, inputs, labels, rows, first, epoch, n_epochs):
+    def end_pass(self, size):
+        """The cores' pass ends with the next batch, of ``size`` samples
+        (the short last batch of a source of unknown length): a control
+        round between batches (control.h's end_pass)."""
+        self._mode(False)
+        self.host.control("end_pass", self.budget, self.samples,
+                          [("last_batch_size", float(size))])
+
+    def train(self, inputs, labels, rows, first, epoch, n_epochs,
+              ends_pass=False):
         """Trains on samples ``rows`` (whole batches of the epoch, from its
-        sample ``first``); their (losses, metrics).
+        sample ``first``; ``ends_pass``: the last ends the cores' pass,
+        after end_pass); their (losses, metrics).
 
         Regularised, a batch at a time: each batch's losses gain the
         penalty of the weights it trains from, which the cores report
@@ -209,21 +219,25 @@ class TrainingMachine:
         the samples of loss + the batch's penalty)."""
         self._mode(False)
         if not self.graph.regularised:
-            return self._train(inputs, labels, rows, first, epoch, n_epochs)
+            return self._train(inputs, labels, rows, first, epoch, n_epochs,
+                               ends_pass)
         losses, metrics = [], []
         for lo in range(0, len(rows), self.batch_size):
             penalty = self.penalty()
             batch_losses, batch_metrics = self._train(
                 inputs, labels, rows[lo:lo + self.batch_size], first + lo,
-                epoch, n_epochs)
+                epoch, n_epochs, ends_pass and lo + self.batch_size >= len(
+                    rows))
             losses.append(batch_losses + penalty)
             metrics.append(batch_metrics)
         return numpy.concatenate(losses), numpy.concatenate(metrics)
 
-    def _train(self, inputs, labels, rows, first, epoch, n_epochs):
+    def _train(self, inputs, labels, rows, first, epoch, n_epochs,
+               ends_pass=False):
         training = self.graph.training
         index = numpy.arange(first, first + len(rows))
         commit_after = training.ends_batch(index)
+        commit_after[-1] |= ends_pass
         batch = index // self.batch_size - first // self.batch_size
         # The learning rate goes only where weight decay scales by it.
         commit_args = [

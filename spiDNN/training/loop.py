@@ -362,11 +362,24 @@ class _Run:
         #: counter's: c_code/common/batch.h).
         self.position = 0
 
-    def _check(self, batch, at):
+    def _check(self, batch, at, last=False):
         """A batch the cores count as one: batch_size samples, or a
-        pass's last (shorter) batch."""
+        pass's last (shorter) batch; True for the short last batch of a
+        pass of unknown length (``last``: no batch follows it), which ends
+        the cores' pass early (end_pass)."""
         training = self.training
         expected = min(training.batch_size, training.n_samples - at)
+        if training.unbounded and last and 0 < len(batch) < expected:
+            if not hasattr(self.machine, "end_pass"):
+                raise _BatchOfAnotherSize(
+                    f"the data's last batch holds {len(batch)} samples, "
+                    f"the others {expected}: through live I/O the cores "
+                    f"count every batch of a source of unknown length as "
+                    f"the first's size; give batches of one size "
+                    f"(drop_remainder=True), or train on the in-process "
+                    f"virtual machine (the weights trained so far are "
+                    f"kept)")
+            return True
         if len(batch) != expected:
             raise _BatchOfAnotherSize(
                 f"the data gave a batch of {len(batch)} samples where the "
@@ -374,8 +387,7 @@ class _Run:
                 + (", a pass being " f"{training.n_samples} samples"
                    if not training.unbounded else "")
                 + "): spiDNN's cores count every batch as the first "
-                f"batch's size, except the last of a pass of known length "
-                f"(a dataset of known cardinality, a PyDataset with len); "
+                f"batch's size, except the last of a pass (a shorter one); "
                 f"give batches of one size (drop_remainder=True), or arrays "
                 f"(the weights trained so far are kept)")
 
@@ -387,22 +399,32 @@ class _Run:
         # Keras looks at stop_training after each batch: set before them (in
         # on_train_begin or on_epoch_begin), one batch trains.
         one_by_one = calls.batch_level or model.stop_training
-        for batch in batches:
+        for batch, last in (_with_last(batches) if training.unbounded
+                            else ((batch, False) for batch in batches)):
             try:
-                self._check(batch, at)
+                short = self._check(batch, at, last)
             except _BatchOfAnotherSize:
                 if group:        # the batches before it train first
                     self._train(group, epoch, losses, metrics, sizes, done)
                 raise
+            if short:
+                # The cores end their pass with it: the batches before it
+                # train first, and the next pass starts from its start.
+                if group:
+                    done = self._train(group, epoch, losses, metrics, sizes,
+                                       done)
+                    group = []
+                self.machine.end_pass(len(batch))
             if calls.batch_level:
                 calls.on_train_batch_begin(index, {})
             group.append(batch)
             at += len(batch)
             index += 1
             samples = sum(map(len, group))
-            if at == training.n_samples or one_by_one or (
+            if at == training.n_samples or one_by_one or short or (
                     samples >= self.machine.chunk):
-                done = self._train(group, epoch, losses, metrics, sizes, done)
+                done = self._train(group, epoch, losses, metrics, sizes,
+                                   done, short)
                 group = []
                 at = self.position
                 if calls.batch_level:
@@ -418,7 +440,8 @@ class _Run:
                     [])
         return numpy.concatenate(losses), numpy.concatenate(metrics), sizes
 
-    def _train(self, group, epoch, losses, metrics, sizes, done):
+    def _train(self, group, epoch, losses, metrics, sizes, done,
+               ends_pass=False):
         if all(batch.inputs is group[0].inputs for batch in group):
             # Arrays on the host: the rows of them (the feeder checks its
             # order against them).
@@ -433,14 +456,16 @@ class _Run:
                 labels[rows], self.position), numpy.arange(len(rows))
         chunk_losses, chunk_metrics = self.machine.train(
             inputs, labels, rows, self.position, epoch,
-            self.training.n_epochs)
+            self.training.n_epochs, **({"ends_pass": True} if ends_pass
+                                       else {}))
         chunk_losses, chunk_metrics = self.training.reduce_logged(
             chunk_losses, chunk_metrics, [len(batch) for batch in group],
             labels[rows])
         losses.append(chunk_losses)
         metrics.append(chunk_metrics)
         sizes += [len(batch) for batch in group]
-        self.position = (self.position + len(rows)) % self.training.n_samples
+        self.position = 0 if ends_pass else (
+            self.position + len(rows)) % self.training.n_samples
         done += len(rows)
         self.progress.update(done, mean_loss(numpy.concatenate(losses)))
         return done
@@ -448,6 +473,20 @@ class _Run:
     def _running(self, losses, metrics, sizes):
         return _logs(numpy.concatenate(losses), numpy.concatenate(metrics),
                      self.training, sizes=sizes)
+
+
+def _with_last(batches):
+    """(batch, whether no batch follows it) of each of ``batches``: the
+    next one is read before a batch trains."""
+    iterator = iter(batches)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
 
 
 def logs_of(losses, metrics, training, sizes=None):
