@@ -128,3 +128,38 @@ def iou_of(shape, labels, predicted):
     iou = numpy.where(valid, tp / (denominator + f32(1e-7)), f32(0))
     return float(numpy.sum(iou, dtype=f32) / (
         numpy.sum(valid, dtype=f32) + f32(1e-7)))
+
+
+#: Keras' backend.epsilon(), float32.
+_EPSILON = numpy.float32(1e-7)
+
+
+def fbeta_of(shape, predicted, actual):
+    """Keras' FBetaScore (F1Score: beta 1) ``result`` of ``shape`` =
+    (n_outputs, average, beta) from each sample's masks (an output's bit
+    set where predicted positive, or where its label is 1): the classes'
+    true and false positives, false negatives and label sums (all of
+    them at once for ``average="micro"``), float32, then Keras'
+    arithmetic; an array of the classes' scores for ``average=None``."""
+    n_outputs, average, beta = shape
+    f32 = numpy.float32
+    bits = numpy.arange(n_outputs, dtype=numpy.int64)
+    p = ((predicted.astype(numpy.int64)[:, None] >> bits) & 1).astype(f32)
+    y = ((actual.astype(numpy.int64)[:, None] >> bits) & 1).astype(f32)
+    axis = None if average == "micro" else 0
+    tp = f32(numpy.sum(p * y, axis=axis, dtype=numpy.float64))
+    fp = f32(numpy.sum(p * (1 - y), axis=axis, dtype=numpy.float64))
+    fn = f32(numpy.sum((1 - p) * y, axis=axis, dtype=numpy.float64))
+    support = f32(numpy.sum(y, axis=axis, dtype=numpy.float64))
+    beta2 = f32(beta) ** 2
+    precision = (tp / (tp + fp + _EPSILON)).astype(f32)
+    recall = (tp / (tp + fn + _EPSILON)).astype(f32)
+    mean = ((precision * recall) / (beta2 * precision + recall
+                                    + _EPSILON)).astype(f32)
+    score = (mean * (f32(1) + beta2)).astype(f32)
+    if average == "weighted":
+        weights = support / (f32(numpy.sum(support)) + _EPSILON)
+        return float(numpy.sum(score * weights, dtype=f32))
+    if average is not None:
+        return float(numpy.mean(score, dtype=f32))
+    return score

@@ -28,7 +28,8 @@ import numpy
 
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.abi.layouts import METRICS
-from spiDNN.metric_areas import CONSTRAINED, auc_of, constrained_of, iou_of
+from spiDNN.metric_areas import (
+    CONSTRAINED, auc_of, constrained_of, fbeta_of, iou_of)
 
 #: kind: (per-sample quantities, reduction)
 KINDS = {
@@ -62,6 +63,8 @@ KINDS = {
         "mean_squared_logarithmic_error", "cosine_similarity")},
     "pearson_correlation": (("pearson_correlation",), "mean"),
     "concordance_correlation": (("concordance_correlation",), "mean"),
+    # F1Score, FBetaScore: each sample's predicted and label masks.
+    "fbeta_score": (("predicted_mask", "label_mask"), "fbeta"),
 }
 #: The cross-entropy metrics (from_logits, label_smoothing, axis).
 _ENTROPIES = {"loss_binary_crossentropy", "loss_categorical_crossentropy",
@@ -92,6 +95,7 @@ _LOSS_STRINGS = {
 _STRINGS = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
             "mape": "mean_absolute_percentage_error", **_LOSS_STRINGS,
             **{kind: kind for kind in KINDS if kind not in _IOU_KINDS
+               and kind != "fbeta_score"
                and kind not in _LOSS_STRINGS.values()}}
 
 _KERAS_CLASSES = {
@@ -131,13 +135,17 @@ _KERAS_CLASSES = {
 }
 #: Keras' IoU metrics (their kinds follow their settings: _iou).
 _IOU_CLASSES = ("IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU")
+#: Keras' F-scores (their settings: _fbeta_metric).
+_FBETA_CLASSES = ("F1Score", "FBetaScore")
+#: Outputs an F-score's masks hold (a bit each, a whole float32).
+FBETA_MAX_OUTPUTS = 24
 
 #: The keras.metrics classes the cores compute, for Model.metrics (an
 #: IoU kind as a MeanIoU of two classes: what Model.metrics' readers,
 #: EarlyStopping's mode="auto", need is the direction to improve).
 KERAS_CLASS_OF = {**{kind: name for name, kind in _KERAS_CLASSES.items()},
                   "iou_sparse": "MeanIoU", "iou_one_hot": "MeanIoU",
-                  "binary_iou": "BinaryIoU"}
+                  "binary_iou": "BinaryIoU", "fbeta_score": "FBetaScore"}
 KERAS_CLASS_ARGUMENTS = {"iou_sparse": {"num_classes": 2},
                          "iou_one_hot": {"num_classes": 2}}
 
@@ -159,6 +167,10 @@ class Settings:
     loss_from_logits: bool = False
     #: Each *AtSensitivity / *AtRecall metric's value.
     constrained: tuple = ()
+    #: Each F-score's (n_outputs, average, beta), and the threshold they
+    #: share (-1: Keras' None, the largest outputs).
+    fbetas: tuple = ()
+    fbeta_threshold: float = -1.0
 
 
 #: Keras' AUC curves and summation methods (metrics_utils.AUCCurve,
@@ -192,6 +204,16 @@ def reduce(metrics, settings, values):
         if how == "iou":
             results.append(iou_of(dict(settings.ious)[name], first,
                                 values[:, columns[needed[1]]]))
+            continue
+        if how == "fbeta":
+            labels = values[:, columns[needed[1]]]
+            if numpy.any(labels < 0):
+                raise SpiDNNConfigurationError(
+                    f"metric {name!r}: a label is neither 0 nor 1; the "
+                    f"cores compute F-scores of 0/1 labels (Keras weighs "
+                    f"by the label's value)")
+            results.append(fbeta_of(dict(settings.fbetas)[name], first,
+                                    labels))
             continue
         if how == "constrained":
             results.append(constrained_of(
@@ -235,7 +257,7 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
     if isinstance(metrics, (str, dict)) or not hasattr(metrics, "__iter__"):
         metrics = [metrics]
     resolved, ks, thresholds, aucs, ious = [], {}, {}, {}, {}
-    entropies, constrained = {}, {}
+    entropies, constrained, fbetas, fbeta_thresholds = {}, {}, {}, {}
     for metric in metrics:
         name, kind, setting = _one(metric, loss, label_rank, n_outputs)
         sparse_labels = loss == "sparse_categorical_crossentropy"
@@ -269,6 +291,8 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
                     f"reach the loss core only when the loss is a "
                     f"cross-entropy taking them; train with one, or leave "
                     f"the metric out")
+        if kind == "fbeta_score":
+            fbetas[name], fbeta_thresholds[name] = setting
         if kind in _IOU_KINDS:
             ious[name], threshold = setting
             if threshold is not None:
@@ -293,9 +317,17 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
             f"metrics {', '.join(map(repr, entropies))} ask for different "
             f"from_logits: the loss core takes the output one way for all "
             f"its cross-entropy metrics; give them the same")
+    if len(set(fbeta_thresholds.values())) > 1:
+        raise SpiDNNConfigurationError(
+            f"metrics {', '.join(map(repr, fbeta_thresholds))} ask for "
+            f"thresholds {', '.join(map(repr, fbeta_thresholds.values()))}"
+            f": the loss core predicts at one threshold for all its "
+            f"F-scores; give them the same")
     aucs = {name: auc for name, auc in aucs.items()
             if name not in constrained}
     return resolved, Settings(
+        fbetas=tuple(fbetas.items()),
+        fbeta_threshold=next(iter(fbeta_thresholds.values()), -1.0),
         constrained=tuple(constrained.items()),
         ks=tuple(ks.items()),
         threshold=next(iter(thresholds.values()), 0.5),
@@ -329,6 +361,8 @@ def _one(metric, loss, label_rank, n_outputs):
     else:
         if type(metric).__name__ in _IOU_CLASSES:
             return _iou_metric(metric, n_outputs)
+        if type(metric).__name__ in _FBETA_CLASSES:
+            return _fbeta_metric(metric, n_outputs)
         kind = _KERAS_CLASSES.get(type(metric).__name__)
         if kind == "auc":
             config = metric.get_config()
@@ -346,7 +380,7 @@ def _one(metric, loss, label_rank, n_outputs):
     raise SpiDNNConfigurationError(
         f"metric {shown}: the cores compute 'accuracy', "
         f"{', '.join(sorted(_STRINGS))} (as strings) and "
-        f"{', '.join(sorted([*_KERAS_CLASSES, *_IOU_CLASSES]))} "
+        f"{', '.join(sorted([*_KERAS_CLASSES, *_IOU_CLASSES, *_FBETA_CLASSES]))} "
         f"(keras.metrics classes)")
 
 
@@ -417,6 +451,23 @@ def _auc_setting(shown, config, n_outputs):
     return {"num_thresholds": int(n), "curve": curve,
             "summation_method": summation,
             "from_logits": bool(config.get("from_logits", False))}
+
+
+def _fbeta_metric(metric, n_outputs):
+    """(name, "fbeta_score", ((n_outputs, average, beta), threshold or
+    -1)) of a Keras F1Score or FBetaScore."""
+    kind_name = type(metric).__name__
+    config = metric.get_config()
+    name = config.get("name", kind_name)
+    if n_outputs > FBETA_MAX_OUTPUTS:
+        raise SpiDNNConfigurationError(
+            f"metric {kind_name}({name!r}): the cores compute F-scores of "
+            f"at most {FBETA_MAX_OUTPUTS} outputs (a bit of a float32 "
+            f"each); this output has {n_outputs}")
+    threshold = config.get("threshold")
+    return name, "fbeta_score", (
+        (n_outputs, config.get("average"), float(config.get("beta", 1.0))),
+        -1.0 if threshold is None else float(numpy.float32(threshold)))
 
 
 def _iou_metric(metric, n_outputs):

@@ -198,6 +198,8 @@ def test_confusion_metrics_of_evaluate_match_keras():
     ("keras.metrics.BinaryAccuracy(threshold=0.7)", "0.5 only"),
     # (spiDNN's names of the IoU settings are not Keras' metric names.)
     ("'iou_one_hot'", "'iou_one_hot'"),
+    ("keras.metrics.F1Score(threshold=0.3), keras.metrics.FBetaScore("
+     "threshold=0.6)", "F-scores; give them the same"),
 ])
 def test_metrics_the_cores_do_not_compute_are_refused(metric, message):
     import keras
@@ -509,3 +511,54 @@ def test_correlation_and_cosine_metrics_match_keras():
     ours, theirs = twin_models(_dense_model(5, 4, "linear"), lambda: dict(
         optimizer="sgd", loss="mse", metrics=["cosine_similarity"]))
     assert_fits_like_keras(ours, theirs, x, y, epochs=1, batch_size=8)
+
+
+def test_f_scores_match_keras():
+    """F1Score and FBetaScore of a softmax classifier: the core sends the
+    outputs predicted positive (those equal to the largest, ties
+    included, or above the threshold) and the labels that are 1, a bit
+    each; the host sums each class's counts and takes Keras' result, for
+    every average (per-batch logs too)."""
+    import keras
+    rng, x = _data(n=44)
+    y = numpy.eye(3, dtype=numpy.float32)[rng.integers(0, 3, 44)]
+    for metrics in ([keras.metrics.F1Score(average="macro"),
+                     keras.metrics.FBetaScore(average="weighted", beta=2.0,
+                                              name="f2")],
+                    [keras.metrics.F1Score(average="micro", threshold=0.35)]):
+        ours, theirs = twin_models(_dense_model(5, 3, "softmax"), lambda: dict(
+            optimizer=keras.optimizers.Adam(0.02),
+            loss="categorical_crossentropy", metrics=[
+                type(m).from_config(m.get_config()) for m in metrics]))
+        history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                         batch_size=8, validation_split=0.25)
+        assert 0 < history.history[metrics[0].name][-1] < 1
+
+
+def test_f_scores_of_each_class_match_keras():
+    """average=None: History holds each class's score, as Keras'."""
+    import keras
+    rng, x = _data(n=40)
+    y = (rng.random((40, 4)) > 0.6).astype(numpy.float32)   # multi-label
+    ours, theirs = twin_models(_dense_model(5, 4, "sigmoid"), lambda: dict(
+        optimizer="adam", loss="binary_crossentropy",
+        metrics=[keras.metrics.F1Score(threshold=0.5)]))
+    kwargs = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
+    history = spiDNN.keras.fit(ours, x, y, **kwargs)
+    khistory = theirs.fit(x, y, **kwargs)
+    numpy.testing.assert_allclose(numpy.array(history.history["f1_score"]),
+                                  numpy.array(khistory.history["f1_score"]),
+                                  rtol=0, atol=1e-5)
+    assert numpy.shape(history.history["f1_score"]) == (2, 4)
+
+
+def test_f_scores_of_labels_other_than_0_and_1_are_refused():
+    import keras
+    rng, x = _data(n=16)
+    y = rng.random((16, 3)).astype(numpy.float32)
+    kmodel = _dense_model(5, 3, "softmax")()
+    kmodel.compile(optimizer="sgd", loss="categorical_crossentropy",
+                   metrics=[keras.metrics.F1Score()])
+    with pytest.raises(SpiDNNConfigurationError,
+                       match="neither 0 nor 1"):
+        spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)

@@ -161,12 +161,50 @@ static inline float metric_concordance(uint32_t n, const float *p,
 // output layer's z when it sends_logits): the accuracies take their
 // argmax, which a softmax keeps; `p` the outputs Keras' metrics see
 // (metric_outputs).
+// Keras' F1Score / FBetaScore prediction of a sample as a bit per output
+// (at most 24, so the mask is a whole float32): above `threshold`, or,
+// with threshold < 0 (Keras' None), equal to the largest and of magnitude
+// above 1e-9, ties included.
+static inline float metric_predicted_mask(uint32_t n, const float *p,
+                                          float threshold) {
+    float top = p[0];
+    for (uint32_t i = 1; i < n; i++) {
+        top = p[i] > top ? p[i] : top;
+    }
+    uint32_t mask = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float magnitude = p[i] < 0.0f ? -p[i] : p[i];
+        bool predicted = threshold < 0.0f
+                ? p[i] >= top && magnitude > 1e-9f : p[i] > threshold;
+        mask |= predicted ? 1u << i : 0u;
+    }
+    return (float) mask;
+}
+
+// The labels that are 1, a bit each; -1 if one is neither 0 nor 1 (Keras
+// weighs by the label's value, which the masks cannot: the host refuses).
+static inline float metric_label_mask(uint32_t n, const float *y) {
+    uint32_t mask = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (y[i] != 0.0f && y[i] != 1.0f) {
+            return -1.0f;
+        }
+        mask |= y[i] == 1.0f ? 1u << i : 0u;
+    }
+    return (float) mask;
+}
+
 static inline float metric_value(uint32_t metric, uint32_t n,
                                  const float *out, const float *p,
                                  const float *y, uint32_t y_index,
                                  float threshold, uint32_t auc_thresholds,
-                                 bool auc_from_logits) {
+                                 bool auc_from_logits,
+                                 float fbeta_threshold) {
     switch (metric) {
+    case METRIC_PREDICTED_MASK:
+        return metric_predicted_mask(n, p, fbeta_threshold);
+    case METRIC_LABEL_MASK:
+        return metric_label_mask(n, y);
     case METRIC_AUC_BUCKET:      // (of a model of one output)
         return metric_auc_bucket(p[0], auc_thresholds, auc_from_logits);
     case METRIC_AUC_POSITIVE:

@@ -130,7 +130,9 @@ static void compute_loss(uint generation, uint unused) {
         seen = metric_outputs(n, outputs, sends_logits,
                               params.output_activation, probabilities);
     }
-    for (uint32_t metric = 0; params.metrics >> metric; metric++) {
+    // (Bit 31 is a metric: a shift by 32 would be undefined.)
+    for (uint32_t metric = 0; metric < 32u && (params.metrics >> metric);
+            metric++) {
         if ((params.metrics >> metric) & 1u) {
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric,
@@ -141,7 +143,8 @@ static void compute_loss(uint generation, uint unused) {
                             label_index,
                             bits_to_float(params.metric_threshold),
                             params.metric_auc_thresholds,
-                            params.metric_auc_from_logits != 0));
+                            params.metric_auc_from_logits != 0,
+                            bits_to_float(params.metric_fbeta_threshold)));
         }
     }
     if (evaluated) {

@@ -324,6 +324,12 @@ METRICS = {
     # Keras' correlations of a sample's outputs with its label's.
     "pearson_correlation": 28,
     "concordance_correlation": 29,
+    # Keras' F1Score and FBetaScore: the outputs predicted positive (a bit
+    # each: at the threshold, or those equal to the largest), and the
+    # labels that are 1 (-1 if a label is neither 0 nor 1), whose
+    # per-class counts the host sums.
+    "predicted_mask": 30,
+    "label_mask": 31,
 }
 #: The metrics are bits of a 32-bit word (loss_params.metrics).
 assert max(METRICS.values()) < 32
@@ -737,6 +743,10 @@ LOSS_PARAMS = Struct("loss_params", [
                                "first (Keras' from_logits=True)"),
     ("metric_loss_from_logits", "the cross-entropy metrics take a linear "
                                 "output as logits (their from_logits=True)"),
+    ("metric_fbeta_threshold", "float32 bits: F1Score's and FBetaScore's "
+                               "threshold (an output above it is "
+                               "predicted), or -1: those equal to the "
+                               "largest (Keras' threshold=None)"),
     *BATCH_FIELDS,
     *key_space_fields("output"),
     *key_space_fields("label"),

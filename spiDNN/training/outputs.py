@@ -85,7 +85,9 @@ class OutputLoss:
                 "metric_auc_from_logits": int(
                     self.metric_settings.auc_from_logits),
                 "metric_loss_from_logits": int(
-                    self.metric_settings.loss_from_logits)}
+                    self.metric_settings.loss_from_logits),
+                "metric_fbeta_threshold": layouts.float_bits(
+                    self.metric_settings.fbeta_threshold)}
 
     @property
     def sends_logits(self):

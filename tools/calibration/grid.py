@@ -247,6 +247,12 @@ FIT = {
                                        keras.metrics.PearsonCorrelation(),
                                        keras.metrics.ConcordanceCorrelation(),
                                        "cosine_similarity"]),
+    # Keras' F-scores: the predicted and label masks.
+    "mlp-metrics-fbeta": mlp(5, [(4, "softmax")], 2, CCE, "sgd",
+                             metrics=[keras.metrics.F1Score()]),
+    "mlp-metrics-fbeta-3": mlp(4, [(3, "sigmoid")], 1, BCE, "sgd",
+                               metrics=[keras.metrics.F1Score(
+                                   threshold=0.5)]),
     "mlp-metrics-correlation-2": mlp(4, [(2, "tanh")], 1, MSE, "sgd",
                                      metrics=[
                                          keras.metrics.PearsonCorrelation(),
