@@ -163,3 +163,44 @@ def fbeta_of(shape, predicted, actual):
     if average is not None:
         return float(numpy.mean(score, dtype=f32))
     return score
+
+
+def r2_of(shape, labels, squared_residuals):
+    """Keras' R2Score ``result`` of one output, ``shape`` =
+    (class_aggregation, num_regressors), from each sample's label and
+    squared residual: the sums Keras' variables accumulate (float32),
+    then its arithmetic (an array of the one output's score for
+    ``class_aggregation=None``)."""
+    import warnings
+    aggregation, regressors = shape
+    f32 = numpy.float32
+    total_sum = f32(numpy.sum(labels, dtype=numpy.float64))
+    squared_sum = f32(numpy.sum(numpy.square(labels, dtype=numpy.float64)))
+    total_mse = f32(numpy.sum(squared_residuals, dtype=numpy.float64))
+    count = f32(len(labels))
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        mean = f32(total_sum / count)
+        total = f32(squared_sum - f32(total_sum * mean))
+        raw = f32(f32(1) - f32(total_mse / total))
+    if numpy.isinf(raw):
+        raw = f32(0)
+    if aggregation == "variance_weighted_average":
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            score = f32(f32(total * raw) / total)
+    else:
+        score = raw
+    if regressors:
+        n = len(labels)
+        if regressors > n - 1:
+            warnings.warn("More independent predictors than datapoints in "
+                          "adjusted R2 score. Falling back to standard R2 "
+                          "score.", stacklevel=2)
+        elif regressors == n - 1:
+            warnings.warn("Division by zero in Adjusted R2 score. Falling "
+                          "back to standard R2 score.", stacklevel=2)
+        else:
+            score = f32(f32(1) - f32(f32(f32(1) - score) * f32(n - 1))
+                        / f32(f32(n) - f32(regressors) - f32(1)))
+    if aggregation is None:
+        return numpy.array([score], dtype=f32)
+    return float(score)

@@ -29,7 +29,7 @@ import numpy
 from spiDNN.errors import SpiDNNConfigurationError
 from spiDNN.abi.layouts import METRICS
 from spiDNN.metric_areas import (
-    CONSTRAINED, auc_of, constrained_of, fbeta_of, iou_of)
+    CONSTRAINED, auc_of, constrained_of, fbeta_of, iou_of, r2_of)
 
 #: kind: (per-sample quantities, reduction)
 KINDS = {
@@ -65,6 +65,8 @@ KINDS = {
     "concordance_correlation": (("concordance_correlation",), "mean"),
     # F1Score, FBetaScore: each sample's predicted and label masks.
     "fbeta_score": (("predicted_mask", "label_mask"), "fbeta"),
+    # R2Score of one output: each sample's label and squared residual.
+    "r2_score": (("label_value", "squared_residual"), "r2"),
 }
 #: The cross-entropy metrics (from_logits, label_smoothing, axis).
 _ENTROPIES = {"loss_binary_crossentropy", "loss_categorical_crossentropy",
@@ -95,7 +97,7 @@ _LOSS_STRINGS = {
 _STRINGS = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
             "mape": "mean_absolute_percentage_error", **_LOSS_STRINGS,
             **{kind: kind for kind in KINDS if kind not in _IOU_KINDS
-               and kind != "fbeta_score"
+               and kind not in ("fbeta_score", "r2_score")
                and kind not in _LOSS_STRINGS.values()}}
 
 _KERAS_CLASSES = {
@@ -137,6 +139,7 @@ _KERAS_CLASSES = {
 _IOU_CLASSES = ("IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU")
 #: Keras' F-scores (their settings: _fbeta_metric).
 _FBETA_CLASSES = ("F1Score", "FBetaScore")
+_R2_CLASSES = ("R2Score",)
 #: Outputs an F-score's masks hold (a bit each, a whole float32).
 FBETA_MAX_OUTPUTS = 24
 
@@ -145,7 +148,8 @@ FBETA_MAX_OUTPUTS = 24
 #: EarlyStopping's mode="auto", need is the direction to improve).
 KERAS_CLASS_OF = {**{kind: name for name, kind in _KERAS_CLASSES.items()},
                   "iou_sparse": "MeanIoU", "iou_one_hot": "MeanIoU",
-                  "binary_iou": "BinaryIoU", "fbeta_score": "FBetaScore"}
+                  "binary_iou": "BinaryIoU", "fbeta_score": "FBetaScore",
+                  "r2_score": "R2Score"}
 KERAS_CLASS_ARGUMENTS = {"iou_sparse": {"num_classes": 2},
                          "iou_one_hot": {"num_classes": 2}}
 
@@ -167,6 +171,8 @@ class Settings:
     loss_from_logits: bool = False
     #: Each *AtSensitivity / *AtRecall metric's value.
     constrained: tuple = ()
+    #: Each R2Score's (class_aggregation, num_regressors).
+    r2s: tuple = ()
     #: Each F-score's (n_outputs, average, beta), and the threshold they
     #: share (-1: Keras' None, the largest outputs).
     fbetas: tuple = ()
@@ -204,6 +210,10 @@ def reduce(metrics, settings, values):
         if how == "iou":
             results.append(iou_of(dict(settings.ious)[name], first,
                                 values[:, columns[needed[1]]]))
+            continue
+        if how == "r2":
+            results.append(r2_of(dict(settings.r2s)[name], first,
+                                 values[:, columns[needed[1]]]))
             continue
         if how == "fbeta":
             labels = values[:, columns[needed[1]]]
@@ -258,6 +268,7 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
         metrics = [metrics]
     resolved, ks, thresholds, aucs, ious = [], {}, {}, {}, {}
     entropies, constrained, fbetas, fbeta_thresholds = {}, {}, {}, {}
+    r2s = {}
     for metric in metrics:
         name, kind, setting = _one(metric, loss, label_rank, n_outputs)
         sparse_labels = loss == "sparse_categorical_crossentropy"
@@ -293,6 +304,8 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
                     f"the metric out")
         if kind == "fbeta_score":
             fbetas[name], fbeta_thresholds[name] = setting
+        if kind == "r2_score":
+            r2s[name] = setting
         if kind in _IOU_KINDS:
             ious[name], threshold = setting
             if threshold is not None:
@@ -326,6 +339,7 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
     aucs = {name: auc for name, auc in aucs.items()
             if name not in constrained}
     return resolved, Settings(
+        r2s=tuple(r2s.items()),
         fbetas=tuple(fbetas.items()),
         fbeta_threshold=next(iter(fbeta_thresholds.values()), -1.0),
         constrained=tuple(constrained.items()),
@@ -363,6 +377,8 @@ def _one(metric, loss, label_rank, n_outputs):
             return _iou_metric(metric, n_outputs)
         if type(metric).__name__ in _FBETA_CLASSES:
             return _fbeta_metric(metric, n_outputs)
+        if type(metric).__name__ in _R2_CLASSES:
+            return _r2_metric(metric, n_outputs)
         kind = _KERAS_CLASSES.get(type(metric).__name__)
         if kind == "auc":
             config = metric.get_config()
@@ -380,7 +396,7 @@ def _one(metric, loss, label_rank, n_outputs):
     raise SpiDNNConfigurationError(
         f"metric {shown}: the cores compute 'accuracy', "
         f"{', '.join(sorted(_STRINGS))} (as strings) and "
-        f"{', '.join(sorted([*_KERAS_CLASSES, *_IOU_CLASSES, *_FBETA_CLASSES]))} "
+        f"{', '.join(sorted([*_KERAS_CLASSES, *_IOU_CLASSES, *_FBETA_CLASSES, *_R2_CLASSES]))} "
         f"(keras.metrics classes)")
 
 
@@ -468,6 +484,20 @@ def _fbeta_metric(metric, n_outputs):
     return name, "fbeta_score", (
         (n_outputs, config.get("average"), float(config.get("beta", 1.0))),
         -1.0 if threshold is None else float(numpy.float32(threshold)))
+
+
+def _r2_metric(metric, n_outputs):
+    """(name, "r2_score", (class_aggregation, num_regressors)) of a Keras
+    R2Score of one output."""
+    config = metric.get_config()
+    name = config.get("name", "r2_score")
+    if n_outputs != 1:
+        raise SpiDNNConfigurationError(
+            f"metric R2Score({name!r}): the cores compute R2Score of an "
+            f"output of one value; this output has {n_outputs}")
+    return name, "r2_score", (config.get("class_aggregation",
+                                         "uniform_average"),
+                              int(config.get("num_regressors", 0)))
 
 
 def _iou_metric(metric, n_outputs):

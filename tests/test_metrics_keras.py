@@ -562,3 +562,54 @@ def test_f_scores_of_labels_other_than_0_and_1_are_refused():
     with pytest.raises(SpiDNNConfigurationError,
                        match="neither 0 nor 1"):
         spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)
+
+
+def _regression(n=48, seed=5):
+    rng, x = _data(n=n, seed=seed)
+    y = (x @ rng.normal(size=(5, 1)) + 0.3).astype(numpy.float32)
+    return x, y
+
+
+@pytest.mark.parametrize("settings", [
+    {}, {"class_aggregation": "variance_weighted_average"},
+    {"num_regressors": 3}])
+def test_r2_score_matches_keras(settings):
+    """R2Score of one output: the core sends each sample's squared
+    residual, and its label's value; the host sums them as Keras'
+    variables do and takes its result (the adjusted score with
+    num_regressors, which Keras computes only eagerly)."""
+    import keras
+    x, y = _regression()
+    ours, theirs = twin_models(_dense_model(5, 1, "linear"), lambda: dict(
+        optimizer=keras.optimizers.Adam(0.02), loss="mse",
+        metrics=[keras.metrics.R2Score(**settings)],
+        run_eagerly=bool(settings.get("num_regressors"))))
+    history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                     batch_size=8, validation_split=0.25)
+    assert 0 < history.history["r2_score"][-1] < 1
+
+
+def test_r2_score_without_aggregation_is_an_array_as_keras():
+    import keras
+    x, y = _regression()
+    ours, theirs = twin_models(_dense_model(5, 1, "linear"), lambda: dict(
+        optimizer="adam", loss="mse",
+        metrics=[keras.metrics.R2Score(class_aggregation=None)]))
+    kwargs = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
+    history = spiDNN.keras.fit(ours, x, y, **kwargs)
+    khistory = theirs.fit(x, y, **kwargs)
+    numpy.testing.assert_allclose(numpy.array(history.history["r2_score"]),
+                                  numpy.array(khistory.history["r2_score"]),
+                                  rtol=0, atol=1e-5)
+    assert numpy.shape(history.history["r2_score"]) == (2, 1)
+
+
+def test_r2_score_of_several_outputs_is_refused():
+    import keras
+    rng, x = _data(n=16)
+    kmodel = _dense_model(5, 3, "linear")()
+    kmodel.compile(optimizer="sgd", loss="mse",
+                   metrics=[keras.metrics.R2Score()])
+    with pytest.raises(SpiDNNConfigurationError, match="one value"):
+        spiDNN.keras.fit(kmodel, x, rng.normal(size=(16, 3)), epochs=1,
+                         batch_size=8, verbose=0)

@@ -205,6 +205,8 @@ static inline float metric_value(uint32_t metric, uint32_t n,
         return metric_predicted_mask(n, p, fbeta_threshold);
     case METRIC_LABEL_MASK:
         return metric_label_mask(n, y);
+    case METRIC_SQUARED_RESIDUAL:      // (of a model of one output)
+        return (y[0] - p[0]) * (y[0] - p[0]);
     case METRIC_AUC_BUCKET:      // (of a model of one output)
         return metric_auc_bucket(p[0], auc_thresholds, auc_from_logits);
     case METRIC_AUC_POSITIVE:

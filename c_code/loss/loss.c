@@ -91,6 +91,13 @@ static float loss_metric(uint32_t metric, uint32_t n, const float *seen,
     return metric == METRIC_LOSS_COSINE_SIMILARITY ? -loss : loss;
 }
 
+// Whether the host asked for quantity METRIC_<metric> (its bit in
+// metrics, or in metrics_high from 32).
+static inline bool metric_asked(uint32_t metric) {
+    uint32_t word = metric < 32u ? params.metrics : params.metrics_high;
+    return ((word >> (metric & 31u)) & 1u) != 0;
+}
+
 static void compute_loss(uint generation, uint unused) {
     (void) unused;
     if (stale(generation)) {
@@ -125,15 +132,14 @@ static void compute_loss(uint generation, uint unused) {
     }
     send_float(params.loss_key, loss);
     const float *seen = outputs;
-    if (params.metrics && sends_logits) {
+    bool any_metric = (params.metrics | params.metrics_high) != 0;
+    if (any_metric && sends_logits) {
         COST(COST_OUTPUT_LINEAR + params.output_activation, n);
         seen = metric_outputs(n, outputs, sends_logits,
                               params.output_activation, probabilities);
     }
-    // (Bit 31 is a metric: a shift by 32 would be undefined.)
-    for (uint32_t metric = 0; metric < 32u && (params.metrics >> metric);
-            metric++) {
-        if ((params.metrics >> metric) & 1u) {
+    for (uint32_t metric = 0; any_metric && metric < N_METRICS; metric++) {
+        if (metric_asked(metric)) {
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric,
                     metric >= METRIC_LOSS_BINARY_CROSSENTROPY
@@ -216,7 +222,8 @@ static bool initialise(void) {
     labels = dtcm_alloc(params.label_n_atoms);
     gradient = dtcm_alloc(n);
     smooth = params.label_smoothing ? dtcm_alloc(n) : NULL;
-    probabilities = params.metrics && params.sends_logits
+    probabilities = (params.metrics | params.metrics_high) != 0
+            && params.sends_logits
             ? dtcm_alloc(n) : NULL;
     gather_init_all(&output_gather, key_space_of(params.output_base,
             params.output_atom_bits, params.output_atoms_per_core, n),

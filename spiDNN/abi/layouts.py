@@ -330,9 +330,13 @@ METRICS = {
     # per-class counts the host sums.
     "predicted_mask": 30,
     "label_mask": 31,
+    # Keras' R2Score of one output: the sample's squared residual (its
+    # label's value is label_value).
+    "squared_residual": 32,
 }
-#: The metrics are bits of a 32-bit word (loss_params.metrics).
-assert max(METRICS.values()) < 32
+#: The metrics are bits of two 32-bit words (loss_params.metrics, then
+#: metrics_high).
+assert max(METRICS.values()) < 64
 
 #: What a core waits for, written to its status at every change, so that
 #: a run that cannot go on names what each core was waiting for.
@@ -732,7 +736,9 @@ LOSS_PARAMS = Struct("loss_params", [
                          "elements over its last axis)"),
     ("backward_key", "key of the output layer's first delta"),
     ("loss_key", "key of the per-sample loss sent to the host"),
-    ("metrics", "bit per METRIC_* id: the metrics sent after the loss"),
+    ("metrics", "bit per METRIC_* id below 32: the metrics sent after the "
+                "loss"),
+    ("metrics_high", "bit per METRIC_* id from 32 (id - 32)"),
     ("output_activation", "one of ACTIVATION_*: what the metrics apply to "
                           "z (sends_logits)"),
     ("metric_threshold", "float32 bits: the confusion counts' threshold "
@@ -879,6 +885,7 @@ def c_header():
                 in _optimizers.constants().items()), ""]
     # The control partition's keys: one per command.
     out += [f"#define N_CONTROLS {len(CONTROLS)}u",
+            f"#define N_METRICS {len(METRICS)}u",
             f"#define N_COST_POINTS {len(COST_POINTS)}u", ""]
     for params in (LAYER_PARAMS, SOURCE, GRADIENT, NORM_SOURCE, SHARED_PARAMS,
                    MERGE_PARAMS, MERGE_INPUT, PRELU_PARAMS, WINDOW_PARAMS,

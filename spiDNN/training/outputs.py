@@ -78,7 +78,8 @@ class OutputLoss:
 
     def metric_fields(self):
         """The loss core's fields of the metrics."""
-        return {"metrics": self.metric_bits,
+        return {"metrics": self.metric_bits & 0xFFFFFFFF,
+                "metrics_high": self.metric_bits >> 32,
                 "metric_threshold": layouts.float_bits(
                     self.metric_settings.threshold),
                 "metric_auc_thresholds": self.metric_settings.auc_thresholds,

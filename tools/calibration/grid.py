@@ -247,6 +247,9 @@ FIT = {
                                        keras.metrics.PearsonCorrelation(),
                                        keras.metrics.ConcordanceCorrelation(),
                                        "cosine_similarity"]),
+    # Keras' R2Score of one output: the squared residual, the label.
+    "mlp-metrics-r2": mlp(5, [(3, "tanh"), (1, "linear")], 2, MSE, "sgd",
+                          metrics=[keras.metrics.R2Score()]),
     # Keras' F-scores: the predicted and label masks.
     "mlp-metrics-fbeta": mlp(5, [(4, "softmax")], 2, CCE, "sgd",
                              metrics=[keras.metrics.F1Score()]),
