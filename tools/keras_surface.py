@@ -95,8 +95,9 @@ def _callback():
 
 
 #: Metrics of a binary classifier's one output, tried on one.
-BINARY_METRICS = ("AUC", "BinaryIoU", "PrecisionAtRecall", "RecallAtPrecision",
-                  "SensitivityAtSpecificity", "SpecificityAtSensitivity")
+BINARY_METRICS = ("AUC", "BinaryIoU", "PrecisionAtRecall", "R2Score",
+                  "RecallAtPrecision", "SensitivityAtSpecificity",
+                  "SpecificityAtSensitivity")
 #: Metrics of class-index labels (as the sparse ones).
 SPARSE_METRICS = ("MeanIoU", "IoU")
 
