@@ -68,6 +68,16 @@ KINDS = {
     # R2Score of one output: each sample's label and squared residual.
     "r2_score": (("label_value", "squared_residual"), "r2"),
 }
+#: compile's weighted_metrics: a kind's weighted variant, of its
+#: quantities and the samples' weights, for the kinds Keras reduces as a
+#: mean of per-sample values (MeanMetricWrapper, RootMeanSquaredError):
+#: the sum of weight times value over the sum of weights.
+WEIGHTED = "weighted:"
+_WEIGHABLE = ("mean", "sqrt_mean", "rank_below_k")
+KINDS.update({
+    f"{WEIGHTED}{kind}": (needed + ("sample_weight",), f"weighted_{how}")
+    for kind, (needed, how) in list(KINDS.items()) if how in _WEIGHABLE})
+
 #: The cross-entropy metrics (from_logits, label_smoothing, axis).
 _ENTROPIES = {"loss_binary_crossentropy", "loss_categorical_crossentropy",
               "loss_sparse_categorical_crossentropy"}
@@ -147,6 +157,8 @@ FBETA_MAX_OUTPUTS = 24
 #: IoU kind as a MeanIoU of two classes: what Model.metrics' readers,
 #: EarlyStopping's mode="auto", need is the direction to improve).
 KERAS_CLASS_OF = {**{kind: name for name, kind in _KERAS_CLASSES.items()},
+                  **{f"{WEIGHTED}{kind}": name
+                     for name, kind in _KERAS_CLASSES.items()},
                   "iou_sparse": "MeanIoU", "iou_one_hot": "MeanIoU",
                   "binary_iou": "BinaryIoU", "fbeta_score": "FBetaScore",
                   "r2_score": "R2Score"}
@@ -204,9 +216,20 @@ def reduce(metrics, settings, values):
     for name, kind in metrics:
         needed, how = KINDS[kind]
         first = values[:, columns[needed[0]]]
+        weights = None
+        if how.startswith("weighted_"):
+            how = how[len("weighted_"):]
+            weights = values[:, columns["sample_weight"]].astype(
+                numpy.float64)
         if how == "rank_below_k":
             first = (first < numpy.float32(ks[name])).astype(numpy.float32)
             how = "mean"
+        if weights is not None:
+            total = float(numpy.sum(weights))
+            mean = float(numpy.sum(first * weights)) / total if total else (
+                0.0)
+            results.append(numpy.sqrt(mean) if how == "sqrt_mean" else mean)
+            continue
         if how == "iou":
             results.append(iou_of(dict(settings.ious)[name], first,
                                 values[:, columns[needed[1]]]))
@@ -253,24 +276,36 @@ def reduce(metrics, settings, values):
 
 
 def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
-            output_activation="linear"):
+            output_activation="linear", weighted=None):
     """([(History name, metric kind)], Settings) of
-    ``compile(metrics=...)``.
+    ``compile(metrics=..., weighted_metrics=weighted)``: the weighted ones
+    after the others, each under its name, or ``weighted_<name>`` where
+    an unweighted one has it (Keras' names); of those only the kinds
+    Keras reduces as a mean of per-sample values.
 
     :param loss: the Keras loss name the run trains with
     :param label_rank: dimensions of the labels the user gave (``y.ndim``)
     :param z_arrives: the loss core receives the output layer's z (a
         cross-entropy loss after a softmax or sigmoid: sends_logits)
     """
-    if metrics is None:
+    def listed(given):
+        if given is None:
+            return []
+        if isinstance(given, (str, dict)) or not hasattr(given, "__iter__"):
+            return [given]
+        return list(given)
+    metrics, weighted = listed(metrics), listed(weighted)
+    if not metrics and not weighted:
         return [], Settings()
-    if isinstance(metrics, (str, dict)) or not hasattr(metrics, "__iter__"):
-        metrics = [metrics]
     resolved, ks, thresholds, aucs, ious = [], {}, {}, {}, {}
     entropies, constrained, fbetas, fbeta_thresholds = {}, {}, {}, {}
     r2s = {}
-    for metric in metrics:
+    for index, metric in enumerate(metrics + weighted):
         name, kind, setting = _one(metric, loss, label_rank, n_outputs)
+        # (The checks below are of the kind, weighted or not.)
+        logged = kind
+        if index >= len(metrics):
+            name, logged = _weighted(metric, name, kind, resolved)
         sparse_labels = loss == "sparse_categorical_crossentropy"
         if (kind in _SPARSE) != sparse_labels:
             raise SpiDNNConfigurationError(
@@ -310,7 +345,7 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
             ious[name], threshold = setting
             if threshold is not None:
                 thresholds[name] = threshold
-        resolved.append((name, kind))
+        resolved.append((name, logged))
     if len(set(thresholds.values())) > 1:
         raise SpiDNNConfigurationError(
             f"metrics {', '.join(map(repr, thresholds))} ask for "
@@ -350,6 +385,21 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
         auc_thresholds=n_thresholds, auc_from_logits=from_logits,
         ious=tuple(ious.items()),
         loss_from_logits=next(iter(entropies.values()), False))
+
+
+def _weighted(metric, name, kind, resolved):
+    """(name, kind) of a weighted metric: its name, or Keras'
+    ``weighted_<name>`` where an unweighted one has it; its kind's
+    weighted variant, or a clear error."""
+    if f"{WEIGHTED}{kind}" not in KINDS:
+        raise SpiDNNConfigurationError(
+            f"weighted metric {name!r} ({kind}): spiDNN weighs the metrics "
+            f"Keras reduces as a mean of per-sample values (accuracies, "
+            f"errors, losses as metrics, correlations, top-k); give it in "
+            f"metrics, unweighted")
+    if any(name == other for other, _ in resolved):
+        name = f"weighted_{name}"
+    return name, f"{WEIGHTED}{kind}"
 
 
 def _one(metric, loss, label_rank, n_outputs):

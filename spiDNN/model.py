@@ -199,6 +199,7 @@ class Model:
         self.loss_weights = None
         self.optimizer = None
         self._compiled_metrics = None
+        self._compiled_weighted_metrics = None
         self._resolved_metrics = ()
         #: The optimizer's state after the last fit, to resume from:
         #: {"iterations": steps, "slots": per state kind, arrays in
@@ -553,7 +554,7 @@ class Model:
 
     # ------------------------------------------------------------ training
     def compile(self, optimizer="sgd", loss=None, metrics=None,
-                loss_weights=None):
+                loss_weights=None, weighted_metrics=None):
         """Sets the optimizer, loss and metrics ``fit`` and ``evaluate``
         use, as Keras' ``compile``.  With several outputs, as Keras 3:
         ``loss`` one for each output, a list in the outputs' order or a
@@ -576,6 +577,10 @@ class Model:
             metric objects
         :param loss_weights: each output's factor in the total loss (a
             number, for a model of one output)
+        :param weighted_metrics: as ``metrics`` (in the same forms),
+            weighted by the samples' weights (``sample_weight``,
+            ``class_weight``), as Keras weighs them: the metrics Keras
+            reduces as a mean of per-sample values
         """
         if loss is None:
             raise SpiDNNConfigurationError("compile needs a loss")
@@ -584,6 +589,7 @@ class Model:
         loss_weights = output_losses.weights_per_output(
             loss_weights, names or [None])
         output_losses.metrics_per_output(metrics, names or [None])
+        output_losses.metrics_per_output(weighted_metrics, names or [None])
         self.optimizer = optimizers.get(optimizer)
         self.optimizer_state = None
         self.loss = loss
@@ -592,6 +598,7 @@ class Model:
                              else loss_weights)
         # Checked against the labels when fit or evaluate sees them.
         self._compiled_metrics = metrics
+        self._compiled_weighted_metrics = weighted_metrics
         return self
 
     def _losses_of(self, loss):
@@ -1030,6 +1037,8 @@ class Model:
                   else [None] * len(names))
         given = output_losses.metrics_per_output(self._compiled_metrics,
                                                  names)
+        weighted_given = output_losses.metrics_per_output(
+            self._compiled_weighted_metrics, names)
         weights = self.loss_weights or [None] * len(names)
         nodes = self._lowered()
         node_of = {index: node for node in nodes
@@ -1039,7 +1048,8 @@ class Model:
             2 if labels[k] is None else numpy.ndim(labels[k]), layer.units,
             z_arrives=losses.takes_logits(
                 per_loss[k], node_of[k].layer.activation),
-            output_activation=node_of[k].layer.activation)
+            output_activation=node_of[k].layer.activation,
+            weighted=weighted_given[k])
             for k, layer in enumerate(self.outputs)]
         outputs = tuple(output_losses.OutputLoss(
             name=names[k] if several else None, loss=per_loss[k],

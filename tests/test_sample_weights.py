@@ -153,3 +153,63 @@ def test_weights_spidnn_cannot_take_are_refused_by_name(arguments, message):
     model.compile(loss="binary_crossentropy")
     with pytest.raises(SpiDNNConfigurationError, match=message):
         model.fit(X, Y, verbose=0, **arguments)
+
+
+def _weighted_compiled(loss, metrics, weighted):
+    import keras
+    return lambda: dict(optimizer=keras.optimizers.Adam(0.02), loss=loss,
+                        metrics=metrics, weighted_metrics=weighted)
+
+
+def test_weighted_metrics_match_keras():
+    """compile(weighted_metrics=...): the loss core sends each sample's
+    weight beside the metrics' values, the host weighs the mean metrics
+    by it as Keras does; a name the unweighted metrics have becomes
+    weighted_<name>.  With sample_weight, class_weight, weighted
+    validation, and none (the weights 1); per-batch logs too."""
+    import keras
+
+    def weighted():
+        return ["accuracy", "mse", keras.metrics.RootMeanSquaredError(),
+                keras.metrics.TopKCategoricalAccuracy(k=2)]
+    onehot = numpy.eye(3, dtype=numpy.float32)[CLASSES]
+    for fit_args in (dict(sample_weight=WEIGHTS,
+                          validation_data=(X[:24], onehot[:24],
+                                           WEIGHTS[:24])),
+                     dict(class_weight={0: 0.5, 1: 3.0}), {}):
+        ours, theirs = twin_models(_mlp(3, "softmax"), _weighted_compiled(
+            "categorical_crossentropy", ["accuracy"], weighted()))
+        history = assert_fits_like_keras(ours, theirs, X, onehot, epochs=2,
+                                         batch_size=16, **fit_args)
+        assert "weighted_accuracy" in history.history
+    # Weighted differs from unweighted where the weights are not all 1.
+    assert history.history["weighted_accuracy"] == history.history[
+        "accuracy"]
+
+
+def test_weighted_metrics_of_evaluate_match_keras():
+    from spiDNN.keras.models import from_keras
+    kmodel = _mlp(1, "sigmoid")()
+    kmodel.compile(optimizer="sgd", loss="binary_crossentropy",
+                   metrics=["accuracy"], weighted_metrics=["accuracy", "mae"])
+    model = from_keras(kmodel)
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=["accuracy"], weighted_metrics=["accuracy", "mae"])
+    ours = model.evaluate(X, Y, batch_size=16, sample_weight=WEIGHTS,
+                          return_dict=True)
+    theirs = kmodel.evaluate(X, Y, batch_size=16, verbose=0,
+                             sample_weight=WEIGHTS, return_dict=True)
+    assert ours.keys() == theirs.keys()
+    for name in theirs:
+        assert ours[name] == pytest.approx(theirs[name], abs=1e-5), name
+    assert ours["weighted_accuracy"] != ours["accuracy"]
+
+
+def test_weighted_metrics_that_are_not_means_are_refused():
+    import keras
+    kmodel = _mlp(1, "sigmoid")()
+    kmodel.compile(optimizer="sgd", loss="binary_crossentropy",
+                   weighted_metrics=[keras.metrics.AUC()])
+    with pytest.raises(SpiDNNConfigurationError,
+                       match="weighted metric 'auc'.*give it in metrics"):
+        spiDNN.keras.fit(kmodel, X, Y, sample_weight=WEIGHTS, verbose=0)

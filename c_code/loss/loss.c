@@ -142,7 +142,8 @@ static void compute_loss(uint generation, uint unused) {
         if (metric_asked(metric)) {
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric,
-                    metric >= METRIC_LOSS_BINARY_CROSSENTROPY
+                    metric == METRIC_SAMPLE_WEIGHT ? sample_weight
+                    : metric >= METRIC_LOSS_BINARY_CROSSENTROPY
                     && metric <= METRIC_LOSS_COSINE_SIMILARITY
                     ? loss_metric(metric, n, seen, label_index, gradient)
                     : metric_value(metric, n, outputs, seen, labels,

@@ -333,6 +333,9 @@ METRICS = {
     # Keras' R2Score of one output: the sample's squared residual (its
     # label's value is label_value).
     "squared_residual": 32,
+    # compile's weighted_metrics: the sample's weight (1 without), which
+    # the host weighs the mean metrics' values by.
+    "sample_weight": 33,
 }
 #: The metrics are bits of two 32-bit words (loss_params.metrics, then
 #: metrics_high).

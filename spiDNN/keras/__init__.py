@@ -19,7 +19,7 @@ from spiDNN.keras.models import from_keras, plain
 #: (steps_per_execution: Keras then calls the batch hooks every so many
 #: batches; run_eagerly, jit_compile and auto_scale_loss choose how the
 #: host computes, which the machine does not depend on).
-_COMPILE_DEFAULTS = {"weighted_metrics": None, "steps_per_execution": 1}
+_COMPILE_DEFAULTS = {"steps_per_execution": 1}
 
 
 def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,
@@ -58,7 +58,8 @@ def fit(kmodel, x=None, y=None, epochs=1, batch_size=None, shuffle=True,
     model = from_keras(kmodel, seed=seed)
     model.compile(optimizer=optimizer, loss=plain(kmodel.loss),
                   metrics=plain(config.get("metrics")),
-                  loss_weights=plain(config.get("loss_weights")))
+                  loss_weights=plain(config.get("loss_weights")),
+                  weighted_metrics=plain(config.get("weighted_metrics")))
     # A Keras model trained before goes on from its optimizer's state.
     model.optimizer_state = optimizers.state_from_keras(
         optimizer, kmodel.optimizer, model.weight_layout())

@@ -267,7 +267,8 @@ def _compile_from_keras(model, kmodel):
     config = kmodel._compile_config.config
     model.compile(optimizer=kmodel.optimizer, loss=plain(kmodel.loss),
                   metrics=plain(config.get("metrics")),
-                  loss_weights=plain(config.get("loss_weights")))
+                  loss_weights=plain(config.get("loss_weights")),
+                  weighted_metrics=plain(config.get("weighted_metrics")))
     model.optimizer_state = optimizers.state_from_keras(
         model.optimizer, kmodel.optimizer, model.weight_layout())
 
@@ -390,7 +391,8 @@ def to_keras(model):
                  if isinstance(model.loss, list) else model.loss.to_keras())
         kmodel.compile(optimizer=koptimizer, loss=_by_output(model, kloss),
                        loss_weights=_by_output(model, model.loss_weights),
-                       metrics=model._compiled_metrics)
+                       metrics=model._compiled_metrics,
+                       weighted_metrics=model._compiled_weighted_metrics)
         optimizers.state_into_keras(model.optimizer, model.optimizer_state,
                                     koptimizer, variables,
                                     model.weight_layout())

@@ -75,7 +75,7 @@ def _labels(loss, n_outputs, rng):
 
 def _run(input_shape, layers, loss, optimizer, metrics=(), predict=True,
          validation=False, batch_size=BATCH_SIZE, seed=0, graph=False,
-         clipping=None):
+         clipping=None, weighted_metrics=()):
     if graph:
         x = Input(*input_shape)
         model = spiDNN.Model(x, layers(x), seed=seed)
@@ -88,7 +88,8 @@ def _run(input_shape, layers, loss, optimizer, metrics=(), predict=True,
     for setting, value in (clipping or {}).items():
         setattr(trainer, setting, value)    # Keras' clipnorm, ...
     model.compile(optimizer=trainer, loss=loss,
-                  metrics=list(metrics) or None)
+                  metrics=list(metrics) or None,
+                  weighted_metrics=list(weighted_metrics) or None)
     rng = numpy.random.default_rng(seed)
     x = rng.normal(size=(N_SAMPLES, *input_shape)).astype(numpy.float32)
     y = _labels(loss, model.layers[-1].units, rng)
@@ -247,6 +248,10 @@ FIT = {
                                        keras.metrics.PearsonCorrelation(),
                                        keras.metrics.ConcordanceCorrelation(),
                                        "cosine_similarity"]),
+    # compile's weighted_metrics: each sample's weight beside the values.
+    "mlp-weighted-metrics": mlp(5, [(3, "softmax")], 2, CCE, "sgd",
+                                metrics=["accuracy"],
+                                weighted_metrics=["accuracy", "mse"]),
     # Keras' R2Score of one output: the squared residual, the label.
     "mlp-metrics-r2": mlp(5, [(3, "tanh"), (1, "linear")], 2, MSE, "sgd",
                           metrics=[keras.metrics.R2Score()]),
