@@ -442,7 +442,6 @@ def test_binary_cross_entropy_of_a_softmax_needs_its_logits():
     """Keras takes a binary cross-entropy metric of a softmax output from
     the softmax's logits (TensorFlow's _keras_logits), which reach the
     loss core only with a cross-entropy loss: with MSE it is refused."""
-    import keras
     rng, x = _data()
     onehot = numpy.eye(4, dtype=numpy.float32)[rng.integers(0, 4, 40)]
     kmodel = _dense_model(5, 4, "softmax")()
