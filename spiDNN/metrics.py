@@ -346,31 +346,17 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
             if threshold is not None:
                 thresholds[name] = threshold
         resolved.append((name, logged))
-    if len(set(thresholds.values())) > 1:
-        raise SpiDNNConfigurationError(
-            f"metrics {', '.join(map(repr, thresholds))} ask for "
-            f"thresholds {', '.join(map(repr, thresholds.values()))}: the "
-            f"loss core counts at one threshold for all its metrics; give "
-            f"them the same threshold")
-    shared = {(auc["num_thresholds"], auc["from_logits"])
-              for auc in aucs.values()}
-    if len(shared) > 1:
-        raise SpiDNNConfigurationError(
-            f"metrics {', '.join(map(repr, aucs))} ask for different "
-            f"num_thresholds or from_logits: the loss core puts the output "
-            f"in one set of buckets for all its AUCs; give them the same")
-    n_thresholds, from_logits = next(iter(shared), (0, False))
-    if len(set(entropies.values())) > 1:
-        raise SpiDNNConfigurationError(
-            f"metrics {', '.join(map(repr, entropies))} ask for different "
-            f"from_logits: the loss core takes the output one way for all "
-            f"its cross-entropy metrics; give them the same")
-    if len(set(fbeta_thresholds.values())) > 1:
-        raise SpiDNNConfigurationError(
-            f"metrics {', '.join(map(repr, fbeta_thresholds))} ask for "
-            f"thresholds {', '.join(map(repr, fbeta_thresholds.values()))}"
-            f": the loss core predicts at one threshold for all its "
-            f"F-scores; give them the same")
+    _one_for_all(thresholds, "thresholds", "counts at one threshold for "
+                 "all its metrics")
+    shared = {name: (auc["num_thresholds"], auc["from_logits"])
+              for name, auc in aucs.items()}
+    _one_for_all(shared, "num_thresholds or from_logits", "puts the output "
+                 "in one set of buckets for all its AUCs")
+    n_thresholds, from_logits = next(iter(shared.values()), (0, False))
+    _one_for_all(entropies, "from_logits", "takes the output one way for "
+                 "all its cross-entropy metrics")
+    _one_for_all(fbeta_thresholds, "thresholds", "predicts at one threshold "
+                 "for all its F-scores")
     aucs = {name: auc for name, auc in aucs.items()
             if name not in constrained}
     return resolved, Settings(
@@ -385,6 +371,16 @@ def resolve(metrics, loss, label_rank, n_outputs, z_arrives=True,
         auc_thresholds=n_thresholds, auc_from_logits=from_logits,
         ious=tuple(ious.items()),
         loss_from_logits=next(iter(entropies.values()), False))
+
+
+def _one_for_all(settings, what, why):
+    """Refuses metrics ({name: setting}) that ask for different settings
+    the loss core has one of for all of them (``why``)."""
+    if len(set(settings.values())) > 1:
+        raise SpiDNNConfigurationError(
+            f"metrics {', '.join(map(repr, settings))} ask for different "
+            f"{what} ({', '.join(map(repr, settings.values()))}): the loss "
+            f"core {why}; give them the same")
 
 
 def _weighted(metric, name, kind, resolved):

@@ -194,7 +194,7 @@ def test_confusion_metrics_of_evaluate_match_keras():
     ("keras.metrics.Precision(thresholds=[0.3, 0.6])", "one threshold"),
     ("keras.metrics.Recall(top_k=1)", "top_k=1"),
     ("keras.metrics.TruePositives(thresholds=0.2), keras.metrics."
-     "Precision()", "the same threshold"),
+     "Precision()", "different thresholds"),
     ("keras.metrics.BinaryAccuracy(threshold=0.7)", "0.5 only"),
     # (spiDNN's names of the IoU settings are not Keras' metric names.)
     ("'iou_one_hot'", "'iou_one_hot'"),
@@ -534,21 +534,30 @@ def test_f_scores_match_keras():
         assert 0 < history.history[metrics[0].name][-1] < 1
 
 
+def assert_arrays_logged_as_keras(build, loss, metric, x, y, shape):
+    """A metric whose value is an array (one per class): History holds
+    them per epoch, of ``shape``, as Keras' (to 1e-5)."""
+    name = metric.name
+    ours, theirs = twin_models(build, lambda: dict(
+        optimizer="adam", loss=loss,
+        metrics=[type(metric).from_config(metric.get_config())]))
+    kwargs = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
+    history = spiDNN.keras.fit(ours, x, y, **kwargs)
+    khistory = theirs.fit(x, y, **kwargs)
+    numpy.testing.assert_allclose(numpy.array(history.history[name]),
+                                  numpy.array(khistory.history[name]),
+                                  rtol=0, atol=1e-5)
+    assert numpy.shape(history.history[name]) == shape
+
+
 def test_f_scores_of_each_class_match_keras():
     """average=None: History holds each class's score, as Keras'."""
     import keras
     rng, x = _data(n=40)
     y = (rng.random((40, 4)) > 0.6).astype(numpy.float32)   # multi-label
-    ours, theirs = twin_models(_dense_model(5, 4, "sigmoid"), lambda: dict(
-        optimizer="adam", loss="binary_crossentropy",
-        metrics=[keras.metrics.F1Score(threshold=0.5)]))
-    kwargs = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
-    history = spiDNN.keras.fit(ours, x, y, **kwargs)
-    khistory = theirs.fit(x, y, **kwargs)
-    numpy.testing.assert_allclose(numpy.array(history.history["f1_score"]),
-                                  numpy.array(khistory.history["f1_score"]),
-                                  rtol=0, atol=1e-5)
-    assert numpy.shape(history.history["f1_score"]) == (2, 4)
+    assert_arrays_logged_as_keras(
+        _dense_model(5, 4, "sigmoid"), "binary_crossentropy",
+        keras.metrics.F1Score(threshold=0.5), x, y, (2, 4))
 
 
 def test_f_scores_of_labels_other_than_0_and_1_are_refused():
@@ -591,16 +600,9 @@ def test_r2_score_matches_keras(settings):
 def test_r2_score_without_aggregation_is_an_array_as_keras():
     import keras
     x, y = _regression()
-    ours, theirs = twin_models(_dense_model(5, 1, "linear"), lambda: dict(
-        optimizer="adam", loss="mse",
-        metrics=[keras.metrics.R2Score(class_aggregation=None)]))
-    kwargs = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
-    history = spiDNN.keras.fit(ours, x, y, **kwargs)
-    khistory = theirs.fit(x, y, **kwargs)
-    numpy.testing.assert_allclose(numpy.array(history.history["r2_score"]),
-                                  numpy.array(khistory.history["r2_score"]),
-                                  rtol=0, atol=1e-5)
-    assert numpy.shape(history.history["r2_score"]) == (2, 1)
+    assert_arrays_logged_as_keras(
+        _dense_model(5, 1, "linear"), "mse",
+        keras.metrics.R2Score(class_aggregation=None), x, y, (2, 1))
 
 
 def test_r2_score_of_several_outputs_is_refused():

@@ -209,7 +209,7 @@ def test_weighted_metrics_that_are_not_means_are_refused():
     import keras
     kmodel = _mlp(1, "sigmoid")()
     kmodel.compile(optimizer="sgd", loss="binary_crossentropy",
-                   weighted_metrics=[keras.metrics.AUC()])
+                   weighted_metrics=[keras.metrics.AUC(name="auc")])
     with pytest.raises(SpiDNNConfigurationError,
                        match="weighted metric 'auc'.*give it in metrics"):
         spiDNN.keras.fit(kmodel, X, Y, sample_weight=WEIGHTS, verbose=0)

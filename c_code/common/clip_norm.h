@@ -200,11 +200,10 @@ static void norm_abort(void) {
 static bool norm_receive(uint32_t key, uint32_t payload) {
     for (uint32_t s = 0; s < norm.n_sources; s++) {
         const norm_source_t *source = &norm.sources[s];
-        uint32_t offset = key - source->base;
-        uint32_t core = offset >> source->atom_bits;
-        uint32_t atom = offset & ((1u << source->atom_bits) - 1u);
-        if (key < source->base || atom >= source->atoms_per_core
-                || core * source->atoms_per_core + atom >= source->n_atoms) {
+        key_space_t space = key_space_of(source->base, source->atom_bits,
+                source->atoms_per_core, source->n_atoms);
+        uint32_t core, atom;
+        if (!key_space_locate(&space, key, &core, &atom)) {
             continue;
         }
         uint32_t variable = atom >> NORM_WORD_BITS;

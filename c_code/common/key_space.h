@@ -24,19 +24,24 @@ static inline key_space_t key_space_of(uint32_t base, uint32_t atom_bits,
     return (key_space_t) {base, atom_bits, atoms_per_core, n_atoms};
 }
 
+// The sending core (its place in the partition) and the atom within it
+// of a key; false if the key is not the space's.
+static inline bool key_space_locate(const key_space_t *space, uint32_t key,
+                                    uint32_t *core, uint32_t *atom) {
+    uint32_t offset = key - space->base;
+    *core = offset >> space->atom_bits;
+    *atom = offset & ((1u << space->atom_bits) - 1u);
+    return key >= space->base && *atom < space->atoms_per_core
+            && *core * space->atoms_per_core + *atom < space->n_atoms;
+}
+
 static inline bool key_space_index(
         const key_space_t *space, uint32_t key, uint32_t *index) {
-    uint32_t offset = key - space->base;
-    uint32_t core = offset >> space->atom_bits;
-    uint32_t atom = offset & ((1u << space->atom_bits) - 1u);
-    if (key < space->base || atom >= space->atoms_per_core) {
+    uint32_t core, atom;
+    if (!key_space_locate(space, key, &core, &atom)) {
         return false;
     }
-    uint32_t i = core * space->atoms_per_core + atom;
-    if (i >= space->n_atoms) {
-        return false;
-    }
-    *index = i;
+    *index = core * space->atoms_per_core + atom;
     return true;
 }
 

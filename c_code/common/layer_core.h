@@ -392,12 +392,8 @@ static bool receive_shared_totals(uint32_t key, uint32_t payload) {
         if (!shared_consumer(u)) {
             continue;
         }
-        const key_space_t *space = &totals_spaces[u];
-        uint32_t offset = key - space->base;
-        uint32_t sender = offset >> space->atom_bits;
-        uint32_t value = offset & ((1u << space->atom_bits) - 1u);
-        if (key < space->base || value >= space->atoms_per_core
-                || sender * space->atoms_per_core + value >= space->n_atoms) {
+        uint32_t sender, value;
+        if (!key_space_locate(&totals_spaces[u], key, &sender, &value)) {
             continue;
         }
         // The sender's neurons: a slice of the consumer's, as its deltas.
