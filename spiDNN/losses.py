@@ -298,16 +298,27 @@ def _hinge_labels(loss, array, what):
     batch) become -1 or 1.  It decides per batch; spiDNN decides for all
     the labels, which is the same where no batch can decide otherwise:
     all labels 0 or 1, or no label 0 (1 stays 1)."""
-    binary = numpy.isin(array, (0.0, 1.0))
-    if numpy.all(binary):
+    if check_hinge_labels(loss, array, what):
         return numpy.float32(2.0) * array - numpy.float32(1.0)
+    return array
+
+
+def check_hinge_labels(name, array, what):
+    """Whether labels for Keras' hinges are all 0 or 1 (which Keras turns
+    into -1 and 1 batch by batch); a clear error where a batch could
+    decide otherwise than the others (a 0 beside values other than 1).
+    The hinge metrics' loss core decides per sample, the same wherever
+    this passes."""
+    array = numpy.asarray(array)
+    if numpy.all(numpy.isin(array, (0.0, 1.0))):
+        return True
     if numpy.any(array == 0.0):
         raise SpiDNNConfigurationError(
-            f"{loss} {what}: Keras turns labels 0 and 1 into -1 and 1 in "
+            f"{name} {what}: Keras turns labels 0 and 1 into -1 and 1 in "
             f"each batch whose labels are all 0 or 1, so these labels "
             f"(0 with values other than 1) give batches their own "
             f"labels; give labels -1 and 1, or all 0 and 1")
-    return array
+    return False
 
 
 def _sparse_labels(array, n_outputs):

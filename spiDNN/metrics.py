@@ -60,7 +60,8 @@ KINDS = {
         "binary_crossentropy", "categorical_crossentropy",
         "sparse_categorical_crossentropy", "kl_divergence", "poisson",
         "categorical_hinge", "log_cosh",
-        "mean_squared_logarithmic_error", "cosine_similarity")},
+        "mean_squared_logarithmic_error", "cosine_similarity", "hinge",
+        "squared_hinge")},
     "pearson_correlation": (("pearson_correlation",), "mean"),
     "concordance_correlation": (("concordance_correlation",), "mean"),
     # F1Score, FBetaScore: each sample's predicted and label masks.
@@ -103,6 +104,7 @@ _LOSS_STRINGS = {
     "categorical_hinge": "loss_categorical_hinge",
     "logcosh": "loss_log_cosh", "msle": "loss_mean_squared_logarithmic_error",
     "cosine_similarity": "loss_cosine_similarity",
+    "hinge": "loss_hinge", "squared_hinge": "loss_squared_hinge",
     "mean_squared_logarithmic_error": "loss_mean_squared_logarithmic_error"}
 _STRINGS = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
             "mape": "mean_absolute_percentage_error", **_LOSS_STRINGS,
@@ -135,9 +137,10 @@ _KERAS_CLASSES = {
     "CategoricalCrossentropy": "loss_categorical_crossentropy",
     "SparseCategoricalCrossentropy": "loss_sparse_categorical_crossentropy",
     "KLDivergence": "loss_kl_divergence", "Poisson": "loss_poisson",
-    # (Not Hinge and SquaredHinge: Keras converts 0/1 labels to -1/1
-    # when a whole batch's are 0 or 1, which the host does only for a
-    # hinge loss.)
+    # (Keras converts a batch's labels from 0/1 to -1/1 when they are all
+    # 0 or 1: the loss core each sample's, and the host refuses labels for
+    # which a batch would decide otherwise: losses.check_hinge_labels.)
+    "Hinge": "loss_hinge", "SquaredHinge": "loss_squared_hinge",
     "CategoricalHinge": "loss_categorical_hinge",
     "LogCoshError": "loss_log_cosh",
     "MeanSquaredLogarithmicError": "loss_mean_squared_logarithmic_error",

@@ -971,10 +971,15 @@ class Model:
             if numpy.ndim(part) > 2 and (
                     numpy.shape(part)[1:] == layer.output_shape):
                 part = numpy.reshape(part, (len(part), -1))  # a value each
+            what = ("labels" if output.name is None
+                    else f"labels of {output.name}")
             words.append(losses.check_labels(
-                output.loss, part, n_samples, output.n_outputs,
-                "labels" if output.name is None
-                else f"labels of {output.name}"))
+                output.loss, part, n_samples, output.n_outputs, what))
+            hinges = [name for name, kind in output.metrics
+                      if kind.endswith(("loss_hinge", "loss_squared_hinge"))]
+            if hinges and output.loss not in losses.HINGES:
+                losses.check_hinge_labels(f"metric {hinges[0]!r}",
+                                          numpy.asarray(part), what)
             if output.weighted:
                 words[-1] = sample_weights.appended(
                     words[-1], None if weights is None else weights[k])

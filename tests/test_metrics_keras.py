@@ -614,3 +614,32 @@ def test_r2_score_of_several_outputs_is_refused():
     with pytest.raises(SpiDNNConfigurationError, match="one value"):
         spiDNN.keras.fit(kmodel, x, rng.normal(size=(16, 3)), epochs=1,
                          batch_size=8, verbose=0)
+
+
+def test_hinge_metrics_match_keras():
+    """Hinge and SquaredHinge as metrics: Keras turns a batch's 0/1
+    labels into -1/1, the loss core each sample's (the same for labels
+    all 0 and 1, or with no 0); -1/1 labels stay."""
+    import keras
+    rng, x = _data(n=40)
+    binary = rng.integers(0, 2, (40, 3)).astype(numpy.float32)
+    for y, loss in ((binary, "binary_crossentropy"),
+                    (2 * binary - 1, "mse"), (binary, "hinge")):
+        ours, theirs = twin_models(_dense_model(5, 3, "tanh"), lambda: dict(
+            optimizer=keras.optimizers.Adam(0.02), loss=loss,
+            metrics=[keras.metrics.Hinge(), "squared_hinge"]))
+        history = assert_fits_like_keras(ours, theirs, x, y, epochs=2,
+                                         batch_size=8, validation_split=0.25)
+        assert history.history["hinge"][-1] > 0
+
+
+def test_hinge_metric_labels_a_batch_could_take_otherwise_are_refused():
+    import keras
+    rng, x = _data(n=16)
+    y = numpy.tile(numpy.float32([0.0, 0.5, 1.0]), (16, 1))
+    kmodel = _dense_model(5, 3, "tanh")()
+    kmodel.compile(optimizer="sgd", loss="mse",
+                   metrics=[keras.metrics.Hinge()])
+    with pytest.raises(SpiDNNConfigurationError,
+                       match="metric 'hinge' labels: Keras turns labels 0"):
+        spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)

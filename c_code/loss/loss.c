@@ -40,6 +40,7 @@ static float *labels;         // the label (one value per output, or the
 static float *gradient;       // dL/d(output) of the batch's mean loss
 static float *smooth;         // a smoothed label (label_smoothing)
 static float *probabilities;  // the outputs the metrics see, from z
+static float *hinge_labels;   // the hinge metrics' labels (-1/1)
 
 static gather_t output_gather;
 static gather_t label_gather;
@@ -65,6 +66,10 @@ static uint32_t metric_loss_kind(uint32_t metric) {
         return LOSS_LOG_COSH;
     case METRIC_LOSS_COSINE_SIMILARITY:
         return LOSS_COSINE_SIMILARITY;
+    case METRIC_LOSS_HINGE:
+        return LOSS_HINGE;
+    case METRIC_LOSS_SQUARED_HINGE:
+        return LOSS_SQUARED_HINGE;
     default:
         return LOSS_MEAN_SQUARED_LOGARITHMIC_ERROR;
     }
@@ -85,10 +90,31 @@ static float loss_metric(uint32_t metric, uint32_t n, const float *seen,
     as_metric.from_logits = params.sends_logits
             || params.metric_loss_from_logits;
     bool entropy = metric <= METRIC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    const float *y = labels;
+    if (metric == METRIC_LOSS_HINGE || metric == METRIC_LOSS_SQUARED_HINGE) {
+        // Keras' convert_binary_labels_to_hinge, of this sample's labels
+        // (the host makes sure no batch of them would decide otherwise).
+        bool binary = true;
+        for (uint32_t i = 0; i < n; i++) {
+            binary = binary && (labels[i] == 0.0f || labels[i] == 1.0f);
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            hinge_labels[i] = binary ? 2.0f * labels[i] - 1.0f : labels[i];
+        }
+        y = hinge_labels;
+    }
     float loss = loss_compute(&as_metric, n, entropy && as_metric.from_logits
-            ? outputs : seen, labels, label_index, 0.0f, scratch, smooth);
+            ? outputs : seen, y, label_index, 0.0f, scratch, smooth);
     // Keras' cosine-similarity loss is the metric's negative.
     return metric == METRIC_LOSS_COSINE_SIMILARITY ? -loss : loss;
+}
+
+// A loss of keras.losses as a metric (METRIC_LOSS_*).
+static inline bool metric_is_loss(uint32_t metric) {
+    return (metric >= METRIC_LOSS_BINARY_CROSSENTROPY
+            && metric <= METRIC_LOSS_COSINE_SIMILARITY)
+            || metric == METRIC_LOSS_HINGE
+            || metric == METRIC_LOSS_SQUARED_HINGE;
 }
 
 // Whether the host asked for quantity METRIC_<metric> (its bit in
@@ -143,8 +169,7 @@ static void compute_loss(uint generation, uint unused) {
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric,
                     metric == METRIC_SAMPLE_WEIGHT ? sample_weight
-                    : metric >= METRIC_LOSS_BINARY_CROSSENTROPY
-                    && metric <= METRIC_LOSS_COSINE_SIMILARITY
+                    : metric_is_loss(metric)
                     ? loss_metric(metric, n, seen, label_index, gradient)
                     : metric_value(metric, n, outputs, seen, labels,
                             label_index,
@@ -226,6 +251,8 @@ static bool initialise(void) {
     probabilities = (params.metrics | params.metrics_high) != 0
             && params.sends_logits
             ? dtcm_alloc(n) : NULL;
+    hinge_labels = metric_asked(METRIC_LOSS_HINGE)
+            || metric_asked(METRIC_LOSS_SQUARED_HINGE) ? dtcm_alloc(n) : NULL;
     gather_init_all(&output_gather, key_space_of(params.output_base,
             params.output_atom_bits, params.output_atoms_per_core, n),
             outputs);

@@ -336,6 +336,11 @@ METRICS = {
     # compile's weighted_metrics: the sample's weight (1 without), which
     # the host weighs the mean metrics' values by.
     "sample_weight": 33,
+    # Keras' Hinge and SquaredHinge metrics: the sample's loss, its labels
+    # turned from 0/1 into -1/1 where they are all 0 or 1 (the host
+    # refuses labels for which Keras' per-batch choice would differ).
+    "loss_hinge": 34,
+    "loss_squared_hinge": 35,
 }
 #: The metrics are bits of two 32-bit words (loss_params.metrics, then
 #: metrics_high).

@@ -248,6 +248,11 @@ FIT = {
                                        keras.metrics.PearsonCorrelation(),
                                        keras.metrics.ConcordanceCorrelation(),
                                        "cosine_similarity"]),
+    # Keras' hinge metrics (0/1 labels turned into -1/1, and not).
+    "mlp-metrics-hinge": mlp(5, [(3, "tanh")], 2, BCE, "sgd",
+                             metrics=["hinge", "squared_hinge"]),
+    "mlp-metrics-hinge-2": mlp(4, [(2, "tanh")], 1, MSE, "sgd",
+                               metrics=["hinge", "squared_hinge"]),
     # compile's weighted_metrics: each sample's weight beside the values.
     "mlp-weighted-metrics": mlp(5, [(3, "softmax")], 2, CCE, "sgd",
                                 metrics=["accuracy"],

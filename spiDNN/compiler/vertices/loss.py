@@ -26,10 +26,15 @@ def loss_label(output):
 def loss_dtcm_bytes(output):
     """DTCM loss.c allocates for ``output`` (an OutputLoss): its values,
     a label (with the sample weight), the gradient and, smoothing, a
-    smoothed label."""
+    smoothed label; the metrics' outputs from z (sends_logits), the
+    hinge metrics' labels."""
     n = output.n_outputs
     smoothing = losses.smoothing_fields(output.loss, n) is not None
-    return 4 * ((3 if smoothing else 2) * n + output.label_width)
+    quantities = set(output.quantities)
+    extra = int(bool(quantities) and output.sends_logits) + int(bool(
+        quantities & {"loss_hinge", "loss_squared_hinge"}))
+    return 4 * ((3 if smoothing else 2) * n + output.label_width
+                + extra * n)
 
 
 class LossVertex(ApplicationVertex, LegacyPartitionerAPI,
