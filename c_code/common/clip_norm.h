@@ -24,8 +24,11 @@
 // of the next batch's phase arrives before this one's ends.  An abort
 // forgets the sums: the replay adds them again from the batch's start.
 //
-// Packets per batch: NORM_WORD_STRIDE keys (EXACT_WORDS sent) per variable
-// per owning core, each delivered to every core that steps it.
+// Packets per batch, per variable per owning core: its sum's words that
+// are not 0 (two or three, mostly, of EXACT_WORDS), then their count at
+// NORM_COUNT_WORD, each delivered to every core that steps it.  A
+// receiver is done when every owner's counts are in and as many words
+// as they announce (in any order: the sums are exact).
 #ifndef SPIDNN_CLIP_NORM_H
 #define SPIDNN_CLIP_NORM_H
 
@@ -34,6 +37,7 @@
 // The owner's key of a variable's word: variable * stride + word.
 #define NORM_WORD_STRIDE 16u
 #define NORM_WORD_BITS 4u
+#define NORM_COUNT_WORD (NORM_WORD_STRIDE - 1u)
 #define MAX_NORM_VARIABLES 2u
 #define MAX_NORM_USES (MAX_NORM_VARIABLES + MAX_GRADIENTS)
 
@@ -53,7 +57,9 @@ static struct {
     uint32_t n_sources;
     exact_sum_t *sums;              // a sum per slot
     uint32_t received;              // words in, this batch
-    uint32_t expected;              // words every batch brings
+    uint32_t announced;             // words the counts in announce
+    uint32_t counts;                // counts in, this batch
+    uint32_t expected;              // counts every batch brings
     bool own_done;                  // this core's batch is over (and sent)
     norm_use_t uses[MAX_NORM_USES];
     uint32_t n_uses;
@@ -80,8 +86,9 @@ static void norm_setup(data_specification_metadata_t *ds) {
     norm.expected = 0;
     for (uint32_t s = 0; s < norm.n_sources; s++) {
         norm.expected += norm.sources[s].senders
-                * norm.sources[s].n_variables * EXACT_WORDS;
+                * norm.sources[s].n_variables;
     }
+    norm.announced = norm.counts = 0;
     norm.sums = (exact_sum_t *) dtcm_alloc(
             params.norm_slots * EXACT_WORDS);
     for (uint32_t k = 0; k < params.norm_slots; k++) {
@@ -151,13 +158,14 @@ static void norm_finish(uint generation, uint unused) {
     for (uint32_t k = 0; k < params.norm_slots; k++) {
         exact_zero(&norm.sums[k]);
     }
-    norm.received = 0;
+    norm.received = norm.announced = norm.counts = 0;
     norm.own_done = false;
     layer_norm_done();
 }
 
 static void norm_try_finish(void) {
-    if (norm.own_done && norm.received == norm.expected) {
+    if (norm.own_done && norm.counts == norm.expected
+            && norm.received == norm.announced) {
         schedule(norm_finish, 0);
     }
 }
@@ -171,12 +179,17 @@ static void norm_batch_end(void) {
             exact_zero(&own[v]);
         }
         app_norm_add(own);
-        COST(COST_SEND, params.norm_variables * EXACT_WORDS);
         for (uint32_t v = 0; v < params.norm_variables; v++) {
+            uint32_t key = params.norm_key + v * NORM_WORD_STRIDE;
+            uint32_t sent = 0;
             for (uint32_t k = 0; k < EXACT_WORDS; k++) {
-                send_word(params.norm_key + v * NORM_WORD_STRIDE + k,
-                          own[v].word[k]);
+                if (own[v].word[k] != 0) {
+                    send_word(key + k, own[v].word[k]);
+                    sent++;
+                }
             }
+            COST(COST_SEND, sent + 1);
+            send_word(key + NORM_COUNT_WORD, sent);
         }
     }
     norm.own_done = true;
@@ -192,7 +205,7 @@ static void norm_abort(void) {
     for (uint32_t k = 0; k < params.norm_slots; k++) {
         exact_zero(&norm.sums[k]);
     }
-    norm.received = 0;
+    norm.received = norm.announced = norm.counts = 0;
     norm.own_done = false;
 }
 
@@ -210,10 +223,15 @@ static bool norm_receive(uint32_t key, uint32_t payload) {
         uint32_t word = atom & (NORM_WORD_STRIDE - 1u);
         uint32_t slot = variable == 0 ? source->slot_0 : source->slot_1;
         COST(COST_NORM_WORD, 1);
-        if (slot < params.norm_slots && word < EXACT_WORDS) {
-            exact_add_word(&norm.sums[slot], word, payload);
+        if (word == NORM_COUNT_WORD) {
+            norm.counts++;
+            norm.announced += payload;
+        } else {
+            if (slot < params.norm_slots && word < EXACT_WORDS) {
+                exact_add_word(&norm.sums[slot], word, payload);
+            }
+            norm.received++;
         }
-        norm.received++;
         norm_try_finish();
         return true;
     }

@@ -370,7 +370,8 @@ NORM_MODES = {
     "global": 2,
 }
 #: Keys of one owner's variable in the norm partition: its words at
-#: variable * NORM_WORD_STRIDE + word (clip_norm.h), EXACT_WORDS of them.
+#: variable * NORM_WORD_STRIDE + word (clip_norm.h), those of EXACT_WORDS
+#: that are not 0, then their count at the stride's last key.
 NORM_WORD_STRIDE = 16
 EXACT_WORDS = 11
 

@@ -259,9 +259,10 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return list(self.machine_vertices) if self.owns_norms else []
 
     def norm_words_received(self):
-        """The norms' words a core receives at each batch end."""
+        """A bound on the norms' words a core receives at each batch end
+        (every word of every sum, and their counts)."""
         return sum(len(sender.norm_owner_cores()) * sender.norm_variables
-                   * layouts.EXACT_WORDS
+                   * (layouts.EXACT_WORDS + 1)
                    for sender, _, _ in self.norm_sources)
 
     def norm_fields(self, machine_vertex):
