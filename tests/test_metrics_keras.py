@@ -560,16 +560,23 @@ def test_f_scores_of_each_class_match_keras():
         keras.metrics.F1Score(threshold=0.5), x, y, (2, 4))
 
 
+def assert_fit_refused(activation, loss, metric, y, match):
+    """spiDNN.keras.fit of a Dense model of ``y``'s outputs compiled with
+    ``metric`` raises ``match``."""
+    _, x = _data(n=len(y))
+    kmodel = _dense_model(5, y.shape[1], activation)()
+    kmodel.compile(optimizer="sgd", loss=loss, metrics=[metric])
+    with pytest.raises(SpiDNNConfigurationError, match=match):
+        spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)
+
+
 def test_f_scores_of_labels_other_than_0_and_1_are_refused():
     import keras
-    rng, x = _data(n=16)
-    y = rng.random((16, 3)).astype(numpy.float32)
-    kmodel = _dense_model(5, 3, "softmax")()
-    kmodel.compile(optimizer="sgd", loss="categorical_crossentropy",
-                   metrics=[keras.metrics.F1Score()])
-    with pytest.raises(SpiDNNConfigurationError,
-                       match="neither 0 nor 1"):
-        spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)
+    rng, _ = _data(n=16)
+    assert_fit_refused("softmax", "categorical_crossentropy",
+                       keras.metrics.F1Score(),
+                       rng.random((16, 3)).astype(numpy.float32),
+                       "neither 0 nor 1")
 
 
 def _regression(n=48, seed=5):
@@ -607,13 +614,9 @@ def test_r2_score_without_aggregation_is_an_array_as_keras():
 
 def test_r2_score_of_several_outputs_is_refused():
     import keras
-    rng, x = _data(n=16)
-    kmodel = _dense_model(5, 3, "linear")()
-    kmodel.compile(optimizer="sgd", loss="mse",
-                   metrics=[keras.metrics.R2Score()])
-    with pytest.raises(SpiDNNConfigurationError, match="one value"):
-        spiDNN.keras.fit(kmodel, x, rng.normal(size=(16, 3)), epochs=1,
-                         batch_size=8, verbose=0)
+    rng, _ = _data(n=16)
+    assert_fit_refused("linear", "mse", keras.metrics.R2Score(),
+                       rng.normal(size=(16, 3)), "one value")
 
 
 def test_hinge_metrics_match_keras():
@@ -635,11 +638,6 @@ def test_hinge_metrics_match_keras():
 
 def test_hinge_metric_labels_a_batch_could_take_otherwise_are_refused():
     import keras
-    rng, x = _data(n=16)
-    y = numpy.tile(numpy.float32([0.0, 0.5, 1.0]), (16, 1))
-    kmodel = _dense_model(5, 3, "tanh")()
-    kmodel.compile(optimizer="sgd", loss="mse",
-                   metrics=[keras.metrics.Hinge()])
-    with pytest.raises(SpiDNNConfigurationError,
-                       match="metric 'hinge' labels: Keras turns labels 0"):
-        spiDNN.keras.fit(kmodel, x, y, epochs=1, batch_size=8, verbose=0)
+    assert_fit_refused("tanh", "mse", keras.metrics.Hinge(),
+                       numpy.tile(numpy.float32([0.0, 0.5, 1.0]), (16, 1)),
+                       "metric 'hinge' labels: Keras turns labels 0")

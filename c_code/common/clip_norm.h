@@ -69,11 +69,19 @@ static inline bool norm_on(void) {
     return params.norm_mode != NORM_MODE_NONE;
 }
 
+// The batch's sums and counts start again (its phase is over, or an
+// abort replays the batch).
+static void norm_forget(void) {
+    for (uint32_t k = 0; k < params.norm_slots; k++) {
+        exact_zero(&norm.sums[k]);
+    }
+    norm.received = norm.announced = norm.counts = 0;
+    norm.own_done = false;
+}
+
 // Reads the NORM_SOURCES region (a count, then a norm_source_t each).
 static void norm_setup(data_specification_metadata_t *ds) {
     norm.n_uses = 0;
-    norm.received = 0;
-    norm.own_done = false;
     if (!norm_on()) {
         return;
     }
@@ -88,12 +96,9 @@ static void norm_setup(data_specification_metadata_t *ds) {
         norm.expected += norm.sources[s].senders
                 * norm.sources[s].n_variables;
     }
-    norm.announced = norm.counts = 0;
     norm.sums = (exact_sum_t *) dtcm_alloc(
             params.norm_slots * EXACT_WORDS);
-    for (uint32_t k = 0; k < params.norm_slots; k++) {
-        exact_zero(&norm.sums[k]);
-    }
+    norm_forget();
 }
 
 // `trained`'s part `part` (its weights before its split, or after) is
@@ -155,11 +160,7 @@ static void norm_finish(uint generation, uint unused) {
         use->trained->clip[use->part] =
                 norm_factor(exact_to_float(&norm.sums[use->slot]));
     }
-    for (uint32_t k = 0; k < params.norm_slots; k++) {
-        exact_zero(&norm.sums[k]);
-    }
-    norm.received = norm.announced = norm.counts = 0;
-    norm.own_done = false;
+    norm_forget();
     layer_norm_done();
 }
 
@@ -199,14 +200,9 @@ static void norm_batch_end(void) {
 
 // Forgets the batch's sums (an abort replays the batch).
 static void norm_abort(void) {
-    if (!norm_on()) {
-        return;
+    if (norm_on()) {
+        norm_forget();
     }
-    for (uint32_t k = 0; k < params.norm_slots; k++) {
-        exact_zero(&norm.sums[k]);
-    }
-    norm.received = norm.announced = norm.counts = 0;
-    norm.own_done = false;
 }
 
 // True if the packet is a word of a norm this core gathers.

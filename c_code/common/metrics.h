@@ -157,10 +157,6 @@ static inline float metric_concordance(uint32_t n, const float *p,
     return sum / (float) n;
 }
 
-// The metric of one sample.  `out` is what the loss core received (the
-// output layer's z when it sends_logits): the accuracies take their
-// argmax, which a softmax keeps; `p` the outputs Keras' metrics see
-// (metric_outputs).
 // Keras' F1Score / FBetaScore prediction of a sample as a bit per output
 // (at most 24, so the mask is a whole float32): above `threshold`, or,
 // with threshold < 0 (Keras' None), equal to the largest and of magnitude
@@ -194,6 +190,10 @@ static inline float metric_label_mask(uint32_t n, const float *y) {
     return (float) mask;
 }
 
+// The metric of one sample.  `out` is what the loss core received (the
+// output layer's z when it sends_logits): the accuracies take their
+// argmax, which a softmax keeps; `p` the outputs Keras' metrics see
+// (metric_outputs).
 static inline float metric_value(uint32_t metric, uint32_t n,
                                  const float *out, const float *p,
                                  const float *y, uint32_t y_index,

@@ -117,6 +117,11 @@ static inline bool metric_is_loss(uint32_t metric) {
             || metric == METRIC_LOSS_SQUARED_HINGE;
 }
 
+// Whether the host asked for any metric's quantity.
+static inline bool any_metric_asked(void) {
+    return (params.metrics | params.metrics_high) != 0;
+}
+
 // Whether the host asked for quantity METRIC_<metric> (its bit in
 // metrics, or in metrics_high from 32).
 static inline bool metric_asked(uint32_t metric) {
@@ -158,14 +163,19 @@ static void compute_loss(uint generation, uint unused) {
     }
     send_float(params.loss_key, loss);
     const float *seen = outputs;
-    bool any_metric = (params.metrics | params.metrics_high) != 0;
-    if (any_metric && sends_logits) {
+    if (any_metric_asked() && sends_logits) {
         COST(COST_OUTPUT_LINEAR + params.output_activation, n);
         seen = metric_outputs(n, outputs, sends_logits,
                               params.output_activation, probabilities);
     }
-    for (uint32_t metric = 0; any_metric && metric < N_METRICS; metric++) {
-        if (metric_asked(metric)) {
+    // The asked quantities' bits, word by word, each word walked only up
+    // to its highest bit (every sample goes through here).
+    for (uint32_t w = 0; w < 2; w++) {
+        uint32_t bits = w == 0 ? params.metrics : params.metrics_high;
+        for (uint32_t metric = 32u * w; bits != 0; metric++, bits >>= 1) {
+            if ((bits & 1u) == 0) {
+                continue;
+            }
             COST(COST_METRIC_SPARSE_CATEGORICAL_ACCURACY + metric, n);
             send_float(params.loss_key + 1 + metric,
                     metric == METRIC_SAMPLE_WEIGHT ? sample_weight
@@ -248,8 +258,7 @@ static bool initialise(void) {
     labels = dtcm_alloc(params.label_n_atoms);
     gradient = dtcm_alloc(n);
     smooth = params.label_smoothing ? dtcm_alloc(n) : NULL;
-    probabilities = (params.metrics | params.metrics_high) != 0
-            && params.sends_logits
+    probabilities = any_metric_asked() && params.sends_logits
             ? dtcm_alloc(n) : NULL;
     hinge_labels = metric_asked(METRIC_LOSS_HINGE)
             || metric_asked(METRIC_LOSS_SQUARED_HINGE) ? dtcm_alloc(n) : NULL;
