@@ -172,6 +172,23 @@ def spidnn_model(n_inputs, spec, neurons_per_core=1, weights=None):
 
 
 @pytest.fixture(scope="session")
+def relay_app(tmp_path_factory):
+    """tests/vm_apps/relay.c built as the VM builds the apps: each packet
+    it takes it sends on with its key plus one."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    c_code = os.path.join(root, "c_code")
+    out = tmp_path_factory.mktemp("relay") / "relay.so"
+    subprocess.run(
+        ["gcc", "-std=gnu11", "-O2", "-fPIC", "-shared",
+         "-DSPIDNN_VIRTUAL_MACHINE", f"-I{c_code}/include",
+         f"-I{c_code}/common", f"-I{c_code}/build/generated",
+         os.path.join(root, "tests", "vm_apps", "relay.c"), "-o", str(out)],
+        check=True)
+    return str(out)
+
+
+@pytest.fixture(scope="session")
 def digits():
     """scikit-learn's bundled 8x8 digits, scaled to [0, 1]."""
     from sklearn.datasets import load_digits

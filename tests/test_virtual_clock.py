@@ -1,8 +1,5 @@
 """The virtual clock keeps time as its model says, exactly and repeatably,
 and changes no number the machine computes."""
-import os
-import subprocess
-
 import numpy
 import pytest
 
@@ -15,27 +12,12 @@ from spiDNN.vm.machine import VirtualMachine
 
 from conftest import spidnn_model
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-C_CODE = os.path.join(ROOT, "c_code")
 EV_PACKET_PAYLOAD, EV_SCHEDULED, EV_TIMER = 1, 3, 4   # vm_event.h
 
 # The fabric's and the relay's costs, picoseconds: odd numbers, so a
 # term counted twice or missed shows.
 HOP, LINK, LINK_PAYLOAD, SOURCE = 200_000, 160_000, 288_000, 5_003
 ENTRY_PACKET, RECEIVE, ENTRY_TASK, FORWARD, TICK = 151, 1_009, 211, 30_011, 7
-
-
-@pytest.fixture(scope="module")
-def relay_app(tmp_path_factory):
-    """tests/vm_apps/relay.c built as the VM builds the apps."""
-    out = tmp_path_factory.mktemp("relay") / "relay.so"
-    subprocess.run(
-        ["gcc", "-std=gnu11", "-O2", "-fPIC", "-shared",
-         "-DSPIDNN_VIRTUAL_MACHINE", f"-I{C_CODE}/include",
-         f"-I{C_CODE}/common", f"-I{C_CODE}/build/generated",
-         os.path.join(ROOT, "tests", "vm_apps", "relay.c"), "-o", str(out)],
-        check=True)
-    return str(out)
 
 
 def _relay_costs():

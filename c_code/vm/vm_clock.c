@@ -42,7 +42,6 @@ static void push(vm_clock_t *clock, vm_timed_t entry) {
         clock->cap = clock->cap ? 2 * clock->cap : 4096;
         clock->heap = realloc(clock->heap, sizeof(vm_timed_t) * clock->cap);
     }
-    entry.seq = clock->seq++;
     size_t i = clock->n++;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -80,6 +79,130 @@ static vm_timed_t pop(vm_clock_t *clock) {
     return top;
 }
 
+// ---- The FIFOs and the heap of their heads.
+
+static inline int head_earlier(const vm_head_t *a, const vm_head_t *b) {
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+static void heads_sift_down(vm_clock_t *clock, size_t i) {
+    vm_head_t moving = clock->heads[i];
+    size_t n = clock->n_heads;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n) {
+            break;
+        }
+        if (child + 1 < n && head_earlier(&clock->heads[child + 1],
+                                          &clock->heads[child])) {
+            child++;
+        }
+        if (!head_earlier(&clock->heads[child], &moving)) {
+            break;
+        }
+        clock->heads[i] = clock->heads[child];
+        i = child;
+    }
+    clock->heads[i] = moving;
+}
+
+static void heads_push(vm_clock_t *clock, vm_head_t head) {
+    if (clock->n_heads == clock->heads_cap) {
+        clock->heads_cap = clock->heads_cap ? 2 * clock->heads_cap : 256;
+        clock->heads = realloc(clock->heads,
+                               sizeof(vm_head_t) * clock->heads_cap);
+    }
+    size_t i = clock->n_heads++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!head_earlier(&head, &clock->heads[parent])) {
+            break;
+        }
+        clock->heads[i] = clock->heads[parent];
+        i = parent;
+    }
+    clock->heads[i] = head;
+}
+
+// The FIFO of core c's packets (from its packet callbacks or its queued
+// ones) and of link l of chip c.
+static inline uint32_t core_fifo(const vm_t *vm, int32_t c) {
+    return 2u * (uint32_t) c + vm->clock.in_packet;
+}
+
+static inline uint32_t link_fifo(const vm_t *vm, int32_t chip, int32_t l) {
+    return 2u * (uint32_t) vm->n_cores + 6u * (uint32_t) chip
+            + (uint32_t) l;
+}
+
+// Posts an event to a FIFO, or to the heap if the FIFO's last is later
+// (the order is (time, seq) wherever an event waits).
+static void post(vm_t *vm, uint32_t f, vm_timed_t entry) {
+    vm_clock_t *clock = &vm->clock;
+    entry.seq = clock->seq++;
+    if (clock->fifos == NULL) {
+        clock->n_fifos = 2u * (size_t) vm->n_cores + 6u * (size_t) vm->n_chips;
+        clock->fifos = calloc(clock->n_fifos, sizeof(vm_fifo_t));
+    }
+    if (f >= clock->n_fifos) {
+        push(clock, entry);
+        return;
+    }
+    vm_fifo_t *fifo = &clock->fifos[f];
+    if (fifo->len == 0) {
+        heads_push(clock, (vm_head_t) {entry.time, entry.seq, f});
+    } else if (fifo->ring[(fifo->head + fifo->len - 1) % fifo->cap].time
+               > entry.time) {
+        push(clock, entry);
+        return;
+    }
+    if (fifo->len == fifo->cap) {
+        uint32_t cap = fifo->cap ? 2 * fifo->cap : 64;
+        vm_timed_t *ring = malloc(sizeof(vm_timed_t) * cap);
+        for (uint32_t i = 0; i < fifo->len; i++) {
+            ring[i] = fifo->ring[(fifo->head + i) % fifo->cap];
+        }
+        free(fifo->ring);
+        fifo->ring = ring;
+        fifo->head = 0;
+        fifo->cap = cap;
+    }
+    fifo->ring[(fifo->head + fifo->len++) % fifo->cap] = entry;
+}
+
+static void post_other(vm_t *vm, vm_timed_t entry) {
+    entry.seq = vm->clock.seq++;
+    push(&vm->clock, entry);
+}
+
+static inline int clock_pending(const vm_clock_t *clock) {
+    return clock->n > 0 || clock->n_heads > 0;
+}
+
+// The earliest event waiting, FIFO or heap.
+static vm_timed_t next_event(vm_clock_t *clock) {
+    if (clock->n_heads == 0 || (clock->n > 0 && (
+            clock->heap[0].time < clock->heads[0].time
+            || (clock->heap[0].time == clock->heads[0].time
+                && clock->heap[0].seq < clock->heads[0].seq)))) {
+        return pop(clock);
+    }
+    vm_fifo_t *fifo = &clock->fifos[clock->heads[0].fifo];
+    vm_timed_t entry = fifo->ring[fifo->head];
+    fifo->head = (fifo->head + 1) % fifo->cap;
+    if (--fifo->len > 0) {
+        const vm_timed_t *next = &fifo->ring[fifo->head];
+        clock->heads[0].time = next->time;
+        clock->heads[0].seq = next->seq;
+    } else {
+        clock->heads[0] = clock->heads[--clock->n_heads];
+    }
+    if (clock->n_heads > 0) {
+        heads_sift_down(clock, 0);
+    }
+    return entry;
+}
+
 static inline uint64_t later(uint64_t a, uint64_t b) {
     return a > b ? a : b;
 }
@@ -98,16 +221,16 @@ uint64_t vm_clock_core_time(vm_t *vm) {
 
 // ---- Packets.
 
-static void post_route(vm_t *vm, int32_t chip, int32_t in, uint32_t key,
-                       uint32_t payload, int has_payload, uint32_t hops,
-                       uint64_t time) {
-    push(&vm->clock, (vm_timed_t) {time, 0,
+static void post_route(vm_t *vm, uint32_t fifo, int32_t chip, int32_t in,
+                       uint32_t key, uint32_t payload, int has_payload,
+                       uint32_t hops, uint64_t time) {
+    post(vm, fifo, (vm_timed_t) {time, 0,
             {VM_EV_ROUTE, chip, key, payload, NULL}, in,
             (uint32_t) has_payload, hops});
 }
 
 static void post_source(vm_t *vm, int32_t source, uint64_t time) {
-    push(&vm->clock, (vm_timed_t) {time, 0,
+    post_other(vm, (vm_timed_t) {time, 0,
             {VM_EV_SOURCE, source, 0, 0, NULL}, -1, 0, 0});
 }
 
@@ -133,8 +256,9 @@ void vm_clock_host_send(vm_t *vm, int32_t source, uint32_t key,
 void vm_clock_send(vm_t *vm, uint32_t key, uint32_t payload,
                    int has_payload) {
     vm->stats.sent++;
-    post_route(vm, vm->cores[vm->current].chip, -1, key, payload,
-               has_payload, 0, vm_clock_core_time(vm) + vm->clock.hop_ps);
+    post_route(vm, core_fifo(vm, vm->current), vm->cores[vm->current].chip,
+               -1, key, payload, has_payload, 0,
+               vm_clock_core_time(vm) + vm->clock.hop_ps);
 }
 
 // A source core sends its next packet (host packets have payloads).
@@ -142,8 +266,8 @@ static void source_sends(vm_t *vm, int32_t source, uint64_t time) {
     vm_core_t *src = &vm->cores[source];
     const uint32_t *packet = &src->outbox[2 * src->outbox_head++];
     vm->stats.sent++;
-    post_route(vm, src->chip, -1, packet[0], packet[1], 1, 0,
-               time + vm->clock.hop_ps);
+    post_route(vm, 2u * (uint32_t) source, src->chip, -1, packet[0],
+               packet[1], 1, 0, time + vm->clock.hop_ps);
     src->source_free = time + vm->clock.source_ps;
     if (src->outbox_head < src->outbox_len) {
         post_source(vm, source, src->source_free);
@@ -165,6 +289,7 @@ static inline uint64_t run_timed(vm_t *vm, int32_t c, uint64_t start,
     vm->now++;
     if (cb != NULL) {
         vm->current = c;
+        vm->clock.in_packet = entry_line == VM_COST_ENTRY_PACKET;
         vm->stats.events++;
         cb(a, b);
         vm->current = -1;
@@ -205,7 +330,7 @@ static void run_packet(vm_t *vm, int32_t c, uint32_t event, uint32_t key,
 // One wake event per core at most: the core takes its queue in turn.
 static void wake_at(vm_t *vm, int32_t c, uint64_t time) {
     vm->cores[c].wake_pending = 1;
-    push(&vm->clock, (vm_timed_t) {time, 0,
+    post_other(vm, (vm_timed_t) {time, 0,
             {VM_EV_WAKE, c, 0, 0, NULL}, -1, 0, 0});
 }
 
@@ -286,7 +411,8 @@ static void route(vm_t *vm, const vm_timed_t *entry) {
         here->link_busy_ps[l] += serialise;
         here->link_packets[l]++;
         vm->clock.link_crossings++;
-        post_route(vm, next, vm_link_opposite(l), key, payload,
+        post_route(vm, link_fifo(vm, entry->ev.core, l), next,
+                   vm_link_opposite(l), key, payload,
                    (int) entry->has_payload, entry->hops + 1,
                    start + serialise + vm->clock.hop_ps);
     }
@@ -383,13 +509,13 @@ void vm_clock_count_pass(vm_t *vm, int training, int committed) {
 
 int vm_clock_run(vm_t *vm, uint64_t budget) {
     uint64_t start = vm->now;
-    while (vm->clock.n > 0) {
+    while (clock_pending(&vm->clock)) {
         if (vm->now - start >= budget) {
             vm_fail(vm, "the pass did not finish within %llu time units",
                     (unsigned long long) budget);
             return VM_TIMEOUT;
         }
-        vm_timed_t entry = pop(&vm->clock);
+        vm_timed_t entry = next_event(&vm->clock);
         vm->clock.now = entry.time;
         if (entry.ev.kind == VM_EV_ROUTE) {
             route(vm, &entry);
@@ -404,6 +530,10 @@ int vm_clock_run(vm_t *vm, uint64_t budget) {
 
 void vm_clock_clear(vm_t *vm) {
     vm->clock.n = 0;
+    vm->clock.n_heads = 0;
+    for (size_t f = 0; f < vm->clock.n_fifos; f++) {
+        vm->clock.fifos[f].head = vm->clock.fifos[f].len = 0;
+    }
     for (int32_t i = 0; i < vm->n_cores; i++) {
         vm->cores[i].w_len = 0;
         vm->cores[i].wake_pending = 0;
@@ -413,6 +543,11 @@ void vm_clock_clear(vm_t *vm) {
 
 void vm_clock_free(vm_t *vm) {
     free(vm->clock.heap);
+    for (size_t f = 0; f < vm->clock.n_fifos; f++) {
+        free(vm->clock.fifos[f].ring);
+    }
+    free(vm->clock.fifos);
+    free(vm->clock.heads);
     free(vm->clock.log);
     for (int32_t i = 0; i < vm->n_cores; i++) {
         free(vm->cores[i].costs);

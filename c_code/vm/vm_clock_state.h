@@ -23,6 +23,22 @@ typedef struct vm_timed {
     uint32_t has_payload, hops;
 } vm_timed_t;
 
+// Events posted in order of (time, seq): a core's packets sent from its
+// packet callbacks, or from its queued ones, and a link's packets each
+// leave later than the one before, so each such stream is a FIFO, and
+// the clock takes the earliest of the FIFOs' heads and the heap's top.
+// Most events then cost an append and no heap operation (vm_clock.c).
+typedef struct vm_fifo {
+    vm_timed_t *ring;
+    uint32_t head, len, cap;
+} vm_fifo_t;
+
+// A non-empty FIFO's head, in the heap of heads.
+typedef struct vm_head {
+    uint64_t time, seq;
+    uint32_t fifo;
+} vm_head_t;
+
 // The virtual clock's state and the fabric's timing (picoseconds).
 typedef struct vm_clock {
     uint32_t on;                    // timing the events now
@@ -33,8 +49,12 @@ typedef struct vm_clock {
     uint64_t source_ps;             // between a source core's packets
     uint64_t dma_byte_ps;           // a chip's SDRAM busy per byte moved
     uint64_t dma_setup_ps;          // a DMA transfer's start
-    vm_timed_t *heap;               // min-heap by (time, seq)
-    size_t n, cap;
+    vm_timed_t *heap;               // min-heap by (time, seq): events
+    size_t n, cap;                  //   no FIFO takes in order
+    vm_fifo_t *fifos;               // two per core, then six per chip
+    size_t n_fifos;
+    vm_head_t *heads;               // min-heap of the FIFOs' heads
+    size_t n_heads, heads_cap;
     uint64_t seq;                   // ties in time keep their order
     uint64_t now;                   // the time of the event running
     uint64_t host_time;             // when the host's next packets leave
@@ -42,6 +62,7 @@ typedef struct vm_clock {
     uint64_t router_visits, link_crossings;
     uint64_t control_ps;            // spent in the host's control rounds
     uint32_t in_control;            // a control round is running
+    uint32_t in_packet;             // the callback running is a packet's
     uint64_t passes, commits;       // timed passes and commit rounds
     uint64_t passes_run, commits_run;   // all of them, timed or not
     uint64_t timed_limit;           // passes to time (0: all), then stop

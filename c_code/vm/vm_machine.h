@@ -34,6 +34,7 @@ typedef struct vm {
     vm_event_t *queue;              // ring buffer FIFO of events
     size_t q_head, q_len, q_cap;
     vm_map_t tree_of;               // (chip, key) -> tree (vm_trees.c)
+    int32_t **trees_of_entry;       // [chip][entry]: its first tree, or -1
     struct vm_tree *trees;
     uint32_t trees_n, trees_cap;
     struct vm_target *targets;

@@ -27,8 +27,7 @@ static int32_t scan(const vm_router_t *router, uint32_t key) {
     return -1;
 }
 
-// The index of the first entry matching key, or -1.
-static int32_t lookup(vm_router_t *router, uint32_t key) {
+int32_t vm_router_entry(vm_router_t *router, uint32_t key) {
     if (router->disjoint) {
         for (uint32_t r = 0; r < VM_ROUTER_RECENT; r++) {
             int32_t entry = router->recent[r];
@@ -67,7 +66,7 @@ static bool disjoint(const vm_router_t *router) {
 bool vm_router_decide(vm_router_t *router, uint32_t key, int32_t in,
                       vm_fanout_t *out) {
     uint32_t route;
-    int32_t entry = lookup(router, key);
+    int32_t entry = vm_router_entry(router, key);
     if (entry >= 0) {
         route = router->routes[entry].route;
     } else if (in >= 0) {

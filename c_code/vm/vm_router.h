@@ -51,6 +51,8 @@ static inline int32_t vm_link_opposite(int32_t link) {
 // False if it drops the packet: a core's packet that matches nothing.
 bool vm_router_decide(vm_router_t *router, uint32_t key, int32_t in,
                       vm_fanout_t *out);
+// The index of the first entry matching key, or -1.
+int32_t vm_router_entry(vm_router_t *router, uint32_t key);
 // Forgets the answers kept for the old table (it changed).
 void vm_router_forget(vm_router_t *router);
 // Frees the table and the answers kept.

@@ -26,8 +26,13 @@ typedef struct vm_mailbox {
 // Where a key sent from a chip goes (vm_trees.c): the targets
 // [first, first + n) of the machine's list, and the branches that ended
 // without a way on.
+// The tree serves every key k with (k & mask) == key (vm_trees.c): each
+// router on the way has an entry that such keys alone match; the next
+// tree of the same entry of the first router is `next` (-1: none).
 typedef struct vm_tree {
     uint32_t first, n, dropped;
+    uint32_t key, mask;
+    int32_t next;
 } vm_tree_t;
 
 // A chip whose processors in `procs` take a tree's packets.

@@ -46,6 +46,16 @@ static int links_usable(const vm_chip_t *chip, uint32_t links) {
     return 1;
 }
 
+// A tree's keys are those that take the entry this router took for key,
+// if no other key can match it first (a disjoint table); else key alone
+// (a key matching no entry goes on by default routing, or is dropped, as
+// keys matching entries elsewhere in the table would not).
+static void narrow(vm_tree_t *tree, vm_router_t *router, uint32_t key) {
+    int32_t entry = router->disjoint ? vm_router_entry(router, key) : -1;
+    tree->mask |= entry >= 0 ? router->routes[entry].mask : 0xFFFFFFFFu;
+    tree->key = key & tree->mask;
+}
+
 // Routes one packet from the router it is at to every destination its
 // key reaches, each router deciding as vm_router_decide says.  With `tree` (vm_trees.c; never with faults), the chips whose
 // processors it reaches and the branches dropped go into the tree
@@ -87,8 +97,14 @@ static void walk(vm_t *vm, const vm_packet_t *packet, vm_tree_t *tree) {
             // The second leg of an emergency route takes no table lookup.
             out = (vm_fanout_t) {1u << emergency, 0};
         } else if (!vm_router_decide(&here->router, key, in, &out)) {
+            if (tree != NULL) {
+                narrow(tree, &here->router, key);
+            }
             dropped++;
             continue;
+        }
+        if (tree != NULL) {
+            narrow(tree, &here->router, key);
         }
         uint32_t links = out.links;
         if (faulty && (links & here->links_down)
@@ -147,5 +163,7 @@ void vm_walk(vm_t *vm, const vm_packet_t *packet) {
 
 void vm_route_tree(vm_t *vm, int32_t chip, uint32_t key, vm_tree_t *tree) {
     vm_packet_t packet = {key, 0, 1, chip, -1, -1, 0};
+    tree->key = key;
+    tree->mask = 0;
     walk(vm, &packet, tree);
 }
