@@ -16,7 +16,10 @@ Reports predict's and the trained weights' largest difference from
 Keras', the cores, and the machine and wall seconds; and, as the scale
 to read the weights' difference against, how far Keras lands from
 itself when half its initial weights are moved by one float32 ulp
-(``keras_nudged_weights_max_difference``): a model whose training
+(``keras_nudged_weights_max_difference``), and when it trains the same
+weights on its other CPU code path, oneDNN's off (TF_ENABLE_ONEDNN_OPTS=0
+in a child process: its sums in other orders;
+``keras_other_order_weights_max_difference``): a model whose training
 magnifies last-bit differences that much cannot match any
 implementation summing in another order more closely.
 
@@ -27,6 +30,9 @@ CIFAR-10 tutorial) are in tests/test_conv_streamed.py.
 """
 import argparse
 import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy
@@ -88,6 +94,8 @@ def parse_args(argv=None):
     parser.add_argument("--samples", type=int, default=None,
                         help="training images (default: 256; vgg16 8)")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--keras-child", nargs=2, default=None,
+                        metavar=("GIVEN", "TRAINED"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.output is None:
         args.output = os.path.join("benchmarks", "results",
@@ -116,6 +124,38 @@ def nudged(weights, seed=1):
         for w in weights]
 
 
+def keras_other_order(args, weights):
+    """Keras' trained weights from ``weights`` with oneDNN off: the fit
+    of :py:func:`run`, in a child process (TensorFlow reads the setting
+    when it loads)."""
+    with tempfile.TemporaryDirectory() as folder:
+        given, trained = (os.path.join(folder, name)
+                          for name in ("given.npz", "trained.npz"))
+        numpy.savez(given, *weights)
+        subprocess.run(
+            [sys.executable, __file__, args.model, "--mnist", args.mnist,
+             "--samples", str(args.samples), "--keras-child", given,
+             trained],
+            check=True, env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"})
+        with numpy.load(trained) as arrays:
+            return [arrays[name] for name in arrays.files]
+
+
+def keras_child(args):
+    """--keras-child GIVEN TRAINED: Keras' fit of the model from GIVEN's
+    weights, written to TRAINED."""
+    given, trained = args.keras_child
+    kmodel, optimizer, settings, batch_size = MODELS[args.model]()
+    with numpy.load(given) as arrays:
+        kmodel.set_weights([arrays[name] for name in arrays.files])
+    kmodel.compile(loss="categorical_crossentropy",
+                   optimizer=optimizer(**settings))
+    x, y = images(args, kmodel.input_shape[1:], args.samples)
+    kmodel.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False,
+               verbose=0)
+    numpy.savez(trained, *kmodel.get_weights())
+
+
 def max_difference(a, b):
     return max(float(numpy.max(numpy.abs(numpy.float64(u) - v)))
                for u, v in zip(a, b))
@@ -125,8 +165,10 @@ def run(args):
     import keras
     keras.utils.set_random_seed(0)
     kmodel, optimizer, settings, batch_size = MODELS[args.model]()
-    n = args.samples or (batch_size if args.model == "vgg16" else 256)
+    n = args.samples = args.samples or (
+        batch_size if args.model == "vgg16" else 256)
     x, y = images(args, kmodel.input_shape[1:], n)
+    other_order = keras_other_order(args, kmodel.get_weights())
     reference = keras.models.clone_model(kmodel)
     reference.set_weights(kmodel.get_weights())
     nudged_reference = keras.models.clone_model(kmodel)
@@ -156,6 +198,8 @@ def run(args):
             kmodel.get_weights(), reference.get_weights()),
         "keras_nudged_weights_max_difference": max_difference(
             nudged_reference.get_weights(), reference.get_weights()),
+        "keras_other_order_weights_max_difference": max_difference(
+            other_order, reference.get_weights()),
         "predict_cores": predict_cores, "predict_wall_seconds": predict_wall,
         "train_cores": report.cores, "train_chips": report.chips,
         "train_machine_seconds": report.machine_seconds,
@@ -175,6 +219,8 @@ def table(results):
          f"{r['weights_max_difference']:.3g}"),
         ("Keras from weights 1 ulp off: max |Keras' - Keras|",
          f"{r['keras_nudged_weights_max_difference']:.3g}"),
+        ("Keras with oneDNN off: max |Keras' - Keras|",
+         f"{r['keras_other_order_weights_max_difference']:.3g}"),
         ("training cores / chips",
          f"{r['train_cores']} / {r['train_chips']}"),
         ("training machine / wall seconds",
@@ -184,7 +230,10 @@ def table(results):
 
 
 def main(argv=None):
-    return run_benchmark(parse_args, run, table, argv)
+    args = parse_args(argv)
+    if args.keras_child:
+        return keras_child(args)
+    return run_benchmark(lambda _: args, run, table)
 
 
 if __name__ == "__main__":
