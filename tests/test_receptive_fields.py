@@ -113,13 +113,55 @@ def train(per_core):
 
 
 def test_the_bands_do_not_change_a_bit():
-    """One position a core, part rows, whole rows and one core: the same
-    predictions, weights and losses."""
+    """One position a core, part rows, whole rows and one core (each
+    layer's dL/dx by holder, or, with more cores than its source's, by
+    range: the conv of (90, 1, 1, 1)): the same predictions, weights and
+    losses."""
     results = [train(per_core) for per_core in
                ((1, 1, 1, 1), (9, 7, 4, 3), (27, 9, 15, 6),
-                (90, 90, 25, 6))]
+                (90, 90, 25, 6), (90, 1, 1, 1))]
     for other in results[1:]:
         assert numpy.array_equal(results[0][0], other[0])
         assert all(numpy.array_equal(a, b)
                    for a, b in zip(results[0][1], other[1]))
         assert results[0][2] == other[2]
+
+
+def _pooled(monkeypatch, max_segments, max_partitions=128):
+    """A conv of one position a core (36 cores) before a pooling of one
+    core, trained on 8 samples: its predictions, weights and the
+    packets delivered, the pooling's dL/dx by holder unless
+    ``max_segments`` is below the 36 holders or the model's partitions
+    and the holders' would be over ``max_partitions``."""
+    from spiDNN.compiler import machine_graph
+    from spiDNN.compiler.vertices import window
+    monkeypatch.setattr(window, "MAX_HOLDER_SEGMENTS", max_segments)
+    monkeypatch.setattr(machine_graph, "MAX_PARTITIONS", max_partitions)
+    model = spiDNN.Model(seed=4)
+    model.add(Input(8, 8, 1))
+    model.add(Conv2D(3, 3, activation="tanh", neurons_per_core=3))
+    model.add(MaxPooling2D(2, neurons_per_core=27))
+    model.add(Flatten())
+    model.add(Dense(2, activation="softmax"))
+    rng = numpy.random.default_rng(6)
+    x = rng.normal(size=(8, 8, 8, 1)).astype(numpy.float32)
+    y = rng.integers(0, 2, size=8)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    delivered = model.last_run.packets_delivered
+    return model.predict(x), model.get_weights(), delivered
+
+
+def test_dl_dx_reaches_only_the_core_holding_it(monkeypatch):
+    """By holder, each of the conv's 36 cores receives its 3 elements'
+    dL/dx a sample; by range (too many holders for a core, or for the
+    model's keys), all 108 of the pooling's one core: 8 samples x 35 x
+    108 deliveries more, and the same numbers."""
+    by_holder = _pooled(monkeypatch, 64)
+    by_range = _pooled(monkeypatch, 35)
+    assert by_range[2] - by_holder[2] == 8 * 35 * 108
+    # Without the keys for 35 partitions more, by range.
+    assert _pooled(monkeypatch, 64, max_partitions=40)[2] == by_range[2]
+    assert numpy.array_equal(by_holder[0], by_range[0])
+    assert all(numpy.array_equal(a, b)
+               for a, b in zip(by_holder[1], by_range[1]))

@@ -804,7 +804,7 @@ static void read_gradients(const uint32_t *region, const float *rows) {
             }
         } else {
             gather_init(&gradient_gathers[u], space, dtcm_alloc(n),
-                    params.first_neuron, n);
+                    consumers[u].first, n);
         }
     }
     gradients_complete = 0;

@@ -277,6 +277,7 @@ void vm_destroy(vm_t *vm) {
         }
         free(core->sdram);
         free(core->trace);
+        free(core->partitions);
     }
     for (int32_t i = 0; i < vm->n_chips; i++) {
         vm_router_free(&vm->chips[i].router);

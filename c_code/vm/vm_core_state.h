@@ -14,7 +14,7 @@
 #include "vm_event.h"
 
 #define VM_LOG_BYTES        256
-#define VM_MAX_PARTITIONS   8       // outgoing partitions counted per core
+#define VM_MAX_PARTITIONS   128     // outgoing partitions counted per core
 #define VM_DMA_TAGS         16      // FEC's MAX_DMA_CALLBACK_TAG
 #define VM_NEVER            UINT64_MAX
 
@@ -55,8 +55,8 @@ typedef struct vm_core {
     uint64_t busy_ps, fiq_ps;
     vm_cost_line_t *costs;
     uint64_t sent;
-    vm_partition_t partitions[VM_MAX_PARTITIONS];
-    uint32_t n_partitions;
+    vm_partition_t *partitions;     // those counted (vm_stats.c)
+    uint32_t n_partitions, last_partition;
     uint32_t error_code;
     void *handle;                   // this core's private copy of the app
     uint8_t *sdram;                 // data specification block

@@ -49,10 +49,13 @@ int vm_set_core_partitions(vm_t *vm, int32_t core, uint32_t n,
         return -1;
     }
     vm_core_t *c = &vm->cores[core];
+    free(c->partitions);
+    c->partitions = malloc(sizeof(vm_partition_t) * (n ? n : 1));
     for (uint32_t i = 0; i < n; i++) {
         c->partitions[i] = (vm_partition_t) {keys[i], masks[i], 0};
     }
     c->n_partitions = n;
+    c->last_partition = 0;
     return 0;
 }
 

@@ -607,6 +607,8 @@ GRADIENT = Struct("gradient", [
     ("norm_slot", "dense deltas, clipping by a norm: the slot of the "
                   "consumer's kernel norm, which its rows here are scaled "
                   "by"),
+    ("first", "direct: the index, in the key space, of the core's first "
+              "neuron (the gradients the core takes are the n from it)"),
 ])
 
 #: A shared Dense's core (the SHARED region): the chain over its uses that

@@ -5,6 +5,8 @@
 - ``softmax``: a softmax layer's z, sideways to the whole layer;
 - ``backward``: deltas, from each layer (and the loss) to the one before
   (``backward_<k>``: a merge's to its source k);
+- ``backward#<j>``: a windowed layer's dL/dx by holder: a core's j-th
+  holder's on ``backward#<j>`` (j = 0: ``backward``), routed to it alone;
 - ``softmax_backward``: a softmax layer's dL/dp, sideways;
 - ``exchange``: a windowed layer's deltas, sideways to the whole layer;
 - ``gradient_chain``: a conv layer's kernel gradients summed along its
@@ -47,3 +49,24 @@ def backward_to(k):
     input, 0 first) gradients: ``backward``, or ``backward_<k>`` for a
     merge's later sources."""
     return BACKWARD if k == 0 else f"{BACKWARD}_{k}"
+
+
+def holder_partition(j):
+    """The partition on which a windowed layer's cores send dL/dx of the
+    elements their ``j``-th holder holds (window.py)."""
+    return BACKWARD if j == 0 else f"{BACKWARD}#{j}"
+
+
+def holder_index(partition_id):
+    """The j of a holder's partition (``backward``: 0), else None."""
+    if partition_id == BACKWARD:
+        return 0
+    if partition_id.startswith(BACKWARD + "#"):
+        return int(partition_id[len(BACKWARD) + 1:])
+    return None
+
+
+def traffic_of(partition_id):
+    """The kind of traffic of a partition: its name, a holder's partition
+    counted as ``backward``."""
+    return partition_id.split("#")[0]

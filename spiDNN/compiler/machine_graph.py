@@ -49,6 +49,11 @@ from spiDNN.abi.partitions import (
     BACKWARD, CONTROL, FORWARD, LABELS, LOSS, NORM, PENALTY, RELAY, WEIGHTS,
     backward_to)
 
+#: The most (vertex, partition) pairs a model's graph takes for dL/dx by
+#: holder (window.py): planner.WEIGHT_KEY_BITS leaves PACMAN's zoned key
+#: allocator 7 bits to number them.
+MAX_PARTITIONS = 128
+
 INPUT_LABEL = "input"
 LABELS_LABEL = "labels"
 CONTROL_LABEL = "control"
@@ -129,6 +134,23 @@ class ModelGraph:
         else:
             for vertex in dict.fromkeys(self.output_vertices):
                 self._gather(vertex, [FORWARD])
+        self._route_gradients_by_holder()
+
+    def _route_gradients_by_holder(self):
+        """Training, the windowed layers that can (holder_candidates)
+        send dL/dx by holder, a partition for each of a core's holders,
+        in layer order while the model's partitions stay within
+        MAX_PARTITIONS: each is a zone of PACMAN's key allocator, and more
+        would take a key bit from the weights (planner.WEIGHT_KEY_BITS)."""
+        partitions = {(pre, partition) for pre, _, partition in self._edges}
+        for vertex in self.layer_vertices:
+            extra = getattr(vertex, "holder_partitions", list)()
+            if not extra or len(partitions) + len(extra) > MAX_PARTITIONS:
+                continue
+            vertex.routes_by_holder = True
+            for partition in extra:
+                self._edge(vertex, vertex.source_vertex, partition)
+                partitions.add((vertex, partition))
 
     def _input_block_size(self):
         """The inputs per core of the input source: a first layer split

@@ -8,7 +8,7 @@ from spinn_front_end_common.data import FecDataView
 from spiDNN.errors import SpiDNNMachineError
 from spiDNN.machines.run_report import RunReport
 from spiDNN.abi.partitions import (
-    CONTROL, GRADIENT_CHAIN, NORM, PENALTY, WEIGHTS)
+    CONTROL, GRADIENT_CHAIN, NORM, PENALTY, WEIGHTS, traffic_of)
 from spiDNN.vm import clock, timing
 from spiDNN.vm.build import build_virtual_machine
 from spiDNN.vm.fault_setup import apply_faults
@@ -323,7 +323,7 @@ def _report(vm, host, session, graph, counted, n_samples, seconds):
     for core, names in counted.items():
         for (label, partition), sent in zip(
                 names, vm.partition_counts(core, len(names))):
-            name = f"{label}/{partition}"
+            name = f"{label}/{traffic_of(partition)}"
             if partition == WEIGHTS:
                 weight_packets += sent
             elif partition in (CONTROL, PENALTY):

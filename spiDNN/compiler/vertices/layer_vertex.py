@@ -213,6 +213,11 @@ class LayerVertex(ApplicationVertex, LegacyPartitionerAPI,
         return [(self.source_offsets[0] + self.block_first,
                  self.block_inputs)]
 
+    def n_keys_of(self, machine_vertex, partition_id):
+        """Keys of ``machine_vertex`` on ``partition_id`` where they differ
+        from core to core (a windowed layer's holders'), else None."""
+        return None
+
     def key_space_shape(self, partition_id):
         """(atoms per core, atoms) of a partition whose keys do not number
         the layer's neurons (a norm's: its variables' words), else None."""
@@ -663,6 +668,9 @@ class LayerMachineVertex(AppMachineVertex):
     """One core's slice of a layer."""
 
     def get_n_keys_for_partition(self, partition_id):
+        keys = self.app_vertex.n_keys_of(self, partition_id)
+        if keys is not None:
+            return keys
         shape = self.app_vertex.key_space_shape(partition_id)
         if shape is not None:
             return shape[0]
@@ -779,7 +787,7 @@ class LayerMachineVertex(AppMachineVertex):
         vertex = self.app_vertex
         return _records(layouts.GRADIENT, [
             {"source": layouts.GRADIENT_SOURCES[kind],
-             **key_space(consumer, partition),
+             **_gradient_space(consumer, self, partition),
              **vertex.consumer_regularizer(consumer, kind),
              "frozen": int(kind == "dense_deltas" and consumer.frozen),
              **_totals_fields(consumer, kind),
@@ -820,6 +828,17 @@ def _totals_fields(consumer, kind):
     last = consumer.shared_vertices[-1]
     return {**prefixed("totals", key_space(last, last.SHARED_PARTITION)),
             "totals_rows": consumer.layer.n_inputs}
+
+
+def _gradient_space(consumer, holder, partition_id):
+    """The key space in which ``holder`` (a core) reads the gradients
+    ``consumer`` sends it on ``partition_id``, and the index there of its
+    first neuron (GRADIENT's fields): a windowed consumer's own where it
+    routes them by holder, else the partition's."""
+    own = getattr(consumer, "holder_gradient_space", lambda *_: None)(
+        holder, partition_id)
+    return own or {**key_space(consumer, partition_id),
+                   "first": holder.vertex_slice.lo_atom}
 
 
 def _records(struct, records):
