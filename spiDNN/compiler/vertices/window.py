@@ -23,6 +23,8 @@ and a holder receives the whole ranges that cover its neurons
 (keras.io's mnist_convnet: each of its second convolution's 121 cores
 took 2,582 of its pooling's dL/dx for its 64; by holder, 64).
 """
+import functools
+
 import numpy
 
 from spiDNN.abi import layouts
@@ -120,8 +122,9 @@ class WindowVertex(LayerVertex):
     def holder_slices(self):
         """[(first, end)] of the source cores' slices, each a holder of
         the elements whose dL/dx go to it alone (see above), or None."""
-        return self.holder_candidates() if self.routes_by_holder else None
+        return self.holder_candidates if self.routes_by_holder else None
 
+    @functools.cached_property
     def holder_candidates(self):
         """holder_slices where the graph lets the layer route by holder:
         [(first, end)] of the source cores' slices, if the layer takes
@@ -149,7 +152,7 @@ class WindowVertex(LayerVertex):
         """The holders (indices into holder_candidates) whose elements
         core ``core_index`` owns: a run of them, the runs as even as
         whole holders allow."""
-        n_holders = len(self.holder_candidates())
+        n_holders = len(self.holder_candidates)
         n_cores = self.core_layer.n_cores
         return range(core_index * n_holders // n_cores,
                      (core_index + 1) * n_holders // n_cores)
@@ -168,7 +171,7 @@ class WindowVertex(LayerVertex):
     def holder_partitions(self):
         """The partitions on which the cores would send dL/dx by holder,
         after ``backward`` (holder_candidates), or []."""
-        if self.holder_candidates() is None:
+        if self.holder_candidates is None:
             return []
         most = max(len(self.holders_of(c))
                    for c in range(self.core_layer.n_cores))
