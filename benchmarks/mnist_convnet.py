@@ -138,6 +138,8 @@ def run(args):
         # core's) per-packet work.
         "deliveries_per_train_sample":
             fit_report.packets_delivered / fit_report.samples,
+        "deliveries_per_train_sample_by_layer":
+            fit_report.deliveries_per_sample,
         "predicted_board_train_samples_per_second":
             fit_report.predicted_samples_per_second,
         "predicted_board_train_joules_per_sample":
@@ -177,6 +179,9 @@ def table(results):
     lines += ["packets per train sample by layer/partition:"] + [
         f"  {key}: {value:,.1f}" for key, value in sorted(
             r["packets_per_train_sample"].items())]
+    lines += ["deliveries per train sample by layer:"] + [
+        f"  {key}: {value:,.0f}" for key, value in sorted(
+            r.get("deliveries_per_train_sample_by_layer", {}).items())]
     return "\n".join(lines + [
         f"predicted board bottleneck: {r['predicted_board_bottleneck']}"])
 

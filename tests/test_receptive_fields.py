@@ -139,17 +139,19 @@ def _pooled(monkeypatch, max_segments, max_partitions=128):
     monkeypatch.setattr(machine_graph, "MAX_PARTITIONS", max_partitions)
     model = spiDNN.Model(seed=4)
     model.add(Input(8, 8, 1))
-    model.add(Conv2D(3, 3, activation="tanh", neurons_per_core=3))
-    model.add(MaxPooling2D(2, neurons_per_core=27))
+    model.add(Conv2D(3, 3, activation="tanh", neurons_per_core=3,
+                     name="conv"))
+    model.add(MaxPooling2D(2, neurons_per_core=27, name="pool"))
     model.add(Flatten())
-    model.add(Dense(2, activation="softmax"))
+    model.add(Dense(2, activation="softmax", name="dense"))
     rng = numpy.random.default_rng(6)
     x = rng.normal(size=(8, 8, 8, 1)).astype(numpy.float32)
     y = rng.integers(0, 2, size=8)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
-    delivered = model.last_run.packets_delivered
-    return model.predict(x), model.get_weights(), delivered
+    run = model.last_run
+    return (model.predict(x), model.get_weights(), run.packets_delivered,
+            run.deliveries_per_sample)
 
 
 def test_dl_dx_reaches_only_the_core_holding_it(monkeypatch):
@@ -160,6 +162,9 @@ def test_dl_dx_reaches_only_the_core_holding_it(monkeypatch):
     by_holder = _pooled(monkeypatch, 64)
     by_range = _pooled(monkeypatch, 35)
     assert by_range[2] - by_holder[2] == 8 * 35 * 108
+    # All of them at the conv's cores, a sample.
+    assert by_range[3].pop("conv") - by_holder[3].pop("conv") == 35 * 108
+    assert by_range[3] == by_holder[3]
     # Without the keys for 35 partitions more, by range.
     assert _pooled(monkeypatch, 64, max_partitions=40)[2] == by_range[2]
     assert numpy.array_equal(by_holder[0], by_range[0])

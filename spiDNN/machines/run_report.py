@@ -19,6 +19,10 @@ class RunReport:
     #: Packets sent per sample, by "vertex label/partition" (the trained
     #: weights' one-off download is in ``weight_packets`` instead).
     packets_per_sample: dict = dataclasses.field(default_factory=dict)
+    #: Packets each layer's (or loss') cores received per sample, by
+    #: vertex label: multicast's deliveries, each a callback on a core
+    #: (virtual machine only).
+    deliveries_per_sample: dict = dataclasses.field(default_factory=dict)
     #: One packet per input, label, neuron and direction, one loss value.
     packets_per_sample_lower_bound: int = 0
     #: Packets sent once per batch, by "vertex label/partition": each conv

@@ -335,6 +335,9 @@ def _report(vm, host, session, graph, counted, n_samples, seconds):
                 per_partition[name] += sent
                 if partition in (GRADIENT_CHAIN, NORM):
                     per_batch[name] += sent
+    delivered = collections.Counter()
+    for core, label in host.core_layers.items():
+        delivered[label] += vm.core_stats(core)["received"]
     return RunReport(
         backend="virtual", samples=n_samples, cores=len(vm.app_cores),
         chips=len(chips), packets_sent=stats["sent"],
@@ -345,6 +348,8 @@ def _report(vm, host, session, graph, counted, n_samples, seconds):
         events=stats["events"],
         packets_per_sample={name: count / n_samples
                             for name, count in sorted(per_partition.items())},
+        deliveries_per_sample={name: count / n_samples
+                               for name, count in sorted(delivered.items())},
         packets_per_sample_lower_bound=graph.packets_lower_bound(),
         packets_per_batch={name: count / n_batches
                            for name, count in sorted(per_batch.items())},
